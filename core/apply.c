@@ -1,0 +1,578 @@
+/*
+ * apply.c — checking and applying batches of signed entries (DESIGN.md, "Entry",
+ * "Verifying a run by its newest signature", "Membership and roles").
+ *
+ * A batch is applied in one write transaction: check each entry, append it to the
+ * log, move its author's head, record its arrival, merge its ops. A crash leaves
+ * all of a batch or none of it. When an entry is bad the transaction is dropped
+ * and the entries before it are applied again on their own, so the valid prefix
+ * is kept and nothing at or after the bad entry is.
+ *
+ * Signatures: within a batch, each author's entries must chain to each other and
+ * to the head this store holds; then the newest signature of the author's run
+ * vouches for all of them (prev hashes the previous header and signature). When
+ * that signature fails, the run is checked entry by entry to name the first bad
+ * one.
+ */
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_internal.h"
+
+/* Per-batch context. */
+struct apply_ctx {
+  cairn_store_t *s;
+  MDB_txn *txn;
+  uint64_t next_arrival;
+  bool purged_any;
+  size_t applied, skipped;
+};
+
+/* ---- a small set of authors, for "newest entry of its author in the batch" ---- */
+
+typedef struct author_set {
+  const uint8_t **slot;
+  size_t mask;
+} author_set_t;
+
+static int aset_init(author_set_t *a, size_t n) {
+  size_t cap = 16;
+  while (cap < 2 * n)
+    cap *= 2;
+  a->slot = calloc(cap, sizeof *a->slot);
+  a->mask = cap - 1;
+  return a->slot ? 0 : CAIRN_ENOMEM;
+}
+
+/* Insert; returns true if the author was new. */
+static bool aset_add(author_set_t *a, const uint8_t *author) {
+  uint64_t h;
+  memcpy(&h, author, sizeof h);
+  for (size_t i = (size_t)h & a->mask;; i = (i + 1) & a->mask) {
+    if (a->slot[i] == NULL) {
+      a->slot[i] = author;
+      return true;
+    }
+    if (memcmp(a->slot[i], author, CAIRN_KEY_BYTES) == 0)
+      return false;
+  }
+}
+
+/* newest[i] = entry i is the last of its author among entries[0..n). */
+static int mark_newest(const cairn_entry_t *e, size_t n, bool *newest) {
+  author_set_t a;
+  if (aset_init(&a, n) != 0)
+    return CAIRN_ENOMEM;
+  for (size_t i = n; i-- > 0;)
+    newest[i] = aset_add(&a, e[i].author);
+  free(a.slot);
+  return 0;
+}
+
+/* ---- checks ---- */
+
+static const char *hexkey(const uint8_t *k, char buf[2 * CAIRN_KEY_BYTES + 1]) {
+  return cairn_hex(k, CAIRN_KEY_BYTES, buf);
+}
+
+#define ENTRY_ERR(err, code, e, fmt, ...)                                                 \
+  cairn__error(err, code, "author %s seq %llu: " fmt, hexkey((e)->author, hx),             \
+               (unsigned long long)(e)->seq, ##__VA_ARGS__)
+
+/* Whether e is a valid genesis: seq 1 with a `_network` put whose nonce proves that
+ * its author made the network id. */
+static bool is_genesis(const cairn_entry_t *e) {
+  cairn_op_iter_t it;
+  cairn_op_t op;
+  char hex[2 * CAIRN_KEY_BYTES + 1];
+  if (e->seq != 1)
+    return false;
+  cairn_hex(e->network, CAIRN_KEY_BYTES, hex);
+  cairn_op_iter_init(e, &it);
+  while (cairn_op_next(&it, &op)) {
+    cairn_field_iter_t fi;
+    cairn_field_t f;
+    if (op.kind != CAIRN_OP_PUT || op.type_len != strlen(NETWORK_TYPE) ||
+        memcmp(op.type, NETWORK_TYPE, op.type_len) != 0 || op.id_len != 64 ||
+        memcmp(op.id, hex, 64) != 0)
+      continue;
+    cairn_field_iter_init(&op, &fi);
+    while (cairn_field_next(&fi, &f)) {
+      uint8_t id[CAIRN_HASH_BYTES];
+      crypto_generichash_state st;
+      /* nonce is bin 32: c4 20 + 32 bytes */
+      if (f.name_len != 5 || memcmp(f.name, "nonce", 5) != 0 || f.value_len != 34 ||
+          f.value[0] != 0xc4 || f.value[1] != NONCE_BYTES)
+        continue;
+      crypto_generichash_init(&st, NULL, 0, CAIRN_HASH_BYTES);
+      crypto_generichash_update(&st, (const uint8_t *)NETWORK_LABEL, strlen(NETWORK_LABEL));
+      crypto_generichash_update(&st, e->author, CAIRN_KEY_BYTES);
+      crypto_generichash_update(&st, f.value + 2, NONCE_BYTES);
+      crypto_generichash_final(&st, id, sizeof id);
+      return memcmp(id, e->network, CAIRN_HASH_BYTES) == 0;
+    }
+  }
+  return false;
+}
+
+static bool reserved_type(const cairn_op_t *op) {
+  return op->type_len > 0 && op->type[0] == '_';
+}
+
+/* The role a _member put grants, or NONE when it sets no role field. */
+static int member_role(const cairn_op_t *op, cairn_role_t *role) {
+  cairn_field_iter_t it;
+  cairn_field_t f;
+  *role = CAIRN_ROLE_NONE;
+  cairn_field_iter_init(op, &it);
+  while (cairn_field_next(&it, &f)) {
+    uint32_t len;
+    if (f.name_len != 4 || memcmp(f.name, "role", 4) != 0)
+      continue;
+    /* a fixstr role name: a0..bf */
+    if (f.value_len < 1 || (f.value[0] & 0xe0) != 0xa0)
+      return CAIRN_EMALFORMED;
+    len = f.value[0] & 0x1fu;
+    if (len + 1 != f.value_len)
+      return CAIRN_EMALFORMED;
+    *role = cairn_role_parse((const char *)f.value + 1, len);
+    return *role == CAIRN_ROLE_NONE ? CAIRN_EMALFORMED : 0;
+  }
+  return 0;
+}
+
+static bool is_member_op(const cairn_op_t *op) {
+  return op->type_len == strlen(MEMBER_TYPE) && memcmp(op->type, MEMBER_TYPE, op->type_len) == 0;
+}
+
+/* May an author of this role write op? */
+static int check_op(const cairn_entry_t *e, const cairn_op_t *op, cairn_role_t role,
+                    cairn_error_t *err) {
+  char hx[2 * CAIRN_KEY_BYTES + 1];
+  cairn_role_t grant;
+  if (op->kind == CAIRN_OP_REDACTED)
+    return 0;
+  switch (role) {
+  case CAIRN_ROLE_NONE:
+    return ENTRY_ERR(err, CAIRN_ENOTMEMBER, e, "the author is not a member of the network");
+  case CAIRN_ROLE_REVOKED:
+    return ENTRY_ERR(err, CAIRN_EFORBIDDEN, e, "the author's key was revoked");
+  case CAIRN_ROLE_VIEWER:
+  case CAIRN_ROLE_RELAY:
+    return ENTRY_ERR(err, CAIRN_EFORBIDDEN, e, "role %s may not write records",
+                     cairn_role_name(role));
+  case CAIRN_ROLE_EDITOR:
+    if (op->kind == CAIRN_OP_PURGE || reserved_type(op))
+      return ENTRY_ERR(err, CAIRN_EFORBIDDEN, e,
+                       "role editor may not %s %.*s records", op->kind == CAIRN_OP_PURGE ?
+                       "purge" : "write", (int)op->type_len, op->type);
+    break;
+  default:
+    break;
+  }
+  if (op->kind == CAIRN_OP_PURGE && reserved_type(op))
+    return ENTRY_ERR(err, CAIRN_EFORBIDDEN, e, "%.*s records cannot be purged",
+                     (int)op->type_len, op->type);
+  if (op->kind == CAIRN_OP_PUT && is_member_op(op)) {
+    uint8_t key[CAIRN_KEY_BYTES];
+    char id[2 * CAIRN_KEY_BYTES + 1];
+    if (op->id_len != 2 * CAIRN_KEY_BYTES)
+      return ENTRY_ERR(err, CAIRN_EMALFORMED, e, "a _member id must be a 64-hex key");
+    memcpy(id, op->id, op->id_len);
+    id[op->id_len] = '\0';
+    if (cairn_unhex(id, key, sizeof key) != 0 || member_role(op, &grant) != 0)
+      return ENTRY_ERR(err, CAIRN_EMALFORMED, e, "malformed _member record");
+    if (grant == CAIRN_ROLE_OWNER && role != CAIRN_ROLE_OWNER)
+      return ENTRY_ERR(err, CAIRN_EFORBIDDEN, e, "only the owner may grant the owner role");
+  }
+  return 0;
+}
+
+/* Check the author's role for every op, judged at the entry's stamp. */
+static int check_roles(apply_ctx_t *c, const cairn_entry_t *e, cairn_error_t *err) {
+  cairn_stamp_t st;
+  cairn_role_t role;
+  cairn_op_iter_t it;
+  cairn_op_t op;
+  int rc;
+  st.hlc = e->hlc;
+  memcpy(st.author, e->author, CAIRN_KEY_BYTES);
+  if (is_genesis(e))
+    role = CAIRN_ROLE_OWNER;
+  else if ((rc = cairn__role_at(c->txn, c->s, e->author, &st, &role)) != 0)
+    return cairn__error(err, rc, "cannot read roles");
+  cairn_op_iter_init(e, &it);
+  while (cairn_op_next(&it, &op))
+    if ((rc = check_op(e, &op, role, err)) != 0)
+      return rc;
+  return 0;
+}
+
+/* The network: this store's, or adopted from a genesis when it has none yet. */
+static int check_network(apply_ctx_t *c, const cairn_entry_t *e, cairn_error_t *err) {
+  char hx[2 * CAIRN_KEY_BYTES + 1], net[2 * CAIRN_KEY_BYTES + 1];
+  cairn_store_t *s = c->s;
+  int rc;
+  if (s->has_network) {
+    if (memcmp(e->network, s->network, CAIRN_KEY_BYTES) != 0)
+      return ENTRY_ERR(err, CAIRN_ENETWORK, e, "entry belongs to network %s, not this one",
+                       hexkey(e->network, net));
+    return 0;
+  }
+  if (!is_genesis(e))
+    return ENTRY_ERR(err, CAIRN_ENONETWORK, e,
+                     "this store has no network yet and the entry is not a network's genesis");
+  if ((rc = cairn__meta_put(c->txn, s, "network", e->network, CAIRN_KEY_BYTES)) != 0 ||
+      (rc = cairn__meta_put(c->txn, s, "owner", e->author, CAIRN_KEY_BYTES)) != 0)
+    return cairn__error(err, rc, "cannot record the network");
+  memcpy(s->network, e->network, CAIRN_KEY_BYTES);
+  s->has_network = true;
+  return 0;
+}
+
+/* The stored entry of author at seq, decoded (a view into the map). */
+static int load_logged(apply_ctx_t *c, const uint8_t *author, uint64_t seq, cairn_entry_t *out) {
+  uint8_t kb[40];
+  MDB_val k, v;
+  int rc;
+  cairn__key_log(kb, author, seq);
+  k = mval(kb, sizeof kb);
+  if ((rc = mdb_get(c->txn, c->s->dbi[DB_LOG], &k, &v)) != 0)
+    return rc == MDB_NOTFOUND ? CAIRN_ECORRUPT : cairn__mdb_err(rc);
+  return cairn_entry_decode(v.mv_data, v.mv_size, SIZE_MAX, out, NULL) ? CAIRN_ECORRUPT : 0;
+}
+
+/* An entry at a seq this store holds: the same one (skip) or a fork. */
+static int check_known(apply_ctx_t *c, const cairn_entry_t *e, bool *dup, cairn_error_t *err) {
+  char hx[2 * CAIRN_KEY_BYTES + 1];
+  uint8_t mine[CAIRN_HASH_BYTES], theirs[CAIRN_HASH_BYTES];
+  cairn_entry_t held;
+  int rc = load_logged(c, e->author, e->seq, &held);
+  if (rc != 0)
+    return cairn__error(err, rc, "cannot read the log");
+  cairn_entry_hash(&held, mine);
+  cairn_entry_hash(e, theirs);
+  if (memcmp(mine, theirs, CAIRN_HASH_BYTES) == 0) {
+    *dup = true;
+    return 0;
+  }
+  if (cairn_entry_verify_sig(e) != 0)
+    return ENTRY_ERR(err, CAIRN_EBADSIG, e, "bad signature (the store holds another entry at this seq)");
+  return ENTRY_ERR(err, CAIRN_EFORK,
+                   e, "fork: the author signed a different entry at a seq this store holds");
+}
+
+/* Chain, hashes, signature and clock of a new entry. */
+static int check_entry(apply_ctx_t *c, const cairn_entry_t *e, bool newest, bool *dup,
+                       cairn_error_t *err) {
+  char hx[2 * CAIRN_KEY_BYTES + 1];
+  head_t h;
+  int rc;
+  *dup = false;
+  if ((rc = check_network(c, e, err)) != 0)
+    return rc;
+  if ((rc = cairn__head_get(c->txn, c->s, e->author, &h)) != 0)
+    return cairn__error(err, rc, "cannot read heads");
+  if (e->seq <= h.seq)
+    return check_known(c, e, dup, err);
+  if (e->seq > h.seq + 1)
+    return ENTRY_ERR(err, CAIRN_EGAP, e, "gap: this store holds the author's entries up to seq %llu",
+                     (unsigned long long)h.seq);
+  if (e->seq > 1 && memcmp(e->prev, h.hash, CAIRN_HASH_BYTES) != 0)
+    return ENTRY_ERR(err, CAIRN_EBADHASH, e,
+                     "does not chain to the author's entry at seq %llu (tampered or forked)",
+                     (unsigned long long)h.seq);
+  if (e->seq > 1 && e->hlc <= h.hlc)
+    return ENTRY_ERR(err, CAIRN_EMALFORMED, e, "clock does not advance along the chain");
+  if (cairn_entry_check_ops(e) != 0)
+    return ENTRY_ERR(err, CAIRN_EBADHASH, e, "ops do not match the signed ops_root");
+  if ((newest || c->s->opts.verify_all) && cairn_entry_verify_sig(e) != 0)
+    return ENTRY_ERR(err, CAIRN_EBADSIG, e, "bad signature");
+  if ((e->hlc >> 16) > cairn__hlc_now_ms() + c->s->opts.max_skew_ms)
+    return ENTRY_ERR(err, CAIRN_ESKEW, e, "clock %llu ms ahead of this device's",
+                     (unsigned long long)((e->hlc >> 16) - cairn__hlc_now_ms()));
+  return check_roles(c, e, err);
+}
+
+/* ---- writing ---- */
+
+static bool arrived(void *ud, const cairn_stamp_t *b) {
+  apply_ctx_t *c = ud;
+  head_t h;
+  if (cairn__head_get(c->txn, c->s, b->author, &h) != 0)
+    return false;
+  return h.seq > 0 && h.hlc >= b->hlc;
+}
+
+static int add_role_row(apply_ctx_t *c, const cairn_op_t *op, const cairn_stamp_t *st) {
+  uint8_t kb[CAIRN_KEY_BYTES + 8 + CAIRN_KEY_BYTES];
+  char id[2 * CAIRN_KEY_BYTES + 1];
+  cairn_role_t role;
+  uint8_t r;
+  if (!is_member_op(op) || member_role(op, &role) != 0 || role == CAIRN_ROLE_NONE)
+    return 0;
+  memcpy(id, op->id, op->id_len);
+  id[op->id_len] = '\0';
+  if (cairn_unhex(id, kb, CAIRN_KEY_BYTES) != 0)
+    return 0;
+  put_be64(kb + CAIRN_KEY_BYTES, st->hlc);
+  memcpy(kb + CAIRN_KEY_BYTES + 8, st->author, CAIRN_KEY_BYTES);
+  r = (uint8_t)role;
+  MDB_val k = mval(kb, sizeof kb), v = mval(&r, 1);
+  return cairn__mdb_err(mdb_put(c->txn, c->s->dbi[DB_ROLES], &k, &v, 0));
+}
+
+/* Merge every op; ops on purged records are redacted instead. */
+static int merge_entry(apply_ctx_t *c, const cairn_entry_t *e) {
+  cairn_stamp_t st;
+  cairn_op_iter_t it;
+  cairn_op_t op;
+  bool redact = false, purged;
+  int rc = 0;
+  st.hlc = e->hlc;
+  memcpy(st.author, e->author, CAIRN_KEY_BYTES);
+  cairn_op_iter_init(e, &it);
+  while (rc == 0 && cairn_op_next(&it, &op)) {
+    if (op.kind == CAIRN_OP_REDACTED)
+      continue;
+    if (op.kind == CAIRN_OP_PURGE) {
+      rc = cairn__purge_record(c->txn, c->s, &op, &st);
+      c->purged_any = true;
+      continue;
+    }
+    if ((rc = cairn__is_purged(c->txn, c->s, op.type, op.type_len, op.id, op.id_len,
+                               &purged)) != 0)
+      break;
+    if (purged) {
+      redact = true;
+      continue;
+    }
+    if ((rc = cairn__merge_op(c->txn, c->s, e, &op, &st, arrived, c)) == 0)
+      rc = add_role_row(c, &op, &st);
+  }
+  if (rc == 0 && redact)
+    rc = cairn__entry_redact_purged(c->txn, c->s, e->author, e->seq);
+  return rc;
+}
+
+/* Append to the log, record the arrival, move the head, merge. */
+static int write_entry(apply_ctx_t *c, const cairn_entry_t *e) {
+  uint8_t kb[40], arr[8];
+  head_t h;
+  MDB_val k, v;
+  int rc;
+  cairn__key_log(kb, e->author, e->seq);
+  k = mval(kb, sizeof kb);
+  v = mval(e->bytes, e->len);
+  if ((rc = mdb_put(c->txn, c->s->dbi[DB_LOG], &k, &v, MDB_NOOVERWRITE)) != 0)
+    return cairn__mdb_err(rc);
+  put_be64(arr, c->next_arrival++);
+  k = mval(arr, sizeof arr);
+  v = mval(kb, sizeof kb);
+  if ((rc = mdb_put(c->txn, c->s->dbi[DB_ARRIVALS], &k, &v, MDB_APPEND)) != 0)
+    return cairn__mdb_err(rc);
+  h.seq = e->seq;
+  h.hlc = e->hlc;
+  cairn_entry_hash(e, h.hash);
+  if ((rc = cairn__head_put(c->txn, c->s, e->author, &h)) != 0)
+    return rc;
+  if (e->hlc > c->s->hlc)
+    c->s->hlc = e->hlc;
+  return merge_entry(c, e);
+}
+
+static int ctx_begin(apply_ctx_t *c, cairn_store_t *s, MDB_txn *txn) {
+  MDB_val v;
+  memset(c, 0, sizeof *c);
+  c->s = s;
+  c->txn = txn;
+  int rc = cairn__meta_get(txn, s, "arrival", &v);
+  if (rc == 0 && v.mv_size == 8)
+    c->next_arrival = get_be64(v.mv_data);
+  else if (rc != 0 && rc != CAIRN_ENOENT)
+    return rc;
+  return 0;
+}
+
+static int ctx_end(apply_ctx_t *c) {
+  uint8_t b[8];
+  int rc;
+  put_be64(b, c->next_arrival);
+  if ((rc = cairn__meta_put(c->txn, c->s, "arrival", b, 8)) != 0)
+    return rc;
+  put_be64(b, c->s->hlc);
+  return cairn__meta_put(c->txn, c->s, "hlc", b, 8);
+}
+
+/* One entry, checked and written; *dup when already held. */
+static int apply_one(apply_ctx_t *c, const cairn_entry_t *e, bool newest, cairn_error_t *err) {
+  char hx[2 * CAIRN_KEY_BYTES + 1];
+  bool dup;
+  int rc = check_entry(c, e, newest, &dup, err);
+  if (rc != 0)
+    return rc;
+  if (dup) {
+    c->skipped++;
+    return 0;
+  }
+  if ((rc = write_entry(c, e)) != 0)
+    return ENTRY_ERR(err, rc, e, "cannot store the entry: %s", cairn_strerror(rc));
+  c->applied++;
+  return 0;
+}
+
+int cairn__apply_local(MDB_txn *txn, cairn_store_t *s, const uint8_t *entry, size_t len,
+                       bool *purged_any, cairn_error_t *err) {
+  apply_ctx_t c;
+  cairn_entry_t e;
+  int rc;
+  if ((rc = cairn_entry_decode(entry, len, s->opts.max_entry, &e, err)) != 0 ||
+      (rc = ctx_begin(&c, s, txn)) != 0 || (rc = apply_one(&c, &e, false, err)) != 0 ||
+      (rc = ctx_end(&c)) != 0)
+    return rc;
+  *purged_any = c.purged_any;
+  return 0;
+}
+
+/* The first entry of author among e[0..i] whose own signature fails (the run's
+ * newest signature failed at i). */
+static size_t first_bad_sig(const cairn_entry_t *e, size_t i) {
+  for (size_t j = 0; j < i; j++)
+    if (memcmp(e[j].author, e[i].author, CAIRN_KEY_BYTES) == 0 &&
+        cairn_entry_verify_sig(&e[j]) != 0)
+      return j;
+  return i;
+}
+
+/*
+ * Apply e[0..n) in one transaction. On an entry's error: *bad = its index, the
+ * transaction is aborted. When the map is full, *map_full is set instead.
+ */
+static int apply_range(cairn_store_t *s, const cairn_entry_t *e, size_t n, size_t *bad,
+                       bool *map_full, apply_ctx_t *out, cairn_error_t *err) {
+  MDB_txn *txn;
+  apply_ctx_t c;
+  bool *newest = calloc(n ? n : 1, sizeof *newest);
+  size_t i = 0;
+  int rc;
+  *bad = n;
+  *map_full = false;
+  if (newest == NULL || mark_newest(e, n, newest) != 0) {
+    free(newest);
+    return cairn__error(err, CAIRN_ENOMEM, "out of memory");
+  }
+  if ((rc = cairn__txn_begin(s, 0, &txn)) != 0) {
+    free(newest);
+    return cairn__error(err, rc, "cannot begin a write transaction: %s", cairn_strerror(rc));
+  }
+  bool had_network = s->has_network;
+  if ((rc = ctx_begin(&c, s, txn)) != 0)
+    goto fail;
+  for (i = 0; i < n; i++) {
+    if ((rc = apply_one(&c, &e[i], newest[i], err)) != 0) {
+      if (rc == CAIRN_EBADSIG && newest[i])
+        *bad = first_bad_sig(e, i);
+      else
+        *bad = i;
+      goto fail;
+    }
+  }
+  i = n;
+  if ((rc = ctx_end(&c)) != 0)
+    goto fail;
+  rc = mdb_txn_commit(txn);
+  txn = NULL;
+  if (rc != 0) {
+    rc = cairn__error(err, cairn__mdb_err(rc), "cannot commit: %s", mdb_strerror(rc));
+    goto fail;
+  }
+  free(newest);
+  *out = c;
+  return 0;
+fail:
+  if (txn != NULL)
+    mdb_txn_abort(txn);
+  free(newest);
+  s->has_network = had_network;
+  if (rc == CAIRN_EMAPFULL) {
+    /* the map is full: not the entry's fault; grow and try again */
+    *map_full = true;
+    *bad = n;
+  }
+  return rc;
+}
+
+/* Reload the clock after an aborted transaction moved it. */
+static void reload_hlc(cairn_store_t *s) {
+  MDB_txn *txn;
+  MDB_val v;
+  if (cairn__txn_begin(s, MDB_RDONLY, &txn) != 0)
+    return;
+  if (cairn__meta_get(txn, s, "hlc", &v) == 0 && v.mv_size == 8)
+    s->hlc = get_be64(v.mv_data);
+  mdb_txn_abort(txn);
+}
+
+int cairn_store_apply(cairn_store_t *s, const cairn_buf_t *entries, size_t n,
+                      cairn_apply_stats_t *stats, cairn_error_t *err) {
+  cairn_entry_t *e = calloc(n ? n : 1, sizeof *e);
+  cairn_error_t first = {0, ""}, tmp;
+  apply_ctx_t c = {0};
+  size_t limit = n, bad;
+  bool map_full;
+  int rc = 0, first_rc = 0;
+  if (stats != NULL)
+    memset(stats, 0, sizeof *stats);
+  if (e == NULL)
+    return cairn__error(err, CAIRN_ENOMEM, "out of memory");
+  for (size_t i = 0; i < n; i++) {
+    rc = cairn_entry_decode(entries[i].data, entries[i].len, s->opts.max_entry, &e[i], &first);
+    if (rc != 0) {
+      first_rc = rc;
+      limit = i;
+      break;
+    }
+  }
+  for (;;) {
+    if (limit == 0) {
+      rc = 0;
+      break;
+    }
+    cairn__error_clear(&tmp);
+    rc = apply_range(s, e, limit, &bad, &map_full, &c, &tmp);
+    if (rc == 0)
+      break;
+    reload_hlc(s);
+    if (map_full) {
+      if ((rc = cairn__store_grow(s)) != 0)
+        break;
+      continue;
+    }
+    if (bad >= limit) { /* not an entry's fault: I/O, disk full */
+      first = tmp;
+      first_rc = rc;
+      limit = 0;
+      break;
+    }
+    first = tmp;
+    first_rc = rc;
+    limit = bad;
+  }
+  free(e);
+  if (stats != NULL) {
+    stats->applied = c.applied;
+    stats->skipped = c.skipped;
+    stats->failed_at = first_rc ? limit : n;
+  }
+  if (rc == 0 && c.purged_any)
+    rc = cairn__store_compact(s);
+  if (first_rc != 0) {
+    if (err != NULL)
+      *err = first;
+    return first_rc;
+  }
+  if (rc != 0)
+    return cairn__error(err, rc, "%s", cairn_strerror(rc));
+  return 0;
+}

@@ -1,0 +1,84 @@
+/*
+ * bundle.h — sync on a file: a bundle is a stream of signed entries that carries
+ * changes between stores with no network at all (a USB stick).
+ *
+ * Format (docs/protocol.md, "Bundles"):
+ *
+ *   magic "CAIRNBDL" (8 bytes), version (1 byte, = 1),
+ *   then one zstd frame holding:
+ *     { length (uint32 big-endian, 1..max entry) , entry bytes } ...
+ *     0 (uint32), entry count (uint64 big-endian)
+ *
+ * The end marker with the count makes a bundle truncated at an entry boundary
+ * detectable. Entries are written in the source store's arrival order, so each
+ * author's entries come in seq order and grants come before the grantee's entries.
+ *
+ * Applying reads the bundle in batches and applies each batch in one transaction
+ * (cairn_store_apply): entries are checked as any received entries are (hash
+ * links, runs verified by their newest signature). On the first bad entry (or a
+ * truncated or corrupt stream) the apply stops with an error naming its position;
+ * the entries before it are kept, since each is valid on its own, and nothing at or
+ * after it is applied. Applying a bundle twice is harmless: held entries are
+ * skipped.
+ */
+#ifndef CAIRN_BUNDLE_H
+#define CAIRN_BUNDLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "store.h"
+
+#define CAIRN_BUNDLE_MAGIC "CAIRNBDL"
+#define CAIRN_BUNDLE_VERSION 1
+
+typedef struct cairn_bundle_reader cairn_bundle_reader_t;
+
+/* Open a bundle file for reading; checks the magic and version. */
+CAIRN_EXTERN int cairn_bundle_reader_open(const char *path, cairn_bundle_reader_t **out,
+                                          cairn_error_t *err) CAIRN_WUR;
+
+/* Read a bundle held in memory (buf must outlive the reader). */
+CAIRN_EXTERN int cairn_bundle_reader_mem(const uint8_t *buf, size_t len, size_t max_entry,
+                                         cairn_bundle_reader_t **out,
+                                         cairn_error_t *err) CAIRN_WUR;
+
+/*
+ * Next entry: returns 1 with *entry/*len set (valid until the next call or close),
+ * 0 at the verified end marker, or a negative code (CAIRN_EMALFORMED for a
+ * corrupt or truncated stream, CAIRN_ETOOBIG, CAIRN_EIO) with err naming the entry
+ * number (1-based) and byte offset in the decompressed stream.
+ */
+CAIRN_EXTERN int cairn_bundle_next(cairn_bundle_reader_t *r, const uint8_t **entry,
+                                   size_t *len, cairn_error_t *err);
+
+/* Number of entries returned so far. */
+CAIRN_EXTERN uint64_t cairn_bundle_count(const cairn_bundle_reader_t *r);
+
+CAIRN_EXTERN void cairn_bundle_reader_close(cairn_bundle_reader_t *r);
+
+/*
+ * Write a bundle of the store's entries that a replica whose version vector is
+ * given by since (may be NULL: every entry) lacks. Written to a temporary file,
+ * fsync'd and renamed over path, so a failed create leaves no partial bundle.
+ * *count (may be NULL) receives the number of entries written.
+ */
+CAIRN_EXTERN int cairn_bundle_create(cairn_store_t *s, const char *path, cairn_since_fn since,
+                                     void *ud, uint64_t *count, cairn_error_t *err) CAIRN_WUR;
+
+typedef struct cairn_bundle_stats {
+  uint64_t read;    /* entries read from the bundle */
+  uint64_t applied; /* new entries stored */
+  uint64_t skipped; /* entries the store already held */
+} cairn_bundle_stats_t;
+
+/*
+ * Verify and apply every entry of a bundle, in batches of up to batch entries
+ * (0: a default of 4096). Errors name the position (entry number) of the first bad
+ * entry; see the comment at the top for what is kept.
+ */
+CAIRN_EXTERN int cairn_bundle_apply(cairn_store_t *s, const char *path, size_t batch,
+                                    cairn_bundle_stats_t *stats, cairn_error_t *err) CAIRN_WUR;
+
+#endif

@@ -1,0 +1,376 @@
+/*
+ * change.c — local changes: many puts and dels become one signed entry, checked
+ * like a received entry and committed durably in one transaction. Also the
+ * network's genesis.
+ */
+#include <msgpack.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mpread.h"
+#include "store_internal.h"
+
+typedef struct chg_field {
+  char *name;
+  uint8_t *value;
+  size_t len;
+  int resolve;
+} chg_field_t;
+
+typedef struct chg_op {
+  cairn_op_kind_t kind;
+  char *type;
+  char *id;
+  chg_field_t *f;
+  size_t n;
+} chg_op_t;
+
+struct cairn_change {
+  cairn_store_t *s;
+  chg_op_t *ops;
+  size_t n;
+};
+
+static void op_clear_fields(chg_op_t *op) {
+  for (size_t i = 0; i < op->n; i++) {
+    free(op->f[i].name);
+    free(op->f[i].value);
+  }
+  free(op->f);
+  op->f = NULL;
+  op->n = 0;
+}
+
+void cairn_change_abort(cairn_change_t *c) {
+  if (c == NULL)
+    return;
+  for (size_t i = 0; i < c->n; i++) {
+    op_clear_fields(&c->ops[i]);
+    free(c->ops[i].type);
+    free(c->ops[i].id);
+  }
+  free(c->ops);
+  free(c);
+}
+
+int cairn_change_begin(cairn_store_t *s, cairn_change_t **out) {
+  cairn_change_t *c = calloc(1, sizeof *c);
+  if (c == NULL)
+    return CAIRN_ENOMEM;
+  c->s = s;
+  *out = c;
+  return 0;
+}
+
+static bool type_ok(const char *type) {
+  return type != NULL && cairn__name_ok(type, strlen(type), CAIRN_TYPE_MAX);
+}
+
+static bool id_ok(const char *id) {
+  return id != NULL && cairn__name_ok(id, strlen(id), CAIRN_ID_MAX);
+}
+
+/* The op on (type, id) in this change, made with kind if absent. A put after a
+ * del (or the reverse) replaces the earlier op: one op per record per entry. */
+static int find_op(cairn_change_t *c, const char *type, const char *id, cairn_op_kind_t kind,
+                   chg_op_t **out) {
+  for (size_t i = 0; i < c->n; i++) {
+    chg_op_t *op = &c->ops[i];
+    if (strcmp(op->type, type) == 0 && strcmp(op->id, id) == 0) {
+      if (op->kind != kind || kind != CAIRN_OP_PUT)
+        op_clear_fields(op);
+      op->kind = kind;
+      *out = op;
+      return 0;
+    }
+  }
+  chg_op_t *ops = realloc(c->ops, (c->n + 1) * sizeof *ops);
+  if (ops == NULL)
+    return CAIRN_ENOMEM;
+  c->ops = ops;
+  chg_op_t *op = &ops[c->n];
+  memset(op, 0, sizeof *op);
+  op->kind = kind;
+  op->type = strdup(type);
+  op->id = strdup(id);
+  if (op->type == NULL || op->id == NULL) {
+    free(op->type);
+    free(op->id);
+    return CAIRN_ENOMEM;
+  }
+  c->n++;
+  *out = op;
+  return 0;
+}
+
+int cairn_change_put(cairn_change_t *c, const char *type, const char *id, const char *field,
+                     const uint8_t *value, size_t value_len, int resolve) {
+  chg_op_t *op;
+  chg_field_t *f = NULL;
+  int rc;
+  if (!type_ok(type) || !id_ok(id) || field == NULL ||
+      !cairn__field_name_ok(field, strlen(field)) || value == NULL ||
+      cairn__mp_validate(value, value_len, CAIRN_VALUE_DEPTH_MAX) != 0)
+    return CAIRN_EINVAL;
+  if ((rc = find_op(c, type, id, CAIRN_OP_PUT, &op)) != 0)
+    return rc;
+  for (size_t i = 0; i < op->n; i++)
+    if (strcmp(op->f[i].name, field) == 0)
+      f = &op->f[i];
+  if (f == NULL) {
+    chg_field_t *nf = realloc(op->f, (op->n + 1) * sizeof *nf);
+    if (nf == NULL)
+      return CAIRN_ENOMEM;
+    op->f = nf;
+    f = &nf[op->n];
+    if ((f->name = strdup(field)) == NULL)
+      return CAIRN_ENOMEM;
+    f->value = NULL;
+    op->n++;
+  }
+  uint8_t *v = malloc(value_len);
+  if (v == NULL)
+    return CAIRN_ENOMEM;
+  memcpy(v, value, value_len);
+  free(f->value);
+  f->value = v;
+  f->len = value_len;
+  f->resolve = resolve;
+  return 0;
+}
+
+static int change_target(cairn_change_t *c, const char *type, const char *id,
+                         cairn_op_kind_t kind) {
+  chg_op_t *op;
+  if (!type_ok(type) || !id_ok(id))
+    return CAIRN_EINVAL;
+  return find_op(c, type, id, kind, &op);
+}
+
+int cairn_change_del(cairn_change_t *c, const char *type, const char *id) {
+  return change_target(c, type, id, CAIRN_OP_DEL);
+}
+
+int cairn_change_purge(cairn_change_t *c, const char *type, const char *id) {
+  return change_target(c, type, id, CAIRN_OP_PURGE);
+}
+
+/* ---- packing ---- */
+
+static int pack_stamps(msgpack_packer *pk, const cairn_stamp_t *st, size_t n) {
+  int rc = msgpack_pack_array(pk, n);
+  for (size_t i = 0; i < n; i++) {
+    rc |= msgpack_pack_array(pk, 2);
+    rc |= msgpack_pack_uint64(pk, st[i].hlc);
+    rc |= msgpack_pack_bin_with_body(pk, st[i].author, CAIRN_KEY_BYTES);
+  }
+  return rc ? CAIRN_ENOMEM : 0;
+}
+
+/* One field: name -> [value, base], base read from what this replica shows. */
+static int pack_field(MDB_txn *txn, cairn_store_t *s, msgpack_packer *pk, const chg_op_t *op,
+                      const chg_field_t *f) {
+  cairn_stamp_t *heads;
+  size_t n;
+  int rc = cairn__field_heads(txn, s, op->type, op->id, f->name, &heads, &n);
+  if (rc != 0)
+    return rc;
+  if (!f->resolve && n > 1)
+    n = 1; /* a plain put saw the visible value only */
+  rc = msgpack_pack_str_with_body(pk, f->name, strlen(f->name)) | msgpack_pack_array(pk, 2);
+  rc |= msgpack_sbuffer_write(pk->data, (const char *)f->value, f->len);
+  rc = rc ? CAIRN_ENOMEM : pack_stamps(pk, heads, n);
+  free(heads);
+  return rc;
+}
+
+static int pack_op(MDB_txn *txn, cairn_store_t *s, msgpack_packer *pk, const chg_op_t *op) {
+  int rc = msgpack_pack_array(pk, op->kind == CAIRN_OP_PUT ? 4 : 3);
+  rc |= msgpack_pack_uint8(pk, (uint8_t)op->kind);
+  rc |= msgpack_pack_str_with_body(pk, op->type, strlen(op->type));
+  rc |= msgpack_pack_str_with_body(pk, op->id, strlen(op->id));
+  if (rc != 0)
+    return CAIRN_ENOMEM;
+  if (op->kind != CAIRN_OP_PUT)
+    return 0;
+  if (msgpack_pack_map(pk, op->n) != 0)
+    return CAIRN_ENOMEM;
+  for (size_t i = 0; i < op->n; i++)
+    if ((rc = pack_field(txn, s, pk, op, &op->f[i])) != 0)
+      return rc;
+  return 0;
+}
+
+static int pack_ops(MDB_txn *txn, cairn_change_t *c, msgpack_sbuffer *sb, cairn_error_t *err) {
+  msgpack_packer pk;
+  bool purged;
+  int rc;
+  msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+  if (msgpack_pack_array(&pk, c->n) != 0)
+    return CAIRN_ENOMEM;
+  for (size_t i = 0; i < c->n; i++) {
+    const chg_op_t *op = &c->ops[i];
+    if (op->kind == CAIRN_OP_PUT && op->n == 0)
+      return cairn__error(err, CAIRN_EINVAL, "a put needs at least one field");
+    if ((rc = cairn__is_purged(txn, c->s, op->type, strlen(op->type), op->id, strlen(op->id),
+                               &purged)) != 0)
+      return rc;
+    if (purged)
+      return cairn__error(err, CAIRN_EPURGED, "%s %s was purged; its id cannot be used again",
+                          op->type, op->id);
+    if ((rc = pack_op(txn, c->s, &pk, op)) != 0)
+      return rc;
+  }
+  return 0;
+}
+
+/* ---- commit ---- */
+
+/* Pack ops with pack(), sign them as this device's next entry and commit. */
+typedef int (*pack_fn)(MDB_txn *txn, void *ud, msgpack_sbuffer *sb, cairn_error_t *err);
+
+static int sign_and_apply(cairn_store_t *s, MDB_txn *txn, pack_fn pack, void *ud,
+                          uint64_t *seq, bool *purged, cairn_error_t *err) {
+  msgpack_sbuffer sb;
+  head_t h;
+  uint8_t *entry = NULL;
+  size_t len;
+  int rc;
+  msgpack_sbuffer_init(&sb);
+  if ((rc = cairn__head_get(txn, s, cairn_store_key(s), &h)) != 0 ||
+      (rc = pack(txn, ud, &sb, err)) != 0)
+    goto done;
+  uint64_t hlc = cairn__hlc_now_ms() << 16;
+  if (hlc <= s->hlc)
+    hlc = s->hlc + 1;
+  if (hlc <= h.hlc)
+    hlc = h.hlc + 1;
+  rc = cairn_entry_build(s->sk, s->network, h.seq + 1, h.seq ? h.hash : NULL, hlc,
+                         (const uint8_t *)sb.data, sb.size, &entry, &len);
+  if (rc != 0)
+    goto done;
+  if (len > s->opts.max_entry) {
+    rc = cairn__error(err, CAIRN_ETOOBIG, "the change makes an entry of %zu bytes; the limit is %zu",
+                      len, s->opts.max_entry);
+    goto done;
+  }
+  rc = cairn__apply_local(txn, s, entry, len, purged, err);
+  if (rc == 0 && seq != NULL)
+    *seq = h.seq + 1;
+done:
+  free(entry);
+  msgpack_sbuffer_destroy(&sb);
+  return rc;
+}
+
+/* Run sign_and_apply in a durable transaction, growing the map when it is full. */
+static int commit_entry(cairn_store_t *s, pack_fn pack, void *ud, uint64_t *seq,
+                        cairn_error_t *err) {
+  MDB_txn *txn;
+  bool purged = false;
+  uint64_t hlc = s->hlc;
+  bool had_network = s->has_network;
+  int rc;
+  for (;;) {
+    if ((rc = cairn__txn_begin(s, 0, &txn)) != 0)
+      return cairn__error(err, rc, "cannot begin a write transaction: %s", cairn_strerror(rc));
+    rc = sign_and_apply(s, txn, pack, ud, seq, &purged, err);
+    if (rc == 0) {
+      rc = cairn__mdb_err(mdb_txn_commit(txn));
+    } else {
+      mdb_txn_abort(txn);
+    }
+    if (rc == 0)
+      break;
+    s->hlc = hlc;
+    s->has_network = had_network;
+    if (rc != CAIRN_EMAPFULL)
+      return err && err->code == rc ? rc : cairn__error(err, rc, "cannot commit the change: %s",
+                                                        cairn_strerror(rc));
+    if ((rc = cairn__store_grow(s)) != 0)
+      return cairn__error(err, rc, "cannot grow the store: %s", cairn_strerror(rc));
+  }
+  if (purged && (rc = cairn__store_compact(s)) != 0)
+    return cairn__error(err, rc, "purged, but compacting the store failed: %s",
+                        cairn_strerror(rc));
+  return 0;
+}
+
+static int pack_change(MDB_txn *txn, void *ud, msgpack_sbuffer *sb, cairn_error_t *err) {
+  return pack_ops(txn, ud, sb, err);
+}
+
+int cairn_change_commit(cairn_change_t *c, uint64_t *seq, cairn_error_t *err) {
+  int rc;
+  if (!c->s->has_network)
+    rc = cairn__error(err, CAIRN_ENONETWORK,
+                      "this store has no network: create one with `cairn network create TITLE` "
+                      "or apply a bundle from the network");
+  else if (c->n == 0)
+    rc = cairn__error(err, CAIRN_EINVAL, "the change is empty");
+  else
+    rc = commit_entry(c->s, pack_change, c, seq, err);
+  cairn_change_abort(c);
+  return rc;
+}
+
+/* ---- genesis ---- */
+
+typedef struct genesis {
+  cairn_store_t *s;
+  const char *title;
+  uint8_t nonce[NONCE_BYTES];
+} genesis_t;
+
+static int pack_genesis(MDB_txn *txn, void *ud, msgpack_sbuffer *sb, cairn_error_t *err) {
+  genesis_t *g = ud;
+  msgpack_packer pk;
+  char hex[2 * CAIRN_KEY_BYTES + 1];
+  const char *owner = "owner";
+  int rc;
+  msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+  rc = msgpack_pack_array(&pk, 2);
+  /* [1, "_network", id, {title: [t, []], nonce: [bin, []]}] */
+  rc |= msgpack_pack_array(&pk, 4) | msgpack_pack_uint8(&pk, CAIRN_OP_PUT);
+  rc |= msgpack_pack_str_with_body(&pk, NETWORK_TYPE, strlen(NETWORK_TYPE));
+  cairn_hex(g->s->network, CAIRN_KEY_BYTES, hex);
+  rc |= msgpack_pack_str_with_body(&pk, hex, strlen(hex)) | msgpack_pack_map(&pk, 2);
+  rc |= msgpack_pack_str_with_body(&pk, "nonce", 5) | msgpack_pack_array(&pk, 2);
+  rc |= msgpack_pack_bin_with_body(&pk, g->nonce, NONCE_BYTES) | msgpack_pack_array(&pk, 0);
+  rc |= msgpack_pack_str_with_body(&pk, "title", 5) | msgpack_pack_array(&pk, 2);
+  rc |= msgpack_pack_str_with_body(&pk, g->title, strlen(g->title)) | msgpack_pack_array(&pk, 0);
+  /* [1, "_member", key, {name: [n, []], role: ["owner", []]}] */
+  rc |= msgpack_pack_array(&pk, 4) | msgpack_pack_uint8(&pk, CAIRN_OP_PUT);
+  rc |= msgpack_pack_str_with_body(&pk, MEMBER_TYPE, strlen(MEMBER_TYPE));
+  cairn_hex(cairn_store_key(g->s), CAIRN_KEY_BYTES, hex);
+  rc |= msgpack_pack_str_with_body(&pk, hex, strlen(hex)) | msgpack_pack_map(&pk, 2);
+  rc |= msgpack_pack_str_with_body(&pk, "name", 4) | msgpack_pack_array(&pk, 2);
+  rc |= msgpack_pack_str_with_body(&pk, g->s->name, strlen(g->s->name));
+  rc |= msgpack_pack_array(&pk, 0);
+  rc |= msgpack_pack_str_with_body(&pk, "role", 4) | msgpack_pack_array(&pk, 2);
+  rc |= msgpack_pack_str_with_body(&pk, owner, strlen(owner)) | msgpack_pack_array(&pk, 0);
+  return rc ? CAIRN_ENOMEM : 0;
+}
+
+int cairn_store_network_create(cairn_store_t *s, const char *title,
+                               uint8_t out[CAIRN_KEY_BYTES], cairn_error_t *err) {
+  genesis_t g = {s, title, {0}};
+  crypto_generichash_state st;
+  int rc;
+  if (s->has_network)
+    return cairn__error(err, CAIRN_EHASNETWORK, "this store already belongs to a network");
+  if (title == NULL || title[0] == '\0' || strlen(title) > 1000)
+    return cairn__error(err, CAIRN_EINVAL, "a network title of 1 to 1000 bytes is required");
+  randombytes_buf(g.nonce, sizeof g.nonce);
+  crypto_generichash_init(&st, NULL, 0, CAIRN_HASH_BYTES);
+  crypto_generichash_update(&st, (const uint8_t *)NETWORK_LABEL, strlen(NETWORK_LABEL));
+  crypto_generichash_update(&st, cairn_store_key(s), CAIRN_KEY_BYTES);
+  crypto_generichash_update(&st, g.nonce, NONCE_BYTES);
+  crypto_generichash_final(&st, s->network, CAIRN_HASH_BYTES);
+  /* has_network stays false: the genesis is adopted as a received one would be */
+  if ((rc = commit_entry(s, pack_genesis, &g, NULL, err)) != 0)
+    return rc;
+  memcpy(out, s->network, CAIRN_KEY_BYTES);
+  return 0;
+}

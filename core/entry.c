@@ -1,0 +1,442 @@
+/*
+ * entry.c — encode, sign, decode and verify entries (format in entry.h and
+ * docs/protocol.md). Decoding uses the bounded reader of mpread.c; packing uses
+ * msgpack-c.
+ */
+#include "entry.h"
+
+#include <msgpack.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mpread.h"
+
+_Static_assert(CAIRN_KEY_BYTES == crypto_sign_PUBLICKEYBYTES, "key size");
+_Static_assert(CAIRN_SECRET_BYTES == crypto_sign_SECRETKEYBYTES, "secret key size");
+_Static_assert(CAIRN_SIG_BYTES == crypto_sign_BYTES, "signature size");
+_Static_assert(CAIRN_HASH_BYTES == crypto_generichash_BYTES, "hash size");
+
+#define HEADER_FIELDS 8
+
+int cairn_core_init(void) {
+  return sodium_init() < 0 ? CAIRN_EIO : 0;
+}
+
+char *cairn_hex(const uint8_t *bytes, size_t n, char *out) {
+  static const char digits[] = "0123456789abcdef";
+  for (size_t i = 0; i < n; i++) {
+    out[2 * i] = digits[bytes[i] >> 4];
+    out[2 * i + 1] = digits[bytes[i] & 15];
+  }
+  out[2 * n] = '\0';
+  return out;
+}
+
+static int hexval(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+int cairn_unhex(const char *hex, uint8_t *out, size_t n) {
+  if (hex == NULL || strlen(hex) != 2 * n)
+    return CAIRN_EINVAL;
+  for (size_t i = 0; i < n; i++) {
+    int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0)
+      return CAIRN_EINVAL;
+    out[i] = (uint8_t)(hi << 4 | lo);
+  }
+  return 0;
+}
+
+int cairn_stamp_cmp(const cairn_stamp_t *a, const cairn_stamp_t *b) {
+  if (a->hlc != b->hlc)
+    return a->hlc < b->hlc ? -1 : 1;
+  return memcmp(a->author, b->author, CAIRN_KEY_BYTES);
+}
+
+int cairn__name_ok(const char *s, size_t len, size_t max) {
+  return len > 0 && len <= max && memchr(s, '\0', len) == NULL;
+}
+
+int cairn__field_name_ok(const char *s, size_t len) {
+  return cairn__name_ok(s, len, CAIRN_FIELD_MAX) && s[0] != '_';
+}
+
+void cairn__op_hash(const uint8_t *op, size_t len, uint8_t out[CAIRN_HASH_BYTES]) {
+  crypto_generichash(out, CAIRN_HASH_BYTES, op, len, NULL, 0);
+}
+
+/* ---- ops ---- */
+
+static int parse_stamp(cairn_mpr_t *r, cairn_stamp_t *st) {
+  uint32_t n;
+  const uint8_t *a;
+  if (cairn__mpr_array(r, &n) != 0 || n != 2 || cairn__mpr_uint(r, &st->hlc) != 0 ||
+      cairn__mpr_bin_exact(r, &a, CAIRN_KEY_BYTES) != 0)
+    return CAIRN_EMALFORMED;
+  memcpy(st->author, a, CAIRN_KEY_BYTES);
+  return 0;
+}
+
+/* One field of a put: name -> [value, base]; checks every part. */
+static int parse_field(cairn_mpr_t *r, cairn_field_t *f) {
+  uint32_t n;
+  const uint8_t *start;
+  cairn_stamp_t st;
+  if (cairn__mpr_str(r, &f->name, &f->name_len) != 0 ||
+      !cairn__field_name_ok(f->name, f->name_len) || cairn__mpr_array(r, &n) != 0 || n != 2)
+    return CAIRN_EMALFORMED;
+  start = r->p;
+  if (cairn__mpr_skip(r, CAIRN_VALUE_DEPTH_MAX) != 0)
+    return CAIRN_EMALFORMED;
+  f->value = start;
+  f->value_len = (size_t)(r->p - start);
+  start = r->p;
+  if (cairn__mpr_array(r, &f->nbase) != 0 || f->nbase > CAIRN_BASE_MAX)
+    return CAIRN_EMALFORMED;
+  for (uint32_t i = 0; i < f->nbase; i++)
+    if (parse_stamp(r, &st) != 0)
+      return CAIRN_EMALFORMED;
+  f->base = start;
+  f->base_len = (size_t)(r->p - start);
+  return 0;
+}
+
+static int parse_target(cairn_mpr_t *r, cairn_op_t *op) {
+  if (cairn__mpr_str(r, &op->type, &op->type_len) != 0 ||
+      !cairn__name_ok(op->type, op->type_len, CAIRN_TYPE_MAX) ||
+      cairn__mpr_str(r, &op->id, &op->id_len) != 0 ||
+      !cairn__name_ok(op->id, op->id_len, CAIRN_ID_MAX))
+    return CAIRN_EMALFORMED;
+  return 0;
+}
+
+/* Fields of a put: a non-empty map with distinct names. */
+static int parse_fields(cairn_mpr_t *r, cairn_op_t *op) {
+  const uint8_t *start = r->p;
+  cairn_field_t f, g;
+  if (cairn__mpr_map(r, &op->nfields) != 0 || op->nfields == 0)
+    return CAIRN_EMALFORMED;
+  for (uint32_t i = 0; i < op->nfields; i++) {
+    if (parse_field(r, &f) != 0)
+      return CAIRN_EMALFORMED;
+    /* duplicate names would make the merge depend on order within a map */
+    cairn_mpr_t s;
+    uint32_t m;
+    cairn__mpr_init(&s, start, (size_t)(r->p - start));
+    if (cairn__mpr_map(&s, &m) != 0)
+      return CAIRN_EMALFORMED;
+    for (uint32_t j = 0; j < i; j++) {
+      if (parse_field(&s, &g) != 0)
+        return CAIRN_EMALFORMED;
+      if (g.name_len == f.name_len && memcmp(g.name, f.name, f.name_len) == 0)
+        return CAIRN_EMALFORMED;
+    }
+  }
+  op->fields = start;
+  op->fields_len = (size_t)(r->p - start);
+  return 0;
+}
+
+int cairn__op_parse(const uint8_t *p, size_t len, size_t *used, cairn_op_t *op) {
+  cairn_mpr_t r;
+  uint32_t n;
+  uint64_t kind;
+  memset(op, 0, sizeof *op);
+  cairn__mpr_init(&r, p, len);
+  if (cairn__mpr_array(&r, &n) != 0 || n < 2 || cairn__mpr_uint(&r, &kind) != 0)
+    return CAIRN_EMALFORMED;
+  op->kind = (cairn_op_kind_t)kind;
+  switch (kind) {
+  case CAIRN_OP_REDACTED:
+    if (n != 2 || cairn__mpr_bin_exact(&r, &op->redacted_hash, CAIRN_HASH_BYTES) != 0)
+      return CAIRN_EMALFORMED;
+    break;
+  case CAIRN_OP_PUT:
+    if (n != 4 || parse_target(&r, op) != 0 || parse_fields(&r, op) != 0)
+      return CAIRN_EMALFORMED;
+    break;
+  case CAIRN_OP_DEL:
+  case CAIRN_OP_PURGE:
+    if (n != 3 || parse_target(&r, op) != 0)
+      return CAIRN_EMALFORMED;
+    break;
+  default:
+    return CAIRN_EMALFORMED;
+  }
+  op->raw = p;
+  op->raw_len = (size_t)(r.p - p);
+  *used = op->raw_len;
+  return 0;
+}
+
+void cairn_op_iter_init(const cairn_entry_t *e, cairn_op_iter_t *it) {
+  cairn_mpr_t r;
+  cairn__mpr_init(&r, e->ops, e->ops_len);
+  if (cairn__mpr_array(&r, &it->left) != 0)
+    it->left = 0;
+  it->p = r.p;
+  it->end = r.end;
+}
+
+int cairn_op_next(cairn_op_iter_t *it, cairn_op_t *op) {
+  size_t used;
+  if (it->left == 0 || cairn__op_parse(it->p, (size_t)(it->end - it->p), &used, op) != 0)
+    return 0;
+  it->p += used;
+  it->left--;
+  return 1;
+}
+
+void cairn_field_iter_init(const cairn_op_t *op, cairn_field_iter_t *it) {
+  cairn_mpr_t r;
+  it->left = 0;
+  it->p = it->end = NULL;
+  if (op->kind != CAIRN_OP_PUT)
+    return;
+  cairn__mpr_init(&r, op->fields, op->fields_len);
+  if (cairn__mpr_map(&r, &it->left) != 0)
+    it->left = 0;
+  it->p = r.p;
+  it->end = r.end;
+}
+
+int cairn_field_next(cairn_field_iter_t *it, cairn_field_t *f) {
+  cairn_mpr_t r;
+  if (it->left == 0)
+    return 0;
+  cairn__mpr_init(&r, it->p, (size_t)(it->end - it->p));
+  if (parse_field(&r, f) != 0)
+    return 0;
+  it->p = r.p;
+  it->left--;
+  return 1;
+}
+
+int cairn_field_base(const cairn_field_t *f, uint32_t i, cairn_stamp_t *out) {
+  cairn_mpr_t r;
+  uint32_t n;
+  cairn__mpr_init(&r, f->base, f->base_len);
+  if (cairn__mpr_array(&r, &n) != 0 || i >= n)
+    return CAIRN_EINVAL;
+  for (uint32_t k = 0; k <= i; k++)
+    if (parse_stamp(&r, out) != 0)
+      return CAIRN_EMALFORMED;
+  return 0;
+}
+
+/* ---- decode ---- */
+
+static int decode_header(cairn_entry_t *e) {
+  cairn_mpr_t r;
+  uint32_t n;
+  uint64_t version, op_count;
+  cairn__mpr_init(&r, e->header, e->header_len);
+  if (cairn__mpr_array(&r, &n) != 0 || n != HEADER_FIELDS ||
+      cairn__mpr_uint(&r, &version) != 0)
+    return CAIRN_EMALFORMED;
+  if (version != CAIRN_ENTRY_VERSION)
+    return CAIRN_EVERSION;
+  if (cairn__mpr_bin_exact(&r, &e->network, CAIRN_KEY_BYTES) != 0 ||
+      cairn__mpr_bin_exact(&r, &e->author, CAIRN_KEY_BYTES) != 0 ||
+      cairn__mpr_uint(&r, &e->seq) != 0 || e->seq == 0)
+    return CAIRN_EMALFORMED;
+  if (cairn__mpr_peek(&r) == CAIRN_MP_NIL) {
+    if (cairn__mpr_nil(&r) != 0 || e->seq != 1)
+      return CAIRN_EMALFORMED;
+    e->prev = NULL;
+  } else if (cairn__mpr_bin_exact(&r, &e->prev, CAIRN_HASH_BYTES) != 0 || e->seq == 1) {
+    return CAIRN_EMALFORMED;
+  }
+  if (cairn__mpr_uint(&r, &e->hlc) != 0 ||
+      cairn__mpr_bin_exact(&r, &e->ops_root, CAIRN_HASH_BYTES) != 0 ||
+      cairn__mpr_uint(&r, &op_count) != 0 || op_count == 0 || op_count > UINT32_MAX ||
+      cairn__mpr_left(&r) != 0)
+    return CAIRN_EMALFORMED;
+  e->op_count = (uint32_t)op_count;
+  return 0;
+}
+
+/* Every op well formed, their number as the header says. */
+static int decode_ops(cairn_entry_t *e, cairn_mpr_t *r) {
+  uint32_t n;
+  size_t used;
+  cairn_op_t op;
+  const uint8_t *start = r->p;
+  if (cairn__mpr_array(r, &n) != 0 || n != e->op_count)
+    return CAIRN_EMALFORMED;
+  for (uint32_t i = 0; i < n; i++) {
+    if (cairn__op_parse(r->p, cairn__mpr_left(r), &used, &op) != 0)
+      return CAIRN_EMALFORMED;
+    r->p += used;
+  }
+  e->ops = start;
+  e->ops_len = (size_t)(r->p - start);
+  return 0;
+}
+
+int cairn_entry_decode(const void *buf, size_t len, size_t max_len, cairn_entry_t *e,
+                       cairn_error_t *err) {
+  cairn_mpr_t r;
+  uint32_t n, hlen;
+  char hex[2 * CAIRN_KEY_BYTES + 1];
+  int rc;
+  memset(e, 0, sizeof *e);
+  if (len > max_len)
+    return cairn__error(err, CAIRN_ETOOBIG, "entry of %zu bytes exceeds the limit of %zu",
+                        len, max_len);
+  cairn__mpr_init(&r, buf, len);
+  if (cairn__mpr_array(&r, &n) != 0 || n != 3 || cairn__mpr_bin(&r, &e->header, &hlen) != 0)
+    return cairn__error(err, CAIRN_EMALFORMED, "malformed entry");
+  e->header_len = hlen;
+  rc = decode_header(e);
+  if (rc != 0)
+    return cairn__error(err, rc, "%s entry header",
+                        rc == CAIRN_EVERSION ? "unsupported version of" : "malformed");
+  cairn_hex(e->author, CAIRN_KEY_BYTES, hex);
+  if (cairn__mpr_bin_exact(&r, &e->sig, CAIRN_SIG_BYTES) != 0)
+    return cairn__error(err, CAIRN_EMALFORMED, "author %s seq %llu: malformed signature",
+                        hex, (unsigned long long)e->seq);
+  if (decode_ops(e, &r) != 0 || cairn__mpr_left(&r) != 0)
+    return cairn__error(err, CAIRN_EMALFORMED, "author %s seq %llu: malformed ops", hex,
+                        (unsigned long long)e->seq);
+  e->bytes = buf;
+  e->len = len;
+  return 0;
+}
+
+/* ---- hashes and signatures ---- */
+
+/* ops_root of an ops array: hash of the concatenated op hashes. */
+static int ops_root(const uint8_t *ops, size_t ops_len, uint32_t *count,
+                    uint8_t out[CAIRN_HASH_BYTES]) {
+  crypto_generichash_state st;
+  cairn_mpr_t r;
+  uint32_t n;
+  size_t used;
+  cairn_op_t op;
+  uint8_t h[CAIRN_HASH_BYTES];
+  cairn__mpr_init(&r, ops, ops_len);
+  if (cairn__mpr_array(&r, &n) != 0)
+    return CAIRN_EMALFORMED;
+  crypto_generichash_init(&st, NULL, 0, CAIRN_HASH_BYTES);
+  for (uint32_t i = 0; i < n; i++) {
+    if (cairn__op_parse(r.p, cairn__mpr_left(&r), &used, &op) != 0)
+      return CAIRN_EMALFORMED;
+    if (op.kind == CAIRN_OP_REDACTED)
+      memcpy(h, op.redacted_hash, CAIRN_HASH_BYTES);
+    else
+      cairn__op_hash(op.raw, op.raw_len, h);
+    crypto_generichash_update(&st, h, sizeof h);
+    r.p += used;
+  }
+  if (cairn__mpr_left(&r) != 0)
+    return CAIRN_EMALFORMED;
+  crypto_generichash_final(&st, out, CAIRN_HASH_BYTES);
+  *count = n;
+  return 0;
+}
+
+int cairn_entry_check_ops(const cairn_entry_t *e) {
+  uint8_t root[CAIRN_HASH_BYTES];
+  uint32_t n;
+  if (ops_root(e->ops, e->ops_len, &n, root) != 0 || n != e->op_count ||
+      sodium_memcmp(root, e->ops_root, CAIRN_HASH_BYTES) != 0)
+    return CAIRN_EBADHASH;
+  return 0;
+}
+
+int cairn_entry_verify_sig(const cairn_entry_t *e) {
+  if (crypto_sign_verify_detached(e->sig, e->header, e->header_len, e->author) != 0)
+    return CAIRN_EBADSIG;
+  return 0;
+}
+
+void cairn_entry_hash(const cairn_entry_t *e, uint8_t out[CAIRN_HASH_BYTES]) {
+  crypto_generichash_state st;
+  crypto_generichash_init(&st, NULL, 0, CAIRN_HASH_BYTES);
+  crypto_generichash_update(&st, e->header, e->header_len);
+  crypto_generichash_update(&st, e->sig, CAIRN_SIG_BYTES);
+  crypto_generichash_final(&st, out, CAIRN_HASH_BYTES);
+}
+
+/* ---- build ---- */
+
+static void pack_bin(msgpack_packer *pk, const uint8_t *b, size_t n) {
+  msgpack_pack_bin(pk, n);
+  msgpack_pack_bin_body(pk, b, n);
+}
+
+/* Assemble [header_bytes, sig, ops] into a malloc'd buffer. */
+static int assemble(const uint8_t *header, size_t header_len, const uint8_t *sig,
+                    const uint8_t *ops, size_t ops_len, uint8_t **out, size_t *out_len) {
+  msgpack_sbuffer sb;
+  msgpack_packer pk;
+  msgpack_sbuffer_init(&sb);
+  msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+  if (msgpack_pack_array(&pk, 3) != 0 || msgpack_pack_bin(&pk, header_len) != 0 ||
+      msgpack_pack_bin_body(&pk, header, header_len) != 0 ||
+      msgpack_pack_bin(&pk, CAIRN_SIG_BYTES) != 0 ||
+      msgpack_pack_bin_body(&pk, sig, CAIRN_SIG_BYTES) != 0 ||
+      msgpack_sbuffer_write(&sb, (const char *)ops, ops_len) != 0) {
+    msgpack_sbuffer_destroy(&sb);
+    return CAIRN_ENOMEM;
+  }
+  *out = (uint8_t *)sb.data;
+  *out_len = sb.size;
+  return 0;
+}
+
+int cairn_entry_build(const uint8_t sk[CAIRN_SECRET_BYTES],
+                      const uint8_t network[CAIRN_KEY_BYTES], uint64_t seq, const uint8_t *prev,
+                      uint64_t hlc, const uint8_t *ops, size_t ops_len, uint8_t **out,
+                      size_t *out_len) {
+  uint8_t root[CAIRN_HASH_BYTES], sig[CAIRN_SIG_BYTES];
+  uint32_t n;
+  msgpack_sbuffer hb;
+  msgpack_packer pk;
+  int rc;
+  if (seq == 0 || (seq == 1) != (prev == NULL))
+    return CAIRN_EINVAL;
+  if (ops_root(ops, ops_len, &n, root) != 0 || n == 0)
+    return CAIRN_EMALFORMED;
+  msgpack_sbuffer_init(&hb);
+  msgpack_packer_init(&pk, &hb, msgpack_sbuffer_write);
+  msgpack_pack_array(&pk, HEADER_FIELDS);
+  msgpack_pack_uint8(&pk, CAIRN_ENTRY_VERSION);
+  pack_bin(&pk, network, CAIRN_KEY_BYTES);
+  pack_bin(&pk, sk + 32, CAIRN_KEY_BYTES); /* libsodium keeps the public key there */
+  msgpack_pack_uint64(&pk, seq);
+  if (prev == NULL)
+    msgpack_pack_nil(&pk);
+  else
+    pack_bin(&pk, prev, CAIRN_HASH_BYTES);
+  msgpack_pack_uint64(&pk, hlc);
+  pack_bin(&pk, root, CAIRN_HASH_BYTES);
+  msgpack_pack_uint32(&pk, n);
+  if (hb.data == NULL) {
+    msgpack_sbuffer_destroy(&hb);
+    return CAIRN_ENOMEM;
+  }
+  crypto_sign_detached(sig, NULL, (const uint8_t *)hb.data, hb.size, sk);
+  rc = assemble((const uint8_t *)hb.data, hb.size, sig, ops, ops_len, out, out_len);
+  msgpack_sbuffer_destroy(&hb);
+  return rc;
+}
+
+int cairn__entry_with_ops(const cairn_entry_t *e, const uint8_t *ops, size_t ops_len,
+                          uint8_t **out, size_t *out_len) {
+  uint8_t root[CAIRN_HASH_BYTES];
+  uint32_t n;
+  if (ops_root(ops, ops_len, &n, root) != 0 || n != e->op_count ||
+      memcmp(root, e->ops_root, CAIRN_HASH_BYTES) != 0)
+    return CAIRN_EBADHASH;
+  return assemble(e->header, e->header_len, e->sig, ops, ops_len, out, out_len);
+}

@@ -1,0 +1,306 @@
+/*
+ * query.c — read-only walks over a store: records, history, conflicts, the log,
+ * heads and export. Each call runs in one read transaction; the views given to
+ * callbacks are valid until the callback returns.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_internal.h"
+
+/* A read transaction and a cursor on one database. */
+typedef struct walk {
+  MDB_txn *txn;
+  MDB_cursor *cur;
+} walk_t;
+
+static int walk_begin(cairn_store_t *s, int db, walk_t *w) {
+  int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &w->txn);
+  if (rc != 0)
+    return cairn__mdb_err(rc);
+  if ((rc = mdb_cursor_open(w->txn, s->dbi[db], &w->cur)) != 0) {
+    mdb_txn_abort(w->txn);
+    return cairn__mdb_err(rc);
+  }
+  return 0;
+}
+
+static void walk_end(walk_t *w) {
+  mdb_cursor_close(w->cur);
+  mdb_txn_abort(w->txn);
+}
+
+/* The result of a walk: LMDB codes mapped, CAIRN_E* codes (small negatives) kept. */
+static int walk_rc(int rc) {
+  if (rc == 0 || rc == MDB_NOTFOUND)
+    return 0;
+  return rc < 0 && rc > -100 ? rc : cairn__mdb_err(rc);
+}
+
+static bool has_prefix(const MDB_val *k, const keybuf_t *p) {
+  return k->mv_size >= p->len && memcmp(k->mv_data, p->b, p->len) == 0;
+}
+
+int cairn_store_get(cairn_store_t *s, const char *type, const char *id, cairn_record_cb cb,
+                    void *ud) {
+  keybuf_t k;
+  MDB_txn *txn;
+  MDB_val key, val;
+  cairn_record_t r;
+  int rc = cairn__key_record(&k, type, strlen(type), id, strlen(id));
+  if (rc != 0)
+    return rc;
+  if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
+    return cairn__mdb_err(rc);
+  key = mval(k.b, k.len);
+  rc = mdb_get(txn, s->dbi[DB_RECORDS], &key, &val);
+  if (rc != 0)
+    rc = cairn__mdb_err(rc);
+  else if ((rc = cairn__rec_view(&key, &val, &r)) == 0) {
+    if (r.deleted)
+      rc = CAIRN_EDELETED;
+    else
+      cb(&r, ud);
+  }
+  mdb_txn_abort(txn);
+  return rc;
+}
+
+int cairn_store_list(cairn_store_t *s, const char *type, cairn_record_cb cb, void *ud) {
+  keybuf_t prefix;
+  walk_t w;
+  MDB_val k, v;
+  cairn_record_t r;
+  int rc;
+  if (strlen(type) + 1 > sizeof prefix.b)
+    return CAIRN_EINVAL;
+  memcpy(prefix.b, type, strlen(type) + 1);
+  prefix.len = strlen(type) + 1;
+  if ((rc = walk_begin(s, DB_RECORDS, &w)) != 0)
+    return rc;
+  k = mval(prefix.b, prefix.len);
+  for (rc = mdb_cursor_get(w.cur, &k, &v, MDB_SET_RANGE); rc == 0;
+       rc = mdb_cursor_get(w.cur, &k, &v, MDB_NEXT)) {
+    if (!has_prefix(&k, &prefix))
+      break;
+    if ((rc = cairn__rec_view(&k, &v, &r)) != 0)
+      break;
+    if (!r.deleted && cb(&r, ud) != 0)
+      break;
+  }
+  walk_end(&w);
+  return walk_rc(rc);
+}
+
+/* Load the entry of author at seq from the log (a view). */
+static int logged(MDB_txn *txn, cairn_store_t *s, const uint8_t *author, uint64_t seq,
+                  cairn_entry_t *e) {
+  uint8_t kb[40];
+  MDB_val k, v;
+  int rc;
+  cairn__key_log(kb, author, seq);
+  k = mval(kb, sizeof kb);
+  if ((rc = mdb_get(txn, s->dbi[DB_LOG], &k, &v)) != 0)
+    return cairn__mdb_err(rc);
+  return cairn_entry_decode(v.mv_data, v.mv_size, SIZE_MAX, e, NULL) ? CAIRN_ECORRUPT : 0;
+}
+
+/* The op of e on (type, id); 1 if found. */
+static int op_on(const cairn_entry_t *e, const char *type, const char *id, cairn_op_t *op) {
+  cairn_op_iter_t it;
+  size_t tl = strlen(type), il = strlen(id);
+  cairn_op_iter_init(e, &it);
+  while (cairn_op_next(&it, op))
+    if (op->kind != CAIRN_OP_REDACTED && op->type_len == tl && op->id_len == il &&
+        memcmp(op->type, type, tl) == 0 && memcmp(op->id, id, il) == 0)
+      return 1;
+  return 0;
+}
+
+int cairn_store_history(cairn_store_t *s, const char *type, const char *id,
+                        cairn_history_cb cb, void *ud) {
+  keybuf_t prefix;
+  walk_t w;
+  MDB_val k, v;
+  cairn_entry_t e;
+  cairn_op_t op;
+  int rc = cairn__key_record(&prefix, type, strlen(type), id, strlen(id));
+  if (rc != 0)
+    return rc;
+  prefix.b[prefix.len++] = 0;
+  if ((rc = walk_begin(s, DB_HISTORY, &w)) != 0)
+    return rc;
+  k = mval(prefix.b, prefix.len);
+  for (rc = mdb_cursor_get(w.cur, &k, &v, MDB_SET_RANGE); rc == 0;
+       rc = mdb_cursor_get(w.cur, &k, &v, MDB_NEXT)) {
+    if (!has_prefix(&k, &prefix) || k.mv_size != prefix.len + 8 + CAIRN_KEY_BYTES ||
+        v.mv_size != 8)
+      break;
+    const uint8_t *author = (const uint8_t *)k.mv_data + prefix.len + 8;
+    if ((rc = logged(w.txn, s, author, get_be64(v.mv_data), &e)) != 0)
+      break;
+    if (op_on(&e, type, id, &op) && cb(&e, &op, ud) != 0)
+      break;
+  }
+  walk_end(&w);
+  return walk_rc(rc);
+}
+
+/* ---- conflicts ---- */
+
+typedef struct heads_buf {
+  cairn_head_t *h;
+  size_t n, cap;
+} heads_buf_t;
+
+static int heads_add(heads_buf_t *b, const cairn_head_t *h) {
+  if (b->n == b->cap) {
+    size_t cap = b->cap ? b->cap * 2 : 8;
+    cairn_head_t *nh = realloc(b->h, cap * sizeof *nh);
+    if (nh == NULL)
+      return CAIRN_ENOMEM;
+    b->h = nh;
+    b->cap = cap;
+  }
+  b->h[b->n++] = *h;
+  return 0;
+}
+
+/* Report one conflicted field: its winner from the record, then the rows. */
+static int report_field(MDB_txn *txn, cairn_store_t *s, const keybuf_t *field_prefix,
+                        heads_buf_t *rows, cairn_conflict_cb cb, void *ud, int *stop) {
+  const char *type = (const char *)field_prefix->b;
+  size_t tl = strlen(type);
+  const char *id = type + tl + 1;
+  size_t il = strlen(id);
+  const char *field = id + il + 1;
+  size_t fl = strlen(field);
+  keybuf_t rk;
+  MDB_val k, v;
+  cairn_record_t r;
+  cairn_record_iter_t it;
+  cairn_record_field_t f;
+  heads_buf_t all = {0};
+  int rc = cairn__key_record(&rk, type, tl, id, il);
+  if (rc != 0)
+    return rc;
+  k = mval(rk.b, rk.len);
+  if ((rc = mdb_get(txn, s->dbi[DB_RECORDS], &k, &v)) != 0)
+    return rc == MDB_NOTFOUND ? 0 : cairn__mdb_err(rc);
+  if ((rc = cairn__rec_view(&k, &v, &r)) != 0 || r.deleted)
+    return rc;
+  cairn_record_iter_init(&r, &it);
+  while (cairn_record_field_next(&it, &f)) {
+    if (f.name_len != fl || memcmp(f.name, field, fl) != 0)
+      continue;
+    cairn_head_t h = {f.value, f.value_len, f.stamp};
+    if ((rc = heads_add(&all, &h)) != 0)
+      goto done;
+    /* losers, greatest stamp first */
+    for (size_t i = rows->n; rc == 0 && i-- > 0;)
+      rc = heads_add(&all, &rows->h[i]);
+    if (rc == 0 && cb(type, tl, id, il, field, fl, all.h, all.n, ud) != 0)
+      *stop = 1;
+    break;
+  }
+done:
+  free(all.h);
+  return rc;
+}
+
+int cairn_store_conflicts(cairn_store_t *s, cairn_conflict_cb cb, void *ud) {
+  walk_t w;
+  MDB_val k, v;
+  keybuf_t cur = {.len = 0};
+  heads_buf_t rows = {0};
+  int rc, stop = 0;
+  if ((rc = walk_begin(s, DB_CONFLICTS, &w)) != 0)
+    return rc;
+  for (rc = mdb_cursor_get(w.cur, &k, &v, MDB_FIRST); rc == 0 && !stop;
+       rc = mdb_cursor_get(w.cur, &k, &v, MDB_NEXT)) {
+    if (k.mv_size <= 8 + CAIRN_KEY_BYTES || k.mv_size > sizeof cur.b) {
+      rc = MDB_CORRUPTED;
+      break;
+    }
+    size_t plen = k.mv_size - 8 - CAIRN_KEY_BYTES;
+    if (cur.len != plen || memcmp(cur.b, k.mv_data, plen) != 0) {
+      if (cur.len > 0 && (rc = report_field(w.txn, s, &cur, &rows, cb, ud, &stop)) != 0)
+        break;
+      memcpy(cur.b, k.mv_data, plen);
+      cur.len = plen;
+      rows.n = 0;
+    }
+    cairn_head_t h = {v.mv_data, v.mv_size, {0, {0}}};
+    cairn__key_stamp(k.mv_data, k.mv_size, &h.stamp);
+    if ((rc = heads_add(&rows, &h)) != 0)
+      break;
+  }
+  if ((rc == 0 || rc == MDB_NOTFOUND) && !stop && cur.len > 0)
+    rc = report_field(w.txn, s, &cur, &rows, cb, ud, &stop);
+  free(rows.h);
+  walk_end(&w);
+  return walk_rc(rc);
+}
+
+/* ---- log, heads, export ---- */
+
+int cairn_store_export(cairn_store_t *s, cairn_since_fn since, cairn_entry_cb cb, void *ud) {
+  walk_t w;
+  MDB_val k, v;
+  cairn_entry_t e;
+  int rc;
+  if ((rc = walk_begin(s, DB_ARRIVALS, &w)) != 0)
+    return rc;
+  for (rc = mdb_cursor_get(w.cur, &k, &v, MDB_FIRST); rc == 0;
+       rc = mdb_cursor_get(w.cur, &k, &v, MDB_NEXT)) {
+    if (v.mv_size != 40) {
+      rc = MDB_CORRUPTED;
+      break;
+    }
+    const uint8_t *ref = v.mv_data;
+    if (since != NULL && get_be64(ref + CAIRN_KEY_BYTES) <= since(ref, ud))
+      continue;
+    if ((rc = logged(w.txn, s, ref, get_be64(ref + CAIRN_KEY_BYTES), &e)) != 0)
+      break;
+    if (cb(&e, ud) != 0)
+      break;
+  }
+  walk_end(&w);
+  return walk_rc(rc);
+}
+
+int cairn_store_log(cairn_store_t *s, cairn_entry_cb cb, void *ud) {
+  return cairn_store_export(s, NULL, cb, ud);
+}
+
+int cairn_store_heads(cairn_store_t *s, cairn_heads_cb cb, void *ud) {
+  walk_t w;
+  MDB_val k, v;
+  int rc;
+  if ((rc = walk_begin(s, DB_HEADS, &w)) != 0)
+    return rc;
+  for (rc = mdb_cursor_get(w.cur, &k, &v, MDB_FIRST); rc == 0;
+       rc = mdb_cursor_get(w.cur, &k, &v, MDB_NEXT)) {
+    if (k.mv_size != CAIRN_KEY_BYTES || v.mv_size < 8 + CAIRN_HASH_BYTES) {
+      rc = MDB_CORRUPTED;
+      break;
+    }
+    if (cb(k.mv_data, get_be64(v.mv_data), (const uint8_t *)v.mv_data + 8, ud) != 0)
+      break;
+  }
+  walk_end(&w);
+  return walk_rc(rc);
+}
+
+int cairn_store_head_seq(cairn_store_t *s, const uint8_t author[CAIRN_KEY_BYTES],
+                         uint64_t *seq) {
+  MDB_txn *txn;
+  head_t h;
+  int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+  if (rc != 0)
+    return cairn__mdb_err(rc);
+  rc = cairn__head_get(txn, s, author, &h);
+  mdb_txn_abort(txn);
+  *seq = h.seq;
+  return rc;
+}

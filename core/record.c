@@ -1,0 +1,210 @@
+/*
+ * record.c — the encoding of materialized records (docs/storage.md, `records`):
+ *
+ *   [deleted(bool), del_hlc(uint), del_author(bin32),
+ *    {field: [value, hlc(uint), author(bin32)], ...}]    fields sorted by name
+ *
+ * Each field holds its winning head; the other heads of a conflicted field live in
+ * `conflicts`. The deleted register is stamped like a field.
+ */
+#include <msgpack.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mpread.h"
+#include "store_internal.h"
+
+void cairn__rec_free(rec_t *r) {
+  free(r->f);
+  free(r->buf);
+  memset(r, 0, sizeof *r);
+}
+
+static int field_cmp(const char *a, size_t alen, const char *b, size_t blen) {
+  int c = memcmp(a, b, alen < blen ? alen : blen);
+  if (c != 0)
+    return c;
+  return alen < blen ? -1 : alen > blen;
+}
+
+/* Read one stored field: name -> [value, hlc, author]. */
+static int read_field(cairn_mpr_t *r, rec_field_t *f) {
+  uint32_t n;
+  const uint8_t *start, *author;
+  if (cairn__mpr_str(r, &f->name, &f->name_len) != 0 || cairn__mpr_array(r, &n) != 0 ||
+      n != 3)
+    return CAIRN_ECORRUPT;
+  start = r->p;
+  if (cairn__mpr_skip(r, CAIRN_VALUE_DEPTH_MAX + 1) != 0)
+    return CAIRN_ECORRUPT;
+  f->value = start;
+  f->value_len = (size_t)(r->p - start);
+  if (cairn__mpr_uint(r, &f->stamp.hlc) != 0 ||
+      cairn__mpr_bin_exact(r, &author, CAIRN_KEY_BYTES) != 0)
+    return CAIRN_ECORRUPT;
+  memcpy(f->stamp.author, author, CAIRN_KEY_BYTES);
+  return 0;
+}
+
+/* Header of a stored record: deleted register and the field count. */
+static int read_head(cairn_mpr_t *r, int *deleted, cairn_stamp_t *del, uint32_t *nfields) {
+  uint32_t n;
+  const uint8_t *author;
+  if (cairn__mpr_array(r, &n) != 0 || n != 4 || cairn__mpr_bool(r, deleted) != 0 ||
+      cairn__mpr_uint(r, &del->hlc) != 0 ||
+      cairn__mpr_bin_exact(r, &author, CAIRN_KEY_BYTES) != 0 || cairn__mpr_map(r, nfields) != 0)
+    return CAIRN_ECORRUPT;
+  memcpy(del->author, author, CAIRN_KEY_BYTES);
+  return 0;
+}
+
+static int rec_grow(rec_t *r) {
+  if (r->n < r->cap)
+    return 0;
+  size_t cap = r->cap ? r->cap * 2 : 8;
+  rec_field_t *f = realloc(r->f, cap * sizeof *f);
+  if (f == NULL)
+    return CAIRN_ENOMEM;
+  r->f = f;
+  r->cap = cap;
+  return 0;
+}
+
+int cairn__rec_load(MDB_txn *txn, cairn_store_t *s, const keybuf_t *k, rec_t *r) {
+  MDB_val key = mval(k->b, k->len), val;
+  cairn_mpr_t rd;
+  uint32_t n;
+  int deleted, rc;
+  memset(r, 0, sizeof *r);
+  rc = mdb_get(txn, s->dbi[DB_RECORDS], &key, &val);
+  if (rc == MDB_NOTFOUND)
+    return 0;
+  if (rc != 0)
+    return cairn__mdb_err(rc);
+  /* copy: later writes in this transaction may move the page under us */
+  if ((r->buf = malloc(val.mv_size)) == NULL)
+    return CAIRN_ENOMEM;
+  memcpy(r->buf, val.mv_data, val.mv_size);
+  cairn__mpr_init(&rd, r->buf, val.mv_size);
+  if ((rc = read_head(&rd, &deleted, &r->del, &n)) != 0)
+    goto fail;
+  r->exists = true;
+  r->deleted = deleted != 0;
+  for (uint32_t i = 0; i < n; i++) {
+    if ((rc = rec_grow(r)) != 0 || (rc = read_field(&rd, &r->f[r->n])) != 0)
+      goto fail;
+    r->n++;
+  }
+  return 0;
+fail:
+  cairn__rec_free(r);
+  return rc;
+}
+
+rec_field_t *cairn__rec_find(rec_t *r, const char *name, size_t len) {
+  for (size_t i = 0; i < r->n; i++)
+    if (field_cmp(r->f[i].name, r->f[i].name_len, name, len) == 0)
+      return &r->f[i];
+  return NULL;
+}
+
+/* Insert or replace, keeping fields sorted by name. */
+int cairn__rec_set(rec_t *r, const rec_field_t *f) {
+  size_t i = 0;
+  rec_field_t *old = cairn__rec_find(r, f->name, f->name_len);
+  if (old != NULL) {
+    *old = *f;
+    return 0;
+  }
+  if (rec_grow(r) != 0)
+    return CAIRN_ENOMEM;
+  while (i < r->n && field_cmp(r->f[i].name, r->f[i].name_len, f->name, f->name_len) < 0)
+    i++;
+  memmove(&r->f[i + 1], &r->f[i], (r->n - i) * sizeof *f);
+  r->f[i] = *f;
+  r->n++;
+  return 0;
+}
+
+void cairn__rec_remove(rec_t *r, rec_field_t *f) {
+  size_t i = (size_t)(f - r->f);
+  memmove(&r->f[i], &r->f[i + 1], (r->n - i - 1) * sizeof *f);
+  r->n--;
+}
+
+int cairn__rec_save(MDB_txn *txn, cairn_store_t *s, const keybuf_t *k, const rec_t *r) {
+  msgpack_sbuffer sb;
+  msgpack_packer pk;
+  int rc;
+  msgpack_sbuffer_init(&sb);
+  msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+  rc = msgpack_pack_array(&pk, 4);
+  rc |= r->deleted ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk);
+  rc |= msgpack_pack_uint64(&pk, r->del.hlc);
+  rc |= msgpack_pack_bin_with_body(&pk, r->del.author, CAIRN_KEY_BYTES);
+  rc |= msgpack_pack_map(&pk, r->n);
+  for (size_t i = 0; i < r->n; i++) {
+    const rec_field_t *f = &r->f[i];
+    rc |= msgpack_pack_str_with_body(&pk, f->name, f->name_len);
+    rc |= msgpack_pack_array(&pk, 3);
+    rc |= msgpack_sbuffer_write(&sb, (const char *)f->value, f->value_len);
+    rc |= msgpack_pack_uint64(&pk, f->stamp.hlc);
+    rc |= msgpack_pack_bin_with_body(&pk, f->stamp.author, CAIRN_KEY_BYTES);
+  }
+  if (rc != 0) {
+    msgpack_sbuffer_destroy(&sb);
+    return CAIRN_ENOMEM;
+  }
+  MDB_val key = mval(k->b, k->len), val = mval(sb.data, sb.size);
+  rc = cairn__mdb_err(mdb_put(txn, s->dbi[DB_RECORDS], &key, &val, 0));
+  msgpack_sbuffer_destroy(&sb);
+  return rc;
+}
+
+int cairn__rec_view(const MDB_val *key, const MDB_val *val, cairn_record_t *out) {
+  const char *k = key->mv_data;
+  const char *nul = memchr(k, 0, key->mv_size);
+  cairn_mpr_t rd;
+  cairn_stamp_t del;
+  uint32_t n;
+  int deleted;
+  if (nul == NULL)
+    return CAIRN_ECORRUPT;
+  out->type = k;
+  out->type_len = (size_t)(nul - k);
+  out->id = nul + 1;
+  out->id_len = key->mv_size - out->type_len - 1;
+  cairn__mpr_init(&rd, val->mv_data, val->mv_size);
+  if (read_head(&rd, &deleted, &del, &n) != 0)
+    return CAIRN_ECORRUPT;
+  out->deleted = deleted;
+  /* the fields map header was consumed: step back to keep it for the iterator */
+  out->fields_len = cairn__mpr_left(&rd);
+  out->fields = rd.p;
+  out->nfields_ = n;
+  return 0;
+}
+
+void cairn_record_iter_init(const cairn_record_t *r, cairn_record_iter_t *it) {
+  it->p = r->fields;
+  it->end = r->fields + r->fields_len;
+  it->left = r->nfields_;
+}
+
+int cairn_record_field_next(cairn_record_iter_t *it, cairn_record_field_t *f) {
+  cairn_mpr_t rd;
+  rec_field_t rf;
+  if (it->left == 0)
+    return 0;
+  cairn__mpr_init(&rd, it->p, (size_t)(it->end - it->p));
+  if (read_field(&rd, &rf) != 0)
+    return 0;
+  f->name = rf.name;
+  f->name_len = rf.name_len;
+  f->value = rf.value;
+  f->value_len = rf.value_len;
+  f->stamp = rf.stamp;
+  it->p = rd.p;
+  it->left--;
+  return 1;
+}

@@ -1,0 +1,488 @@
+/*
+ * store.c — opening and closing a store, its identity, the named databases and
+ * the small helpers the other store files share (keys, meta, heads, roles).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store_internal.h"
+
+static const char *const db_names[DB_COUNT] = {
+    "log", "heads", "arrivals", "records", "conflicts", "pending", "history",
+    "purged", "roles", "meta"};
+
+static const char *const role_names[] = {NULL,     "owner", "admin",  "editor",
+                                         "viewer", "relay", "revoked"};
+
+const char *cairn_role_name(cairn_role_t role) {
+  if ((unsigned)role >= sizeof role_names / sizeof role_names[0])
+    return NULL;
+  return role_names[role];
+}
+
+cairn_role_t cairn_role_parse(const char *s, size_t len) {
+  for (size_t i = 1; i < sizeof role_names / sizeof role_names[0]; i++)
+    if (strlen(role_names[i]) == len && memcmp(role_names[i], s, len) == 0)
+      return (cairn_role_t)i;
+  return CAIRN_ROLE_NONE;
+}
+
+int cairn__mdb_err(int rc) {
+  switch (rc) {
+  case 0:
+    return 0;
+  case MDB_NOTFOUND:
+    return CAIRN_ENOENT;
+  case ENOSPC:
+  case EFBIG:
+    return CAIRN_ENOSPC;
+  case MDB_MAP_FULL:
+    return CAIRN_EMAPFULL;
+  case ENOMEM:
+    return CAIRN_ENOMEM;
+  case MDB_CORRUPTED:
+  case MDB_PAGE_NOTFOUND:
+  case MDB_INVALID:
+  case MDB_VERSION_MISMATCH:
+    return CAIRN_ECORRUPT;
+  case MDB_BAD_TXN:
+    return CAIRN_EBADTXN;
+  case EACCES:
+  case EAGAIN:
+  case MDB_READERS_FULL:
+    return CAIRN_EBUSY;
+  default:
+    return CAIRN_EIO;
+  }
+}
+
+/* ---- keys ---- */
+
+int cairn__key_record(keybuf_t *k, const char *type, size_t tlen, const char *id,
+                      size_t ilen) {
+  if (tlen + ilen + 1 > sizeof k->b)
+    return CAIRN_EINVAL;
+  memcpy(k->b, type, tlen);
+  k->b[tlen] = 0;
+  memcpy(k->b + tlen + 1, id, ilen);
+  k->len = tlen + 1 + ilen;
+  return 0;
+}
+
+int cairn__key_field(keybuf_t *k, const char *type, size_t tlen, const char *id, size_t ilen,
+                     const char *field, size_t flen) {
+  if (cairn__key_record(k, type, tlen, id, ilen) != 0 ||
+      k->len + flen + 2 + 8 + CAIRN_KEY_BYTES > sizeof k->b)
+    return CAIRN_EINVAL;
+  k->b[k->len++] = 0;
+  memcpy(k->b + k->len, field, flen);
+  k->len += flen;
+  k->b[k->len++] = 0;
+  return 0;
+}
+
+void cairn__key_add_stamp(keybuf_t *k, const cairn_stamp_t *st) {
+  put_be64(k->b + k->len, st->hlc);
+  memcpy(k->b + k->len + 8, st->author, CAIRN_KEY_BYTES);
+  k->len += 8 + CAIRN_KEY_BYTES;
+}
+
+void cairn__key_stamp(const uint8_t *key, size_t len, cairn_stamp_t *st) {
+  const uint8_t *p = key + len - 8 - CAIRN_KEY_BYTES;
+  st->hlc = get_be64(p);
+  memcpy(st->author, p + 8, CAIRN_KEY_BYTES);
+}
+
+void cairn__key_log(uint8_t out[40], const uint8_t *author, uint64_t seq) {
+  memcpy(out, author, CAIRN_KEY_BYTES);
+  put_be64(out + CAIRN_KEY_BYTES, seq);
+}
+
+/* ---- meta, heads, roles ---- */
+
+int cairn__meta_get(MDB_txn *txn, cairn_store_t *s, const char *key, MDB_val *val) {
+  MDB_val k = mval(key, strlen(key));
+  return cairn__mdb_err(mdb_get(txn, s->dbi[DB_META], &k, val));
+}
+
+int cairn__meta_put(MDB_txn *txn, cairn_store_t *s, const char *key, const void *p, size_t n) {
+  MDB_val k = mval(key, strlen(key)), v = mval(p, n);
+  return cairn__mdb_err(mdb_put(txn, s->dbi[DB_META], &k, &v, 0));
+}
+
+#define HEAD_BYTES (8 + CAIRN_HASH_BYTES + 8)
+
+int cairn__head_get(MDB_txn *txn, cairn_store_t *s, const uint8_t *author, head_t *h) {
+  MDB_val k = mval(author, CAIRN_KEY_BYTES), v;
+  int rc = mdb_get(txn, s->dbi[DB_HEADS], &k, &v);
+  if (rc == MDB_NOTFOUND) {
+    memset(h, 0, sizeof *h);
+    return 0;
+  }
+  if (rc != 0)
+    return cairn__mdb_err(rc);
+  if (v.mv_size != HEAD_BYTES)
+    return CAIRN_ECORRUPT;
+  const uint8_t *p = v.mv_data;
+  h->seq = get_be64(p);
+  memcpy(h->hash, p + 8, CAIRN_HASH_BYTES);
+  h->hlc = get_be64(p + 8 + CAIRN_HASH_BYTES);
+  return 0;
+}
+
+int cairn__head_put(MDB_txn *txn, cairn_store_t *s, const uint8_t *author, const head_t *h) {
+  uint8_t b[HEAD_BYTES];
+  put_be64(b, h->seq);
+  memcpy(b + 8, h->hash, CAIRN_HASH_BYTES);
+  put_be64(b + 8 + CAIRN_HASH_BYTES, h->hlc);
+  MDB_val k = mval(author, CAIRN_KEY_BYTES), v = mval(b, sizeof b);
+  return cairn__mdb_err(mdb_put(txn, s->dbi[DB_HEADS], &k, &v, 0));
+}
+
+int cairn__role_at(MDB_txn *txn, cairn_store_t *s, const uint8_t *key,
+                   const cairn_stamp_t *st, cairn_role_t *role) {
+  uint8_t kb[CAIRN_KEY_BYTES + 8 + CAIRN_KEY_BYTES];
+  MDB_cursor *cur;
+  MDB_val k, v;
+  int rc;
+  memcpy(kb, key, CAIRN_KEY_BYTES);
+  put_be64(kb + CAIRN_KEY_BYTES, st->hlc);
+  memcpy(kb + CAIRN_KEY_BYTES + 8, st->author, CAIRN_KEY_BYTES);
+  *role = CAIRN_ROLE_NONE;
+  rc = mdb_cursor_open(txn, s->dbi[DB_ROLES], &cur);
+  if (rc != 0)
+    return cairn__mdb_err(rc);
+  k = mval(kb, sizeof kb);
+  rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+  if (rc == 0)
+    rc = mdb_cursor_get(cur, &k, &v, MDB_PREV);
+  else if (rc == MDB_NOTFOUND)
+    rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+  if (rc == 0 && k.mv_size == sizeof kb && memcmp(k.mv_data, key, CAIRN_KEY_BYTES) == 0 &&
+      v.mv_size == 1)
+    *role = (cairn_role_t)((const uint8_t *)v.mv_data)[0];
+  mdb_cursor_close(cur);
+  return rc == 0 || rc == MDB_NOTFOUND ? 0 : cairn__mdb_err(rc);
+}
+
+int cairn_store_role(cairn_store_t *s, const uint8_t key[CAIRN_KEY_BYTES], cairn_role_t *role) {
+  MDB_txn *txn;
+  cairn_stamp_t top;
+  int rc = cairn__mdb_err(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn));
+  if (rc != 0)
+    return rc;
+  top.hlc = UINT64_MAX;
+  memset(top.author, 0xff, sizeof top.author);
+  rc = cairn__role_at(txn, s, key, &top, role);
+  mdb_txn_abort(txn);
+  return rc;
+}
+
+/* ---- the environment ---- */
+
+int cairn__txn_begin(cairn_store_t *s, unsigned flags, MDB_txn **txn) {
+  return cairn__mdb_err(mdb_txn_begin(s->env, NULL, flags, txn));
+}
+
+int cairn__store_grow(cairn_store_t *s) {
+  size_t next = s->map_size * 2;
+  MDB_envinfo info;
+  if (mdb_env_info(s->env, &info) == 0 && info.me_mapsize > s->map_size)
+    next = info.me_mapsize * 2; /* another process grew it already */
+  int rc = mdb_env_set_mapsize(s->env, next);
+  if (rc != 0)
+    return cairn__mdb_err(rc);
+  s->map_size = next;
+  return 0;
+}
+
+static char *path_join(const char *dir, const char *name) {
+  size_t n = strlen(dir) + strlen(name) + 2;
+  char *p = malloc(n);
+  if (p != NULL)
+    snprintf(p, n, "%s/%s", dir, name);
+  return p;
+}
+
+static int env_open(cairn_store_t *s, cairn_error_t *err) {
+  unsigned flags = MDB_NOTLS | (s->opts.no_sync ? MDB_NOSYNC : 0);
+  MDB_txn *txn = NULL;
+  int rc, dead;
+  if ((rc = mdb_env_create(&s->env)) != 0 ||
+      (rc = mdb_env_set_maxdbs(s->env, DB_COUNT)) != 0 ||
+      (rc = mdb_env_set_mapsize(s->env, s->map_size)) != 0)
+    goto fail;
+  if ((rc = mdb_env_open(s->env, s->dir, flags, 0600)) != 0)
+    goto fail;
+  /* a reader killed by SIGKILL leaves a slot that pins old pages: clear them */
+  mdb_reader_check(s->env, &dead);
+  MDB_envinfo info;
+  if (mdb_env_info(s->env, &info) == 0 && info.me_mapsize > s->map_size)
+    s->map_size = info.me_mapsize;
+  if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+    goto fail;
+  for (int i = 0; i < DB_COUNT; i++)
+    if ((rc = mdb_dbi_open(txn, db_names[i], MDB_CREATE, &s->dbi[i])) != 0)
+      goto fail;
+  rc = mdb_txn_commit(txn);
+  txn = NULL;
+  if (rc != 0)
+    goto fail;
+  return 0;
+fail:
+  if (txn != NULL)
+    mdb_txn_abort(txn);
+  return cairn__error(err, cairn__mdb_err(rc), "cannot open the store in %s: %s", s->dir,
+                      mdb_strerror(rc));
+}
+
+/* Load meta: format version, name, network id, clock. */
+static int load_meta(cairn_store_t *s, cairn_error_t *err) {
+  MDB_txn *txn;
+  MDB_val v;
+  int rc = cairn__txn_begin(s, MDB_RDONLY, &txn);
+  if (rc != 0)
+    return cairn__error(err, rc, "cannot read the store in %s", s->dir);
+  rc = cairn__meta_get(txn, s, "version", &v);
+  if (rc != 0 || v.mv_size != 1 || *(uint8_t *)v.mv_data != STORE_FORMAT_VERSION) {
+    rc = cairn__error(err, rc == CAIRN_ENOENT ? CAIRN_ENOENT : CAIRN_EVERSION,
+                      "%s is not a cairn store of a version this program reads", s->dir);
+    goto done;
+  }
+  if (cairn__meta_get(txn, s, "name", &v) == 0 &&
+      (s->name = strndup(v.mv_data, v.mv_size)) == NULL) {
+    rc = CAIRN_ENOMEM;
+    goto done;
+  }
+  if (cairn__meta_get(txn, s, "network", &v) == 0 && v.mv_size == CAIRN_KEY_BYTES) {
+    memcpy(s->network, v.mv_data, CAIRN_KEY_BYTES);
+    s->has_network = true;
+  }
+  if (cairn__meta_get(txn, s, "hlc", &v) == 0 && v.mv_size == 8)
+    s->hlc = get_be64(v.mv_data);
+  rc = 0;
+done:
+  mdb_txn_abort(txn);
+  return rc;
+}
+
+static int read_key(cairn_store_t *s, cairn_error_t *err) {
+  char *path = path_join(s->dir, "key");
+  struct stat st;
+  int fd = -1, rc;
+  if (path == NULL)
+    return CAIRN_ENOMEM;
+  if (stat(path, &st) != 0) {
+    rc = cairn__error(err, CAIRN_ENOENT, "no store in %s (run `cairn init --name NAME`)",
+                      s->dir);
+    goto done;
+  }
+  if ((st.st_mode & 077) != 0) {
+    rc = cairn__error(err, CAIRN_EKEYPERM,
+                      "key file %s is accessible by others (mode %03o): run chmod 600 %s",
+                      path, (unsigned)(st.st_mode & 0777), path);
+    goto done;
+  }
+  fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || read(fd, s->sk, CAIRN_SECRET_BYTES) != CAIRN_SECRET_BYTES) {
+    rc = cairn__error(err, CAIRN_EIO, "cannot read key file %s", path);
+    goto done;
+  }
+  rc = 0;
+done:
+  if (fd >= 0)
+    close(fd);
+  free(path);
+  return rc;
+}
+
+static int write_key(cairn_store_t *s, cairn_error_t *err) {
+  char *path = path_join(s->dir, "key");
+  int fd, rc = 0;
+  if (path == NULL)
+    return CAIRN_ENOMEM;
+  fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    rc = cairn__error(err, errno == EEXIST ? CAIRN_EEXIST : CAIRN_EIO,
+                      "cannot create key file %s: %s", path, strerror(errno));
+  } else {
+    if (write(fd, s->sk, CAIRN_SECRET_BYTES) != CAIRN_SECRET_BYTES || fsync(fd) != 0)
+      rc = cairn__error(err, CAIRN_EIO, "cannot write key file %s", path);
+    if (close(fd) != 0 && rc == 0)
+      rc = cairn__error(err, CAIRN_EIO, "cannot write key file %s", path);
+  }
+  free(path);
+  return rc;
+}
+
+static int store_alloc(const char *dir, const cairn_store_opts_t *opts, cairn_store_t **out) {
+  cairn_store_t *s = calloc(1, sizeof *s);
+  if (s == NULL)
+    return CAIRN_ENOMEM;
+  if (opts != NULL)
+    s->opts = *opts;
+  if (s->opts.max_entry == 0)
+    s->opts.max_entry = CAIRN_ENTRY_MAX_DEFAULT;
+  if (s->opts.max_skew_ms == 0)
+    s->opts.max_skew_ms = DEFAULT_SKEW_MS;
+  s->map_size = s->opts.map_size ? s->opts.map_size : DEFAULT_MAP_SIZE;
+  s->dir = strdup(dir);
+  s->sk = sodium_malloc(CAIRN_SECRET_BYTES);
+  if (s->dir == NULL || s->sk == NULL) {
+    cairn_store_close(s);
+    return CAIRN_ENOMEM;
+  }
+  *out = s;
+  return 0;
+}
+
+void cairn_store_close(cairn_store_t *s) {
+  if (s == NULL)
+    return;
+  if (s->env != NULL)
+    mdb_env_close(s->env);
+  if (s->sk != NULL)
+    sodium_free(s->sk); /* sodium_free wipes the memory */
+  free(s->dir);
+  free(s->name);
+  free(s);
+}
+
+int cairn_store_open(const char *dir, const cairn_store_opts_t *opts, cairn_store_t **out,
+                     cairn_error_t *err) {
+  cairn_store_t *s;
+  char *data;
+  int rc = store_alloc(dir, opts, &s);
+  if (rc != 0)
+    return cairn__error(err, rc, "out of memory");
+  if ((rc = read_key(s, err)) != 0)
+    goto fail;
+  data = path_join(dir, "data.mdb");
+  if (data == NULL || access(data, F_OK) != 0) {
+    free(data);
+    rc = cairn__error(err, CAIRN_ENOENT, "no store in %s (run `cairn init --name NAME`)", dir);
+    goto fail;
+  }
+  free(data);
+  if ((rc = env_open(s, err)) != 0 || (rc = load_meta(s, err)) != 0)
+    goto fail;
+  *out = s;
+  return 0;
+fail:
+  cairn_store_close(s);
+  return rc;
+}
+
+/* Write the meta of a new store. */
+static int init_meta(cairn_store_t *s, cairn_error_t *err) {
+  MDB_txn *txn;
+  uint8_t version = STORE_FORMAT_VERSION;
+  int rc = cairn__txn_begin(s, 0, &txn);
+  if (rc == 0 && (rc = cairn__meta_put(txn, s, "version", &version, 1)) == 0 &&
+      (rc = cairn__meta_put(txn, s, "name", s->name, strlen(s->name))) == 0)
+    rc = cairn__mdb_err(mdb_txn_commit(txn));
+  else if (rc == 0 || txn != NULL)
+    mdb_txn_abort(txn);
+  return rc ? cairn__error(err, rc, "cannot initialise the store in %s", s->dir) : 0;
+}
+
+int cairn_store_create(const char *dir, const char *name, const cairn_store_opts_t *opts,
+                       cairn_store_t **out, cairn_error_t *err) {
+  cairn_store_t *s;
+  uint8_t pk[CAIRN_KEY_BYTES];
+  int rc;
+  if (name == NULL || name[0] == '\0' || strlen(name) > 200)
+    return cairn__error(err, CAIRN_EINVAL, "a member name of 1 to 200 bytes is required");
+  if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+    return cairn__error(err, CAIRN_EIO, "cannot create %s: %s", dir, strerror(errno));
+  rc = store_alloc(dir, opts, &s);
+  if (rc != 0)
+    return cairn__error(err, rc, "out of memory");
+  if ((s->name = strdup(name)) == NULL) {
+    rc = cairn__error(err, CAIRN_ENOMEM, "out of memory");
+    goto fail;
+  }
+  crypto_sign_keypair(pk, s->sk);
+  if ((rc = write_key(s, err)) != 0) {
+    if (rc == CAIRN_EEXIST)
+      cairn__error(err, rc, "%s already holds a store", dir);
+    goto fail;
+  }
+  if ((rc = env_open(s, err)) != 0 || (rc = init_meta(s, err)) != 0)
+    goto fail;
+  *out = s;
+  return 0;
+fail:
+  cairn_store_close(s);
+  return rc;
+}
+
+const uint8_t *cairn_store_key(const cairn_store_t *s) {
+  return s->sk + 32;
+}
+
+const char *cairn_store_name(const cairn_store_t *s) {
+  return s->name ? s->name : "";
+}
+
+int cairn_store_network(cairn_store_t *s, uint8_t out[CAIRN_KEY_BYTES]) {
+  if (!s->has_network)
+    return CAIRN_ENONETWORK;
+  memcpy(out, s->network, CAIRN_KEY_BYTES);
+  return 0;
+}
+
+uint64_t cairn__hlc_now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Rewrite data.mdb without free pages, so that purged content leaves the file:
+ * LMDB keeps freed pages as they were. Copy compacted, fsync, swap, reopen. */
+int cairn__store_compact(cairn_store_t *s) {
+  char *tmp = path_join(s->dir, "compact.tmp");
+  char *src = NULL, *dst = NULL;
+  cairn_error_t e;
+  int rc;
+  if (tmp == NULL)
+    return CAIRN_ENOMEM;
+  src = path_join(tmp, "data.mdb");
+  dst = path_join(s->dir, "data.mdb");
+  if (src == NULL || dst == NULL) {
+    rc = CAIRN_ENOMEM;
+    goto done;
+  }
+  unlink(src);
+  rmdir(tmp);
+  if (mkdir(tmp, 0700) != 0) {
+    rc = CAIRN_EIO;
+    goto done;
+  }
+  rc = cairn__mdb_err(mdb_env_copy2(s->env, tmp, MDB_CP_COMPACT));
+  if (rc != 0) {
+    unlink(src);
+    rmdir(tmp);
+    goto done;
+  }
+  mdb_env_close(s->env);
+  s->env = NULL;
+  if (rename(src, dst) != 0)
+    rc = CAIRN_EIO;
+  rmdir(tmp);
+  int rc2 = env_open(s, &e);
+  if (rc == 0)
+    rc = rc2;
+done:
+  free(tmp);
+  free(src);
+  free(dst);
+  return rc;
+}

@@ -1,0 +1,174 @@
+/*
+ * store_internal.h — what the files of the store share: the handle, the named
+ * databases, key layouts and the record encoding (all described in
+ * docs/storage.md). Not part of the public API.
+ */
+#ifndef CAIRN_STORE_INTERNAL_H
+#define CAIRN_STORE_INTERNAL_H
+
+#include <lmdb.h>
+#include <stdbool.h>
+
+#include "store.h"
+
+#define STORE_FORMAT_VERSION 1
+#define NETWORK_LABEL "cairn network v1"
+#define NETWORK_TYPE "_network"
+#define MEMBER_TYPE "_member"
+#define NONCE_BYTES 32
+#define DEFAULT_SKEW_MS (10u * 60u * 1000u)
+#define DEFAULT_MAP_SIZE ((size_t)64 << 20)
+#define MAX_KEY 511 /* LMDB's default largest key */
+
+enum {
+  DB_LOG,
+  DB_HEADS,
+  DB_ARRIVALS,
+  DB_RECORDS,
+  DB_CONFLICTS,
+  DB_PENDING,
+  DB_HISTORY,
+  DB_PURGED,
+  DB_ROLES,
+  DB_META,
+  DB_COUNT
+};
+
+struct cairn_store {
+  MDB_env *env;
+  MDB_dbi dbi[DB_COUNT];
+  char *dir;
+  char *name;
+  uint8_t *sk; /* sodium_malloc'd secret key; public key at sk + 32 */
+  cairn_store_opts_t opts;
+  size_t map_size;
+  bool has_network;
+  uint8_t network[CAIRN_KEY_BYTES];
+  uint64_t hlc; /* last HLC written or seen */
+};
+
+/* The head of one author, as kept in `heads`. */
+typedef struct head {
+  uint64_t seq;
+  uint8_t hash[CAIRN_HASH_BYTES];
+  uint64_t hlc;
+} head_t;
+
+/* ---- byte helpers ---- */
+static inline void put_be64(uint8_t *p, uint64_t v) {
+  for (int i = 7; i >= 0; i--) {
+    p[i] = (uint8_t)v;
+    v >>= 8;
+  }
+}
+static inline uint64_t get_be64(const uint8_t *p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; i++)
+    v = v << 8 | p[i];
+  return v;
+}
+
+/* A key under construction (records, conflicts, history...). */
+typedef struct keybuf {
+  uint8_t b[MAX_KEY];
+  size_t len;
+} keybuf_t;
+
+/* type \0 id */
+int cairn__key_record(keybuf_t *k, const char *type, size_t tlen, const char *id, size_t ilen);
+/* type \0 id \0 field \0 — the prefix of a field's conflict and pending rows */
+int cairn__key_field(keybuf_t *k, const char *type, size_t tlen, const char *id, size_t ilen,
+                     const char *field, size_t flen);
+/* append hlc(8, big-endian) author(32) */
+void cairn__key_add_stamp(keybuf_t *k, const cairn_stamp_t *st);
+/* read the stamp at the end of a key */
+void cairn__key_stamp(const uint8_t *key, size_t len, cairn_stamp_t *st);
+/* author(32) seq(8) */
+void cairn__key_log(uint8_t out[40], const uint8_t *author, uint64_t seq);
+
+static inline MDB_val mval(const void *p, size_t n) {
+  MDB_val v = {n, (void *)p};
+  return v;
+}
+
+/* Map an LMDB return code to a CAIRN_E* code. */
+int cairn__mdb_err(int rc);
+
+/* ---- meta ---- */
+int cairn__meta_get(MDB_txn *txn, cairn_store_t *s, const char *key, MDB_val *val);
+int cairn__meta_put(MDB_txn *txn, cairn_store_t *s, const char *key, const void *p, size_t n);
+
+/* ---- heads and roles ---- */
+int cairn__head_get(MDB_txn *txn, cairn_store_t *s, const uint8_t *author, head_t *h);
+int cairn__head_put(MDB_txn *txn, cairn_store_t *s, const uint8_t *author, const head_t *h);
+/* Role of key for a write stamped st: the latest `_member` write with a smaller stamp. */
+int cairn__role_at(MDB_txn *txn, cairn_store_t *s, const uint8_t *key,
+                   const cairn_stamp_t *st, cairn_role_t *role);
+
+/* ---- records ---- */
+
+/* A field as held in memory while a record is merged. */
+typedef struct rec_field {
+  const char *name;
+  uint32_t name_len;
+  const uint8_t *value;
+  size_t value_len;
+  cairn_stamp_t stamp;
+} rec_field_t;
+
+/* A record decoded for update; owns `buf` (a copy of the stored bytes). */
+typedef struct rec {
+  bool exists;
+  bool deleted;
+  cairn_stamp_t del; /* stamp of the deleted register */
+  rec_field_t *f;
+  size_t n, cap;
+  uint8_t *buf;
+} rec_t;
+
+int cairn__rec_load(MDB_txn *txn, cairn_store_t *s, const keybuf_t *k, rec_t *r);
+int cairn__rec_save(MDB_txn *txn, cairn_store_t *s, const keybuf_t *k, const rec_t *r);
+void cairn__rec_free(rec_t *r);
+rec_field_t *cairn__rec_find(rec_t *r, const char *name, size_t len);
+int cairn__rec_set(rec_t *r, const rec_field_t *f);
+void cairn__rec_remove(rec_t *r, rec_field_t *f);
+/* Decode stored record bytes into a public view. */
+int cairn__rec_view(const MDB_val *key, const MDB_val *val, cairn_record_t *out);
+
+/* ---- merge (merge.c) ---- */
+
+/* Merge one op of entry e (stamped st) into records; op is not redacted. */
+int cairn__merge_op(MDB_txn *txn, cairn_store_t *s, const cairn_entry_t *e,
+                    const cairn_op_t *op, const cairn_stamp_t *st,
+                    bool (*arrived)(void *ud, const cairn_stamp_t *b), void *ud);
+
+/* The current heads of a field: the winner first, then the conflicting heads. The
+ * stamps are appended to *out (malloc'd, caller frees) and *n. */
+int cairn__field_heads(MDB_txn *txn, cairn_store_t *s, const char *type, const char *id,
+                       const char *field, cairn_stamp_t **out, size_t *n);
+
+/* Erase a record, its conflicts, pending rows and history rows; redact its ops in
+ * every logged entry; keep the purge marker. */
+int cairn__purge_record(MDB_txn *txn, cairn_store_t *s, const cairn_op_t *op,
+                        const cairn_stamp_t *st);
+/* Whether (type, id) was purged. */
+int cairn__is_purged(MDB_txn *txn, cairn_store_t *s, const char *type, size_t tlen,
+                     const char *id, size_t ilen, bool *purged);
+/* Redact, in the logged entry of author at seq, every op on a purged record. */
+int cairn__entry_redact_purged(MDB_txn *txn, cairn_store_t *s, const uint8_t *author,
+                               uint64_t seq);
+/* Rewrite the store file without free pages (after a purge). */
+int cairn__store_compact(cairn_store_t *s);
+
+/* ---- apply (apply.c) ---- */
+/* Apply already-signed entries inside txn (shared by change commit and apply). */
+typedef struct apply_ctx apply_ctx_t;
+int cairn__apply_local(MDB_txn *txn, cairn_store_t *s, const uint8_t *entry, size_t len,
+                       bool *purged_any, cairn_error_t *err);
+
+/* Begin a write transaction, growing the map first if asked. */
+int cairn__txn_begin(cairn_store_t *s, unsigned flags, MDB_txn **txn);
+/* Grow the map (no transaction may be open). */
+int cairn__store_grow(cairn_store_t *s);
+
+#endif
