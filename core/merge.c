@@ -146,8 +146,11 @@ static int merge_field(MDB_txn *txn, cairn_store_t *s, rec_t *r, const cairn_op_
     *winner = w;
     return 0;
   }
-  /* no winner left: the greatest of the remaining heads and this write wins */
-  if ((rc = greatest_conflict(txn, s, &prefix, &found, &cst, &cval, &clen)) != 0)
+  /* No winner left: the greatest of the remaining heads and this write wins.
+   * Conflict rows exist only beside a winner, so with none there is none. */
+  found = false;
+  if (winner != NULL &&
+      (rc = greatest_conflict(txn, s, &prefix, &found, &cst, &cval, &clen)) != 0)
     return rc;
   if (!superseded && (!found || cairn_stamp_cmp(st, &cst) > 0)) {
     free(cval);

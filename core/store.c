@@ -445,6 +445,15 @@ uint64_t cairn__hlc_now_ms(void) {
   return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/* fsync a file by path, so that a rename over the old one is durable. */
+static int fsync_path(const char *path) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  int rc = fd >= 0 && fsync(fd) == 0 ? 0 : CAIRN_EIO;
+  if (fd >= 0)
+    close(fd);
+  return rc;
+}
+
 /* Rewrite data.mdb without free pages, so that purged content leaves the file:
  * LMDB keeps freed pages as they were. Copy compacted, fsync, swap, reopen. */
 int cairn__store_compact(cairn_store_t *s) {
@@ -467,6 +476,8 @@ int cairn__store_compact(cairn_store_t *s) {
     goto done;
   }
   rc = cairn__mdb_err(mdb_env_copy2(s->env, tmp, MDB_CP_COMPACT));
+  if (rc == 0)
+    rc = fsync_path(src);
   if (rc != 0) {
     unlink(src);
     rmdir(tmp);
