@@ -111,22 +111,28 @@ static json_t *string_repaired(const char *str, size_t n) {
 /* ---- error messages ---- */
 
 /* Copy at most SHOW_MAX bytes of s into out for quoting in a one-line message:
- * control characters become '?', a cut is marked with "..." and never splits a
- * UTF-8 sequence. */
-static void show(const char *s, size_t n, char out[SHOW_MAX + 4]) {
-  size_t k = n;
-  if (k > SHOW_MAX) {
-    k = SHOW_MAX;
-    while (k > 0 && ((uint8_t)s[k] & 0xc0) == 0x80)
-      k--;
+ * control characters and ill-formed UTF-8 become '?', and a cut, marked with
+ * "...", never splits a character. */
+static void show(const char *str, size_t n, char out[SHOW_MAX + 4]) {
+  const uint8_t *s = (const uint8_t *)str;
+  size_t i = 0, o = 0, bad;
+  while (i < n) {
+    size_t k = utf8_seq(s + i, n - i, &bad);
+    if (o + (k > 0 ? k : 1) > SHOW_MAX)
+      break;
+    if (k == 0) {
+      out[o++] = '?';
+      i += bad;
+    } else if (k == 1 && (s[i] < 0x20 || s[i] == 0x7f)) {
+      out[o++] = '?';
+      i++;
+    } else {
+      memcpy(out + o, s + i, k);
+      o += k;
+      i += k;
+    }
   }
-  for (size_t i = 0; i < k; i++)
-    out[i] = ((uint8_t)s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
-  if (k < n) {
-    memcpy(out + k, "...", 4);
-  } else {
-    out[k] = '\0';
-  }
+  memcpy(out + o, i < n ? "..." : "", i < n ? 4 : 1);
 }
 
 /* ---- JSON -> MessagePack ---- */
@@ -194,9 +200,10 @@ static int pack_json(msgpack_packer *pk, const json_t *j, int level, cairn_error
       return cairn__error(err, CAIRN_ETOOBIG, "object of %zu keys is too large", n);
     if (msgpack_pack_map(pk, n) != 0)
       return no_memory(err);
-    for (void *it = json_object_iter(obj); it != NULL; it = json_object_iter_next(obj, it))
-      if ((rc = pack_str(pk, json_object_iter_key(it), json_object_iter_key_len(it), err)) !=
-              0 ||
+    for (void *it = json_object_iter(obj); it != NULL;
+         it = json_object_iter_next(obj, it))
+      if ((rc = pack_str(pk, json_object_iter_key(it), json_object_iter_key_len(it),
+                         err)) != 0 ||
           (rc = pack_json(pk, json_object_iter_value(it), level + 1, err)) != 0)
         return rc;
     return 0;
@@ -211,11 +218,12 @@ static int pack_json(msgpack_packer *pk, const json_t *j, int level, cairn_error
  * 8 KiB steps, so the rest is given back; a failed shrink keeps the larger
  * block, which is still valid. */
 static void sbuffer_take(msgpack_sbuffer *sb, uint8_t **out, size_t *len) {
-  uint8_t *data, *small;
+  uint8_t *small;
   *len = sb->size;
-  data = (uint8_t *)msgpack_sbuffer_release(sb);
-  small = realloc(data, *len);
-  *out = small != NULL ? small : data;
+  *out = (uint8_t *)msgpack_sbuffer_release(sb);
+  small = realloc(*out, *len);
+  if (small != NULL)
+    *out = small;
 }
 
 int cairn_value_from_json(const json_t *j, uint8_t **out, size_t *out_len,
@@ -474,8 +482,8 @@ static int looks_bare(const char *text) {
          strncmp(text, "null", 4) != 0;
 }
 
-int cairn_value_parse_arg(const char *arg, char **name, uint8_t **value, size_t *value_len,
-                          cairn_error_t *err) {
+int cairn_value_parse_arg(const char *arg, char **name, uint8_t **value,
+                          size_t *value_len, cairn_error_t *err) {
   char shown[SHOW_MAX + 4];
   char *nm = NULL;
   uint8_t *val = NULL;
@@ -545,14 +553,15 @@ int cairn_value_parse_arg(const char *arg, char **name, uint8_t **value, size_t 
   if (typed) {
     json_error_t jerr;
     cairn_error_t sub;
-    j = json_loads(text, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+    j = json_loads(text, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
+                   &jerr);
     if (j == NULL) {
       if (json_error_code(&jerr) == json_error_out_of_memory)
         rc = cairn__error(err, CAIRN_ENOMEM, "out of memory");
       else
-        rc = cairn__error(err, CAIRN_EINVAL, "bad field argument '%s': invalid JSON (%s)%s",
-                          shown, jerr.text,
-                          looks_bare(text) ? "; for a string write NAME=TEXT" : "");
+        rc = cairn__error(
+            err, CAIRN_EINVAL, "bad field argument '%s': invalid JSON (%s)%s", shown,
+            jerr.text, looks_bare(text) ? "; for a string write NAME=TEXT" : "");
       goto cleanup;
     }
     cairn__error_clear(&sub);
@@ -627,8 +636,10 @@ static int json_same(const json_t *a, const json_t *b) {
     json_t *oa = (json_t *)a; /* jansson's iterators are not const */
     if (json_object_size(a) != json_object_size(b))
       return 0;
-    for (void *it = json_object_iter(oa); it != NULL; it = json_object_iter_next(oa, it)) {
-      json_t *w = json_object_getn(b, json_object_iter_key(it), json_object_iter_key_len(it));
+    for (void *it = json_object_iter(oa); it != NULL;
+         it = json_object_iter_next(oa, it)) {
+      json_t *w =
+          json_object_getn(b, json_object_iter_key(it), json_object_iter_key_len(it));
       if (w == NULL || !json_same(json_object_iter_value(it), w))
         return 0;
     }
@@ -641,6 +652,7 @@ static int json_same(const json_t *a, const json_t *b) {
 
 int cairn_value_matches(const uint8_t *mp, size_t len, const char *text) {
   json_t *v = NULL, *t = NULL;
+  char *dump = NULL;
   cairn_mpr_t r;
   const char *s;
   uint32_t n;
@@ -662,11 +674,17 @@ int cairn_value_matches(const uint8_t *mp, size_t len, const char *text) {
     m = json_string_length(v) == tlen && memcmp(json_string_value(v), text, tlen) == 0;
     goto cleanup;
   }
-  if ((t = json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL)) == NULL)
+  if ((t = json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL)) != NULL) {
+    m = json_same(v, t);
     goto cleanup;
-  m = json_same(v, t);
+  }
+  /* text that jansson cannot load may still be the value's own JSON text (a
+   * key holding U+0000 is one) */
+  if ((dump = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT)) != NULL)
+    m = strcmp(dump, text) == 0;
 cleanup:
   json_decref(v);
   json_decref(t);
+  dump_free(dump);
   return m;
 }

@@ -138,7 +138,8 @@ CAIRN_EXTERN int cairn_value_from_json(const json_t *j, uint8_t **out, size_t *o
  *   - CAIRN_EINVAL      mp or out is NULL;
  *   - CAIRN_ENOMEM      out of memory.
  */
-CAIRN_EXTERN int cairn_value_to_json(const uint8_t *mp, size_t len, json_t **out) CAIRN_WUR;
+CAIRN_EXTERN int cairn_value_to_json(const uint8_t *mp, size_t len,
+                                     json_t **out) CAIRN_WUR;
 
 /*
  * Whether a stored value matches the value of a `--where FIELD=VALUE` filter.
@@ -151,7 +152,9 @@ CAIRN_EXTERN int cairn_value_to_json(const uint8_t *mp, size_t len, json_t **out
  *   - every other value matches when text parses as JSON to an equal value, with
  *     numbers compared by value: stored 42 matches "42" and "42.0", true matches
  *     "true", null matches "null", [1,2] matches "[1, 2]", {"a":1} matches
- *     "{\"a\":1}" whatever the key order.
+ *     "{\"a\":1}" whatever the key order; text that does not load as JSON
+ *     matches when it equals the value's compact JSON text (jansson cannot load
+ *     an object key holding U+0000, but such a value still matches its text).
  * So `--where count=42` finds both the string "42" and the integer 42.
  *
  * @param[in] mp    the stored value (untrusted bytes), len bytes.
