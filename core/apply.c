@@ -20,12 +20,31 @@
 
 #include "store_internal.h"
 
+/* What a batch knows of one author: its head (written back at the end of the
+ * batch) and its role over a span of stamps. */
+typedef struct author_state {
+  uint8_t author[CAIRN_KEY_BYTES];
+  bool used;
+  bool dirty; /* head moved in this batch */
+  head_t head;
+  uint32_t role_gen; /* 0: no role cached */
+  cairn_role_t role;
+  cairn_stamp_t role_from; /* the role holds for stamps from role_from ... */
+  cairn_stamp_t role_to;   /* ... up to role_to, if role_bounded */
+  bool role_bounded;
+} author_state_t;
+
 /* Per-batch context. */
 struct apply_ctx {
   cairn_store_t *s;
   MDB_txn *txn;
   uint64_t next_arrival;
-  bool purged_any;
+  bool purged_any;   /* a purge was applied: compact after commit */
+  bool purged_rows;  /* `purged` may hold rows: look ops up */
+  merge_env_t merge;
+  uint32_t role_gen; /* bumped whenever a role row is written */
+  author_state_t *authors;
+  size_t authors_mask, authors_used;
   size_t applied, skipped;
 };
 
@@ -67,6 +86,86 @@ static int mark_newest(const cairn_entry_t *e, size_t n, bool *newest) {
   for (size_t i = n; i-- > 0;)
     newest[i] = aset_add(&a, e[i].author);
   free(a.slot);
+  return 0;
+}
+
+/* ---- the batch's authors ---- */
+
+static int authors_grow(apply_ctx_t *c) {
+  size_t cap = c->authors ? 2 * (c->authors_mask + 1) : 64;
+  author_state_t *old = c->authors, *t = calloc(cap, sizeof *t);
+  size_t old_cap = old ? c->authors_mask + 1 : 0;
+  if (t == NULL)
+    return CAIRN_ENOMEM;
+  c->authors = t;
+  c->authors_mask = cap - 1;
+  for (size_t i = 0; i < old_cap; i++) {
+    if (!old[i].used)
+      continue;
+    uint64_t h;
+    memcpy(&h, old[i].author, sizeof h);
+    size_t j = (size_t)h & c->authors_mask;
+    while (t[j].used)
+      j = (j + 1) & c->authors_mask;
+    t[j] = old[i];
+  }
+  free(old);
+  return 0;
+}
+
+/* The state of author, loaded from `heads` on first use. */
+static int author_get(apply_ctx_t *c, const uint8_t *author, author_state_t **out) {
+  uint64_t h;
+  int rc;
+  if ((c->authors_used + 1) * 2 > (c->authors ? c->authors_mask + 1 : 0) &&
+      (rc = authors_grow(c)) != 0)
+    return rc;
+  memcpy(&h, author, sizeof h);
+  size_t i = (size_t)h & c->authors_mask;
+  for (; c->authors[i].used; i = (i + 1) & c->authors_mask) {
+    if (memcmp(c->authors[i].author, author, CAIRN_KEY_BYTES) == 0) {
+      *out = &c->authors[i];
+      return 0;
+    }
+  }
+  author_state_t *a = &c->authors[i];
+  if ((rc = cairn__head_get(c->txn, c->s, author, &a->head)) != 0)
+    return rc;
+  memcpy(a->author, author, CAIRN_KEY_BYTES);
+  a->used = true;
+  c->authors_used++;
+  *out = a;
+  return 0;
+}
+
+/* Write back the heads that moved. */
+static int authors_flush(apply_ctx_t *c) {
+  int rc;
+  for (size_t i = 0; c->authors && i <= c->authors_mask; i++) {
+    author_state_t *a = &c->authors[i];
+    if (a->used && a->dirty && (rc = cairn__head_put(c->txn, c->s, a->author, &a->head)) != 0)
+      return rc;
+  }
+  return 0;
+}
+
+/* The role of an author for a write stamped st, cached over the span in which no
+ * other role row of that author lies. */
+static int author_role(apply_ctx_t *c, const uint8_t *author, const cairn_stamp_t *st,
+                       cairn_role_t *role) {
+  author_state_t *a;
+  int rc = author_get(c, author, &a);
+  if (rc != 0)
+    return rc;
+  if (a->role_gen != c->role_gen || cairn_stamp_cmp(st, &a->role_from) < 0 ||
+      (a->role_bounded && cairn_stamp_cmp(st, &a->role_to) > 0)) {
+    if ((rc = cairn__role_span(c->txn, c->s, author, st, &a->role, &a->role_to,
+                               &a->role_bounded)) != 0)
+      return rc;
+    a->role_from = *st;
+    a->role_gen = c->role_gen;
+  }
+  *role = a->role;
   return 0;
 }
 
@@ -200,7 +299,7 @@ static int check_roles(apply_ctx_t *c, const cairn_entry_t *e, cairn_error_t *er
   memcpy(st.author, e->author, CAIRN_KEY_BYTES);
   if (is_genesis(e))
     role = CAIRN_ROLE_OWNER;
-  else if ((rc = cairn__role_at(c->txn, c->s, e->author, &st, &role)) != 0)
+  else if ((rc = author_role(c, e->author, &st, &role)) != 0)
     return cairn__error(err, rc, "cannot read roles");
   cairn_op_iter_init(e, &it);
   while (cairn_op_next(&it, &op))
@@ -267,13 +366,15 @@ static int check_known(apply_ctx_t *c, const cairn_entry_t *e, bool *dup, cairn_
 static int check_entry(apply_ctx_t *c, const cairn_entry_t *e, bool newest, bool *dup,
                        cairn_error_t *err) {
   char hx[2 * CAIRN_KEY_BYTES + 1];
+  author_state_t *a;
   head_t h;
   int rc;
   *dup = false;
   if ((rc = check_network(c, e, err)) != 0)
     return rc;
-  if ((rc = cairn__head_get(c->txn, c->s, e->author, &h)) != 0)
+  if ((rc = author_get(c, e->author, &a)) != 0)
     return cairn__error(err, rc, "cannot read heads");
+  h = a->head;
   if (e->seq <= h.seq)
     return check_known(c, e, dup, err);
   if (e->seq > h.seq + 1)
@@ -299,10 +400,10 @@ static int check_entry(apply_ctx_t *c, const cairn_entry_t *e, bool newest, bool
 
 static bool arrived(void *ud, const cairn_stamp_t *b) {
   apply_ctx_t *c = ud;
-  head_t h;
-  if (cairn__head_get(c->txn, c->s, b->author, &h) != 0)
+  author_state_t *a;
+  if (author_get(c, b->author, &a) != 0)
     return false;
-  return h.seq > 0 && h.hlc >= b->hlc;
+  return a->head.seq > 0 && a->head.hlc >= b->hlc;
 }
 
 static int add_role_row(apply_ctx_t *c, const cairn_op_t *op, const cairn_stamp_t *st) {
@@ -320,6 +421,7 @@ static int add_role_row(apply_ctx_t *c, const cairn_op_t *op, const cairn_stamp_
   memcpy(kb + CAIRN_KEY_BYTES + 8, st->author, CAIRN_KEY_BYTES);
   r = (uint8_t)role;
   MDB_val k = mval(kb, sizeof kb), v = mval(&r, 1);
+  c->role_gen++;
   return cairn__mdb_err(mdb_put(c->txn, c->s->dbi[DB_ROLES], &k, &v, 0));
 }
 
@@ -338,17 +440,18 @@ static int merge_entry(apply_ctx_t *c, const cairn_entry_t *e) {
       continue;
     if (op.kind == CAIRN_OP_PURGE) {
       rc = cairn__purge_record(c->txn, c->s, &op, &st);
-      c->purged_any = true;
+      c->purged_any = c->purged_rows = true;
       continue;
     }
-    if ((rc = cairn__is_purged(c->txn, c->s, op.type, op.type_len, op.id, op.id_len,
-                               &purged)) != 0)
+    purged = false;
+    if (c->purged_rows && (rc = cairn__is_purged(c->txn, c->s, op.type, op.type_len, op.id,
+                                                 op.id_len, &purged)) != 0)
       break;
     if (purged) {
       redact = true;
       continue;
     }
-    if ((rc = cairn__merge_op(c->txn, c->s, e, &op, &st, arrived, c)) == 0)
+    if ((rc = cairn__merge_op(c->txn, c->s, e, &op, &st, &c->merge)) == 0)
       rc = add_role_row(c, &op, &st);
   }
   if (rc == 0 && redact)
@@ -359,7 +462,7 @@ static int merge_entry(apply_ctx_t *c, const cairn_entry_t *e) {
 /* Append to the log, record the arrival, move the head, merge. */
 static int write_entry(apply_ctx_t *c, const cairn_entry_t *e) {
   uint8_t kb[40], arr[8];
-  head_t h;
+  author_state_t *a;
   MDB_val k, v;
   int rc;
   cairn__key_log(kb, e->author, e->seq);
@@ -372,14 +475,23 @@ static int write_entry(apply_ctx_t *c, const cairn_entry_t *e) {
   v = mval(kb, sizeof kb);
   if ((rc = mdb_put(c->txn, c->s->dbi[DB_ARRIVALS], &k, &v, MDB_APPEND)) != 0)
     return cairn__mdb_err(rc);
-  h.seq = e->seq;
-  h.hlc = e->hlc;
-  cairn_entry_hash(e, h.hash);
-  if ((rc = cairn__head_put(c->txn, c->s, e->author, &h)) != 0)
+  if ((rc = author_get(c, e->author, &a)) != 0)
     return rc;
+  a->head.seq = e->seq;
+  a->head.hlc = e->hlc;
+  cairn_entry_hash(e, a->head.hash);
+  a->dirty = true;
   if (e->hlc > c->s->hlc)
     c->s->hlc = e->hlc;
   return merge_entry(c, e);
+}
+
+/* Whether a database holds any row. */
+static int db_any(MDB_txn *txn, MDB_dbi dbi, bool *any) {
+  MDB_stat st;
+  int rc = mdb_stat(txn, dbi, &st);
+  *any = rc != 0 || st.ms_entries > 0;
+  return cairn__mdb_err(rc);
 }
 
 static int ctx_begin(apply_ctx_t *c, cairn_store_t *s, MDB_txn *txn) {
@@ -387,7 +499,15 @@ static int ctx_begin(apply_ctx_t *c, cairn_store_t *s, MDB_txn *txn) {
   memset(c, 0, sizeof *c);
   c->s = s;
   c->txn = txn;
-  int rc = cairn__meta_get(txn, s, "arrival", &v);
+  c->role_gen = 1;
+  c->merge.arrived = arrived;
+  c->merge.ud = c;
+  int rc = db_any(txn, s->dbi[DB_PENDING], &c->merge.pending_any);
+  if (rc == 0)
+    rc = db_any(txn, s->dbi[DB_PURGED], &c->purged_rows);
+  if (rc != 0)
+    return rc;
+  rc = cairn__meta_get(txn, s, "arrival", &v);
   if (rc == 0 && v.mv_size == 8)
     c->next_arrival = get_be64(v.mv_data);
   else if (rc != 0 && rc != CAIRN_ENOENT)
@@ -395,9 +515,16 @@ static int ctx_begin(apply_ctx_t *c, cairn_store_t *s, MDB_txn *txn) {
   return 0;
 }
 
+static void ctx_free(apply_ctx_t *c) {
+  free(c->authors);
+  c->authors = NULL;
+}
+
 static int ctx_end(apply_ctx_t *c) {
   uint8_t b[8];
   int rc;
+  if ((rc = authors_flush(c)) != 0)
+    return rc;
   put_be64(b, c->next_arrival);
   if ((rc = cairn__meta_put(c->txn, c->s, "arrival", b, 8)) != 0)
     return rc;
@@ -427,12 +554,13 @@ int cairn__apply_local(MDB_txn *txn, cairn_store_t *s, const uint8_t *entry, siz
   apply_ctx_t c;
   cairn_entry_t e;
   int rc;
-  if ((rc = cairn_entry_decode(entry, len, s->opts.max_entry, &e, err)) != 0 ||
-      (rc = ctx_begin(&c, s, txn)) != 0 || (rc = apply_one(&c, &e, false, err)) != 0 ||
-      (rc = ctx_end(&c)) != 0)
+  if ((rc = cairn_entry_decode(entry, len, s->opts.max_entry, &e, err)) != 0)
     return rc;
-  *purged_any = c.purged_any;
-  return 0;
+  if ((rc = ctx_begin(&c, s, txn)) == 0 && (rc = apply_one(&c, &e, false, err)) == 0 &&
+      (rc = ctx_end(&c)) == 0)
+    *purged_any = c.purged_any;
+  ctx_free(&c);
+  return rc;
 }
 
 /* The first entry of author among e[0..i] whose own signature fails (the run's
@@ -488,11 +616,13 @@ static int apply_range(cairn_store_t *s, const cairn_entry_t *e, size_t n, size_
     goto fail;
   }
   free(newest);
+  ctx_free(&c);
   *out = c;
   return 0;
 fail:
   if (txn != NULL)
     mdb_txn_abort(txn);
+  ctx_free(&c);
   free(newest);
   s->has_network = had_network;
   if (rc == CAIRN_EMAPFULL) {

@@ -45,7 +45,7 @@ CAIRN_EXTERN int cairn_bundle_reader_mem(const uint8_t *buf, size_t len, size_t 
                                          cairn_error_t *err) CAIRN_WUR;
 
 /*
- * Next entry: returns 1 with *entry/*len set (valid until the next call or close),
+ * Next entry: returns 1 with *entry and *len set (valid until the next call or close),
  * 0 at the verified end marker, or a negative code (CAIRN_EMALFORMED for a
  * corrupt or truncated stream, CAIRN_ETOOBIG, CAIRN_EIO) with err naming the entry
  * number (1-based) and byte offset in the decompressed stream.

@@ -23,8 +23,6 @@
 
 #include "store_internal.h"
 
-typedef bool (*arrived_fn)(void *ud, const cairn_stamp_t *b);
-
 static int row_exists(MDB_txn *txn, MDB_dbi dbi, const keybuf_t *k, bool *found) {
   MDB_val key = mval(k->b, k->len), val;
   int rc = mdb_get(txn, dbi, &key, &val);
@@ -86,7 +84,7 @@ static int greatest_conflict(MDB_txn *txn, cairn_store_t *s, const keybuf_t *pre
  * yet arrived. Sets *winner_gone if it names the current winner. */
 static int apply_base(MDB_txn *txn, cairn_store_t *s, const keybuf_t *prefix,
                       const cairn_field_t *f, const rec_field_t *winner, bool *winner_gone,
-                      arrived_fn arrived, void *ud) {
+                      merge_env_t *env) {
   cairn_stamp_t b;
   keybuf_t k;
   bool found;
@@ -100,12 +98,16 @@ static int apply_base(MDB_txn *txn, cairn_store_t *s, const keybuf_t *prefix,
       continue;
     }
     with_stamp(&k, prefix, &b);
-    if ((rc = row_exists(txn, s->dbi[DB_CONFLICTS], &k, &found)) != 0)
+    /* conflict rows exist only beside a winner */
+    found = false;
+    if (winner != NULL && (rc = row_exists(txn, s->dbi[DB_CONFLICTS], &k, &found)) != 0)
       return rc;
-    if (found)
+    if (found) {
       rc = row_del(txn, s->dbi[DB_CONFLICTS], &k);
-    else if (!arrived(ud, &b))
+    } else if (!env->arrived(env->ud, &b)) {
       rc = row_put(txn, s->dbi[DB_PENDING], &k, "", 0);
+      env->pending_any = true;
+    }
     if (rc != 0)
       return rc;
   }
@@ -114,8 +116,8 @@ static int apply_base(MDB_txn *txn, cairn_store_t *s, const keybuf_t *prefix,
 
 /* Merge one field write into record r. */
 static int merge_field(MDB_txn *txn, cairn_store_t *s, rec_t *r, const cairn_op_t *op,
-                       const cairn_field_t *f, const cairn_stamp_t *st, arrived_fn arrived,
-                       void *ud, uint8_t **scratch) {
+                       const cairn_field_t *f, const cairn_stamp_t *st, merge_env_t *env,
+                       uint8_t **scratch) {
   keybuf_t prefix, k;
   rec_field_t *winner, w;
   bool gone, superseded, found;
@@ -127,10 +129,11 @@ static int merge_field(MDB_txn *txn, cairn_store_t *s, rec_t *r, const cairn_op_
                              f->name_len)) != 0)
     return rc;
   winner = cairn__rec_find(r, f->name, f->name_len);
-  if ((rc = apply_base(txn, s, &prefix, f, winner, &gone, arrived, ud)) != 0)
+  if ((rc = apply_base(txn, s, &prefix, f, winner, &gone, env)) != 0)
     return rc;
   with_stamp(&k, &prefix, st);
-  if ((rc = row_exists(txn, s->dbi[DB_PENDING], &k, &superseded)) != 0)
+  superseded = false;
+  if (env->pending_any && (rc = row_exists(txn, s->dbi[DB_PENDING], &k, &superseded)) != 0)
     return rc;
   if (superseded && (rc = row_del(txn, s->dbi[DB_PENDING], &k)) != 0)
     return rc;
@@ -195,8 +198,7 @@ static int add_history(MDB_txn *txn, cairn_store_t *s, const cairn_op_t *op,
 }
 
 int cairn__merge_op(MDB_txn *txn, cairn_store_t *s, const cairn_entry_t *e,
-                    const cairn_op_t *op, const cairn_stamp_t *st, arrived_fn arrived,
-                    void *ud) {
+                    const cairn_op_t *op, const cairn_stamp_t *st, merge_env_t *env) {
   keybuf_t k;
   rec_t r;
   cairn_field_iter_t it;
@@ -220,7 +222,7 @@ int cairn__merge_op(MDB_txn *txn, cairn_store_t *s, const cairn_entry_t *e,
     }
     cairn_field_iter_init(op, &it);
     while (rc == 0 && cairn_field_next(&it, &f))
-      rc = merge_field(txn, s, &r, op, &f, st, arrived, ud, &scratch[nscratch++]);
+      rc = merge_field(txn, s, &r, op, &f, st, env, &scratch[nscratch++]);
     if (rc != 0)
       goto done;
   }

@@ -146,8 +146,9 @@ int cairn__head_put(MDB_txn *txn, cairn_store_t *s, const uint8_t *author, const
   return cairn__mdb_err(mdb_put(txn, s->dbi[DB_HEADS], &k, &v, 0));
 }
 
-int cairn__role_at(MDB_txn *txn, cairn_store_t *s, const uint8_t *key,
-                   const cairn_stamp_t *st, cairn_role_t *role) {
+int cairn__role_span(MDB_txn *txn, cairn_store_t *s, const uint8_t *key,
+                     const cairn_stamp_t *st, cairn_role_t *role, cairn_stamp_t *next,
+                     bool *has_next) {
   uint8_t kb[CAIRN_KEY_BYTES + 8 + CAIRN_KEY_BYTES];
   MDB_cursor *cur;
   MDB_val k, v;
@@ -156,20 +157,33 @@ int cairn__role_at(MDB_txn *txn, cairn_store_t *s, const uint8_t *key,
   put_be64(kb + CAIRN_KEY_BYTES, st->hlc);
   memcpy(kb + CAIRN_KEY_BYTES + 8, st->author, CAIRN_KEY_BYTES);
   *role = CAIRN_ROLE_NONE;
+  *has_next = false;
   rc = mdb_cursor_open(txn, s->dbi[DB_ROLES], &cur);
   if (rc != 0)
     return cairn__mdb_err(rc);
   k = mval(kb, sizeof kb);
   rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-  if (rc == 0)
+  if (rc == 0) {
+    if (k.mv_size == sizeof kb && memcmp(k.mv_data, key, CAIRN_KEY_BYTES) == 0) {
+      cairn__key_stamp(k.mv_data, k.mv_size, next);
+      *has_next = true;
+    }
     rc = mdb_cursor_get(cur, &k, &v, MDB_PREV);
-  else if (rc == MDB_NOTFOUND)
+  } else if (rc == MDB_NOTFOUND) {
     rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+  }
   if (rc == 0 && k.mv_size == sizeof kb && memcmp(k.mv_data, key, CAIRN_KEY_BYTES) == 0 &&
       v.mv_size == 1)
     *role = (cairn_role_t)((const uint8_t *)v.mv_data)[0];
   mdb_cursor_close(cur);
   return rc == 0 || rc == MDB_NOTFOUND ? 0 : cairn__mdb_err(rc);
+}
+
+int cairn__role_at(MDB_txn *txn, cairn_store_t *s, const uint8_t *key,
+                   const cairn_stamp_t *st, cairn_role_t *role) {
+  cairn_stamp_t next;
+  bool has_next;
+  return cairn__role_span(txn, s, key, st, role, &next, &has_next);
 }
 
 int cairn_store_role(cairn_store_t *s, const uint8_t key[CAIRN_KEY_BYTES], cairn_role_t *role) {

@@ -104,6 +104,11 @@ int cairn__head_put(MDB_txn *txn, cairn_store_t *s, const uint8_t *author, const
 /* Role of key for a write stamped st: the latest `_member` write with a smaller stamp. */
 int cairn__role_at(MDB_txn *txn, cairn_store_t *s, const uint8_t *key,
                    const cairn_stamp_t *st, cairn_role_t *role);
+/* The same, and the stamp of the key's next role row at or after st (*has_next
+ * false if none): the role found holds for every stamp up to and including it. */
+int cairn__role_span(MDB_txn *txn, cairn_store_t *s, const uint8_t *key,
+                     const cairn_stamp_t *st, cairn_role_t *role, cairn_stamp_t *next,
+                     bool *has_next);
 
 /* ---- records ---- */
 
@@ -137,10 +142,18 @@ int cairn__rec_view(const MDB_val *key, const MDB_val *val, cairn_record_t *out)
 
 /* ---- merge (merge.c) ---- */
 
+/* What the merge needs from the batch being applied. */
+typedef struct merge_env {
+  /* whether the write stamped b has arrived (its author's head HLC >= b's) */
+  bool (*arrived)(void *ud, const cairn_stamp_t *b);
+  void *ud;
+  /* false while `pending` is known to be empty: lookups are skipped */
+  bool pending_any;
+} merge_env_t;
+
 /* Merge one op of entry e (stamped st) into records; op is not redacted. */
 int cairn__merge_op(MDB_txn *txn, cairn_store_t *s, const cairn_entry_t *e,
-                    const cairn_op_t *op, const cairn_stamp_t *st,
-                    bool (*arrived)(void *ud, const cairn_stamp_t *b), void *ud);
+                    const cairn_op_t *op, const cairn_stamp_t *st, merge_env_t *env);
 
 /* The current heads of a field: the winner first, then the conflicting heads. The
  * stamps are appended to *out (malloc'd, caller frees) and *n. */
