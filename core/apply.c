@@ -48,10 +48,11 @@ struct apply_ctx {
   size_t applied, skipped;
 };
 
-/* ---- a small set of authors, for "newest entry of its author in the batch" ---- */
+/* ---- which entry of each author carries the run's signature ---- */
 
+/* An open-addressing map author -> index of an entry (slot 0: empty). */
 typedef struct author_set {
-  const uint8_t **slot;
+  size_t *slot; /* entry index + 1 */
   size_t mask;
 } author_set_t;
 
@@ -64,27 +65,37 @@ static int aset_init(author_set_t *a, size_t n) {
   return a->slot ? 0 : CAIRN_ENOMEM;
 }
 
-/* Insert; returns true if the author was new. */
-static bool aset_add(author_set_t *a, const uint8_t *author) {
+/* The slot of e[i]'s author: empty, or holding one of its entries. */
+static size_t *aset_slot(author_set_t *a, const cairn_entry_t *e, size_t i) {
   uint64_t h;
-  memcpy(&h, author, sizeof h);
-  for (size_t i = (size_t)h & a->mask;; i = (i + 1) & a->mask) {
-    if (a->slot[i] == NULL) {
-      a->slot[i] = author;
-      return true;
-    }
-    if (memcmp(a->slot[i], author, CAIRN_KEY_BYTES) == 0)
-      return false;
-  }
+  memcpy(&h, e[i].author, sizeof h);
+  for (size_t k = (size_t)h & a->mask;; k = (k + 1) & a->mask)
+    if (a->slot[k] == 0 ||
+        memcmp(e[a->slot[k] - 1].author, e[i].author, CAIRN_KEY_BYTES) == 0)
+      return &a->slot[k];
 }
 
-/* newest[i] = entry i is the last of its author among entries[0..n). */
+/*
+ * newest[i] = entry i is the first, by position, of its author's entries with
+ * the highest seq in entries[0..n). Its signature is checked and vouches for
+ * every new entry of the author applied before it: a new entry must chain to
+ * the head, so those entries are exactly the links below it. No new entry of
+ * the author can follow it (its seq would exceed the head), and if it is itself
+ * already held then none came before it either. Choosing by position alone
+ * would let a forged entry followed by a copy of a held one slip in unchecked.
+ */
 static int mark_newest(const cairn_entry_t *e, size_t n, bool *newest) {
   author_set_t a;
   if (aset_init(&a, n) != 0)
     return CAIRN_ENOMEM;
-  for (size_t i = n; i-- > 0;)
-    newest[i] = aset_add(&a, e[i].author);
+  for (size_t i = 0; i < n; i++) {
+    size_t *slot = aset_slot(&a, e, i);
+    if (*slot == 0 || e[i].seq > e[*slot - 1].seq)
+      *slot = i + 1;
+  }
+  for (size_t k = 0; k <= a.mask; k++)
+    if (a.slot[k] != 0)
+      newest[a.slot[k] - 1] = true;
   free(a.slot);
   return 0;
 }

@@ -185,7 +185,12 @@ static int pack_field(MDB_txn *txn, cairn_store_t *s, msgpack_packer *pk, const 
   return rc;
 }
 
-static int pack_op(MDB_txn *txn, cairn_store_t *s, msgpack_packer *pk, const chg_op_t *op) {
+static int field_cmp(const void *a, const void *b) {
+  return strcmp(((const chg_field_t *)a)->name, ((const chg_field_t *)b)->name);
+}
+
+/* Fields go out in ascending bytewise order of name, as decode demands. */
+static int pack_op(MDB_txn *txn, cairn_store_t *s, msgpack_packer *pk, chg_op_t *op) {
   int rc = msgpack_pack_array(pk, op->kind == CAIRN_OP_PUT ? 4 : 3);
   rc |= msgpack_pack_uint8(pk, (uint8_t)op->kind);
   rc |= msgpack_pack_str_with_body(pk, op->type, strlen(op->type));
@@ -196,6 +201,7 @@ static int pack_op(MDB_txn *txn, cairn_store_t *s, msgpack_packer *pk, const chg
     return 0;
   if (msgpack_pack_map(pk, op->n) != 0)
     return CAIRN_ENOMEM;
+  qsort(op->f, op->n, sizeof *op->f, field_cmp);
   for (size_t i = 0; i < op->n; i++)
     if ((rc = pack_field(txn, s, pk, op, &op->f[i])) != 0)
       return rc;
@@ -210,7 +216,7 @@ static int pack_ops(MDB_txn *txn, cairn_change_t *c, msgpack_sbuffer *sb, cairn_
   if (msgpack_pack_array(&pk, c->n) != 0)
     return CAIRN_ENOMEM;
   for (size_t i = 0; i < c->n; i++) {
-    const chg_op_t *op = &c->ops[i];
+    chg_op_t *op = &c->ops[i];
     if (op->kind == CAIRN_OP_PUT && op->n == 0)
       return cairn__error(err, CAIRN_EINVAL, "a put needs at least one field");
     if ((rc = cairn__is_purged(txn, c->s, op->type, strlen(op->type), op->id, strlen(op->id),

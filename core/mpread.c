@@ -135,6 +135,7 @@ int cairn__mpr_uint(cairn_mpr_t *r, uint64_t *v) {
     *v = load_be(q, w);
   } else {
     int64_t i;
+    s = *r; /* re-read from the tag: a signed encoding of a value >= 0 */
     if (cairn__mpr_int(&s, &i) != 0 || i < 0)
       return CAIRN_EMALFORMED;
     *v = (uint64_t)i;
