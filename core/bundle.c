@@ -1,0 +1,693 @@
+/*
+ * bundle.c — sync on a file (bundle.h): write a store's entries into one zstd
+ * frame, read them back one at a time, apply them in batches.
+ *
+ * The writer streams cairn_store_export straight into a ZSTD_CStream, so a bundle
+ * of any size is written with fixed memory. It writes to PATH.tmp, fsyncs, renames
+ * over PATH and fsyncs the directory: a reader of PATH sees either the old file or
+ * the whole new bundle, never a partial one.
+ *
+ * The reader decompresses with a ZSTD_DStream directly into the buffer of the one
+ * entry it holds, so its memory is one entry (at most max_entry) plus zstd's own
+ * buffers (the window is capped by BUNDLE_WINDOW_LOG_MAX, so a hostile frame cannot
+ * ask for more). Every length is checked against max_entry before anything is
+ * allocated for it. Errors name the entry (1-based: the one being read when the
+ * stream failed) and the offset in the decompressed stream where that entry's
+ * length prefix starts; for errors in the end marker, the entry number is the
+ * count read so far + 1 and the offset is that of the marker. A reader that failed
+ * keeps failing with the same error; one that reached the end keeps returning 0.
+ *
+ * Applying copies each entry into memory owned by the batch (the reader's view is
+ * invalidated by the next read) and hands full batches to cairn_store_apply. A
+ * batch is also cut when it holds BATCH_BYTES_MAX bytes, so a batch of large
+ * entries stays bounded. When the stream breaks mid-batch, the entries read before
+ * the break are applied first (each is valid on its own), then the stream's error
+ * is returned.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "bundle.h"
+#include "store_internal.h"
+
+#define MAGIC_LEN 8
+#define HEADER_LEN (MAGIC_LEN + 1)
+#define LEN_BYTES 4
+#define COUNT_BYTES 8
+#define ZSTD_LEVEL 3
+/* Largest zstd window a reader accepts (16 MiB). Level 3 writes windows of at
+ * most 2 MiB; this only stops a hostile frame from asking for zstd's 128 MiB. */
+#define BUNDLE_WINDOW_LOG_MAX 24
+#define DEFAULT_BATCH 4096
+#define BATCH_BYTES_MAX ((size_t)32 << 20)
+
+_Static_assert(sizeof(CAIRN_BUNDLE_MAGIC) - 1 == MAGIC_LEN, "bundle magic is 8 bytes");
+
+static void put_be32(uint8_t *p, uint32_t v) {
+  p[0] = (uint8_t)(v >> 24);
+  p[1] = (uint8_t)(v >> 16);
+  p[2] = (uint8_t)(v >> 8);
+  p[3] = (uint8_t)v;
+}
+
+static uint32_t get_be32(const uint8_t *p) {
+  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* ==== reader ==== */
+
+struct cairn_bundle_reader {
+  FILE *f;              /* file source, or NULL for memory */
+  uint8_t *inbuf;       /* file source: compressed bytes read ahead */
+  size_t inbuf_cap;
+  ZSTD_inBuffer in;     /* what zstd has not consumed yet */
+  ZSTD_DStream *zd;
+  int frame_done;       /* zstd has seen the end of the frame */
+  uint8_t *entry;       /* the one entry held */
+  size_t entry_cap;
+  size_t max_entry;
+  uint64_t count;       /* entries returned */
+  uint64_t offset;      /* decompressed bytes consumed */
+  uint64_t entry_off;   /* where the entry being read (or last returned) starts */
+  int state;            /* 0 reading, 1 at the verified end, < 0 failed */
+  cairn_error_t fail;   /* the error a failed reader repeats */
+};
+
+/* Record a stream error (sticky) and fill err. */
+#define READ_ERR(r, err, code, fmt, ...)                                                  \
+  read_fail(r, err, code, "bundle entry %llu at byte %llu: " fmt,                         \
+            (unsigned long long)((r)->count + 1), (unsigned long long)(r)->entry_off,     \
+            ##__VA_ARGS__)
+
+static int read_fail(cairn_bundle_reader_t *r, cairn_error_t *err, int code, const char *fmt,
+                     ...) CAIRN_PRINTF(4, 5);
+
+static int read_fail(cairn_bundle_reader_t *r, cairn_error_t *err, int code, const char *fmt,
+                     ...) {
+  va_list ap;
+  r->state = code;
+  r->fail.code = code;
+  va_start(ap, fmt);
+  vsnprintf(r->fail.msg, sizeof r->fail.msg, fmt, ap);
+  va_end(ap);
+  if (err != NULL)
+    *err = r->fail;
+  return code;
+}
+
+/* More compressed input from the file; 0 with in.size == 0 at its end. */
+static int refill(cairn_bundle_reader_t *r, cairn_error_t *err) {
+  size_t n;
+  r->in.src = r->inbuf;
+  r->in.size = 0;
+  r->in.pos = 0;
+  if (r->f == NULL)
+    return 0;
+  n = fread(r->inbuf, 1, r->inbuf_cap, r->f);
+  if (n == 0 && ferror(r->f))
+    return READ_ERR(r, err, CAIRN_EIO, "read error: %s", strerror(errno));
+  r->in.size = n;
+  return 0;
+}
+
+/*
+ * Decompress exactly n bytes into dst. For the truncation message, the bytes are
+ * part done..done+n of an item of total bytes named what ("entry length"...).
+ */
+static int read_exact(cairn_bundle_reader_t *r, uint8_t *dst, size_t n, const char *what,
+                      size_t done, size_t total, cairn_error_t *err) {
+  ZSTD_outBuffer out = {dst, n, 0};
+  int rc;
+  while (out.pos < n) {
+    size_t in_before = r->in.pos, out_before = out.pos, ret;
+    if (r->frame_done)
+      return READ_ERR(r, err, CAIRN_EMALFORMED, "truncated: the compressed frame ends "
+                      "inside the %s (%zu of %zu bytes)", what, done + out.pos, total);
+    ret = ZSTD_decompressStream(r->zd, &out, &r->in);
+    if (ZSTD_isError(ret))
+      return READ_ERR(r, err, CAIRN_EMALFORMED, "corrupt compressed data (zstd: %s)",
+                      ZSTD_getErrorName(ret));
+    if (ret == 0) {
+      r->frame_done = 1;
+      continue;
+    }
+    if (out.pos > out_before || r->in.pos > in_before)
+      continue;
+    /* no progress: zstd needs more input */
+    if (r->in.pos < r->in.size)
+      return READ_ERR(r, err, CAIRN_EMALFORMED, "corrupt compressed data (no progress)");
+    if ((rc = refill(r, err)) != 0)
+      return rc;
+    if (r->in.size == 0)
+      return READ_ERR(r, err, CAIRN_EMALFORMED, "truncated: the data ends inside the %s "
+                      "(%zu of %zu bytes)", what, done + out.pos, total);
+  }
+  r->offset += n;
+  return 0;
+}
+
+/* After the end marker: the frame must end there and nothing may follow it. */
+static int check_trailing(cairn_bundle_reader_t *r, cairn_error_t *err) {
+  uint8_t byte;
+  int rc;
+  while (!r->frame_done) {
+    ZSTD_outBuffer out = {&byte, 1, 0};
+    size_t in_before = r->in.pos, ret;
+    ret = ZSTD_decompressStream(r->zd, &out, &r->in);
+    if (ZSTD_isError(ret))
+      return READ_ERR(r, err, CAIRN_EMALFORMED, "corrupt compressed data after the end "
+                      "marker (zstd: %s)", ZSTD_getErrorName(ret));
+    if (out.pos > 0)
+      return READ_ERR(r, err, CAIRN_EMALFORMED, "trailing data after the end marker");
+    if (ret == 0) {
+      r->frame_done = 1;
+      break;
+    }
+    if (r->in.pos > in_before)
+      continue;
+    if (r->in.pos < r->in.size)
+      return READ_ERR(r, err, CAIRN_EMALFORMED, "corrupt compressed data (no progress)");
+    if ((rc = refill(r, err)) != 0)
+      return rc;
+    if (r->in.size == 0)
+      return READ_ERR(r, err, CAIRN_EMALFORMED,
+                      "truncated: the compressed frame ends early (checksum missing)");
+  }
+  if (r->in.pos < r->in.size)
+    return READ_ERR(r, err, CAIRN_EMALFORMED, "trailing data after the compressed frame");
+  if (r->f != NULL) {
+    size_t n = fread(&byte, 1, 1, r->f);
+    if (n == 0 && ferror(r->f))
+      return READ_ERR(r, err, CAIRN_EIO, "read error: %s", strerror(errno));
+    if (n != 0)
+      return READ_ERR(r, err, CAIRN_EMALFORMED, "trailing data after the compressed frame");
+  }
+  return 0;
+}
+
+/* The 9-byte header: magic and version. */
+static int check_header(const uint8_t *h, size_t n, cairn_error_t *err) {
+  if (n == 0)
+    return cairn__error(err, CAIRN_EMALFORMED, "not a cairn bundle: the file is empty");
+  if (n < MAGIC_LEN || memcmp(h, CAIRN_BUNDLE_MAGIC, MAGIC_LEN) != 0)
+    return cairn__error(err, CAIRN_EMALFORMED, "not a cairn bundle (bad magic)");
+  if (n < HEADER_LEN)
+    return cairn__error(err, CAIRN_EMALFORMED, "truncated bundle header");
+  if (h[MAGIC_LEN] != CAIRN_BUNDLE_VERSION)
+    return cairn__error(err, CAIRN_EMALFORMED, "unsupported bundle version %u (this build "
+                        "reads version %u)", h[MAGIC_LEN], CAIRN_BUNDLE_VERSION);
+  return 0;
+}
+
+static int reader_alloc(size_t max_entry, cairn_bundle_reader_t **out, cairn_error_t *err) {
+  cairn_bundle_reader_t *r = calloc(1, sizeof *r);
+  size_t ret;
+  *out = NULL;
+  if (r == NULL)
+    return cairn__error(err, CAIRN_ENOMEM, "out of memory");
+  r->max_entry = max_entry ? max_entry : CAIRN_ENTRY_MAX_DEFAULT;
+  if (r->max_entry > UINT32_MAX)
+    r->max_entry = UINT32_MAX;
+  if ((r->zd = ZSTD_createDStream()) == NULL) {
+    free(r);
+    return cairn__error(err, CAIRN_ENOMEM, "out of memory (zstd)");
+  }
+  ret = ZSTD_DCtx_setParameter(r->zd, ZSTD_d_windowLogMax, BUNDLE_WINDOW_LOG_MAX);
+  if (ZSTD_isError(ret)) {
+    cairn_bundle_reader_close(r);
+    return cairn__error(err, CAIRN_EIO, "zstd: %s", ZSTD_getErrorName(ret));
+  }
+  *out = r;
+  return 0;
+}
+
+/* Open path for a reader holding entries of at most max_entry bytes. */
+static int reader_open(const char *path, size_t max_entry, cairn_bundle_reader_t **out,
+                       cairn_error_t *err) {
+  cairn_bundle_reader_t *r = NULL;
+  uint8_t h[HEADER_LEN];
+  size_t n;
+  int rc;
+  *out = NULL;
+  if (path == NULL)
+    return cairn__error(err, CAIRN_EINVAL, "no bundle path");
+  if ((rc = reader_alloc(max_entry, &r, err)) != 0)
+    return rc;
+  if ((r->f = fopen(path, "rb")) == NULL) {
+    rc = cairn__error(err, errno == ENOENT ? CAIRN_ENOENT : CAIRN_EIO, "cannot open %s: %s",
+                      path, strerror(errno));
+    goto fail;
+  }
+  r->inbuf_cap = ZSTD_DStreamInSize();
+  if ((r->inbuf = malloc(r->inbuf_cap)) == NULL) {
+    rc = cairn__error(err, CAIRN_ENOMEM, "out of memory");
+    goto fail;
+  }
+  n = fread(h, 1, sizeof h, r->f);
+  if (n < sizeof h && ferror(r->f)) {
+    rc = cairn__error(err, CAIRN_EIO, "cannot read %s: %s", path, strerror(errno));
+    goto fail;
+  }
+  if ((rc = check_header(h, n, err)) != 0)
+    goto fail;
+  r->in.src = r->inbuf;
+  *out = r;
+  return 0;
+fail:
+  cairn_bundle_reader_close(r);
+  return rc;
+}
+
+int cairn_bundle_reader_open(const char *path, cairn_bundle_reader_t **out,
+                             cairn_error_t *err) {
+  if (out == NULL)
+    return cairn__error(err, CAIRN_EINVAL, "no output reader");
+  return reader_open(path, CAIRN_ENTRY_MAX_DEFAULT, out, err);
+}
+
+int cairn_bundle_reader_mem(const uint8_t *buf, size_t len, size_t max_entry,
+                            cairn_bundle_reader_t **out, cairn_error_t *err) {
+  cairn_bundle_reader_t *r;
+  int rc;
+  if (out == NULL)
+    return cairn__error(err, CAIRN_EINVAL, "no output reader");
+  *out = NULL;
+  if (buf == NULL && len > 0)
+    return cairn__error(err, CAIRN_EINVAL, "no bundle buffer");
+  if ((rc = check_header(buf, len, err)) != 0)
+    return rc;
+  if ((rc = reader_alloc(max_entry, &r, err)) != 0)
+    return rc;
+  r->in.src = buf + HEADER_LEN;
+  r->in.size = len - HEADER_LEN;
+  r->in.pos = 0;
+  *out = r;
+  return 0;
+}
+
+/*
+ * Read an entry of n bytes (n <= max_entry, checked by the caller). The buffer
+ * grows with the bytes that actually arrive, never ahead of them by more than
+ * double, so a length that lies costs no more memory than the data behind it.
+ */
+static int read_entry(cairn_bundle_reader_t *r, size_t n, cairn_error_t *err) {
+  size_t got = 0;
+  int rc;
+  while (got < n) {
+    size_t chunk;
+    if (r->entry_cap == got) {
+      size_t cap = r->entry_cap < 4096 ? 4096 : r->entry_cap * 2;
+      uint8_t *p;
+      if (cap > n)
+        cap = n;
+      if ((p = realloc(r->entry, cap)) == NULL)
+        return READ_ERR(r, err, CAIRN_ENOMEM, "out of memory for an entry of %zu bytes", n);
+      r->entry = p;
+      r->entry_cap = cap;
+    }
+    chunk = (r->entry_cap < n ? r->entry_cap : n) - got;
+    if ((rc = read_exact(r, r->entry + got, chunk, "entry", got, n, err)) != 0)
+      return rc;
+    got += chunk;
+  }
+  return 0;
+}
+
+/* The end marker's count, then the end of the frame and of the input. */
+static int read_end(cairn_bundle_reader_t *r, cairn_error_t *err) {
+  uint8_t b[COUNT_BYTES];
+  uint64_t count;
+  int rc;
+  if ((rc = read_exact(r, b, sizeof b, "end marker", 0, sizeof b, err)) != 0)
+    return rc;
+  count = get_be64(b);
+  if (count != r->count)
+    return READ_ERR(r, err, CAIRN_EMALFORMED,
+                    "the end marker counts %llu entries but the bundle holds %llu",
+                    (unsigned long long)count, (unsigned long long)r->count);
+  if ((rc = check_trailing(r, err)) != 0)
+    return rc;
+  r->state = 1;
+  return 0;
+}
+
+int cairn_bundle_next(cairn_bundle_reader_t *r, const uint8_t **entry, size_t *len,
+                      cairn_error_t *err) {
+  uint8_t b[LEN_BYTES];
+  uint32_t n;
+  int rc;
+  if (r == NULL || entry == NULL || len == NULL)
+    return cairn__error(err, CAIRN_EINVAL, "invalid argument to cairn_bundle_next");
+  *entry = NULL;
+  *len = 0;
+  if (r->state < 0) {
+    if (err != NULL)
+      *err = r->fail;
+    return r->state;
+  }
+  if (r->state == 1)
+    return 0;
+  r->entry_off = r->offset;
+  if ((rc = read_exact(r, b, sizeof b, "entry length", 0, sizeof b, err)) != 0)
+    return rc;
+  n = get_be32(b);
+  if (n == 0)
+    return read_end(r, err);
+  if (n > r->max_entry)
+    return READ_ERR(r, err, CAIRN_ETOOBIG, "entry of %lu bytes is larger than the limit "
+                    "of %zu", (unsigned long)n, r->max_entry);
+  if ((rc = read_entry(r, n, err)) != 0)
+    return rc;
+  r->count++;
+  *entry = r->entry;
+  *len = n;
+  return 1;
+}
+
+uint64_t cairn_bundle_count(const cairn_bundle_reader_t *r) {
+  return r != NULL ? r->count : 0;
+}
+
+void cairn_bundle_reader_close(cairn_bundle_reader_t *r) {
+  if (r == NULL)
+    return;
+  if (r->f != NULL)
+    fclose(r->f); /* read-only: nothing to lose on a close error */
+  ZSTD_freeDStream(r->zd);
+  free(r->inbuf);
+  free(r->entry);
+  free(r);
+}
+
+/* ==== writer ==== */
+
+typedef struct writer {
+  int fd;
+  const char *tmp;
+  ZSTD_CCtx *cctx;
+  uint8_t *obuf;
+  size_t ocap;
+  uint64_t count;
+  int rc;              /* first error inside the export callback */
+  cairn_error_t *err;
+  cairn_since_fn since; /* the caller's filter and its ud */
+  void *since_ud;
+} writer_t;
+
+/* cairn_store_export hands one ud to both callbacks: ours is the writer, so the
+ * caller's filter is called through it with the caller's ud. */
+static uint64_t writer_since(const uint8_t author[CAIRN_KEY_BYTES], void *ud) {
+  writer_t *w = ud;
+  return w->since(author, w->since_ud);
+}
+
+static int write_all(writer_t *w, const uint8_t *p, size_t n) {
+  while (n > 0) {
+    ssize_t k = write(w->fd, p, n);
+    if (k < 0) {
+      if (errno == EINTR)
+        continue;
+      return cairn__error(w->err, errno == ENOSPC ? CAIRN_ENOSPC : CAIRN_EIO,
+                          "cannot write %s: %s", w->tmp, strerror(errno));
+    }
+    p += k;
+    n -= (size_t)k;
+  }
+  return 0;
+}
+
+/* Compress n bytes (mode ZSTD_e_continue) or finish the frame (ZSTD_e_end). */
+static int zwrite(writer_t *w, const void *p, size_t n, ZSTD_EndDirective mode) {
+  ZSTD_inBuffer in = {p, n, 0};
+  int rc;
+  for (;;) {
+    ZSTD_outBuffer out = {w->obuf, w->ocap, 0};
+    size_t ret = ZSTD_compressStream2(w->cctx, &out, &in, mode);
+    if (ZSTD_isError(ret))
+      return cairn__error(w->err, CAIRN_EIO, "zstd: %s", ZSTD_getErrorName(ret));
+    if ((rc = write_all(w, w->obuf, out.pos)) != 0)
+      return rc;
+    if (mode == ZSTD_e_end ? ret == 0 : in.pos == in.size)
+      return 0;
+  }
+}
+
+static int write_entry(const cairn_entry_t *e, void *ud) {
+  writer_t *w = ud;
+  uint8_t b[LEN_BYTES];
+  if (e->len == 0 || e->len > UINT32_MAX) {
+    w->rc = cairn__error(w->err, CAIRN_ETOOBIG, "entry %llu of the store has %zu bytes, "
+                         "which a bundle cannot hold", (unsigned long long)(w->count + 1),
+                         e->len);
+    return 1;
+  }
+  put_be32(b, (uint32_t)e->len);
+  if ((w->rc = zwrite(w, b, sizeof b, ZSTD_e_continue)) != 0 ||
+      (w->rc = zwrite(w, e->bytes, e->len, ZSTD_e_continue)) != 0)
+    return 1;
+  w->count++;
+  return 0;
+}
+
+/* fsync the directory holding path, so that the rename is durable. */
+static int sync_dir(const char *path, cairn_error_t *err) {
+  const char *slash = strrchr(path, '/');
+  char *dir;
+  int fd, rc = 0;
+  if (slash == NULL)
+    dir = strdup(".");
+  else if (slash == path)
+    dir = strdup("/");
+  else
+    dir = strndup(path, (size_t)(slash - path));
+  if (dir == NULL)
+    return cairn__error(err, CAIRN_ENOMEM, "out of memory");
+  if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+    rc = cairn__error(err, CAIRN_EIO, "cannot open %s: %s", dir, strerror(errno));
+    goto cleanup;
+  }
+  /* some file systems cannot fsync a directory (EINVAL): nothing more to do there */
+  if (fsync(fd) != 0 && errno != EINVAL)
+    rc = cairn__error(err, CAIRN_EIO, "cannot fsync %s: %s", dir, strerror(errno));
+  if (close(fd) != 0 && rc == 0)
+    rc = cairn__error(err, CAIRN_EIO, "cannot close %s: %s", dir, strerror(errno));
+cleanup:
+  free(dir);
+  return rc;
+}
+
+int cairn_bundle_create(cairn_store_t *s, const char *path, cairn_since_fn since, void *ud,
+                        uint64_t *count, cairn_error_t *err) {
+  static const uint8_t header[HEADER_LEN] = {'C', 'A', 'I', 'R', 'N', 'B', 'D', 'L',
+                                             CAIRN_BUNDLE_VERSION};
+  writer_t w = {.fd = -1, .err = err, .since = since, .since_ud = ud};
+  uint8_t end[LEN_BYTES + COUNT_BYTES];
+  char *tmp = NULL;
+  size_t ret, plen;
+  int rc;
+  if (count != NULL)
+    *count = 0;
+  if (s == NULL || path == NULL || path[0] == '\0')
+    return cairn__error(err, CAIRN_EINVAL, "a store and a bundle path are required");
+  plen = strlen(path);
+  if ((tmp = malloc(plen + sizeof ".tmp")) == NULL)
+    return cairn__error(err, CAIRN_ENOMEM, "out of memory");
+  memcpy(tmp, path, plen);
+  memcpy(tmp + plen, ".tmp", sizeof ".tmp");
+  w.tmp = tmp;
+  w.ocap = ZSTD_CStreamOutSize();
+  if ((w.obuf = malloc(w.ocap)) == NULL || (w.cctx = ZSTD_createCCtx()) == NULL) {
+    rc = cairn__error(err, CAIRN_ENOMEM, "out of memory");
+    goto cleanup;
+  }
+  ret = ZSTD_CCtx_setParameter(w.cctx, ZSTD_c_compressionLevel, ZSTD_LEVEL);
+  if (!ZSTD_isError(ret))
+    ret = ZSTD_CCtx_setParameter(w.cctx, ZSTD_c_checksumFlag, 1);
+  if (ZSTD_isError(ret)) {
+    rc = cairn__error(err, CAIRN_EIO, "zstd: %s", ZSTD_getErrorName(ret));
+    goto cleanup;
+  }
+  /* 0600: a bundle holds the network's records, which may concern children */
+  w.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (w.fd < 0) {
+    rc = cairn__error(err, errno == ENOSPC ? CAIRN_ENOSPC : CAIRN_EIO, "cannot create %s: %s",
+                      tmp, strerror(errno));
+    goto cleanup;
+  }
+  if ((rc = write_all(&w, header, sizeof header)) != 0)
+    goto cleanup;
+  rc = cairn_store_export(s, since != NULL ? writer_since : NULL, write_entry, &w);
+  if (rc != 0) {
+    if (w.rc == 0)
+      rc = cairn__error(err, rc, "cannot read the store's log: %s", cairn_strerror(rc));
+    goto cleanup;
+  }
+  if ((rc = w.rc) != 0)
+    goto cleanup;
+  put_be32(end, 0);
+  put_be64(end + LEN_BYTES, w.count);
+  if ((rc = zwrite(&w, end, sizeof end, ZSTD_e_continue)) != 0 ||
+      (rc = zwrite(&w, NULL, 0, ZSTD_e_end)) != 0)
+    goto cleanup;
+  if (fsync(w.fd) != 0) {
+    rc = cairn__error(err, errno == ENOSPC ? CAIRN_ENOSPC : CAIRN_EIO, "cannot fsync %s: %s",
+                      tmp, strerror(errno));
+    goto cleanup;
+  }
+  rc = close(w.fd);
+  w.fd = -1;
+  if (rc != 0) {
+    rc = cairn__error(err, errno == ENOSPC ? CAIRN_ENOSPC : CAIRN_EIO, "cannot close %s: %s",
+                      tmp, strerror(errno));
+    goto cleanup;
+  }
+  if (rename(tmp, path) != 0) {
+    rc = cairn__error(err, CAIRN_EIO, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
+    goto cleanup;
+  }
+  free(tmp);
+  tmp = NULL; /* renamed: nothing to remove any more */
+  if ((rc = sync_dir(path, err)) != 0)
+    goto cleanup;
+  if (count != NULL)
+    *count = w.count;
+cleanup:
+  if (w.fd >= 0)
+    (void)close(w.fd); /* failing anyway; the file is removed below */
+  if (tmp != NULL && rc != 0)
+    (void)unlink(tmp); /* best effort: the error already says what went wrong */
+  free(tmp);
+  ZSTD_freeCCtx(w.cctx);
+  free(w.obuf);
+  return rc;
+}
+
+/* ==== apply ==== */
+
+typedef struct batch {
+  cairn_buf_t *bufs;
+  size_t *off;         /* each entry's offset into data */
+  uint64_t *pos;       /* each entry's byte offset in the bundle stream */
+  size_t n, max;
+  uint8_t *data;       /* the entries' bytes, back to back */
+  size_t used, cap;
+} batch_t;
+
+static int batch_add(batch_t *b, const uint8_t *p, size_t len, uint64_t pos) {
+  if (b->cap - b->used < len) {
+    size_t cap = b->cap ? b->cap : 65536;
+    uint8_t *d;
+    while (cap - b->used < len)
+      cap *= 2;
+    if ((d = realloc(b->data, cap)) == NULL)
+      return CAIRN_ENOMEM;
+    b->data = d;
+    b->cap = cap;
+  }
+  memcpy(b->data + b->used, p, len);
+  b->off[b->n] = b->used;
+  b->bufs[b->n].len = len;
+  b->pos[b->n] = pos;
+  b->used += len;
+  b->n++;
+  return 0;
+}
+
+/* Apply the batch; *before counts the bundle's entries in earlier batches. */
+static int batch_flush(cairn_store_t *s, batch_t *b, uint64_t *before,
+                       cairn_bundle_stats_t *st, cairn_error_t *err) {
+  cairn_apply_stats_t as = {0, 0, 0};
+  cairn_error_t aerr = {0, ""};
+  int rc;
+  if (b->n == 0)
+    return 0;
+  for (size_t i = 0; i < b->n; i++)
+    b->bufs[i].data = b->data + b->off[i];
+  rc = cairn_store_apply(s, b->bufs, b->n, &as, &aerr);
+  st->applied += as.applied;
+  st->skipped += as.skipped;
+  if (rc != 0) {
+    if (as.failed_at < b->n)
+      rc = cairn__error(err, rc, "bundle entry %llu at byte %llu: %s",
+                        (unsigned long long)(*before + as.failed_at + 1),
+                        (unsigned long long)b->pos[as.failed_at], aerr.msg);
+    else
+      rc = cairn__error(err, rc, "bundle entries %llu to %llu: %s",
+                        (unsigned long long)(*before + 1),
+                        (unsigned long long)(*before + b->n), aerr.msg);
+  }
+  *before += b->n;
+  b->n = 0;
+  b->used = 0;
+  return rc;
+}
+
+int cairn_bundle_apply(cairn_store_t *s, const char *path, size_t batch,
+                       cairn_bundle_stats_t *stats, cairn_error_t *err) {
+  cairn_bundle_reader_t *r = NULL;
+  cairn_bundle_stats_t st = {0, 0, 0};
+  cairn_error_t rerr = {0, ""};
+  batch_t b = {0};
+  uint64_t before = 0;
+  int rc;
+  if (stats != NULL)
+    memset(stats, 0, sizeof *stats);
+  if (s == NULL)
+    return cairn__error(err, CAIRN_EINVAL, "no store");
+  b.max = batch ? batch : DEFAULT_BATCH;
+  if ((rc = reader_open(path, s->opts.max_entry, &r, err)) != 0)
+    goto cleanup;
+  b.bufs = calloc(b.max, sizeof *b.bufs);
+  b.off = calloc(b.max, sizeof *b.off);
+  b.pos = calloc(b.max, sizeof *b.pos);
+  if (b.bufs == NULL || b.off == NULL || b.pos == NULL) {
+    rc = cairn__error(err, CAIRN_ENOMEM, "out of memory");
+    goto cleanup;
+  }
+  for (;;) {
+    const uint8_t *p;
+    size_t len;
+    int nrc = cairn_bundle_next(r, &p, &len, &rerr);
+    if (nrc == 1) {
+      st.read++;
+      if ((rc = batch_add(&b, p, len, r->entry_off)) != 0) {
+        /* the entries copied so far are valid: keep them, as for a broken stream */
+        if ((rc = batch_flush(s, &b, &before, &st, err)) == 0)
+          rc = cairn__error(err, CAIRN_ENOMEM, "bundle entry %llu at byte %llu: out of memory",
+                            (unsigned long long)cairn_bundle_count(r),
+                            (unsigned long long)r->entry_off);
+        goto cleanup;
+      }
+      if (b.n == b.max || b.used >= BATCH_BYTES_MAX) {
+        if ((rc = batch_flush(s, &b, &before, &st, err)) != 0)
+          goto cleanup;
+      }
+      continue;
+    }
+    /* the end, or a broken stream: what was read before is valid, apply it first */
+    if ((rc = batch_flush(s, &b, &before, &st, err)) != 0)
+      goto cleanup;
+    if (nrc < 0) {
+      rc = nrc;
+      if (err != NULL)
+        *err = rerr;
+    }
+    break;
+  }
+cleanup:
+  if (stats != NULL)
+    *stats = st;
+  cairn_bundle_reader_close(r);
+  free(b.bufs);
+  free(b.off);
+  free(b.pos);
+  free(b.data);
+  return rc;
+}
