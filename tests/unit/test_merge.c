@@ -1,0 +1,1065 @@
+/*
+ * test_merge.c — targeted, deterministic cases of merge, conflicts, delete,
+ * purge and roles (DESIGN.md, "Merge", "Conflicts", "Purge", "Membership").
+ *
+ * Every case builds a small network of real stores in temporary directories: an
+ * owner and one or more editors, exchanging entries with cairn_store_export and
+ * cairn_store_apply exactly as a sync would. After each exchange both sides must
+ * show the same state, compared as a serialized text of every visible record
+ * (fields, values, stamps), every conflict with its heads and the version vector.
+ */
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+
+#include "entry.h"
+#include "store.h"
+
+/* ---- growable text buffer ---- */
+
+typedef struct sbuf {
+  char *p;
+  size_t n, cap;
+} sbuf_t;
+
+static void sb_printf(sbuf_t *b, const char *fmt, ...) CAIRN_PRINTF(2, 3);
+static void sb_printf(sbuf_t *b, const char *fmt, ...) {
+  va_list ap;
+  for (;;) {
+    size_t room = b->cap - b->n;
+    va_start(ap, fmt);
+    int k = vsnprintf(b->p ? b->p + b->n : NULL, room, fmt, ap);
+    va_end(ap);
+    assert_true(k >= 0);
+    if ((size_t)k < room) {
+      b->n += (size_t)k;
+      return;
+    }
+    size_t cap = b->cap ? b->cap * 2 : 4096;
+    while (cap - b->n <= (size_t)k)
+      cap *= 2;
+    b->p = realloc(b->p, cap);
+    assert_non_null(b->p);
+    b->cap = cap;
+  }
+}
+
+static void sb_hex(sbuf_t *b, const uint8_t *p, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    sb_printf(b, "%02x", p[i]);
+}
+
+static void sb_free(sbuf_t *b) {
+  free(b->p);
+  memset(b, 0, sizeof *b);
+}
+
+/* ---- temporary stores ---- */
+
+/* Remove a directory tree (stores are shallow: files and compact.tmp/). */
+static void rm_rf(const char *path) {
+  struct stat st;
+  if (lstat(path, &st) != 0)
+    return;
+  if (S_ISDIR(st.st_mode)) {
+    DIR *d = opendir(path);
+    struct dirent *de;
+    char sub[512];
+    while (d != NULL && (de = readdir(d)) != NULL) {
+      if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+        continue;
+      snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
+      rm_rf(sub);
+    }
+    if (d != NULL)
+      closedir(d);
+    rmdir(path);
+  } else {
+    unlink(path);
+  }
+}
+
+typedef struct node {
+  char dir[64];
+  cairn_store_t *s;
+  char name[16];
+} node_t;
+
+static void node_new(node_t *n, const char *name) {
+  cairn_store_opts_t o = {0};
+  cairn_error_t err = {0, ""};
+  o.no_sync = 1;
+  snprintf(n->dir, sizeof n->dir, "/tmp/cairn-merge-XXXXXX");
+  assert_non_null(mkdtemp(n->dir));
+  snprintf(n->name, sizeof n->name, "%s", name);
+  int rc = cairn_store_create(n->dir, name, &o, &n->s, &err);
+  if (rc != 0)
+    fail_msg("create %s: %s", n->dir, err.msg);
+}
+
+static void node_free(node_t *n) {
+  cairn_store_close(n->s);
+  n->s = NULL;
+  rm_rf(n->dir);
+}
+
+/* ---- values ---- */
+
+/* A fixstr MessagePack value for a short string. */
+typedef struct val {
+  uint8_t b[32];
+  size_t len;
+} val_t;
+
+static val_t str_val(const char *s) {
+  val_t v;
+  size_t n = strlen(s);
+  assert_true(n < 31);
+  v.b[0] = (uint8_t)(0xa0 | n);
+  memcpy(v.b + 1, s, n);
+  v.len = n + 1;
+  return v;
+}
+
+/* ---- entries ---- */
+
+typedef struct ent {
+  uint8_t *data;
+  size_t len;
+  uint8_t author[CAIRN_KEY_BYTES];
+  uint64_t seq;
+} ent_t;
+
+typedef struct elist {
+  ent_t *e;
+  size_t n, cap;
+} elist_t;
+
+typedef struct collect {
+  elist_t *l;
+  cairn_store_t *dst; /* for since_store */
+} collect_t;
+
+static int collect_cb(const cairn_entry_t *e, void *ud) {
+  elist_t *l = ((collect_t *)ud)->l;
+  if (l->n == l->cap) {
+    l->cap = l->cap ? l->cap * 2 : 16;
+    l->e = realloc(l->e, l->cap * sizeof *l->e);
+    assert_non_null(l->e);
+  }
+  ent_t *x = &l->e[l->n++];
+  x->data = malloc(e->len);
+  assert_non_null(x->data);
+  memcpy(x->data, e->bytes, e->len);
+  x->len = e->len;
+  memcpy(x->author, e->author, CAIRN_KEY_BYTES);
+  x->seq = e->seq;
+  return 0;
+}
+
+static void elist_free(elist_t *l) {
+  for (size_t i = 0; i < l->n; i++)
+    free(l->e[i].data);
+  free(l->e);
+  memset(l, 0, sizeof *l);
+}
+
+static uint64_t since_store(const uint8_t author[CAIRN_KEY_BYTES], void *ud) {
+  uint64_t seq = 0;
+  assert_int_equal(cairn_store_head_seq(((collect_t *)ud)->dst, author, &seq), 0);
+  return seq;
+}
+
+/* Entries of src that dst lacks, in src's arrival order. Only those of author
+ * when author is not NULL. */
+static void lacking(node_t *dst, node_t *src, const uint8_t *author, elist_t *out) {
+  collect_t c = {out, dst ? dst->s : NULL};
+  memset(out, 0, sizeof *out);
+  assert_int_equal(cairn_store_export(src->s, dst ? since_store : NULL, collect_cb, &c), 0);
+  if (author != NULL) {
+    size_t k = 0;
+    for (size_t i = 0; i < out->n; i++) {
+      if (memcmp(out->e[i].author, author, CAIRN_KEY_BYTES) == 0)
+        out->e[k++] = out->e[i];
+      else
+        free(out->e[i].data);
+    }
+    out->n = k;
+  }
+}
+
+static int apply_list(node_t *dst, const elist_t *l, cairn_apply_stats_t *st,
+                      cairn_error_t *err) {
+  cairn_buf_t *b = calloc(l->n ? l->n : 1, sizeof *b);
+  assert_non_null(b);
+  for (size_t i = 0; i < l->n; i++)
+    b[i] = (cairn_buf_t){l->e[i].data, l->e[i].len};
+  int rc = cairn_store_apply(dst->s, b, l->n, st, err);
+  free(b);
+  return rc;
+}
+
+static void apply_ok(node_t *dst, const elist_t *l) {
+  cairn_apply_stats_t st;
+  cairn_error_t err = {0, ""};
+  int rc = apply_list(dst, l, &st, &err);
+  if (rc != 0)
+    fail_msg("apply to %s: %s (%s)", dst->name, cairn_err_name(rc), err.msg);
+}
+
+/* Apply to dst everything src holds that dst lacks (only author's if not NULL). */
+static void sync_from(node_t *dst, node_t *src, const uint8_t *author) {
+  elist_t l;
+  lacking(dst, src, author, &l);
+  apply_ok(dst, &l);
+  elist_free(&l);
+}
+
+/* ---- changes ---- */
+
+static void put_ex(node_t *n, const char *type, const char *id, const char *field,
+                   const char *value, int resolve) {
+  cairn_change_t *c;
+  cairn_error_t err = {0, ""};
+  val_t v = str_val(value);
+  assert_int_equal(cairn_change_begin(n->s, &c), 0);
+  assert_int_equal(cairn_change_put(c, type, id, field, v.b, v.len, resolve), 0);
+  int rc = cairn_change_commit(c, NULL, &err);
+  if (rc != 0)
+    fail_msg("put on %s: %s (%s)", n->name, cairn_err_name(rc), err.msg);
+}
+
+static void put(node_t *n, const char *id, const char *field, const char *value) {
+  put_ex(n, "task", id, field, value, 0);
+}
+
+static void del(node_t *n, const char *id) {
+  cairn_change_t *c;
+  cairn_error_t err = {0, ""};
+  assert_int_equal(cairn_change_begin(n->s, &c), 0);
+  assert_int_equal(cairn_change_del(c, "task", id), 0);
+  int rc = cairn_change_commit(c, NULL, &err);
+  if (rc != 0)
+    fail_msg("del on %s: %s (%s)", n->name, cairn_err_name(rc), err.msg);
+}
+
+static void key_hex(const node_t *n, char out[2 * CAIRN_KEY_BYTES + 1]) {
+  cairn_hex(cairn_store_key(n->s), CAIRN_KEY_BYTES, out);
+}
+
+/* The owner grants a role to member's key; returns the commit's result. */
+static int grant(node_t *owner, node_t *member, const char *role, cairn_error_t *err) {
+  cairn_change_t *c;
+  char hex[2 * CAIRN_KEY_BYTES + 1];
+  val_t r = str_val(role), nm = str_val(member->name);
+  key_hex(member, hex);
+  assert_int_equal(cairn_change_begin(owner->s, &c), 0);
+  assert_int_equal(cairn_change_put(c, "_member", hex, "role", r.b, r.len, 0), 0);
+  assert_int_equal(cairn_change_put(c, "_member", hex, "name", nm.b, nm.len, 0), 0);
+  return cairn_change_commit(c, NULL, err);
+}
+
+/* owner creates a network and grants each member `editor`; members get the
+ * owner's entries. */
+static void network(node_t *owner, node_t *members, size_t n) {
+  uint8_t net[CAIRN_KEY_BYTES];
+  cairn_error_t err = {0, ""};
+  if (cairn_store_network_create(owner->s, "test network", net, &err) != 0)
+    fail_msg("network create: %s", err.msg);
+  for (size_t i = 0; i < n; i++)
+    if (grant(owner, &members[i], "editor", &err) != 0)
+      fail_msg("grant: %s", err.msg);
+  for (size_t i = 0; i < n; i++)
+    sync_from(&members[i], owner, NULL);
+}
+
+/* ---- reading state ---- */
+
+static const char *const TYPES[] = {"_network", "_member", "task", "note"};
+
+typedef struct idlist {
+  char (*id)[CAIRN_ID_MAX + 1];
+  size_t n, cap;
+} idlist_t;
+
+static void sb_stamp(sbuf_t *b, const cairn_stamp_t *st) {
+  sb_printf(b, "%016llx:", (unsigned long long)st->hlc);
+  sb_hex(b, st->author, 8);
+}
+
+typedef struct state_ctx {
+  sbuf_t *b;
+  idlist_t ids;
+} state_ctx_t;
+
+static int state_rec_cb(const cairn_record_t *r, void *ud) {
+  state_ctx_t *c = ud;
+  cairn_record_iter_t it;
+  cairn_record_field_t f;
+  sb_printf(c->b, "record %.*s/%.*s\n", (int)r->type_len, r->type, (int)r->id_len, r->id);
+  cairn_record_iter_init(r, &it);
+  while (cairn_record_field_next(&it, &f)) {
+    sb_printf(c->b, "  %.*s = ", (int)f.name_len, f.name);
+    sb_hex(c->b, f.value, f.value_len);
+    sb_printf(c->b, " @");
+    sb_stamp(c->b, &f.stamp);
+    sb_printf(c->b, "\n");
+  }
+  if (c->ids.n == c->ids.cap) {
+    c->ids.cap = c->ids.cap ? c->ids.cap * 2 : 16;
+    c->ids.id = realloc(c->ids.id, c->ids.cap * sizeof *c->ids.id);
+    assert_non_null(c->ids.id);
+  }
+  assert_true(r->id_len <= CAIRN_ID_MAX);
+  memcpy(c->ids.id[c->ids.n], r->id, r->id_len);
+  c->ids.id[c->ids.n++][r->id_len] = '\0';
+  return 0;
+}
+
+static int state_hist_cb(const cairn_entry_t *e, const cairn_op_t *op, void *ud) {
+  sbuf_t *b = ud;
+  sb_printf(b, "  history ");
+  sb_hex(b, e->author, 8);
+  sb_printf(b, "#%llu ", (unsigned long long)e->seq);
+  sb_hex(b, op->raw, op->raw_len);
+  sb_printf(b, "\n");
+  return 0;
+}
+
+static int state_conf_cb(const char *type, size_t tl, const char *id, size_t il,
+                         const char *field, size_t fl, const cairn_head_t *h, size_t nh,
+                         void *ud) {
+  sbuf_t *b = ud;
+  sb_printf(b, "conflict %.*s/%.*s.%.*s %zu heads\n", (int)tl, type, (int)il, id, (int)fl,
+            field, nh);
+  for (size_t i = 0; i < nh; i++) {
+    sb_printf(b, "  head ");
+    sb_hex(b, h[i].value, h[i].value_len);
+    sb_printf(b, " @");
+    sb_stamp(b, &h[i].stamp);
+    sb_printf(b, "\n");
+  }
+  return 0;
+}
+
+static int state_head_cb(const uint8_t author[CAIRN_KEY_BYTES], uint64_t seq,
+                         const uint8_t hash[CAIRN_HASH_BYTES], void *ud) {
+  sbuf_t *b = ud;
+  sb_printf(b, "head ");
+  sb_hex(b, author, 8);
+  sb_printf(b, " %llu ", (unsigned long long)seq);
+  sb_hex(b, hash, CAIRN_HASH_BYTES);
+  sb_printf(b, "\n");
+  return 0;
+}
+
+/* The whole visible state of a store as text (deterministic for equal states). */
+static void state_of(node_t *n, sbuf_t *b) {
+  b->n = 0;
+  sb_printf(b, "%s", "");
+  for (size_t t = 0; t < sizeof TYPES / sizeof TYPES[0]; t++) {
+    state_ctx_t c = {b, {0}};
+    assert_int_equal(cairn_store_list(n->s, TYPES[t], state_rec_cb, &c), 0);
+    for (size_t i = 0; i < c.ids.n; i++) {
+      sb_printf(b, "history %s/%s\n", TYPES[t], c.ids.id[i]);
+      assert_int_equal(cairn_store_history(n->s, TYPES[t], c.ids.id[i], state_hist_cb, b), 0);
+    }
+    free(c.ids.id);
+  }
+  assert_int_equal(cairn_store_conflicts(n->s, state_conf_cb, b), 0);
+  assert_int_equal(cairn_store_heads(n->s, state_head_cb, b), 0);
+}
+
+static void assert_same_state(node_t *a, node_t *b) {
+  sbuf_t x = {0}, y = {0};
+  state_of(a, &x);
+  state_of(b, &y);
+  if (x.n != y.n || memcmp(x.p, y.p, x.n) != 0) {
+    print_error("state of %s:\n%.*s\nstate of %s:\n%.*s\n", a->name, (int)x.n, x.p, b->name,
+                (int)y.n, y.p);
+    sb_free(&x);
+    sb_free(&y);
+    fail_msg("%s and %s differ", a->name, b->name);
+  }
+  sb_free(&x);
+  sb_free(&y);
+}
+
+/* One field of a visible record. */
+typedef struct got {
+  int found;
+  uint8_t value[64];
+  size_t len;
+  cairn_stamp_t stamp;
+  const char *field;
+  size_t nfields;
+} got_t;
+
+static int got_cb(const cairn_record_t *r, void *ud) {
+  got_t *g = ud;
+  cairn_record_iter_t it;
+  cairn_record_field_t f;
+  cairn_record_iter_init(r, &it);
+  while (cairn_record_field_next(&it, &f)) {
+    g->nfields++;
+    if (f.name_len == strlen(g->field) && memcmp(f.name, g->field, f.name_len) == 0) {
+      assert_true(f.value_len <= sizeof g->value);
+      memcpy(g->value, f.value, f.value_len);
+      g->len = f.value_len;
+      g->stamp = f.stamp;
+      g->found = 1;
+    }
+  }
+  return 0;
+}
+
+/* The rc of cairn_store_get, and the field's value in g. */
+static int get_field(node_t *n, const char *id, const char *field, got_t *g) {
+  memset(g, 0, sizeof *g);
+  g->field = field;
+  return cairn_store_get(n->s, "task", id, got_cb, g);
+}
+
+static void assert_value(node_t *n, const char *id, const char *field, const char *want) {
+  got_t g;
+  val_t v = str_val(want);
+  int rc = get_field(n, id, field, &g);
+  if (rc != 0)
+    fail_msg("%s: task/%s: %s", n->name, id, cairn_err_name(rc));
+  if (!g.found)
+    fail_msg("%s: task/%s has no field %s", n->name, id, field);
+  if (g.len != v.len || memcmp(g.value, v.b, v.len) != 0)
+    fail_msg("%s: task/%s.%s is not \"%s\" (got %.*s)", n->name, id, field, want,
+             (int)(g.len ? g.len - 1 : 0), (const char *)g.value + 1);
+}
+
+/* Conflicts, as a list of (field, heads). */
+typedef struct conf {
+  char field[CAIRN_FIELD_MAX + 1];
+  char id[CAIRN_ID_MAX + 1];
+  size_t nheads;
+  val_t heads[8];
+  cairn_stamp_t stamps[8];
+} conf_t;
+
+typedef struct confs {
+  conf_t c[16];
+  size_t n;
+} confs_t;
+
+static int confs_cb(const char *type, size_t tl, const char *id, size_t il, const char *field,
+                    size_t fl, const cairn_head_t *h, size_t nh, void *ud) {
+  confs_t *cs = ud;
+  (void)type;
+  (void)tl;
+  assert_true(cs->n < 16);
+  conf_t *c = &cs->c[cs->n++];
+  memset(c, 0, sizeof *c);
+  memcpy(c->field, field, fl);
+  memcpy(c->id, id, il);
+  c->nheads = nh;
+  for (size_t i = 0; i < nh && i < 8; i++) {
+    assert_true(h[i].value_len <= sizeof c->heads[i].b);
+    memcpy(c->heads[i].b, h[i].value, h[i].value_len);
+    c->heads[i].len = h[i].value_len;
+    c->stamps[i] = h[i].stamp;
+  }
+  return 0;
+}
+
+static void conflicts_of(node_t *n, confs_t *cs) {
+  memset(cs, 0, sizeof *cs);
+  assert_int_equal(cairn_store_conflicts(n->s, confs_cb, cs), 0);
+}
+
+static bool val_is(const val_t *v, const char *s) {
+  val_t w = str_val(s);
+  return v->len == w.len && memcmp(v->b, w.b, w.len) == 0;
+}
+
+/* The stamp of author's newest entry (the stamp of its last write). */
+typedef struct last_stamp {
+  const uint8_t *author;
+  cairn_stamp_t st;
+} last_stamp_t;
+
+static int last_cb(const cairn_entry_t *e, void *ud) {
+  last_stamp_t *l = ud;
+  if (memcmp(e->author, l->author, CAIRN_KEY_BYTES) == 0 && e->hlc > l->st.hlc) {
+    l->st.hlc = e->hlc;
+    memcpy(l->st.author, e->author, CAIRN_KEY_BYTES);
+  }
+  return 0;
+}
+
+static cairn_stamp_t last_write(node_t *n) {
+  last_stamp_t l = {cairn_store_key(n->s), {0, {0}}};
+  assert_int_equal(cairn_store_log(n->s, last_cb, &l), 0);
+  return l.st;
+}
+
+static void sleep_ms(long ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+/* ---- fixtures ---- */
+
+#define NNODES 5
+
+typedef struct world {
+  node_t n[NNODES];
+} world_t;
+
+/* n[0] is the owner; n[1..members] are editors. */
+static world_t *world_new(size_t members) {
+  world_t *w = calloc(1, sizeof *w);
+  static const char *const names[NNODES] = {"A", "B", "C", "D", "E"};
+  assert_non_null(w);
+  for (size_t i = 0; i < NNODES; i++)
+    node_new(&w->n[i], names[i]);
+  network(&w->n[0], &w->n[1], members);
+  return w;
+}
+
+static void world_free(world_t *w) {
+  for (size_t i = 0; i < NNODES; i++)
+    node_free(&w->n[i]);
+  free(w);
+}
+
+static int setup(void **state) {
+  (void)state;
+  return cairn_core_init();
+}
+
+/* ---- tests ---- */
+
+/* Sequential writes: the later write wins and names the earlier in its base, so
+ * there is no conflict, on either side, whatever arrives first. */
+static void test_last_writer_wins(void **state) {
+  (void)state;
+  world_t *w = world_new(2);
+  node_t *a = &w->n[0], *b = &w->n[1];
+  put(a, "t1", "title", "one");
+  put(a, "t1", "title", "two");
+  assert_value(a, "t1", "title", "two");
+  sync_from(b, a, NULL);
+  put(b, "t1", "title", "three");
+  put(b, "t1", "owner", "bob");
+  put(a, "t1", "due", "monday"); /* another field, concurrent: no conflict */
+  cairn_stamp_t sb = last_write(b);
+  sync_from(a, b, NULL);
+  sync_from(b, a, NULL);
+  for (int i = 0; i < 2; i++) {
+    node_t *x = &w->n[i];
+    got_t g;
+    confs_t cs;
+    assert_value(x, "t1", "title", "three");
+    assert_value(x, "t1", "owner", "bob");
+    assert_value(x, "t1", "due", "monday");
+    assert_int_equal(get_field(x, "t1", "owner", &g), 0);
+    assert_int_equal(cairn_stamp_cmp(&g.stamp, &sb), 0);
+    assert_int_equal(g.nfields, 3);
+    conflicts_of(x, &cs);
+    assert_int_equal(cs.n, 0);
+  }
+  assert_same_state(a, b);
+  world_free(w);
+}
+
+/* Two stores edit one field without seeing each other: one conflict with two
+ * heads on both sides, the greater stamp visible and listed first. */
+static void test_concurrent_edits_conflict(void **state) {
+  (void)state;
+  world_t *w = world_new(2);
+  node_t *a = &w->n[0], *b = &w->n[1];
+  put(a, "t1", "title", "base");
+  sync_from(b, a, NULL);
+  put(a, "t1", "title", "from-a");
+  put(b, "t1", "title", "from-b");
+  cairn_stamp_t sa = last_write(a), sbb = last_write(b);
+  const char *win = cairn_stamp_cmp(&sa, &sbb) > 0 ? "from-a" : "from-b";
+  const char *lose = cairn_stamp_cmp(&sa, &sbb) > 0 ? "from-b" : "from-a";
+  sync_from(a, b, NULL);
+  sync_from(b, a, NULL);
+  for (int i = 0; i < 2; i++) {
+    node_t *x = &w->n[i];
+    confs_t cs;
+    assert_value(x, "t1", "title", win);
+    conflicts_of(x, &cs);
+    assert_int_equal(cs.n, 1);
+    assert_string_equal(cs.c[0].field, "title");
+    assert_string_equal(cs.c[0].id, "t1");
+    assert_int_equal(cs.c[0].nheads, 2);
+    assert_true(val_is(&cs.c[0].heads[0], win));
+    assert_true(val_is(&cs.c[0].heads[1], lose));
+    assert_true(cairn_stamp_cmp(&cs.c[0].stamps[0], &cs.c[0].stamps[1]) > 0);
+  }
+  assert_same_state(a, b);
+
+  /* a third store receiving them in the other order shows the same */
+  node_t *c = &w->n[2];
+  sync_from(c, a, NULL);
+  assert_same_state(a, c);
+  world_free(w);
+}
+
+/* A plain put on a conflicted field names only the visible head: the other head
+ * stays, so the conflict stays. A resolving put names every head: it clears the
+ * conflict on every replica. */
+static void test_plain_put_keeps_conflict_resolve_clears(void **state) {
+  (void)state;
+  world_t *w = world_new(2);
+  node_t *a = &w->n[0], *b = &w->n[1];
+  confs_t cs;
+  put(a, "t1", "title", "base");
+  sync_from(b, a, NULL);
+  put(a, "t1", "title", "from-a");
+  put(b, "t1", "title", "from-b");
+  cairn_stamp_t sa = last_write(a), sbb = last_write(b);
+  const char *lose = cairn_stamp_cmp(&sa, &sbb) > 0 ? "from-b" : "from-a";
+  sync_from(a, b, NULL);
+  sync_from(b, a, NULL);
+
+  put(a, "t1", "title", "plain");
+  sync_from(b, a, NULL);
+  for (int i = 0; i < 2; i++) {
+    node_t *x = &w->n[i];
+    assert_value(x, "t1", "title", "plain");
+    conflicts_of(x, &cs);
+    assert_int_equal(cs.n, 1);
+    assert_int_equal(cs.c[0].nheads, 2);
+    assert_true(val_is(&cs.c[0].heads[0], "plain"));
+    assert_true(val_is(&cs.c[0].heads[1], lose));
+  }
+  assert_same_state(a, b);
+
+  put_ex(b, "task", "t1", "title", "resolved", 1);
+  sync_from(a, b, NULL);
+  for (int i = 0; i < 2; i++) {
+    node_t *x = &w->n[i];
+    assert_value(x, "t1", "title", "resolved");
+    conflicts_of(x, &cs);
+    assert_int_equal(cs.n, 0);
+  }
+  assert_same_state(a, b);
+  /* a fresh member receiving everything at once agrees */
+  node_t *c = &w->n[2];
+  sync_from(c, b, NULL);
+  assert_same_state(a, c);
+  world_free(w);
+}
+
+/* Delete hides a record; a later put revives it, on both sides. */
+static void test_del_then_put_revives(void **state) {
+  (void)state;
+  world_t *w = world_new(1);
+  node_t *a = &w->n[0], *b = &w->n[1];
+  got_t g;
+  put(a, "t1", "title", "one");
+  del(a, "t1");
+  assert_int_equal(get_field(a, "t1", "title", &g), CAIRN_EDELETED);
+  assert_int_equal(get_field(a, "nope", "title", &g), CAIRN_ENOENT);
+  sync_from(b, a, NULL);
+  assert_int_equal(get_field(b, "t1", "title", &g), CAIRN_EDELETED);
+  assert_same_state(a, b);
+  put(b, "t1", "title", "two");
+  assert_value(b, "t1", "title", "two");
+  sync_from(a, b, NULL);
+  assert_value(a, "t1", "title", "two");
+  assert_same_state(a, b);
+  /* deleting a record that does not exist yet is fine and hides later-stamped
+   * nothing: a put after it revives it */
+  del(a, "t2");
+  assert_int_equal(get_field(a, "t2", "title", &g), CAIRN_EDELETED);
+  put(a, "t2", "title", "x");
+  assert_value(a, "t2", "title", "x");
+  sync_from(b, a, NULL);
+  assert_same_state(a, b);
+  world_free(w);
+}
+
+/* A delete concurrent with a put: the greater stamp wins, on both sides. */
+static void del_vs_put(int del_first) {
+  world_t *w = world_new(1);
+  node_t *a = &w->n[0], *b = &w->n[1];
+  got_t g;
+  put(a, "t1", "title", "one");
+  sync_from(b, a, NULL);
+  /* the later one in wall time gets the greater stamp: HLCs are milliseconds */
+  if (del_first) {
+    del(a, "t1");
+    sleep_ms(3);
+    put(b, "t1", "title", "two");
+  } else {
+    put(b, "t1", "title", "two");
+    sleep_ms(3);
+    del(a, "t1");
+  }
+  cairn_stamp_t sd = last_write(a), sp = last_write(b);
+  assert_true(del_first ? cairn_stamp_cmp(&sp, &sd) > 0 : cairn_stamp_cmp(&sd, &sp) > 0);
+  sync_from(a, b, NULL);
+  sync_from(b, a, NULL);
+  for (int i = 0; i < 2; i++) {
+    node_t *x = &w->n[i];
+    if (del_first)
+      assert_value(x, "t1", "title", "two");
+    else
+      assert_int_equal(get_field(x, "t1", "title", &g), CAIRN_EDELETED);
+  }
+  assert_same_state(a, b);
+  world_free(w);
+}
+
+static void test_del_concurrent_with_put(void **state) {
+  (void)state;
+  del_vs_put(1);
+  del_vs_put(0);
+}
+
+/*
+ * Out of causal order: A writes, B sees it and overwrites, C sees B's and
+ * overwrites. D receives C's entry, then B's, then A's; E receives them in
+ * causal order. Neither shows a conflict and both show the same state.
+ */
+static void test_out_of_causal_order(void **state) {
+  (void)state;
+  world_t *w = world_new(4);
+  node_t *a = &w->n[0], *b = &w->n[1], *c = &w->n[2], *d = &w->n[3], *e = &w->n[4];
+  confs_t cs;
+  put(a, "t1", "title", "from-a");
+  sync_from(b, a, NULL);
+  put(b, "t1", "title", "from-b");
+  sync_from(c, b, NULL);
+  put(c, "t1", "title", "from-c");
+  sync_from(c, a, NULL);
+
+  /* D: C's entries first (only C's), then B's, then A's */
+  sync_from(d, c, cairn_store_key(c->s));
+  assert_value(d, "t1", "title", "from-c");
+  conflicts_of(d, &cs);
+  assert_int_equal(cs.n, 0);
+  sync_from(d, b, cairn_store_key(b->s));
+  assert_value(d, "t1", "title", "from-c");
+  conflicts_of(d, &cs);
+  assert_int_equal(cs.n, 0);
+  sync_from(d, a, cairn_store_key(a->s));
+  assert_value(d, "t1", "title", "from-c");
+  conflicts_of(d, &cs);
+  assert_int_equal(cs.n, 0);
+
+  /* E: everything in C's arrival order (causal), after the prefix */
+  sync_from(e, a, NULL);
+  sync_from(e, c, NULL);
+  assert_same_state(d, e);
+  assert_same_state(c, e);
+
+  /* and B's write first, then A's: B named A's write, so no conflict either */
+  node_t f;
+  node_new(&f, "F");
+  elist_t pre;
+  lacking(NULL, a, NULL, &pre);
+  /* A's log holds: genesis, 4 grants, its write; apply the 5 prefix entries */
+  assert_true(pre.n >= 6);
+  elist_t first = pre;
+  first.n = 5;
+  apply_ok(&f, &first);
+  sync_from(&f, b, cairn_store_key(b->s));
+  sync_from(&f, a, NULL);
+  conflicts_of(&f, &cs);
+  assert_int_equal(cs.n, 0);
+  assert_value(&f, "t1", "title", "from-b");
+  elist_free(&pre);
+  node_free(&f);
+  world_free(w);
+}
+
+/* Every logged entry holds no op (put or del) on type/id. */
+typedef struct scan {
+  const char *type, *id;
+  size_t hits, redacted, entries;
+} scan_t;
+
+static int scan_cb(const cairn_entry_t *e, void *ud) {
+  scan_t *sc = ud;
+  cairn_op_iter_t it;
+  cairn_op_t op;
+  sc->entries++;
+  cairn_op_iter_init(e, &it);
+  while (cairn_op_next(&it, &op)) {
+    if (op.kind == CAIRN_OP_REDACTED)
+      sc->redacted++;
+    else if ((op.kind == CAIRN_OP_PUT || op.kind == CAIRN_OP_DEL) &&
+             op.type_len == strlen(sc->type) && memcmp(op.type, sc->type, op.type_len) == 0 &&
+             op.id_len == strlen(sc->id) && memcmp(op.id, sc->id, op.id_len) == 0)
+      sc->hits++;
+  }
+  return 0;
+}
+
+static int count_hist_cb(const cairn_entry_t *e, const cairn_op_t *op, void *ud) {
+  (void)e;
+  (void)op;
+  ++*(size_t *)ud;
+  return 0;
+}
+
+static void assert_purged(node_t *n, const char *id) {
+  got_t g;
+  size_t nh = 0;
+  confs_t cs;
+  scan_t sc = {"task", id, 0, 0, 0};
+  assert_int_equal(get_field(n, id, "title", &g), CAIRN_ENOENT);
+  assert_int_equal(cairn_store_history(n->s, "task", id, count_hist_cb, &nh), 0);
+  assert_int_equal(nh, 0);
+  conflicts_of(n, &cs);
+  for (size_t i = 0; i < cs.n; i++)
+    assert_string_not_equal(cs.c[i].id, id);
+  assert_int_equal(cairn_store_log(n->s, scan_cb, &sc), 0);
+  if (sc.hits != 0)
+    fail_msg("%s: %zu logged ops on purged task/%s", n->name, sc.hits, id);
+  assert_true(sc.redacted > 0);
+}
+
+/*
+ * Purge: the record, its conflicts and history are gone and every op on it in
+ * the log is redacted; the log still verifies (a fresh store checking every
+ * signature accepts it); a put from a member who had not seen the purge is
+ * redacted on arrival; the purger cannot reuse the id.
+ */
+static void test_purge(void **state) {
+  (void)state;
+  world_t *w = world_new(2);
+  node_t *a = &w->n[0], *b = &w->n[1];
+  cairn_error_t err = {0, ""};
+  cairn_change_t *ch;
+  put(a, "t1", "title", "secret");
+  put(a, "t2", "title", "keep");
+  sync_from(b, a, NULL);
+  put(a, "t1", "title", "secret-a");
+  put(b, "t1", "title", "secret-b"); /* a conflict on the purged record */
+  put(b, "t1", "child", "name");
+  put(b, "t2", "note", "stays");
+  sync_from(a, b, NULL);
+  sync_from(b, a, NULL);
+  {
+    confs_t cs;
+    conflicts_of(a, &cs);
+    assert_int_equal(cs.n, 1);
+  }
+
+  assert_int_equal(cairn_change_begin(a->s, &ch), 0);
+  assert_int_equal(cairn_change_purge(ch, "task", "t1"), 0);
+  if (cairn_change_commit(ch, NULL, &err) != 0)
+    fail_msg("purge: %s", err.msg);
+  assert_purged(a, "t1");
+  assert_value(a, "t2", "title", "keep");
+  assert_value(a, "t2", "note", "stays");
+
+  /* the purger cannot use the id again */
+  val_t v = str_val("again");
+  assert_int_equal(cairn_change_begin(a->s, &ch), 0);
+  assert_int_equal(cairn_change_put(ch, "task", "t1", "title", v.b, v.len, 0), 0);
+  assert_int_equal(cairn_change_commit(ch, NULL, &err), CAIRN_EPURGED);
+
+  /* the redacted log still verifies, entry by entry, in a fresh store */
+  {
+    node_t f;
+    cairn_store_opts_t o = {0};
+    elist_t all;
+    node_new(&f, "F");
+    cairn_store_close(f.s);
+    o.no_sync = 1;
+    o.verify_all = 1;
+    assert_int_equal(cairn_store_open(f.dir, &o, &f.s, &err), 0);
+    lacking(NULL, a, NULL, &all);
+    apply_ok(&f, &all);
+    elist_free(&all);
+    assert_purged(&f, "t1");
+    assert_same_state(a, &f);
+    node_free(&f);
+  }
+
+  /* B had not seen the purge: its put on t1 is redacted on arrival at A */
+  put(b, "t1", "title", "late");
+  put(b, "t2", "title", "edited");
+  assert_value(b, "t1", "title", "late");
+  sync_from(a, b, NULL);
+  assert_purged(a, "t1");
+  assert_value(a, "t2", "title", "edited");
+
+  /* B gets the purge: its own copy goes too */
+  sync_from(b, a, NULL);
+  assert_purged(b, "t1");
+  assert_same_state(a, b);
+
+  /* a third store, fresh: B's log (redacted after the purge) applies and agrees */
+  node_t *c = &w->n[2];
+  sync_from(c, b, NULL);
+  assert_purged(c, "t1");
+  assert_same_state(a, c);
+  world_free(w);
+}
+
+/* An editor may neither purge nor write `_member`; owner-only grants. */
+static void test_editor_forbidden(void **state) {
+  (void)state;
+  world_t *w = world_new(2);
+  node_t *a = &w->n[0], *b = &w->n[1], *c = &w->n[2];
+  cairn_error_t err = {0, ""};
+  cairn_change_t *ch;
+  put(a, "t1", "title", "x");
+  sync_from(b, a, NULL);
+
+  assert_int_equal(cairn_change_begin(b->s, &ch), 0);
+  assert_int_equal(cairn_change_purge(ch, "task", "t1"), 0);
+  assert_int_equal(cairn_change_commit(ch, NULL, &err), CAIRN_EFORBIDDEN);
+  assert_int_equal(err.code, CAIRN_EFORBIDDEN);
+
+  assert_int_equal(grant(b, c, "editor", &err), CAIRN_EFORBIDDEN);
+  assert_int_equal(grant(b, b, "admin", &err), CAIRN_EFORBIDDEN);
+
+  /* nothing was written: B's head did not move, and the record is intact */
+  uint64_t seq = 1;
+  assert_int_equal(cairn_store_head_seq(b->s, cairn_store_key(b->s), &seq), 0);
+  assert_int_equal(seq, 0);
+  assert_value(b, "t1", "title", "x");
+  /* B still works */
+  put(b, "t1", "title", "y");
+  sync_from(a, b, NULL);
+  assert_same_state(a, b);
+  world_free(w);
+}
+
+/* A minimal signed put of a key that nobody granted. */
+static void forge_entry(node_t *signer, const uint8_t net[CAIRN_KEY_BYTES], uint8_t **out,
+                        size_t *len) {
+  char path[96];
+  uint8_t sk[CAIRN_SECRET_BYTES];
+  /* [[1, "task", "t9", {"title": ["x"(a1 78), []]}]] */
+  static const uint8_t ops[] = {0x91, 0x94, 0x01, 0xa4, 't', 'a', 's', 'k', 0xa2, 't', '9',
+                                0x81, 0xa5, 't',  'i',  't', 'l', 'e', 0x92, 0xa1, 'x', 0x90};
+  snprintf(path, sizeof path, "%s/key", signer->dir);
+  int fd = open(path, O_RDONLY);
+  assert_true(fd >= 0);
+  assert_int_equal(read(fd, sk, sizeof sk), (ssize_t)sizeof sk);
+  close(fd);
+  assert_int_equal(cairn_entry_build(sk, net, 1, NULL, cairn__hlc_now_ms() << 16, ops,
+                                     sizeof ops, out, len),
+                   0);
+}
+
+/* An entry from a key that is not a member is refused, with the valid entries
+ * before it in the batch kept. */
+static void test_not_member(void **state) {
+  (void)state;
+  world_t *w = world_new(1);
+  node_t *a = &w->n[0], *b = &w->n[1], *x = &w->n[4];
+  uint8_t net[CAIRN_KEY_BYTES], *forged;
+  size_t flen;
+  cairn_error_t err = {0, ""};
+  cairn_apply_stats_t st;
+  confs_t cs;
+  assert_int_equal(cairn_store_network(a->s, net), 0);
+
+  /* x has no network: its own commit is refused */
+  {
+    cairn_change_t *ch;
+    val_t v = str_val("x");
+    assert_int_equal(cairn_change_begin(x->s, &ch), 0);
+    assert_int_equal(cairn_change_put(ch, "task", "t9", "title", v.b, v.len, 0), 0);
+    assert_int_equal(cairn_change_commit(ch, NULL, &err), CAIRN_ENONETWORK);
+  }
+  /* with the network but no grant, x's own commit is refused too */
+  sync_from(x, a, NULL);
+  {
+    cairn_change_t *ch;
+    val_t v = str_val("x");
+    assert_int_equal(cairn_change_begin(x->s, &ch), 0);
+    assert_int_equal(cairn_change_put(ch, "task", "t9", "title", v.b, v.len, 0), 0);
+    assert_int_equal(cairn_change_commit(ch, NULL, &err), CAIRN_ENOTMEMBER);
+  }
+
+  /* a forged entry signed with x's key: valid signature, no membership */
+  forge_entry(x, net, &forged, &flen);
+  put(b, "t1", "title", "good");
+  elist_t l;
+  lacking(a, b, NULL, &l);
+  assert_int_equal(l.n, 1);
+  l.e = realloc(l.e, 2 * sizeof *l.e);
+  assert_non_null(l.e);
+  l.e[1] = (ent_t){forged, flen, {0}, 1};
+  l.n = 2;
+  err.code = 0;
+  assert_int_equal(apply_list(a, &l, &st, &err), CAIRN_ENOTMEMBER);
+  assert_int_equal(err.code, CAIRN_ENOTMEMBER);
+  assert_int_equal(st.failed_at, 1);
+  assert_non_null(strstr(err.msg, "seq 1"));
+  assert_value(a, "t1", "title", "good"); /* the valid prefix was kept */
+  {
+    got_t g;
+    assert_int_equal(get_field(a, "t9", "title", &g), CAIRN_ENOENT);
+  }
+  elist_free(&l);
+  conflicts_of(a, &cs);
+  assert_int_equal(cs.n, 0);
+  assert_same_state(a, b);
+  world_free(w);
+}
+
+/* An entry judged by the role at its stamp: a member's entry arriving before
+ * its grant is refused, and accepted once the grant is there. */
+static void test_entry_before_grant(void **state) {
+  (void)state;
+  world_t *w = world_new(1);
+  node_t *a = &w->n[0], *c = &w->n[2], *d = &w->n[3];
+  cairn_error_t err = {0, ""};
+  cairn_apply_stats_t st;
+  elist_t ce;
+  /* d holds the prefix before c's grant */
+  sync_from(d, a, NULL);
+  if (grant(a, c, "editor", &err) != 0)
+    fail_msg("grant: %s", err.msg);
+  sync_from(c, a, NULL);
+  put(c, "t1", "title", "by-c");
+  lacking(d, c, cairn_store_key(c->s), &ce);
+  assert_int_equal(ce.n, 1);
+  assert_int_equal(apply_list(d, &ce, &st, &err), CAIRN_ENOTMEMBER);
+  assert_int_equal(st.failed_at, 0);
+  sync_from(d, a, NULL);
+  apply_ok(d, &ce);
+  assert_value(d, "t1", "title", "by-c");
+  assert_same_state(c, d);
+  elist_free(&ce);
+  world_free(w);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_last_writer_wins),
+      cmocka_unit_test(test_concurrent_edits_conflict),
+      cmocka_unit_test(test_plain_put_keeps_conflict_resolve_clears),
+      cmocka_unit_test(test_del_then_put_revives),
+      cmocka_unit_test(test_del_concurrent_with_put),
+      cmocka_unit_test(test_out_of_causal_order),
+      cmocka_unit_test(test_purge),
+      cmocka_unit_test(test_editor_forbidden),
+      cmocka_unit_test(test_not_member),
+      cmocka_unit_test(test_entry_before_grant),
+  };
+  return cmocka_run_group_tests(tests, setup, NULL);
+}
