@@ -1,0 +1,279 @@
+/*
+ * main.c — the `cairn` command line: the table of commands, the global
+ * `--store DIR` option, `--help`, and dispatch (CLI.md; formats and exit codes in
+ * docs/cli.md). Handlers live in files named after their concept and return the
+ * exit code; main only closes the store and checks that stdout was written.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static int cmd_help(cli_t *cli, int argc, char **argv);
+
+/* Every command. help: a one-line summary, then details, separated by '\n'. */
+static const cli_cmd_t commands[] = {
+    {"init", cmd_init, "--name NAME",
+     "Create a store with a new device key and print the key.\n"
+     "Fails if the store directory already holds a store. NAME is this device's member\n"
+     "name, shown beside its changes."},
+    {"id", cmd_id, "", "Print this device's key (64 hex characters).\n"
+                       "Give it to an admin, who runs `cairn grant KEY --role ROLE`."},
+    {"network create", cmd_network_create, "TITLE",
+     "Create a network owned by this device and print its id.\n"
+     "Works offline. One store holds one network."},
+    {"put", cmd_put, "TYPE ID FIELD=VALUE...",
+     "Set fields of a record, creating it if absent.\n"
+     "FIELD=TEXT sets a string; FIELD:=JSON a typed value (count:=42, done:=true,\n"
+     "tags:='[\"a\",\"b\"]', x:=null). Field names starting with '_' are reserved."},
+    {"add", cmd_add, "TYPE FIELD=VALUE...",
+     "Create a record with a generated id and print the id.\n"
+     "Ids are 12 hex digits of the millisecond clock then 8 random ones, so they sort by\n"
+     "creation time."},
+    {"get", cmd_get, "TYPE ID [--json]",
+     "Print one record: FIELD<TAB>VALUE lines, or one JSON object.\n"
+     "Exit 3 if the record does not exist or is deleted."},
+    {"del", cmd_del, "TYPE ID", "Delete a record (its history is kept).\n"
+                                "A later put on it brings it back. Exit 3 if there is no such "
+                                "record."},
+    {"purge", cmd_purge, "TYPE ID",
+     "Erase a record and its history everywhere (owner or admin).\n"
+     "Every replica that applies the purge removes the record's content from its log\n"
+     "and its store file. Exit 3 if there is no such record."},
+    {"resolve", cmd_resolve, "TYPE ID FIELD=VALUE...",
+     "Write fields having seen every conflicting value, which ends their conflicts.\n"
+     "See `cairn conflicts`. Exit 3 if there is no such record."},
+    {"list", cmd_list, "TYPE [--where FIELD=VALUE]... [--json]",
+     "Print the records of a type, ordered by id.\n"
+     "Text: one line per record, ID then FIELD=VALUE items, tab-separated. Every\n"
+     "--where must match: a string equals VALUE, any other value equals VALUE read as\n"
+     "JSON (so --where count=42 finds 42 and \"42\")."},
+    {"history", cmd_history, "TYPE ID [--json]",
+     "Print every change to a record, oldest first.\n"
+     "Text: TIME<TAB>AUTHOR<TAB>NAME then FIELD=VALUE items, or `deleted`. Exit 3 if\n"
+     "the record has no history here."},
+    {"conflicts", cmd_conflicts, "[--json]",
+     "Print the fields edited concurrently and not yet resolved.\n"
+     "Text: TYPE ID FIELD VALUE AUTHOR NAME TIME, one line per value, the visible\n"
+     "value first."},
+    {"log", cmd_log, "[--json]", "Print the entries of this replica in arrival order.\n"
+                                 "Text: AUTHOR SEQ TIME OPS NAME, tab-separated."},
+    {"members", cmd_members, "[--json]",
+     "Print the members of the network: KEY NAME ROLE, tab-separated."},
+    {"grant", cmd_grant, "KEY --role ROLE [--name NAME]",
+     "Give a device key a role (owner, admin, editor, viewer, relay, revoked).\n"
+     "An offline change to its `_member` record; owner or admin only."},
+    {"revoke", cmd_revoke, "KEY", "Revoke a device key (its role becomes `revoked`).\n"
+                                  "Its earlier changes stay. Exit 3 if it is not a member."},
+    {"heads", cmd_heads, "[--json]",
+     "Print this replica's version vector: each author's last seq.\n"
+     "--json prints {\"AUTHOR\": SEQ, ...}, the HEADS_FILE of `bundle create --since`."},
+    {"bundle create", cmd_bundle_create, "FILE [--since HEADS_FILE]",
+     "Write this replica's entries to a bundle file.\n"
+     "With --since, only those a replica with those heads lacks (HEADS_FILE is the\n"
+     "output of `cairn heads --json` there)."},
+    {"bundle apply", cmd_bundle_apply, "FILE",
+     "Verify and apply a bundle; print `applied N, skipped M`.\n"
+     "Entries already held are skipped. On a bad entry nothing from it on is applied."},
+    {"help", cmd_help, "[COMMAND]", "Print help on all commands or on one."},
+};
+
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+/* The summary of a command: its help up to the first newline. */
+static int summary_len(const cli_cmd_t *c) {
+  const char *nl = strchr(c->help, '\n');
+  return nl ? (int)(nl - c->help) : (int)strlen(c->help);
+}
+
+static void print_usage_line(FILE *f, const cli_cmd_t *c) {
+  fprintf(f, "usage: cairn %s%s%s\n", c->name, c->usage[0] ? " " : "", c->usage);
+}
+
+static void print_command_help(const cli_cmd_t *c) {
+  print_usage_line(stdout, c);
+  printf("\n%s\n", c->help);
+}
+
+/* Commands whose name starts with prefix (all for ""). */
+static void print_overview(const char *prefix) {
+  size_t n = strlen(prefix);
+  printf("usage: cairn [--store DIR] COMMAND [ARGS...]\n\n"
+         "The store is DIR, else $CAIRN_STORE, else ~/.cairn. Every command takes --help.\n\n"
+         "commands:\n");
+  for (size_t i = 0; i < NCOMMANDS; i++) {
+    char left[64];
+    if (strncmp(commands[i].name, prefix, n) != 0)
+      continue;
+    snprintf(left, sizeof left, "%s %s", commands[i].name, commands[i].usage);
+    printf("  %-44s %.*s\n", left, summary_len(&commands[i]), commands[i].help);
+  }
+  printf("\nExit codes: 0 success, 1 failure, 2 usage error, 3 record not found.\n");
+}
+
+/* Match argv[0] (and argv[1] for a group) against the table; *used words. */
+static const cli_cmd_t *find_command(int argc, char **argv, int *used) {
+  for (size_t i = 0; i < NCOMMANDS; i++) {
+    const char *name = commands[i].name, *sp = strchr(name, ' ');
+    if (sp == NULL && strcmp(argv[0], name) == 0) {
+      *used = 1;
+      return &commands[i];
+    }
+    if (sp != NULL && argc > 1 && strncmp(argv[0], name, (size_t)(sp - name)) == 0 &&
+        argv[0][sp - name] == '\0' && strcmp(argv[1], sp + 1) == 0) {
+      *used = 2;
+      return &commands[i];
+    }
+  }
+  return NULL;
+}
+
+/* Whether word names a group of commands ("bundle" for "bundle create"). */
+static int is_group(const char *word) {
+  size_t n = strlen(word);
+  for (size_t i = 0; i < NCOMMANDS; i++)
+    if (strncmp(commands[i].name, word, n) == 0 && commands[i].name[n] == ' ')
+      return 1;
+  return 0;
+}
+
+static int asks_help(int argc, char **argv) {
+  for (int i = 0; i < argc && strcmp(argv[i], "--") != 0; i++)
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+      return 1;
+  return 0;
+}
+
+static int cmd_help(cli_t *cli, int argc, char **argv) {
+  const cli_cmd_t *c;
+  int used;
+  if (argc == 0) {
+    print_overview("");
+    return 0;
+  }
+  if ((c = find_command(argc, argv, &used)) != NULL) {
+    print_command_help(c);
+    return 0;
+  }
+  if (is_group(argv[0])) {
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "%s ", argv[0]);
+    print_overview(prefix);
+    return 0;
+  }
+  return cli_usage(cli, "unknown command '%s'", argv[0]);
+}
+
+/* A usage error on a group ("bundle", "network"): name its subcommands. */
+static int group_usage(cli_t *cli, int argc, char **argv) {
+  char subs[128] = "";
+  size_t n = strlen(argv[0]), used = 0;
+  for (size_t i = 0; i < NCOMMANDS && used < sizeof subs; i++)
+    if (strncmp(commands[i].name, argv[0], n) == 0 && commands[i].name[n] == ' ')
+      used += (size_t)snprintf(subs + used, sizeof subs - used, "%s%s", used ? "|" : "",
+                               commands[i].name + n + 1);
+  cli_cmd_t group = {argv[0], NULL, "", ""};
+  char usage[160];
+  snprintf(usage, sizeof usage, "%s ... (see cairn %s --help)", subs, argv[0]);
+  group.usage = usage;
+  cli->cmd = &group;
+  int rc = argc > 1 ? cli_usage(cli, "unknown command '%s %s'", argv[0], argv[1])
+                    : cli_usage(cli, "'%s' needs a subcommand", argv[0]);
+  cli->cmd = NULL;
+  return rc;
+}
+
+/* Resolve the store directory: --store, then $CAIRN_STORE, then ~/.cairn. */
+static char *store_dir(const char *given) {
+  const char *env = getenv("CAIRN_STORE"), *home = getenv("HOME");
+  char *dir;
+  size_t n;
+  if (given != NULL)
+    return strdup(given);
+  if (env != NULL && env[0] != '\0')
+    return strdup(env);
+  if (home == NULL || home[0] == '\0')
+    return NULL;
+  n = strlen(home) + sizeof "/.cairn";
+  if ((dir = malloc(n)) != NULL)
+    snprintf(dir, n, "%s/.cairn", home);
+  return dir;
+}
+
+/* Global options before the command. Returns the index of the command word, or
+ * -1 with *rc set (help printed, or a usage error). */
+static int parse_global(cli_t *cli, int argc, char **argv, const char **store, int *rc) {
+  int i = 1;
+  for (; i < argc && argv[i][0] == '-'; i++) {
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      print_overview("");
+      *rc = 0;
+      return -1;
+    } else if (strcmp(argv[i], "--store") == 0 && i + 1 < argc) {
+      *store = argv[++i];
+    } else if (strncmp(argv[i], "--store=", 8) == 0) {
+      *store = argv[i] + 8;
+    } else if (strcmp(argv[i], "--") == 0) {
+      i++;
+      break;
+    } else {
+      *rc = strcmp(argv[i], "--store") == 0 ? cli_usage(cli, "--store needs a directory")
+                                            : cli_usage(cli, "unknown option '%s'", argv[i]);
+      return -1;
+    }
+  }
+  if (*store != NULL && (*store)[0] == '\0') {
+    *rc = cli_usage(cli, "--store needs a directory");
+    return -1;
+  }
+  if (i >= argc) {
+    *rc = cli_usage(cli, "no command given");
+    return -1;
+  }
+  return i;
+}
+
+/* Find and run the command at argv[0]. */
+static int dispatch(cli_t *cli, int argc, char **argv, const char *store) {
+  char *dir;
+  int used, rc;
+  const cli_cmd_t *c = find_command(argc, argv, &used);
+  if (c == NULL && is_group(argv[0]) && asks_help(argc - 1, argv + 1))
+    return cmd_help(cli, 1, argv);
+  if (c == NULL && is_group(argv[0]))
+    return group_usage(cli, argc, argv);
+  if (c == NULL)
+    return cli_usage(cli, "unknown command '%s'", argv[0]);
+  cli->cmd = c;
+  if (asks_help(argc - used, argv + used)) {
+    print_command_help(c);
+    return 0;
+  }
+  if (c->run == cmd_help)
+    return cmd_help(cli, argc - used, argv + used);
+  if ((dir = store_dir(store)) == NULL)
+    return cli_fail(cli, "no store directory: give --store DIR or set CAIRN_STORE");
+  cli->store_dir = dir;
+  rc = c->run(cli, argc - used, argv + used);
+  cli->store_dir = NULL;
+  free(dir);
+  return rc;
+}
+
+int main(int argc, char **argv) {
+  cli_t cli = {NULL, NULL, NULL};
+  const char *store = NULL;
+  int rc = 0, i;
+  if (cairn_core_init() != 0)
+    return cli_fail(&cli, "cannot initialise the crypto library (libsodium)");
+  if ((i = parse_global(&cli, argc, argv, &store, &rc)) < 0)
+    return rc;
+  rc = dispatch(&cli, argc - i, argv + i, store);
+  cairn_store_close(cli.store);
+  if (fflush(stdout) != 0 || ferror(stdout)) {
+    if (rc == 0)
+      rc = cli_fail(&cli, "cannot write the output (disk full or closed pipe?)");
+  }
+  return rc;
+}
