@@ -51,7 +51,9 @@
   XX(ECANCELED, 24, "operation canceled")                                           \
   XX(EBADTXN, 25, "transaction failed earlier; only abort is allowed")              \
   XX(EDELETED, 26, "record is deleted")                                             \
-  XX(EMAPFULL, 27, "store map is full (internal: the store grows and retries)")
+  XX(EMAPFULL, 27, "store map is full (internal: the store grows and retries)")     \
+  XX(EAUTH, 28, "peer authentication failed")                                       \
+  XX(EPROTO, 29, "protocol violation")
 
 typedef enum {
   CAIRN_OK = 0,
