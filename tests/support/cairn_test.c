@@ -1,6 +1,7 @@
 /*
- * cairn_test.c — shared test helpers (see cairn_test.h). Plain C over the public
- * core API and msgpack-c: no cmocka here, so fuzz targets may link it.
+ * cairn_test.c — shared test helpers (see cairn_test.h): temporary stores and
+ * nodes, one-field commits, and keys that sign their own chains. Plain C over the
+ * public core API and msgpack-c: no cmocka here, so fuzz targets may link it.
  */
 #define CAIRN_TEST_NO_CMOCKA
 #include "cairn_test.h"
@@ -17,8 +18,8 @@
 
 /* ---- temporary stores ---- */
 
-int cairn_test_store_opts(const char *name, const cairn_store_opts_t *opts,
-                          cairn_store_t **out, char **dir) {
+int cairn_test_store_exact(const char *name, const cairn_store_opts_t *opts,
+                           cairn_store_t **out, char **dir) {
   const char *tmp = getenv("TMPDIR");
   cairn_store_opts_t o = {0};
   char *d;
@@ -40,7 +41,6 @@ int cairn_test_store_opts(const char *name, const cairn_store_opts_t *opts,
   }
   if (opts != NULL)
     o = *opts;
-  o.no_sync = 1;
   if ((rc = cairn_store_create(d, name, &o, out, NULL)) != 0) {
     cairn_test_rmrf(d);
     free(d);
@@ -51,8 +51,43 @@ int cairn_test_store_opts(const char *name, const cairn_store_opts_t *opts,
   return 0;
 }
 
+int cairn_test_store_opts(const char *name, const cairn_store_opts_t *opts,
+                          cairn_store_t **out, char **dir) {
+  cairn_store_opts_t o = {0};
+  if (opts != NULL)
+    o = *opts;
+  o.no_sync = 1;
+  return cairn_test_store_exact(name, &o, out, dir);
+}
+
 int cairn_test_store(const char *name, cairn_store_t **out, char **dir) {
   return cairn_test_store_opts(name, NULL, out, dir);
+}
+
+int cairn_test_node_new(cairn_test_node_t *n, const char *name, const cairn_store_opts_t *opts) {
+  memset(n, 0, sizeof *n);
+  if (strlen(name) >= sizeof n->name)
+    return CAIRN_EINVAL;
+  memcpy(n->name, name, strlen(name) + 1);
+  return cairn_test_store_opts(name, opts, &n->s, &n->dir);
+}
+
+int cairn_test_node_reopen(cairn_test_node_t *n, const cairn_store_opts_t *opts) {
+  cairn_store_opts_t o = {0};
+  if (opts != NULL)
+    o = *opts;
+  o.no_sync = 1;
+  cairn_store_close(n->s);
+  n->s = NULL;
+  return cairn_store_open(n->dir, &o, &n->s, NULL);
+}
+
+void cairn_test_node_free(cairn_test_node_t *n) {
+  cairn_store_close(n->s);
+  n->s = NULL;
+  cairn_test_rmrf(n->dir);
+  free(n->dir);
+  n->dir = NULL;
 }
 
 int cairn_test_rmrf(const char *dir) {

@@ -25,35 +25,13 @@
 
 #include "bundle.h"
 #include "entry.h"
+#include "cairn_test.h"
 #include "store.h"
 
 /* ---- fixture: a temporary root directory ---- */
 
 static char g_root[64];
 static int g_seq;
-
-static void rmtree(const char *path) {
-  struct stat st;
-  if (lstat(path, &st) != 0)
-    return;
-  if (S_ISDIR(st.st_mode)) {
-    DIR *d = opendir(path);
-    struct dirent *de;
-    if (d != NULL) {
-      while ((de = readdir(d)) != NULL) {
-        char sub[512];
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-          continue;
-        snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
-        rmtree(sub);
-      }
-      closedir(d);
-    }
-    rmdir(path);
-  } else {
-    unlink(path);
-  }
-}
 
 static int group_setup(void **state) {
   (void)state;
@@ -65,8 +43,7 @@ static int group_setup(void **state) {
 
 static int group_teardown(void **state) {
   (void)state;
-  rmtree(g_root);
-  return 0;
+  return cairn_test_rmrf(g_root) == 0 ? 0 : -1;
 }
 
 /* A fresh path under the root. */

@@ -19,202 +19,39 @@
  *
  * CAIRN_SEED=n runs one seed; otherwise a fixed list. A failure prints the seed.
  */
-#include <setjmp.h>
-#include <stdarg.h>
 #include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
-#include <dirent.h>
-#include <sys/stat.h>
+#include "cairn_test.h"
 
-#include <cmocka.h>
+typedef cairn_test_node_t node_t;
+typedef cairn_test_entries_t elist_t;
 
-#include "entry.h"
-#include "store.h"
+/* ---- seeded randomness ---- */
 
-/* ---- growable text buffer ---- */
+static cairn_test_rng_t rng;
 
-typedef struct sbuf {
-  char *p;
-  size_t n, cap;
-} sbuf_t;
-
-static void sb_printf(sbuf_t *b, const char *fmt, ...) CAIRN_PRINTF(2, 3);
-static void sb_printf(sbuf_t *b, const char *fmt, ...) {
-  va_list ap;
-  for (;;) {
-    size_t room = b->cap - b->n;
-    va_start(ap, fmt);
-    int k = vsnprintf(b->p ? b->p + b->n : NULL, room, fmt, ap);
-    va_end(ap);
-    assert_true(k >= 0);
-    if ((size_t)k < room) {
-      b->n += (size_t)k;
-      return;
-    }
-    size_t cap = b->cap ? b->cap * 2 : 4096;
-    while (cap - b->n <= (size_t)k)
-      cap *= 2;
-    b->p = realloc(b->p, cap);
-    assert_non_null(b->p);
-    b->cap = cap;
-  }
-}
-
-static void sb_hex(sbuf_t *b, const uint8_t *p, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    sb_printf(b, "%02x", p[i]);
-}
-
-static void sb_free(sbuf_t *b) {
-  free(b->p);
-  memset(b, 0, sizeof *b);
-}
-
-/* ---- seeded randomness (splitmix64) ---- */
-
-static uint64_t rng_state;
-
-static uint64_t rnd(void) {
-  uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
-/* Uniform in [0, n). */
 static size_t rnd_below(size_t n) {
-  return n ? (size_t)(rnd() % n) : 0;
+  return cairn_test_rng_below(&rng, n);
 }
 
-/* Uniform in [lo, hi]. */
 static size_t rnd_range(size_t lo, size_t hi) {
-  return lo + rnd_below(hi - lo + 1);
-}
-
-/* ---- temporary stores ---- */
-
-static void rm_rf(const char *path) {
-  struct stat st;
-  if (lstat(path, &st) != 0)
-    return;
-  if (S_ISDIR(st.st_mode)) {
-    DIR *d = opendir(path);
-    struct dirent *de;
-    char sub[512];
-    while (d != NULL && (de = readdir(d)) != NULL) {
-      if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-        continue;
-      snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
-      rm_rf(sub);
-    }
-    if (d != NULL)
-      closedir(d);
-    rmdir(path);
-  } else {
-    unlink(path);
-  }
-}
-
-typedef struct node {
-  char dir[64];
-  cairn_store_t *s;
-  char name[16];
-} node_t;
-
-static void node_new(node_t *n, const char *name) {
-  cairn_store_opts_t o = {0};
-  cairn_error_t err = {0, ""};
-  o.no_sync = 1;
-  snprintf(n->dir, sizeof n->dir, "/tmp/cairn-conv-XXXXXX");
-  assert_non_null(mkdtemp(n->dir));
-  snprintf(n->name, sizeof n->name, "%s", name);
-  if (cairn_store_create(n->dir, name, &o, &n->s, &err) != 0)
-    fail_msg("create %s: %s", n->dir, err.msg);
-}
-
-static void node_free(node_t *n) {
-  cairn_store_close(n->s);
-  n->s = NULL;
-  rm_rf(n->dir);
-}
-
-/* ---- entries ---- */
-
-typedef struct ent {
-  uint8_t *data;
-  size_t len;
-  uint8_t author[CAIRN_KEY_BYTES];
-  uint64_t seq;
-} ent_t;
-
-typedef struct elist {
-  ent_t *e;
-  size_t n, cap;
-} elist_t;
-
-static void elist_push(elist_t *l, const ent_t *x) {
-  if (l->n == l->cap) {
-    l->cap = l->cap ? l->cap * 2 : 64;
-    l->e = realloc(l->e, l->cap * sizeof *l->e);
-    assert_non_null(l->e);
-  }
-  l->e[l->n++] = *x;
-}
-
-static void elist_free(elist_t *l) {
-  for (size_t i = 0; i < l->n; i++)
-    free(l->e[i].data);
-  free(l->e);
-  memset(l, 0, sizeof *l);
-}
-
-typedef struct collect {
-  elist_t *l;
-  cairn_store_t *dst; /* entries dst lacks; NULL for all */
-} collect_t;
-
-static int collect_cb(const cairn_entry_t *e, void *ud) {
-  ent_t x;
-  x.data = malloc(e->len);
-  assert_non_null(x.data);
-  memcpy(x.data, e->bytes, e->len);
-  x.len = e->len;
-  memcpy(x.author, e->author, CAIRN_KEY_BYTES);
-  x.seq = e->seq;
-  elist_push(((collect_t *)ud)->l, &x);
-  return 0;
-}
-
-static uint64_t since_store(const uint8_t author[CAIRN_KEY_BYTES], void *ud) {
-  uint64_t seq = 0;
-  assert_int_equal(cairn_store_head_seq(((collect_t *)ud)->dst, author, &seq), 0);
-  return seq;
+  return cairn_test_rng_range(&rng, lo, hi);
 }
 
 /* Entries of src that dst lacks (all if dst is NULL), in src's arrival order. */
 static void lacking(cairn_store_t *dst, cairn_store_t *src, elist_t *out) {
-  collect_t c = {out, dst};
-  memset(out, 0, sizeof *out);
-  assert_int_equal(cairn_store_export(src, dst ? since_store : NULL, collect_cb, &c), 0);
+  CAIRN_PASS(cairn_test_lacking(dst, src, NULL, out));
 }
 
 /* Apply l->e[from..to); fails the test unless it succeeds. */
 static void apply_range(cairn_store_t *dst, const elist_t *l, size_t from, size_t to,
                         cairn_apply_stats_t *st, const char *what) {
-  cairn_buf_t *b = calloc(to > from ? to - from : 1, sizeof *b);
   cairn_error_t err = {0, ""};
-  assert_non_null(b);
-  for (size_t i = from; i < to; i++)
-    b[i - from] = (cairn_buf_t){l->e[i].data, l->e[i].len};
-  int rc = cairn_store_apply(dst, b, to - from, st, &err);
-  free(b);
+  int rc = cairn_test_apply_range(dst, l, from, to, st, &err);
   if (rc != 0)
     fail_msg("%s: apply of %zu entries failed: %s (%s)", what, to - from, cairn_err_name(rc),
              err.msg);
@@ -235,82 +72,6 @@ static const char *const ALL_TYPES[] = {"_network", "_member", "task", "note"};
 
 /* ---- state ---- */
 
-typedef struct idlist {
-  char (*id)[CAIRN_ID_MAX + 1];
-  size_t n, cap;
-} idlist_t;
-
-typedef struct state_ctx {
-  sbuf_t *b;
-  idlist_t ids;
-} state_ctx_t;
-
-static void sb_stamp(sbuf_t *b, const cairn_stamp_t *st) {
-  sb_printf(b, "%016llx:", (unsigned long long)st->hlc);
-  sb_hex(b, st->author, 8);
-}
-
-static int state_rec_cb(const cairn_record_t *r, void *ud) {
-  state_ctx_t *c = ud;
-  cairn_record_iter_t it;
-  cairn_record_field_t f;
-  sb_printf(c->b, "record %.*s/%.*s\n", (int)r->type_len, r->type, (int)r->id_len, r->id);
-  cairn_record_iter_init(r, &it);
-  while (cairn_record_field_next(&it, &f)) {
-    sb_printf(c->b, "  %.*s = ", (int)f.name_len, f.name);
-    sb_hex(c->b, f.value, f.value_len);
-    sb_printf(c->b, " @");
-    sb_stamp(c->b, &f.stamp);
-    sb_printf(c->b, "\n");
-  }
-  if (c->ids.n == c->ids.cap) {
-    c->ids.cap = c->ids.cap ? c->ids.cap * 2 : 16;
-    c->ids.id = realloc(c->ids.id, c->ids.cap * sizeof *c->ids.id);
-    assert_non_null(c->ids.id);
-  }
-  assert_true(r->id_len <= CAIRN_ID_MAX);
-  memcpy(c->ids.id[c->ids.n], r->id, r->id_len);
-  c->ids.id[c->ids.n++][r->id_len] = '\0';
-  return 0;
-}
-
-static int state_hist_cb(const cairn_entry_t *e, const cairn_op_t *op, void *ud) {
-  sbuf_t *b = ud;
-  sb_printf(b, "  history ");
-  sb_hex(b, e->author, 8);
-  sb_printf(b, "#%llu ", (unsigned long long)e->seq);
-  sb_hex(b, op->raw, op->raw_len);
-  sb_printf(b, "\n");
-  return 0;
-}
-
-static int state_conf_cb(const char *type, size_t tl, const char *id, size_t il,
-                         const char *field, size_t fl, const cairn_head_t *h, size_t nh,
-                         void *ud) {
-  sbuf_t *b = ud;
-  sb_printf(b, "conflict %.*s/%.*s.%.*s %zu heads\n", (int)tl, type, (int)il, id, (int)fl,
-            field, nh);
-  for (size_t i = 0; i < nh; i++) {
-    sb_printf(b, "  head ");
-    sb_hex(b, h[i].value, h[i].value_len);
-    sb_printf(b, " @");
-    sb_stamp(b, &h[i].stamp);
-    sb_printf(b, "\n");
-  }
-  return 0;
-}
-
-static int state_head_cb(const uint8_t author[CAIRN_KEY_BYTES], uint64_t seq,
-                         const uint8_t hash[CAIRN_HASH_BYTES], void *ud) {
-  sbuf_t *b = ud;
-  sb_printf(b, "head ");
-  sb_hex(b, author, 8);
-  sb_printf(b, " %llu ", (unsigned long long)seq);
-  sb_hex(b, hash, CAIRN_HASH_BYTES);
-  sb_printf(b, "\n");
-  return 0;
-}
-
 static int noop_rec_cb(const cairn_record_t *r, void *ud) {
   (void)r;
   (void)ud;
@@ -318,52 +79,25 @@ static int noop_rec_cb(const cairn_record_t *r, void *ud) {
 }
 
 /* The whole visible state of a store as text: equal states give equal bytes. */
-static void state_of(cairn_store_t *s, sbuf_t *b) {
-  b->n = 0;
-  sb_printf(b, "%s", "");
-  for (size_t t = 0; t < sizeof ALL_TYPES / sizeof ALL_TYPES[0]; t++) {
-    state_ctx_t c = {b, {0}};
-    assert_int_equal(cairn_store_list(s, ALL_TYPES[t], state_rec_cb, &c), 0);
-    for (size_t i = 0; i < c.ids.n; i++) {
-      sb_printf(b, "history %s/%s\n", ALL_TYPES[t], c.ids.id[i]);
-      assert_int_equal(cairn_store_history(s, ALL_TYPES[t], c.ids.id[i], state_hist_cb, b),
-                       0);
-    }
-    free(c.ids.id);
-  }
+static void state_of(cairn_store_t *s, cairn_test_text_t *b) {
+  CAIRN_PASS(cairn_test_state(s, ALL_TYPES, sizeof ALL_TYPES / sizeof ALL_TYPES[0],
+                              CAIRN_TEST_STATE_HISTORY, b));
   /* deleted and absent records are told apart too */
   for (size_t t = 0; t < NTYPES; t++)
     for (size_t i = 0; i < NIDS; i++)
-      sb_printf(b, "get %s/%s %s\n", TYPES[t], IDS[i],
-                cairn_err_name(cairn_store_get(s, TYPES[t], IDS[i], noop_rec_cb, NULL)));
-  assert_int_equal(cairn_store_conflicts(s, state_conf_cb, b), 0);
-  assert_int_equal(cairn_store_heads(s, state_head_cb, b), 0);
+      cairn_test_text_printf(b, "get %s/%s %s\n", TYPES[t], IDS[i],
+                             cairn_err_name(cairn_store_get(s, TYPES[t], IDS[i], noop_rec_cb,
+                                                            NULL)));
+  assert_int_equal(b->err, 0);
 }
 
 /* Fail with the first differing line of two states. */
-static void assert_states_equal(const sbuf_t *want, const sbuf_t *got, uint64_t seed,
-                                const char *what) {
-  if (want->n == got->n && memcmp(want->p, got->p, want->n) == 0)
-    return;
-  size_t i = 0, line = 0;
-  while (i < want->n && i < got->n && want->p[i] == got->p[i])
-    i++;
-  size_t ls = i;
-  while (ls > 0 && want->p[ls - 1] != '\n')
-    ls--;
-  for (size_t j = 0; j < ls; j++)
-    line += want->p[j] == '\n';
-  size_t we = ls, ge = ls;
-  while (we < want->n && want->p[we] != '\n')
-    we++;
-  while (ge < got->n && got->p[ge] != '\n')
-    ge++;
-  print_error("seed %llu: %s: states differ at line %zu\n  want: %.*s\n  got:  %.*s\n"
-              "--- want ---\n%.*s--- got ---\n%.*s",
-              (unsigned long long)seed, what, line + 1, (int)(we - ls), want->p + ls,
-              (int)(ge - ls), got->p + ls, (int)want->n, want->p, (int)got->n, got->p);
-  fail_msg("seed %llu: %s: state differs (rerun with CAIRN_SEED=%llu)",
+static void assert_states_equal(const cairn_test_text_t *want, const cairn_test_text_t *got,
+                                uint64_t seed, const char *what) {
+  char msg[160];
+  snprintf(msg, sizeof msg, "seed %llu: %s (rerun with CAIRN_SEED=%llu)",
            (unsigned long long)seed, what, (unsigned long long)seed);
+  cairn_test_assert_same_text(want, got, msg);
 }
 
 /* ---- the generator ---- */
@@ -382,10 +116,6 @@ typedef struct world {
   /* what happened, for the report */
   size_t puts, dels, revives, resolves, syncs, purges_done, refused;
 } world_t;
-
-static void key_hex(cairn_store_t *s, char out[2 * CAIRN_KEY_BYTES + 1]) {
-  cairn_hex(cairn_store_key(s), CAIRN_KEY_BYTES, out);
-}
 
 static void commit_or_fail(world_t *w, cairn_change_t *c, const char *what) {
   cairn_error_t err = {0, ""};
@@ -532,7 +262,7 @@ static void act_sync(world_t *w, size_t ai, size_t bi) {
     apply_range(w->a[ai].s, &l, 0, n, &st, "partial sync");
   if (n > 0)
     assert_int_equal(st.applied, n);
-  elist_free(&l);
+  cairn_test_entries_free(&l);
   w->syncs++;
 }
 
@@ -554,14 +284,16 @@ static void world_build(world_t *w, uint64_t seed, bool purges) {
   static const char *const names[MAX_AUTHORS] = {"owner", "ed1", "ed2", "ed3", "ed4"};
   uint8_t net[CAIRN_KEY_BYTES];
   cairn_error_t err = {0, ""};
-  cairn_change_t *c;
+  cairn_store_t *editors[MAX_AUTHORS];
   memset(w, 0, sizeof *w);
   w->seed = seed;
   w->purges = purges;
-  rng_state = seed;
+  rng.state = seed;
   w->nauthors = rnd_range(3, MAX_AUTHORS);
-  for (size_t i = 0; i < w->nauthors; i++)
-    node_new(&w->a[i], names[i]);
+  for (size_t i = 0; i < w->nauthors; i++) {
+    CAIRN_PASS(cairn_test_node_new(&w->a[i], names[i], NULL));
+    editors[i] = w->a[i].s;
+  }
 
   /*
    * The owner's genesis and one entry granting every other author `editor` come
@@ -574,14 +306,8 @@ static void world_build(world_t *w, uint64_t seed, bool purges) {
    */
   if (cairn_store_network_create(w->a[0].s, "converge", net, &err) != 0)
     fail_msg("network create: %s", err.msg);
-  assert_int_equal(cairn_change_begin(w->a[0].s, &c), 0);
-  for (size_t i = 1; i < w->nauthors; i++) {
-    char hex[2 * CAIRN_KEY_BYTES + 1];
-    static const uint8_t editor[] = {0xa6, 'e', 'd', 'i', 't', 'o', 'r'};
-    key_hex(w->a[i].s, hex);
-    assert_int_equal(cairn_change_put(c, "_member", hex, "role", editor, sizeof editor, 0), 0);
-  }
-  commit_or_fail(w, c, "grant");
+  if (cairn_test_grant_all(w->a[0].s, editors + 1, w->nauthors - 1, "editor", &err) != 0)
+    fail_msg("grant: %s", err.msg);
   w->prefix = 2;
   for (size_t i = 1; i < w->nauthors; i++) {
     elist_t l;
@@ -589,7 +315,7 @@ static void world_build(world_t *w, uint64_t seed, bool purges) {
     lacking(w->a[i].s, w->a[0].s, &l);
     assert_int_equal(l.n, w->prefix);
     apply_range(w->a[i].s, &l, 0, l.n, &st, "owner prefix");
-    elist_free(&l);
+    cairn_test_entries_free(&l);
   }
 
   size_t rounds = rnd_range(120, 200);
@@ -615,7 +341,7 @@ static void world_build(world_t *w, uint64_t seed, bool purges) {
 
 static void world_free(world_t *w) {
   for (size_t i = 0; i < w->nauthors; i++)
-    node_free(&w->a[i]);
+    cairn_test_node_free(&w->a[i]);
 }
 
 /* The union of every author's entries, deduplicated by (author, seq). Each
@@ -639,7 +365,7 @@ static void world_union(world_t *w, elist_t *u) {
             memcmp(u->e[j].author, l.e[k].author, CAIRN_KEY_BYTES) == 0)
           break;
       if (j == u->n) {
-        elist_push(u, &l.e[k]);
+        CAIRN_PASS(cairn_test_entries_push(u, &l.e[k]));
         l.e[k].data = NULL;
       } else if (w->purges && rnd_below(2)) {
         free(u->e[j].data);
@@ -647,7 +373,7 @@ static void world_union(world_t *w, elist_t *u) {
         l.e[k].data = NULL;
       }
     }
-    elist_free(&l);
+    cairn_test_entries_free(&l);
   }
   assert_int_equal(u->n, total);
 }
@@ -686,10 +412,10 @@ static size_t runs_of(const elist_t *u, size_t from, run_t *runs, size_t max) {
  * the per-author runs (each run in seq order) in batches of 1..50 entries,
  * sometimes starting a few entries back (already held: skipped).
  */
-static void interleave(world_t *w, const elist_t *u, int mode, sbuf_t *state) {
+static void interleave(world_t *w, const elist_t *u, int mode, cairn_test_text_t *state) {
   run_t runs[MAX_AUTHORS];
   size_t nr = runs_of(u, w->prefix, runs, MAX_AUTHORS);
-  size_t left = u->n - w->prefix, pos[MAX_AUTHORS] = {0};
+  size_t left = u->n - w->prefix, pos[MAX_AUTHORS] = {0}, rem[MAX_AUTHORS];
   elist_t order = {0};
   cairn_apply_stats_t st;
   node_t f;
@@ -697,23 +423,19 @@ static void interleave(world_t *w, const elist_t *u, int mode, sbuf_t *state) {
 
   for (size_t i = 0; i < w->prefix; i++) {
     assert_int_equal(u->e[i].seq, i + 1);
-    elist_push(&order, &u->e[i]);
+    CAIRN_PASS(cairn_test_entries_push(&order, &u->e[i]));
   }
-  while (left > 0) {
-    /* a run chosen with probability proportional to what it has left: every
-     * merge of the runs is equally likely */
-    size_t k = rnd_below(left), r = 0;
-    while (k >= runs[r].n - pos[r]) {
-      k -= runs[r].n - pos[r];
-      r++;
-    }
-    elist_push(&order, &u->e[runs[r].idx[pos[r]++]]);
-    left--;
+  for (size_t r = 0; r < nr; r++)
+    rem[r] = runs[r].n;
+  for (; left > 0; left--) {
+    size_t r = cairn_test_rng_pick(&rng, rem, left);
+    rem[r]--;
+    CAIRN_PASS(cairn_test_entries_push(&order, &u->e[runs[r].idx[pos[r]++]]));
   }
   for (size_t r = 0; r < nr; r++)
     free(runs[r].idx);
 
-  node_new(&f, "replica");
+  CAIRN_PASS(cairn_test_node_new(&f, "replica", NULL));
   snprintf(what, sizeof what, "interleaving mode %d", mode);
   apply_range(f.s, &order, 0, w->prefix, &st, what);
   for (size_t i = w->prefix; i < order.n;) {
@@ -730,43 +452,24 @@ static void interleave(world_t *w, const elist_t *u, int mode, sbuf_t *state) {
     i += n;
   }
   state_of(f.s, state);
-  node_free(&f);
+  cairn_test_node_free(&f);
   free(order.e); /* the entries belong to u */
 }
 
-/* For purged records: absent, no history, and no op on them left in any log. */
-typedef struct scan {
-  const bool *purged;
-  size_t hits;
-} scan_t;
-
-static int scan_cb(const cairn_entry_t *e, void *ud) {
-  scan_t *sc = ud;
-  cairn_op_iter_t it;
-  cairn_op_t op;
-  cairn_op_iter_init(e, &it);
-  while (cairn_op_next(&it, &op)) {
-    if (op.kind != CAIRN_OP_PUT && op.kind != CAIRN_OP_DEL)
-      continue;
-    for (size_t r = 0; r < NRECS; r++)
-      if (sc->purged[r] && op.type_len == strlen(TYPES[r / NIDS]) &&
-          memcmp(op.type, TYPES[r / NIDS], op.type_len) == 0 &&
-          op.id_len == strlen(IDS[r % NIDS]) && memcmp(op.id, IDS[r % NIDS], op.id_len) == 0)
-        sc->hits++;
-  }
-  return 0;
-}
-
+/* For purged records: absent, and no op on them left in any log. */
 static void assert_purged(world_t *w, cairn_store_t *s) {
-  scan_t sc = {w->purged, 0};
+  size_t hits = 0;
   for (size_t r = 0; r < NRECS; r++)
-    if (w->purged[r])
+    if (w->purged[r]) {
+      size_t h;
       assert_int_equal(cairn_store_get(s, TYPES[r / NIDS], IDS[r % NIDS], noop_rec_cb, NULL),
                        CAIRN_ENOENT);
-  assert_int_equal(cairn_store_log(s, scan_cb, &sc), 0);
-  if (sc.hits != 0)
+      CAIRN_PASS(cairn_test_log_scan(s, TYPES[r / NIDS], IDS[r % NIDS], &h, NULL));
+      hits += h;
+    }
+  if (hits != 0)
     fail_msg("seed %llu: %zu ops on purged records left in a log", (unsigned long long)w->seed,
-             sc.hits);
+             hits);
 }
 
 #define INTERLEAVINGS 32
@@ -775,7 +478,7 @@ static void assert_purged(world_t *w, cairn_store_t *s) {
 static size_t run_seed(uint64_t seed, bool purges) {
   world_t w;
   elist_t u;
-  sbuf_t want = {0}, got = {0};
+  cairn_test_text_t want = {0}, got = {0};
   char what[64];
   clock_t t0 = clock();
 
@@ -806,18 +509,15 @@ static size_t run_seed(uint64_t seed, bool purges) {
      * redacted) and ends without any purged content */
     node_t f;
     cairn_store_opts_t o = {0};
-    cairn_error_t err = {0, ""};
     cairn_apply_stats_t st;
-    node_new(&f, "verify");
-    cairn_store_close(f.s);
-    o.no_sync = 1;
+    CAIRN_PASS(cairn_test_node_new(&f, "verify", NULL));
     o.verify_all = 1;
-    assert_int_equal(cairn_store_open(f.dir, &o, &f.s, &err), 0);
+    CAIRN_PASS(cairn_test_node_reopen(&f, &o));
     apply_range(f.s, &u, 0, u.n, &st, "verify_all replica");
     state_of(f.s, &got);
     assert_states_equal(&want, &got, seed, "verify_all replica");
     assert_purged(&w, f.s);
-    node_free(&f);
+    cairn_test_node_free(&f);
   }
 
   size_t nconf = conflict_count(w.a[0].s);
@@ -831,9 +531,9 @@ static size_t run_seed(uint64_t seed, bool purges) {
                 (unsigned long long)seed, w.nauthors, u.n, w.puts, w.dels, w.revives,
                 w.resolves, w.syncs, w.purges_done, w.refused, nconf, visible, NRECS,
                 (double)(clock() - t0) / CLOCKS_PER_SEC);
-  sb_free(&want);
-  sb_free(&got);
-  elist_free(&u);
+  cairn_test_text_free(&want);
+  cairn_test_text_free(&got);
+  cairn_test_entries_free(&u);
   world_free(&w);
   return nconf;
 }
@@ -867,15 +567,10 @@ static void test_converge_with_purges(void **state) {
   run_seeds(seeds, sizeof seeds / sizeof seeds[0], true);
 }
 
-static int setup(void **state) {
-  (void)state;
-  return cairn_core_init();
-}
-
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_converge),
       cmocka_unit_test(test_converge_with_purges),
   };
-  return cmocka_run_group_tests(tests, setup, NULL);
+  return cmocka_run_group_tests(tests, cairn_test_setup, NULL);
 }

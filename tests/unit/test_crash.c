@@ -22,27 +22,22 @@
  * state must equal the reference's final state.
  */
 #include <errno.h>
-#include <setjmp.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <dirent.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 
-#include <cmocka.h>
 #include <sodium.h>
 
-#include "entry.h"
-#include "store.h"
+#include "cairn_test.h"
+
+typedef cairn_test_entries_t elist_t;
+typedef cairn_test_entry_t ent_t;
 
 /* Sizes: tuned so that the whole test stays well under a minute with
  * AddressSanitizer on a slow CI machine. */
@@ -55,58 +50,12 @@
 #define MAX_KILLS 80
 #define KILL_BUDGET_S 30.0
 
-/* ---- growable text buffer ---- */
-
-typedef struct sbuf {
-  char *p;
-  size_t n, cap;
-} sbuf_t;
-
-static void sb_printf(sbuf_t *b, const char *fmt, ...) CAIRN_PRINTF(2, 3);
-static void sb_printf(sbuf_t *b, const char *fmt, ...) {
-  va_list ap;
-  for (;;) {
-    size_t room = b->cap - b->n;
-    va_start(ap, fmt);
-    int k = vsnprintf(b->p ? b->p + b->n : NULL, room, fmt, ap);
-    va_end(ap);
-    assert_true(k >= 0);
-    if ((size_t)k < room) {
-      b->n += (size_t)k;
-      return;
-    }
-    size_t cap = b->cap ? b->cap * 2 : 4096;
-    while (cap - b->n <= (size_t)k)
-      cap *= 2;
-    b->p = realloc(b->p, cap);
-    assert_non_null(b->p);
-    b->cap = cap;
-  }
-}
-
-static void sb_hex(sbuf_t *b, const uint8_t *p, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    sb_printf(b, "%02x", p[i]);
-}
-
-static void sb_free(sbuf_t *b) {
-  free(b->p);
-  memset(b, 0, sizeof *b);
-}
-
 /* ---- randomness, time ---- */
 
-static uint64_t rng_state = 0x5eed;
-
-static uint64_t rnd(void) {
-  uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
+static cairn_test_rng_t rng = {0x5eed};
 
 static size_t rnd_below(size_t n) {
-  return n ? (size_t)(rnd() % n) : 0;
+  return cairn_test_rng_below(&rng, n);
 }
 
 static double now_s(void) {
@@ -117,90 +66,20 @@ static double now_s(void) {
 
 /* ---- temporary stores ---- */
 
-static void rm_rf(const char *path) {
-  struct stat st;
-  if (lstat(path, &st) != 0)
-    return;
-  if (S_ISDIR(st.st_mode)) {
-    DIR *d = opendir(path);
-    struct dirent *de;
-    char sub[512];
-    while (d != NULL && (de = readdir(d)) != NULL) {
-      if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-        continue;
-      snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
-      rm_rf(sub);
-    }
-    if (d != NULL)
-      closedir(d);
-    rmdir(path);
-  } else {
-    unlink(path);
-  }
-}
-
-static cairn_store_t *store_new(char dir[64], const char *name, int no_sync,
-                                size_t map_size) {
+/* A store in a fresh directory (*dir is malloc'd). */
+static cairn_store_t *store_new(char **dir, const char *name, int no_sync, size_t map_size) {
   cairn_store_opts_t o = {0};
-  cairn_error_t err = {0, ""};
   cairn_store_t *s;
   o.no_sync = no_sync;
   o.map_size = map_size;
-  snprintf(dir, 64, "/tmp/cairn-crash-XXXXXX");
-  assert_non_null(mkdtemp(dir));
-  if (cairn_store_create(dir, name, &o, &s, &err) != 0)
-    fail_msg("create %s: %s", dir, err.msg);
+  CAIRN_PASS(cairn_test_store_exact(name, &o, &s, dir));
   return s;
 }
 
-/* ---- entries ---- */
-
-typedef struct ent {
-  uint8_t *data;
-  size_t len;
-  uint8_t author[CAIRN_KEY_BYTES];
-  uint64_t seq;
-} ent_t;
-
-typedef struct elist {
-  ent_t *e;
-  size_t n, cap;
-} elist_t;
-
-static void elist_push(elist_t *l, const ent_t *x) {
-  if (l->n == l->cap) {
-    l->cap = l->cap ? l->cap * 2 : 1024;
-    l->e = realloc(l->e, l->cap * sizeof *l->e);
-    assert_non_null(l->e);
-  }
-  l->e[l->n++] = *x;
-}
-
-static void elist_free(elist_t *l) {
-  for (size_t i = 0; i < l->n; i++)
-    free(l->e[i].data);
-  free(l->e);
-  memset(l, 0, sizeof *l);
-}
-
-typedef struct collect {
-  elist_t *l;
-  const uint8_t *author; /* only this author's entries */
-} collect_t;
-
-static int collect_cb(const cairn_entry_t *e, void *ud) {
-  collect_t *c = ud;
-  ent_t x;
-  if (c->author != NULL && memcmp(e->author, c->author, CAIRN_KEY_BYTES) != 0)
-    return 0;
-  x.data = malloc(e->len);
-  assert_non_null(x.data);
-  memcpy(x.data, e->bytes, e->len);
-  x.len = e->len;
-  memcpy(x.author, e->author, CAIRN_KEY_BYTES);
-  x.seq = e->seq;
-  elist_push(c->l, &x);
-  return 0;
+static void store_remove(char **dir) {
+  CAIRN_PASS(cairn_test_rmrf(*dir));
+  free(*dir);
+  *dir = NULL;
 }
 
 /* ---- the workload ---- */
@@ -243,66 +122,18 @@ static void write_one(cairn_store_t *s, unsigned author, unsigned i) {
 
 /* ---- state ---- */
 
-static int state_rec_cb(const cairn_record_t *r, void *ud) {
-  sbuf_t *b = ud;
-  cairn_record_iter_t it;
-  cairn_record_field_t f;
-  sb_printf(b, "record %.*s/%.*s\n", (int)r->type_len, r->type, (int)r->id_len, r->id);
-  cairn_record_iter_init(r, &it);
-  while (cairn_record_field_next(&it, &f)) {
-    sb_printf(b, "  %.*s = ", (int)f.name_len, f.name);
-    sb_hex(b, f.value, f.value_len);
-    sb_printf(b, " @%016llx:", (unsigned long long)f.stamp.hlc);
-    sb_hex(b, f.stamp.author, 8);
-    sb_printf(b, "\n");
-  }
-  return 0;
-}
-
-static int state_conf_cb(const char *type, size_t tl, const char *id, size_t il,
-                         const char *field, size_t fl, const cairn_head_t *h, size_t nh,
-                         void *ud) {
-  sbuf_t *b = ud;
-  sb_printf(b, "conflict %.*s/%.*s.%.*s %zu\n", (int)tl, type, (int)il, id, (int)fl, field,
-            nh);
-  for (size_t i = 0; i < nh; i++) {
-    sb_printf(b, "  ");
-    sb_hex(b, h[i].value, h[i].value_len);
-    sb_printf(b, " @%016llx:", (unsigned long long)h[i].stamp.hlc);
-    sb_hex(b, h[i].stamp.author, 8);
-    sb_printf(b, "\n");
-  }
-  return 0;
-}
-
-static int state_head_cb(const uint8_t author[CAIRN_KEY_BYTES], uint64_t seq,
-                         const uint8_t hash[CAIRN_HASH_BYTES], void *ud) {
-  sbuf_t *b = ud;
-  sb_printf(b, "head ");
-  sb_hex(b, author, 8);
-  sb_printf(b, " %llu ", (unsigned long long)seq);
-  sb_hex(b, hash, CAIRN_HASH_BYTES);
-  sb_printf(b, "\n");
-  return 0;
-}
-
-static void state_of(cairn_store_t *s, sbuf_t *b) {
+static void state_of(cairn_store_t *s, cairn_test_text_t *b) {
   static const char *const types[] = {"_network", "_member", "crash"};
-  b->n = 0;
-  sb_printf(b, "%s", "");
-  for (size_t t = 0; t < sizeof types / sizeof types[0]; t++)
-    assert_int_equal(cairn_store_list(s, types[t], state_rec_cb, b), 0);
-  assert_int_equal(cairn_store_conflicts(s, state_conf_cb, b), 0);
-  assert_int_equal(cairn_store_heads(s, state_head_cb, b), 0);
+  CAIRN_PASS(cairn_test_state(s, types, sizeof types / sizeof types[0], 0, b));
 }
 
 static void state_hash(cairn_store_t *s, uint8_t out[crypto_generichash_BYTES], size_t *len) {
-  sbuf_t b = {0};
+  cairn_test_text_t b = {0};
   state_of(s, &b);
   crypto_generichash(out, crypto_generichash_BYTES, (const uint8_t *)b.p, b.n, NULL, 0);
   if (len != NULL)
     *len = b.n;
-  sb_free(&b);
+  cairn_test_text_free(&b);
 }
 
 /* The log in arrival order must be order[0 .. n): count it and check it. */
@@ -325,39 +156,30 @@ static int logcheck_cb(const cairn_entry_t *e, void *ud) {
 /* ---- preparing the workload ---- */
 
 static void prepare(work_t *w) {
-  char dirs[NAUTHORS][64];
+  char *dirs[NAUTHORS];
   cairn_store_t *src[NAUTHORS];
   uint8_t net[CAIRN_KEY_BYTES];
   cairn_error_t err = {0, ""};
-  cairn_change_t *c;
   elist_t own[NAUTHORS];
-  size_t pos[NAUTHORS] = {0}, total = 0, left = 0;
-  static const uint8_t editor[] = {0xa6, 'e', 'd', 'i', 't', 'o', 'r'};
+  size_t pos[NAUTHORS] = {0}, rem[NAUTHORS], total = 0, left = 0;
 
   memset(w, 0, sizeof *w);
   for (int i = 0; i < NAUTHORS; i++)
-    src[i] = store_new(dirs[i], i == 0 ? "owner" : "editor", 1, 0);
+    src[i] = store_new(&dirs[i], i == 0 ? "owner" : "editor", 1, 0);
   if (cairn_store_network_create(src[0], "crash", net, &err) != 0)
     fail_msg("network create: %s", err.msg);
-  assert_int_equal(cairn_change_begin(src[0], &c), 0);
-  for (int i = 1; i < NAUTHORS; i++) {
-    char hex[2 * CAIRN_KEY_BYTES + 1];
-    cairn_hex(cairn_store_key(src[i]), CAIRN_KEY_BYTES, hex);
-    assert_int_equal(cairn_change_put(c, "_member", hex, "role", editor, sizeof editor, 0), 0);
-  }
-  commit(src[0], c);
+  if (cairn_test_grant_all(src[0], src + 1, NAUTHORS - 1, "editor", &err) != 0)
+    fail_msg("grant: %s", err.msg);
   {
     /* the owner's genesis and grants: the editors need them to write, and every
      * store needs them first (batch 0) to accept the editors' entries */
-    elist_t pre = {0};
-    collect_t cc = {&pre, NULL};
+    elist_t pre;
     cairn_apply_stats_t st;
-    assert_int_equal(cairn_store_export(src[0], NULL, collect_cb, &cc), 0);
+    CAIRN_PASS(cairn_test_lacking(NULL, src[0], NULL, &pre));
     assert_int_equal(pre.n, 2);
-    cairn_buf_t b[2] = {{pre.e[0].data, pre.e[0].len}, {pre.e[1].data, pre.e[1].len}};
     for (int i = 1; i < NAUTHORS; i++)
-      assert_int_equal(cairn_store_apply(src[i], b, 2, &st, &err), 0);
-    elist_free(&pre);
+      CAIRN_PASS(cairn_test_apply_range(src[i], &pre, 0, 2, &st, &err));
+    cairn_test_entries_free(&pre);
   }
 
   /* batch sizes, then as many entries as they need, spread over the authors */
@@ -375,26 +197,22 @@ static void prepare(work_t *w) {
       write_one(src[a], (unsigned)a, (unsigned)i);
 
   for (int a = 0; a < NAUTHORS; a++) {
-    collect_t cc = {&own[a], cairn_store_key(src[a])};
-    memset(&own[a], 0, sizeof own[a]);
-    assert_int_equal(cairn_store_export(src[a], NULL, collect_cb, &cc), 0);
+    CAIRN_PASS(cairn_test_lacking(NULL, src[a], cairn_store_key(src[a]), &own[a]));
     left += own[a].n;
   }
   assert_int_equal(left, total + 2);
 
   /* batch 0: the owner's two prefix entries; then a random merge of the runs */
-  elist_push(&w->order, &own[0].e[0]);
-  elist_push(&w->order, &own[0].e[1]);
+  CAIRN_PASS(cairn_test_entries_push(&w->order, &own[0].e[0]));
+  CAIRN_PASS(cairn_test_entries_push(&w->order, &own[0].e[1]));
   pos[0] = 2;
   left -= 2;
-  while (left > 0) {
-    size_t k = rnd_below(left), a = 0;
-    while (k >= own[a].n - pos[a]) {
-      k -= own[a].n - pos[a];
-      a++;
-    }
-    elist_push(&w->order, &own[a].e[pos[a]++]);
-    left--;
+  for (int a = 0; a < NAUTHORS; a++)
+    rem[a] = own[a].n - pos[a];
+  for (; left > 0; left--) {
+    size_t a = cairn_test_rng_pick(&rng, rem, left);
+    rem[a]--;
+    CAIRN_PASS(cairn_test_entries_push(&w->order, &own[a].e[pos[a]++]));
   }
   for (int a = 0; a < NAUTHORS; a++)
     free(own[a].e); /* the entries now belong to w->order */
@@ -406,29 +224,19 @@ static void prepare(work_t *w) {
 
   for (int i = 0; i < NAUTHORS; i++) {
     cairn_store_close(src[i]);
-    rm_rf(dirs[i]);
+    store_remove(&dirs[i]);
   }
 }
 
 static int apply_batch(cairn_store_t *s, const work_t *w, size_t b, cairn_apply_stats_t *st,
                        cairn_error_t *err) {
-  size_t n = w->start[b + 1] - w->start[b];
-  cairn_buf_t *v = calloc(n, sizeof *v);
-  if (v == NULL)
-    return CAIRN_ENOMEM;
-  for (size_t i = 0; i < n; i++) {
-    const ent_t *e = &w->order.e[w->start[b] + i];
-    v[i] = (cairn_buf_t){e->data, e->len};
-  }
-  int rc = cairn_store_apply(s, v, n, st, err);
-  free(v);
-  return rc;
+  return cairn_test_apply_range(s, &w->order, w->start[b], w->start[b + 1], st, err);
 }
 
 /* The reference: the state hash after each prefix of batches. */
 static void build_reference(work_t *w) {
-  char dir[64];
-  cairn_store_t *s = store_new(dir, "reference", 1, 0);
+  char *dir;
+  cairn_store_t *s = store_new(&dir, "reference", 1, 0);
   cairn_apply_stats_t st;
   cairn_error_t err = {0, ""};
   double t0;
@@ -446,7 +254,7 @@ static void build_reference(work_t *w) {
   }
   w->batch_s /= (double)w->nbatches;
   cairn_store_close(s);
-  rm_rf(dir);
+  store_remove(&dir);
 }
 
 /* ---- the child ---- */
@@ -515,7 +323,7 @@ static size_t check_store(const char *dir, const work_t *w, size_t map_size, siz
 
 static void test_crash_atomicity(void **state) {
   work_t *w = calloc(1, sizeof *w);
-  char dir[64];
+  char *dir;
   size_t held = 0, kills = 0, progress_kills = 0, stalls = 0, runs = 0;
   const size_t map_size = 1u << 20; /* small: the map grows while children die */
   double t0 = now_s(), delay_s;
@@ -528,7 +336,7 @@ static void test_crash_atomicity(void **state) {
   double t_ref = now_s() - t0 - t_prep;
 
   /* the durable store, created empty */
-  cairn_store_close(store_new(dir, "crash", 0, map_size));
+  cairn_store_close(store_new(&dir, "crash", 0, map_size));
 
   /* a kill lands uniformly within about two batches after the open */
   delay_s = 2.5 * w->batch_s + 0.01;
@@ -574,8 +382,8 @@ static void test_crash_atomicity(void **state) {
     }
     /* finished before enough kills: start over on a fresh store */
     if (held == w->nbatches && kills < MIN_KILLS) {
-      rm_rf(dir);
-      cairn_store_close(store_new(dir, "crash", 0, map_size));
+      store_remove(&dir);
+      cairn_store_close(store_new(&dir, "crash", 0, map_size));
       held = 0;
       delay_s /= 2;
     }
@@ -605,19 +413,14 @@ static void test_crash_atomicity(void **state) {
                 w->order.n, w->nbatches, t_prep, t_ref, w->batch_s * 1e3, runs, kills,
                 progress_kills, t_kill_loop);
   assert_true(kills >= MIN_KILLS);
-  rm_rf(dir);
-  elist_free(&w->order);
+  store_remove(&dir);
+  cairn_test_entries_free(&w->order);
   free(w);
-}
-
-static int setup(void **state) {
-  (void)state;
-  return cairn_core_init();
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_crash_atomicity),
   };
-  return cmocka_run_group_tests(tests, setup, NULL);
+  return cmocka_run_group_tests(tests, cairn_test_setup, NULL);
 }

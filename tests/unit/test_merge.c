@@ -8,113 +8,18 @@
  * show the same state, compared as a serialized text of every visible record
  * (fields, values, stamps), every conflict with its heads and the version vector.
  */
-#include <setjmp.h>
+#include <fcntl.h>
 #include <stdbool.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <sys/stat.h>
+#include "cairn_test.h"
 
-#include <cmocka.h>
-
-#include "entry.h"
-#include "store.h"
-
-/* ---- growable text buffer ---- */
-
-typedef struct sbuf {
-  char *p;
-  size_t n, cap;
-} sbuf_t;
-
-static void sb_printf(sbuf_t *b, const char *fmt, ...) CAIRN_PRINTF(2, 3);
-static void sb_printf(sbuf_t *b, const char *fmt, ...) {
-  va_list ap;
-  for (;;) {
-    size_t room = b->cap - b->n;
-    va_start(ap, fmt);
-    int k = vsnprintf(b->p ? b->p + b->n : NULL, room, fmt, ap);
-    va_end(ap);
-    assert_true(k >= 0);
-    if ((size_t)k < room) {
-      b->n += (size_t)k;
-      return;
-    }
-    size_t cap = b->cap ? b->cap * 2 : 4096;
-    while (cap - b->n <= (size_t)k)
-      cap *= 2;
-    b->p = realloc(b->p, cap);
-    assert_non_null(b->p);
-    b->cap = cap;
-  }
-}
-
-static void sb_hex(sbuf_t *b, const uint8_t *p, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    sb_printf(b, "%02x", p[i]);
-}
-
-static void sb_free(sbuf_t *b) {
-  free(b->p);
-  memset(b, 0, sizeof *b);
-}
-
-/* ---- temporary stores ---- */
-
-/* Remove a directory tree (stores are shallow: files and compact.tmp/). */
-static void rm_rf(const char *path) {
-  struct stat st;
-  if (lstat(path, &st) != 0)
-    return;
-  if (S_ISDIR(st.st_mode)) {
-    DIR *d = opendir(path);
-    struct dirent *de;
-    char sub[512];
-    while (d != NULL && (de = readdir(d)) != NULL) {
-      if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-        continue;
-      snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
-      rm_rf(sub);
-    }
-    if (d != NULL)
-      closedir(d);
-    rmdir(path);
-  } else {
-    unlink(path);
-  }
-}
-
-typedef struct node {
-  char dir[64];
-  cairn_store_t *s;
-  char name[16];
-} node_t;
-
-static void node_new(node_t *n, const char *name) {
-  cairn_store_opts_t o = {0};
-  cairn_error_t err = {0, ""};
-  o.no_sync = 1;
-  snprintf(n->dir, sizeof n->dir, "/tmp/cairn-merge-XXXXXX");
-  assert_non_null(mkdtemp(n->dir));
-  snprintf(n->name, sizeof n->name, "%s", name);
-  int rc = cairn_store_create(n->dir, name, &o, &n->s, &err);
-  if (rc != 0)
-    fail_msg("create %s: %s", n->dir, err.msg);
-}
-
-static void node_free(node_t *n) {
-  cairn_store_close(n->s);
-  n->s = NULL;
-  rm_rf(n->dir);
-}
+typedef cairn_test_node_t node_t;
+typedef cairn_test_entries_t elist_t;
 
 /* ---- values ---- */
 
@@ -136,80 +41,15 @@ static val_t str_val(const char *s) {
 
 /* ---- entries ---- */
 
-typedef struct ent {
-  uint8_t *data;
-  size_t len;
-  uint8_t author[CAIRN_KEY_BYTES];
-  uint64_t seq;
-} ent_t;
-
-typedef struct elist {
-  ent_t *e;
-  size_t n, cap;
-} elist_t;
-
-typedef struct collect {
-  elist_t *l;
-  cairn_store_t *dst; /* for since_store */
-} collect_t;
-
-static int collect_cb(const cairn_entry_t *e, void *ud) {
-  elist_t *l = ((collect_t *)ud)->l;
-  if (l->n == l->cap) {
-    l->cap = l->cap ? l->cap * 2 : 16;
-    l->e = realloc(l->e, l->cap * sizeof *l->e);
-    assert_non_null(l->e);
-  }
-  ent_t *x = &l->e[l->n++];
-  x->data = malloc(e->len);
-  assert_non_null(x->data);
-  memcpy(x->data, e->bytes, e->len);
-  x->len = e->len;
-  memcpy(x->author, e->author, CAIRN_KEY_BYTES);
-  x->seq = e->seq;
-  return 0;
-}
-
-static void elist_free(elist_t *l) {
-  for (size_t i = 0; i < l->n; i++)
-    free(l->e[i].data);
-  free(l->e);
-  memset(l, 0, sizeof *l);
-}
-
-static uint64_t since_store(const uint8_t author[CAIRN_KEY_BYTES], void *ud) {
-  uint64_t seq = 0;
-  assert_int_equal(cairn_store_head_seq(((collect_t *)ud)->dst, author, &seq), 0);
-  return seq;
-}
-
-/* Entries of src that dst lacks, in src's arrival order. Only those of author
- * when author is not NULL. */
+/* Entries of src that dst lacks (all if dst is NULL), in src's arrival order.
+ * Only those of author when author is not NULL. */
 static void lacking(node_t *dst, node_t *src, const uint8_t *author, elist_t *out) {
-  collect_t c = {out, dst ? dst->s : NULL};
-  memset(out, 0, sizeof *out);
-  assert_int_equal(cairn_store_export(src->s, dst ? since_store : NULL, collect_cb, &c), 0);
-  if (author != NULL) {
-    size_t k = 0;
-    for (size_t i = 0; i < out->n; i++) {
-      if (memcmp(out->e[i].author, author, CAIRN_KEY_BYTES) == 0)
-        out->e[k++] = out->e[i];
-      else
-        free(out->e[i].data);
-    }
-    out->n = k;
-  }
+  CAIRN_PASS(cairn_test_lacking(dst ? dst->s : NULL, src->s, author, out));
 }
 
 static int apply_list(node_t *dst, const elist_t *l, cairn_apply_stats_t *st,
                       cairn_error_t *err) {
-  cairn_buf_t *b = calloc(l->n ? l->n : 1, sizeof *b);
-  assert_non_null(b);
-  for (size_t i = 0; i < l->n; i++)
-    b[i] = (cairn_buf_t){l->e[i].data, l->e[i].len};
-  int rc = cairn_store_apply(dst->s, b, l->n, st, err);
-  free(b);
-  return rc;
+  return cairn_test_apply_range(dst->s, l, 0, l->n, st, err);
 }
 
 static void apply_ok(node_t *dst, const elist_t *l) {
@@ -222,38 +62,51 @@ static void apply_ok(node_t *dst, const elist_t *l) {
 
 /* Apply to dst everything src holds that dst lacks (only author's if not NULL). */
 static void sync_from(node_t *dst, node_t *src, const uint8_t *author) {
-  elist_t l;
-  lacking(dst, src, author, &l);
-  apply_ok(dst, &l);
-  elist_free(&l);
+  cairn_error_t err = {0, ""};
+  int rc = cairn_test_sync(dst->s, src->s, author, &err);
+  if (rc != 0)
+    fail_msg("sync %s <- %s: %s (%s)", dst->name, src->name, cairn_err_name(rc), err.msg);
 }
 
 /* ---- changes ---- */
 
+/* Commit c on n; what names the change in the failure message. */
+static void commit_ok(node_t *n, cairn_change_t *c, const char *what) {
+  cairn_error_t err = {0, ""};
+  int rc = cairn_change_commit(c, NULL, &err);
+  if (rc != 0)
+    fail_msg("%s on %s: %s (%s)", what, n->name, cairn_err_name(rc), err.msg);
+}
+
 static void put_ex(node_t *n, const char *type, const char *id, const char *field,
                    const char *value, int resolve) {
   cairn_change_t *c;
-  cairn_error_t err = {0, ""};
   val_t v = str_val(value);
   assert_int_equal(cairn_change_begin(n->s, &c), 0);
   assert_int_equal(cairn_change_put(c, type, id, field, v.b, v.len, resolve), 0);
-  int rc = cairn_change_commit(c, NULL, &err);
-  if (rc != 0)
-    fail_msg("put on %s: %s (%s)", n->name, cairn_err_name(rc), err.msg);
+  commit_ok(n, c, "put");
 }
 
 static void put(node_t *n, const char *id, const char *field, const char *value) {
   put_ex(n, "task", id, field, value, 0);
 }
 
-static void del(node_t *n, const char *id) {
+/* A put of task/id.field on n that must be refused with code. */
+static void put_refused(node_t *n, const char *id, const char *field, const char *value,
+                        int code) {
   cairn_change_t *c;
   cairn_error_t err = {0, ""};
+  val_t v = str_val(value);
+  assert_int_equal(cairn_change_begin(n->s, &c), 0);
+  assert_int_equal(cairn_change_put(c, "task", id, field, v.b, v.len, 0), 0);
+  CAIRN_FAIL(cairn_change_commit(c, NULL, &err), code);
+}
+
+static void del(node_t *n, const char *id) {
+  cairn_change_t *c;
   assert_int_equal(cairn_change_begin(n->s, &c), 0);
   assert_int_equal(cairn_change_del(c, "task", id), 0);
-  int rc = cairn_change_commit(c, NULL, &err);
-  if (rc != 0)
-    fail_msg("del on %s: %s (%s)", n->name, cairn_err_name(rc), err.msg);
+  commit_ok(n, c, "del");
 }
 
 static void key_hex(const node_t *n, char out[2 * CAIRN_KEY_BYTES + 1]) {
@@ -290,112 +143,17 @@ static void network(node_t *owner, node_t *members, size_t n) {
 
 static const char *const TYPES[] = {"_network", "_member", "task", "note"};
 
-typedef struct idlist {
-  char (*id)[CAIRN_ID_MAX + 1];
-  size_t n, cap;
-} idlist_t;
-
-static void sb_stamp(sbuf_t *b, const cairn_stamp_t *st) {
-  sb_printf(b, "%016llx:", (unsigned long long)st->hlc);
-  sb_hex(b, st->author, 8);
-}
-
-typedef struct state_ctx {
-  sbuf_t *b;
-  idlist_t ids;
-} state_ctx_t;
-
-static int state_rec_cb(const cairn_record_t *r, void *ud) {
-  state_ctx_t *c = ud;
-  cairn_record_iter_t it;
-  cairn_record_field_t f;
-  sb_printf(c->b, "record %.*s/%.*s\n", (int)r->type_len, r->type, (int)r->id_len, r->id);
-  cairn_record_iter_init(r, &it);
-  while (cairn_record_field_next(&it, &f)) {
-    sb_printf(c->b, "  %.*s = ", (int)f.name_len, f.name);
-    sb_hex(c->b, f.value, f.value_len);
-    sb_printf(c->b, " @");
-    sb_stamp(c->b, &f.stamp);
-    sb_printf(c->b, "\n");
-  }
-  if (c->ids.n == c->ids.cap) {
-    c->ids.cap = c->ids.cap ? c->ids.cap * 2 : 16;
-    c->ids.id = realloc(c->ids.id, c->ids.cap * sizeof *c->ids.id);
-    assert_non_null(c->ids.id);
-  }
-  assert_true(r->id_len <= CAIRN_ID_MAX);
-  memcpy(c->ids.id[c->ids.n], r->id, r->id_len);
-  c->ids.id[c->ids.n++][r->id_len] = '\0';
-  return 0;
-}
-
-static int state_hist_cb(const cairn_entry_t *e, const cairn_op_t *op, void *ud) {
-  sbuf_t *b = ud;
-  sb_printf(b, "  history ");
-  sb_hex(b, e->author, 8);
-  sb_printf(b, "#%llu ", (unsigned long long)e->seq);
-  sb_hex(b, op->raw, op->raw_len);
-  sb_printf(b, "\n");
-  return 0;
-}
-
-static int state_conf_cb(const char *type, size_t tl, const char *id, size_t il,
-                         const char *field, size_t fl, const cairn_head_t *h, size_t nh,
-                         void *ud) {
-  sbuf_t *b = ud;
-  sb_printf(b, "conflict %.*s/%.*s.%.*s %zu heads\n", (int)tl, type, (int)il, id, (int)fl,
-            field, nh);
-  for (size_t i = 0; i < nh; i++) {
-    sb_printf(b, "  head ");
-    sb_hex(b, h[i].value, h[i].value_len);
-    sb_printf(b, " @");
-    sb_stamp(b, &h[i].stamp);
-    sb_printf(b, "\n");
-  }
-  return 0;
-}
-
-static int state_head_cb(const uint8_t author[CAIRN_KEY_BYTES], uint64_t seq,
-                         const uint8_t hash[CAIRN_HASH_BYTES], void *ud) {
-  sbuf_t *b = ud;
-  sb_printf(b, "head ");
-  sb_hex(b, author, 8);
-  sb_printf(b, " %llu ", (unsigned long long)seq);
-  sb_hex(b, hash, CAIRN_HASH_BYTES);
-  sb_printf(b, "\n");
-  return 0;
-}
-
-/* The whole visible state of a store as text (deterministic for equal states). */
-static void state_of(node_t *n, sbuf_t *b) {
-  b->n = 0;
-  sb_printf(b, "%s", "");
-  for (size_t t = 0; t < sizeof TYPES / sizeof TYPES[0]; t++) {
-    state_ctx_t c = {b, {0}};
-    assert_int_equal(cairn_store_list(n->s, TYPES[t], state_rec_cb, &c), 0);
-    for (size_t i = 0; i < c.ids.n; i++) {
-      sb_printf(b, "history %s/%s\n", TYPES[t], c.ids.id[i]);
-      assert_int_equal(cairn_store_history(n->s, TYPES[t], c.ids.id[i], state_hist_cb, b), 0);
-    }
-    free(c.ids.id);
-  }
-  assert_int_equal(cairn_store_conflicts(n->s, state_conf_cb, b), 0);
-  assert_int_equal(cairn_store_heads(n->s, state_head_cb, b), 0);
-}
-
+/* Both stores show the same whole visible state (records, histories, conflicts,
+ * version vector). */
 static void assert_same_state(node_t *a, node_t *b) {
-  sbuf_t x = {0}, y = {0};
-  state_of(a, &x);
-  state_of(b, &y);
-  if (x.n != y.n || memcmp(x.p, y.p, x.n) != 0) {
-    print_error("state of %s:\n%.*s\nstate of %s:\n%.*s\n", a->name, (int)x.n, x.p, b->name,
-                (int)y.n, y.p);
-    sb_free(&x);
-    sb_free(&y);
-    fail_msg("%s and %s differ", a->name, b->name);
-  }
-  sb_free(&x);
-  sb_free(&y);
+  cairn_test_text_t x = {0}, y = {0};
+  char what[64];
+  CAIRN_PASS(cairn_test_state(a->s, TYPES, 4, CAIRN_TEST_STATE_HISTORY, &x));
+  CAIRN_PASS(cairn_test_state(b->s, TYPES, 4, CAIRN_TEST_STATE_HISTORY, &y));
+  snprintf(what, sizeof what, "%s and %s differ", a->name, b->name);
+  cairn_test_assert_same_text(&x, &y, what);
+  cairn_test_text_free(&x);
+  cairn_test_text_free(&y);
 }
 
 /* One field of a visible record. */
@@ -530,20 +288,15 @@ static world_t *world_new(size_t members) {
   static const char *const names[NNODES] = {"A", "B", "C", "D", "E"};
   assert_non_null(w);
   for (size_t i = 0; i < NNODES; i++)
-    node_new(&w->n[i], names[i]);
+    CAIRN_PASS(cairn_test_node_new(&w->n[i], names[i], NULL));
   network(&w->n[0], &w->n[1], members);
   return w;
 }
 
 static void world_free(world_t *w) {
   for (size_t i = 0; i < NNODES; i++)
-    node_free(&w->n[i]);
+    cairn_test_node_free(&w->n[i]);
   free(w);
-}
-
-static int setup(void **state) {
-  (void)state;
-  return cairn_core_init();
 }
 
 /* ---- tests ---- */
@@ -581,21 +334,29 @@ static void test_last_writer_wins(void **state) {
   world_free(w);
 }
 
+/* From a shared base, a and b each write task/t1.title ("from-a", "from-b")
+ * without seeing the other, then exchange: both hold the conflict. *win is the
+ * value with the greater stamp, *lose the other. */
+static void concurrent_titles(node_t *a, node_t *b, const char **win, const char **lose) {
+  put(a, "t1", "title", "base");
+  sync_from(b, a, NULL);
+  put(a, "t1", "title", "from-a");
+  put(b, "t1", "title", "from-b");
+  cairn_stamp_t sa = last_write(a), sbb = last_write(b);
+  *win = cairn_stamp_cmp(&sa, &sbb) > 0 ? "from-a" : "from-b";
+  *lose = cairn_stamp_cmp(&sa, &sbb) > 0 ? "from-b" : "from-a";
+  sync_from(a, b, NULL);
+  sync_from(b, a, NULL);
+}
+
 /* Two stores edit one field without seeing each other: one conflict with two
  * heads on both sides, the greater stamp visible and listed first. */
 static void test_concurrent_edits_conflict(void **state) {
   (void)state;
   world_t *w = world_new(2);
   node_t *a = &w->n[0], *b = &w->n[1];
-  put(a, "t1", "title", "base");
-  sync_from(b, a, NULL);
-  put(a, "t1", "title", "from-a");
-  put(b, "t1", "title", "from-b");
-  cairn_stamp_t sa = last_write(a), sbb = last_write(b);
-  const char *win = cairn_stamp_cmp(&sa, &sbb) > 0 ? "from-a" : "from-b";
-  const char *lose = cairn_stamp_cmp(&sa, &sbb) > 0 ? "from-b" : "from-a";
-  sync_from(a, b, NULL);
-  sync_from(b, a, NULL);
+  const char *win, *lose;
+  concurrent_titles(a, b, &win, &lose);
   for (int i = 0; i < 2; i++) {
     node_t *x = &w->n[i];
     confs_t cs;
@@ -626,14 +387,8 @@ static void test_plain_put_keeps_conflict_resolve_clears(void **state) {
   world_t *w = world_new(2);
   node_t *a = &w->n[0], *b = &w->n[1];
   confs_t cs;
-  put(a, "t1", "title", "base");
-  sync_from(b, a, NULL);
-  put(a, "t1", "title", "from-a");
-  put(b, "t1", "title", "from-b");
-  cairn_stamp_t sa = last_write(a), sbb = last_write(b);
-  const char *lose = cairn_stamp_cmp(&sa, &sbb) > 0 ? "from-b" : "from-a";
-  sync_from(a, b, NULL);
-  sync_from(b, a, NULL);
+  const char *win, *lose;
+  concurrent_titles(a, b, &win, &lose);
 
   put(a, "t1", "title", "plain");
   sync_from(b, a, NULL);
@@ -770,7 +525,7 @@ static void test_out_of_causal_order(void **state) {
 
   /* and B's write first, then A's: B named A's write, so no conflict either */
   node_t f;
-  node_new(&f, "F");
+  CAIRN_PASS(cairn_test_node_new(&f, "F", NULL));
   elist_t pre;
   lacking(NULL, a, NULL, &pre);
   /* A's log holds: genesis, 4 grants, its write; apply the 5 prefix entries */
@@ -783,32 +538,9 @@ static void test_out_of_causal_order(void **state) {
   conflicts_of(&f, &cs);
   assert_int_equal(cs.n, 0);
   assert_value(&f, "t1", "title", "from-b");
-  elist_free(&pre);
-  node_free(&f);
+  cairn_test_entries_free(&pre);
+  cairn_test_node_free(&f);
   world_free(w);
-}
-
-/* Every logged entry holds no op (put or del) on type/id. */
-typedef struct scan {
-  const char *type, *id;
-  size_t hits, redacted, entries;
-} scan_t;
-
-static int scan_cb(const cairn_entry_t *e, void *ud) {
-  scan_t *sc = ud;
-  cairn_op_iter_t it;
-  cairn_op_t op;
-  sc->entries++;
-  cairn_op_iter_init(e, &it);
-  while (cairn_op_next(&it, &op)) {
-    if (op.kind == CAIRN_OP_REDACTED)
-      sc->redacted++;
-    else if ((op.kind == CAIRN_OP_PUT || op.kind == CAIRN_OP_DEL) &&
-             op.type_len == strlen(sc->type) && memcmp(op.type, sc->type, op.type_len) == 0 &&
-             op.id_len == strlen(sc->id) && memcmp(op.id, sc->id, op.id_len) == 0)
-      sc->hits++;
-  }
-  return 0;
 }
 
 static int count_hist_cb(const cairn_entry_t *e, const cairn_op_t *op, void *ud) {
@@ -822,17 +554,17 @@ static void assert_purged(node_t *n, const char *id) {
   got_t g;
   size_t nh = 0;
   confs_t cs;
-  scan_t sc = {"task", id, 0, 0, 0};
+  size_t hits, redacted;
   assert_int_equal(get_field(n, id, "title", &g), CAIRN_ENOENT);
   assert_int_equal(cairn_store_history(n->s, "task", id, count_hist_cb, &nh), 0);
   assert_int_equal(nh, 0);
   conflicts_of(n, &cs);
   for (size_t i = 0; i < cs.n; i++)
     assert_string_not_equal(cs.c[i].id, id);
-  assert_int_equal(cairn_store_log(n->s, scan_cb, &sc), 0);
-  if (sc.hits != 0)
-    fail_msg("%s: %zu logged ops on purged task/%s", n->name, sc.hits, id);
-  assert_true(sc.redacted > 0);
+  CAIRN_PASS(cairn_test_log_scan(n->s, "task", id, &hits, &redacted));
+  if (hits != 0)
+    fail_msg("%s: %zu logged ops on purged task/%s", n->name, hits, id);
+  assert_true(redacted > 0);
 }
 
 /*
@@ -871,27 +603,19 @@ static void test_purge(void **state) {
   assert_value(a, "t2", "note", "stays");
 
   /* the purger cannot use the id again */
-  val_t v = str_val("again");
-  assert_int_equal(cairn_change_begin(a->s, &ch), 0);
-  assert_int_equal(cairn_change_put(ch, "task", "t1", "title", v.b, v.len, 0), 0);
-  assert_int_equal(cairn_change_commit(ch, NULL, &err), CAIRN_EPURGED);
+  put_refused(a, "t1", "title", "again", CAIRN_EPURGED);
 
   /* the redacted log still verifies, entry by entry, in a fresh store */
   {
     node_t f;
     cairn_store_opts_t o = {0};
-    elist_t all;
-    node_new(&f, "F");
-    cairn_store_close(f.s);
-    o.no_sync = 1;
+    CAIRN_PASS(cairn_test_node_new(&f, "F", NULL));
     o.verify_all = 1;
-    assert_int_equal(cairn_store_open(f.dir, &o, &f.s, &err), 0);
-    lacking(NULL, a, NULL, &all);
-    apply_ok(&f, &all);
-    elist_free(&all);
+    CAIRN_PASS(cairn_test_node_reopen(&f, &o));
+    sync_from(&f, a, NULL);
     assert_purged(&f, "t1");
     assert_same_state(a, &f);
-    node_free(&f);
+    cairn_test_node_free(&f);
   }
 
   /* B had not seen the purge: its put on t1 is redacted on arrival at A */
@@ -977,22 +701,10 @@ static void test_not_member(void **state) {
   assert_int_equal(cairn_store_network(a->s, net), 0);
 
   /* x has no network: its own commit is refused */
-  {
-    cairn_change_t *ch;
-    val_t v = str_val("x");
-    assert_int_equal(cairn_change_begin(x->s, &ch), 0);
-    assert_int_equal(cairn_change_put(ch, "task", "t9", "title", v.b, v.len, 0), 0);
-    assert_int_equal(cairn_change_commit(ch, NULL, &err), CAIRN_ENONETWORK);
-  }
+  put_refused(x, "t9", "title", "x", CAIRN_ENONETWORK);
   /* with the network but no grant, x's own commit is refused too */
   sync_from(x, a, NULL);
-  {
-    cairn_change_t *ch;
-    val_t v = str_val("x");
-    assert_int_equal(cairn_change_begin(x->s, &ch), 0);
-    assert_int_equal(cairn_change_put(ch, "task", "t9", "title", v.b, v.len, 0), 0);
-    assert_int_equal(cairn_change_commit(ch, NULL, &err), CAIRN_ENOTMEMBER);
-  }
+  put_refused(x, "t9", "title", "x", CAIRN_ENOTMEMBER);
 
   /* a forged entry signed with x's key: valid signature, no membership */
   forge_entry(x, net, &forged, &flen);
@@ -1000,10 +712,7 @@ static void test_not_member(void **state) {
   elist_t l;
   lacking(a, b, NULL, &l);
   assert_int_equal(l.n, 1);
-  l.e = realloc(l.e, 2 * sizeof *l.e);
-  assert_non_null(l.e);
-  l.e[1] = (ent_t){forged, flen, {0}, 1};
-  l.n = 2;
+  CAIRN_PASS(cairn_test_entries_push(&l, &(cairn_test_entry_t){forged, flen, {0}, 1}));
   err.code = 0;
   assert_int_equal(apply_list(a, &l, &st, &err), CAIRN_ENOTMEMBER);
   assert_int_equal(err.code, CAIRN_ENOTMEMBER);
@@ -1014,7 +723,7 @@ static void test_not_member(void **state) {
     got_t g;
     assert_int_equal(get_field(a, "t9", "title", &g), CAIRN_ENOENT);
   }
-  elist_free(&l);
+  cairn_test_entries_free(&l);
   conflicts_of(a, &cs);
   assert_int_equal(cs.n, 0);
   assert_same_state(a, b);
@@ -1044,7 +753,7 @@ static void test_entry_before_grant(void **state) {
   apply_ok(d, &ce);
   assert_value(d, "t1", "title", "by-c");
   assert_same_state(c, d);
-  elist_free(&ce);
+  cairn_test_entries_free(&ce);
   world_free(w);
 }
 
@@ -1061,5 +770,5 @@ int main(void) {
       cmocka_unit_test(test_not_member),
       cmocka_unit_test(test_entry_before_grant),
   };
-  return cmocka_run_group_tests(tests, setup, NULL);
+  return cmocka_run_group_tests(tests, cairn_test_setup, NULL);
 }

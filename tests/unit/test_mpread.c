@@ -17,55 +17,6 @@
 
 /* ---- helpers ---- */
 
-/* A growable byte buffer built from hex and fillers. */
-typedef struct bytes {
-  uint8_t *p;
-  size_t len, cap;
-} bytes_t;
-
-static void b_put(bytes_t *b, const void *p, size_t n) {
-  if (b->len + n > b->cap) {
-    size_t cap = b->cap ? b->cap : 64;
-    while (cap < b->len + n)
-      cap *= 2;
-    b->p = realloc(b->p, cap);
-    assert_non_null(b->p);
-    b->cap = cap;
-  }
-  memcpy(b->p + b->len, p, n);
-  b->len += n;
-}
-
-static void b_hex(bytes_t *b, const char *hex) {
-  for (const char *q = hex; *q != '\0';) {
-    unsigned v;
-    if (*q == ' ') {
-      q++;
-      continue;
-    }
-    assert_int_equal(sscanf(q, "%2x", &v), 1);
-    uint8_t c = (uint8_t)v;
-    b_put(b, &c, 1);
-    q += 2;
-  }
-}
-
-static void b_fill(bytes_t *b, uint8_t c, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    b_put(b, &c, 1);
-}
-
-static bytes_t from_hex(const char *hex) {
-  bytes_t b = {0};
-  b_hex(&b, hex);
-  return b;
-}
-
-static void b_free(bytes_t *b) {
-  free(b->p);
-  memset(b, 0, sizeof *b);
-}
-
 /* Read one object of type t with its own reader; 0 or CAIRN_EMALFORMED. Arrays and
  * maps are read whole (header, then every element skipped). */
 static int read_as(cairn_mpr_t *r, cairn_mp_type_t t) {
@@ -183,9 +134,9 @@ static void check_encoding(const uint8_t *p, size_t len, cairn_mp_type_t t) {
 }
 
 static void check_hex(const char *hex, cairn_mp_type_t t) {
-  bytes_t b = from_hex(hex);
+  cairn_test_bytes_t b = bytes_from_hex(hex);
   check_encoding(b.p, b.len, t);
-  b_free(&b);
+  bytes_free(&b);
 }
 
 /* ---- scalars ---- */
@@ -240,7 +191,7 @@ static void test_uint_widths(void **state) {
   };
   (void)state;
   for (size_t i = 0; i < sizeof vec / sizeof vec[0]; i++) {
-    bytes_t b = from_hex(vec[i].hex);
+    cairn_test_bytes_t b = bytes_from_hex(vec[i].hex);
     cairn_mpr_t r;
     uint64_t u = 12345;
     int64_t s = 12345;
@@ -256,7 +207,7 @@ static void test_uint_widths(void **state) {
       assert_int_equal(cairn__mpr_int(&r, &s), CAIRN_EMALFORMED);
       assert_ptr_equal(r.p, b.p);
     }
-    b_free(&b);
+    bytes_free(&b);
   }
 }
 
@@ -301,7 +252,7 @@ static void test_uint_reader_refuses_other_types(void **state) {
       {"d3 00 00 00 00 00 00 00 05", 5},
   };
   for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
-    bytes_t b = from_hex(ok[i].hex);
+    cairn_test_bytes_t b = bytes_from_hex(ok[i].hex);
     cairn_mpr_t r;
     uint64_t u = 0;
     cairn__mpr_init(&r, b.p, b.len);
@@ -310,20 +261,20 @@ static void test_uint_reader_refuses_other_types(void **state) {
       fail_msg("cairn__mpr_uint(%s) = %d, value %llu, %zu bytes left; want %llu, 0 left",
                ok[i].hex, rc, (unsigned long long)u, cairn__mpr_left(&r),
                (unsigned long long)ok[i].v);
-    b_free(&b);
+    bytes_free(&b);
   }
   /* negative values in every signed width: refused */
   static const char *const neg[] = {"ff", "e0", "d0 ff", "d1 ff ff", "d2 ff ff ff ff",
                                     "d3 ff ff ff ff ff ff ff ff"};
   for (size_t i = 0; i < sizeof neg / sizeof neg[0]; i++) {
-    bytes_t b = from_hex(neg[i]);
+    cairn_test_bytes_t b = bytes_from_hex(neg[i]);
     cairn_mpr_t r;
     uint64_t u;
-    b_fill(&b, 0x05, 8);
+    bytes_fill(&b, 0x05, 8);
     cairn__mpr_init(&r, b.p, b.len);
     assert_int_equal(cairn__mpr_uint(&r, &u), CAIRN_EMALFORMED);
     assert_ptr_equal(r.p, b.p);
-    b_free(&b);
+    bytes_free(&b);
   }
 }
 
@@ -352,7 +303,7 @@ static void test_int_widths(void **state) {
   };
   (void)state;
   for (size_t i = 0; i < sizeof vec / sizeof vec[0]; i++) {
-    bytes_t b = from_hex(vec[i].hex);
+    cairn_test_bytes_t b = bytes_from_hex(vec[i].hex);
     cairn_mpr_t r;
     int64_t s = 12345;
     check_encoding(b.p, b.len, CAIRN_MP_INT);
@@ -361,7 +312,7 @@ static void test_int_widths(void **state) {
     if (s != vec[i].v)
       fail_msg("%s read as %lld, want %lld", vec[i].hex, (long long)s, (long long)vec[i].v);
     /* (how the uint reader takes signed encodings: the test above) */
-    b_free(&b);
+    bytes_free(&b);
   }
 }
 
@@ -379,25 +330,25 @@ static void test_float_widths(void **state) {
   };
   (void)state;
   for (size_t i = 0; i < sizeof vec / sizeof vec[0]; i++) {
-    bytes_t b = from_hex(vec[i].hex);
+    cairn_test_bytes_t b = bytes_from_hex(vec[i].hex);
     cairn_mpr_t r;
     double d = 99;
     check_encoding(b.p, b.len, CAIRN_MP_FLOAT);
     cairn__mpr_init(&r, b.p, b.len);
     assert_int_equal(cairn__mpr_float(&r, &d), 0);
     assert_true(d == vec[i].v);
-    b_free(&b);
+    bytes_free(&b);
   }
 }
 
 /* ---- strings, binaries, ext ---- */
 
 /* A str or bin with a given header and body length n (body bytes 'a' + i % 26). */
-static bytes_t blob(const char *header_hex, size_t n) {
-  bytes_t b = from_hex(header_hex);
+static cairn_test_bytes_t blob(const char *header_hex, size_t n) {
+  cairn_test_bytes_t b = bytes_from_hex(header_hex);
   for (size_t i = 0; i < n; i++) {
     uint8_t c = (uint8_t)('a' + i % 26);
-    b_put(&b, &c, 1);
+    bytes_put(&b, &c, 1);
   }
   return b;
 }
@@ -415,7 +366,7 @@ static void test_str_widths(void **state) {
   };
   (void)state;
   for (size_t i = 0; i < sizeof vec / sizeof vec[0]; i++) {
-    bytes_t b = blob(vec[i].header, vec[i].len);
+    cairn_test_bytes_t b = blob(vec[i].header, vec[i].len);
     size_t hl = b.len - vec[i].len;
     cairn_mpr_t r;
     const char *s;
@@ -439,7 +390,7 @@ static void test_str_widths(void **state) {
     const uint8_t *bp;
     cairn__mpr_init(&r, b.p, b.len);
     assert_int_equal(cairn__mpr_bin(&r, &bp, &n), CAIRN_EMALFORMED);
-    b_free(&b);
+    bytes_free(&b);
   }
 }
 
@@ -451,7 +402,7 @@ static void test_bin_widths(void **state) {
   };
   (void)state;
   for (size_t i = 0; i < sizeof vec / sizeof vec[0]; i++) {
-    bytes_t b = blob(vec[i].header, vec[i].len);
+    cairn_test_bytes_t b = blob(vec[i].header, vec[i].len);
     size_t hl = b.len - vec[i].len;
     cairn_mpr_t r;
     const uint8_t *p;
@@ -477,16 +428,16 @@ static void test_bin_widths(void **state) {
     }
     cairn__mpr_init(&r, b.p, b.len);
     assert_int_equal(cairn__mpr_str(&r, &s, &n), CAIRN_EMALFORMED);
-    b_free(&b);
+    bytes_free(&b);
   }
   /* a str of 32 bytes is not a bin32 */
   {
-    bytes_t b = blob("d9 20", 32);
+    cairn_test_bytes_t b = blob("d9 20", 32);
     cairn_mpr_t r;
     const uint8_t *p;
     cairn__mpr_init(&r, b.p, b.len);
     assert_int_equal(cairn__mpr_bin_exact(&r, &p, 32), CAIRN_EMALFORMED);
-    b_free(&b);
+    bytes_free(&b);
   }
 }
 
@@ -503,7 +454,7 @@ static void test_ext_widths(void **state) {
   };
   (void)state;
   for (size_t i = 0; i < sizeof vec / sizeof vec[0]; i++) {
-    bytes_t b = blob(vec[i].header, vec[i].len);
+    cairn_test_bytes_t b = blob(vec[i].header, vec[i].len);
     size_t hl = b.len - vec[i].len;
     cairn_mpr_t r;
     const uint8_t *p;
@@ -515,11 +466,41 @@ static void test_ext_widths(void **state) {
     assert_int_equal(n, vec[i].len);
     assert_int_equal(t, vec[i].type);
     assert_ptr_equal(p, b.p + hl);
-    b_free(&b);
+    bytes_free(&b);
   }
 }
 
 /* ---- containers ---- */
+
+/* One container header per vec entry, filled with its elements (nils for an array,
+ * uint -> true pairs for a map): read by its reader, refused by the other one. */
+static void check_containers(const bvec_t *vec, size_t n, cairn_mp_type_t t) {
+  int is_map = t == CAIRN_MP_MAP;
+  for (size_t i = 0; i < n; i++) {
+    cairn_test_bytes_t b = bytes_from_hex(vec[i].header);
+    size_t hl = b.len;
+    cairn_mpr_t r;
+    uint32_t got;
+    for (size_t k = 0; k < vec[i].len; k++) {
+      uint8_t pair[2] = {(uint8_t)(k & 0x7f), 0xc3}; /* uint -> true */
+      if (is_map)
+        bytes_put(&b, pair, 2);
+      else
+        bytes_fill(&b, 0xc0, 1); /* nil */
+    }
+    check_encoding(b.p, b.len, t);
+    cairn__mpr_init(&r, b.p, b.len);
+    assert_int_equal(is_map ? cairn__mpr_map(&r, &got) : cairn__mpr_array(&r, &got), 0);
+    assert_int_equal(got, vec[i].len);
+    assert_ptr_equal(r.p, b.p + hl);
+    /* the other container reader refuses the header */
+    cairn__mpr_init(&r, b.p, b.len);
+    assert_int_equal(is_map ? cairn__mpr_array(&r, &got) : cairn__mpr_map(&r, &got),
+                     CAIRN_EMALFORMED);
+    assert_ptr_equal(r.p, b.p);
+    bytes_free(&b);
+  }
+}
 
 static void test_array_widths(void **state) {
   static const bvec_t vec[] = {
@@ -527,23 +508,7 @@ static void test_array_widths(void **state) {
       {"dc 00 10", 16}, {"dc 01 00", 256}, {"dd 00 00 00 00", 0}, {"dd 00 00 00 11", 17},
   };
   (void)state;
-  for (size_t i = 0; i < sizeof vec / sizeof vec[0]; i++) {
-    bytes_t b = from_hex(vec[i].header);
-    size_t hl = b.len;
-    cairn_mpr_t r;
-    uint32_t n;
-    b_fill(&b, 0xc0, vec[i].len); /* nils */
-    check_encoding(b.p, b.len, CAIRN_MP_ARRAY);
-    cairn__mpr_init(&r, b.p, b.len);
-    assert_int_equal(cairn__mpr_array(&r, &n), 0);
-    assert_int_equal(n, vec[i].len);
-    assert_ptr_equal(r.p, b.p + hl);
-    /* a map reader refuses an array header */
-    cairn__mpr_init(&r, b.p, b.len);
-    assert_int_equal(cairn__mpr_map(&r, &n), CAIRN_EMALFORMED);
-    assert_ptr_equal(r.p, b.p);
-    b_free(&b);
-  }
+  check_containers(vec, sizeof vec / sizeof vec[0], CAIRN_MP_ARRAY);
 }
 
 static void test_map_widths(void **state) {
@@ -552,25 +517,7 @@ static void test_map_widths(void **state) {
       {"de 00 10", 16}, {"de 01 00", 256}, {"df 00 00 00 00", 0}, {"df 00 00 00 11", 17},
   };
   (void)state;
-  for (size_t i = 0; i < sizeof vec / sizeof vec[0]; i++) {
-    bytes_t b = from_hex(vec[i].header);
-    size_t hl = b.len;
-    cairn_mpr_t r;
-    uint32_t n;
-    for (size_t k = 0; k < vec[i].len; k++) {
-      uint8_t pair[2] = {(uint8_t)(k & 0x7f), 0xc3}; /* uint -> true */
-      b_put(&b, pair, 2);
-    }
-    check_encoding(b.p, b.len, CAIRN_MP_MAP);
-    cairn__mpr_init(&r, b.p, b.len);
-    assert_int_equal(cairn__mpr_map(&r, &n), 0);
-    assert_int_equal(n, vec[i].len);
-    assert_ptr_equal(r.p, b.p + hl);
-    cairn__mpr_init(&r, b.p, b.len);
-    assert_int_equal(cairn__mpr_array(&r, &n), CAIRN_EMALFORMED);
-    assert_ptr_equal(r.p, b.p);
-    b_free(&b);
-  }
+  check_containers(vec, sizeof vec / sizeof vec[0], CAIRN_MP_MAP);
 }
 
 /* Composite objects, cut at every length too. */
@@ -630,7 +577,7 @@ static void test_huge_counts(void **state) {
   clock_t t0 = clock();
   for (int rep = 0; rep < 1000; rep++) {
     for (size_t i = 0; i < sizeof hostile / sizeof hostile[0]; i++) {
-      bytes_t b = from_hex(hostile[i]);
+      cairn_test_bytes_t b = bytes_from_hex(hostile[i]);
       cairn_mpr_t r;
       uint32_t n;
       cairn__mpr_init(&r, b.p, b.len);
@@ -642,15 +589,15 @@ static void test_huge_counts(void **state) {
         assert_int_equal(cairn__mpr_array(&r, &n), CAIRN_EMALFORMED);
         assert_int_equal(cairn__mpr_map(&r, &n), CAIRN_EMALFORMED);
       }
-      b_free(&b);
+      bytes_free(&b);
     }
   }
   /* the same header followed by a megabyte of nils: still refused, still instant */
   {
-    bytes_t b = from_hex("dd ff ff ff ff");
-    b_fill(&b, 0xc0, 1u << 20);
+    cairn_test_bytes_t b = bytes_from_hex("dd ff ff ff ff");
+    bytes_fill(&b, 0xc0, 1u << 20);
     assert_int_equal(cairn__mp_validate(b.p, b.len, CAIRN_MP_MAX_DEPTH), CAIRN_EMALFORMED);
-    b_free(&b);
+    bytes_free(&b);
   }
   double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
   if (secs > 2.0)
@@ -662,34 +609,34 @@ static void test_huge_counts(void **state) {
 static void test_depth(void **state) {
   (void)state;
   for (int d = 0; d <= CAIRN_MP_MAX_DEPTH + 2; d++) {
-    bytes_t arr = {0}, map = {0};
-    b_fill(&arr, 0x91, (size_t)d);
-    b_fill(&arr, 0xc0, 1);
+    cairn_test_bytes_t arr = {0}, map = {0};
+    bytes_fill(&arr, 0x91, (size_t)d);
+    bytes_fill(&arr, 0xc0, 1);
     for (int k = 0; k < d; k++)
-      b_hex(&map, "81 c0"); /* {nil: {nil: ... nil}} */
-    b_fill(&map, 0xc0, 1);
+      bytes_hex(&map, "81 c0"); /* {nil: {nil: ... nil}} */
+    bytes_fill(&map, 0xc0, 1);
     for (int max = 0; max <= CAIRN_MP_MAX_DEPTH + 2; max++) {
       int want = d <= max ? 0 : CAIRN_EMALFORMED;
       assert_int_equal(cairn__mp_validate(arr.p, arr.len, max), want);
       assert_int_equal(cairn__mp_validate(map.p, map.len, max), want);
     }
-    b_free(&arr);
-    b_free(&map);
+    bytes_free(&arr);
+    bytes_free(&map);
   }
   /* a key that is itself nested counts too */
   {
-    bytes_t b = from_hex("81 91 91 c0 c0");
+    cairn_test_bytes_t b = bytes_from_hex("81 91 91 c0 c0");
     assert_int_equal(cairn__mp_validate(b.p, b.len, 3), 0);
     assert_int_equal(cairn__mp_validate(b.p, b.len, 2), CAIRN_EMALFORMED);
-    b_free(&b);
+    bytes_free(&b);
   }
   /* a million levels */
   {
-    bytes_t b = {0};
-    b_fill(&b, 0x91, 1000000);
-    b_fill(&b, 0xc0, 1);
+    cairn_test_bytes_t b = {0};
+    bytes_fill(&b, 0x91, 1000000);
+    bytes_fill(&b, 0xc0, 1);
     assert_int_equal(cairn__mp_validate(b.p, b.len, CAIRN_MP_MAX_DEPTH), CAIRN_EMALFORMED);
-    b_free(&b);
+    bytes_free(&b);
   }
   /* scalars need no depth */
   assert_int_equal(cairn__mp_validate("\x01", 1, 0), 0);
@@ -715,11 +662,11 @@ static void test_validate(void **state) {
   };
   (void)state;
   for (size_t i = 0; i < sizeof vec / sizeof vec[0]; i++) {
-    bytes_t b = from_hex(vec[i].hex);
+    cairn_test_bytes_t b = bytes_from_hex(vec[i].hex);
     int rc = cairn__mp_validate(b.p, b.len, CAIRN_MP_MAX_DEPTH);
     if (rc != (vec[i].ok ? 0 : CAIRN_EMALFORMED))
       fail_msg("validate(%s) = %d", vec[i].hex, rc);
-    b_free(&b);
+    bytes_free(&b);
   }
 }
 
