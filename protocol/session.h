@@ -1,0 +1,128 @@
+/*
+ * session.h — the sync state machine of one connection, client side and relay
+ * side (docs/protocol.md, "Sync"). Pure code: bytes in, bytes and events out.
+ *
+ * A session owns the handshake, the channel and the order of messages; it never
+ * touches a store or a socket. The transport (the relay's libuv loop, the client
+ * library) feeds it received bytes, sends what it appends to `out`, and handles its
+ * events, answering through the session's functions:
+ *
+ *   relay:  PEER     -> cairn_session_accept / cairn_session_reject
+ *           SINCE    -> stream entries (cairn_session_send_entries) while the
+ *                       write queue allows, then cairn_session_caught_up
+ *           ENTRIES  -> verify and store them, then cairn_session_ack
+ *           ACK      -> the client's cursor (remember it)
+ *   client: HELLO    -> cairn_session_since, then push its own entries the
+ *                       relay lacks (cairn_session_send_entries), then
+ *                       cairn_session_caught_up
+ *           ENTRIES  -> apply them, then cairn_session_ack with the cursor
+ *           ACK      -> its own entries stored at the relay up to a seq
+ *           CAUGHT_UP-> the relay has nothing more for now
+ *   both:   ERROR    -> the peer's error; the session is closed
+ *
+ * Pings are answered inside the session. A message out of order, or any
+ * malformed input, makes the session fail: it appends an `error` message for the
+ * peer when the channel is up, reports the error, and refuses everything after.
+ */
+#ifndef CAIRN_SESSION_H
+#define CAIRN_SESSION_H
+
+#include "channel.h"
+#include "message.h"
+#include "store.h"
+
+typedef enum {
+  CAIRN_EV_NONE = 0,
+  CAIRN_EV_PEER,      /* relay: the client proved its key; see peer, network, invite */
+  CAIRN_EV_HELLO,     /* client: msg.u.hello */
+  CAIRN_EV_SINCE,     /* relay: msg.u.since */
+  CAIRN_EV_ENTRIES,   /* msg.u.entries (count may be 0) */
+  CAIRN_EV_ACK,       /* msg.u.ack */
+  CAIRN_EV_CAUGHT_UP, /* msg.u.caught_up */
+  CAIRN_EV_ERROR,     /* msg.u.error: the peer's error; the session is closed */
+} cairn_event_type_t;
+
+typedef struct cairn_event {
+  cairn_event_type_t type;
+  cairn_msg_t msg; /* views valid until the next call on the session */
+} cairn_event_t;
+
+typedef struct cairn_session {
+  cairn_hs_role_t role;
+  int state;
+  cairn_hs_t hs;
+  cairn_channel_t ch;
+  size_t max_entry;
+  msgpack_sbuffer plain; /* one message being built */
+  int peer_event;        /* relay: PEER not yet reported */
+  int got_since;         /* relay: the client sent since */
+  /* relay: who the client proved to be */
+  uint8_t peer[CAIRN_KEY_BYTES], network[CAIRN_KEY_BYTES], invite[CAIRN_INVITE_MAX];
+  size_t invite_len;
+} cairn_session_t;
+
+/* Client: start; msg1 is appended to out. */
+CAIRN_EXTERN int cairn_session_client(cairn_session_t *s, const uint8_t id_sk[CAIRN_SECRET_BYTES],
+                                      const uint8_t relay_pk[CAIRN_KEY_BYTES],
+                                      const uint8_t network[CAIRN_KEY_BYTES],
+                                      const uint8_t *invite, size_t invite_len,
+                                      size_t max_frame, size_t max_entry,
+                                      msgpack_sbuffer *out) CAIRN_WUR;
+
+/* Relay: start; it waits for msg1. */
+CAIRN_EXTERN int cairn_session_relay(cairn_session_t *s, const uint8_t id_sk[CAIRN_SECRET_BYTES],
+                                     size_t max_frame, size_t max_entry) CAIRN_WUR;
+
+/* Received bytes, any split. Returns 0 or a negative code (err set; for a peer's
+ * misbehaviour an `error` message for it has been appended to out). */
+CAIRN_EXTERN int cairn_session_feed(cairn_session_t *s, const uint8_t *in, size_t len,
+                                    msgpack_sbuffer *out, cairn_error_t *err) CAIRN_WUR;
+
+/* The next event: 1 (ev filled), 0 (none until more bytes), or a negative code. */
+CAIRN_EXTERN int cairn_session_next(cairn_session_t *s, cairn_event_t *ev, msgpack_sbuffer *out,
+                                    cairn_error_t *err) CAIRN_WUR;
+
+/* Relay, after CAIRN_EV_PEER: what the client's key and network turned out to be. */
+CAIRN_EXTERN const uint8_t *cairn_session_peer(const cairn_session_t *s);
+CAIRN_EXTERN const uint8_t *cairn_session_network(const cairn_session_t *s);
+CAIRN_EXTERN const uint8_t *cairn_session_invite(const cairn_session_t *s, size_t *len);
+
+/* Relay: let the client in (sends hello) or refuse it (sends error; closed). */
+CAIRN_EXTERN int cairn_session_accept(cairn_session_t *s, uint64_t time_ms,
+                                      const uint8_t epoch[CAIRN_EPOCH_BYTES], uint64_t head_seq,
+                                      const char *role, msgpack_sbuffer *out) CAIRN_WUR;
+CAIRN_EXTERN int cairn_session_reject(cairn_session_t *s, int code, const char *text,
+                                      msgpack_sbuffer *out) CAIRN_WUR;
+
+/* Client, after HELLO: ask for what it lacks (cursor NULL: by heads). */
+CAIRN_EXTERN int cairn_session_since(cairn_session_t *s, const cairn_cursor_t *cursor,
+                                     const uint8_t (*authors)[CAIRN_KEY_BYTES],
+                                     const uint64_t *seqs, size_t n,
+                                     msgpack_sbuffer *out) CAIRN_WUR;
+
+/* Either side: one `entries` message of n entries (cursor 0 from a client). */
+CAIRN_EXTERN int cairn_session_send_entries(cairn_session_t *s, uint64_t cursor,
+                                            const cairn_buf_t *entries, size_t n,
+                                            msgpack_sbuffer *out) CAIRN_WUR;
+CAIRN_EXTERN int cairn_session_ack(cairn_session_t *s, uint64_t own_seq, uint64_t cursor,
+                                   msgpack_sbuffer *out) CAIRN_WUR;
+CAIRN_EXTERN int cairn_session_caught_up(cairn_session_t *s, uint64_t cursor,
+                                         msgpack_sbuffer *out) CAIRN_WUR;
+CAIRN_EXTERN int cairn_session_ping(cairn_session_t *s, uint64_t nonce,
+                                    msgpack_sbuffer *out) CAIRN_WUR;
+
+/* Either side: end with an error for the peer (code < 0). */
+CAIRN_EXTERN int cairn_session_fail(cairn_session_t *s, int code, const char *text,
+                                    msgpack_sbuffer *out);
+
+/* 1 once the session is closed (after an error either way). */
+CAIRN_EXTERN int cairn_session_closed(const cairn_session_t *s);
+
+CAIRN_EXTERN void cairn_session_free(cairn_session_t *s);
+
+/* For tests and fuzzing: handle one decrypted message as if it came from the peer. */
+CAIRN_EXTERN int cairn__session_message(cairn_session_t *s, const uint8_t *msg, size_t len,
+                                        cairn_event_t *ev, msgpack_sbuffer *out,
+                                        cairn_error_t *err);
+
+#endif
