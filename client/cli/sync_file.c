@@ -3,13 +3,12 @@
  * file"): `heads` prints this replica's version vector, `bundle create` writes
  * the entries a replica with given heads lacks (core/bundle.h), `bundle apply`
  * verifies and applies a bundle. The heads file of `--since` is the JSON that
- * `cairn heads --json` prints on the other replica: {"<author hex>": seq, ...}.
+ * `cairn heads --json` prints on the other replica: {"<author hex>": seq, ...},
+ * parsed by client/lib/heads.c.
  */
-#include <stdlib.h>
-#include <string.h>
-
 #include "bundle.h"
 #include "cli.h"
+#include "heads.h"
 
 /* ---- heads ---- */
 
@@ -55,74 +54,6 @@ int cmd_heads(cli_t *cli, int argc, char **argv) {
   return json ? cli_print_json(cli, c.out) : 0;
 }
 
-/* ---- the heads of another replica, read from a file ---- */
-
-typedef struct head_row {
-  uint8_t author[CAIRN_KEY_BYTES];
-  uint64_t seq;
-} head_row_t;
-
-typedef struct since {
-  head_row_t *v;
-  size_t n;
-} since_t;
-
-static int row_cmp(const void *a, const void *b) {
-  return memcmp(((const head_row_t *)a)->author, ((const head_row_t *)b)->author,
-                CAIRN_KEY_BYTES);
-}
-
-static uint64_t since_seq(const uint8_t author[CAIRN_KEY_BYTES], void *ud) {
-  const since_t *s = ud;
-  head_row_t key, *hit;
-  memcpy(key.author, author, CAIRN_KEY_BYTES);
-  hit = s->n ? bsearch(&key, s->v, s->n, sizeof *s->v, row_cmp) : NULL;
-  return hit != NULL ? hit->seq : 0;
-}
-
-/* Fill s from the JSON object j (author hex -> seq). */
-static int since_from_json(cli_t *cli, const char *path, json_t *j, since_t *s) {
-  const char *key;
-  json_t *v;
-  if (!json_is_object(j))
-    return cli_fail(cli, "%s is not a heads file: expected the JSON object printed by "
-                         "`cairn heads --json`", path);
-  if ((s->v = calloc(json_object_size(j) + 1, sizeof *s->v)) == NULL)
-    return cli_fail(cli, "out of memory");
-  json_object_foreach(j, key, v) {
-    head_row_t *r = &s->v[s->n];
-    if (cairn_unhex(key, r->author, CAIRN_KEY_BYTES) != 0 || !json_is_integer(v) ||
-        json_integer_value(v) < 0)
-      return cli_fail(cli, "%s is not a heads file: '%.80s' should map a 64-hex author key to "
-                           "a seq (as `cairn heads --json` prints)", path, key);
-    r->seq = (uint64_t)json_integer_value(v);
-    s->n++;
-  }
-  qsort(s->v, s->n, sizeof *s->v, row_cmp);
-  return 0;
-}
-
-static int since_load(cli_t *cli, const char *path, since_t *s) {
-  json_error_t jerr;
-  json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-  int rc;
-  memset(s, 0, sizeof *s);
-  if (j == NULL && jerr.line < 1)
-    return cli_fail(cli, "cannot read heads file %s: %s; give the output of `cairn heads "
-                         "--json` from the other replica", path, jerr.text);
-  if (j == NULL)
-    return cli_fail(cli, "cannot read heads file %s: %s (line %d); give the output of "
-                         "`cairn heads --json` from the other replica", path, jerr.text,
-                    jerr.line);
-  rc = since_from_json(cli, path, j, s);
-  json_decref(j);
-  if (rc != 0) {
-    free(s->v);
-    s->v = NULL;
-  }
-  return rc;
-}
-
 /* ---- bundle create, bundle apply ---- */
 
 static const char *const create_opts[] = {"since=", NULL};
@@ -130,23 +61,26 @@ static const char *const create_opts[] = {"since=", NULL};
 int cmd_bundle_create(cli_t *cli, int argc, char **argv) {
   cli_args_t a;
   cairn_error_t err = {0, ""};
-  since_t s = {NULL, 0};
+  cairn_heads_t since = {NULL, 0};
   const char *since_path;
   uint64_t count = 0;
   int rc = cli_args_parse(cli, argc, argv, create_opts, 1, 1, &a);
   if (rc != 0)
     return rc;
   since_path = cli_opt(&a, "since");
-  if ((rc = cli_open(cli)) == 0 && (since_path == NULL || (rc = since_load(cli, since_path, &s)) == 0)) {
-    rc = cairn_bundle_create(cli->store, a.pos[0], since_path ? since_seq : NULL,
-                             since_path ? &s : NULL, &count, &err);
+  rc = cli_open(cli);
+  if (rc == 0 && since_path != NULL && cairn_heads_load(since_path, &since, &err) != 0)
+    rc = cli_fail(cli, "%s", err.msg);
+  if (rc == 0) {
+    rc = cairn_bundle_create(cli->store, a.pos[0], since_path ? cairn_heads_seq : NULL,
+                             since_path ? &since : NULL, &count, &err);
     if (rc != 0)
       rc = cli_fail_rc(cli, rc, &err, "cannot write the bundle");
     else
       printf("wrote %llu entr%s to %s\n", (unsigned long long)count, count == 1 ? "y" : "ies",
              a.pos[0]);
   }
-  free(s.v);
+  cairn_heads_free(&since);
   cli_args_free(&a);
   return rc;
 }
