@@ -226,4 +226,48 @@ CAIRN_EXTERN int cairn_store_export(cairn_store_t *s, cairn_since_fn since, cair
 CAIRN_EXTERN int cairn_store_role(cairn_store_t *s, const uint8_t key[CAIRN_KEY_BYTES],
                                   cairn_role_t *role);
 
+
+/* ---- sync (relays and clients) ---- */
+
+#define CAIRN_EPOCH_BYTES 16   /* a store's epoch: random, fixed at first use */
+#define CAIRN_SETTING_MAX 1024 /* largest setting value, bytes */
+
+/* The store's epoch (made and kept on first call). A relay's cursors are
+ * positions in its arrival order within this epoch; a store restored from a
+ * backup of another epoch makes clients fall back to version vectors. */
+CAIRN_EXTERN int cairn_store_epoch(cairn_store_t *s, uint8_t out[CAIRN_EPOCH_BYTES]) CAIRN_WUR;
+
+/* How many entries this store holds in its arrival order (the last position). */
+CAIRN_EXTERN int cairn_store_last_arrival(cairn_store_t *s, uint64_t *out) CAIRN_WUR;
+
+/* Entries at positions after `after` in arrival order (the first entry to arrive
+ * is position 1). cb returns 0 to go on, > 0 to stop, < 0 to stop with that
+ * error; one read transaction. */
+typedef int (*cairn_arrival_cb)(const cairn_entry_t *e, uint64_t position, void *ud);
+CAIRN_EXTERN int cairn_store_arrivals(cairn_store_t *s, uint64_t after, cairn_arrival_cb cb,
+                                      void *ud) CAIRN_WUR;
+
+/* author's entries with seq > after, in seq order (cb as cairn_store_log's). */
+CAIRN_EXTERN int cairn_store_author_log(cairn_store_t *s, const uint8_t author[CAIRN_KEY_BYTES],
+                                        uint64_t after, cairn_entry_cb cb, void *ud) CAIRN_WUR;
+
+/* A store made for a network before its genesis arrives (a relay hosting it, a
+ * device joining it): only that network's genesis will be adopted. */
+CAIRN_EXTERN int cairn_store_expect_network(cairn_store_t *s, const uint8_t id[CAIRN_KEY_BYTES],
+                                            cairn_error_t *err) CAIRN_WUR;
+/* The network expected, CAIRN_ENOENT if none was set. */
+CAIRN_EXTERN int cairn_store_expected_network(cairn_store_t *s,
+                                              uint8_t out[CAIRN_KEY_BYTES]) CAIRN_WUR;
+
+/* Small named values kept with the store, each in its own durable transaction:
+ * get copies up to cap bytes (CAIRN_ENOENT if absent, CAIRN_ETOOBIG if larger);
+ * set with value NULL deletes. Names are 1-64 bytes. */
+CAIRN_EXTERN int cairn_store_setting_get(cairn_store_t *s, const char *name, void *buf,
+                                         size_t cap, size_t *len) CAIRN_WUR;
+CAIRN_EXTERN int cairn_store_setting_set(cairn_store_t *s, const char *name, const void *value,
+                                         size_t len) CAIRN_WUR;
+
+/* The device's secret key, for the handshake (internal: the sync code only). */
+const uint8_t *cairn__store_secret(const cairn_store_t *s);
+
 #endif

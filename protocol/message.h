@@ -14,9 +14,9 @@
 
 #include "entry.h"
 #include "error.h"
+#include "store.h"
 
 #define CAIRN_SYNC_VERSION 1 /* the version a hello carries */
-#define CAIRN_EPOCH_BYTES 16
 #define CAIRN_MSG_TEXT_MAX 255 /* longest error message text */
 #define CAIRN_ROLE_NAME_MAX 16
 

@@ -180,6 +180,15 @@ int cairn_session_next(cairn_session_t *s, cairn_event_t *ev, msgpack_sbuffer *o
   }
 }
 
+int cairn_session_input(cairn_session_t *s, const uint8_t *in, size_t len, msgpack_sbuffer *out,
+                        cairn_event_fn fn, void *ud, cairn_error_t *err) {
+  cairn_event_t ev;
+  int rc = cairn_session_feed(s, in, len, out, err);
+  while (rc == 0 && (rc = cairn_session_next(s, &ev, out, err)) == 1)
+    rc = fn(ud, &ev) ? 2 : 0;
+  return rc < 0 ? rc : 0;
+}
+
 const uint8_t *cairn_session_peer(const cairn_session_t *s) {
   return s->peer;
 }

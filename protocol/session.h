@@ -82,6 +82,13 @@ CAIRN_EXTERN int cairn_session_feed(cairn_session_t *s, const uint8_t *in, size_
 CAIRN_EXTERN int cairn_session_next(cairn_session_t *s, cairn_event_t *ev, msgpack_sbuffer *out,
                                     cairn_error_t *err) CAIRN_WUR;
 
+/* Feed received bytes and hand every event to fn, until fn returns non-zero or no
+ * event is left: 0, or the first negative code (err set). */
+typedef int (*cairn_event_fn)(void *ud, const cairn_event_t *ev);
+CAIRN_EXTERN int cairn_session_input(cairn_session_t *s, const uint8_t *in, size_t len,
+                                     msgpack_sbuffer *out, cairn_event_fn fn, void *ud,
+                                     cairn_error_t *err) CAIRN_WUR;
+
 /* Relay, after CAIRN_EV_PEER: what the client's key and network turned out to be. */
 CAIRN_EXTERN const uint8_t *cairn_session_peer(const cairn_session_t *s);
 CAIRN_EXTERN const uint8_t *cairn_session_network(const cairn_session_t *s);

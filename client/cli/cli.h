@@ -122,6 +122,8 @@ typedef struct cli_members {
 } cli_members_t;
 
 int cli_members_load(cli_t *cli, cli_members_t *m);
+/* Write role (and name, when given) on the `_member` record of id (key hex). */
+int cli_write_member(cli_t *cli, const char *id, const char *role, const char *name);
 void cli_members_free(cli_members_t *m);
 /* The member name of a key, or NULL. */
 const char *cli_member_name(const cli_members_t *m, const uint8_t key[CAIRN_KEY_BYTES]);
@@ -168,5 +170,8 @@ int cmd_revoke(cli_t *cli, int argc, char **argv);
 int cmd_heads(cli_t *cli, int argc, char **argv);          /* sync_file.c */
 int cmd_bundle_create(cli_t *cli, int argc, char **argv);
 int cmd_bundle_apply(cli_t *cli, int argc, char **argv);
+int cmd_remote(cli_t *cli, int argc, char **argv);         /* sync_net.c */
+int cmd_sync(cli_t *cli, int argc, char **argv);
+int cmd_status(cli_t *cli, int argc, char **argv);
 
 #endif

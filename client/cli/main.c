@@ -76,6 +76,18 @@ static const cli_cmd_t commands[] = {
     {"bundle apply", cmd_bundle_apply, "FILE",
      "Verify and apply a bundle; print `applied N, skipped M`.\n"
      "Entries already held are skipped. On a bad entry nothing from it on is applied."},
+    {"remote", cmd_remote, "HOST:PORT --key RELAYKEY",
+     "Set the relay this store syncs with, and the key it must prove.\n"
+     "On an owner's or admin's store the relay key is also granted the `relay` role.\n"
+     "HOST is a numeric IPv4 or IPv6 address."},
+    {"sync", cmd_sync, "[--timeout SECONDS]",
+     "Push this device's new entries to the relay and pull what arrived since.\n"
+     "Prints `pushed N, pulled M, applied K, bytes sent S, received R`. Exit 0 only\n"
+     "when both directions are caught up;"
+     " default timeout 60 seconds."},
+    {"status", cmd_status, "[--json]",
+     "Print the relay, the last successful sync, and this device's entries the relay\n"
+     "has not acknowledged yet."},
     {"help", cmd_help, "[COMMAND]", "Print help on all commands or on one."},
 };
 

@@ -161,7 +161,7 @@ static int put_text(cli_t *cli, cairn_change_t *c, const char *id, const char *f
 }
 
 /* Write role (and name, when given) on the member record of key (lowercase hex). */
-static int write_member(cli_t *cli, const char *id, const char *role, const char *name) {
+int cli_write_member(cli_t *cli, const char *id, const char *role, const char *name) {
   cairn_change_t *c;
   int rc = cairn_change_begin(cli->store, &c);
   if (rc != 0)
@@ -204,7 +204,7 @@ int cmd_grant(cli_t *cli, int argc, char **argv) {
   if ((rc = cli_parse_key(cli, a.pos[0], key)) == 0 &&
       (rc = check_grant(cli, cli_opt(&a, "role"), cli_opt(&a, "name"))) == 0 &&
       (rc = cli_open(cli)) == 0)
-    rc = write_member(cli, cairn_hex(key, CAIRN_KEY_BYTES, id), cli_opt(&a, "role"),
+    rc = cli_write_member(cli, cairn_hex(key, CAIRN_KEY_BYTES, id), cli_opt(&a, "role"),
                       cli_opt(&a, "name"));
   cli_args_free(&a);
   return rc;
@@ -226,7 +226,7 @@ int cmd_revoke(cli_t *cli, int argc, char **argv) {
       rc = cli_fail_code(cli, CLI_NOTFOUND, "%s is not a member of this network (see `cairn "
                                             "members`)", id);
     else
-      rc = write_member(cli, id, "revoked", NULL);
+      rc = cli_write_member(cli, id, "revoked", NULL);
   }
   cli_args_free(&a);
   return rc;

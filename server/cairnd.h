@@ -1,0 +1,110 @@
+/*
+ * cairnd.h — the relay's internals (DESIGN.md, "The relay"): one libuv loop does
+ * all I/O; first-hop signatures are verified on the thread pool; verified batches
+ * from every connection of a network are applied in one group commit per loop
+ * iteration, and only then acknowledged and fanned out.
+ *
+ * A relay directory holds `key` (the relay's ed25519 identity, mode 0600),
+ * `networks/<network id hex>/` (one cairn store per hosted network) and, while
+ * `serve` runs, `stats.json` (rewritten every second).
+ */
+#ifndef CAIRND_H
+#define CAIRND_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "session.h"
+#include "store.h"
+
+typedef enum { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR } log_level_t;
+
+void relay_log(log_level_t level, const char *fmt, ...) CAIRN_PRINTF(2, 3);
+void relay_log_level(log_level_t level);
+int relay_log_parse(const char *s, log_level_t *out);
+
+typedef struct relay_opts {
+  const char *listen;        /* HOST:PORT */
+  unsigned max_conns;        /* connections held at once */
+  size_t max_frame;          /* largest message, bytes */
+  size_t max_entry;          /* largest entry, bytes */
+  unsigned max_batch;        /* entries per `entries` message sent */
+  size_t write_queue;        /* bytes queued to one connection before it is paused */
+  uint64_t handshake_ms;     /* from accept to hello */
+  uint64_t idle_ms;          /* without a byte from the peer */
+} relay_opts_t;
+
+typedef struct relay relay_t;
+typedef struct conn conn_t;
+typedef struct batch batch_t;
+
+/* One hosted network: its store, its live connections, its pending commit. */
+typedef struct network {
+  relay_t *relay;
+  uint8_t id[CAIRN_KEY_BYTES];
+  char hex[2 * CAIRN_KEY_BYTES + 1];
+  cairn_store_t *store;
+  uint8_t epoch[CAIRN_EPOCH_BYTES];
+  uint64_t last_arrival;
+  conn_t *conns;        /* every connection of this network */
+  batch_t *pending;     /* verified batches waiting for the group commit */
+  batch_t **pending_tail;
+} network_t;
+
+/* Operator counters (stats.json). */
+typedef struct relay_stats {
+  uint64_t conns_now, conns_total, conns_refused;
+  uint64_t entries_in, entries_out, bytes_in, bytes_out;
+  uint64_t commits, commit_entries, commit_us_total, commit_us_max;
+  uint64_t verify_batches, verify_us_total, verify_us_max;
+  uint64_t errors_sent;
+} relay_stats_t;
+
+struct relay {
+  uv_loop_t *loop;
+  const char *dir;
+  relay_opts_t opts;
+  uint8_t sk[CAIRN_SECRET_BYTES];
+  uint8_t pk[CAIRN_KEY_BYTES];
+  network_t *nets;
+  size_t nnets;
+  conn_t *conns; /* every open connection */
+  uv_tcp_t listener;
+  uv_idle_t committer;  /* runs the group commits once per loop iteration */
+  bool commit_armed;
+  uv_signal_t sigint, sigterm;
+  uv_timer_t stats_timer;
+  bool stopping, finished;
+  unsigned verify_in_flight;
+  relay_stats_t stats;
+};
+
+/* relay.c */
+int relay_init_dir(const char *dir, uint8_t pk[CAIRN_KEY_BYTES], cairn_error_t *err);
+int relay_host(const char *dir, const uint8_t id[CAIRN_KEY_BYTES], cairn_error_t *err);
+int relay_serve(const char *dir, const relay_opts_t *opts, cairn_error_t *err);
+int relay_print_stats(const char *dir, cairn_error_t *err);
+network_t *relay_network(relay_t *r, const uint8_t id[CAIRN_KEY_BYTES]);
+void relay_maybe_finish(relay_t *r);
+
+/* conn.c */
+void conn_accept(relay_t *r);
+void conn_send(conn_t *c, msgpack_sbuffer *out);
+void conn_fail(conn_t *c, int code, const char *text);
+void conn_pump(conn_t *c);
+void conn_stop_all(relay_t *r);
+void conn_acked(conn_t *c);
+void conn_recheck_role(conn_t *c);
+const uint8_t *conn_peer(const conn_t *c);
+bool conn_closing(const conn_t *c);
+conn_t *conn_next(const conn_t *c);
+void conn_ref(conn_t *c);
+void conn_unref(conn_t *c);
+
+/* commit.c */
+void commit_verify(conn_t *c, network_t *n, const cairn_msg_t *entries);
+void commit_arm(relay_t *r);
+void commit_run(relay_t *r);
+
+#endif

@@ -1,0 +1,201 @@
+/*
+ * commit.c — first-hop verification on the thread pool and the group commit.
+ *
+ * A client's `entries` message is copied into a batch and verified on libuv's
+ * thread pool: every entry decoded, every signature of the client's own entries
+ * checked (the first hop), the ops of the others checked against their roots
+ * (their runs are verified by their newest signature when applied). Verified
+ * batches queue on their network; once per loop iteration (an idle handle) each
+ * network applies all its queued batches in one transaction, one fsync, and only
+ * then acknowledges them and streams the new entries to the live connections.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cairnd.h"
+
+struct batch {
+  uv_work_t work;
+  conn_t *conn;
+  network_t *net;
+  batch_t *next;
+  uint8_t *data;    /* the entries, back to back */
+  cairn_buf_t *entries;
+  size_t n;
+  bool members;     /* touches `_member` records: recheck live roles after */
+  int rc;
+  cairn_error_t err;
+  uint64_t us;
+};
+
+static uint64_t now_us(void) {
+  return uv_hrtime() / 1000;
+}
+
+static void batch_free(batch_t *b) {
+  free(b->data);
+  free(b->entries);
+  free(b);
+}
+
+static bool is_member_op(const cairn_op_t *op) {
+  return op->type_len == 7 && memcmp(op->type, "_member", 7) == 0;
+}
+
+/* On the thread pool: decode everything, verify the first hop's signatures. */
+static void verify_work(uv_work_t *w) {
+  batch_t *b = w->data;
+  const uint8_t *peer = conn_peer(b->conn);
+  uint64_t t0 = now_us();
+  cairn_entry_t e;
+  cairn_op_iter_t it;
+  cairn_op_t op;
+  b->rc = 0;
+  for (size_t i = 0; i < b->n && b->rc == 0; i++) {
+    if ((b->rc = cairn_entry_decode(b->entries[i].data, b->entries[i].len, SIZE_MAX, &e,
+                                    &b->err)) != 0)
+      break;
+    if (memcmp(e.author, peer, CAIRN_KEY_BYTES) == 0 && cairn_entry_verify_sig(&e) != 0) {
+      char hex[2 * CAIRN_KEY_BYTES + 1];
+      b->rc = cairn__error(&b->err, CAIRN_EBADSIG, "author %s seq %llu: bad signature",
+                           cairn_hex(e.author, CAIRN_KEY_BYTES, hex), (unsigned long long)e.seq);
+      break;
+    }
+    cairn_op_iter_init(&e, &it);
+    while (cairn_op_next(&it, &op) == 1)
+      if (is_member_op(&op))
+        b->members = true;
+  }
+  b->us = now_us() - t0;
+}
+
+static void verify_done(uv_work_t *w, int status) {
+  batch_t *b = w->data;
+  relay_t *r = b->net->relay;
+  conn_t *c = b->conn;
+  r->verify_in_flight--;
+  r->stats.verify_batches++;
+  r->stats.verify_us_total += b->us;
+  if (b->us > r->stats.verify_us_max)
+    r->stats.verify_us_max = b->us;
+  if (status != 0 || conn_closing(c)) {
+    conn_unref(c);
+    batch_free(b);
+  } else if (b->rc != 0) {
+    conn_fail(c, b->rc, b->err.msg);
+    conn_unref(c);
+    batch_free(b);
+  } else {
+    *b->net->pending_tail = b;
+    b->net->pending_tail = &b->next;
+    commit_arm(r);
+  }
+  relay_maybe_finish(r);
+}
+
+void commit_verify(conn_t *c, network_t *n, const cairn_msg_t *m) {
+  batch_t *b = calloc(1, sizeof *b);
+  cairn_msg_iter_t it;
+  const uint8_t *e;
+  size_t len, off = 0;
+  if (b == NULL || (b->data = malloc(m->u.entries.list_len)) == NULL ||
+      (b->entries = malloc(m->u.entries.count * sizeof *b->entries)) == NULL) {
+    if (b)
+      batch_free(b);
+    conn_fail(c, CAIRN_ENOMEM, "out of memory");
+    return;
+  }
+  cairn_msg_entries(m, &it);
+  while (cairn_msg_entry_next(&it, &e, &len) == 1) {
+    memcpy(b->data + off, e, len);
+    b->entries[b->n].data = b->data + off;
+    b->entries[b->n++].len = len;
+    off += len;
+  }
+  b->conn = c;
+  b->net = n;
+  b->work.data = b;
+  conn_ref(c);
+  n->relay->verify_in_flight++;
+  if (uv_queue_work(n->relay->loop, &b->work, verify_work, verify_done) != 0) {
+    n->relay->verify_in_flight--;
+    conn_unref(c);
+    batch_free(b);
+    conn_fail(c, CAIRN_EIO, "cannot queue verification");
+  }
+}
+
+/* Apply a network's queued batches in one transaction; a batch that fails ends
+ * its connection (its valid prefix is kept) and the batches after it are
+ * applied in another. */
+static void commit_network(network_t *n) {
+  relay_t *r = n->relay;
+  batch_t *list = n->pending, *b;
+  size_t total = 0, k = 0;
+  bool members = false;
+  n->pending = NULL;
+  n->pending_tail = &n->pending;
+  for (b = list; b; b = b->next)
+    total += b->n;
+  cairn_buf_t *all = malloc((total ? total : 1) * sizeof *all);
+  if (all == NULL) {
+    relay_log(LOG_ERROR, "network %.16s: out of memory for a commit", n->hex);
+    for (b = list; b; b = b->next)
+      conn_fail(b->conn, CAIRN_ENOMEM, "the relay is out of memory");
+    goto done;
+  }
+  for (b = list; b; b = b->next) {
+    memcpy(all + k, b->entries, b->n * sizeof *all);
+    k += b->n;
+    members |= b->members;
+  }
+  size_t from = 0;
+  while (from < total) {
+    cairn_apply_stats_t st;
+    cairn_error_t err;
+    uint64_t t0 = now_us();
+    int rc = cairn_store_apply(n->store, all + from, total - from, &st, &err);
+    uint64_t us = now_us() - t0;
+    r->stats.commits++;
+    r->stats.commit_entries += st.applied;
+    r->stats.commit_us_total += us;
+    if (us > r->stats.commit_us_max)
+      r->stats.commit_us_max = us;
+    if (rc == 0)
+      break;
+    /* the batch holding the bad entry ends its connection */
+    size_t bad = from + st.failed_at, end = 0;
+    for (b = list; b; b = b->next) {
+      end += b->n;
+      if (bad < end) {
+        conn_fail(b->conn, rc, err.msg);
+        break;
+      }
+    }
+    from = end;
+  }
+  if (cairn_store_last_arrival(n->store, &n->last_arrival) != 0)
+    relay_log(LOG_ERROR, "network %.16s: cannot read the arrival count", n->hex);
+  for (b = list; b; b = b->next)
+    conn_acked(b->conn);
+  for (conn_t *c = n->conns, *next; c; c = next) {
+    next = conn_next(c);
+    if (members)
+      conn_recheck_role(c);
+    conn_pump(c);
+  }
+  free(all);
+done:
+  while (list) {
+    b = list;
+    list = b->next;
+    conn_unref(b->conn);
+    batch_free(b);
+  }
+}
+
+void commit_run(relay_t *r) {
+  for (size_t i = 0; i < r->nnets; i++)
+    if (r->nets[i].pending != NULL)
+      commit_network(&r->nets[i]);
+}

@@ -1,0 +1,516 @@
+/*
+ * conn.c — one client connection of the relay: reads into its session, acts on
+ * the session's events, streams a network's entries with backpressure, writes,
+ * timeouts and closing.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cairnd.h"
+
+#define READ_BUF (64 * 1024)
+
+typedef struct head_filter {
+  uint8_t author[CAIRN_KEY_BYTES];
+  uint64_t seq;
+} head_filter_t;
+
+struct conn {
+  relay_t *relay;
+  uv_tcp_t tcp;
+  uv_timer_t timer; /* the handshake timeout, then the idle timeout */
+  cairn_session_t sess;
+  network_t *net;   /* once accepted */
+  conn_t *prev, *next;         /* in net->conns */
+  conn_t *all_prev, *all_next; /* in relay->conns */
+  uint8_t peer[CAIRN_KEY_BYTES];
+  char name[20];    /* the peer key's first 16 hex digits, for logs */
+  cairn_role_t role;
+  int refs;         /* handles not yet closed + verification jobs */
+  bool closing, flush_then_close, since_done;
+  bool linked;      /* in net->conns */
+  size_t queued;    /* bytes handed to uv_write and not yet written */
+  uint64_t cursor;  /* the arrival number of the last entry sent (or skipped) */
+  uint64_t caught_up_at;
+  head_filter_t *heads;
+  size_t nheads;
+};
+
+typedef struct write_req {
+  uv_write_t req;
+  conn_t *conn;
+  char *data;
+  size_t len;
+} write_req_t;
+
+static char read_buf[READ_BUF];
+
+static uint64_t wall_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+const uint8_t *conn_peer(const conn_t *c) {
+  return c->peer;
+}
+
+bool conn_closing(const conn_t *c) {
+  return c->closing || c->flush_then_close;
+}
+
+conn_t *conn_next(const conn_t *c) {
+  return c->next;
+}
+
+void conn_ref(conn_t *c) {
+  c->refs++;
+}
+
+static void conn_free(conn_t *c) {
+  cairn_session_free(&c->sess);
+  free(c->heads);
+  free(c);
+}
+
+void conn_unref(conn_t *c) {
+  if (--c->refs == 0)
+    conn_free(c);
+}
+
+static void on_handle_closed(uv_handle_t *h) {
+  conn_unref(h->data);
+}
+
+static void unlink_conn(conn_t *c) {
+  if (!c->linked)
+    return;
+  c->linked = false;
+  if (c->prev)
+    c->prev->next = c->next;
+  else
+    c->net->conns = c->next;
+  if (c->next)
+    c->next->prev = c->prev;
+  c->prev = c->next = NULL;
+}
+
+static void conn_close(conn_t *c) {
+  if (c->closing)
+    return;
+  c->closing = true;
+  c->relay->stats.conns_now--;
+  unlink_conn(c);
+  if (c->all_prev)
+    c->all_prev->all_next = c->all_next;
+  else
+    c->relay->conns = c->all_next;
+  if (c->all_next)
+    c->all_next->all_prev = c->all_prev;
+  uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+  uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+  relay_log(LOG_DEBUG, "%s: closed", c->name);
+}
+
+static void on_written(uv_write_t *req, int status) {
+  write_req_t *w = (write_req_t *)req;
+  conn_t *c = w->conn;
+  c->queued -= w->len;
+  free(w->data);
+  free(w);
+  if (c->closing) {
+    conn_unref(c);
+    return;
+  }
+  if (status != 0) {
+    relay_log(LOG_DEBUG, "%s: write failed: %s", c->name, uv_strerror(status));
+    conn_close(c);
+  } else if (c->flush_then_close && c->queued == 0) {
+    conn_close(c);
+  } else if (c->queued < c->relay->opts.write_queue) {
+    conn_pump(c);
+  }
+  conn_unref(c);
+}
+
+/* Hand what the session wrote to libuv; out is left empty. */
+void conn_send(conn_t *c, msgpack_sbuffer *out) {
+  if (out->size == 0 || c->closing) {
+    out->size = 0;
+    return;
+  }
+  write_req_t *w = malloc(sizeof *w);
+  if (w == NULL) {
+    out->size = 0;
+    conn_close(c);
+    return;
+  }
+  w->conn = c;
+  w->len = out->size;
+  w->data = msgpack_sbuffer_release(out);
+  uv_buf_t b = uv_buf_init(w->data, (unsigned)w->len);
+  if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_written) != 0) {
+    free(w->data);
+    free(w);
+    conn_close(c);
+    return;
+  }
+  c->refs++;
+  c->queued += w->len;
+  c->relay->stats.bytes_out += w->len;
+}
+
+/* Tell the peer why (an `error` message), then close once it is written. */
+void conn_fail(conn_t *c, int code, const char *text) {
+  msgpack_sbuffer out;
+  if (c->closing)
+    return;
+  relay_log(LOG_INFO, "%s: %s", c->name, text);
+  msgpack_sbuffer_init(&out);
+  (void)cairn_session_fail(&c->sess, code, text, &out);
+  if (out.size)
+    c->relay->stats.errors_sent++;
+  conn_send(c, &out);
+  msgpack_sbuffer_destroy(&out);
+  c->flush_then_close = true;
+  unlink_conn(c); /* no more fan-out to it */
+  uv_read_stop((uv_stream_t *)&c->tcp);
+  if (c->queued == 0)
+    conn_close(c);
+}
+
+static void on_timeout(uv_timer_t *t) {
+  conn_t *c = t->data;
+  if (c->net == NULL)
+    relay_log(LOG_INFO, "%s: handshake timeout", c->name);
+  conn_fail(c, CAIRN_ECANCELED, c->net ? "idle timeout" : "handshake timeout");
+  if (!c->closing)
+    conn_close(c); /* nothing could be sent before the channel was up */
+}
+
+/* ---- streaming a network's entries ---- */
+
+typedef struct chunk {
+  conn_t *conn;
+  msgpack_sbuffer data; /* the entries, back to back */
+  size_t *len;          /* each entry's length */
+  size_t n, cap, bytes_max;
+  uint64_t last;        /* arrival of the last entry looked at */
+} chunk_t;
+
+static bool wanted(const conn_t *c, const cairn_entry_t *e) {
+  if (memcmp(e->author, c->peer, CAIRN_KEY_BYTES) == 0)
+    return false; /* its own entries */
+  for (size_t i = 0; i < c->nheads; i++)
+    if (memcmp(c->heads[i].author, e->author, CAIRN_KEY_BYTES) == 0)
+      return e->seq > c->heads[i].seq;
+  return true;
+}
+
+static int chunk_add(const cairn_entry_t *e, uint64_t arrival, void *ud) {
+  chunk_t *k = ud;
+  k->last = arrival;
+  if (!wanted(k->conn, e))
+    return 0;
+  if (k->n == k->cap) {
+    size_t cap = k->cap ? 2 * k->cap : 64, *nl = realloc(k->len, cap * sizeof *nl);
+    if (nl == NULL)
+      return CAIRN_ENOMEM;
+    k->len = nl;
+    k->cap = cap;
+  }
+  if (msgpack_sbuffer_write(&k->data, (const char *)e->bytes, e->len) != 0)
+    return CAIRN_ENOMEM;
+  k->len[k->n++] = e->len;
+  return k->n >= k->conn->relay->opts.max_batch || k->data.size >= k->bytes_max;
+}
+
+/* Send one `entries` message of what chunk holds. */
+static int chunk_send(conn_t *c, chunk_t *k, msgpack_sbuffer *out) {
+  cairn_buf_t *b = malloc((k->n ? k->n : 1) * sizeof *b);
+  size_t off = 0;
+  int rc;
+  if (b == NULL)
+    return CAIRN_ENOMEM;
+  for (size_t i = 0; i < k->n; i++) {
+    b[i].data = (const uint8_t *)k->data.data + off;
+    b[i].len = k->len[i];
+    off += k->len[i];
+  }
+  rc = cairn_session_send_entries(&c->sess, k->last, b, k->n, out);
+  free(b);
+  return rc;
+}
+
+/* Send what the peer lacks while its write queue allows; caught_up at the end. */
+void conn_pump(conn_t *c) {
+  msgpack_sbuffer out;
+  chunk_t k;
+  int rc = 0;
+  if (conn_closing(c) || !c->since_done)
+    return;
+  msgpack_sbuffer_init(&out);
+  memset(&k, 0, sizeof k);
+  k.conn = c;
+  k.bytes_max = c->relay->opts.max_frame / 2;
+  msgpack_sbuffer_init(&k.data);
+  while (rc == 0 && c->queued < c->relay->opts.write_queue) {
+    if (c->cursor >= c->net->last_arrival) {
+      if (c->caught_up_at != c->cursor) {
+        rc = cairn_session_caught_up(&c->sess, c->cursor, &out);
+        c->caught_up_at = c->cursor;
+      }
+      break;
+    }
+    k.n = 0;
+    k.data.size = 0;
+    k.last = c->cursor;
+    rc = cairn_store_arrivals(c->net->store, c->cursor, chunk_add, &k);
+    if (rc < 0 || k.last == c->cursor)
+      break;
+    if (k.n > 0 && (rc = chunk_send(c, &k, &out)) == 0)
+      c->relay->stats.entries_out += k.n;
+    c->cursor = k.last;
+    conn_send(c, &out);
+  }
+  conn_send(c, &out);
+  msgpack_sbuffer_destroy(&k.data);
+  msgpack_sbuffer_destroy(&out);
+  free(k.len);
+  if (rc < 0)
+    conn_fail(c, rc, "cannot read the network's entries");
+}
+
+/* ---- session events ---- */
+
+static void on_peer(conn_t *c, msgpack_sbuffer *out) {
+  char hex[2 * CAIRN_KEY_BYTES + 1], text[200];
+  const uint8_t *id = cairn_session_network(&c->sess);
+  uint8_t have[CAIRN_KEY_BYTES];
+  uint64_t head = 0;
+  network_t *n = relay_network(c->relay, id);
+  memcpy(c->peer, cairn_session_peer(&c->sess), CAIRN_KEY_BYTES);
+  cairn_hex(c->peer, 8, c->name);
+  if (n == NULL) {
+    snprintf(text, sizeof text, "this relay does not host network %s",
+             cairn_hex(id, CAIRN_KEY_BYTES, hex));
+    conn_fail(c, CAIRN_ENETWORK, text);
+    return;
+  }
+  int has_network = cairn_store_network(n->store, have) == 0;
+  if (has_network && cairn_store_role(n->store, c->peer, &c->role) != 0)
+    c->role = CAIRN_ROLE_NONE;
+  if (has_network && (c->role == CAIRN_ROLE_NONE || c->role == CAIRN_ROLE_REVOKED)) {
+    snprintf(text, sizeof text,
+             c->role == CAIRN_ROLE_REVOKED ? "key %s was revoked from this network"
+                                           : "key %s is not a member of this network",
+             cairn_hex(c->peer, CAIRN_KEY_BYTES, hex));
+    conn_fail(c, CAIRN_ENOTMEMBER, text);
+    return;
+  }
+  (void)cairn_store_head_seq(n->store, c->peer, &head);
+  const char *role = has_network ? cairn_role_name(c->role) : "none";
+  if (cairn_session_accept(&c->sess, wall_ms(),
+                           n->epoch, head, role, out) != 0) {
+    conn_fail(c, CAIRN_ENOMEM, "cannot answer");
+    return;
+  }
+  c->net = n;
+  c->linked = true;
+  c->next = n->conns;
+  if (n->conns)
+    n->conns->prev = c;
+  n->conns = c;
+  uv_timer_start(&c->timer, on_timeout, c->relay->opts.idle_ms, 0);
+  relay_log(LOG_INFO, "%s: joined network %.16s as %s", c->name, n->hex, role);
+}
+
+static void on_since(conn_t *c, const cairn_msg_t *m) {
+  cairn_msg_iter_t it;
+  const uint8_t *a;
+  uint64_t seq;
+  c->since_done = true;
+  c->caught_up_at = UINT64_MAX;
+  if (m->u.since.epoch && memcmp(m->u.since.epoch, c->net->epoch, CAIRN_EPOCH_BYTES) == 0) {
+    c->cursor = m->u.since.arrival < c->net->last_arrival ? m->u.since.arrival
+                                                            : c->net->last_arrival;
+  } else {
+    c->cursor = 0;
+    c->heads = calloc(m->u.since.nheads ? m->u.since.nheads : 1, sizeof *c->heads);
+    if (c->heads == NULL) {
+      conn_fail(c, CAIRN_ENOMEM, "out of memory");
+      return;
+    }
+    cairn_msg_heads(m, &it);
+    while (cairn_msg_head_next(&it, &a, &seq) == 1) {
+      memcpy(c->heads[c->nheads].author, a, CAIRN_KEY_BYTES);
+      c->heads[c->nheads++].seq = seq;
+    }
+  }
+  relay_log(LOG_DEBUG, "%s: since %llu", c->name, (unsigned long long)c->cursor);
+  conn_pump(c);
+}
+
+static void on_entries(conn_t *c, const cairn_msg_t *m) {
+  c->relay->stats.entries_in += m->u.entries.count;
+  if (m->u.entries.count == 0)
+    return;
+  if (c->role == CAIRN_ROLE_VIEWER || c->role == CAIRN_ROLE_RELAY) {
+    conn_fail(c, CAIRN_EFORBIDDEN, c->role == CAIRN_ROLE_VIEWER
+                                       ? "role viewer may not write"
+                                       : "role relay may not write");
+    return;
+  }
+  commit_verify(c, c->net, m);
+}
+
+typedef struct handling {
+  conn_t *conn;
+  msgpack_sbuffer *out;
+} handling_t;
+
+static void handle(conn_t *c, const cairn_event_t *ev, msgpack_sbuffer *out);
+
+/* For cairn_session_input: stop once the connection is closing. */
+static int event_cb(void *ud, const cairn_event_t *ev) {
+  handling_t *h = ud;
+  handle(h->conn, ev, h->out);
+  return conn_closing(h->conn);
+}
+
+static void handle(conn_t *c, const cairn_event_t *ev, msgpack_sbuffer *out) {
+  switch (ev->type) {
+  case CAIRN_EV_PEER:
+    on_peer(c, out);
+    break;
+  case CAIRN_EV_SINCE:
+    on_since(c, &ev->msg);
+    break;
+  case CAIRN_EV_ENTRIES:
+    on_entries(c, &ev->msg);
+    break;
+  case CAIRN_EV_ERROR:
+    relay_log(LOG_INFO, "%s: the client reports error %d: %.*s", c->name, ev->msg.u.error.code,
+              (int)ev->msg.u.error.text_len, ev->msg.u.error.text);
+    conn_close(c);
+    break;
+  default: /* ack, caught_up: nothing to do */
+    break;
+  }
+}
+
+static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf) {
+  (void)h;
+  (void)hint;
+  *buf = uv_buf_init(read_buf, sizeof read_buf);
+}
+
+static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
+  conn_t *c = stream->data;
+  msgpack_sbuffer out;
+  cairn_error_t err;
+  int rc;
+  if (nread == 0)
+    return;
+  if (nread < 0) {
+    relay_log(LOG_DEBUG, "%s: %s", c->name, nread == UV_EOF ? "peer closed" : uv_strerror((int)nread));
+    conn_close(c);
+    return;
+  }
+  c->relay->stats.bytes_in += (uint64_t)nread;
+  if (c->net != NULL)
+    uv_timer_start(&c->timer, on_timeout, c->relay->opts.idle_ms, 0);
+  msgpack_sbuffer_init(&out);
+  handling_t h = {c, &out};
+  rc = cairn_session_input(&c->sess, (const uint8_t *)buf->base, (size_t)nread, &out, event_cb,
+                           &h, &err);
+  conn_send(c, &out);
+  msgpack_sbuffer_destroy(&out);
+  if (rc < 0 && !c->closing) {
+    relay_log(LOG_INFO, "%s: %s", c->name, err.msg);
+    c->relay->stats.errors_sent++;
+    c->flush_then_close = true;
+    uv_read_stop(stream);
+    if (c->queued == 0)
+      conn_close(c);
+  }
+}
+
+static void on_refused_closed(uv_handle_t *h) {
+  free(h);
+}
+
+void conn_accept(relay_t *r) {
+  if (r->stats.conns_now >= r->opts.max_conns || r->stopping) {
+    uv_tcp_t *t = malloc(sizeof *t);
+    if (t == NULL)
+      return;
+    uv_tcp_init(r->loop, t);
+    (void)uv_accept((uv_stream_t *)&r->listener, (uv_stream_t *)t);
+    uv_close((uv_handle_t *)t, on_refused_closed);
+    r->stats.conns_refused++;
+    if (r->stats.conns_refused % 1000 == 1)
+      relay_log(LOG_WARN, "connection limit %u reached: refusing (%llu so far)",
+                r->opts.max_conns, (unsigned long long)r->stats.conns_refused);
+    return;
+  }
+  conn_t *c = calloc(1, sizeof *c);
+  if (c == NULL)
+    return;
+  c->relay = r;
+  memcpy(c->name, "(handshake)", 12);
+  uv_tcp_init(r->loop, &c->tcp);
+  uv_timer_init(r->loop, &c->timer);
+  c->tcp.data = c->timer.data = c;
+  c->refs = 2;
+  c->all_next = r->conns;
+  if (r->conns)
+    r->conns->all_prev = c;
+  r->conns = c;
+  r->stats.conns_now++;
+  r->stats.conns_total++;
+  if (uv_accept((uv_stream_t *)&r->listener, (uv_stream_t *)&c->tcp) != 0 ||
+      cairn_session_relay(&c->sess, r->sk, r->opts.max_frame, r->opts.max_entry) != 0) {
+    conn_close(c);
+    return;
+  }
+  uv_tcp_nodelay(&c->tcp, 1);
+  uv_timer_start(&c->timer, on_timeout, r->opts.handshake_ms, 0);
+  uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+}
+
+/* After a commit that touched `_member` records: drop a key revoked meanwhile. */
+void conn_recheck_role(conn_t *c) {
+  cairn_role_t role;
+  char hex[2 * CAIRN_KEY_BYTES + 1], text[160];
+  if (c->closing || cairn_store_role(c->net->store, c->peer, &role) != 0)
+    return;
+  c->role = role;
+  if (role == CAIRN_ROLE_REVOKED || role == CAIRN_ROLE_NONE) {
+    snprintf(text, sizeof text, "key %s was revoked from this network",
+             cairn_hex(c->peer, CAIRN_KEY_BYTES, hex));
+    conn_fail(c, CAIRN_ENOTMEMBER, text);
+  }
+}
+
+/* Acknowledge the peer's own entries stored so far. */
+void conn_acked(conn_t *c) {
+  msgpack_sbuffer out;
+  uint64_t seq = 0;
+  if (c->closing || cairn_store_head_seq(c->net->store, c->peer, &seq) != 0)
+    return;
+  msgpack_sbuffer_init(&out);
+  if (cairn_session_ack(&c->sess, seq, 0, &out) == 0)
+    conn_send(c, &out);
+  msgpack_sbuffer_destroy(&out);
+}
+
+void conn_stop_all(relay_t *r) {
+  conn_t *c = r->conns, *next;
+  for (; c != NULL; c = next) {
+    next = c->all_next;
+    if (!c->flush_then_close)
+      conn_fail(c, CAIRN_ECANCELED, "the relay is shutting down");
+  }
+}

@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# relay_sync.sh — devices syncing through a real relay on 127.0.0.1.
+#
+# A relay (cairnd) on a port chosen at run time hosts Ana's network. Ana grants
+# Ben and Cleo (editors); they get the genesis on a bundle, set the relay and sync.
+# All three edit offline (Ben and Cleo the same field), sync in several orders,
+# and must end with identical records and conflicts. Then: a resumed sync costs
+# bytes in proportion to the new entries, not the history; a key that is not a
+# member, a client pinned to the wrong relay key and a revoked key are each
+# refused with their own error and store nothing; the relay stops on SIGTERM with
+# exit 0 and serves the same data after a restart.
+#
+# Usage: bash tests/integration/relay_sync.sh BUILD_DIR
+set -euo pipefail
+
+BUILD=$(cd "${1:?usage: relay_sync.sh BUILD_DIR}" && pwd)
+CAIRN=$BUILD/cairn
+CAIRND=$BUILD/cairnd
+T=$(mktemp -d)
+RELAY_PID=""
+cleanup() {
+  if [ -n "$RELAY_PID" ]; then kill -9 "$RELAY_PID" 2>/dev/null || true; fi
+  rm -rf "$T"
+}
+trap cleanup EXIT
+
+fail() { echo "relay_sync: FAIL: $*" >&2; [ -f "$T/relay.log" ] && tail -20 "$T/relay.log" >&2; exit 1; }
+step() { echo "relay_sync: $*"; }
+c() { local who=$1; shift; "$CAIRN" --store "$T/$who" "$@"; }
+same() { [ "$2" = "$3" ] || fail "$1 differ:
+  $2
+  $3"; }
+
+# start_relay [PORT]: cairnd serve on PORT, or on a free port (tries several);
+# sets PORT and RELAY_PID
+start_relay() {
+  local want=${1:-}
+  for _ in $(seq 1 20); do
+    PORT=${want:-$((20000 + RANDOM % 40000))}
+    "$CAIRND" serve "$T/relay" --listen "127.0.0.1:$PORT" --log-level debug \
+      2>>"$T/relay.log" &
+    RELAY_PID=$!
+    for _ in $(seq 1 50); do
+      if grep -q "listening on 127.0.0.1:$PORT" "$T/relay.log" 2>/dev/null; then return 0; fi
+      kill -0 "$RELAY_PID" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -9 "$RELAY_PID" 2>/dev/null || true
+    wait "$RELAY_PID" 2>/dev/null || true
+    RELAY_PID=""
+  done
+  fail "cannot start the relay"
+}
+
+stop_relay() {
+  kill -TERM "$RELAY_PID"
+  local rc=0
+  wait "$RELAY_PID" || rc=$?
+  RELAY_PID=""
+  [ "$rc" -eq 0 ] || fail "the relay exited $rc on SIGTERM"
+}
+
+# sync_ok WHO: one sync that must succeed; prints the received byte count
+sync_ok() {
+  local out
+  out=$(c "$1" sync --timeout 20 2>"$T/sync.err") || fail "$1: sync failed: $(cat "$T/sync.err")"
+  echo "$out" | sed -n 's/.*received \([0-9]*\)$/\1/p'
+}
+
+# sync_refused WHO PATTERN: a sync that must fail with a message matching PATTERN
+sync_refused() {
+  local rc=0
+  c "$1" sync --timeout 20 >"$T/out" 2>"$T/err" || rc=$?
+  [ "$rc" -eq 1 ] || fail "$1: sync exited $rc, expected 1 ($(cat "$T/err"))"
+  grep -q "$2" "$T/err" || fail "$1: expected '$2', got: $(cat "$T/err")"
+  [ "$(wc -l <"$T/err")" -eq 1 ] || fail "$1: more than one error line"
+}
+
+step "relay and network"
+RK=$("$CAIRND" init "$T/relay")
+c ana init --name Ana >/dev/null
+NET=$(c ana network create "Northside Cradle to Career")
+"$CAIRND" host "$T/relay" "$NET"
+start_relay
+for who in ben cleo dan; do c "$who" init --name "$who" >/dev/null; done
+c ana grant "$(c ben id)" --role editor --name Ben
+c ana grant "$(c cleo id)" --role editor --name Cleo
+c ana put partner p1 name="Lincoln Elementary"
+c ana bundle create "$T/genesis.bdl" >/dev/null
+for who in ana ben cleo dan; do c "$who" remote "127.0.0.1:$PORT" --key "$RK"; done
+for who in ben cleo dan; do c "$who" bundle apply "$T/genesis.bdl" >/dev/null; done
+c ana members | grep -q "relay	relay" || fail "remote did not grant the relay key on the owner's store"
+sync_ok ana >/dev/null
+
+step "offline edits on three devices, the same field on two"
+c ana put commitment c1 title="Tutor 40 third graders" due=2027-01-15
+sync_ok ana >/dev/null
+sync_ok ben >/dev/null
+sync_ok cleo >/dev/null
+c ana put partner p2 name="Eastside Clinic"
+c ben put commitment c1 due=2027-02-01
+c cleo put commitment c1 due=2027-03-01 note="needs a second tutor"
+c cleo add meeting topic=Kickoff attendees:=12 >/dev/null
+
+step "sync in several orders"
+for order in "cleo ben ana" "ana cleo ben" "ben ana cleo"; do
+  for who in $order; do sync_ok "$who" >/dev/null; done
+done
+for type in partner commitment meeting _member _network; do
+  A=$(c ana list "$type" --json)
+  same "$type on ana and ben" "$A" "$(c ben list "$type" --json)"
+  same "$type on ana and cleo" "$A" "$(c cleo list "$type" --json)"
+done
+CA=$(c ana conflicts --json)
+echo "$CA" | grep -q '"field":"due"' || fail "no conflict on due: $CA"
+same "conflicts ana/ben" "$CA" "$(c ben conflicts --json)"
+same "conflicts ana/cleo" "$CA" "$(c cleo conflicts --json)"
+same "heads ana/cleo" "$(c ana heads --json)" "$(c cleo heads --json)"
+
+step "a resumed sync costs the new entries, not the history"
+for i in $(seq 1 40); do c ana put note "n$i" text="history entry $i with some words in it"; done
+sync_ok ana >/dev/null
+FULL=$(sync_ok ben)
+c ana put note fresh text="one new entry"
+sync_ok ana >/dev/null
+DELTA=$(sync_ok ben)
+[ "$DELTA" -gt 0 ] || fail "no bytes for the new entry"
+[ $((DELTA * 5)) -lt "$FULL" ] || fail "resumed sync received $DELTA bytes, full $FULL"
+same "note fresh" "$(c ana get note fresh --json)" "$(c ben get note fresh --json)"
+step "  full pull $FULL bytes, resumed $DELTA bytes"
+
+step "refusals"
+sync_refused dan "not a member"
+[ "$(c dan list note --json)" = "[]" ] || fail "dan received notes"
+c ben remote "127.0.0.1:$PORT" --key "$(c dan id)"
+sync_refused ben "not the pinned"
+c ben remote "127.0.0.1:$PORT" --key "$RK"
+c ana revoke "$(c cleo id)"
+sync_ok ana >/dev/null
+c cleo put note from-cleo text="after revocation"
+sync_refused cleo "revoked"
+sync_ok ben >/dev/null
+c ben get note from-cleo >/dev/null 2>&1 && fail "a revoked key's entry reached ben"
+
+step "restart: the relay serves the same data"
+stop_relay
+grep -q "signal 15" "$T/relay.log" || fail "no shutdown line in the log"
+start_relay "$PORT"
+c ana put partner p3 name="after restart"
+sync_ok ana >/dev/null
+sync_ok ben >/dev/null
+same "p3 after restart" "$(c ana get partner p3 --json)" "$(c ben get partner p3 --json)"
+"$CAIRND" stats "$T/relay" | grep -q '"connections"' || fail "cairnd stats printed nothing"
+stop_relay
+step "ok"
