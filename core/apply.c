@@ -13,6 +13,15 @@
  * vouches for all of them (prev hashes the previous header and signature). When
  * that signature fails, the run is checked entry by entry to name the first bad
  * one.
+ *
+ * Preparation: decoding, parsing and hashing the ops, hashing the entry and
+ * verifying the signatures that will be needed are pure work on the entry's bytes,
+ * done for the whole batch before the transaction (cairn__prep_batch; bundle.c
+ * runs it on a second thread). The checks read the results at the same point and
+ * in the same order as they would compute them, so outcomes and errors are the
+ * same. In the transaction, the databases written for every entry are written
+ * through cursors kept open for the batch (wtxn_t), so neighbouring keys skip the
+ * descent from the root.
  */
 #include <sodium.h>
 #include <stdlib.h>
@@ -46,6 +55,9 @@ struct apply_ctx {
   author_state_t *authors;
   size_t authors_mask, authors_used;
   size_t applied, skipped;
+  wtxn_t w;               /* cursors and buffers of the transaction */
+  const cairn_op_t *ops;  /* the ops of the entry being applied (prepared) */
+  size_t nops;
 };
 
 /* ---- which entry of each author carries the run's signature ---- */
@@ -65,13 +77,13 @@ static int aset_init(author_set_t *a, size_t n) {
   return a->slot ? 0 : CAIRN_ENOMEM;
 }
 
-/* The slot of e[i]'s author: empty, or holding one of its entries. */
-static size_t *aset_slot(author_set_t *a, const cairn_entry_t *e, size_t i) {
+/* The slot of p[i]'s author: empty, or holding one of its entries. */
+static size_t *aset_slot(author_set_t *a, const prep_t *p, size_t i) {
   uint64_t h;
-  memcpy(&h, e[i].author, sizeof h);
+  memcpy(&h, p[i].e.author, sizeof h);
   for (size_t k = (size_t)h & a->mask;; k = (k + 1) & a->mask)
     if (a->slot[k] == 0 ||
-        memcmp(e[a->slot[k] - 1].author, e[i].author, CAIRN_KEY_BYTES) == 0)
+        memcmp(p[a->slot[k] - 1].e.author, p[i].e.author, CAIRN_KEY_BYTES) == 0)
       return &a->slot[k];
 }
 
@@ -84,13 +96,13 @@ static size_t *aset_slot(author_set_t *a, const cairn_entry_t *e, size_t i) {
  * already held then none came before it either. Choosing by position alone
  * would let a forged entry followed by a copy of a held one slip in unchecked.
  */
-static int mark_newest(const cairn_entry_t *e, size_t n, bool *newest) {
+static int mark_newest(const prep_t *p, size_t n, bool *newest) {
   author_set_t a;
   if (aset_init(&a, n) != 0)
     return CAIRN_ENOMEM;
   for (size_t i = 0; i < n; i++) {
-    size_t *slot = aset_slot(&a, e, i);
-    if (*slot == 0 || e[i].seq > e[*slot - 1].seq)
+    size_t *slot = aset_slot(&a, p, i);
+    if (*slot == 0 || p[i].e.seq > p[*slot - 1].e.seq)
       *slot = i + 1;
   }
   for (size_t k = 0; k <= a.mask; k++)
@@ -100,10 +112,114 @@ static int mark_newest(const cairn_entry_t *e, size_t n, bool *newest) {
   return 0;
 }
 
+/* ---- entries prepared ahead of the transaction ---- */
+
+/* Parse entry i's ops into b->ops (decode has checked their form and number). */
+static int parse_ops(prep_batch_t *b, prep_t *p) {
+  const cairn_entry_t *e = &p->e;
+  cairn_op_iter_t it;
+  size_t n = 0;
+  if (b->ops_cap - b->nops < e->op_count) {
+    size_t cap = b->ops_cap ? b->ops_cap : 64;
+    while (cap - b->nops < e->op_count)
+      cap *= 2;
+    cairn_op_t *ops = realloc(b->ops, cap * sizeof *ops);
+    if (ops == NULL)
+      return CAIRN_ENOMEM;
+    b->ops = ops;
+    b->ops_cap = cap;
+  }
+  p->op0 = b->nops;
+  cairn_op_iter_init(e, &it);
+  while (n < e->op_count && cairn_op_next(&it, &b->ops[b->nops + n]))
+    n++;
+  b->nops += n;
+  /* ops_root covers exactly op_count ops: fewer parsed is a mismatch */
+  p->ops_ok = n == e->op_count;
+  return 0;
+}
+
+/* Whether the parsed ops hash to the signed ops_root: cairn_entry_check_ops
+ * without parsing the ops again. */
+static bool ops_match_root(const cairn_entry_t *e, const cairn_op_t *ops) {
+  crypto_generichash_state st;
+  uint8_t h[CAIRN_HASH_BYTES], root[CAIRN_HASH_BYTES];
+  crypto_generichash_init(&st, NULL, 0, CAIRN_HASH_BYTES);
+  for (size_t i = 0; i < e->op_count; i++) {
+    if (ops[i].kind == CAIRN_OP_REDACTED)
+      memcpy(h, ops[i].redacted_hash, CAIRN_HASH_BYTES);
+    else
+      cairn__op_hash(ops[i].raw, ops[i].raw_len, h);
+    crypto_generichash_update(&st, h, sizeof h);
+  }
+  crypto_generichash_final(&st, root, CAIRN_HASH_BYTES);
+  return sodium_memcmp(root, e->ops_root, CAIRN_HASH_BYTES) == 0;
+}
+
+int cairn__prep_batch(prep_batch_t *b, const cairn_buf_t *entries, size_t n, size_t max_entry,
+                      int sigs) {
+  b->limit = 0;
+  b->rc = 0;
+  b->nops = 0;
+  cairn__error_clear(&b->err);
+  if (b->cap < n) {
+    prep_t *p = realloc(b->p, n * sizeof *p);
+    bool *newest = p != NULL ? realloc(b->newest, n * sizeof *newest) : NULL;
+    if (p != NULL)
+      b->p = p;
+    if (newest == NULL)
+      return CAIRN_ENOMEM;
+    b->newest = newest;
+    b->cap = n;
+  }
+  for (size_t i = 0; i < n; i++) {
+    prep_t *p = &b->p[i];
+    int rc = cairn_entry_decode(entries[i].data, entries[i].len, max_entry, &p->e, &b->err);
+    if (rc != 0) {
+      b->rc = rc;
+      break;
+    }
+    if ((rc = parse_ops(b, p)) != 0)
+      return rc;
+    if (p->ops_ok)
+      p->ops_ok = ops_match_root(&p->e, b->ops + p->op0);
+    cairn_entry_hash(&p->e, p->hash);
+    p->sig_checked = false;
+    b->limit = i + 1;
+  }
+  if (b->limit > 0) {
+    memset(b->newest, 0, b->limit * sizeof *b->newest);
+    if (mark_newest(b->p, b->limit, b->newest) != 0)
+      return CAIRN_ENOMEM;
+  }
+  for (size_t i = 0; sigs != PREP_SIG_NONE && i < b->limit; i++) {
+    prep_t *p = &b->p[i];
+    if (sigs == PREP_SIG_ALL || b->newest[i]) {
+      p->sig_ok = cairn_entry_verify_sig(&p->e) == 0;
+      p->sig_checked = true;
+    }
+  }
+  return 0;
+}
+
+/* Whether e's signature verifies (verified ahead, or now). */
+static bool sig_ok(const prep_t *p) {
+  return p->sig_checked ? p->sig_ok : cairn_entry_verify_sig(&p->e) == 0;
+}
+
+void cairn__prep_free(prep_batch_t *b) {
+  if (b == NULL)
+    return;
+  free(b->p);
+  free(b->ops);
+  free(b->newest);
+  memset(b, 0, sizeof *b);
+}
+
 /* ---- the batch's authors ---- */
 
 static int authors_grow(apply_ctx_t *c) {
-  size_t cap = c->authors ? 2 * (c->authors_mask + 1) : 64;
+  size_t cap = c->authors ? 2 * (c->authors_mask + 1) : 8;
   author_state_t *old = c->authors, *t = calloc(cap, sizeof *t);
   size_t old_cap = old ? c->authors_mask + 1 : 0;
   if (t == NULL)
@@ -303,8 +419,6 @@ static int check_op(const cairn_entry_t *e, const cairn_op_t *op, cairn_role_t r
 static int check_roles(apply_ctx_t *c, const cairn_entry_t *e, cairn_error_t *err) {
   cairn_stamp_t st;
   cairn_role_t role;
-  cairn_op_iter_t it;
-  cairn_op_t op;
   int rc;
   st.hlc = e->hlc;
   memcpy(st.author, e->author, CAIRN_KEY_BYTES);
@@ -312,9 +426,8 @@ static int check_roles(apply_ctx_t *c, const cairn_entry_t *e, cairn_error_t *er
     role = CAIRN_ROLE_OWNER;
   else if ((rc = author_role(c, e->author, &st, &role)) != 0)
     return cairn__error(err, rc, "cannot read roles");
-  cairn_op_iter_init(e, &it);
-  while (cairn_op_next(&it, &op))
-    if ((rc = check_op(e, &op, role, err)) != 0)
+  for (size_t i = 0; i < c->nops; i++)
+    if ((rc = check_op(e, &c->ops[i], role, err)) != 0)
       return rc;
   return 0;
 }
@@ -354,16 +467,16 @@ static int load_logged(apply_ctx_t *c, const uint8_t *author, uint64_t seq, cair
 }
 
 /* An entry at a seq this store holds: the same one (skip) or a fork. */
-static int check_known(apply_ctx_t *c, const cairn_entry_t *e, bool *dup, cairn_error_t *err) {
+static int check_known(apply_ctx_t *c, const prep_t *p, bool *dup, cairn_error_t *err) {
   char hx[2 * CAIRN_KEY_BYTES + 1];
-  uint8_t mine[CAIRN_HASH_BYTES], theirs[CAIRN_HASH_BYTES];
+  uint8_t mine[CAIRN_HASH_BYTES];
+  const cairn_entry_t *e = &p->e;
   cairn_entry_t held;
   int rc = load_logged(c, e->author, e->seq, &held);
   if (rc != 0)
     return cairn__error(err, rc, "cannot read the log");
   cairn_entry_hash(&held, mine);
-  cairn_entry_hash(e, theirs);
-  if (memcmp(mine, theirs, CAIRN_HASH_BYTES) == 0) {
+  if (memcmp(mine, p->hash, CAIRN_HASH_BYTES) == 0) {
     *dup = true;
     return 0;
   }
@@ -374,9 +487,10 @@ static int check_known(apply_ctx_t *c, const cairn_entry_t *e, bool *dup, cairn_
 }
 
 /* Chain, hashes, signature and clock of a new entry. */
-static int check_entry(apply_ctx_t *c, const cairn_entry_t *e, bool newest, bool *dup,
+static int check_entry(apply_ctx_t *c, const prep_t *p, bool newest, bool *dup,
                        cairn_error_t *err) {
   char hx[2 * CAIRN_KEY_BYTES + 1];
+  const cairn_entry_t *e = &p->e;
   author_state_t *a;
   head_t h;
   int rc;
@@ -387,7 +501,7 @@ static int check_entry(apply_ctx_t *c, const cairn_entry_t *e, bool newest, bool
     return cairn__error(err, rc, "cannot read heads");
   h = a->head;
   if (e->seq <= h.seq)
-    return check_known(c, e, dup, err);
+    return check_known(c, p, dup, err);
   if (e->seq > h.seq + 1)
     return ENTRY_ERR(err, CAIRN_EGAP, e, "gap: this store holds the author's entries up to seq %llu",
                      (unsigned long long)h.seq);
@@ -397,9 +511,9 @@ static int check_entry(apply_ctx_t *c, const cairn_entry_t *e, bool newest, bool
                      (unsigned long long)h.seq);
   if (e->seq > 1 && e->hlc <= h.hlc)
     return ENTRY_ERR(err, CAIRN_EMALFORMED, e, "clock does not advance along the chain");
-  if (cairn_entry_check_ops(e) != 0)
+  if (!p->ops_ok)
     return ENTRY_ERR(err, CAIRN_EBADHASH, e, "ops do not match the signed ops_root");
-  if ((newest || c->s->opts.verify_all) && cairn_entry_verify_sig(e) != 0)
+  if ((newest || c->s->opts.verify_all) && !sig_ok(p))
     return ENTRY_ERR(err, CAIRN_EBADSIG, e, "bad signature");
   if ((e->hlc >> 16) > cairn__hlc_now_ms() + c->s->opts.max_skew_ms)
     return ENTRY_ERR(err, CAIRN_ESKEW, e, "clock %llu ms ahead of this device's",
@@ -436,42 +550,45 @@ static int add_role_row(apply_ctx_t *c, const cairn_op_t *op, const cairn_stamp_
   return cairn__mdb_err(mdb_put(c->txn, c->s->dbi[DB_ROLES], &k, &v, 0));
 }
 
-/* Merge every op; ops on purged records are redacted instead. */
+/* Merge every op (parsed in c->ops); ops on purged records are redacted instead. */
 static int merge_entry(apply_ctx_t *c, const cairn_entry_t *e) {
   cairn_stamp_t st;
-  cairn_op_iter_t it;
-  cairn_op_t op;
   bool redact = false, purged;
   int rc = 0;
   st.hlc = e->hlc;
   memcpy(st.author, e->author, CAIRN_KEY_BYTES);
-  cairn_op_iter_init(e, &it);
-  while (rc == 0 && cairn_op_next(&it, &op)) {
-    if (op.kind == CAIRN_OP_REDACTED)
+  for (size_t i = 0; rc == 0 && i < c->nops; i++) {
+    const cairn_op_t *op = &c->ops[i];
+    if (op->kind == CAIRN_OP_REDACTED)
       continue;
-    if (op.kind == CAIRN_OP_PURGE) {
-      rc = cairn__purge_record(c->txn, c->s, &op, &st);
+    if (op->kind == CAIRN_OP_PURGE) {
+      /* the purge deletes rows without our cursors: reopen them afterwards */
+      cairn__wtxn_drop_cursors(&c->w);
+      rc = cairn__purge_record(c->txn, c->s, op, &st);
       c->purged_any = c->purged_rows = true;
       continue;
     }
     purged = false;
-    if (c->purged_rows && (rc = cairn__is_purged(c->txn, c->s, op.type, op.type_len, op.id,
-                                                 op.id_len, &purged)) != 0)
+    if (c->purged_rows && (rc = cairn__is_purged(c->txn, c->s, op->type, op->type_len, op->id,
+                                                 op->id_len, &purged)) != 0)
       break;
     if (purged) {
       redact = true;
       continue;
     }
-    if ((rc = cairn__merge_op(c->txn, c->s, e, &op, &st, &c->merge)) == 0)
-      rc = add_role_row(c, &op, &st);
+    if ((rc = cairn__merge_op(c->txn, c->s, e, op, &st, &c->merge)) == 0)
+      rc = add_role_row(c, op, &st);
   }
-  if (rc == 0 && redact)
+  if (rc == 0 && redact) {
+    cairn__wtxn_drop_cursors(&c->w);
     rc = cairn__entry_redact_purged(c->txn, c->s, e->author, e->seq);
+  }
   return rc;
 }
 
 /* Append to the log, record the arrival, move the head, merge. */
-static int write_entry(apply_ctx_t *c, const cairn_entry_t *e) {
+static int write_entry(apply_ctx_t *c, const prep_t *p) {
+  const cairn_entry_t *e = &p->e;
   uint8_t kb[40], arr[8];
   author_state_t *a;
   MDB_val k, v;
@@ -479,18 +596,18 @@ static int write_entry(apply_ctx_t *c, const cairn_entry_t *e) {
   cairn__key_log(kb, e->author, e->seq);
   k = mval(kb, sizeof kb);
   v = mval(e->bytes, e->len);
-  if ((rc = mdb_put(c->txn, c->s->dbi[DB_LOG], &k, &v, MDB_NOOVERWRITE)) != 0)
+  if ((rc = cairn__wtxn_put(&c->w, DB_LOG, &k, &v, MDB_NOOVERWRITE)) != 0)
     return cairn__mdb_err(rc);
   put_be64(arr, c->next_arrival++);
   k = mval(arr, sizeof arr);
   v = mval(kb, sizeof kb);
-  if ((rc = mdb_put(c->txn, c->s->dbi[DB_ARRIVALS], &k, &v, MDB_APPEND)) != 0)
+  if ((rc = cairn__wtxn_put(&c->w, DB_ARRIVALS, &k, &v, MDB_APPEND)) != 0)
     return cairn__mdb_err(rc);
   if ((rc = author_get(c, e->author, &a)) != 0)
     return rc;
   a->head.seq = e->seq;
   a->head.hlc = e->hlc;
-  cairn_entry_hash(e, a->head.hash);
+  memcpy(a->head.hash, p->hash, CAIRN_HASH_BYTES);
   a->dirty = true;
   if (e->hlc > c->s->hlc)
     c->s->hlc = e->hlc;
@@ -511,9 +628,13 @@ static int ctx_begin(apply_ctx_t *c, cairn_store_t *s, MDB_txn *txn) {
   c->s = s;
   c->txn = txn;
   c->role_gen = 1;
+  cairn__wtxn_init(&c->w, txn, s);
   c->merge.arrived = arrived;
   c->merge.ud = c;
+  c->merge.w = &c->w;
   int rc = db_any(txn, s->dbi[DB_PENDING], &c->merge.pending_any);
+  if (rc == 0)
+    rc = db_any(txn, s->dbi[DB_CONFLICTS], &c->merge.conflicts_any);
   if (rc == 0)
     rc = db_any(txn, s->dbi[DB_PURGED], &c->purged_rows);
   if (rc != 0)
@@ -526,7 +647,10 @@ static int ctx_begin(apply_ctx_t *c, cairn_store_t *s, MDB_txn *txn) {
   return 0;
 }
 
+/* Free what the context holds; its cursors are closed, so call it before the
+ * transaction ends. */
 static void ctx_free(apply_ctx_t *c) {
+  cairn__wtxn_close(&c->w);
   free(c->authors);
   c->authors = NULL;
 }
@@ -536,6 +660,10 @@ static int ctx_end(apply_ctx_t *c) {
   int rc;
   if ((rc = authors_flush(c)) != 0)
     return rc;
+  /* nothing new (a batch of entries already held): the transaction stays clean,
+   * so its commit writes and syncs nothing */
+  if (c->applied == 0)
+    return 0;
   put_be64(b, c->next_arrival);
   if ((rc = cairn__meta_put(c->txn, c->s, "arrival", b, 8)) != 0)
     return rc;
@@ -544,17 +672,23 @@ static int ctx_end(apply_ctx_t *c) {
 }
 
 /* One entry, checked and written; *dup when already held. */
-static int apply_one(apply_ctx_t *c, const cairn_entry_t *e, bool newest, cairn_error_t *err) {
+static int apply_one(apply_ctx_t *c, const prep_batch_t *b, size_t i, bool newest,
+                     cairn_error_t *err) {
   char hx[2 * CAIRN_KEY_BYTES + 1];
+  const prep_t *p = &b->p[i];
+  const cairn_entry_t *e = &p->e;
   bool dup;
-  int rc = check_entry(c, e, newest, &dup, err);
+  int rc;
+  c->ops = b->ops + p->op0;
+  c->nops = e->op_count;
+  rc = check_entry(c, p, newest, &dup, err);
   if (rc != 0)
     return rc;
   if (dup) {
     c->skipped++;
     return 0;
   }
-  if ((rc = write_entry(c, e)) != 0)
+  if ((rc = write_entry(c, p)) != 0)
     return ENTRY_ERR(err, rc, e, "cannot store the entry: %s", cairn_strerror(rc));
   c->applied++;
   return 0;
@@ -563,55 +697,67 @@ static int apply_one(apply_ctx_t *c, const cairn_entry_t *e, bool newest, cairn_
 int cairn__apply_local(MDB_txn *txn, cairn_store_t *s, const uint8_t *entry, size_t len,
                        bool *purged_any, cairn_error_t *err) {
   apply_ctx_t c;
-  cairn_entry_t e;
-  int rc;
-  if ((rc = cairn_entry_decode(entry, len, s->opts.max_entry, &e, err)) != 0)
-    return rc;
-  if ((rc = ctx_begin(&c, s, txn)) == 0 && (rc = apply_one(&c, &e, false, err)) == 0 &&
-      (rc = ctx_end(&c)) == 0)
-    *purged_any = c.purged_any;
-  ctx_free(&c);
+  prep_batch_t b = {0};
+  cairn_buf_t buf = {entry, len};
+  /* our own fresh signature: checked only with verify_all, as for any entry */
+  int rc = cairn__prep_batch(&b, &buf, 1, s->opts.max_entry, PREP_SIG_NONE);
+  if (rc != 0) {
+    rc = cairn__error(err, rc, "out of memory");
+  } else if (b.limit == 0) {
+    rc = b.rc;
+    if (err != NULL)
+      *err = b.err;
+  } else {
+    if ((rc = ctx_begin(&c, s, txn)) == 0 && (rc = apply_one(&c, &b, 0, false, err)) == 0 &&
+        (rc = ctx_end(&c)) == 0)
+      *purged_any = c.purged_any;
+    ctx_free(&c);
+  }
+  cairn__prep_free(&b);
   return rc;
 }
 
-/* The first entry of author among e[0..i] whose own signature fails (the run's
+/* The first entry of author among p[0..i] whose own signature fails (the run's
  * newest signature failed at i). */
-static size_t first_bad_sig(const cairn_entry_t *e, size_t i) {
+static size_t first_bad_sig(const prep_t *p, size_t i) {
   for (size_t j = 0; j < i; j++)
-    if (memcmp(e[j].author, e[i].author, CAIRN_KEY_BYTES) == 0 &&
-        cairn_entry_verify_sig(&e[j]) != 0)
+    if (memcmp(p[j].e.author, p[i].e.author, CAIRN_KEY_BYTES) == 0 && !sig_ok(&p[j]))
       return j;
   return i;
 }
 
 /*
- * Apply e[0..n) in one transaction. On an entry's error: *bad = its index, the
- * transaction is aborted. When the map is full, *map_full is set instead.
+ * Apply entries [0..n) of b in one transaction. On an entry's error: *bad = its
+ * index, the transaction is aborted. When the map is full, *map_full is set instead.
  */
-static int apply_range(cairn_store_t *s, const cairn_entry_t *e, size_t n, size_t *bad,
+static int apply_range(cairn_store_t *s, const prep_batch_t *b, size_t n, size_t *bad,
                        bool *map_full, apply_ctx_t *out, cairn_error_t *err) {
   MDB_txn *txn;
   apply_ctx_t c;
-  bool *newest = calloc(n ? n : 1, sizeof *newest);
+  bool *own = NULL;
+  const bool *newest = b->newest; /* marked over [0, limit) while preparing */
   size_t i = 0;
   int rc;
   *bad = n;
   *map_full = false;
-  if (newest == NULL || mark_newest(e, n, newest) != 0) {
-    free(newest);
-    return cairn__error(err, CAIRN_ENOMEM, "out of memory");
+  if (n != b->limit) { /* a prefix, after a bad entry: its own newest entries */
+    if ((own = calloc(n ? n : 1, sizeof *own)) == NULL || mark_newest(b->p, n, own) != 0) {
+      free(own);
+      return cairn__error(err, CAIRN_ENOMEM, "out of memory");
+    }
+    newest = own;
   }
   if ((rc = cairn__txn_begin(s, 0, &txn)) != 0) {
-    free(newest);
+    free(own);
     return cairn__error(err, rc, "cannot begin a write transaction: %s", cairn_strerror(rc));
   }
   bool had_network = s->has_network;
   if ((rc = ctx_begin(&c, s, txn)) != 0)
     goto fail;
   for (i = 0; i < n; i++) {
-    if ((rc = apply_one(&c, &e[i], newest[i], err)) != 0) {
+    if ((rc = apply_one(&c, b, i, newest[i], err)) != 0) {
       if (rc == CAIRN_EBADSIG && newest[i])
-        *bad = first_bad_sig(e, i);
+        *bad = first_bad_sig(b->p, i);
       else
         *bad = i;
       goto fail;
@@ -620,21 +766,21 @@ static int apply_range(cairn_store_t *s, const cairn_entry_t *e, size_t n, size_
   i = n;
   if ((rc = ctx_end(&c)) != 0)
     goto fail;
+  ctx_free(&c);
   rc = mdb_txn_commit(txn);
   txn = NULL;
   if (rc != 0) {
     rc = cairn__error(err, cairn__mdb_err(rc), "cannot commit: %s", mdb_strerror(rc));
     goto fail;
   }
-  free(newest);
-  ctx_free(&c);
+  free(own);
   *out = c;
   return 0;
 fail:
+  ctx_free(&c);
   if (txn != NULL)
     mdb_txn_abort(txn);
-  ctx_free(&c);
-  free(newest);
+  free(own);
   s->has_network = had_network;
   if (rc == CAIRN_EMAPFULL) {
     /* the map is full: not the entry's fault; grow and try again */
@@ -655,9 +801,8 @@ static void reload_hlc(cairn_store_t *s) {
   mdb_txn_abort(txn);
 }
 
-int cairn_store_apply(cairn_store_t *s, const cairn_buf_t *entries, size_t n,
-                      cairn_apply_stats_t *stats, cairn_error_t *err) {
-  cairn_entry_t *e = calloc(n ? n : 1, sizeof *e);
+int cairn__apply_prepared(cairn_store_t *s, const prep_batch_t *b, size_t n,
+                          cairn_apply_stats_t *stats, cairn_error_t *err) {
   cairn_error_t first = {0, ""}, tmp;
   apply_ctx_t c = {0};
   size_t limit = n, bad;
@@ -665,15 +810,10 @@ int cairn_store_apply(cairn_store_t *s, const cairn_buf_t *entries, size_t n,
   int rc = 0, first_rc = 0;
   if (stats != NULL)
     memset(stats, 0, sizeof *stats);
-  if (e == NULL)
-    return cairn__error(err, CAIRN_ENOMEM, "out of memory");
-  for (size_t i = 0; i < n; i++) {
-    rc = cairn_entry_decode(entries[i].data, entries[i].len, s->opts.max_entry, &e[i], &first);
-    if (rc != 0) {
-      first_rc = rc;
-      limit = i;
-      break;
-    }
+  if (b->limit < n) {
+    first_rc = b->rc;
+    first = b->err;
+    limit = b->limit;
   }
   for (;;) {
     if (limit == 0) {
@@ -681,7 +821,7 @@ int cairn_store_apply(cairn_store_t *s, const cairn_buf_t *entries, size_t n,
       break;
     }
     cairn__error_clear(&tmp);
-    rc = apply_range(s, e, limit, &bad, &map_full, &c, &tmp);
+    rc = apply_range(s, b, limit, &bad, &map_full, &c, &tmp);
     if (rc == 0)
       break;
     reload_hlc(s);
@@ -700,7 +840,6 @@ int cairn_store_apply(cairn_store_t *s, const cairn_buf_t *entries, size_t n,
     first_rc = rc;
     limit = bad;
   }
-  free(e);
   if (stats != NULL) {
     stats->applied = c.applied;
     stats->skipped = c.skipped;
@@ -716,4 +855,19 @@ int cairn_store_apply(cairn_store_t *s, const cairn_buf_t *entries, size_t n,
   if (rc != 0)
     return cairn__error(err, rc, "%s", cairn_strerror(rc));
   return 0;
+}
+
+int cairn_store_apply(cairn_store_t *s, const cairn_buf_t *entries, size_t n,
+                      cairn_apply_stats_t *stats, cairn_error_t *err) {
+  prep_batch_t b = {0};
+  int rc;
+  if (stats != NULL)
+    memset(stats, 0, sizeof *stats);
+  if (cairn__prep_batch(&b, entries, n, s->opts.max_entry,
+                        s->opts.verify_all ? PREP_SIG_ALL : PREP_SIG_NEWEST) != 0)
+    rc = cairn__error(err, CAIRN_ENOMEM, "out of memory");
+  else
+    rc = cairn__apply_prepared(s, &b, n, stats, err);
+  cairn__prep_free(&b);
+  return rc;
 }

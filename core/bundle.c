@@ -18,14 +18,18 @@
  * keeps failing with the same error; one that reached the end keeps returning 0.
  *
  * Applying copies each entry into memory owned by the batch (the reader's view is
- * invalidated by the next read) and hands full batches to cairn_store_apply. A
- * batch is also cut when it holds BATCH_BYTES_MAX bytes, so a batch of large
- * entries stays bounded. When the stream breaks mid-batch, the entries read before
- * the break are applied first (each is valid on its own), then the stream's error
- * is returned.
+ * invalidated by the next read), prepares it (decodes and hashes it, apply.c) and
+ * applies full batches as cairn_store_apply does, one transaction each. A second
+ * thread reads and prepares the next batch while the current one is written; with
+ * two batches alternating, memory is two batches. A batch is also cut when it
+ * holds BATCH_BYTES_MAX bytes, so a batch of large entries stays bounded. When the
+ * stream breaks mid-batch, the entries read before the break are applied first
+ * (each is valid on its own), then the stream's error is returned.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -571,6 +575,7 @@ cleanup:
 
 /* ==== apply ==== */
 
+/* A batch read from the bundle and prepared (decoded, hashed) for apply. */
 typedef struct batch {
   cairn_buf_t *bufs;
   size_t *off;         /* each entry's offset into data */
@@ -578,7 +583,29 @@ typedef struct batch {
   size_t n, max;
   uint8_t *data;       /* the entries' bytes, back to back */
   size_t used, cap;
+  prep_batch_t prep;
+  int prep_rc;         /* 0, or CAIRN_ENOMEM if preparing failed */
+  uint64_t read;       /* entries read from the stream into this batch */
+  int end;             /* 0: more follows; 1: the stream's end; < 0: the error in end_err */
+  cairn_error_t end_err;
 } batch_t;
+
+static int batch_alloc(batch_t *b, size_t max) {
+  memset(b, 0, sizeof *b);
+  b->max = max;
+  b->bufs = calloc(max, sizeof *b->bufs);
+  b->off = calloc(max, sizeof *b->off);
+  b->pos = calloc(max, sizeof *b->pos);
+  return b->bufs && b->off && b->pos ? 0 : CAIRN_ENOMEM;
+}
+
+static void batch_free(batch_t *b) {
+  free(b->bufs);
+  free(b->off);
+  free(b->pos);
+  free(b->data);
+  cairn__prep_free(&b->prep);
+}
 
 static int batch_add(batch_t *b, const uint8_t *p, size_t len, uint64_t pos) {
   if (b->cap - b->used < len) {
@@ -600,6 +627,42 @@ static int batch_add(batch_t *b, const uint8_t *p, size_t len, uint64_t pos) {
   return 0;
 }
 
+/*
+ * Read the next batch: up to b->max entries or BATCH_BYTES_MAX bytes, or to the
+ * stream's end or error (b->end); then prepare it. Touches only b and r.
+ */
+static void batch_fill(cairn_bundle_reader_t *r, batch_t *b, size_t max_entry, int sigs) {
+  b->n = 0;
+  b->used = 0;
+  b->read = 0;
+  b->end = 0;
+  cairn__error_clear(&b->end_err);
+  for (;;) {
+    const uint8_t *p;
+    size_t len;
+    int nrc = cairn_bundle_next(r, &p, &len, &b->end_err);
+    if (nrc != 1) {
+      /* the end, or a broken stream: what was read before is valid */
+      b->end = nrc == 0 ? 1 : nrc;
+      break;
+    }
+    b->read++;
+    if (batch_add(b, p, len, r->entry_off) != 0) {
+      /* the entries copied so far are valid: keep them, as for a broken stream */
+      b->end = cairn__error(&b->end_err, CAIRN_ENOMEM,
+                            "bundle entry %llu at byte %llu: out of memory",
+                            (unsigned long long)cairn_bundle_count(r),
+                            (unsigned long long)r->entry_off);
+      break;
+    }
+    if (b->n == b->max || b->used >= BATCH_BYTES_MAX)
+      break;
+  }
+  for (size_t i = 0; i < b->n; i++)
+    b->bufs[i].data = b->data + b->off[i];
+  b->prep_rc = cairn__prep_batch(&b->prep, b->bufs, b->n, max_entry, sigs);
+}
+
 /* Apply the batch; *before counts the bundle's entries in earlier batches. */
 static int batch_flush(cairn_store_t *s, batch_t *b, uint64_t *before,
                        cairn_bundle_stats_t *st, cairn_error_t *err) {
@@ -608,13 +671,14 @@ static int batch_flush(cairn_store_t *s, batch_t *b, uint64_t *before,
   int rc;
   if (b->n == 0)
     return 0;
-  for (size_t i = 0; i < b->n; i++)
-    b->bufs[i].data = b->data + b->off[i];
-  rc = cairn_store_apply(s, b->bufs, b->n, &as, &aerr);
+  if (b->prep_rc != 0)
+    rc = cairn__error(&aerr, b->prep_rc, "out of memory");
+  else
+    rc = cairn__apply_prepared(s, &b->prep, b->n, &as, &aerr);
   st->applied += as.applied;
   st->skipped += as.skipped;
   if (rc != 0) {
-    if (as.failed_at < b->n)
+    if (b->prep_rc == 0 && as.failed_at < b->n)
       rc = cairn__error(err, rc, "bundle entry %llu at byte %llu: %s",
                         (unsigned long long)(*before + as.failed_at + 1),
                         (unsigned long long)b->pos[as.failed_at], aerr.msg);
@@ -624,70 +688,124 @@ static int batch_flush(cairn_store_t *s, batch_t *b, uint64_t *before,
                         (unsigned long long)(*before + b->n), aerr.msg);
   }
   *before += b->n;
-  b->n = 0;
-  b->used = 0;
   return rc;
+}
+
+/*
+ * Reading and preparing the next batch (zstd, copies, decoding, BLAKE2b) is pure
+ * work on the bundle's bytes, so a second thread does it while this one applies
+ * the previous batch in its transaction. Two batches alternate: the reader fills
+ * one whose `full` is 0 and sets it; the applier applies one whose `full` is 1 and
+ * clears it. Each batch is applied exactly as it would be without the thread, in
+ * the same order, so results and errors do not depend on the timing.
+ */
+typedef struct pipeline {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  batch_t b[2];
+  int full[2];
+  bool stop; /* the applier is done: the reader stops */
+  cairn_bundle_reader_t *r;
+  size_t max_entry;
+  int sigs; /* PREP_SIG_* */
+} pipeline_t;
+
+static void *reader_main(void *arg) {
+  pipeline_t *pl = arg;
+  for (int i = 0;; i ^= 1) {
+    pthread_mutex_lock(&pl->mu);
+    while (pl->full[i] && !pl->stop)
+      pthread_cond_wait(&pl->cv, &pl->mu);
+    bool stop = pl->stop;
+    pthread_mutex_unlock(&pl->mu);
+    if (stop)
+      break;
+    batch_fill(pl->r, &pl->b[i], pl->max_entry, pl->sigs);
+    int end = pl->b[i].end; /* the batch is the applier's once it is full */
+    pthread_mutex_lock(&pl->mu);
+    pl->full[i] = 1;
+    pthread_cond_broadcast(&pl->cv);
+    pthread_mutex_unlock(&pl->mu);
+    if (end != 0)
+      break;
+  }
+  return NULL;
 }
 
 int cairn_bundle_apply(cairn_store_t *s, const char *path, size_t batch,
                        cairn_bundle_stats_t *stats, cairn_error_t *err) {
   cairn_bundle_reader_t *r = NULL;
   cairn_bundle_stats_t st = {0, 0, 0};
-  cairn_error_t rerr = {0, ""};
-  batch_t b = {0};
+  pipeline_t pl;
+  pthread_t reader;
+  bool threaded = false;
   uint64_t before = 0;
+  size_t max = batch ? batch : DEFAULT_BATCH;
   int rc;
   if (stats != NULL)
     memset(stats, 0, sizeof *stats);
   if (s == NULL)
     return cairn__error(err, CAIRN_EINVAL, "no store");
-  b.max = batch ? batch : DEFAULT_BATCH;
+  memset(&pl, 0, sizeof pl);
   if ((rc = reader_open(path, s->opts.max_entry, &r, err)) != 0)
     goto cleanup;
-  b.bufs = calloc(b.max, sizeof *b.bufs);
-  b.off = calloc(b.max, sizeof *b.off);
-  b.pos = calloc(b.max, sizeof *b.pos);
-  if (b.bufs == NULL || b.off == NULL || b.pos == NULL) {
+  if (batch_alloc(&pl.b[0], max) != 0 || batch_alloc(&pl.b[1], max) != 0) {
     rc = cairn__error(err, CAIRN_ENOMEM, "out of memory");
     goto cleanup;
   }
-  for (;;) {
-    const uint8_t *p;
-    size_t len;
-    int nrc = cairn_bundle_next(r, &p, &len, &rerr);
-    if (nrc == 1) {
-      st.read++;
-      if ((rc = batch_add(&b, p, len, r->entry_off)) != 0) {
-        /* the entries copied so far are valid: keep them, as for a broken stream */
-        if ((rc = batch_flush(s, &b, &before, &st, err)) == 0)
-          rc = cairn__error(err, CAIRN_ENOMEM, "bundle entry %llu at byte %llu: out of memory",
-                            (unsigned long long)cairn_bundle_count(r),
-                            (unsigned long long)r->entry_off);
-        goto cleanup;
-      }
-      if (b.n == b.max || b.used >= BATCH_BYTES_MAX) {
-        if ((rc = batch_flush(s, &b, &before, &st, err)) != 0)
-          goto cleanup;
-      }
-      continue;
+  pl.r = r;
+  pl.max_entry = s->opts.max_entry;
+  pl.sigs = s->opts.verify_all ? PREP_SIG_ALL : PREP_SIG_NEWEST;
+  if (pthread_mutex_init(&pl.mu, NULL) == 0) {
+    if (pthread_cond_init(&pl.cv, NULL) == 0) {
+      threaded = pthread_create(&reader, NULL, reader_main, &pl) == 0;
+      if (!threaded)
+        pthread_cond_destroy(&pl.cv);
     }
-    /* the end, or a broken stream: what was read before is valid, apply it first */
-    if ((rc = batch_flush(s, &b, &before, &st, err)) != 0)
-      goto cleanup;
-    if (nrc < 0) {
-      rc = nrc;
+    if (!threaded)
+      pthread_mutex_destroy(&pl.mu);
+  }
+  for (int i = 0;; i ^= 1) {
+    batch_t *b = &pl.b[i];
+    if (threaded) {
+      pthread_mutex_lock(&pl.mu);
+      while (!pl.full[i])
+        pthread_cond_wait(&pl.cv, &pl.mu);
+      pthread_mutex_unlock(&pl.mu);
+    } else {
+      batch_fill(r, b, pl.max_entry, pl.sigs); /* no second thread: read here */
+    }
+    st.read += b->read;
+    if ((rc = batch_flush(s, b, &before, &st, err)) != 0)
+      break;
+    if (b->end < 0) {
+      rc = b->end;
       if (err != NULL)
-        *err = rerr;
+        *err = b->end_err;
     }
-    break;
+    if (b->end != 0)
+      break;
+    if (threaded) {
+      pthread_mutex_lock(&pl.mu);
+      pl.full[i] = 0;
+      pthread_cond_broadcast(&pl.cv);
+      pthread_mutex_unlock(&pl.mu);
+    }
+  }
+  if (threaded) {
+    pthread_mutex_lock(&pl.mu);
+    pl.stop = true;
+    pthread_cond_broadcast(&pl.cv);
+    pthread_mutex_unlock(&pl.mu);
+    pthread_join(reader, NULL);
+    pthread_cond_destroy(&pl.cv);
+    pthread_mutex_destroy(&pl.mu);
   }
 cleanup:
   if (stats != NULL)
     *stats = st;
   cairn_bundle_reader_close(r);
-  free(b.bufs);
-  free(b.off);
-  free(b.pos);
-  free(b.data);
+  batch_free(&pl.b[0]);
+  batch_free(&pl.b[1]);
   return rc;
 }

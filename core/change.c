@@ -29,7 +29,9 @@ typedef struct chg_op {
 struct cairn_change {
   cairn_store_t *s;
   chg_op_t *ops;
-  size_t n;
+  size_t n, cap;
+  size_t *slot; /* open addressing over (type, id): op index + 1, 0 empty */
+  size_t slot_mask;
 };
 
 static void op_clear_fields(chg_op_t *op) {
@@ -51,6 +53,7 @@ void cairn_change_abort(cairn_change_t *c) {
     free(c->ops[i].id);
   }
   free(c->ops);
+  free(c->slot);
   free(c);
 }
 
@@ -71,25 +74,67 @@ static bool id_ok(const char *id) {
   return id != NULL && cairn__name_ok(id, strlen(id), CAIRN_ID_MAX);
 }
 
+static size_t target_hash(const char *type, const char *id) {
+  uint64_t h = 1469598103934665603u; /* FNV-1a over type \0 id */
+  for (const char *p = type; *p; p++)
+    h = (h ^ (uint8_t)*p) * 1099511628211u;
+  h *= 1099511628211u;
+  for (const char *p = id; *p; p++)
+    h = (h ^ (uint8_t)*p) * 1099511628211u;
+  return (size_t)(h ^ h >> 29);
+}
+
+/* The slot of (type, id): empty, or holding its op. */
+static size_t *target_slot(cairn_change_t *c, const char *type, const char *id) {
+  for (size_t k = target_hash(type, id) & c->slot_mask;; k = (k + 1) & c->slot_mask) {
+    chg_op_t *op = c->slot[k] ? &c->ops[c->slot[k] - 1] : NULL;
+    if (op == NULL || (strcmp(op->type, type) == 0 && strcmp(op->id, id) == 0))
+      return &c->slot[k];
+  }
+}
+
+/* Room for one more op, in the array and in the index. */
+static int ops_reserve(cairn_change_t *c) {
+  if (c->n == c->cap) {
+    size_t cap = c->cap ? 2 * c->cap : 8;
+    chg_op_t *ops = realloc(c->ops, cap * sizeof *ops);
+    if (ops == NULL)
+      return CAIRN_ENOMEM;
+    c->ops = ops;
+    c->cap = cap;
+  }
+  if (c->slot == NULL || 2 * (c->n + 1) > c->slot_mask + 1) {
+    size_t size = c->slot ? 2 * (c->slot_mask + 1) : 16;
+    size_t *slot = calloc(size, sizeof *slot);
+    if (slot == NULL)
+      return CAIRN_ENOMEM;
+    free(c->slot);
+    c->slot = slot;
+    c->slot_mask = size - 1;
+    for (size_t i = 0; i < c->n; i++)
+      *target_slot(c, c->ops[i].type, c->ops[i].id) = i + 1;
+  }
+  return 0;
+}
+
 /* The op on (type, id) in this change, made with kind if absent. A put after a
  * del (or the reverse) replaces the earlier op: one op per record per entry. */
 static int find_op(cairn_change_t *c, const char *type, const char *id, cairn_op_kind_t kind,
                    chg_op_t **out) {
-  for (size_t i = 0; i < c->n; i++) {
-    chg_op_t *op = &c->ops[i];
-    if (strcmp(op->type, type) == 0 && strcmp(op->id, id) == 0) {
-      if (op->kind != kind || kind != CAIRN_OP_PUT)
-        op_clear_fields(op);
-      op->kind = kind;
-      *out = op;
-      return 0;
-    }
+  size_t *slot;
+  int rc;
+  if ((rc = ops_reserve(c)) != 0)
+    return rc;
+  slot = target_slot(c, type, id);
+  if (*slot != 0) {
+    chg_op_t *op = &c->ops[*slot - 1];
+    if (op->kind != kind || kind != CAIRN_OP_PUT)
+      op_clear_fields(op);
+    op->kind = kind;
+    *out = op;
+    return 0;
   }
-  chg_op_t *ops = realloc(c->ops, (c->n + 1) * sizeof *ops);
-  if (ops == NULL)
-    return CAIRN_ENOMEM;
-  c->ops = ops;
-  chg_op_t *op = &ops[c->n];
+  chg_op_t *op = &c->ops[c->n];
   memset(op, 0, sizeof *op);
   op->kind = kind;
   op->type = strdup(type);
@@ -99,7 +144,7 @@ static int find_op(cairn_change_t *c, const char *type, const char *id, cairn_op
     free(op->id);
     return CAIRN_ENOMEM;
   }
-  c->n++;
+  *slot = ++c->n;
   *out = op;
   return 0;
 }
@@ -118,21 +163,24 @@ int cairn_change_put(cairn_change_t *c, const char *type, const char *id, const 
   for (size_t i = 0; i < op->n; i++)
     if (strcmp(op->f[i].name, field) == 0)
       f = &op->f[i];
-  if (f == NULL) {
-    chg_field_t *nf = realloc(op->f, (op->n + 1) * sizeof *nf);
-    if (nf == NULL)
-      return CAIRN_ENOMEM;
-    op->f = nf;
-    f = &nf[op->n];
-    if ((f->name = strdup(field)) == NULL)
-      return CAIRN_ENOMEM;
-    f->value = NULL;
-    op->n++;
-  }
-  uint8_t *v = malloc(value_len);
+  /* the value first, so that a failure leaves no field without one */
+  uint8_t *v = malloc(value_len ? value_len : 1);
   if (v == NULL)
     return CAIRN_ENOMEM;
   memcpy(v, value, value_len);
+  if (f == NULL) {
+    chg_field_t *nf = realloc(op->f, (op->n + 1) * sizeof *nf);
+    char *name = nf != NULL ? strdup(field) : NULL;
+    if (nf != NULL)
+      op->f = nf;
+    if (name == NULL) {
+      free(v);
+      return CAIRN_ENOMEM;
+    }
+    f = &op->f[op->n++];
+    f->name = name;
+    f->value = NULL;
+  }
   free(f->value);
   f->value = v;
   f->len = value_len;
@@ -173,11 +221,10 @@ static int pack_field(MDB_txn *txn, cairn_store_t *s, msgpack_packer *pk, const 
                       const chg_field_t *f) {
   cairn_stamp_t *heads;
   size_t n;
-  int rc = cairn__field_heads(txn, s, op->type, op->id, f->name, &heads, &n);
+  /* a plain put saw the visible value only; a resolving one every head */
+  int rc = cairn__field_heads(txn, s, op->type, op->id, f->name, f->resolve != 0, &heads, &n);
   if (rc != 0)
     return rc;
-  if (!f->resolve && n > 1)
-    n = 1; /* a plain put saw the visible value only */
   rc = msgpack_pack_str_with_body(pk, f->name, strlen(f->name)) | msgpack_pack_array(pk, 2);
   rc |= msgpack_sbuffer_write(pk->data, (const char *)f->value, f->len);
   rc = rc ? CAIRN_ENOMEM : pack_stamps(pk, heads, n);
@@ -210,17 +257,23 @@ static int pack_op(MDB_txn *txn, cairn_store_t *s, msgpack_packer *pk, chg_op_t 
 
 static int pack_ops(MDB_txn *txn, cairn_change_t *c, msgpack_sbuffer *sb, cairn_error_t *err) {
   msgpack_packer pk;
-  bool purged;
+  MDB_stat ps;
+  bool purged, any_purged;
   int rc;
   msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
   if (msgpack_pack_array(&pk, c->n) != 0)
     return CAIRN_ENOMEM;
+  /* no record was ever purged (the usual case): no lookups */
+  if ((rc = mdb_stat(txn, c->s->dbi[DB_PURGED], &ps)) != 0)
+    return cairn__mdb_err(rc);
+  any_purged = ps.ms_entries > 0;
   for (size_t i = 0; i < c->n; i++) {
     chg_op_t *op = &c->ops[i];
     if (op->kind == CAIRN_OP_PUT && op->n == 0)
       return cairn__error(err, CAIRN_EINVAL, "a put needs at least one field");
-    if ((rc = cairn__is_purged(txn, c->s, op->type, strlen(op->type), op->id, strlen(op->id),
-                               &purged)) != 0)
+    purged = false;
+    if (any_purged && (rc = cairn__is_purged(txn, c->s, op->type, strlen(op->type), op->id,
+                                             strlen(op->id), &purged)) != 0)
       return rc;
     if (purged)
       return cairn__error(err, CAIRN_EPURGED, "%s %s was purged; its id cannot be used again",

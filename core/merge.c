@@ -41,6 +41,31 @@ static int row_put(MDB_txn *txn, MDB_dbi dbi, const keybuf_t *k, const void *v, 
   return cairn__mdb_err(mdb_put(txn, dbi, &key, &val, 0));
 }
 
+/* Values copied out of `conflicts` that the record points into until it is saved. */
+typedef struct scratch {
+  uint8_t **p;
+  size_t n, cap;
+} scratch_t;
+
+static int scratch_keep(scratch_t *sc, uint8_t *buf) {
+  if (sc->n == sc->cap) {
+    size_t cap = sc->cap ? 2 * sc->cap : 4;
+    uint8_t **p = realloc(sc->p, cap * sizeof *p);
+    if (p == NULL)
+      return CAIRN_ENOMEM;
+    sc->p = p;
+    sc->cap = cap;
+  }
+  sc->p[sc->n++] = buf;
+  return 0;
+}
+
+static void scratch_free(scratch_t *sc) {
+  for (size_t i = 0; i < sc->n; i++)
+    free(sc->p[i]);
+  free(sc->p);
+}
+
 static void with_stamp(keybuf_t *out, const keybuf_t *prefix, const cairn_stamp_t *st) {
   *out = *prefix;
   cairn__key_add_stamp(out, st);
@@ -100,7 +125,8 @@ static int apply_base(MDB_txn *txn, cairn_store_t *s, const keybuf_t *prefix,
     with_stamp(&k, prefix, &b);
     /* conflict rows exist only beside a winner */
     found = false;
-    if (winner != NULL && (rc = row_exists(txn, s->dbi[DB_CONFLICTS], &k, &found)) != 0)
+    if (winner != NULL && env->conflicts_any &&
+        (rc = row_exists(txn, s->dbi[DB_CONFLICTS], &k, &found)) != 0)
       return rc;
     if (found) {
       rc = row_del(txn, s->dbi[DB_CONFLICTS], &k);
@@ -117,7 +143,7 @@ static int apply_base(MDB_txn *txn, cairn_store_t *s, const keybuf_t *prefix,
 /* Merge one field write into record r. */
 static int merge_field(MDB_txn *txn, cairn_store_t *s, rec_t *r, const cairn_op_t *op,
                        const cairn_field_t *f, const cairn_stamp_t *st, merge_env_t *env,
-                       uint8_t **scratch) {
+                       scratch_t *scratch) {
   keybuf_t prefix, k;
   rec_field_t *winner, w;
   bool gone, superseded, found;
@@ -141,6 +167,7 @@ static int merge_field(MDB_txn *txn, cairn_store_t *s, rec_t *r, const cairn_op_
   if (winner != NULL && !gone) {
     if (superseded)
       return 0;
+    env->conflicts_any = true;
     if (cairn_stamp_cmp(st, &winner->stamp) < 0)
       return row_put(txn, s->dbi[DB_CONFLICTS], &k, f->value, f->value_len);
     with_stamp(&k, &prefix, &winner->stamp);
@@ -152,7 +179,7 @@ static int merge_field(MDB_txn *txn, cairn_store_t *s, rec_t *r, const cairn_op_
   /* No winner left: the greatest of the remaining heads and this write wins.
    * Conflict rows exist only beside a winner, so with none there is none. */
   found = false;
-  if (winner != NULL &&
+  if (winner != NULL && env->conflicts_any &&
       (rc = greatest_conflict(txn, s, &prefix, &found, &cst, &cval, &clen)) != 0)
     return rc;
   if (!superseded && (!found || cairn_stamp_cmp(st, &cst) > 0)) {
@@ -172,75 +199,63 @@ static int merge_field(MDB_txn *txn, cairn_store_t *s, rec_t *r, const cairn_op_
     if ((rc = row_put(txn, s->dbi[DB_CONFLICTS], &k, f->value, f->value_len)) != 0)
       goto done;
   }
+  /* the record will point into cval: keep it alive until the record is saved */
+  if ((rc = scratch_keep(scratch, cval)) != 0)
+    goto done;
   w = (rec_field_t){f->name, f->name_len, cval, clen, cst};
-  rc = cairn__rec_set(r, &w);
-  /* the record now points into cval: keep it alive until the record is saved */
-  free(*scratch);
-  *scratch = cval;
-  return rc;
+  return cairn__rec_set(r, &w);
 done:
   free(cval);
   return rc;
 }
 
 /* history row: type \0 id \0 hlc author -> seq */
-static int add_history(MDB_txn *txn, cairn_store_t *s, const cairn_op_t *op,
-                       const cairn_entry_t *e, const cairn_stamp_t *st) {
-  keybuf_t k;
+static int add_history(wtxn_t *w, const keybuf_t *rk, const cairn_entry_t *e,
+                       const cairn_stamp_t *st) {
+  keybuf_t k = *rk;
   uint8_t seq[8];
-  int rc = cairn__key_record(&k, op->type, op->type_len, op->id, op->id_len);
-  if (rc != 0)
-    return rc;
   k.b[k.len++] = 0;
   cairn__key_add_stamp(&k, st);
   put_be64(seq, e->seq);
-  return row_put(txn, s->dbi[DB_HISTORY], &k, seq, sizeof seq);
+  MDB_val key = mval(k.b, k.len), val = mval(seq, sizeof seq);
+  return cairn__mdb_err(cairn__wtxn_put(w, DB_HISTORY, &key, &val, 0));
 }
 
 int cairn__merge_op(MDB_txn *txn, cairn_store_t *s, const cairn_entry_t *e,
                     const cairn_op_t *op, const cairn_stamp_t *st, merge_env_t *env) {
   keybuf_t k;
-  rec_t r;
+  rec_t *r = &env->w->rec;
   cairn_field_iter_t it;
   cairn_field_t f;
-  uint8_t **scratch = NULL;
-  size_t nscratch = 0;
+  scratch_t scratch = {NULL, 0, 0};
   int rc = cairn__key_record(&k, op->type, op->type_len, op->id, op->id_len);
-  if (rc != 0 || (rc = cairn__rec_load(txn, s, &k, &r)) != 0)
+  if (rc != 0 || (rc = cairn__rec_load(txn, s, env->w, &k, r)) != 0)
     return rc;
-  bool newer = !r.exists || cairn_stamp_cmp(st, &r.del) > 0;
+  bool newer = !r->exists || cairn_stamp_cmp(st, &r->del) > 0;
   if (newer) {
-    r.deleted = op->kind == CAIRN_OP_DEL;
-    r.del = *st;
+    r->deleted = op->kind == CAIRN_OP_DEL;
+    r->del = *st;
   }
-  r.exists = true;
+  r->exists = true;
   if (op->kind == CAIRN_OP_PUT) {
-    scratch = calloc(op->nfields, sizeof *scratch);
-    if (scratch == NULL) {
-      rc = CAIRN_ENOMEM;
-      goto done;
-    }
     cairn_field_iter_init(op, &it);
     while (rc == 0 && cairn_field_next(&it, &f))
-      rc = merge_field(txn, s, &r, op, &f, st, env, &scratch[nscratch++]);
+      rc = merge_field(txn, s, r, op, &f, st, env, &scratch);
     if (rc != 0)
       goto done;
   }
-  if ((rc = cairn__rec_save(txn, s, &k, &r)) != 0)
+  if ((rc = cairn__rec_save(txn, s, env->w, &k, r)) != 0)
     goto done;
-  rc = add_history(txn, s, op, e, st);
+  rc = add_history(env->w, &k, e, st);
 done:
-  for (size_t i = 0; i < nscratch; i++)
-    free(scratch[i]);
-  free(scratch);
-  cairn__rec_free(&r);
+  scratch_free(&scratch);
   return rc;
 }
 
 int cairn__field_heads(MDB_txn *txn, cairn_store_t *s, const char *type, const char *id,
-                       const char *field, cairn_stamp_t **out, size_t *n) {
+                       const char *field, bool all, cairn_stamp_t **out, size_t *n) {
   keybuf_t k, prefix;
-  rec_t r;
+  rec_t r = {0};
   rec_field_t *w;
   MDB_cursor *cur = NULL;
   MDB_val key, val;
@@ -252,8 +267,8 @@ int cairn__field_heads(MDB_txn *txn, cairn_store_t *s, const char *type, const c
   if ((rc = cairn__key_record(&k, type, strlen(type), id, strlen(id))) != 0 ||
       (rc = cairn__key_field(&prefix, type, strlen(type), id, strlen(id), field,
                              strlen(field))) != 0 ||
-      (rc = cairn__rec_load(txn, s, &k, &r)) != 0)
-    return rc;
+      (rc = cairn__rec_load(txn, s, NULL, &k, &r)) != 0)
+    goto done;
   w = cairn__rec_find(&r, field, strlen(field));
   if (w == NULL)
     goto done;
@@ -263,6 +278,8 @@ int cairn__field_heads(MDB_txn *txn, cairn_store_t *s, const char *type, const c
     goto done;
   }
   v[(*n)++] = w->stamp;
+  if (!all)
+    goto done;
   if ((rc = mdb_cursor_open(txn, s->dbi[DB_CONFLICTS], &cur)) != 0) {
     rc = cairn__mdb_err(rc);
     goto done;

@@ -7,7 +7,6 @@
  * Each field holds its winning head; the other heads of a conflicted field live in
  * `conflicts`. The deleted register is stamped like a field.
  */
-#include <msgpack.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,35 +69,46 @@ static int rec_grow(rec_t *r) {
   return 0;
 }
 
-int cairn__rec_load(MDB_txn *txn, cairn_store_t *s, const keybuf_t *k, rec_t *r) {
+int cairn__rec_load(MDB_txn *txn, cairn_store_t *s, wtxn_t *w, const keybuf_t *k, rec_t *r) {
   MDB_val key = mval(k->b, k->len), val;
   cairn_mpr_t rd;
   uint32_t n;
   int deleted, rc;
-  memset(r, 0, sizeof *r);
-  rc = mdb_get(txn, s->dbi[DB_RECORDS], &key, &val);
+  r->exists = r->deleted = false;
+  memset(&r->del, 0, sizeof r->del);
+  r->n = 0;
+  rc = w != NULL ? cairn__wtxn_get(w, DB_RECORDS, &key, &val)
+                 : mdb_get(txn, s->dbi[DB_RECORDS], &key, &val);
   if (rc == MDB_NOTFOUND)
     return 0;
   if (rc != 0)
     return cairn__mdb_err(rc);
   /* copy: later writes in this transaction may move the page under us */
-  if ((r->buf = malloc(val.mv_size)) == NULL)
-    return CAIRN_ENOMEM;
+  if (r->buf_cap < val.mv_size) {
+    size_t cap = r->buf_cap ? r->buf_cap : 256;
+    while (cap < val.mv_size)
+      cap *= 2;
+    uint8_t *b = realloc(r->buf, cap);
+    if (b == NULL)
+      return CAIRN_ENOMEM;
+    r->buf = b;
+    r->buf_cap = cap;
+  }
   memcpy(r->buf, val.mv_data, val.mv_size);
   cairn__mpr_init(&rd, r->buf, val.mv_size);
   if ((rc = read_head(&rd, &deleted, &r->del, &n)) != 0)
-    goto fail;
+    return rc;
   r->exists = true;
   r->deleted = deleted != 0;
   for (uint32_t i = 0; i < n; i++) {
-    if ((rc = rec_grow(r)) != 0 || (rc = read_field(&rd, &r->f[r->n])) != 0)
-      goto fail;
+    if ((rc = rec_grow(r)) != 0 || (rc = read_field(&rd, &r->f[r->n])) != 0) {
+      r->exists = false;
+      r->n = 0;
+      return rc;
+    }
     r->n++;
   }
   return 0;
-fail:
-  cairn__rec_free(r);
-  return rc;
 }
 
 rec_field_t *cairn__rec_find(rec_t *r, const char *name, size_t len) {
@@ -132,32 +142,97 @@ void cairn__rec_remove(rec_t *r, rec_field_t *f) {
   r->n--;
 }
 
-int cairn__rec_save(MDB_txn *txn, cairn_store_t *s, const keybuf_t *k, const rec_t *r) {
-  msgpack_sbuffer sb;
-  msgpack_packer pk;
-  int rc;
-  msgpack_sbuffer_init(&sb);
-  msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-  rc = msgpack_pack_array(&pk, 4);
-  rc |= r->deleted ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk);
-  rc |= msgpack_pack_uint64(&pk, r->del.hlc);
-  rc |= msgpack_pack_bin_with_body(&pk, r->del.author, CAIRN_KEY_BYTES);
-  rc |= msgpack_pack_map(&pk, r->n);
+/* The encoders below write what msgpack-c's packers write (the smallest form of
+ * each integer and header), so stored records keep the same bytes. */
+static uint8_t *enc_uint(uint8_t *p, uint64_t v) {
+  if (v < 128) {
+    *p++ = (uint8_t)v;
+  } else if (v < 256) {
+    *p++ = 0xcc;
+    *p++ = (uint8_t)v;
+  } else if (v < 65536) {
+    *p++ = 0xcd;
+    *p++ = (uint8_t)(v >> 8);
+    *p++ = (uint8_t)v;
+  } else if (v <= UINT32_MAX) {
+    *p++ = 0xce;
+    for (int i = 3; i >= 0; i--)
+      *p++ = (uint8_t)(v >> (8 * i));
+  } else {
+    *p++ = 0xcf;
+    put_be64(p, v);
+    p += 8;
+  }
+  return p;
+}
+
+static uint8_t *enc_len(uint8_t *p, size_t n, uint8_t fix, size_t fix_max, uint8_t b8,
+                        uint8_t b16, uint8_t b32) {
+  if (n <= fix_max) {
+    *p++ = (uint8_t)(fix | n);
+  } else if (b8 != 0 && n < 256) {
+    *p++ = b8;
+    *p++ = (uint8_t)n;
+  } else if (n < 65536) {
+    *p++ = b16;
+    *p++ = (uint8_t)(n >> 8);
+    *p++ = (uint8_t)n;
+  } else {
+    *p++ = b32;
+    for (int i = 3; i >= 0; i--)
+      *p++ = (uint8_t)(n >> (8 * i));
+  }
+  return p;
+}
+
+/* bin 8 of an author key */
+static uint8_t *enc_key(uint8_t *p, const uint8_t *key) {
+  *p++ = 0xc4;
+  *p++ = CAIRN_KEY_BYTES;
+  memcpy(p, key, CAIRN_KEY_BYTES);
+  return p + CAIRN_KEY_BYTES;
+}
+
+/* Encode r into b (replacing its contents). */
+static int rec_encode(const rec_t *r, bbuf_t *b) {
+  /* header: array, bool, uint, bin 32, map; per field: str, array, value, uint, bin 32 */
+  size_t max = 1 + 1 + 9 + 2 + CAIRN_KEY_BYTES + 5;
+  for (size_t i = 0; i < r->n; i++)
+    max += 5 + r->f[i].name_len + 1 + r->f[i].value_len + 9 + 2 + CAIRN_KEY_BYTES;
+  b->len = 0;
+  if (cairn__bbuf_reserve(b, max) != 0)
+    return CAIRN_ENOMEM;
+  uint8_t *p = b->p;
+  *p++ = 0x94;
+  *p++ = r->deleted ? 0xc3 : 0xc2;
+  p = enc_uint(p, r->del.hlc);
+  p = enc_key(p, r->del.author);
+  p = enc_len(p, r->n, 0x80, 15, 0, 0xde, 0xdf);
   for (size_t i = 0; i < r->n; i++) {
     const rec_field_t *f = &r->f[i];
-    rc |= msgpack_pack_str_with_body(&pk, f->name, f->name_len);
-    rc |= msgpack_pack_array(&pk, 3);
-    rc |= msgpack_sbuffer_write(&sb, (const char *)f->value, f->value_len);
-    rc |= msgpack_pack_uint64(&pk, f->stamp.hlc);
-    rc |= msgpack_pack_bin_with_body(&pk, f->stamp.author, CAIRN_KEY_BYTES);
+    p = enc_len(p, f->name_len, 0xa0, 31, 0xd9, 0xda, 0xdb);
+    memcpy(p, f->name, f->name_len);
+    p += f->name_len;
+    *p++ = 0x93;
+    memcpy(p, f->value, f->value_len);
+    p += f->value_len;
+    p = enc_uint(p, f->stamp.hlc);
+    p = enc_key(p, f->stamp.author);
   }
-  if (rc != 0) {
-    msgpack_sbuffer_destroy(&sb);
-    return CAIRN_ENOMEM;
+  b->len = (size_t)(p - b->p);
+  return 0;
+}
+
+int cairn__rec_save(MDB_txn *txn, cairn_store_t *s, wtxn_t *w, const keybuf_t *k,
+                    const rec_t *r) {
+  bbuf_t own = {NULL, 0, 0}, *b = w != NULL ? &w->enc : &own;
+  int rc = rec_encode(r, b);
+  if (rc == 0) {
+    MDB_val key = mval(k->b, k->len), val = mval(b->p, b->len);
+    rc = cairn__mdb_err(w != NULL ? cairn__wtxn_put(w, DB_RECORDS, &key, &val, 0)
+                                  : mdb_put(txn, s->dbi[DB_RECORDS], &key, &val, 0));
   }
-  MDB_val key = mval(k->b, k->len), val = mval(sb.data, sb.size);
-  rc = cairn__mdb_err(mdb_put(txn, s->dbi[DB_RECORDS], &key, &val, 0));
-  msgpack_sbuffer_destroy(&sb);
+  free(own.p);
   return rc;
 }
 

@@ -105,6 +105,70 @@ void cairn__key_log(uint8_t out[40], const uint8_t *author, uint64_t seq) {
   put_be64(out + CAIRN_KEY_BYTES, seq);
 }
 
+/* ---- write transactions: cursors kept open, buffers reused ---- */
+
+int cairn__bbuf_reserve(bbuf_t *b, size_t n) {
+  if (b->cap - b->len >= n)
+    return 0;
+  size_t cap = b->cap ? b->cap : 256;
+  while (cap - b->len < n)
+    cap *= 2;
+  uint8_t *p = realloc(b->p, cap);
+  if (p == NULL)
+    return CAIRN_ENOMEM;
+  b->p = p;
+  b->cap = cap;
+  return 0;
+}
+
+void cairn__wtxn_init(wtxn_t *w, MDB_txn *txn, cairn_store_t *s) {
+  memset(w, 0, sizeof *w);
+  w->txn = txn;
+  w->s = s;
+}
+
+int cairn__wtxn_cursor(wtxn_t *w, int db, MDB_cursor **out) {
+  if (w->cur[db] == NULL) {
+    int rc = mdb_cursor_open(w->txn, w->s->dbi[db], &w->cur[db]);
+    if (rc != 0) {
+      w->cur[db] = NULL;
+      return rc;
+    }
+  }
+  *out = w->cur[db];
+  return 0;
+}
+
+void cairn__wtxn_drop_cursors(wtxn_t *w) {
+  for (int i = 0; i < DB_COUNT; i++) {
+    if (w->cur[i] != NULL)
+      mdb_cursor_close(w->cur[i]);
+    w->cur[i] = NULL;
+  }
+}
+
+void cairn__wtxn_close(wtxn_t *w) {
+  if (w == NULL)
+    return;
+  cairn__wtxn_drop_cursors(w);
+  cairn__rec_free(&w->rec);
+  free(w->enc.p);
+  w->enc.p = NULL;
+  w->enc.len = w->enc.cap = 0;
+}
+
+int cairn__wtxn_put(wtxn_t *w, int db, MDB_val *k, MDB_val *v, unsigned flags) {
+  MDB_cursor *cur;
+  int rc = cairn__wtxn_cursor(w, db, &cur);
+  return rc != 0 ? rc : mdb_cursor_put(cur, k, v, flags);
+}
+
+int cairn__wtxn_get(wtxn_t *w, int db, MDB_val *k, MDB_val *v) {
+  MDB_cursor *cur;
+  int rc = cairn__wtxn_cursor(w, db, &cur);
+  return rc != 0 ? rc : mdb_cursor_get(cur, k, v, MDB_SET);
+}
+
 /* ---- meta, heads, roles ---- */
 
 int cairn__meta_get(MDB_txn *txn, cairn_store_t *s, const char *key, MDB_val *val) {

@@ -121,7 +121,8 @@ typedef struct rec_field {
   cairn_stamp_t stamp;
 } rec_field_t;
 
-/* A record decoded for update; owns `buf` (a copy of the stored bytes). */
+/* A record decoded for update; owns `buf` (a copy of the stored bytes). A zeroed
+ * rec_t is ready for load; loading again reuses its buffers. */
 typedef struct rec {
   bool exists;
   bool deleted;
@@ -129,10 +130,50 @@ typedef struct rec {
   rec_field_t *f;
   size_t n, cap;
   uint8_t *buf;
+  size_t buf_cap;
 } rec_t;
 
-int cairn__rec_load(MDB_txn *txn, cairn_store_t *s, const keybuf_t *k, rec_t *r);
-int cairn__rec_save(MDB_txn *txn, cairn_store_t *s, const keybuf_t *k, const rec_t *r);
+/* A growable byte buffer. */
+typedef struct bbuf {
+  uint8_t *p;
+  size_t len, cap;
+} bbuf_t;
+
+/* Make room for n more bytes; 0 or CAIRN_ENOMEM. */
+int cairn__bbuf_reserve(bbuf_t *b, size_t n);
+
+/*
+ * What one write transaction keeps while it applies entries: a cursor on each
+ * database it writes for every entry (opened on first use), so that a key next to
+ * the previous one is found from the cursor's leaf page instead of a descent from
+ * the root (LMDB's mdb_cursor_set does so when the key falls inside the page), and
+ * buffers reused from one record to the next. Close it (cairn__wtxn_close) before
+ * the transaction ends.
+ */
+typedef struct wtxn {
+  MDB_txn *txn;
+  cairn_store_t *s;
+  MDB_cursor *cur[DB_COUNT];
+  rec_t rec;  /* the record being merged */
+  bbuf_t enc; /* a record being encoded */
+} wtxn_t;
+
+void cairn__wtxn_init(wtxn_t *w, MDB_txn *txn, cairn_store_t *s);
+/* The cursor on database db, opened on first use. */
+int cairn__wtxn_cursor(wtxn_t *w, int db, MDB_cursor **out);
+/* Close the cursors (they are reopened on use): before writes made without them
+ * that delete rows (purge), and before the transaction ends. */
+void cairn__wtxn_drop_cursors(wtxn_t *w);
+/* Close the cursors and free the buffers. */
+void cairn__wtxn_close(wtxn_t *w);
+/* mdb_put and mdb_get through the cursor on db. LMDB return codes. */
+int cairn__wtxn_put(wtxn_t *w, int db, MDB_val *k, MDB_val *v, unsigned flags);
+int cairn__wtxn_get(wtxn_t *w, int db, MDB_val *k, MDB_val *v);
+
+/* Load a record (w may be NULL). */
+int cairn__rec_load(MDB_txn *txn, cairn_store_t *s, wtxn_t *w, const keybuf_t *k, rec_t *r);
+int cairn__rec_save(MDB_txn *txn, cairn_store_t *s, wtxn_t *w, const keybuf_t *k,
+                    const rec_t *r);
 void cairn__rec_free(rec_t *r);
 rec_field_t *cairn__rec_find(rec_t *r, const char *name, size_t len);
 int cairn__rec_set(rec_t *r, const rec_field_t *f);
@@ -149,16 +190,19 @@ typedef struct merge_env {
   void *ud;
   /* false while `pending` is known to be empty: lookups are skipped */
   bool pending_any;
+  /* false while `conflicts` is known to be empty: lookups are skipped */
+  bool conflicts_any;
+  wtxn_t *w; /* the transaction's cursors and buffers */
 } merge_env_t;
 
 /* Merge one op of entry e (stamped st) into records; op is not redacted. */
 int cairn__merge_op(MDB_txn *txn, cairn_store_t *s, const cairn_entry_t *e,
                     const cairn_op_t *op, const cairn_stamp_t *st, merge_env_t *env);
 
-/* The current heads of a field: the winner first, then the conflicting heads. The
- * stamps are appended to *out (malloc'd, caller frees) and *n. */
+/* The current heads of a field: the winner first, then (if all) the conflicting
+ * heads. The stamps are appended to *out (malloc'd, caller frees) and *n. */
 int cairn__field_heads(MDB_txn *txn, cairn_store_t *s, const char *type, const char *id,
-                       const char *field, cairn_stamp_t **out, size_t *n);
+                       const char *field, bool all, cairn_stamp_t **out, size_t *n);
 
 /* Erase a record, its conflicts, pending rows and history rows; redact its ops in
  * every logged entry; keep the purge marker. */
@@ -174,6 +218,48 @@ int cairn__entry_redact_purged(MDB_txn *txn, cairn_store_t *s, const uint8_t *au
 int cairn__store_compact(cairn_store_t *s);
 
 /* ---- apply (apply.c) ---- */
+
+/*
+ * An entry decoded, its ops parsed and its hashes computed ahead of the
+ * transaction that applies it. This is pure work on the entry's bytes, so
+ * bundle.c does it on a second thread while the previous batch is written; the
+ * checks that use the results run in the transaction, in the same order as ever.
+ */
+typedef struct prep {
+  cairn_entry_t e;
+  uint8_t hash[CAIRN_HASH_BYTES]; /* cairn_entry_hash(&e) */
+  bool ops_ok;                    /* the ops hash to the signed ops_root */
+  bool sig_checked;               /* the signature was verified ahead: sig_ok */
+  bool sig_ok;
+  size_t op0;                     /* its first op in the batch's ops */
+} prep_t;
+
+typedef struct prep_batch {
+  prep_t *p;
+  size_t cap;
+  size_t limit; /* entries [0, limit) are decoded; entry `limit` failed (rc) */
+  int rc;       /* 0, or the decode error of entry `limit` (described in err) */
+  cairn_error_t err;
+  cairn_op_t *ops;
+  size_t nops, ops_cap;
+  bool *newest; /* mark_newest over [0, limit) (cap entries) */
+} prep_batch_t;
+
+/* Which signatures cairn__prep_batch verifies ahead. */
+enum { PREP_SIG_NONE, PREP_SIG_NEWEST, PREP_SIG_ALL };
+
+/* Prepare entries[0..n) into b (its memory is reused): decode each, up to the first
+ * that fails; parse and hash the ops; hash the entry; mark each author's newest
+ * entry and verify the signatures `sigs` asks for (PREP_SIG_*). Views point into
+ * the entries' bytes. Touches nothing else, so distinct batches may be prepared
+ * on distinct threads. 0 or CAIRN_ENOMEM. */
+int cairn__prep_batch(prep_batch_t *b, const cairn_buf_t *entries, size_t n, size_t max_entry,
+                      int sigs);
+void cairn__prep_free(prep_batch_t *b);
+/* cairn_store_apply of n entries already prepared in b. */
+int cairn__apply_prepared(cairn_store_t *s, const prep_batch_t *b, size_t n,
+                          cairn_apply_stats_t *stats, cairn_error_t *err);
+
 /* Apply already-signed entries inside txn (shared by change commit and apply). */
 typedef struct apply_ctx apply_ctx_t;
 int cairn__apply_local(MDB_txn *txn, cairn_store_t *s, const uint8_t *entry, size_t len,
