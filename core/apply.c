@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mpread.h"
 #include "store_internal.h"
 
 /* What a batch knows of one author: its head (written back at the end of the
@@ -346,30 +347,73 @@ static bool reserved_type(const cairn_op_t *op) {
   return op->type_len > 0 && op->type[0] == '_';
 }
 
+static bool is_member_op(const cairn_op_t *op) {
+  return op->type_len == strlen(MEMBER_TYPE) && memcmp(op->type, MEMBER_TYPE, op->type_len) == 0;
+}
+
+/* A fixstr or str8 field value as a role name. */
+static cairn_role_t role_value(const cairn_field_t *f) {
+  cairn_mpr_t r;
+  const char *str;
+  uint32_t len;
+  cairn__mpr_init(&r, f->value, f->value_len);
+  if (cairn__mpr_str(&r, &str, &len) != 0 || cairn__mpr_left(&r) != 0)
+    return CAIRN_ROLE_NONE;
+  return cairn_role_parse(str, len);
+}
+
 /* The role a _member put grants, or NONE when it sets no role field. */
 static int member_role(const cairn_op_t *op, cairn_role_t *role) {
   cairn_field_iter_t it;
   cairn_field_t f;
   *role = CAIRN_ROLE_NONE;
   cairn_field_iter_init(op, &it);
-  while (cairn_field_next(&it, &f)) {
-    uint32_t len;
-    if (f.name_len != 4 || memcmp(f.name, "role", 4) != 0)
-      continue;
-    /* a fixstr role name: a0..bf */
-    if (f.value_len < 1 || (f.value[0] & 0xe0) != 0xa0)
-      return CAIRN_EMALFORMED;
-    len = f.value[0] & 0x1fu;
-    if (len + 1 != f.value_len)
-      return CAIRN_EMALFORMED;
-    *role = cairn_role_parse((const char *)f.value + 1, len);
-    return *role == CAIRN_ROLE_NONE ? CAIRN_EMALFORMED : 0;
-  }
+  while (cairn_field_next(&it, &f))
+    if (f.name_len == 4 && memcmp(f.name, "role", 4) == 0) {
+      *role = role_value(&f);
+      return *role == CAIRN_ROLE_NONE ? CAIRN_EMALFORMED : 0;
+    }
   return 0;
 }
 
-static bool is_member_op(const cairn_op_t *op) {
-  return op->type_len == strlen(MEMBER_TYPE) && memcmp(op->type, MEMBER_TYPE, op->type_len) == 0;
+/* The terms a `_member` put making an invite key must carry. */
+static int invite_terms(const cairn_op_t *op, cairn_invite_terms_t *t) {
+  cairn_field_iter_t it;
+  cairn_field_t f;
+  cairn_mpr_t r;
+  uint64_t v;
+  int have = 0;
+  cairn_field_iter_init(op, &it);
+  while (cairn_field_next(&it, &f)) {
+    cairn__mpr_init(&r, f.value, f.value_len);
+    if (f.name_len == 6 && memcmp(f.name, "grants", 6) == 0) {
+      t->grants = role_value(&f);
+      have |= 1;
+    } else if (f.name_len == 7 && memcmp(f.name, "expires", 7) == 0) {
+      if (cairn__mpr_uint(&r, &t->expires_ms) != 0)
+        return CAIRN_EMALFORMED;
+      have |= 2;
+    } else if (f.name_len == 4 && memcmp(f.name, "uses", 4) == 0) {
+      if (cairn__mpr_uint(&r, &v) != 0 || v == 0 || v > CAIRN_INVITE_USES_MAX)
+        return CAIRN_EMALFORMED;
+      t->uses = (uint32_t)v;
+      have |= 4;
+    }
+  }
+  if (have != 7 || (t->grants != CAIRN_ROLE_ADMIN && t->grants != CAIRN_ROLE_EDITOR &&
+                    t->grants != CAIRN_ROLE_VIEWER))
+    return CAIRN_EMALFORMED;
+  return 0;
+}
+
+/* The member key a `_member` op is about. */
+static int member_key(const cairn_op_t *op, uint8_t key[CAIRN_KEY_BYTES]) {
+  char id[2 * CAIRN_KEY_BYTES + 1];
+  if (op->id_len != 2 * CAIRN_KEY_BYTES)
+    return CAIRN_EMALFORMED;
+  memcpy(id, op->id, op->id_len);
+  id[op->id_len] = '\0';
+  return cairn_unhex(id, key, CAIRN_KEY_BYTES) == 0 ? 0 : CAIRN_EMALFORMED;
 }
 
 /* May an author of this role write op? */
@@ -402,16 +446,56 @@ static int check_op(const cairn_entry_t *e, const cairn_op_t *op, cairn_role_t r
                      (int)op->type_len, op->type);
   if (op->kind == CAIRN_OP_PUT && is_member_op(op)) {
     uint8_t key[CAIRN_KEY_BYTES];
-    char id[2 * CAIRN_KEY_BYTES + 1];
-    if (op->id_len != 2 * CAIRN_KEY_BYTES)
+    if (member_key(op, key) != 0)
       return ENTRY_ERR(err, CAIRN_EMALFORMED, e, "a _member id must be a 64-hex key");
-    memcpy(id, op->id, op->id_len);
-    id[op->id_len] = '\0';
-    if (cairn_unhex(id, key, sizeof key) != 0 || member_role(op, &grant) != 0)
+    if (member_role(op, &grant) != 0)
       return ENTRY_ERR(err, CAIRN_EMALFORMED, e, "malformed _member record");
     if (grant == CAIRN_ROLE_OWNER && role != CAIRN_ROLE_OWNER)
       return ENTRY_ERR(err, CAIRN_EFORBIDDEN, e, "only the owner may grant the owner role");
+    cairn_invite_terms_t t;
+    if (grant == CAIRN_ROLE_INVITE && invite_terms(op, &t) != 0)
+      return ENTRY_ERR(err, CAIRN_EMALFORMED, e,
+                       "an invite needs grants (admin, editor or viewer), expires and uses");
+    if (grant == CAIRN_ROLE_INVITE && t.grants == CAIRN_ROLE_ADMIN && role != CAIRN_ROLE_OWNER &&
+        role != CAIRN_ROLE_ADMIN)
+      return ENTRY_ERR(err, CAIRN_EFORBIDDEN, e, "only an owner or admin may invite an admin");
   }
+  return 0;
+}
+
+/*
+ * An entry by an invite key: its one op grants the invite's role to a key that is
+ * not a member yet, before the invite expires, within its uses (the invite key's
+ * seq counts them: one grant per entry).
+ */
+static int check_invite_use(apply_ctx_t *c, const cairn_entry_t *e, const cairn_stamp_t *st,
+                            cairn_error_t *err) {
+  char hx[2 * CAIRN_KEY_BYTES + 1];
+  cairn_invite_terms_t t;
+  cairn_role_t role, grant, now;
+  cairn_stamp_t next;
+  bool has_next;
+  uint8_t key[CAIRN_KEY_BYTES];
+  int rc = cairn__role_terms(c->txn, c->s, e->author, st, &role, &t, &next, &has_next);
+  if (rc != 0)
+    return cairn__error(err, rc, "cannot read roles");
+  const cairn_op_t *op = &c->ops[0];
+  if (c->nops != 1 || op->kind != CAIRN_OP_PUT || !is_member_op(op) || member_key(op, key) != 0 ||
+      memcmp(key, e->author, CAIRN_KEY_BYTES) == 0 || member_role(op, &grant) != 0)
+    return ENTRY_ERR(err, CAIRN_EFORBIDDEN, e,
+                     "an invite key may only write one _member record for a new key");
+  if (grant != t.grants)
+    return ENTRY_ERR(err, CAIRN_EFORBIDDEN, e, "this invite grants %s, not %s",
+                     cairn_role_name(t.grants), grant ? cairn_role_name(grant) : "no role");
+  if ((e->hlc >> 16) > t.expires_ms)
+    return ENTRY_ERR(err, CAIRN_EFORBIDDEN, e, "the invite expired");
+  if (e->seq > t.uses)
+    return ENTRY_ERR(err, CAIRN_EFORBIDDEN, e, "the invite was already used (%u use%s)",
+                     (unsigned)t.uses, t.uses == 1 ? "" : "s");
+  if ((rc = cairn__role_at(c->txn, c->s, key, st, &now)) != 0)
+    return cairn__error(err, rc, "cannot read roles");
+  if (now != CAIRN_ROLE_NONE)
+    return ENTRY_ERR(err, CAIRN_EFORBIDDEN, e, "an invite may only add a new member");
   return 0;
 }
 
@@ -426,6 +510,8 @@ static int check_roles(apply_ctx_t *c, const cairn_entry_t *e, cairn_error_t *er
     role = CAIRN_ROLE_OWNER;
   else if ((rc = author_role(c, e->author, &st, &role)) != 0)
     return cairn__error(err, rc, "cannot read roles");
+  if (role == CAIRN_ROLE_INVITE)
+    return check_invite_use(c, e, &st, err);
   for (size_t i = 0; i < c->nops; i++)
     if ((rc = check_op(e, &c->ops[i], role, err)) != 0)
       return rc;
@@ -446,6 +532,14 @@ static int check_network(apply_ctx_t *c, const cairn_entry_t *e, cairn_error_t *
   if (!is_genesis(e))
     return ENTRY_ERR(err, CAIRN_ENONETWORK, e,
                      "this store has no network yet and the entry is not a network's genesis");
+  MDB_val want;
+  if ((rc = cairn__meta_get(c->txn, s, "expect", &want)) != 0 && rc != CAIRN_ENOENT)
+    return cairn__error(err, rc, "cannot read the network this store waits for");
+  if (rc == 0 && (want.mv_size != CAIRN_KEY_BYTES ||
+                  memcmp(want.mv_data, e->network, CAIRN_KEY_BYTES) != 0))
+    return ENTRY_ERR(err, CAIRN_ENETWORK, e,
+                     "the genesis of network %s, not of the network this store waits for",
+                     hexkey(e->network, net));
   if ((rc = cairn__meta_put(c->txn, s, "network", e->network, CAIRN_KEY_BYTES)) != 0 ||
       (rc = cairn__meta_put(c->txn, s, "owner", e->author, CAIRN_KEY_BYTES)) != 0)
     return cairn__error(err, rc, "cannot record the network");
@@ -533,19 +627,21 @@ static bool arrived(void *ud, const cairn_stamp_t *b) {
 
 static int add_role_row(apply_ctx_t *c, const cairn_op_t *op, const cairn_stamp_t *st) {
   uint8_t kb[CAIRN_KEY_BYTES + 8 + CAIRN_KEY_BYTES];
-  char id[2 * CAIRN_KEY_BYTES + 1];
   cairn_role_t role;
   uint8_t r;
-  if (!is_member_op(op) || member_role(op, &role) != 0 || role == CAIRN_ROLE_NONE)
-    return 0;
-  memcpy(id, op->id, op->id_len);
-  id[op->id_len] = '\0';
-  if (cairn_unhex(id, kb, CAIRN_KEY_BYTES) != 0)
+  if (!is_member_op(op) || member_role(op, &role) != 0 || role == CAIRN_ROLE_NONE ||
+      member_key(op, kb) != 0)
     return 0;
   put_be64(kb + CAIRN_KEY_BYTES, st->hlc);
   memcpy(kb + CAIRN_KEY_BYTES + 8, st->author, CAIRN_KEY_BYTES);
+  uint8_t row[CAIRN__INVITE_ROW];
+  cairn_invite_terms_t t;
   r = (uint8_t)role;
   MDB_val k = mval(kb, sizeof kb), v = mval(&r, 1);
+  if (role == CAIRN_ROLE_INVITE && invite_terms(op, &t) == 0) {
+    cairn__invite_row(row, &t);
+    v = mval(row, sizeof row);
+  }
   c->role_gen++;
   return cairn__mdb_err(mdb_put(c->txn, c->s->dbi[DB_ROLES], &k, &v, 0));
 }

@@ -289,15 +289,16 @@ static int pack_ops(MDB_txn *txn, cairn_change_t *c, msgpack_sbuffer *sb, cairn_
 /* Pack ops with pack(), sign them as this device's next entry and commit. */
 typedef int (*pack_fn)(MDB_txn *txn, void *ud, msgpack_sbuffer *sb, cairn_error_t *err);
 
-static int sign_and_apply(cairn_store_t *s, MDB_txn *txn, pack_fn pack, void *ud,
-                          uint64_t *seq, bool *purged, cairn_error_t *err) {
+/* Sign with sk (its public key at sk + 32: the author) as its next entry. */
+static int sign_and_apply(cairn_store_t *s, MDB_txn *txn, const uint8_t *sk, pack_fn pack,
+                          void *ud, uint64_t *seq, bool *purged, cairn_error_t *err) {
   msgpack_sbuffer sb;
   head_t h;
   uint8_t *entry = NULL;
   size_t len;
   int rc;
   msgpack_sbuffer_init(&sb);
-  if ((rc = cairn__head_get(txn, s, cairn_store_key(s), &h)) != 0 ||
+  if ((rc = cairn__head_get(txn, s, sk + 32, &h)) != 0 ||
       (rc = pack(txn, ud, &sb, err)) != 0)
     goto done;
   uint64_t hlc = cairn__hlc_now_ms() << 16;
@@ -305,7 +306,7 @@ static int sign_and_apply(cairn_store_t *s, MDB_txn *txn, pack_fn pack, void *ud
     hlc = s->hlc + 1;
   if (hlc <= h.hlc)
     hlc = h.hlc + 1;
-  rc = cairn_entry_build(s->sk, s->network, h.seq + 1, h.seq ? h.hash : NULL, hlc,
+  rc = cairn_entry_build(sk, s->network, h.seq + 1, h.seq ? h.hash : NULL, hlc,
                          (const uint8_t *)sb.data, sb.size, &entry, &len);
   if (rc != 0)
     goto done;
@@ -324,8 +325,8 @@ done:
 }
 
 /* Run sign_and_apply in a durable transaction, growing the map when it is full. */
-static int commit_entry(cairn_store_t *s, pack_fn pack, void *ud, uint64_t *seq,
-                        cairn_error_t *err) {
+static int commit_entry(cairn_store_t *s, const uint8_t *sk, pack_fn pack, void *ud,
+                        uint64_t *seq, cairn_error_t *err) {
   MDB_txn *txn;
   bool purged = false;
   uint64_t hlc = s->hlc;
@@ -334,7 +335,7 @@ static int commit_entry(cairn_store_t *s, pack_fn pack, void *ud, uint64_t *seq,
   for (;;) {
     if ((rc = cairn__txn_begin(s, 0, &txn)) != 0)
       return cairn__error(err, rc, "cannot begin a write transaction: %s", cairn_strerror(rc));
-    rc = sign_and_apply(s, txn, pack, ud, seq, &purged, err);
+    rc = sign_and_apply(s, txn, sk, pack, ud, seq, &purged, err);
     if (rc == 0) {
       rc = cairn__mdb_err(mdb_txn_commit(txn));
     } else {
@@ -360,7 +361,8 @@ static int pack_change(MDB_txn *txn, void *ud, msgpack_sbuffer *sb, cairn_error_
   return pack_ops(txn, ud, sb, err);
 }
 
-int cairn_change_commit(cairn_change_t *c, uint64_t *seq, cairn_error_t *err) {
+int cairn_change_commit_as(cairn_change_t *c, const uint8_t sk[CAIRN_SECRET_BYTES],
+                           uint64_t *seq, cairn_error_t *err) {
   int rc;
   if (!c->s->has_network)
     rc = cairn__error(err, CAIRN_ENONETWORK,
@@ -369,9 +371,13 @@ int cairn_change_commit(cairn_change_t *c, uint64_t *seq, cairn_error_t *err) {
   else if (c->n == 0)
     rc = cairn__error(err, CAIRN_EINVAL, "the change is empty");
   else
-    rc = commit_entry(c->s, pack_change, c, seq, err);
+    rc = commit_entry(c->s, sk, pack_change, c, seq, err);
   cairn_change_abort(c);
   return rc;
+}
+
+int cairn_change_commit(cairn_change_t *c, uint64_t *seq, cairn_error_t *err) {
+  return cairn_change_commit_as(c, c->s->sk, seq, err);
 }
 
 /* ---- genesis ---- */
@@ -428,7 +434,7 @@ int cairn_store_network_create(cairn_store_t *s, const char *title,
   crypto_generichash_update(&st, g.nonce, NONCE_BYTES);
   crypto_generichash_final(&st, s->network, CAIRN_HASH_BYTES);
   /* has_network stays false: the genesis is adopted as a received one would be */
-  if ((rc = commit_entry(s, pack_genesis, &g, NULL, err)) != 0)
+  if ((rc = commit_entry(s, s->sk, pack_genesis, &g, NULL, err)) != 0)
     return rc;
   memcpy(out, s->network, CAIRN_KEY_BYTES);
   return 0;

@@ -18,8 +18,8 @@ static const char *const db_names[DB_COUNT] = {
     "log", "heads", "arrivals", "records", "conflicts", "pending", "history",
     "purged", "roles", "meta"};
 
-static const char *const role_names[] = {NULL,     "owner", "admin",  "editor",
-                                         "viewer", "relay", "revoked"};
+static const char *const role_names[] = {NULL,     "owner", "admin",   "editor",
+                                         "viewer", "relay", "revoked", "invite"};
 
 const char *cairn_role_name(cairn_role_t role) {
   if ((unsigned)role >= sizeof role_names / sizeof role_names[0])
@@ -210,9 +210,28 @@ int cairn__head_put(MDB_txn *txn, cairn_store_t *s, const uint8_t *author, const
   return cairn__mdb_err(mdb_put(txn, s->dbi[DB_HEADS], &k, &v, 0));
 }
 
-int cairn__role_span(MDB_txn *txn, cairn_store_t *s, const uint8_t *key,
-                     const cairn_stamp_t *st, cairn_role_t *role, cairn_stamp_t *next,
-                     bool *has_next) {
+/* An invite's terms as its role row holds them: grants(1) expires(8) uses(4). */
+#define INVITE_ROW CAIRN__INVITE_ROW
+
+static void invite_terms_of(const uint8_t *v, cairn_invite_terms_t *t) {
+  t->grants = (cairn_role_t)v[1];
+  t->expires_ms = get_be64(v + 2);
+  t->uses = (uint32_t)(v[10] << 24 | v[11] << 16 | v[12] << 8 | v[13]);
+}
+
+void cairn__invite_row(uint8_t out[CAIRN__INVITE_ROW], const cairn_invite_terms_t *t) {
+  out[0] = CAIRN_ROLE_INVITE;
+  out[1] = (uint8_t)t->grants;
+  put_be64(out + 2, t->expires_ms);
+  out[10] = (uint8_t)(t->uses >> 24);
+  out[11] = (uint8_t)(t->uses >> 16);
+  out[12] = (uint8_t)(t->uses >> 8);
+  out[13] = (uint8_t)t->uses;
+}
+
+int cairn__role_terms(MDB_txn *txn, cairn_store_t *s, const uint8_t *key,
+                      const cairn_stamp_t *st, cairn_role_t *role, cairn_invite_terms_t *terms,
+                      cairn_stamp_t *next, bool *has_next) {
   uint8_t kb[CAIRN_KEY_BYTES + 8 + CAIRN_KEY_BYTES];
   MDB_cursor *cur;
   MDB_val k, v;
@@ -237,10 +256,22 @@ int cairn__role_span(MDB_txn *txn, cairn_store_t *s, const uint8_t *key,
     rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
   }
   if (rc == 0 && k.mv_size == sizeof kb && memcmp(k.mv_data, key, CAIRN_KEY_BYTES) == 0 &&
-      v.mv_size == 1)
-    *role = (cairn_role_t)((const uint8_t *)v.mv_data)[0];
+      v.mv_size >= 1) {
+    const uint8_t *row = v.mv_data;
+    *role = (cairn_role_t)row[0];
+    if (*role == CAIRN_ROLE_INVITE && v.mv_size != INVITE_ROW)
+      *role = CAIRN_ROLE_NONE; /* not a whole invite row */
+    if (*role == CAIRN_ROLE_INVITE && terms != NULL)
+      invite_terms_of(row, terms);
+  }
   mdb_cursor_close(cur);
   return rc == 0 || rc == MDB_NOTFOUND ? 0 : cairn__mdb_err(rc);
+}
+
+int cairn__role_span(MDB_txn *txn, cairn_store_t *s, const uint8_t *key,
+                     const cairn_stamp_t *st, cairn_role_t *role, cairn_stamp_t *next,
+                     bool *has_next) {
+  return cairn__role_terms(txn, s, key, st, role, NULL, next, has_next);
 }
 
 int cairn__role_at(MDB_txn *txn, cairn_store_t *s, const uint8_t *key,
@@ -261,6 +292,22 @@ int cairn_store_role(cairn_store_t *s, const uint8_t key[CAIRN_KEY_BYTES], cairn
   rc = cairn__role_at(txn, s, key, &top, role);
   mdb_txn_abort(txn);
   return rc;
+}
+
+int cairn_store_invite(cairn_store_t *s, const uint8_t key[CAIRN_KEY_BYTES],
+                       cairn_invite_terms_t *out) {
+  MDB_txn *txn;
+  cairn_stamp_t top, next;
+  cairn_role_t role;
+  bool has_next;
+  int rc = cairn__mdb_err(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn));
+  if (rc != 0)
+    return rc;
+  top.hlc = UINT64_MAX;
+  memset(top.author, 0xff, sizeof top.author);
+  rc = cairn__role_terms(txn, s, key, &top, &role, out, &next, &has_next);
+  mdb_txn_abort(txn);
+  return rc != 0 ? rc : role == CAIRN_ROLE_INVITE ? 0 : CAIRN_ENOENT;
 }
 
 /* ---- the environment ---- */

@@ -37,8 +37,18 @@ typedef enum {
   CAIRN_ROLE_EDITOR,
   CAIRN_ROLE_VIEWER,
   CAIRN_ROLE_RELAY,
-  CAIRN_ROLE_REVOKED
+  CAIRN_ROLE_REVOKED,
+  CAIRN_ROLE_INVITE /* an invite key: may grant its role to one new key per use */
 } cairn_role_t;
+
+/* The terms of an invite key (its `_member` record: grants, expires, uses). */
+typedef struct cairn_invite_terms {
+  cairn_role_t grants; /* editor, viewer or admin */
+  uint64_t expires_ms; /* wall-clock ms after which it grants nothing */
+  uint32_t uses;       /* how many keys it may grant (its entries' seqs 1..uses) */
+} cairn_invite_terms_t;
+
+#define CAIRN_INVITE_USES_MAX 1000
 
 /* "owner"... for a role, NULL for NONE; and back (CAIRN_ROLE_NONE if unknown). */
 CAIRN_EXTERN const char *cairn_role_name(cairn_role_t role);
@@ -266,6 +276,16 @@ CAIRN_EXTERN int cairn_store_setting_get(cairn_store_t *s, const char *name, voi
                                          size_t cap, size_t *len) CAIRN_WUR;
 CAIRN_EXTERN int cairn_store_setting_set(cairn_store_t *s, const char *name, const void *value,
                                          size_t len) CAIRN_WUR;
+
+/* The terms of invite key `key` as they stand now: CAIRN_ENOENT if it is not an
+ * invite (or was revoked). */
+CAIRN_EXTERN int cairn_store_invite(cairn_store_t *s, const uint8_t key[CAIRN_KEY_BYTES],
+                                    cairn_invite_terms_t *out) CAIRN_WUR;
+
+/* Sign the change as the next entry of another key (an invite key granting this
+ * device its role) and commit it; frees c. Otherwise as cairn_change_commit. */
+CAIRN_EXTERN int cairn_change_commit_as(cairn_change_t *c, const uint8_t sk[CAIRN_SECRET_BYTES],
+                                        uint64_t *seq, cairn_error_t *err) CAIRN_WUR;
 
 /* The device's secret key, for the handshake (internal: the sync code only). */
 const uint8_t *cairn__store_secret(const cairn_store_t *s);

@@ -109,6 +109,14 @@ int cairn__role_at(MDB_txn *txn, cairn_store_t *s, const uint8_t *key,
 int cairn__role_span(MDB_txn *txn, cairn_store_t *s, const uint8_t *key,
                      const cairn_stamp_t *st, cairn_role_t *role, cairn_stamp_t *next,
                      bool *has_next);
+/* The same, with an invite's terms when the role is CAIRN_ROLE_INVITE (terms may
+ * be NULL). */
+int cairn__role_terms(MDB_txn *txn, cairn_store_t *s, const uint8_t *key,
+                      const cairn_stamp_t *st, cairn_role_t *role, cairn_invite_terms_t *terms,
+                      cairn_stamp_t *next, bool *has_next);
+/* The roles row of an invite: role, grants, expires (BE), uses (BE). */
+#define CAIRN__INVITE_ROW 14
+void cairn__invite_row(uint8_t out[CAIRN__INVITE_ROW], const cairn_invite_terms_t *t);
 
 /* ---- records ---- */
 

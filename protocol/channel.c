@@ -418,7 +418,7 @@ static size_t hs_take(cairn_hs_t *hs, const uint8_t *in, size_t len) {
 
 int cairn_hs_feed(cairn_hs_t *hs, const uint8_t *in, size_t len, size_t *used,
                   msgpack_sbuffer *out, cairn_error_t *err) {
-  size_t before = hs->in_len, took, auth_used, mlen;
+  size_t before = hs->in_len, took, auth_used = 0, mlen = 0;
   int rc;
   *used = 0;
   if (hs->state == HS_FAILED || hs->state == HS_DONE)

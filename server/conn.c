@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "cairnd.h"
+#include "invite.h"
 
 #define READ_BUF (64 * 1024)
 
@@ -284,6 +285,42 @@ void conn_pump(conn_t *c) {
 
 /* ---- session events ---- */
 
+/*
+ * A key that is not a member may come in with an invite: a proof that it holds
+ * the seed of an invite key whose terms still allow a use. It may then pull, and
+ * push the invite key's entry that grants it its role (the store checks that).
+ * 0 and c->role = CAIRN_ROLE_INVITE, or a reason in why.
+ */
+static int invite_ok(conn_t *c, network_t *n, char *why, size_t cap) {
+  char hex[2 * CAIRN_KEY_BYTES + 1];
+  uint8_t ik[CAIRN_KEY_BYTES];
+  cairn_invite_terms_t t;
+  uint64_t used = 0;
+  size_t len;
+  const uint8_t *proof = cairn_session_invite(&c->sess, &len);
+  if (proof == NULL) {
+    snprintf(why, cap, "key %s is not a member of this network",
+             cairn_hex(c->peer, CAIRN_KEY_BYTES, hex));
+    return -1;
+  }
+  if (cairn_invite_check(proof, len, c->peer, n->id, ik) != 0 ||
+      cairn_store_invite(n->store, ik, &t) != 0) {
+    snprintf(why, cap, "the invite is not valid in this network (revoked, or never synced by "
+                       "the admin who made it)");
+    return -1;
+  }
+  if (wall_ms() > t.expires_ms) {
+    snprintf(why, cap, "the invite expired");
+    return -1;
+  }
+  if (cairn_store_head_seq(n->store, ik, &used) != 0 || used >= t.uses) {
+    snprintf(why, cap, "the invite was already used");
+    return -1;
+  }
+  c->role = CAIRN_ROLE_INVITE;
+  return 0;
+}
+
 static void on_peer(conn_t *c, msgpack_sbuffer *out) {
   char hex[2 * CAIRN_KEY_BYTES + 1], text[200];
   const uint8_t *id = cairn_session_network(&c->sess);
@@ -301,6 +338,10 @@ static void on_peer(conn_t *c, msgpack_sbuffer *out) {
   int has_network = cairn_store_network(n->store, have) == 0;
   if (has_network && cairn_store_role(n->store, c->peer, &c->role) != 0)
     c->role = CAIRN_ROLE_NONE;
+  if (has_network && c->role == CAIRN_ROLE_NONE && invite_ok(c, n, text, sizeof text) != 0) {
+    conn_fail(c, CAIRN_ENOTMEMBER, text);
+    return;
+  }
   if (has_network && (c->role == CAIRN_ROLE_NONE || c->role == CAIRN_ROLE_REVOKED)) {
     snprintf(text, sizeof text,
              c->role == CAIRN_ROLE_REVOKED ? "key %s was revoked from this network"
@@ -486,6 +527,8 @@ void conn_recheck_role(conn_t *c) {
   char hex[2 * CAIRN_KEY_BYTES + 1], text[160];
   if (c->closing || cairn_store_role(c->net->store, c->peer, &role) != 0)
     return;
+  if (role == CAIRN_ROLE_NONE && c->role == CAIRN_ROLE_INVITE)
+    return; /* still joining with its invite */
   c->role = role;
   if (role == CAIRN_ROLE_REVOKED || role == CAIRN_ROLE_NONE) {
     snprintf(text, sizeof text, "key %s was revoked from this network",
