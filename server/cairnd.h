@@ -48,6 +48,8 @@ typedef struct network {
   uint8_t epoch[CAIRN_EPOCH_BYTES];
   uint64_t last_arrival;
   conn_t *conns;        /* every connection of this network */
+  batch_t *verifying;   /* batches on the thread pool, in the order they arrived */
+  batch_t **verifying_tail;
   batch_t *pending;     /* verified batches waiting for the group commit */
   batch_t **pending_tail;
 } network_t;

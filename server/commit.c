@@ -4,10 +4,13 @@
  * A client's `entries` message is copied into a batch and verified on libuv's
  * thread pool: every entry decoded, every signature of the client's own entries
  * checked (the first hop), the ops of the others checked against their roots
- * (their runs are verified by their newest signature when applied). Verified
- * batches queue on their network; once per loop iteration (an idle handle) each
- * network applies all its queued batches in one transaction, one fsync, and only
- * then acknowledges them and streams the new entries to the live connections.
+ * (their runs are verified by their newest signature when applied). Batches are
+ * verified in parallel and finish in any order, so verified batches join their
+ * network's commit queue in the order they arrived: a client's second batch
+ * continues its first, and committed before it would be a gap. Once per loop
+ * iteration (an idle handle) each network applies all its queued batches in one
+ * transaction, one fsync, and only then acknowledges them and streams the new
+ * entries to the live connections.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +26,8 @@ struct batch {
   cairn_buf_t *entries;
   size_t n;
   bool members;     /* touches `_member` records: recheck live roles after */
+  bool done;        /* verification finished (canceled: the pool's status) */
+  int status;
   int rc;
   cairn_error_t err;
   uint64_t us;
@@ -69,27 +74,42 @@ static void verify_work(uv_work_t *w) {
   b->us = now_us() - t0;
 }
 
+/* Move the verified batches at the head of the network's arrival order to the
+ * commit queue; a batch still on the pool holds back those that arrived after it. */
+static void verified_to_pending(network_t *n) {
+  batch_t *b;
+  while ((b = n->verifying) != NULL && b->done) {
+    conn_t *c = b->conn;
+    n->verifying = b->next;
+    if (n->verifying == NULL)
+      n->verifying_tail = &n->verifying;
+    b->next = NULL;
+    if (b->status != 0 || conn_closing(c)) {
+      conn_unref(c);
+      batch_free(b);
+    } else if (b->rc != 0) {
+      conn_fail(c, b->rc, b->err.msg);
+      conn_unref(c);
+      batch_free(b);
+    } else {
+      *n->pending_tail = b;
+      n->pending_tail = &b->next;
+      commit_arm(n->relay);
+    }
+  }
+}
+
 static void verify_done(uv_work_t *w, int status) {
   batch_t *b = w->data;
   relay_t *r = b->net->relay;
-  conn_t *c = b->conn;
   r->verify_in_flight--;
   r->stats.verify_batches++;
   r->stats.verify_us_total += b->us;
   if (b->us > r->stats.verify_us_max)
     r->stats.verify_us_max = b->us;
-  if (status != 0 || conn_closing(c)) {
-    conn_unref(c);
-    batch_free(b);
-  } else if (b->rc != 0) {
-    conn_fail(c, b->rc, b->err.msg);
-    conn_unref(c);
-    batch_free(b);
-  } else {
-    *b->net->pending_tail = b;
-    b->net->pending_tail = &b->next;
-    commit_arm(r);
-  }
+  b->done = true;
+  b->status = status;
+  verified_to_pending(b->net);
   relay_maybe_finish(r);
 }
 
@@ -122,7 +142,10 @@ void commit_verify(conn_t *c, network_t *n, const cairn_msg_t *m) {
     conn_unref(c);
     batch_free(b);
     conn_fail(c, CAIRN_EIO, "cannot queue verification");
+    return;
   }
+  *n->verifying_tail = b;
+  n->verifying_tail = &b->next;
 }
 
 /* Apply a network's queued batches in one transaction; a batch that fails ends

@@ -105,6 +105,7 @@ static int open_network(relay_t *r, const char *name, cairn_error_t *err) {
   }
   memcpy(n->hex, name, sizeof n->hex);
   n->relay = r;
+  n->verifying_tail = &n->verifying;
   n->pending_tail = &n->pending;
   r->nnets++;
   relay_log(LOG_INFO, "network %s: %llu entries", name, (unsigned long long)n->last_arrival);

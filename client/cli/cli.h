@@ -167,11 +167,13 @@ int cmd_log(cli_t *cli, int argc, char **argv);
 int cmd_members(cli_t *cli, int argc, char **argv);        /* members.c */
 int cmd_grant(cli_t *cli, int argc, char **argv);
 int cmd_revoke(cli_t *cli, int argc, char **argv);
+int cmd_invite(cli_t *cli, int argc, char **argv);
 int cmd_heads(cli_t *cli, int argc, char **argv);          /* sync_file.c */
 int cmd_bundle_create(cli_t *cli, int argc, char **argv);
 int cmd_bundle_apply(cli_t *cli, int argc, char **argv);
 int cmd_remote(cli_t *cli, int argc, char **argv);         /* sync_net.c */
 int cmd_sync(cli_t *cli, int argc, char **argv);
 int cmd_status(cli_t *cli, int argc, char **argv);
+int cmd_join(cli_t *cli, int argc, char **argv);
 
 #endif

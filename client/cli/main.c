@@ -64,6 +64,11 @@ static const cli_cmd_t commands[] = {
     {"grant", cmd_grant, "KEY --role ROLE [--name NAME]",
      "Give a device key a role (owner, admin, editor, viewer, relay, revoked).\n"
      "An offline change to its `_member` record; owner or admin only."},
+    {"invite", cmd_invite, "--role editor|viewer|admin --name NAME [--expires DAYS] [--uses N]",
+     "Make an invite and print its code (owner or admin; the relay must be set).\n"
+     "Run `cairn sync` next so the relay knows it. The code lets a new device join\n"
+     "(`cairn join CODE`) with that role; it expires after DAYS (default 7) and\n"
+     "serves N devices (default 1). `cairn revoke` on the invite key cancels it."},
     {"revoke", cmd_revoke, "KEY", "Revoke a device key (its role becomes `revoked`).\n"
                                   "Its earlier changes stay. Exit 3 if it is not a member."},
     {"heads", cmd_heads, "[--json]",
@@ -80,11 +85,20 @@ static const cli_cmd_t commands[] = {
      "Set the relay this store syncs with, and the key it must prove.\n"
      "On an owner's or admin's store the relay key is also granted the `relay` role.\n"
      "HOST is a numeric IPv4 or IPv6 address."},
-    {"sync", cmd_sync, "[--timeout SECONDS]",
+    {"sync", cmd_sync, "[--timeout SECONDS | --live]",
      "Push this device's new entries to the relay and pull what arrived since.\n"
      "Prints `pushed N, pulled M, applied K, bytes sent S, received R`. Exit 0 only\n"
-     "when both directions are caught up;"
-     " default timeout 60 seconds."},
+     "when both directions are caught up; default timeout 60 seconds.\n"
+     "With --live, stay connected until SIGINT or SIGTERM (then exit 0): entries from\n"
+     "the relay are applied as it forwards them, one `applied N` line per batch; this\n"
+     "device's new entries are pushed within a second; a lost connection is retried\n"
+     "with a growing delay (up to 30 s), each attempt noted on stderr. --ping sets the\n"
+     "keepalive interval (default 60 s; keep it under the relay's --idle-timeout). A\n"
+     "refusal that retrying cannot cure (revoked, wrong relay key) exits 1."},
+    {"join", cmd_join, "CODE [--timeout SECONDS]",
+     "Join a network with an invite code and print the network id.\n"
+     "Run on a store made by `cairn init` that has no network yet. Keeps the relay\n"
+     "the code names, pulls the whole network, and takes the invite's role."},
     {"status", cmd_status, "[--json]",
      "Print the relay, the last successful sync, and this device's entries the relay\n"
      "has not acknowledged yet."},

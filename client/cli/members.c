@@ -8,8 +8,14 @@
  * offline changes to those records; the core decides whether this device's role
  * allows them, here and on every replica that applies them.
  */
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include "bytes.h"
+#include "invite.h"
+#include "sync.h"
 
 #include "cli.h"
 #include "values.h"
@@ -180,8 +186,10 @@ static const char *const grant_opts[] = {"role=", "name=", NULL};
 static int check_grant(cli_t *cli, const char *role, const char *name) {
   if (role == NULL)
     return cli_usage(cli, "--role is required");
-  if (cairn_role_parse(role, strlen(role)) == CAIRN_ROLE_NONE)
-    return cli_usage(cli, "unknown role '%s' (owner, admin, editor, viewer, relay or revoked)",
+  cairn_role_t r = cairn_role_parse(role, strlen(role));
+  if (r == CAIRN_ROLE_NONE || r == CAIRN_ROLE_INVITE)
+    return cli_usage(cli, "unknown role '%s' (owner, admin, editor, viewer, relay or revoked; "
+                          "`cairn invite` makes invites)",
                      role);
   if (name != NULL && (name[0] == '\0' || strlen(name) > 200))
     return cli_usage(cli, "--name takes a name of 1 to 200 bytes");
@@ -228,6 +236,90 @@ int cmd_revoke(cli_t *cli, int argc, char **argv) {
     else
       rc = cli_write_member(cli, id, "revoked", NULL);
   }
+  cli_args_free(&a);
+  return rc;
+}
+
+/* ---- invite ---- */
+
+static const char *const invite_opts[] = {"role=", "name=", "expires=", "uses=", NULL};
+
+/* A whole number in [min, max] from an option, or def when absent; CLI_USAGE. */
+static int opt_number(cli_t *cli, const cli_args_t *a, const char *name, unsigned long min,
+                      unsigned long max, unsigned long def, unsigned long *out) {
+  const char *v = cli_opt(a, name);
+  char *end;
+  *out = def;
+  if (v == NULL)
+    return 0;
+  unsigned long n = strtoul(v, &end, 10);
+  if (*v < '0' || *v > '9' || *end != '\0' || n < min || n > max)
+    return cli_usage(cli, "--%s takes a whole number from %lu to %lu", name, min, max);
+  *out = n;
+  return 0;
+}
+
+static int put_uint(cli_t *cli, cairn_change_t *c, const char *id, const char *field,
+                    uint64_t v) {
+  uint8_t mp[9] = {0xcf};
+  cairn__put_be64(mp + 1, v);
+  int rc = cairn_change_put(c, MEMBER_TYPE, id, field, mp, sizeof mp, 0);
+  return rc ? cli_fail_rc(cli, rc, NULL, "cannot prepare the invite") : 0;
+}
+
+/* The invite key's member record: role invite and its terms. */
+static int write_invite(cli_t *cli, const char *id, const char *grants, const char *name,
+                        uint64_t expires_ms, uint64_t uses) {
+  cairn_change_t *c;
+  int rc = cairn_change_begin(cli->store, &c);
+  if (rc != 0)
+    return cli_fail_rc(cli, rc, NULL, "cannot start a change");
+  if ((rc = put_text(cli, c, id, "role", "invite")) != 0 ||
+      (rc = put_text(cli, c, id, "grants", grants)) != 0 ||
+      (rc = put_text(cli, c, id, "name", name)) != 0 ||
+      (rc = put_uint(cli, c, id, "expires", expires_ms)) != 0 ||
+      (rc = put_uint(cli, c, id, "uses", uses)) != 0) {
+    cairn_change_abort(c);
+    return rc;
+  }
+  return cli_commit(cli, c, NULL);
+}
+
+int cmd_invite(cli_t *cli, int argc, char **argv) {
+  cli_args_t a;
+  cairn_invite_code_t code;
+  uint8_t pk[CAIRN_KEY_BYTES], sk[CAIRN_SECRET_BYTES];
+  char id[2 * CAIRN_KEY_BYTES + 1], text[CAIRN_INVITE_CODE_MAX];
+  unsigned long days, uses;
+  int rc = cli_args_parse(cli, argc, argv, invite_opts, 0, 0, &a);
+  if (rc != 0)
+    return rc;
+  const char *role = cli_opt(&a, "role"), *name = cli_opt(&a, "name");
+  cairn_role_t r = role ? cairn_role_parse(role, strlen(role)) : CAIRN_ROLE_NONE;
+  if (r != CAIRN_ROLE_EDITOR && r != CAIRN_ROLE_VIEWER && r != CAIRN_ROLE_ADMIN)
+    rc = cli_usage(cli, "--role is editor, viewer or admin");
+  else if (name == NULL || name[0] == '\0' || strlen(name) > 200)
+    rc = cli_usage(cli, "--name takes the new member's name (1 to 200 bytes)");
+  else if ((rc = opt_number(cli, &a, "expires", 1, 365, 7, &days)) == 0 &&
+           (rc = opt_number(cli, &a, "uses", 1, CAIRN_INVITE_USES_MAX, 1, &uses)) == 0 &&
+           (rc = cli_open(cli)) == 0) {
+    if (cairn_store_network(cli->store, code.network) != 0)
+      rc = cli_fail(cli, "this store has no network yet");
+    else if (cairn_sync_remote(cli->store, code.addr, sizeof code.addr, code.relay_key) != 0)
+      rc = cli_fail(cli, "no relay set: run `cairn remote HOST:PORT --key RELAYKEY` first");
+  }
+  if (rc == 0) {
+    randombytes_buf(code.seed, sizeof code.seed);
+    cairn_invite_keys(code.seed, pk, sk);
+    sodium_memzero(sk, sizeof sk);
+    uint64_t expires = (uint64_t)time(NULL) * 1000 + (uint64_t)days * 86400000;
+    rc = write_invite(cli, cairn_hex(pk, CAIRN_KEY_BYTES, id), role, name, expires, uses);
+  }
+  if (rc == 0 && cairn_invite_encode(&code, text, sizeof text) != 0)
+    rc = cli_fail(cli, "cannot write the invite code");
+  if (rc == 0)
+    printf("%s\n", text);
+  sodium_memzero(&code, sizeof code);
   cli_args_free(&a);
   return rc;
 }

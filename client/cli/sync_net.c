@@ -1,19 +1,15 @@
 /*
- * sync_net.c — sync with a relay (CLI.md, "Sync"): `remote` keeps the relay's
- * address and key, `sync` runs one sync (client/lib/sync.c), `status` says where
- * this device stands.
+ * sync_net.c — sync with a relay (CLI.md, "Sync"), each command a thin layer
+ * over client/cairn.h: `remote` keeps the relay's address and key, `sync` runs
+ * one sync, `sync --live` stays connected on a libuv loop until SIGINT/SIGTERM,
+ * `status` says where this device stands.
  */
-#include <stdbool.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "bytes.h"
+#include "cairn.h"
 #include "cli.h"
-#include "sync.h"
-
-#define SETTING_LAST_SYNC "last_sync"
-#define SETTING_ACKED "acked_seq"
 
 static const char *const remote_opts[] = {"key=", NULL};
 
@@ -42,54 +38,115 @@ int cmd_remote(cli_t *cli, int argc, char **argv) {
   return rc;
 }
 
-static uint64_t wall_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+/* ---- sync --live ---- */
+
+typedef struct live_cli {
+  cli_t *cli;
+  cairn_sync_live_t *live;
+  uv_signal_t sigint, sigterm;
+  int rc;
+} live_cli_t;
+
+static void on_applied(void *ud, uint64_t applied) {
+  (void)ud;
+  printf("applied %llu\n", (unsigned long long)applied);
+  fflush(stdout);
 }
 
-/* Status only: a failure to keep it does not fail the sync. */
-static void save_u64(cli_t *cli, const char *name, uint64_t v) {
-  uint8_t b[8];
-  cairn__put_be64(b, v);
-  if (cairn_store_setting_set(cli->store, name, b, sizeof b) != 0)
-    return;
+static void on_signal_closed(uv_handle_t *h) {
+  (void)h;
 }
 
-static int load_u64(cli_t *cli, const char *name, uint64_t *v) {
-  uint8_t b[8];
-  size_t n;
-  int rc = cairn_store_setting_get(cli->store, name, b, sizeof b, &n);
-  if (rc == 0 && n == 8)
-    *v = cairn__get_be64(b);
-  return rc == 0 && n == 8 ? 0 : CAIRN_ENOENT;
+/* Stop live sync and the signal watchers; the loop ends once all are closed. */
+static void live_stop(live_cli_t *lc) {
+  cairn_sync_live_stop(lc->live, NULL);
+  lc->live = NULL;
+  if (!uv_is_closing((uv_handle_t *)&lc->sigint)) {
+    uv_close((uv_handle_t *)&lc->sigint, on_signal_closed);
+    uv_close((uv_handle_t *)&lc->sigterm, on_signal_closed);
+  }
 }
 
-static const char *const sync_opts[] = {"timeout=", NULL};
+static void on_state(void *ud, cairn_sync_state_t state, const cairn_error_t *err,
+                     unsigned retry_ms) {
+  live_cli_t *lc = ud;
+  if (state == CAIRN_SYNC_RETRYING) {
+    /* not a failure: stderr keeps a trace, the exit code is unaffected */
+    fprintf(stderr, "cairn: lost the relay (%s); retrying in %u ms\n", err->msg, retry_ms);
+  } else if (state == CAIRN_SYNC_FAILED) {
+    lc->rc = cli_fail(lc->cli, "live sync stopped: %s", err->msg);
+    live_stop(lc);
+  }
+}
+
+static void on_signal(uv_signal_t *sig, int signum) {
+  (void)signum;
+  live_stop(sig->data);
+}
+
+/* Stay connected until SIGINT/SIGTERM, printing `applied N` per batch. */
+static int sync_live(cli_t *cli, unsigned long ping) {
+  live_cli_t lc = {cli, NULL, {0}, {0}, 0};
+  cairn_error_t err;
+  uv_loop_t loop;
+  int rc;
+  if (uv_loop_init(&loop) != 0)
+    return cli_fail(cli, "cannot start an event loop");
+  if ((rc = cairn_sync_live(cli->store, &loop, 1000, on_applied, &lc, &lc.live, &err)) != 0) {
+    (void)uv_loop_close(&loop);
+    return cli_fail_rc(cli, rc, &err, "cannot start live sync");
+  }
+  cairn_sync_live_on_status(lc.live, on_state);
+  cairn_sync_live_set_timing(lc.live, (unsigned)(ping * 1000), 0);
+  uv_signal_init(&loop, &lc.sigint);
+  uv_signal_init(&loop, &lc.sigterm);
+  lc.sigint.data = lc.sigterm.data = &lc;
+  uv_signal_start(&lc.sigint, on_signal, SIGINT);
+  uv_signal_start(&lc.sigterm, on_signal, SIGTERM);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  if (uv_loop_close(&loop) != 0 && lc.rc == 0)
+    lc.rc = cli_fail(cli, "live sync left handles open");
+  return lc.rc;
+}
+
+/* A whole number of seconds in 1..86400 for option name; 0 when absent. */
+static int seconds_opt(cli_t *cli, const cli_args_t *a, const char *name, unsigned long *out) {
+  const char *t = cli_opt(a, name);
+  char *end;
+  if (t == NULL)
+    return 0;
+  *out = strtoul(t, &end, 10);
+  if (*t < '0' || *t > '9' || *end != '\0' || *out == 0 || *out > 86400)
+    return cli_usage(cli, "--%s takes 1 to 86400 seconds", name);
+  return 0;
+}
+
+static const char *const sync_opts[] = {"timeout=", "live", "ping=", NULL};
 
 int cmd_sync(cli_t *cli, int argc, char **argv) {
   cli_args_t a;
   cairn_error_t err;
   cairn_sync_stats_t st;
-  unsigned long timeout = 60;
+  unsigned long timeout = 60, ping = 0;
   int rc = cli_args_parse(cli, argc, argv, sync_opts, 0, 0, &a);
   if (rc != 0)
     return rc;
-  const char *t = cli_opt(&a, "timeout");
-  if (t != NULL) {
-    char *end;
-    timeout = strtoul(t, &end, 10);
-    if (*t < '0' || *t > '9' || *end != '\0' || timeout == 0 || timeout > 86400)
-      rc = cli_usage(cli, "--timeout takes 1 to 86400 seconds");
+  int live = cli_flag(&a, "live");
+  if ((rc = seconds_opt(cli, &a, "timeout", &timeout)) == 0 &&
+      (rc = seconds_opt(cli, &a, "ping", &ping)) == 0) {
+    if (live && cli_opt(&a, "timeout") != NULL)
+      rc = cli_usage(cli, "--timeout is for a one-shot sync, not --live");
+    else if (!live && cli_opt(&a, "ping") != NULL)
+      rc = cli_usage(cli, "--ping goes with --live");
   }
   cli_args_free(&a);
   if (rc != 0 || (rc = cli_open(cli)) != 0)
     return rc;
+  if (live)
+    return sync_live(cli, ping);
   rc = cairn_sync_once(cli->store, NULL, (unsigned)(timeout * 1000), &st, &err);
   if (rc != 0)
     return cli_fail(cli, "sync failed: %s", err.msg);
-  save_u64(cli, SETTING_LAST_SYNC, wall_ms());
-  save_u64(cli, SETTING_ACKED, st.acked_seq);
   printf("pushed %llu, pulled %llu, applied %llu, bytes sent %llu, received %llu\n",
          (unsigned long long)st.pushed, (unsigned long long)st.pulled,
          (unsigned long long)st.applied, (unsigned long long)st.bytes_sent,
@@ -101,9 +158,8 @@ static const char *const json_opt[] = {"json", NULL};
 
 int cmd_status(cli_t *cli, int argc, char **argv) {
   cli_args_t a;
-  char addr[256], key[2 * CAIRN_KEY_BYTES + 1], when[CLI_TIME_MAX] = "never";
-  uint8_t rk[CAIRN_KEY_BYTES];
-  uint64_t last = 0, acked = 0, head = 0;
+  cairn_sync_status_t st;
+  char key[2 * CAIRN_KEY_BYTES + 1], when[CLI_TIME_MAX] = "never";
   int rc = cli_args_parse(cli, argc, argv, json_opt, 0, 0, &a);
   if (rc != 0)
     return rc;
@@ -111,30 +167,58 @@ int cmd_status(cli_t *cli, int argc, char **argv) {
   cli_args_free(&a);
   if ((rc = cli_open(cli)) != 0)
     return rc;
-  bool has_remote = cairn_sync_remote(cli->store, addr, sizeof addr, rk) == 0;
-  bool synced = load_u64(cli, SETTING_LAST_SYNC, &last) == 0;
-  (void)load_u64(cli, SETTING_ACKED, &acked);
-  if ((rc = cairn_store_head_seq(cli->store, cairn_store_key(cli->store), &head)) != 0)
-    return cli_fail_rc(cli, rc, NULL, "cannot read this device's head");
-  if (synced)
-    cli_time(last << 16, when);
-  uint64_t pending = head > acked ? head - acked : 0;
+  if ((rc = cairn_sync_status(cli->store, &st)) != 0)
+    return cli_fail_rc(cli, rc, NULL, "cannot read the sync status");
+  if (st.last_sync_ms != 0)
+    cli_time(st.last_sync_ms << 16, when);
+  if (st.has_remote)
+    cairn_hex(st.relay_key, CAIRN_KEY_BYTES, key);
   if (!json) {
     printf("relay\t%s\nrelay_key\t%s\nlast_sync\t%s\nunacknowledged\t%llu\n",
-           has_remote ? addr : "none", has_remote ? cairn_hex(rk, CAIRN_KEY_BYTES, key) : "none",
-           when, (unsigned long long)pending);
+           st.has_remote ? st.remote : "none", st.has_remote ? key : "none", when,
+           (unsigned long long)st.unacknowledged);
     return 0;
   }
   json_t *o = json_object();
   if (o == NULL ||
-      json_object_set_new(o, "relay", has_remote ? json_string(addr) : json_null()) != 0 ||
-      json_object_set_new(o, "relay_key",
-                          has_remote ? json_string(cairn_hex(rk, CAIRN_KEY_BYTES, key))
-                                     : json_null()) != 0 ||
-      json_object_set_new(o, "last_sync", synced ? json_string(when) : json_null()) != 0 ||
-      json_object_set_new(o, "unacknowledged", json_integer((json_int_t)pending)) != 0) {
+      json_object_set_new(o, "relay", st.has_remote ? json_string(st.remote) : json_null()) != 0 ||
+      json_object_set_new(o, "relay_key", st.has_remote ? json_string(key) : json_null()) != 0 ||
+      json_object_set_new(o, "last_sync", st.last_sync_ms ? json_string(when) : json_null()) !=
+          0 ||
+      json_object_set_new(o, "unacknowledged", json_integer((json_int_t)st.unacknowledged)) !=
+          0) {
     json_decref(o);
     return cli_fail(cli, "out of memory");
   }
   return cli_print_json(cli, o);
+}
+
+/* ---- join ---- */
+
+static const char *const join_opts[] = {"timeout=", NULL};
+
+int cmd_join(cli_t *cli, int argc, char **argv) {
+  cli_args_t a;
+  cairn_error_t err;
+  uint8_t net[CAIRN_KEY_BYTES];
+  char hex[2 * CAIRN_KEY_BYTES + 1];
+  unsigned long timeout = 60;
+  int rc = cli_args_parse(cli, argc, argv, join_opts, 1, 1, &a);
+  if (rc != 0)
+    return rc;
+  const char *t = cli_opt(&a, "timeout");
+  if (t != NULL) {
+    char *end;
+    timeout = strtoul(t, &end, 10);
+    if (*t < '0' || *t > '9' || *end != '\0' || timeout == 0 || timeout > 86400)
+      rc = cli_usage(cli, "--timeout takes 1 to 86400 seconds");
+  }
+  if (rc == 0 && (rc = cli_open(cli)) == 0) {
+    if (cairn_join(cli->store, a.pos[0], (unsigned)(timeout * 1000), net, &err) != 0)
+      rc = cli_fail(cli, "cannot join: %s", err.msg);
+    else
+      printf("%s\n", cairn_hex(net, CAIRN_KEY_BYTES, hex));
+  }
+  cli_args_free(&a);
+  return rc;
 }

@@ -1,65 +1,118 @@
 /*
- * sync.c — a device's side of the sync protocol over libuv (sync.h).
+ * sync.c — a device's side of the sync protocol over libuv (cairn.h, "Sync with
+ * a relay"; docs/protocol.md, "Sync").
  *
  * One link is one connection: connect, handshake (the relay key pinned), hello,
  * since (the kept cursor when the relay's epoch matches, else this replica's
  * heads), push this device's entries above the relay's head for it, apply what
- * the relay streams and acknowledge it, until both sides are caught up.
+ * the relay streams and acknowledge it. Both kinds of sync drive the same link;
+ * they differ in what ends it and what its timer does:
+ *
+ *   once  the link closes as soon as both directions are caught up; its timer is
+ *         the overall timeout. cairn_sync_once runs a private loop until the
+ *         link's handles are closed.
+ *   live  the link stays open on the caller's loop. Its timer is the keepalive
+ *         (a ping when idle, the relay taken as lost when silent); a poll timer
+ *         pushes new own entries; when the link ends, a retry timer opens the
+ *         next one after a capped exponential backoff, unless the error is one
+ *         that retrying cannot cure.
+ *
+ * Every handle a link or a live sync opens is closed before its memory is
+ * released: the link reports its end once its two handles are closed and its
+ * writes are done, and a stopped live sync frees itself once its link has ended
+ * and its own timers are closed.
  */
 #include "sync.h"
 
-#include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <sodium.h>
 
 #include "bytes.h"
+#include "invite.h"
 #include "session.h"
 
-#define SETTING_REMOTE "remote"
-#define SETTING_RELAY_KEY "relay_key"
-#define SETTING_CURSOR "cursor"
 #define PUSH_BATCH 1024
-#define ADDR_MAX 256
+#define READ_BUF (64 * 1024)
+#define PING_MS_DEFAULT 60000u     /* well under the relay's default idle timeout */
+#define BACKOFF_MIN_MS 250u
+#define BACKOFF_MAX_MS_DEFAULT 30000u
 
 typedef struct link link_t;
-typedef void (*link_end_fn)(link_t *l);
+typedef struct cairn_sync_live live_t;
 
 struct link {
+  /* the same for every connection */
   uv_loop_t *loop;
   cairn_store_t *s;
+  live_t *live; /* NULL for a one-shot sync */
+  struct sockaddr_storage sa;
+  uint8_t me[CAIRN_KEY_BYTES], net[CAIRN_KEY_BYTES], relay_key[CAIRN_KEY_BYTES];
+  char addr[CAIRN_ADDR_MAX];
+  bool has_invite; /* joining: prove the invite's seed, push its grant */
+  uint8_t invite_seed[CAIRN_INVITE_SEED_BYTES], invite_pk[CAIRN_KEY_BYTES];
+  unsigned timeout_ms; /* once: give up after; 0 for never */
+  cairn_sync_stats_t stats;
+  /* one connection */
   uv_tcp_t tcp;
   uv_connect_t connect;
-  uv_timer_t timer;
+  uv_timer_t timer; /* once: the timeout; live: the keepalive */
   int open_handles;
   int writes;
   cairn_session_t sess;
   bool sess_ready;
   msgpack_sbuffer out;
-  uint8_t me[CAIRN_KEY_BYTES], net[CAIRN_KEY_BYTES], relay_key[CAIRN_KEY_BYTES];
-  char addr[ADDR_MAX];
-  const char *invite;
-  uint64_t target;      /* own head seq to see acknowledged */
-  uint64_t pushed;      /* own entries sent up to this seq */
+  uint64_t target; /* own head seq to see acknowledged */
+  uint64_t pushed; /* own entries sent up to this seq */
   bool hello, relay_caught_up, sent_caught_up, closing;
+  bool in_sync; /* caught up both ways since the last change either way */
+  bool await_ack; /* joining: the invite's grant was pushed; its ack is awaited */
+  uint64_t last_sent, last_recv, nonce; /* loop times, for the keepalive */
   int rc;
   cairn_error_t err;
-  cairn_sync_stats_t stats;
   uint8_t epoch[CAIRN_EPOCH_BYTES];
-  link_end_fn on_end;
+  char rbuf[READ_BUF];
 };
 
+struct cairn_sync_live {
+  link_t link;
+  uv_timer_t poll, retry;
+  int timers_open;
+  bool link_open; /* the link's handles are open */
+  bool stopping;
+  unsigned poll_ms, ping_ms, backoff_max_ms, backoff_ms;
+  cairn_sync_change_cb on_change;
+  cairn_sync_state_cb on_state;
+  cairn_sync_stop_cb on_stop;
+  void *ud;
+};
+
+static void live_link_ended(live_t *h);
+static void live_connected(live_t *h);
+static void live_applied(live_t *h, uint64_t applied);
+
 /* ---- settings ---- */
+
+static uint64_t wall_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 int cairn_sync_set_remote(cairn_store_t *s, const char *addr,
                           const uint8_t relay_key[CAIRN_KEY_BYTES], cairn_error_t *err) {
   size_t n = strlen(addr);
   const char *colon = strrchr(addr, ':');
   int rc;
-  if (n == 0 || n >= ADDR_MAX || colon == NULL || colon == addr || colon[1] == '\0')
+  if (n == 0 || n >= CAIRN_ADDR_MAX || colon == NULL || colon == addr || colon[1] == '\0')
     return cairn__error(err, CAIRN_EINVAL, "the relay address is HOST:PORT, not '%s'", addr);
-  if ((rc = cairn_store_setting_set(s, SETTING_REMOTE, addr, n)) != 0 ||
-      (rc = cairn_store_setting_set(s, SETTING_RELAY_KEY, relay_key, CAIRN_KEY_BYTES)) != 0 ||
-      (rc = cairn_store_setting_set(s, SETTING_CURSOR, NULL, 0)) != 0)
+  if ((rc = cairn_store_setting_set(s, CAIRN__SETTING_REMOTE, addr, n)) != 0 ||
+      (rc = cairn_store_setting_set(s, CAIRN__SETTING_RELAY_KEY, relay_key, CAIRN_KEY_BYTES)) !=
+          0 ||
+      (rc = cairn_store_setting_set(s, CAIRN__SETTING_CURSOR, NULL, 0)) != 0)
     return cairn__error(err, rc, "cannot save the relay: %s", cairn_strerror(rc));
   return 0;
 }
@@ -67,20 +120,54 @@ int cairn_sync_set_remote(cairn_store_t *s, const char *addr,
 int cairn_sync_remote(cairn_store_t *s, char *addr, size_t addr_cap,
                       uint8_t relay_key[CAIRN_KEY_BYTES]) {
   size_t n;
-  int rc = cairn_store_setting_get(s, SETTING_REMOTE, addr, addr_cap - 1, &n);
-  if (rc != 0)
+  int rc;
+  if (addr_cap == 0)
+    return CAIRN_EINVAL;
+  if ((rc = cairn_store_setting_get(s, CAIRN__SETTING_REMOTE, addr, addr_cap - 1, &n)) != 0)
     return rc;
   addr[n] = '\0';
-  rc = cairn_store_setting_get(s, SETTING_RELAY_KEY, relay_key, CAIRN_KEY_BYTES, &n);
+  rc = cairn_store_setting_get(s, CAIRN__SETTING_RELAY_KEY, relay_key, CAIRN_KEY_BYTES, &n);
   return rc != 0 ? rc : n == CAIRN_KEY_BYTES ? 0 : CAIRN_ECORRUPT;
 }
 
-/* The kept cursor, if it belongs to epoch. */
+/* A big-endian u64 setting; absent reads as 0. */
+static int load_u64(cairn_store_t *s, const char *name, uint64_t *v) {
+  uint8_t b[8];
+  size_t n;
+  int rc = cairn_store_setting_get(s, name, b, sizeof b, &n);
+  *v = rc == 0 && n == sizeof b ? cairn__get_be64(b) : 0;
+  return rc == CAIRN_ENOENT || rc == CAIRN_ETOOBIG ? 0 : rc;
+}
+
+static int save_u64(cairn_store_t *s, const char *name, uint64_t v) {
+  uint8_t b[8];
+  cairn__put_be64(b, v);
+  return cairn_store_setting_set(s, name, b, sizeof b);
+}
+
+int cairn_sync_status(cairn_store_t *s, cairn_sync_status_t *out) {
+  int rc;
+  memset(out, 0, sizeof *out);
+  rc = cairn_sync_remote(s, out->remote, sizeof out->remote, out->relay_key);
+  if (rc != 0 && rc != CAIRN_ENOENT)
+    return rc;
+  out->has_remote = rc == 0;
+  if (!out->has_remote)
+    memset(out->remote, 0, sizeof out->remote);
+  if ((rc = load_u64(s, CAIRN__SETTING_LAST_SYNC, &out->last_sync_ms)) != 0 ||
+      (rc = load_u64(s, CAIRN__SETTING_ACKED, &out->acked_seq)) != 0 ||
+      (rc = cairn_store_head_seq(s, cairn_store_key(s), &out->head_seq)) != 0)
+    return rc;
+  out->unacknowledged = out->head_seq > out->acked_seq ? out->head_seq - out->acked_seq : 0;
+  return 0;
+}
+
+/* The kept cursor, if it belongs to the relay's epoch. */
 static bool saved_cursor(link_t *l, uint64_t *pos) {
   uint8_t b[CAIRN_EPOCH_BYTES + 8];
   size_t n;
-  if (cairn_store_setting_get(l->s, SETTING_CURSOR, b, sizeof b, &n) != 0 || n != sizeof b ||
-      memcmp(b, l->epoch, CAIRN_EPOCH_BYTES) != 0)
+  if (cairn_store_setting_get(l->s, CAIRN__SETTING_CURSOR, b, sizeof b, &n) != 0 ||
+      n != sizeof b || memcmp(b, l->epoch, CAIRN_EPOCH_BYTES) != 0)
     return false;
   *pos = cairn__get_be64(b + CAIRN_EPOCH_BYTES);
   return true;
@@ -90,15 +177,22 @@ static int save_cursor(link_t *l, uint64_t pos) {
   uint8_t b[CAIRN_EPOCH_BYTES + 8];
   memcpy(b, l->epoch, CAIRN_EPOCH_BYTES);
   cairn__put_be64(b + CAIRN_EPOCH_BYTES, pos);
-  return cairn_store_setting_set(l->s, SETTING_CURSOR, b, sizeof b);
+  return cairn_store_setting_set(l->s, CAIRN__SETTING_CURSOR, b, sizeof b);
 }
 
 /* ---- ending ---- */
 
+/* Both handles closed and every write done: the connection is over. */
+static void link_ended(link_t *l) {
+  if (l->live != NULL)
+    live_link_ended(l->live);
+  /* once: nothing is left on the private loop, so uv_run returns */
+}
+
 static void on_closed(uv_handle_t *h) {
   link_t *l = h->data;
-  if (--l->open_handles == 0 && l->writes == 0 && l->on_end)
-    l->on_end(l);
+  if (--l->open_handles == 0 && l->writes == 0)
+    link_ended(l);
 }
 
 static void link_close(link_t *l) {
@@ -109,7 +203,7 @@ static void link_close(link_t *l) {
   uv_close((uv_handle_t *)&l->timer, on_closed);
 }
 
-/* End with an error; the relay is told when the channel is up. */
+/* End with an error. */
 static void link_fail(link_t *l, int rc, const cairn_error_t *err) {
   if (l->closing)
     return;
@@ -141,8 +235,8 @@ static void on_written(uv_write_t *req, int status) {
   l->writes--;
   if (status != 0 && !l->closing)
     link_failf(l, CAIRN_EIO, "the connection to the relay broke while writing");
-  if (l->closing && l->writes == 0 && l->open_handles == 0 && l->on_end)
-    l->on_end(l);
+  if (l->closing && l->writes == 0 && l->open_handles == 0)
+    link_ended(l);
 }
 
 static void flush(link_t *l) {
@@ -167,6 +261,7 @@ static void flush(link_t *l) {
   }
   l->writes++;
   l->stats.bytes_sent += len;
+  l->last_sent = uv_now(l->loop);
 }
 
 /* ---- pushing this device's entries ---- */
@@ -209,7 +304,7 @@ static int push_one(const cairn_entry_t *e, void *ud) {
   return 0;
 }
 
-/* Send own entries above l->pushed; then caught_up once. */
+/* Send own entries above l->pushed; then caught_up, the first time. */
 static void push_own(link_t *l) {
   push_t p;
   memset(&p, 0, sizeof p);
@@ -219,6 +314,17 @@ static void push_own(link_t *l) {
   int rc = cairn_store_author_log(l->s, l->me, l->pushed, push_one, &p);
   if (rc == 0)
     rc = p.rc;
+  /* joining: the invite key's grant of this device (held entries are skipped) */
+  if (rc == 0 && l->has_invite) {
+    uint64_t own = l->pushed, queued = l->stats.pushed + p.n;
+    rc = cairn_store_author_log(l->s, l->invite_pk, 0, push_one, &p);
+    if (rc == 0)
+      rc = p.rc;
+    l->pushed = own;
+    /* the relay acks a batch only after committing it: wait for that */
+    if (l->stats.pushed + p.n > queued)
+      l->await_ack = true;
+  }
   if (rc == 0 && p.n > 0)
     rc = push_send(&p);
   msgpack_sbuffer_destroy(&p.data);
@@ -231,14 +337,38 @@ static void push_own(link_t *l) {
   flush(l);
 }
 
-/* ---- events ---- */
-
-static bool finished(const link_t *l) {
-  return l->hello && l->relay_caught_up && l->stats.acked_seq >= l->target && l->sent_caught_up;
+/* Live: push what was committed since the last push, if anything. */
+static void push_new(link_t *l) {
+  uint64_t head;
+  if (!l->hello || l->closing)
+    return;
+  if (cairn_store_head_seq(l->s, l->me, &head) != 0) {
+    link_failf(l, CAIRN_EIO, "cannot read this device's head");
+    return;
+  }
+  if (head <= l->pushed)
+    return;
+  l->target = head;
+  l->in_sync = false;
+  push_own(l);
 }
 
-static void check_done(link_t *l) {
-  if (finished(l)) {
+/* ---- events ---- */
+
+static bool caught_up_both_ways(const link_t *l) {
+  return l->hello && l->relay_caught_up && l->stats.acked_seq >= l->target && l->sent_caught_up &&
+         !l->await_ack;
+}
+
+/* Keep the time of each moment in sync (for cairn_sync_status); a one-shot sync
+ * is then done. Keeping the time is status only: a failure does not fail sync. */
+static void check_in_sync(link_t *l) {
+  if (l->in_sync || !caught_up_both_ways(l))
+    return;
+  l->in_sync = true;
+  (void)save_u64(l->s, CAIRN__SETTING_LAST_SYNC, wall_ms());
+  (void)save_u64(l->s, CAIRN__SETTING_ACKED, l->stats.acked_seq);
+  if (l->live == NULL) {
     l->rc = 0;
     link_close(l);
   }
@@ -314,6 +444,8 @@ static void on_hello(link_t *l, const cairn_msg_t *m) {
     return;
   }
   push_own(l);
+  if (l->live != NULL && !l->closing)
+    live_connected(l->live);
 }
 
 static void on_entries(link_t *l, const cairn_msg_t *m) {
@@ -332,6 +464,7 @@ static void on_entries(link_t *l, const cairn_msg_t *m) {
     b[n].data = e;
     b[n++].len = len;
   }
+  memset(&st, 0, sizeof st);
   rc = cairn_store_apply(l->s, b, n, &st, &l->err);
   free(b);
   l->stats.pulled += n;
@@ -343,8 +476,15 @@ static void on_entries(link_t *l, const cairn_msg_t *m) {
     return;
   }
   if ((rc = save_cursor(l, m->u.entries.cursor)) != 0 ||
-      (rc = cairn_session_ack(&l->sess, 0, m->u.entries.cursor, &l->out)) != 0)
+      (rc = cairn_session_ack(&l->sess, 0, m->u.entries.cursor, &l->out)) != 0) {
     link_failf(l, rc, "cannot record the sync position");
+    return;
+  }
+  if (st.applied > 0) {
+    l->in_sync = false;
+    if (l->live != NULL)
+      live_applied(l->live, st.applied);
+  }
 }
 
 static void on_event(link_t *l, const cairn_event_t *ev);
@@ -365,6 +505,7 @@ static void on_event(link_t *l, const cairn_event_t *ev) {
     on_entries(l, &ev->msg);
     break;
   case CAIRN_EV_ACK:
+    l->await_ack = false;
     if (ev->msg.u.ack.own_seq > l->stats.acked_seq)
       l->stats.acked_seq = ev->msg.u.ack.own_seq;
     break;
@@ -385,14 +526,14 @@ static void on_event(link_t *l, const cairn_event_t *ev) {
   default:
     break;
   }
-  check_done(l);
+  if (!l->closing)
+    check_in_sync(l);
 }
 
 static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf) {
-  static char mem[64 * 1024];
-  (void)h;
+  link_t *l = h->data;
   (void)hint;
-  *buf = uv_buf_init(mem, sizeof mem);
+  *buf = uv_buf_init(l->rbuf, sizeof l->rbuf);
 }
 
 static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf) {
@@ -407,6 +548,7 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf) {
     return;
   }
   l->stats.bytes_received += (uint64_t)nread;
+  l->last_recv = uv_now(l->loop);
   rc = cairn_session_input(&l->sess, (const uint8_t *)buf->base, (size_t)nread, &l->out,
                            event_cb, l, &err);
   flush(l);
@@ -425,20 +567,61 @@ static void on_connect(uv_connect_t *req, int status) {
     link_fail(l, CAIRN_EIO, &e);
     return;
   }
-  uv_read_start((uv_stream_t *)&l->tcp, on_alloc, on_read);
+  if (uv_read_start((uv_stream_t *)&l->tcp, on_alloc, on_read) != 0) {
+    link_failf(l, CAIRN_EIO, "cannot read from the relay");
+    return;
+  }
   flush(l); /* msg1 */
 }
 
+/* once: the whole sync took too long. */
 static void on_timeout(uv_timer_t *t) {
-  link_t *l = t->data;
-  link_failf(l, CAIRN_ECANCELED, "the sync timed out");
+  link_failf(t->data, CAIRN_ECANCELED, "the sync timed out");
 }
 
-/* Resolve addr (numeric HOST:PORT) and start connecting. */
-static int link_start(link_t *l, unsigned timeout_ms) {
-  struct sockaddr_storage sa;
-  char host[ADDR_MAX];
-  char *end;
+/* live: a ping when nothing was sent for ping_ms; lost when silent for twice that. */
+static void on_keepalive(uv_timer_t *t) {
+  link_t *l = t->data;
+  uint64_t now = uv_now(l->loop), ping = l->live->ping_ms;
+  if (now - l->last_recv >= 2 * ping) {
+    link_failf(l, CAIRN_ECANCELED, "the relay stopped answering");
+  } else if (l->hello && now - l->last_sent >= ping) {
+    if (cairn_session_ping(&l->sess, ++l->nonce, &l->out) != 0)
+      link_failf(l, CAIRN_ENOMEM, "cannot send a ping");
+    flush(l);
+  }
+}
+
+/* ---- a link: set up once, opened for each connection ---- */
+
+/* Read the relay and network from the store; nothing is opened. */
+static int link_prepare(link_t *l, cairn_store_t *s, uv_loop_t *loop, const char *invite) {
+  char host[CAIRN_ADDR_MAX], *end;
+  uint8_t isk[CAIRN_SECRET_BYTES];
+  cairn_invite_code_t code;
+  int rc;
+  memset(l, 0, sizeof *l);
+  l->s = s;
+  l->loop = loop;
+  if (invite != NULL) {
+    if ((rc = cairn_invite_decode(invite, &code, &l->err)) != 0)
+      return rc;
+    memcpy(l->invite_seed, code.seed, sizeof l->invite_seed);
+    cairn_invite_keys(code.seed, l->invite_pk, isk);
+    sodium_memzero(isk, sizeof isk);
+    sodium_memzero(&code, sizeof code);
+    l->has_invite = true;
+  }
+  memcpy(l->me, cairn_store_key(s), CAIRN_KEY_BYTES);
+  if ((rc = cairn_sync_remote(s, l->addr, sizeof l->addr, l->relay_key)) != 0)
+    return cairn__error(&l->err, rc,
+                        rc == CAIRN_ENOENT ? "no relay set: run `cairn remote HOST:PORT --key "
+                                             "RELAYKEY`"
+                                           : "cannot read the relay setting");
+  if ((rc = cairn_store_network(s, l->net)) != 0 &&
+      (rc = cairn_store_expected_network(s, l->net)) != 0)
+    return cairn__error(&l->err, CAIRN_ENONETWORK,
+                        "this store has no network yet: create one or join one");
   const char *colon = strrchr(l->addr, ':');
   if (colon == NULL)
     return cairn__error(&l->err, CAIRN_EINVAL, "bad relay address %s", l->addr);
@@ -446,17 +629,61 @@ static int link_start(link_t *l, unsigned timeout_ms) {
   host[colon - l->addr] = '\0';
   long port = strtol(colon + 1, &end, 10);
   if (*end != '\0' || port <= 0 || port > 65535 ||
-      (uv_ip4_addr(host, (int)port, (struct sockaddr_in *)&sa) != 0 &&
-       uv_ip6_addr(host, (int)port, (struct sockaddr_in6 *)&sa) != 0))
+      (uv_ip4_addr(host, (int)port, (struct sockaddr_in *)&l->sa) != 0 &&
+       uv_ip6_addr(host, (int)port, (struct sockaddr_in6 *)&l->sa) != 0))
     return cairn__error(&l->err, CAIRN_EINVAL, "bad relay address %s (HOST:PORT, numeric)",
                         l->addr);
-  uv_tcp_init(l->loop, &l->tcp);
-  uv_timer_init(l->loop, &l->timer);
+  return 0;
+}
+
+/* What one connection holds besides its handles. */
+static void link_release(link_t *l) {
+  if (l->sess_ready)
+    cairn_session_free(&l->sess);
+  l->sess_ready = false;
+  msgpack_sbuffer_destroy(&l->out);
+}
+
+/*
+ * Open a connection: start the handshake and connect. On an error returned the
+ * link holds nothing; after 0 its end is reported (link_ended) once its handles
+ * are closed, a failure to connect included.
+ */
+static int link_open(link_t *l) {
+  int rc;
+  l->open_handles = l->writes = 0;
+  l->hello = l->relay_caught_up = l->sent_caught_up = l->closing = l->in_sync = false;
+  l->await_ack = false;
+  l->target = l->pushed = 0;
+  l->rc = CAIRN_EIO;
+  cairn__error_clear(&l->err);
+  msgpack_sbuffer_init(&l->out);
+  uint8_t proof[CAIRN_INVITE_PROOF_BYTES];
+  if (l->has_invite)
+    cairn_invite_proof(l->invite_seed, l->me, l->net, proof);
+  rc = cairn_session_client(&l->sess, cairn__store_secret(l->s), l->relay_key, l->net,
+                            l->has_invite ? proof : NULL, l->has_invite ? sizeof proof : 0, 0, 0,
+                            &l->out);
+  l->sess_ready = true;
+  if (rc != 0) {
+    link_release(l);
+    return cairn__error(&l->err, rc, "cannot start the handshake");
+  }
+  if ((rc = uv_tcp_init(l->loop, &l->tcp)) != 0) {
+    link_release(l);
+    return cairn__error(&l->err, CAIRN_EIO, "cannot open a socket: %s", uv_strerror(rc));
+  }
+  (void)uv_timer_init(l->loop, &l->timer); /* cannot fail */
   l->tcp.data = l->timer.data = l->connect.data = l;
   l->open_handles = 2;
-  if (timeout_ms)
-    uv_timer_start(&l->timer, on_timeout, timeout_ms, 0);
-  int rc = uv_tcp_connect(&l->connect, &l->tcp, (const struct sockaddr *)&sa, on_connect);
+  l->last_sent = l->last_recv = uv_now(l->loop);
+  if (l->live != NULL) {
+    uint64_t tick = l->live->ping_ms / 4 ? l->live->ping_ms / 4 : 1;
+    uv_timer_start(&l->timer, on_keepalive, tick, tick);
+  } else if (l->timeout_ms != 0) {
+    uv_timer_start(&l->timer, on_timeout, l->timeout_ms, 0);
+  }
+  rc = uv_tcp_connect(&l->connect, &l->tcp, (const struct sockaddr *)&l->sa, on_connect);
   if (rc != 0) {
     cairn_error_t e;
     cairn__error(&e, CAIRN_EIO, "cannot connect to %s: %s", l->addr, uv_strerror(rc));
@@ -465,58 +692,179 @@ static int link_start(link_t *l, unsigned timeout_ms) {
   return 0;
 }
 
-static int link_init(link_t *l, cairn_store_t *s, uv_loop_t *loop, const char *invite) {
-  int rc;
-  memset(l, 0, sizeof *l);
-  l->s = s;
-  l->loop = loop;
-  l->invite = invite;
-  l->rc = CAIRN_EIO;
-  msgpack_sbuffer_init(&l->out);
-  memcpy(l->me, cairn_store_key(s), CAIRN_KEY_BYTES);
-  if ((rc = cairn_sync_remote(s, l->addr, sizeof l->addr, l->relay_key)) != 0)
-    return cairn__error(&l->err, rc == CAIRN_ENOENT ? CAIRN_ENOENT : rc,
-                        rc == CAIRN_ENOENT ? "no relay set: run `cairn remote HOST:PORT --key "
-                                             "RELAYKEY`"
-                                           : "cannot read the relay setting");
-  if ((rc = cairn_store_network(s, l->net)) != 0 &&
-      (rc = cairn_store_expected_network(s, l->net)) != 0)
-    return cairn__error(&l->err, rc, "this store has no network yet: create one or join one");
-  rc = cairn_session_client(&l->sess, cairn__store_secret(s), l->relay_key, l->net,
-                            (const uint8_t *)invite, invite ? strlen(invite) : 0, 0, 0, &l->out);
-  if (rc != 0)
-    return cairn__error(&l->err, rc, "cannot start the handshake");
-  l->sess_ready = true;
-  return 0;
-}
-
-static void link_free(link_t *l) {
-  if (l->sess_ready)
-    cairn_session_free(&l->sess);
-  msgpack_sbuffer_destroy(&l->out);
-}
-
-static void once_end(link_t *l) {
-  (void)l; /* the loop ends on its own once every handle is closed */
-}
+/* ---- sync once ---- */
 
 int cairn_sync_once(cairn_store_t *s, const char *invite, unsigned timeout_ms,
                     cairn_sync_stats_t *stats, cairn_error_t *err) {
   uv_loop_t loop;
-  link_t l;
+  link_t *l = malloc(sizeof *l);
   int rc;
-  if (uv_loop_init(&loop) != 0)
+  if (stats != NULL)
+    memset(stats, 0, sizeof *stats);
+  if (l == NULL)
+    return cairn__error(err, CAIRN_ENOMEM, "out of memory");
+  if (uv_loop_init(&loop) != 0) {
+    free(l);
     return cairn__error(err, CAIRN_ENOMEM, "cannot start an event loop");
-  if ((rc = link_init(&l, s, &loop, invite)) == 0 && (rc = link_start(&l, timeout_ms)) == 0) {
-    l.on_end = once_end;
-    uv_run(&loop, UV_RUN_DEFAULT);
-    rc = l.rc;
+  }
+  if ((rc = link_prepare(l, s, &loop, invite)) == 0) {
+    l->timeout_ms = timeout_ms;
+    if ((rc = link_open(l)) == 0) {
+      uv_run(&loop, UV_RUN_DEFAULT);
+      rc = l->rc;
+      link_release(l);
+    }
   }
   if (rc != 0 && err != NULL)
-    *err = l.err;
+    *err = l->err;
   if (stats != NULL)
-    *stats = l.stats;
-  link_free(&l);
+    *stats = l->stats;
+  free(l);
   (void)uv_loop_close(&loop);
   return rc;
+}
+
+/* ---- live sync ---- */
+
+/* Errors that a new connection may cure: the network, the relay restarting or
+ * timing out, memory. The rest (refusals, bad entries) would only repeat. */
+static bool retryable(int rc) {
+  return rc == CAIRN_EIO || rc == CAIRN_ECANCELED || rc == CAIRN_ENOMEM || rc == CAIRN_EBUSY ||
+         rc == CAIRN_EPROTO || rc == CAIRN_EMAPFULL;
+}
+
+static void live_report(live_t *h, cairn_sync_state_t state, const cairn_error_t *err,
+                        unsigned retry_ms) {
+  if (h->on_state != NULL && !h->stopping)
+    h->on_state(h->ud, state, err, retry_ms);
+}
+
+static void live_maybe_free(live_t *h) {
+  if (!h->stopping || h->timers_open > 0 || h->link_open)
+    return;
+  if (h->on_stop != NULL)
+    h->on_stop(h->ud);
+  free(h);
+}
+
+static void on_retry(uv_timer_t *t);
+
+/* Try again after the backoff: half of it fixed, half random, so that devices
+ * cut off together do not all come back at the same moment. */
+static void live_retry_later(live_t *h, const cairn_error_t *err) {
+  unsigned half = h->backoff_ms / 2, delay = half + randombytes_uniform(half + 1);
+  h->backoff_ms = h->backoff_ms >= h->backoff_max_ms / 2 ? h->backoff_max_ms : 2 * h->backoff_ms;
+  uv_timer_start(&h->retry, on_retry, delay, 0);
+  live_report(h, CAIRN_SYNC_RETRYING, err, delay);
+}
+
+static void live_link_ended(live_t *h) {
+  link_t *l = &h->link;
+  h->link_open = false;
+  link_release(l);
+  if (h->stopping)
+    live_maybe_free(h);
+  else if (retryable(l->rc))
+    live_retry_later(h, &l->err);
+  else
+    live_report(h, CAIRN_SYNC_FAILED, &l->err, 0);
+}
+
+static void live_connected(live_t *h) {
+  h->backoff_ms = BACKOFF_MIN_MS;
+  live_report(h, CAIRN_SYNC_CONNECTED, NULL, 0);
+}
+
+static void live_applied(live_t *h, uint64_t applied) {
+  if (h->on_change != NULL && !h->stopping)
+    h->on_change(h->ud, applied);
+}
+
+static void on_retry(uv_timer_t *t) {
+  live_t *h = t->data;
+  if (h->stopping || h->link_open)
+    return;
+  if (link_open(&h->link) != 0) {
+    live_retry_later(h, &h->link.err);
+    return;
+  }
+  h->link_open = true;
+}
+
+static void on_poll(uv_timer_t *t) {
+  live_t *h = t->data;
+  if (!h->stopping && h->link_open)
+    push_new(&h->link);
+}
+
+static void on_timer_closed(uv_handle_t *t) {
+  live_t *h = t->data;
+  h->timers_open--;
+  live_maybe_free(h);
+}
+
+int cairn_sync_live(cairn_store_t *s, uv_loop_t *loop, unsigned poll_ms,
+                    cairn_sync_change_cb on_change, void *ud, cairn_sync_live_t **out,
+                    cairn_error_t *err) {
+  live_t *h = malloc(sizeof *h);
+  int rc;
+  *out = NULL;
+  if (h == NULL)
+    return cairn__error(err, CAIRN_ENOMEM, "out of memory");
+  if ((rc = link_prepare(&h->link, s, loop, NULL)) != 0) {
+    if (err != NULL)
+      *err = h->link.err;
+    free(h);
+    return rc;
+  }
+  h->link.live = h;
+  h->link_open = h->stopping = false;
+  h->poll_ms = poll_ms;
+  h->ping_ms = PING_MS_DEFAULT;
+  h->backoff_max_ms = BACKOFF_MAX_MS_DEFAULT;
+  h->backoff_ms = BACKOFF_MIN_MS;
+  h->on_change = on_change;
+  h->on_state = NULL;
+  h->on_stop = NULL;
+  h->ud = ud;
+  (void)uv_timer_init(loop, &h->poll); /* cannot fail */
+  (void)uv_timer_init(loop, &h->retry);
+  h->poll.data = h->retry.data = h;
+  h->timers_open = 2;
+  uv_timer_start(&h->retry, on_retry, 0, 0); /* the first connection */
+  if (poll_ms != 0)
+    uv_timer_start(&h->poll, on_poll, poll_ms, poll_ms);
+  *out = h;
+  return 0;
+}
+
+void cairn_sync_live_on_status(cairn_sync_live_t *h, cairn_sync_state_cb cb) {
+  h->on_state = cb;
+}
+
+void cairn_sync_live_set_timing(cairn_sync_live_t *h, unsigned ping_ms, unsigned backoff_max_ms) {
+  if (ping_ms != 0)
+    h->ping_ms = ping_ms;
+  if (backoff_max_ms != 0)
+    h->backoff_max_ms = backoff_max_ms < BACKOFF_MIN_MS ? BACKOFF_MIN_MS : backoff_max_ms;
+}
+
+void cairn_sync_live_push(cairn_sync_live_t *h) {
+  if (h != NULL && !h->stopping)
+    uv_timer_start(&h->poll, on_poll, 0, h->poll_ms);
+}
+
+void cairn_sync_live_stats(const cairn_sync_live_t *h, cairn_sync_stats_t *out) {
+  *out = h->link.stats;
+}
+
+void cairn_sync_live_stop(cairn_sync_live_t *h, cairn_sync_stop_cb on_stop) {
+  if (h == NULL || h->stopping)
+    return;
+  h->stopping = true;
+  h->on_stop = on_stop;
+  uv_close((uv_handle_t *)&h->poll, on_timer_closed);
+  uv_close((uv_handle_t *)&h->retry, on_timer_closed);
+  if (h->link_open)
+    link_close(&h->link);
 }

@@ -17,9 +17,8 @@ BUILD=$(cd "${1:?usage: relay_sync.sh BUILD_DIR}" && pwd)
 CAIRN=$BUILD/cairn
 CAIRND=$BUILD/cairnd
 T=$(mktemp -d)
-RELAY_PID=""
 cleanup() {
-  if [ -n "$RELAY_PID" ]; then kill -9 "$RELAY_PID" 2>/dev/null || true; fi
+  kill_relay
   rm -rf "$T"
 }
 trap cleanup EXIT
@@ -31,34 +30,7 @@ same() { [ "$2" = "$3" ] || fail "$1 differ:
   $2
   $3"; }
 
-# start_relay [PORT]: cairnd serve on PORT, or on a free port (tries several);
-# sets PORT and RELAY_PID
-start_relay() {
-  local want=${1:-}
-  for _ in $(seq 1 20); do
-    PORT=${want:-$((20000 + RANDOM % 40000))}
-    "$CAIRND" serve "$T/relay" --listen "127.0.0.1:$PORT" --log-level debug \
-      2>>"$T/relay.log" &
-    RELAY_PID=$!
-    for _ in $(seq 1 50); do
-      if grep -q "listening on 127.0.0.1:$PORT" "$T/relay.log" 2>/dev/null; then return 0; fi
-      kill -0 "$RELAY_PID" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -9 "$RELAY_PID" 2>/dev/null || true
-    wait "$RELAY_PID" 2>/dev/null || true
-    RELAY_PID=""
-  done
-  fail "cannot start the relay"
-}
-
-stop_relay() {
-  kill -TERM "$RELAY_PID"
-  local rc=0
-  wait "$RELAY_PID" || rc=$?
-  RELAY_PID=""
-  [ "$rc" -eq 0 ] || fail "the relay exited $rc on SIGTERM"
-}
+. "$(dirname "$0")/lib/relay.sh"
 
 # sync_ok WHO: one sync that must succeed; prints the received byte count
 sync_ok() {

@@ -1,0 +1,451 @@
+/*
+ * cairn.h — libcairn, the one header an application includes to keep a replica
+ * of a cairn network, edit it offline and sync it with the network's relay
+ * (DESIGN.md, "The client").
+ *
+ * A store is a directory holding this device's key and an LMDB replica of one
+ * network. An application opens it, writes changes (many puts and dels signed as
+ * one entry), reads records, their history and their conflicts, and syncs: once
+ * (blocking, on a private event loop) or live (on the application's own libuv
+ * loop, with a callback after each batch of entries received).
+ *
+ * This header declares the client API and includes the core headers it builds
+ * on (store.h, entry.h, error.h: installed beside it), whose functions are part
+ * of the API too; the section "Changes" below documents the ones an application
+ * needs. Build with `pkg-config --cflags --libs libcairn`.
+ *
+ * Conventions (those of libuv and LMDB):
+ *   - Every function that can fail returns 0 or a negative CAIRN_E* code
+ *     (error.h); cairn_strerror(code) turns it into text. Functions that can
+ *     say more (which entry, which address) also fill a caller-supplied
+ *     cairn_error_t *err, which may be NULL; its msg is one line for people.
+ *   - Outputs go in the last parameters. Destructors return void and accept NULL.
+ *   - Views handed to callbacks (records, entries, field values) point into the
+ *     store's memory map and are valid only until the callback returns; copy what
+ *     you keep. Memory a function returns through a char ** or uint8_t ** is
+ *     malloc'd: release it with cairn_free().
+ *   - No function prints, exits or aborts.
+ *
+ * Threads: call cairn_init() once before anything else. A store handle is not
+ * thread-safe: use it (and any change or live sync on it) from one thread at a
+ * time; live sync runs on its loop's thread, so do your reads and writes on that
+ * thread too (from loop callbacks, or before the loop runs). Open a given store
+ * directory once per process (an LMDB rule); other processes may open it at the
+ * same time. Functions that touch no store (cairn_strerror, cairn_value_json,
+ * cairn_value_from_json_text, cairn_free) may be called from any thread.
+ */
+#ifndef CAIRN_H
+#define CAIRN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "store.h"
+
+/* ======================================================================
+ * Library
+ * ====================================================================== */
+
+/*
+ * Initialise the library (libsodium). Call once, before any other function;
+ * calling it again is harmless.
+ * @return 0, or CAIRN_EIO if the crypto library cannot start.
+ */
+CAIRN_EXTERN int cairn_init(void) CAIRN_WUR;
+
+/* The library's version, "MAJOR.MINOR.PATCH"; a static string. */
+CAIRN_EXTERN const char *cairn_version(void);
+
+/*
+ * Text for an error code (declared in error.h): never NULL, a static string;
+ * unknown codes give "unknown error". cairn_err_name(code) gives "CAIRN_EBADSIG".
+ *
+ * const char *cairn_strerror(int code);
+ */
+
+/* Release memory that a cairn_* function returned (NULL is fine). */
+CAIRN_EXTERN void cairn_free(void *p);
+
+/* ======================================================================
+ * Stores
+ * ====================================================================== */
+
+/*
+ * Open the store in dir, made earlier by `cairn init` or cairn_store_create().
+ *
+ * @param[in]  dir  the store directory.
+ * @param[out] out  on success the open store, to be closed with cairn_close();
+ *                  NULL on error.
+ * @param[out] err  may be NULL; on error, the code and a message naming dir.
+ * @return 0, or
+ *   - CAIRN_ENOENT    dir holds no store;
+ *   - CAIRN_EKEYPERM  the key file is readable or writable by group or others
+ *                     (the message gives the chmod that fixes it);
+ *   - CAIRN_EVERSION, CAIRN_ECORRUPT  a store this library cannot read;
+ *   - CAIRN_EBUSY, CAIRN_EIO, CAIRN_ENOMEM.
+ *
+ * A new store is made with cairn_store_create(dir, name, NULL, &s, err), and a
+ * network with cairn_store_network_create() (store.h); cairn_store_open() takes
+ * options (map size, limits) that cairn_open leaves at their defaults.
+ */
+CAIRN_EXTERN int cairn_open(const char *dir, cairn_store_t **out, cairn_error_t *err) CAIRN_WUR;
+
+/*
+ * Close a store (NULL is fine) and wipe its secret key from memory. Every
+ * change begun on it must be committed or aborted first, and any live sync on it
+ * stopped (its stop callback run). Views from it are invalid afterwards.
+ */
+CAIRN_EXTERN void cairn_close(cairn_store_t *s);
+
+/* ======================================================================
+ * Changes: many puts and dels, one signed entry
+ * ======================================================================
+ *
+ * Declared in store.h, part of this API:
+ *
+ * int cairn_change_begin(cairn_store_t *s, cairn_change_t **out);
+ *   Start a change; nothing touches the store until commit. *out belongs to the
+ *   caller until cairn_change_commit() or cairn_change_abort() frees it.
+ *   CAIRN_ENOMEM.
+ *
+ * int cairn_change_put(cairn_change_t *c, const char *type, const char *id,
+ *                      const char *field, const uint8_t *value, size_t value_len,
+ *                      int resolve);
+ *   Set one field of record (type, id), creating the record if absent or reviving
+ *   a deleted one. value is exactly one MessagePack object, copied (the caller
+ *   keeps its buffer). type is 1-64 bytes, id 1-128, field 1-64 and must not
+ *   start with '_' (reserved for cairn's own records). With resolve set, the
+ *   write names every conflicting value of the field as seen, which ends the
+ *   conflict. CAIRN_EINVAL for a bad name or value, CAIRN_ETOOBIG, CAIRN_ENOMEM.
+ *   See cairn_change_put_json() below to give the value as JSON text.
+ *
+ * int cairn_change_del(cairn_change_t *c, const char *type, const char *id);
+ *   Delete the record (its history is kept; a later put revives it).
+ *
+ * int cairn_change_purge(cairn_change_t *c, const char *type, const char *id);
+ *   Erase the record and its history on every replica (owner or admin only).
+ *
+ * int cairn_change_commit(cairn_change_t *c, uint64_t *seq, cairn_error_t *err);
+ *   Sign the change as one entry and commit it durably; frees c whatever the
+ *   result. *seq (may be NULL) receives the entry's seq in this device's log.
+ *   The entry is checked as a received one would be: CAIRN_EFORBIDDEN if this
+ *   device's role may not write it, CAIRN_ENONETWORK before the store has a
+ *   network, CAIRN_ETOOBIG over the entry size limit, CAIRN_EIO, CAIRN_ENOSPC.
+ *   A live sync on the store pushes the entry within its poll interval, or at
+ *   once after cairn_sync_live_push().
+ *
+ * void cairn_change_abort(cairn_change_t *c);
+ *   Drop the change without writing anything (NULL is fine).
+ */
+
+/*
+ * Set one field from JSON text: the value is the JSON document `json` (any JSON
+ * value: "42", "true", "null", "\"text\"", "[1,2]", "{\"k\":1}"), stored as
+ * MessagePack as cairn_value_from_json_text() describes. Otherwise as
+ * cairn_change_put().
+ *
+ * @return 0, or CAIRN_EINVAL (json is not one JSON value, nests deeper than 16
+ *         levels, or a name is bad), CAIRN_ETOOBIG, CAIRN_ENOMEM. On error the
+ *         change is unchanged and may still be committed or aborted.
+ */
+CAIRN_EXTERN int cairn_change_put_json(cairn_change_t *c, const char *type, const char *id,
+                                       const char *field, const char *json, int resolve,
+                                       cairn_error_t *err) CAIRN_WUR;
+
+/*
+ * Set one field to a string: text (NUL-terminated, valid UTF-8) as it is, the
+ * way `cairn put TYPE ID field=text` does. Otherwise as cairn_change_put().
+ * @return 0, or CAIRN_EINVAL (text is not UTF-8, or a name is bad),
+ *         CAIRN_ETOOBIG, CAIRN_ENOMEM.
+ */
+CAIRN_EXTERN int cairn_change_put_text(cairn_change_t *c, const char *type, const char *id,
+                                       const char *field, const char *text) CAIRN_WUR;
+
+/* ======================================================================
+ * Reading
+ * ======================================================================
+ *
+ * Each read runs in one LMDB read transaction: it sees the store as of its
+ * start, whatever commits meanwhile. A callback returns 0 to go on and nonzero
+ * to stop the walk (the walk then returns 0). The record, entry and value views
+ * it receives are valid until it returns.
+ *
+ * A record (cairn_record_t, store.h) has its type, id and fields; walk the
+ * fields, in name order, with
+ *
+ *   cairn_record_iter_t it; cairn_record_field_t f;
+ *   cairn_record_iter_init(r, &it);
+ *   while (cairn_record_field_next(&it, &f)) ... f.name, f.name_len, f.value, f.value_len
+ *
+ * where f.value is one MessagePack object (cairn_value_json() makes it JSON).
+ */
+
+/*
+ * Read one record: cb is called once with it.
+ * @return 0, CAIRN_ENOENT if there is no such record, CAIRN_EDELETED if it is
+ *         deleted (cb is not called in either case), CAIRN_EIO, CAIRN_ECORRUPT.
+ */
+CAIRN_EXTERN int cairn_get(cairn_store_t *s, const char *type, const char *id,
+                           cairn_record_cb cb, void *ud);
+
+/* A field filter for cairn_list: the record's field `field` matches `value`. */
+typedef struct cairn_where {
+  const char *field; /* a field name */
+  const char *value; /* text, compared as `cairn list --where FIELD=VALUE` does */
+} cairn_where_t;
+
+/*
+ * The visible (not deleted) records of a type, in id order (bytewise), that
+ * match every filter: cb is called for each. A filter matches a string field
+ * whose bytes equal value, and any other field whose value equals value read as
+ * JSON, numbers by value (so value "42" matches 42, 42.0 and "42"); a record
+ * without the field does not match. nwhere may be 0 (where then may be NULL).
+ * @return 0, CAIRN_EINVAL (a filter with a NULL field or value), CAIRN_EIO,
+ *         CAIRN_ECORRUPT.
+ */
+CAIRN_EXTERN int cairn_list(cairn_store_t *s, const char *type, const cairn_where_t *where,
+                            size_t nwhere, cairn_record_cb cb, void *ud);
+
+/*
+ * Every change to a record, oldest first: cb gets each entry that touched it
+ * (author, seq, hlc time) and its op on the record (put with its fields, del,
+ * purge). Entries are cairn_entry_t views (entry.h); walk a put's fields with
+ * cairn_field_iter_init()/cairn_field_next().
+ * @return 0 (also when the record has no history: cb is then never called),
+ *         CAIRN_EIO, CAIRN_ECORRUPT.
+ */
+CAIRN_EXTERN int cairn_history(cairn_store_t *s, const char *type, const char *id,
+                               cairn_history_cb cb, void *ud);
+
+/*
+ * Every conflicted field of every visible record, ordered by type, id, field:
+ * cb gets the field's heads (the values written concurrently, each with its
+ * stamp: hlc and author), the visible one first. Resolve one by writing the field
+ * with resolve set (cairn_change_put).
+ * @return 0, CAIRN_EIO, CAIRN_ECORRUPT.
+ */
+CAIRN_EXTERN int cairn_conflicts(cairn_store_t *s, cairn_conflict_cb cb, void *ud);
+
+/*
+ * A record as compact JSON text: a flat object with "_type" and "_id" first,
+ * then its fields (values converted as cairn_value_json does).
+ * @param[out] out  on success, malloc'd NUL-terminated text; free with
+ *                  cairn_free(). NULL on error.
+ * @return 0, CAIRN_EMALFORMED (a value that does not decode), CAIRN_ENOMEM.
+ */
+CAIRN_EXTERN int cairn_record_json(const cairn_record_t *r, char **out) CAIRN_WUR;
+
+/*
+ * One MessagePack value (len bytes, untrusted) as compact JSON text: nil, bool,
+ * numbers, strings, arrays and maps as themselves; binary data as
+ * "base64:...", integers above INT64_MAX as decimal strings, NaN and infinities
+ * as strings; invalid UTF-8 is repaired with U+FFFD.
+ * @param[out] out  malloc'd text; free with cairn_free(). NULL on error.
+ * @return 0, CAIRN_EMALFORMED, CAIRN_EINVAL (NULL argument), CAIRN_ENOMEM.
+ */
+CAIRN_EXTERN int cairn_value_json(const uint8_t *mp, size_t len, char **out) CAIRN_WUR;
+
+/*
+ * JSON text (one JSON value) as one MessagePack value, ready for
+ * cairn_change_put(): null/true/false as themselves, integers in their smallest
+ * encoding, other numbers as float 64, strings as str, arrays and objects as
+ * arrays and maps (duplicate object keys are refused).
+ * @param[out] out      malloc'd, *out_len bytes; free with cairn_free().
+ * @param[out] err      may be NULL; on error, why (with the position in json).
+ * @return 0, CAIRN_EINVAL (not one JSON value, nesting deeper than 16),
+ *         CAIRN_ETOOBIG, CAIRN_ENOMEM.
+ */
+CAIRN_EXTERN int cairn_value_from_json_text(const char *json, uint8_t **out, size_t *out_len,
+                                            cairn_error_t *err) CAIRN_WUR;
+
+/* ======================================================================
+ * Sync with a relay
+ * ======================================================================
+ *
+ * The store keeps its relay (address and key) and the position of the last
+ * entry applied from it, so every sync asks only for what arrived since. A
+ * relay that cannot prove the kept key is refused (CAIRN_EAUTH). Sync pushes
+ * this device's entries the relay lacks and pulls everyone else's; the entries
+ * received are verified and merged exactly as local ones, in one write
+ * transaction per batch.
+ */
+
+#define CAIRN_ADDR_MAX 256 /* longest relay address, HOST:PORT, with its NUL */
+
+/*
+ * Keep the relay's address (numeric IPv4 or IPv6 HOST:PORT) and its key in the
+ * store, and forget the sync position kept for the previous relay.
+ * @return 0, CAIRN_EINVAL (an address that is not HOST:PORT), CAIRN_EIO.
+ */
+CAIRN_EXTERN int cairn_sync_set_remote(cairn_store_t *s, const char *addr,
+                                       const uint8_t relay_key[CAIRN_KEY_BYTES],
+                                       cairn_error_t *err) CAIRN_WUR;
+
+/*
+ * The relay kept in the store: addr (NUL-terminated; addr_cap should be
+ * CAIRN_ADDR_MAX) and its key. CAIRN_ENOENT if none was set, CAIRN_ETOOBIG if
+ * addr_cap is too small, CAIRN_ECORRUPT.
+ */
+CAIRN_EXTERN int cairn_sync_remote(cairn_store_t *s, char *addr, size_t addr_cap,
+                                   uint8_t relay_key[CAIRN_KEY_BYTES]) CAIRN_WUR;
+
+/* What a sync did. Counters add up over the connections of a live sync. */
+typedef struct cairn_sync_stats {
+  uint64_t pushed;    /* own entries sent */
+  uint64_t acked_seq; /* own entries stored at the relay up to this seq */
+  uint64_t pulled;    /* entries received */
+  uint64_t applied;   /* of those, new here */
+  uint64_t bytes_sent, bytes_received;
+} cairn_sync_stats_t;
+
+/*
+ * Sync once, blocking: connect, push this device's entries the relay lacks, pull
+ * what arrived since the last sync, and return once both directions are caught
+ * up. Runs its own event loop; the caller's thread blocks meanwhile.
+ *
+ * @param[in]  invite      may be NULL; an invite code sent in the handshake (a
+ *                         device joining a network).
+ * @param[in]  timeout_ms  give up after this long; 0 for no limit.
+ * @param[out] stats       may be NULL; filled whatever the result (what was done
+ *                         before a failure).
+ * @param[out] err         may be NULL; on error, the code and a message.
+ * @return 0 once caught up both ways (the time is kept: cairn_sync_status), or
+ *   - CAIRN_ENOENT      no relay set (cairn_sync_set_remote);
+ *   - CAIRN_ENONETWORK  the store has no network yet;
+ *   - CAIRN_EIO         cannot connect, or the connection broke;
+ *   - CAIRN_ECANCELED   timed out;
+ *   - CAIRN_EAUTH       the relay did not prove the kept key;
+ *   - the relay's refusal (CAIRN_ENOTMEMBER, CAIRN_ENETWORK, CAIRN_EFORBIDDEN...)
+ *     with its text in err;
+ *   - an entry received that fails verification (CAIRN_EBADSIG, CAIRN_EGAP...):
+ *     the entries before it are kept.
+ */
+CAIRN_EXTERN int cairn_sync_once(cairn_store_t *s, const char *invite, unsigned timeout_ms,
+                                 cairn_sync_stats_t *stats, cairn_error_t *err) CAIRN_WUR;
+
+/*
+ * Join a network with an invite code (`cairn invite` printed it), on a store made
+ * by cairn_open/`cairn init` that has no network yet: keep the relay the code
+ * names, pull the whole network (the relay admits this device on the invite's
+ * proof), sign as the invite key the entry that grants this device the invite's
+ * role and name, push it, and return once the relay has stored it. Blocking.
+ *
+ * @param[in]  code        the invite code (text, "cairn1:...").
+ * @param[in]  timeout_ms  for each of the two syncs; 0 for no limit.
+ * @param[out] network     may be NULL; the network id joined.
+ * @param[out] err         may be NULL; on error, the code and a message.
+ * @return 0, or CAIRN_EMALFORMED (a damaged code), CAIRN_EHASNETWORK (the store
+ *   already belongs to a network), the relay's refusal (CAIRN_ENOTMEMBER: the
+ *   invite is unknown, expired or used up), CAIRN_EFORBIDDEN (the invite may not
+ *   grant this device), or any error of cairn_sync_once.
+ */
+CAIRN_EXTERN int cairn_join(cairn_store_t *s, const char *code, unsigned timeout_ms,
+                            uint8_t network[CAIRN_KEY_BYTES], cairn_error_t *err) CAIRN_WUR;
+
+/* Where this device stands with its relay, from what the store keeps. */
+typedef struct cairn_sync_status {
+  int has_remote;                      /* 0: no relay set (remote, relay_key empty) */
+  char remote[CAIRN_ADDR_MAX];         /* HOST:PORT */
+  uint8_t relay_key[CAIRN_KEY_BYTES];
+  uint64_t last_sync_ms;               /* wall clock (ms since 1970) of the last time
+                                          both directions were caught up; 0: never */
+  uint64_t head_seq;                   /* this device's own entries */
+  uint64_t acked_seq;                  /* of those, acknowledged by the relay */
+  uint64_t unacknowledged;             /* head_seq - acked_seq */
+} cairn_sync_status_t;
+
+/* Fill *out. 0, CAIRN_EIO, CAIRN_ECORRUPT. */
+CAIRN_EXTERN int cairn_sync_status(cairn_store_t *s, cairn_sync_status_t *out) CAIRN_WUR;
+
+/* ---- live sync on the caller's loop ---- */
+
+typedef struct cairn_sync_live cairn_sync_live_t;
+
+/* After each batch of entries from the relay that added `applied` (> 0) new
+ * entries to the store, in the loop's thread. The store may be read and
+ * written from the callback, and cairn_sync_live_stop() called. */
+typedef void (*cairn_sync_change_cb)(void *ud, uint64_t applied);
+
+/* States reported to a cairn_sync_live_on_status() callback. */
+typedef enum cairn_sync_state {
+  CAIRN_SYNC_CONNECTED = 1, /* the relay accepted the connection (err: NULL) */
+  CAIRN_SYNC_RETRYING = 2,  /* the connection failed or was lost (err says why);
+                               the next attempt is in retry_ms */
+  CAIRN_SYNC_FAILED = 3     /* a refusal that retrying cannot cure (err says which:
+                               revoked, not a member, wrong relay key, a bad entry);
+                               nothing more happens until cairn_sync_live_stop() */
+} cairn_sync_state_t;
+
+typedef void (*cairn_sync_state_cb)(void *ud, cairn_sync_state_t state,
+                                    const cairn_error_t *err, unsigned retry_ms);
+
+/* Called once stop has closed everything, just before the handle is freed. */
+typedef void (*cairn_sync_stop_cb)(void *ud);
+
+/*
+ * Start live sync of s on loop: stay connected to the relay, push this device's
+ * new entries, apply the relay's entries as it forwards them (it does so right
+ * after each group commit) and call on_change after each batch that added any.
+ *
+ * The first connection is made when the loop next runs, so
+ * cairn_sync_live_on_status() and cairn_sync_live_set_timing() called right after
+ * this function apply from the start. Then:
+ *   - own entries: every poll_ms the store's own head is checked and new entries
+ *     are pushed (0: no polling; call cairn_sync_live_push() after each commit);
+ *     this also picks up entries committed by other processes on the store;
+ *   - keepalive: a ping when nothing was sent for ping_ms (default 60 s, under
+ *     the relay's 300 s idle timeout); a relay silent for twice that is taken as
+ *     lost;
+ *   - a lost or failed connection is retried after a backoff that starts at
+ *     250 ms and doubles (with jitter) up to backoff_max_ms (default 30 s), and
+ *     starts over once a connection is accepted. Errors that retrying cannot
+ *     cure end the attempts (CAIRN_SYNC_FAILED).
+ *
+ * @param[in]  s          the store; it must stay open until the stop callback
+ *                        has run (or the loop has ended after stop).
+ * @param[in]  loop       the caller's loop; every callback runs on its thread.
+ * @param[in]  poll_ms    see above.
+ * @param[in]  on_change  may be NULL.
+ * @param[in]  ud         passed to every callback.
+ * @param[out] out        the handle, owned by the library: the caller must call
+ *                        cairn_sync_live_stop() exactly once, after which the
+ *                        library frees it (on_stop runs, then the handle is
+ *                        freed, on the loop, once its handles are closed).
+ * @param[out] err        may be NULL; on error, the code and a message.
+ * @return 0, or (no callback is ever called then, and *out is NULL)
+ *   - CAIRN_ENOENT      no relay set;
+ *   - CAIRN_ENONETWORK  the store has no network yet;
+ *   - CAIRN_EINVAL      the kept relay address is not numeric HOST:PORT;
+ *   - CAIRN_ENOMEM, CAIRN_EIO.
+ */
+CAIRN_EXTERN int cairn_sync_live(cairn_store_t *s, uv_loop_t *loop, unsigned poll_ms,
+                                 cairn_sync_change_cb on_change, void *ud,
+                                 cairn_sync_live_t **out, cairn_error_t *err) CAIRN_WUR;
+
+/* Report connection states to cb (NULL: stop reporting). */
+CAIRN_EXTERN void cairn_sync_live_on_status(cairn_sync_live_t *h, cairn_sync_state_cb cb);
+
+/* Change the keepalive interval and the backoff cap, in ms (0 keeps the current
+ * value). Applies from the next connection attempt. */
+CAIRN_EXTERN void cairn_sync_live_set_timing(cairn_sync_live_t *h, unsigned ping_ms,
+                                             unsigned backoff_max_ms);
+
+/* Push this device's new entries now (when the loop next runs) rather than at
+ * the next poll. Harmless while disconnected: a new connection pushes them. */
+CAIRN_EXTERN void cairn_sync_live_push(cairn_sync_live_t *h);
+
+/* What the live sync did so far, over all its connections. */
+CAIRN_EXTERN void cairn_sync_live_stats(const cairn_sync_live_t *h, cairn_sync_stats_t *out);
+
+/*
+ * Stop live sync: close the connection and the timers. Returns at once; on_stop
+ * (may be NULL) runs on the loop once every handle is closed, and the handle is
+ * freed right after it. No on_change or status callback runs after this call.
+ * Call it exactly once (NULL is fine), from the loop's thread (a callback of the
+ * live sync included); the loop must run for the close to complete.
+ */
+CAIRN_EXTERN void cairn_sync_live_stop(cairn_sync_live_t *h, cairn_sync_stop_cb on_stop);
+
+#endif

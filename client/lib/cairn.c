@@ -1,0 +1,205 @@
+/*
+ * cairn.c — the parts of libcairn's public API (client/cairn.h) that are not
+ * the core's own functions: opening, JSON values in and out, list filters.
+ * Sync lives in sync.c. Everything here is a thin layer over core/store.h and
+ * values.h, so that an application needs neither jansson nor MessagePack.
+ */
+#include "cairn.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <msgpack.h>
+
+#include "values.h"
+
+int cairn_init(void) {
+  return cairn_core_init();
+}
+
+const char *cairn_client_version(void); /* cairnclient.c */
+
+const char *cairn_version(void) {
+  return cairn_client_version();
+}
+
+void cairn_free(void *p) {
+  free(p);
+}
+
+int cairn_open(const char *dir, cairn_store_t **out, cairn_error_t *err) {
+  return cairn_store_open(dir, NULL, out, err);
+}
+
+void cairn_close(cairn_store_t *s) {
+  cairn_store_close(s);
+}
+
+/* ---- values ---- */
+
+/* One JSON value from text, as `cairn put` reads `field:=JSON`. */
+static int parse_json(const char *json, json_t **out, cairn_error_t *err) {
+  json_error_t je;
+  *out = NULL;
+  if (json == NULL)
+    return cairn__error(err, CAIRN_EINVAL, "no JSON text");
+  *out = json_loads(json, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
+  if (*out == NULL)
+    return cairn__error(err, json_error_code(&je) == json_error_out_of_memory ? CAIRN_ENOMEM
+                                                                               : CAIRN_EINVAL,
+                        "invalid JSON at line %d column %d: %s", je.line, je.column, je.text);
+  return 0;
+}
+
+int cairn_value_from_json_text(const char *json, uint8_t **out, size_t *out_len,
+                               cairn_error_t *err) {
+  json_t *j;
+  int rc;
+  *out = NULL;
+  *out_len = 0;
+  if ((rc = parse_json(json, &j, err)) != 0)
+    return rc;
+  rc = cairn_value_from_json(j, out, out_len, err);
+  json_decref(j);
+  return rc;
+}
+
+int cairn_value_json(const uint8_t *mp, size_t len, char **out) {
+  json_t *j;
+  int rc;
+  if (out == NULL)
+    return CAIRN_EINVAL;
+  *out = NULL;
+  if ((rc = cairn_value_to_json(mp, len, &j)) != 0)
+    return rc;
+  *out = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+  json_decref(j);
+  return *out != NULL ? 0 : CAIRN_ENOMEM;
+}
+
+/* Put a JSON value (borrowed) as MessagePack. */
+static int put_json_value(cairn_change_t *c, const char *type, const char *id, const char *field,
+                          const json_t *j, int resolve, cairn_error_t *err) {
+  uint8_t *mp;
+  size_t len;
+  int rc = cairn_value_from_json(j, &mp, &len, err);
+  if (rc != 0)
+    return rc;
+  if ((rc = cairn_change_put(c, type, id, field, mp, len, resolve)) != 0)
+    cairn__error(err, rc, "cannot set %s of %s %s: %s", field, type, id, cairn_strerror(rc));
+  free(mp);
+  return rc;
+}
+
+int cairn_change_put_json(cairn_change_t *c, const char *type, const char *id, const char *field,
+                          const char *json, int resolve, cairn_error_t *err) {
+  json_t *j;
+  int rc = parse_json(json, &j, err);
+  if (rc == 0)
+    rc = put_json_value(c, type, id, field, j, resolve, err);
+  json_decref(j);
+  return rc;
+}
+
+int cairn_change_put_text(cairn_change_t *c, const char *type, const char *id, const char *field,
+                          const char *text) {
+  json_t *j = text != NULL ? json_string(text) : NULL; /* NULL unless valid UTF-8 */
+  int rc = j != NULL ? put_json_value(c, type, id, field, j, 0, NULL) : CAIRN_EINVAL;
+  json_decref(j);
+  return rc;
+}
+
+/* A record's type or id as a JSON string. Names in entries are checked to be
+ * UTF-8 by the core, but they come from other people: anything else goes
+ * through the value converter, which repairs it. */
+static json_t *name_json(const char *s, size_t n) {
+  msgpack_sbuffer b;
+  msgpack_packer pk;
+  json_t *j = json_stringn(s, n);
+  if (j != NULL)
+    return j;
+  msgpack_sbuffer_init(&b);
+  msgpack_packer_init(&pk, &b, msgpack_sbuffer_write);
+  if (msgpack_pack_str_with_body(&pk, s, n) != 0 ||
+      cairn_value_to_json((const uint8_t *)b.data, b.size, &j) != 0)
+    j = NULL;
+  msgpack_sbuffer_destroy(&b);
+  return j;
+}
+
+int cairn_record_json(const cairn_record_t *r, char **out) {
+  cairn_record_iter_t it;
+  cairn_record_field_t f;
+  json_t *o = json_object(), *v;
+  int rc = CAIRN_ENOMEM;
+  *out = NULL;
+  if (o == NULL || json_object_set_new(o, "_type", name_json(r->type, r->type_len)) != 0 ||
+      json_object_set_new(o, "_id", name_json(r->id, r->id_len)) != 0)
+    goto done;
+  cairn_record_iter_init(r, &it);
+  while (cairn_record_field_next(&it, &f)) {
+    if ((rc = cairn_value_to_json(f.value, f.value_len, &v)) != 0)
+      goto done;
+    if (json_object_setn_new(o, f.name, f.name_len, v) != 0) {
+      rc = CAIRN_ENOMEM;
+      goto done;
+    }
+  }
+  *out = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+  rc = *out != NULL ? 0 : CAIRN_ENOMEM;
+done:
+  json_decref(o);
+  return rc;
+}
+
+/* ---- reading ---- */
+
+int cairn_get(cairn_store_t *s, const char *type, const char *id, cairn_record_cb cb, void *ud) {
+  return cairn_store_get(s, type, id, cb, ud);
+}
+
+typedef struct filtered {
+  const cairn_where_t *where;
+  size_t nwhere;
+  cairn_record_cb cb;
+  void *ud;
+} filtered_t;
+
+static int field_matches(const cairn_record_t *r, const cairn_where_t *w) {
+  cairn_record_iter_t it;
+  cairn_record_field_t f;
+  size_t n = strlen(w->field);
+  cairn_record_iter_init(r, &it);
+  while (cairn_record_field_next(&it, &f))
+    if (f.name_len == n && memcmp(f.name, w->field, n) == 0)
+      return cairn_value_matches(f.value, f.value_len, w->value);
+  return 0;
+}
+
+static int list_filtered(const cairn_record_t *r, void *ud) {
+  filtered_t *fl = ud;
+  for (size_t i = 0; i < fl->nwhere; i++)
+    if (!field_matches(r, &fl->where[i]))
+      return 0;
+  return fl->cb(r, fl->ud);
+}
+
+int cairn_list(cairn_store_t *s, const char *type, const cairn_where_t *where, size_t nwhere,
+               cairn_record_cb cb, void *ud) {
+  filtered_t fl = {where, nwhere, cb, ud};
+  if (nwhere > 0 && where == NULL)
+    return CAIRN_EINVAL;
+  for (size_t i = 0; i < nwhere; i++)
+    if (where[i].field == NULL || where[i].value == NULL)
+      return CAIRN_EINVAL;
+  return cairn_store_list(s, type, list_filtered, &fl);
+}
+
+int cairn_history(cairn_store_t *s, const char *type, const char *id, cairn_history_cb cb,
+                  void *ud) {
+  return cairn_store_history(s, type, id, cb, ud);
+}
+
+int cairn_conflicts(cairn_store_t *s, cairn_conflict_cb cb, void *ud) {
+  return cairn_store_conflicts(s, cb, ud);
+}

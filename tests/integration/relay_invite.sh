@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# relay_invite.sh — joining a network with invites, through a real relay.
+#
+# Ana (owner) sets the relay and invites Ben (editor) and Vic (viewer); each joins
+# on a fresh store with `cairn join CODE` alone, gets the whole network and the
+# invite's role, and can sync and (Ben) write. Refused, each with its own error and
+# nothing stored: a used single-use invite, an expired one, a revoked one, a
+# damaged code, a join on a store that already has a network; and a viewer's write
+# never leaves its device. A two-use invite serves exactly two devices.
+#
+# Usage: bash tests/integration/relay_invite.sh BUILD_DIR
+set -euo pipefail
+
+BUILD=$(cd "${1:?usage: relay_invite.sh BUILD_DIR}" && pwd)
+CAIRN=$BUILD/cairn
+CAIRND=$BUILD/cairnd
+T=$(mktemp -d)
+cleanup() {
+  kill_relay
+  rm -rf "$T"
+}
+trap cleanup EXIT
+
+fail() { echo "relay_invite: FAIL: $*" >&2; [ -f "$T/relay.log" ] && tail -15 "$T/relay.log" >&2; exit 1; }
+step() { echo "relay_invite: $*"; }
+c() { local who=$1; shift; timeout 60 "$CAIRN" --store "$T/$who" "$@"; }
+same() { [ "$2" = "$3" ] || fail "$1 differ:
+  $2
+  $3"; }
+
+. "$(dirname "$0")/lib/relay.sh"
+
+# refused WHO PATTERN CMD...: CMD must exit 1 with one line matching PATTERN
+refused() {
+  local who=$1 pattern=$2 rc=0
+  shift 2
+  c "$who" "$@" >"$T/out" 2>"$T/err" || rc=$?
+  [ "$rc" -eq 1 ] || fail "$who $*: exit $rc, expected 1 ($(cat "$T/err"))"
+  grep -q "$pattern" "$T/err" || fail "$who $*: expected '$pattern', got: $(cat "$T/err")"
+  [ "$(wc -l <"$T/err")" -eq 1 ] || fail "$who $*: more than one error line"
+}
+
+step "relay, network, invites"
+RK=$("$CAIRND" init "$T/relay")
+c ana init --name Ana >/dev/null
+NET=$(c ana network create "Eastside Partnership")
+"$CAIRND" host "$T/relay" "$NET"
+start_relay ""
+c ana remote "127.0.0.1:$PORT" --key "$RK"
+c ana put partner p1 name="Lincoln Elementary"
+BEN_CODE=$(c ana invite --role editor --name "Ben Ortiz")
+VIC_CODE=$(c ana invite --role viewer --name Vic --expires 2)
+TWO_CODE=$(c ana invite --role editor --name "Site laptops" --uses 2)
+OLD_CODE=$(c ana invite --role editor --name Old)
+[[ $BEN_CODE == cairn1:* ]] || fail "invite printed '$BEN_CODE'"
+c ana members | grep -q "	Ben Ortiz	invite$" || fail "no invite member: $(c ana members)"
+c ana sync >/dev/null
+
+step "Ben and Vic join with their codes alone"
+c ben init --name "ben-laptop" >/dev/null
+[ "$(c ben join "$BEN_CODE")" = "$NET" ] || fail "join did not print the network id"
+c vic init --name "vic-phone" >/dev/null
+[ "$(c vic join "$VIC_CODE")" = "$NET" ] || fail "vic's join"
+c ben members | grep -q "^$(c ben id)	Ben Ortiz	editor$" || fail "ben is not an editor: $(c ben members)"
+c vic members | grep -q "^$(c vic id)	Vic	viewer$" || fail "vic is not a viewer: $(c vic members)"
+same "partners on ben" "$(c ana list partner --json)" "$(c ben list partner --json)"
+
+step "members write and sync"
+c ben put commitment c1 title="Tutor 40 third graders"
+c ben sync >/dev/null
+c ana sync >/dev/null
+c vic sync >/dev/null
+same "commitments ana/ben" "$(c ana list commitment --json)" "$(c ben list commitment --json)"
+same "commitments ana/vic" "$(c ana list commitment --json)" "$(c vic list commitment --json)"
+refused vic "viewer may not write" put note n1 text=hello
+
+step "refusals"
+c eve init --name eve >/dev/null
+refused eve "already used" join "$BEN_CODE"
+[ "$(c eve list partner --json 2>/dev/null || echo none)" != "$(c ana list partner --json)" ] ||
+  fail "eve received the network on a used invite"
+c ana revoke "$(c ana members | awk -F'\t' '$2 == "Old" {print $1}')"
+c ana sync >/dev/null
+c old init --name old >/dev/null
+refused old "not valid" join "$OLD_CODE"
+c bad init --name bad >/dev/null
+refused bad "damaged" join "${BEN_CODE%????}xyzw"
+refused ben "already belongs" join "$TWO_CODE"
+
+step "a two-use invite serves exactly two devices"
+for who in s1 s2 s3; do c "$who" init --name "$who" >/dev/null; done
+c s1 join "$TWO_CODE" >/dev/null
+c s2 join "$TWO_CODE" >/dev/null
+refused s3 "already used" join "$TWO_CODE"
+c s1 put note from-s1 text="site one"
+c s2 put note from-s2 text="site two"
+c s1 sync >/dev/null
+c s2 sync >/dev/null
+c ana sync >/dev/null
+for who in ben vic s1 s2; do c "$who" sync >/dev/null; done
+for who in ben vic s1 s2; do
+  same "notes ana/$who" "$(c ana list note --json)" "$(c "$who" list note --json)"
+  same "members ana/$who" "$(c ana members --json)" "$(c "$who" members --json)"
+done
+
+stop_relay
+step "ok"
