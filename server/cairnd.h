@@ -69,8 +69,8 @@ struct relay {
   relay_opts_t opts;
   uint8_t sk[CAIRN_SECRET_BYTES];
   uint8_t pk[CAIRN_KEY_BYTES];
-  network_t *nets;
-  size_t nnets;
+  network_t **nets; /* hosted networks, opened at start or on first use */
+  size_t nnets, ncap;
   conn_t *conns; /* every open connection */
   uv_tcp_t listener;
   uv_idle_t committer;  /* runs the group commits once per loop iteration */

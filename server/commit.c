@@ -219,6 +219,6 @@ done:
 
 void commit_run(relay_t *r) {
   for (size_t i = 0; i < r->nnets; i++)
-    if (r->nets[i].pending != NULL)
-      commit_network(&r->nets[i]);
+    if (r->nets[i]->pending != NULL)
+      commit_network(r->nets[i]);
 }

@@ -78,62 +78,78 @@ int relay_host(const char *dir, const uint8_t id[CAIRN_KEY_BYTES], cairn_error_t
 
 /* ---- serving ---- */
 
-network_t *relay_network(relay_t *r, const uint8_t id[CAIRN_KEY_BYTES]) {
-  for (size_t i = 0; i < r->nnets; i++)
-    if (memcmp(r->nets[i].id, id, CAIRN_KEY_BYTES) == 0)
-      return &r->nets[i];
-  return NULL;
-}
-
+/* Open the hosted network in networks/<name>; 0 also for a name that is not a
+ * network id (skipped). */
 static int open_network(relay_t *r, const char *name, cairn_error_t *err) {
   char p[PATH_MAX_LEN];
   cairn_store_opts_t o = {0};
-  network_t *n = &r->nets[r->nnets];
+  uint8_t id[CAIRN_KEY_BYTES];
+  network_t *n;
   int rc;
-  memset(n, 0, sizeof *n);
-  if (strlen(name) != 2 * CAIRN_KEY_BYTES || cairn_unhex(name, n->id, CAIRN_KEY_BYTES) != 0)
+  if (strlen(name) != 2 * CAIRN_KEY_BYTES || cairn_unhex(name, id, CAIRN_KEY_BYTES) != 0)
     return 0; /* not a network directory */
   if (path(p, r->dir, "networks", name) != 0)
     return cairn__error(err, CAIRN_EINVAL, "path too long");
+  if (r->nnets == r->ncap) {
+    size_t cap = r->ncap ? 2 * r->ncap : 8;
+    network_t **nn = realloc(r->nets, cap * sizeof *nn);
+    if (nn == NULL)
+      return cairn__error(err, CAIRN_ENOMEM, "out of memory");
+    r->nets = nn;
+    r->ncap = cap;
+  }
+  if ((n = calloc(1, sizeof *n)) == NULL)
+    return cairn__error(err, CAIRN_ENOMEM, "out of memory");
+  memcpy(n->id, id, CAIRN_KEY_BYTES);
   o.max_entry = r->opts.max_entry;
-  if ((rc = cairn_store_open(p, &o, &n->store, err)) != 0)
+  if ((rc = cairn_store_open(p, &o, &n->store, err)) != 0) {
+    free(n);
     return rc;
+  }
   if ((rc = cairn_store_epoch(n->store, n->epoch)) != 0 ||
       (rc = cairn_store_last_arrival(n->store, &n->last_arrival)) != 0) {
     cairn_store_close(n->store);
+    free(n);
     return cairn__error(err, rc, "cannot read network %s: %s", name, cairn_strerror(rc));
   }
   memcpy(n->hex, name, sizeof n->hex);
   n->relay = r;
   n->verifying_tail = &n->verifying;
   n->pending_tail = &n->pending;
-  r->nnets++;
+  r->nets[r->nnets++] = n;
   relay_log(LOG_INFO, "network %s: %llu entries", name, (unsigned long long)n->last_arrival);
   return 0;
+}
+
+/* The hosted network id, opened on first use when `cairnd host` added it while
+ * the relay runs; NULL if this relay does not host it. */
+network_t *relay_network(relay_t *r, const uint8_t id[CAIRN_KEY_BYTES]) {
+  char hex[2 * CAIRN_KEY_BYTES + 1], p[PATH_MAX_LEN];
+  cairn_error_t err;
+  for (size_t i = 0; i < r->nnets; i++)
+    if (memcmp(r->nets[i]->id, id, CAIRN_KEY_BYTES) == 0)
+      return r->nets[i];
+  cairn_hex(id, CAIRN_KEY_BYTES, hex);
+  if (r->stopping || path(p, r->dir, "networks", hex) != 0 || access(p, F_OK) != 0)
+    return NULL;
+  if (open_network(r, hex, &err) != 0) {
+    relay_log(LOG_ERROR, "cannot open network %s: %s", hex, err.msg);
+    return NULL;
+  }
+  return r->nets[r->nnets - 1];
 }
 
 static int open_networks(relay_t *r, cairn_error_t *err) {
   char p[PATH_MAX_LEN];
   struct dirent *d;
-  size_t cap = 0;
   DIR *dh;
   int rc = 0;
   if (path(p, r->dir, "networks", NULL) != 0 || (dh = opendir(p)) == NULL)
     return cairn__error(err, CAIRN_ENOENT, "no relay in %s (run `cairnd init %s`)", r->dir,
                         r->dir);
-  while (rc == 0 && (d = readdir(dh)) != NULL) {
-    if (d->d_name[0] == '.')
-      continue;
-    if (r->nnets == cap) {
-      network_t *nn = realloc(r->nets, (cap = cap ? 2 * cap : 8) * sizeof *nn);
-      if (nn == NULL) {
-        rc = cairn__error(err, CAIRN_ENOMEM, "out of memory");
-        break;
-      }
-      r->nets = nn;
-    }
-    rc = open_network(r, d->d_name, err);
-  }
+  while (rc == 0 && (d = readdir(dh)) != NULL)
+    if (d->d_name[0] != '.')
+      rc = open_network(r, d->d_name, err);
   closedir(dh);
   return rc;
 }
@@ -302,8 +318,10 @@ int relay_serve(const char *dir, const relay_opts_t *opts, cairn_error_t *err) {
     uv_run(r.loop, UV_RUN_DEFAULT);
     relay_log(LOG_INFO, "stopped");
   }
-  for (size_t i = 0; i < r.nnets; i++)
-    cairn_store_close(r.nets[i].store);
+  for (size_t i = 0; i < r.nnets; i++) {
+    cairn_store_close(r.nets[i]->store);
+    free(r.nets[i]);
+  }
   free(r.nets);
   sodium_memzero(r.sk, sizeof r.sk);
   (void)uv_loop_close(r.loop);

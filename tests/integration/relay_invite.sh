@@ -42,10 +42,10 @@ refused() {
 
 step "relay, network, invites"
 RK=$("$CAIRND" init "$T/relay")
+start_relay "" # before hosting: a network hosted later is opened on first use
 c ana init --name Ana >/dev/null
 NET=$(c ana network create "Eastside Partnership")
-"$CAIRND" host "$T/relay" "$NET"
-start_relay ""
+"$CAIRND" host "$T/relay" "$NET" 2>/dev/null
 c ana remote "127.0.0.1:$PORT" --key "$RK"
 c ana put partner p1 name="Lincoln Elementary"
 BEN_CODE=$(c ana invite --role editor --name "Ben Ortiz")
