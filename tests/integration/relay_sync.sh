@@ -75,10 +75,17 @@ c cleo put commitment c1 due=2027-03-01 note="needs a second tutor"
 c cleo add meeting topic=Kickoff attendees:=12 >/dev/null
 
 step "sync in several orders"
-for order in "cleo ben ana" "ana cleo ben" "ben ana cleo"; do
-  for who in $order; do sync_ok "$who" >/dev/null; done
+# every order of the three; each device edits again between rounds
+round=0
+for order in "cleo ben ana" "ana cleo ben" "ben ana cleo" "ana ben cleo" "ben cleo ana" "cleo ana ben"; do
+  round=$((round + 1))
+  for who in $order; do
+    c "$who" put tally "$who" count:=$round
+    sync_ok "$who" >/dev/null
+  done
 done
-for type in partner commitment meeting _member _network; do
+for who in ana ben cleo; do sync_ok "$who" >/dev/null; done
+for type in partner commitment meeting tally _member _network; do
   A=$(c ana list "$type" --json)
   same "$type on ana and ben" "$A" "$(c ben list "$type" --json)"
   same "$type on ana and cleo" "$A" "$(c cleo list "$type" --json)"
@@ -107,8 +114,22 @@ sync_refused dan "not a member"
 c ben remote "127.0.0.1:$PORT" --key "$(c dan id)"
 sync_refused ben "not the pinned"
 c ben remote "127.0.0.1:$PORT" --key "$RK"
+# cleo is connected live when the revocation reaches the relay: dropped at once
+CLEO16=$(c cleo id | cut -c1-16)
+joins() { grep -c "$CLEO16: joined" "$T/relay.log" || true; }
+BEFORE=$(joins)
+"$CAIRN" --store "$T/cleo" sync --live >"$T/live.out" 2>"$T/live.err" &
+LIVE=$!
+for _ in $(seq 1 100); do [ "$(joins)" -gt "$BEFORE" ] && break; sleep 0.1; done
+[ "$(joins)" -gt "$BEFORE" ] || fail "cleo's live sync did not connect"
 c ana revoke "$(c cleo id)"
 sync_ok ana >/dev/null
+rc=0
+for _ in $(seq 1 100); do kill -0 "$LIVE" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$LIVE" 2>/dev/null && { kill -9 "$LIVE"; fail "cleo's live sync was not dropped on revocation"; }
+wait "$LIVE" || rc=$?
+[ "$rc" -eq 1 ] || fail "cleo's live sync exited $rc after revocation"
+grep -q "revoked" "$T/live.err" || fail "cleo's live sync did not say why: $(cat "$T/live.err")"
 c cleo put note from-cleo text="after revocation"
 sync_refused cleo "revoked"
 sync_ok ben >/dev/null
