@@ -148,18 +148,53 @@ void commit_verify(conn_t *c, network_t *n, const cairn_msg_t *m) {
   n->verifying_tail = &b->next;
 }
 
-/* Apply a network's queued batches in one transaction; a batch that fails ends
- * its connection (its valid prefix is kept) and the batches after it are
- * applied in another. */
+/* The entries of the batches whose connection is still good, in order, into all;
+ * returns how many. */
+static size_t gather(batch_t *list, cairn_buf_t *all) {
+  size_t k = 0;
+  for (batch_t *b = list; b; b = b->next)
+    if (!conn_closing(b->conn)) {
+      memcpy(all + k, b->entries, b->n * sizeof *all);
+      k += b->n;
+    }
+  return k;
+}
+
+/* The batch among the good ones that holds entry i of gather's array. */
+static batch_t *batch_at(batch_t *list, size_t i) {
+  size_t end = 0;
+  for (batch_t *b = list; b; b = b->next)
+    if (!conn_closing(b->conn) && i < (end += b->n))
+      return b;
+  return NULL;
+}
+
+static void count_commit(relay_t *r, uint64_t us, size_t applied) {
+  r->stats.commits++;
+  r->stats.commit_entries += applied;
+  r->stats.commit_us_total += us;
+  if (us > r->stats.commit_us_max)
+    r->stats.commit_us_max = us;
+}
+
+/*
+ * Apply a network's queued batches in one transaction. A bad entry ends its
+ * connection (the entries before it are kept, as the store keeps a valid
+ * prefix) and the batches of the other connections are applied again in
+ * another transaction (what the first one stored is skipped); nothing more of
+ * the failed connection is stored.
+ */
 static void commit_network(network_t *n) {
   relay_t *r = n->relay;
   batch_t *list = n->pending, *b;
-  size_t total = 0, k = 0;
+  size_t total = 0, k;
   bool members = false;
   n->pending = NULL;
   n->pending_tail = &n->pending;
-  for (b = list; b; b = b->next)
+  for (b = list; b; b = b->next) {
     total += b->n;
+    members |= b->members;
+  }
   cairn_buf_t *all = malloc((total ? total : 1) * sizeof *all);
   if (all == NULL) {
     relay_log(LOG_ERROR, "network %.16s: out of memory for a commit", n->hex);
@@ -167,35 +202,17 @@ static void commit_network(network_t *n) {
       conn_fail(b->conn, CAIRN_ENOMEM, "the relay is out of memory");
     goto done;
   }
-  for (b = list; b; b = b->next) {
-    memcpy(all + k, b->entries, b->n * sizeof *all);
-    k += b->n;
-    members |= b->members;
-  }
-  size_t from = 0;
-  while (from < total) {
+  while ((k = gather(list, all)) > 0) {
     cairn_apply_stats_t st;
     cairn_error_t err;
     uint64_t t0 = now_us();
-    int rc = cairn_store_apply(n->store, all + from, total - from, &st, &err);
-    uint64_t us = now_us() - t0;
-    r->stats.commits++;
-    r->stats.commit_entries += st.applied;
-    r->stats.commit_us_total += us;
-    if (us > r->stats.commit_us_max)
-      r->stats.commit_us_max = us;
+    int rc = cairn_store_apply(n->store, all, k, &st, &err);
+    count_commit(r, now_us() - t0, st.applied);
     if (rc == 0)
       break;
-    /* the batch holding the bad entry ends its connection */
-    size_t bad = from + st.failed_at, end = 0;
-    for (b = list; b; b = b->next) {
-      end += b->n;
-      if (bad < end) {
-        conn_fail(b->conn, rc, err.msg);
-        break;
-      }
-    }
-    from = end;
+    if ((b = batch_at(list, st.failed_at)) == NULL)
+      break; /* cannot happen: failed_at < k */
+    conn_fail(b->conn, rc, err.msg);
   }
   if (cairn_store_last_arrival(n->store, &n->last_arrival) != 0)
     relay_log(LOG_ERROR, "network %.16s: cannot read the arrival count", n->hex);
