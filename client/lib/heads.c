@@ -89,7 +89,7 @@ int cairn_heads_load(const char *path, cairn_heads_t *out, cairn_error_t *err) {
 
 uint64_t cairn_heads_seq(const uint8_t author[CAIRN_KEY_BYTES], void *ud) {
   const cairn_heads_t *h = ud;
-  cairn_heads_row_t key;
+  cairn_heads_row_t key = {{0}, 0};
   const cairn_heads_row_t *hit;
   if (h == NULL || h->n == 0)
     return 0;
