@@ -14,6 +14,8 @@
  *               fresh store (entries/s vs the LMDB put floor; target >= 0.20), and
  *               the rate that verifying every signature would cap it at
  *   (d)         the same apply with verify_all (the cost of every signature)
+ *   sync        push, fresh pull, reconnect, idle connections and fan-out against a
+ *               real relay (`cairnd serve`, a child process): sync_bench.c
  *
  * Every workload runs in a child process of its own, so that its peak RSS
  * (getrusage of the child, read by wait4) is its own; results come back over a
@@ -42,6 +44,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "bundle.h"
 #include "entry.h"
 #include "store.h"
@@ -57,64 +60,39 @@
 #define APPLY_BATCH 4096      /* entries per transaction when applying (bundle default) */
 #define INTERLEAVE 64         /* entries of one author in a row in the history */
 #define EDITORS 3
-#define MAX_ROWS 32
 #define ROUND_FLOOR 10 /* durable commits between clock reads */
 
-/* ---- results ---- */
-
-typedef struct row {
-  char name[64];
-  char floor[40]; /* the floor row this one is compared to; "" for none */
-  char note[200];
-  uint64_t n;
-  double seconds;
-  double rate;          /* records (ops, entries, signatures, puts...) per second */
-  double target;        /* target ratio, NAN for none */
-  double target_min;    /* the ratio that counts as meeting the target */
-  double entries_per_s; /* (b) only; NAN otherwise */
-  uint64_t bytes;
-  long peak_rss_kb;
-  int failed; /* note says why */
-} row_t;
-
-typedef struct bench {
-  bool quick, json, fallback;
-  char only[64];
-  char root[PATH_MAX];
-  double crypto_secs, durable_secs;
-  uint64_t lmdb_puts, changes, big_entries, big_ops, history;
-  char bundle[PATH_MAX + 32], raw[PATH_MAX + 32];
-  row_t rows[MAX_ROWS];
-  size_t nrows;
-} bench_t;
-
-static volatile sig_atomic_t stop_signal;
+volatile sig_atomic_t stop_signal;
+static volatile pid_t current_child; /* the workload running, for on_signal */
 static volatile uint8_t sink; /* keeps measured results alive */
 
-static double now_s(void) {
+double now_s(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static row_t *row_init(row_t *r, const char *name, const char *floor) {
+row_t *row_init(row_t *r, const char *name, const char *floor) {
   memset(r, 0, sizeof *r);
   snprintf(r->name, sizeof r->name, "%s", name);
   snprintf(r->floor, sizeof r->floor, "%s", floor ? floor : "");
   r->target = NAN;
   r->target_min = NAN;
+  r->ratio = NAN;
   r->entries_per_s = NAN;
+  r->p50_s = NAN;
+  r->p99_s = NAN;
   return r;
 }
 
-static void row_set(row_t *r, uint64_t n, double seconds) {
+void row_set(row_t *r, uint64_t n, double seconds) {
   r->n = n;
   r->seconds = seconds;
   r->rate = seconds > 0 ? (double)n / seconds : 0;
 }
 
 CAIRN_PRINTF(2, 3)
-static int row_fail(row_t *r, const char *fmt, ...) {
+int row_fail(row_t *r, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(r->note, sizeof r->note, fmt, ap);
@@ -124,7 +102,7 @@ static int row_fail(row_t *r, const char *fmt, ...) {
 }
 
 CAIRN_PRINTF(1, 2)
-static void progress(const char *fmt, ...) {
+void progress(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   fputs("cairn-bench: ", stderr);
@@ -143,7 +121,7 @@ static void be64(uint8_t *p, uint64_t v) {
 }
 
 /* A MessagePack string (fixstr or str8) of s into out; returns its length. */
-static size_t mp_str(uint8_t *out, const char *s) {
+size_t mp_str(uint8_t *out, const char *s) {
   size_t n = strlen(s);
   if (n < 32) {
     out[0] = (uint8_t)(0xa0 | n);
@@ -156,12 +134,12 @@ static size_t mp_str(uint8_t *out, const char *s) {
   return n + 2;
 }
 
-static void path_of(char *out, size_t size, const bench_t *b, const char *name) {
+void path_of(char *out, size_t size, const bench_t *b, const char *name) {
   snprintf(out, size, "%s/%s", b->root, name);
 }
 
 /* Remove a directory tree (our temporary stores: plain files and directories). */
-static void rm_tree(const char *path) {
+void rm_tree(const char *path) {
   DIR *d = opendir(path);
   struct dirent *de;
   char sub[PATH_MAX];
@@ -456,7 +434,7 @@ static int floor_lmdb_durable(bench_t *b, row_t *rows, size_t *nrows) {
 /* ---- stores ---- */
 
 /* A new store in root/name; with a network of its own if owner. */
-static int store_new(const bench_t *b, const char *name, const cairn_store_opts_t *opts,
+int store_new(const bench_t *b, const char *name, const cairn_store_opts_t *opts,
                      bool owner, cairn_store_t **out, row_t *r) {
   char dir[PATH_MAX + 32];
   cairn_error_t err = {0, ""};
@@ -473,7 +451,7 @@ static int store_new(const bench_t *b, const char *name, const cairn_store_opts_
 }
 
 /* One change of one put with the given fields (name, msgpack value) pairs. */
-static int put_change(cairn_store_t *s, const char *type, const char *id, size_t nfields,
+int put_change(cairn_store_t *s, const char *type, const char *id, size_t nfields,
                       const char *const *names, const uint8_t *const *vals,
                       const size_t *lens, row_t *r) {
   cairn_change_t *c;
@@ -711,21 +689,22 @@ static int sync_stores(cairn_store_t *from, cairn_store_t *to, row_t *r) {
   return rc;
 }
 
-/* Grant the editor role to each editor's key, in one change of the owner. */
-static int grant_editors(cairn_store_t *owner, cairn_store_t *const *ed, row_t *r) {
+/* Grant role to each of keys[0..n), in one change of the owner. */
+int grant_keys(cairn_store_t *owner, const uint8_t *const *keys, size_t n, const char *role,
+               row_t *r) {
   cairn_change_t *c;
   cairn_error_t err = {0, ""};
   char hex[2 * CAIRN_KEY_BYTES + 1], name[32];
-  uint8_t role[16], nm[40];
-  size_t rlen = mp_str(role, "editor"), nlen;
+  uint8_t rv[40], nm[40];
+  size_t rlen = mp_str(rv, role), nlen;
   int rc;
   if ((rc = cairn_change_begin(owner, &c)) != 0)
     return row_fail(r, "change begin: %s", cairn_strerror(rc));
-  for (int i = 0; i < EDITORS; i++) {
-    cairn_hex(cairn_store_key(ed[i]), CAIRN_KEY_BYTES, hex);
-    snprintf(name, sizeof name, "editor %d", i + 1);
+  for (size_t i = 0; i < n; i++) {
+    cairn_hex(keys[i], CAIRN_KEY_BYTES, hex);
+    snprintf(name, sizeof name, "%s %zu", role, i + 1);
     nlen = mp_str(nm, name);
-    if ((rc = cairn_change_put(c, "_member", hex, "role", role, rlen, 0)) != 0 ||
+    if ((rc = cairn_change_put(c, "_member", hex, "role", rv, rlen, 0)) != 0 ||
         (rc = cairn_change_put(c, "_member", hex, "name", nm, nlen, 0)) != 0) {
       cairn_change_abort(c);
       return row_fail(r, "grant: %s", cairn_strerror(rc));
@@ -734,6 +713,14 @@ static int grant_editors(cairn_store_t *owner, cairn_store_t *const *ed, row_t *
   if (cairn_change_commit(c, NULL, &err) != 0)
     return row_fail(r, "grant: %s", err.msg);
   return 0;
+}
+
+/* Grant the editor role to each editor's key, in one change of the owner. */
+static int grant_editors(cairn_store_t *owner, cairn_store_t *const *ed, row_t *r) {
+  const uint8_t *keys[EDITORS];
+  for (int i = 0; i < EDITORS; i++)
+    keys[i] = cairn_store_key(ed[i]);
+  return grant_keys(owner, keys, EDITORS, "editor", r);
 }
 
 /* Write the hub's entries as length-prefixed records (the fallback's input). */
@@ -993,7 +980,7 @@ static int work_apply_d(bench_t *b, row_t *rows, size_t *nrows) {
 
 typedef int (*work_fn)(bench_t *b, row_t *rows, size_t *nrows);
 
-static bool read_all(int fd, void *buf, size_t n, size_t *got) {
+bool read_all(int fd, void *buf, size_t n, size_t *got) {
   *got = 0;
   while (*got < n) {
     ssize_t k = read(fd, (char *)buf + *got, n - *got);
@@ -1006,19 +993,11 @@ static bool read_all(int fd, void *buf, size_t n, size_t *got) {
   return true;
 }
 
-/*
- * Run fn in a child; append its rows with the child's peak RSS. A child that dies
- * leaves a failed row named label. Returns 0 if every row succeeded.
- */
-static int run_child(bench_t *b, work_fn fn, const char *label) {
-  row_t rows[4];
-  size_t nrows = 0, got = 0;
-  int fds[2], status = 0;
-  struct rusage ru;
+/* fork with a pipe from the child to the parent: *fd is its write end in the
+ * child (0 returned), its read end in the parent (the pid returned); -1 on error. */
+pid_t fork_piped(int *fd) {
+  int fds[2];
   pid_t pid;
-  if (stop_signal || b->nrows + 4 > MAX_ROWS)
-    return -1;
-  fflush(stdout);
   if (pipe(fds) != 0)
     return -1;
   if ((pid = fork()) < 0) {
@@ -1026,30 +1005,52 @@ static int run_child(bench_t *b, work_fn fn, const char *label) {
     close(fds[1]);
     return -1;
   }
+  close(fds[pid == 0 ? 0 : 1]);
+  *fd = fds[pid == 0 ? 1 : 0];
+  return pid;
+}
+
+/*
+ * Run fn in a child; append its rows with the child's peak RSS. A child that dies
+ * leaves a failed row named label. Returns 0 if every row succeeded.
+ */
+int run_child(bench_t *b, work_fn fn, const char *label) {
+  row_t rows[CHILD_ROWS];
+  size_t nrows = 0, got = 0;
+  int fd, status = 0;
+  struct rusage ru;
+  pid_t pid;
+  if (stop_signal || b->nrows + CHILD_ROWS > MAX_ROWS)
+    return -1;
+  fflush(stdout);
+  if ((pid = fork_piped(&fd)) < 0)
+    return -1;
   if (pid == 0) {
-    close(fds[0]);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     int rc = fn(b, rows, &nrows);
     size_t off = 0, len = nrows * sizeof rows[0];
     while (off < len) {
-      ssize_t k = write(fds[1], (char *)rows + off, len - off);
+      ssize_t k = write(fd, (char *)rows + off, len - off);
       if (k <= 0)
         _exit(2);
       off += (size_t)k;
     }
     _exit(rc == 0 ? 0 : 1);
   }
-  close(fds[1]);
+  current_child = pid;
+  if (stop_signal) /* it came between the check above and the fork */
+    kill(pid, SIGTERM);
   progress("%s... (pid %ld)", label, (long)pid);
-  read_all(fds[0], rows, sizeof rows, &got);
-  close(fds[0]);
+  read_all(fd, rows, sizeof rows, &got);
+  close(fd);
   while (wait4(pid, &status, 0, &ru) < 0) {
     if (errno != EINTR) {
       memset(&ru, 0, sizeof ru);
       break;
     }
   }
+  current_child = 0;
   nrows = got / sizeof rows[0];
   int rc = 0;
   for (size_t i = 0; i < nrows; i++) {
@@ -1071,7 +1072,7 @@ static int run_child(bench_t *b, work_fn fn, const char *label) {
   return rc ? -1 : 0;
 }
 
-static row_t *find_row(bench_t *b, const char *name) {
+row_t *find_row(bench_t *b, const char *name) {
   for (size_t i = 0; i < b->nrows; i++)
     if (strcmp(b->rows[i].name, name) == 0 && !b->rows[i].failed)
       return &b->rows[i];
@@ -1080,6 +1081,8 @@ static row_t *find_row(bench_t *b, const char *name) {
 
 static double ratio_of(bench_t *b, const row_t *r) {
   row_t *f;
+  if (!isnan(r->ratio))
+    return r->failed ? NAN : r->ratio;
   if (r->floor[0] == '\0' || r->failed || (f = find_row(b, r->floor)) == NULL || f->rate <= 0)
     return NAN;
   return r->rate / f->rate;
@@ -1141,6 +1144,8 @@ static void json_num(double v) {
 }
 
 static bool met(const row_t *r, double ratio) {
+  if (r->target_max)
+    return !isnan(r->target) && !isnan(ratio) && ratio <= r->target;
   return !isnan(r->target_min) && !isnan(ratio) && ratio >= r->target_min;
 }
 
@@ -1170,6 +1175,16 @@ static void print_json(bench_t *b) {
       fputs(",\"entries_per_s\":", stdout);
       json_num(r->entries_per_s);
     }
+    if (r->target_max)
+      fputs(",\"target_is_max\":true", stdout);
+    if (r->relay_rss_kb > 0)
+      printf(",\"relay_rss_kb\":%ld", r->relay_rss_kb);
+    if (!isnan(r->p50_s)) {
+      fputs(",\"p50_s\":", stdout);
+      json_num(r->p50_s);
+      fputs(",\"p99_s\":", stdout);
+      json_num(r->p99_s);
+    }
     if (r->failed) {
       fputs(",\"error\":", stdout);
       json_str(r->note);
@@ -1195,7 +1210,9 @@ static void print_table(bench_t *b) {
     if (!isnan(ratio))
       snprintf(rs, sizeof rs, "%.3f", ratio);
     if (!isnan(r->target))
-      snprintf(tg, sizeof tg, r->target_min < r->target ? "~%.2g" : ">=%.2f", r->target);
+      snprintf(tg, sizeof tg,
+               r->target_max ? "<=%.2f" : r->target_min < r->target ? "~%.2g" : ">=%.2f",
+               r->target);
     printf("%-40s %9llu %8.3f %13.0f %10llu %9ld  %-26s %7s %8s %s\n", r->name,
            (unsigned long long)r->n, r->seconds, r->rate, (unsigned long long)r->bytes,
            r->peak_rss_kb, r->floor[0] ? r->floor : "-", rs, tg,
@@ -1207,24 +1224,34 @@ static void print_table(bench_t *b) {
       printf("  %-40s %s\n", b->rows[i].name, b->rows[i].note);
   printf("  target (c): >= 0.20 of the put floor. (a) is one signature and one durable commit\n"
          "  per change; its ratio to a one-put commit is what the change's ~13 dirty pages cost.\n");
+  if (find_row(b, "floor_ed25519_verify_2cores") != NULL)
+    printf("  sync targets: push >= 0.80 of two cores of verify; fresh pull >= 0.20 of the put\n"
+           "  floor; reconnect's time and bytes <= 0.05 of the full pull's (1%% new); the relay's\n"
+           "  VmRSS with the idle connections <= 0.50 GiB. The relay is `cairnd serve` on\n"
+           "  127.0.0.1, sharing this machine's cores with the benchmark.\n");
 }
 
 /* ---- main ---- */
 
 static void on_signal(int sig) {
   stop_signal = sig;
+  if (current_child > 0)
+    kill(current_child, SIGTERM); /* it ends; run_child reaps it */
 }
 
 static void usage(FILE *f) {
   fprintf(f,
           "usage: cairn-bench [--json] [--quick] [--dir DIR] [--history N] [--fallback]\n"
-          "                   [--only floors|local|apply]\n"
+          "                   [--only floors|local|apply|sync]\n"
           "  --json       one JSON object per line per workload (default: a table)\n"
-          "  --quick      small sizes, for a smoke run (well under 20 s)\n"
+          "  --quick      small sizes, for a smoke run (well under a minute)\n"
           "  --dir DIR    where to make the temporary directory (default: $TMPDIR or /tmp)\n"
-          "  --history N  entries in the history applied by (c) and (d) (default 100000)\n"
+          "  --history N  entries in the history applied by (c) and (d), and pushed and\n"
+          "               pulled by sync (default 100000)\n"
           "  --fallback   apply with export + cairn_store_apply even if bundles exist\n"
-          "  --only WHAT  run only the floors, the local-change or the apply workloads\n");
+          "  --only WHAT  run only the floors, the local-change, the apply or the sync\n"
+          "               workloads (sync: push, pull, reconnect, idle connections and\n"
+          "               fan-out against a cairnd child process on 127.0.0.1)\n");
 }
 
 static bool only(const bench_t *b, const char *what) {
@@ -1296,13 +1323,13 @@ int main(int argc, char **argv) {
     progress("core/bundle.c is not built in: (c) and (d) use export + cairn_store_apply");
 
   double t0 = now_s();
-  if (only(b, "floors") || only(b, "local") || only(b, "apply")) {
+  if (only(b, "floors") || only(b, "local") || only(b, "apply") || only(b, "sync")) {
     /* floors are cheap and every ratio needs them: always measure them */
     failures += run_child(b, floor_sign, "floor: ed25519 sign") != 0;
     failures += run_child(b, floor_verify, "floor: ed25519 verify") != 0;
     failures += run_child(b, floor_hash, "floor: BLAKE2b-256 of 200 bytes") != 0;
     failures += run_child(b, floor_lmdb_put, "floor: LMDB puts in one transaction") != 0;
-    if (!only(b, "local"))
+    if (!only(b, "local") && !(b->only[0] != '\0' && only(b, "sync")))
       failures += run_child(b, floor_lmdb_durable, "floor: durable LMDB commits") != 0;
   }
   if (only(b, "local")) {
@@ -1320,6 +1347,8 @@ int main(int argc, char **argv) {
       failures += run_child(b, work_apply_d, "(d) apply with verify_all") != 0;
     }
   }
+  if (only(b, "sync"))
+    failures += sync_bench_run(b);
   double total = now_s() - t0;
   rm_tree(b->root);
   if (stop_signal) {
