@@ -25,7 +25,7 @@ static const char usage_text[] =
     "  --max-conns N             connections held at once [10000]\n"
     "  --max-frame BYTES         largest message [4194304]\n"
     "  --max-entry BYTES         largest entry [1048576]\n"
-    "  --max-batch N             entries per message sent [1024]\n"
+    "  --max-batch N             entries per message sent [4096]\n"
     "  --write-queue BYTES       bytes queued to one connection before it is paused [4194304]\n"
     "  --handshake-timeout SECS  from connect to hello [10]\n"
     "  --idle-timeout SECS       without a byte from the peer [300]\n"
@@ -84,7 +84,7 @@ static void set_num(relay_opts_t *o, size_t which, uint64_t v) {
 }
 
 static int cmd_serve(int argc, char **argv) {
-  relay_opts_t o = {NULL, 10000, CAIRN_FRAME_MAX_DEFAULT, CAIRN_ENTRY_MAX_DEFAULT, 1024,
+  relay_opts_t o = {NULL, 10000, CAIRN_FRAME_MAX_DEFAULT, CAIRN_ENTRY_MAX_DEFAULT, 4096,
                     4u << 20, 10000, 300000};
   cairn_error_t err;
   log_level_t level;
