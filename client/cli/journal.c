@@ -187,17 +187,27 @@ static int conflict_one(const char *type, size_t tl, const char *id, size_t il,
   return c->rc != 0;
 }
 
-int cmd_conflicts(cli_t *cli, int argc, char **argv) {
+/* A command that walks the store with one walker and prints what it finds. */
+typedef int (*walker_fn)(cairn_store_t *s, walk_ctx_t *c);
+
+static int cmd_walk(cli_t *cli, int argc, char **argv, walker_fn walk, const char *what) {
   cli_args_t a;
   walk_ctx_t c;
   int rc = cli_args_parse(cli, argc, argv, json_opt, 0, 0, &a);
   if (rc != 0)
     return rc;
   if ((rc = walk_begin(cli, &c, cli_flag(&a, "json"))) == 0)
-    rc = walk_end(cli, &c, cairn_store_conflicts(cli->store, conflict_one, &c),
-                  "cannot read the conflicts");
+    rc = walk_end(cli, &c, walk(cli->store, &c), what);
   cli_args_free(&a);
   return rc;
+}
+
+static int walk_conflicts(cairn_store_t *s, walk_ctx_t *c) {
+  return cairn_store_conflicts(s, conflict_one, c);
+}
+
+int cmd_conflicts(cli_t *cli, int argc, char **argv) {
+  return cmd_walk(cli, argc, argv, walk_conflicts, "cannot read the conflicts");
 }
 
 /* ---- log ---- */
@@ -220,14 +230,10 @@ static int log_one(const cairn_entry_t *e, void *ud) {
   return c->rc != 0;
 }
 
+static int walk_log(cairn_store_t *s, walk_ctx_t *c) {
+  return cairn_store_log(s, log_one, c);
+}
+
 int cmd_log(cli_t *cli, int argc, char **argv) {
-  cli_args_t a;
-  walk_ctx_t c;
-  int rc = cli_args_parse(cli, argc, argv, json_opt, 0, 0, &a);
-  if (rc != 0)
-    return rc;
-  if ((rc = walk_begin(cli, &c, cli_flag(&a, "json"))) == 0)
-    rc = walk_end(cli, &c, cairn_store_log(cli->store, log_one, &c), "cannot read the log");
-  cli_args_free(&a);
-  return rc;
+  return cmd_walk(cli, argc, argv, walk_log, "cannot read the log");
 }

@@ -35,19 +35,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzzcheck.h"
 #include "fuzzkit.h"
 #include "mpread.h"
 #include "store.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                      \
-  do {                                                                                   \
-    if (!(cond)) {                                                                       \
-      fprintf(stderr, "fuzz_apply: check failed at line %d: %s\n", __LINE__, #cond);     \
-      abort();                                                                           \
-    }                                                                                    \
-  } while (0)
 
 #define MAX_CHUNKS 64
 #define MAX_AUTHORS 16

@@ -16,16 +16,9 @@
 #include <string.h>
 #include <zstd.h>
 
+#include "fuzzcheck.h"
 #include "bundle.h"
 #include "entry.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                 \
-  do {                                                                              \
-    if (!(cond))                                                                    \
-      abort();                                                                      \
-  } while (0)
 
 #define MAX_ENTRY 65536
 #define FUZZ_INPUT_MAX (1u << 20)

@@ -16,15 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzzcheck.h"
 #include "channel.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                 \
-  do {                                                                              \
-    if (!(cond))                                                                    \
-      abort();                                                                      \
-  } while (0)
 
 static uint8_t client_pk[32], client_sk[64], relay_pk[32], relay_sk[64], net[32];
 

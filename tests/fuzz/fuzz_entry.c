@@ -22,16 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzzcheck.h"
 #include "entry.h"
 #include "mpread.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                      \
-  do {                                                                                   \
-    if (!(cond))                                                                         \
-      abort();                                                                           \
-  } while (0)
 
 #define MAX_ENTRY 65536
 #define REDACT_MAX 4 /* ops redacted one at a time, to bound the work per input */

@@ -13,16 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzzcheck.h"
 #include "entry.h"
 #include "heads.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                      \
-  do {                                                                                   \
-    if (!(cond))                                                                         \
-      abort();                                                                           \
-  } while (0)
 
 static void check_rows(const uint8_t *data, size_t size, const cairn_heads_t *h) {
   json_t *j = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, NULL);

@@ -11,15 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzzcheck.h"
 #include "message.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                 \
-  do {                                                                              \
-    if (!(cond))                                                                    \
-      abort();                                                                      \
-  } while (0)
 
 static int inside(const uint8_t *p, size_t n, const uint8_t *data, size_t size) {
   return p >= data && p + n <= data + size;

@@ -16,15 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzzcheck.h"
 #include "session.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                 \
-  do {                                                                              \
-    if (!(cond))                                                                    \
-      abort();                                                                      \
-  } while (0)
 
 static uint8_t cpk[32], csk[64], rpk[32], rsk[64], net[32], epoch[16];
 

@@ -15,17 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzzcheck.h"
 #include "entry.h"
 #include "mpread.h"
 #include "values.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                      \
-  do {                                                                                   \
-    if (!(cond))                                                                         \
-      abort();                                                                           \
-  } while (0)
 
 /* JSON -> MessagePack -> JSON gives back an equal value, unless too deep. */
 static void check_repack(const json_t *j) {
