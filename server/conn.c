@@ -482,18 +482,43 @@ static void on_refused_closed(uv_handle_t *h) {
   free(h);
 }
 
+/* The connection still in its handshake that has waited longest (the list is
+ * newest first), or NULL. */
+static conn_t *oldest_handshake(relay_t *r) {
+  conn_t *found = NULL;
+  for (conn_t *c = r->conns; c != NULL; c = c->all_next)
+    if (c->net == NULL && !c->closing && !c->flush_then_close)
+      found = c;
+  return found;
+}
+
+/*
+ * At the connection limit, a new connection takes the place of the oldest one
+ * that has not finished its handshake: a peer holding handshakes open cannot
+ * keep members out (theirs complete within a round trip). With none to evict
+ * the new connection is refused.
+ */
+static bool make_room(relay_t *r) {
+  conn_t *old = oldest_handshake(r);
+  r->stats.conns_refused++;
+  if (r->stats.conns_refused % 1000 == 1)
+    relay_log(LOG_WARN, "connection limit %u reached: %s (%llu so far)", r->opts.max_conns,
+              old ? "closing the oldest unfinished handshake" : "refusing",
+              (unsigned long long)r->stats.conns_refused);
+  if (old == NULL)
+    return false;
+  conn_close(old);
+  return true;
+}
+
 void conn_accept(relay_t *r) {
-  if (r->stats.conns_now >= r->opts.max_conns || r->stopping) {
+  if (r->stopping || (r->stats.conns_now >= r->opts.max_conns && !make_room(r))) {
     uv_tcp_t *t = malloc(sizeof *t);
     if (t == NULL)
       return;
     uv_tcp_init(r->loop, t);
     (void)uv_accept((uv_stream_t *)&r->listener, (uv_stream_t *)t);
     uv_close((uv_handle_t *)t, on_refused_closed);
-    r->stats.conns_refused++;
-    if (r->stats.conns_refused % 1000 == 1)
-      relay_log(LOG_WARN, "connection limit %u reached: refusing (%llu so far)",
-                r->opts.max_conns, (unsigned long long)r->stats.conns_refused);
     return;
   }
   conn_t *c = calloc(1, sizeof *c);

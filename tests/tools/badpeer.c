@@ -20,7 +20,8 @@
  *   badpeer PORT idle N SECS                 N connections that never speak, held
  *                                            up to SECS: all closed by the relay
  *   badpeer PORT flood M SECS MAXCONNS       M connections at once: at least
- *                                            M - MAXCONNS refused at once, the rest
+ *                                            M - MAXCONNS closed at once (the relay
+ *                                            evicts its oldest handshakes), the rest
  *                                            closed by the handshake timeout
  *   badpeer PORT push RELAYKEY STORE KIND EXPECT
  *                                            a real handshake as STORE's key, then
@@ -473,7 +474,7 @@ static int do_flood(int argc, char **argv) {
     else if (closed[i] >= 0)
       later++;
   }
-  printf("flood: %d opened, %d refused at once, %d closed later (handshake timeout), %d still "
+  printf("flood: %d opened, %d closed at once, %d closed later (handshake timeout), %d still "
          "open\n",
          m, refused, later, open);
   return open == 0 && refused >= m - max && later <= max ? 0 : EXIT_BAD;
