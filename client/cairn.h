@@ -336,8 +336,12 @@ CAIRN_EXTERN int cairn_sync_once(cairn_store_t *s, const char *invite, unsigned 
  * @param[in]  timeout_ms  for each of the two syncs; 0 for no limit.
  * @param[out] network     may be NULL; the network id joined.
  * @param[out] err         may be NULL; on error, the code and a message.
+ * On a store that already holds that network it is idempotent: a member the relay
+ * knows syncs once and is done; a join cut short (its grant never stored by the
+ * relay) is finished.
+ *
  * @return 0, or CAIRN_EMALFORMED (a damaged code), CAIRN_EHASNETWORK (the store
- *   already belongs to a network), the relay's refusal (CAIRN_ENOTMEMBER: the
+ *   belongs to another network), the relay's refusal (CAIRN_ENOTMEMBER: the
  *   invite is unknown, expired or used up), CAIRN_EFORBIDDEN (the invite may not
  *   grant this device), or any error of cairn_sync_once.
  */

@@ -58,6 +58,24 @@ static int grant_self(cairn_store_t *s, const uint8_t seed[CAIRN_INVITE_SEED_BYT
   return rc;
 }
 
+/*
+ * A store that already holds the network: a member the relay knows is done (one
+ * plain sync); a join cut short (the grant not stored by the relay, or not made)
+ * finishes with the invite.
+ */
+static int join_again(cairn_store_t *s, const char *code, const cairn_invite_code_t *ic,
+                      unsigned timeout_ms, cairn_error_t *err) {
+  cairn_role_t role = CAIRN_ROLE_NONE;
+  int rc = cairn_sync_set_remote(s, ic->addr, ic->relay_key, err);
+  if (rc != 0 || (rc = cairn_sync_once(s, NULL, timeout_ms, NULL, err)) != CAIRN_ENOTMEMBER)
+    return rc;
+  if (cairn_store_role(s, cairn_store_key(s), &role) == 0 && role == CAIRN_ROLE_NONE &&
+      ((rc = cairn_sync_once(s, code, timeout_ms, NULL, err)) != 0 ||
+       (rc = grant_self(s, ic->seed, err)) != 0))
+    return rc;
+  return cairn_sync_once(s, code, timeout_ms, NULL, err);
+}
+
 int cairn_join(cairn_store_t *s, const char *code, unsigned timeout_ms,
                uint8_t network[CAIRN_KEY_BYTES], cairn_error_t *err) {
   cairn_invite_code_t ic;
@@ -67,24 +85,19 @@ int cairn_join(cairn_store_t *s, const char *code, unsigned timeout_ms,
   if ((rc = cairn_invite_decode(code, &ic, err)) != 0)
     return rc;
   if (cairn_store_network(s, have) == 0) {
-    rc = memcmp(have, ic.network, CAIRN_KEY_BYTES) == 0
-             ? cairn__error(err, CAIRN_EHASNETWORK, "this store already belongs to that network")
-             : cairn__error(err, CAIRN_EHASNETWORK, "this store belongs to another network: join "
-                                                    "with a new store (`cairn init`)");
-    goto done;
+    rc = memcmp(have, ic.network, CAIRN_KEY_BYTES) != 0
+             ? cairn__error(err, CAIRN_EHASNETWORK, "this store belongs to another network: "
+                                                    "join with a new store (`cairn init`)")
+             : join_again(s, code, &ic, timeout_ms, err);
+  } else if ((rc = cairn_store_expect_network(s, ic.network, err)) == 0 &&
+             (rc = cairn_sync_set_remote(s, ic.addr, ic.relay_key, err)) == 0 &&
+             (rc = cairn_sync_once(s, code, timeout_ms, NULL, err)) == 0 &&
+             cairn_store_role(s, cairn_store_key(s), &role) == 0 && role == CAIRN_ROLE_NONE &&
+             (rc = grant_self(s, ic.seed, err)) == 0) {
+    rc = cairn_sync_once(s, code, timeout_ms, NULL, err);
   }
-  if ((rc = cairn_store_expect_network(s, ic.network, err)) != 0 ||
-      (rc = cairn_sync_set_remote(s, ic.addr, ic.relay_key, err)) != 0 ||
-      (rc = cairn_sync_once(s, code, timeout_ms, NULL, err)) != 0)
-    goto done;
-  if (cairn_store_role(s, cairn_store_key(s), &role) == 0 && role == CAIRN_ROLE_NONE) {
-    if ((rc = grant_self(s, ic.seed, err)) != 0 ||
-        (rc = cairn_sync_once(s, code, timeout_ms, NULL, err)) != 0)
-      goto done;
-  }
-  if (network != NULL)
+  if (rc == 0 && network != NULL)
     memcpy(network, ic.network, CAIRN_KEY_BYTES);
-done:
   sodium_memzero(&ic, sizeof ic);
   return rc;
 }

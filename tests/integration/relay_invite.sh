@@ -85,7 +85,23 @@ c old init --name old >/dev/null
 refused old "not valid" join "$OLD_CODE"
 c bad init --name bad >/dev/null
 refused bad "damaged" join "${BEN_CODE%????}xyzw"
-refused ben "already belongs" join "$TWO_CODE"
+# joining again is harmless: a member syncs and is done, using nothing up
+[ "$(c ben join "$TWO_CODE")" = "$NET" ] || fail "a member's second join"
+c other init --name other >/dev/null
+c other network create "Another network" >/dev/null
+refused other "another network" join "$TWO_CODE"
+
+step "a join cut short after the network arrived is finished by joining again"
+LATE_CODE=$(c ana invite --role viewer --name Late)
+c ana sync >/dev/null
+c ana bundle create "$T/net.bdl" >/dev/null
+c late init --name late >/dev/null
+c late bundle apply "$T/net.bdl" >/dev/null # holds the network, is no member yet
+OUT=$(c late join "$LATE_CODE" 2>&1) || true
+[ "$OUT" = "$NET" ] || fail "late's join: $OUT"
+c late members | grep -q "^$(c late id)	Late	viewer$" || fail "late is not a viewer: $(c late members)"
+c ana sync >/dev/null
+c ana members | grep -q "^$(c late id)	Late	viewer$" || fail "late's grant did not reach ana"
 
 step "a two-use invite serves exactly two devices"
 for who in s1 s2 s3; do c "$who" init --name "$who" >/dev/null; done
