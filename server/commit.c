@@ -212,7 +212,10 @@ static void commit_network(network_t *n) {
       break;
     if ((b = batch_at(list, st.failed_at)) == NULL)
       break; /* cannot happen: failed_at < k */
-    conn_fail(b->conn, rc, err.msg);
+    conn_fail(b->conn, rc,
+              rc == CAIRN_ENONETWORK ? "the relay holds nothing of this network yet: its "
+                                       "owner must sync first (the network's first entry)"
+                                     : err.msg);
   }
   if (cairn_store_last_arrival(n->store, &n->last_arrival) != 0)
     relay_log(LOG_ERROR, "network %.16s: cannot read the arrival count", n->hex);

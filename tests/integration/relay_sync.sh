@@ -62,7 +62,11 @@ c ana bundle create "$T/genesis.bdl" >/dev/null
 for who in ana ben cleo dan; do c "$who" remote "127.0.0.1:$PORT" --key "$RK"; done
 for who in ben cleo dan; do c "$who" bundle apply "$T/genesis.bdl" >/dev/null; done
 c ana members | grep -q "relay	relay" || fail "remote did not grant the relay key on the owner's store"
+# before the owner's first sync the relay holds nothing of the network
+c ben put note early text="written before the relay had the network"
+sync_refused ben "owner must sync first"
 sync_ok ana >/dev/null
+sync_ok ben >/dev/null
 
 step "offline edits on three devices, the same field on two"
 c ana put commitment c1 title="Tutor 40 third graders" due=2027-01-15
