@@ -46,6 +46,7 @@
 
 #include "bench.h"
 #include "bundle.h"
+#include "bytes.h"
 #include "entry.h"
 #include "store.h"
 
@@ -112,13 +113,6 @@ void progress(const char *fmt, ...) {
 }
 
 /* ---- small helpers ---- */
-
-static void be64(uint8_t *p, uint64_t v) {
-  for (int i = 7; i >= 0; i--) {
-    p[i] = (uint8_t)v;
-    v >>= 8;
-  }
-}
 
 /* A MessagePack string (fixstr or str8) of s into out; returns its length. */
 size_t mp_str(uint8_t *out, const char *s) {
@@ -302,7 +296,7 @@ static int lmdb_put_run(bench_t *b, row_t *r, const char *dirname, bool ascendin
       memcpy(k + j, &x, 8);
     }
     if (ascending)
-      be64(k, i);
+      cairn_put_be64(k, i);
   }
   path_of(dir, sizeof dir, b, dirname);
   if (lmdb_open(dir, MDB_NOSYNC, (size_t)n * 512 + ((size_t)64 << 20), &env, r) != 0) {
@@ -394,7 +388,7 @@ static int durable_commits(durable_t *d, uint64_t n, row_t *r) {
   int rc;
   memset(val, 0x5a, sizeof val);
   for (uint64_t i = 0; i < n; i++) {
-    be64(key, d->next++);
+    cairn_put_be64(key, d->next++);
     if ((rc = mdb_txn_begin(d->env, NULL, 0, &txn)) != 0)
       return row_fail(r, "mdb_txn_begin: %s", mdb_strerror(rc));
     if ((rc = mdb_put(txn, d->dbi, &k, &v, 0)) != 0) {

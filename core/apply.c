@@ -356,8 +356,8 @@ static cairn_role_t role_value(const cairn_field_t *f) {
   cairn_mpr_t r;
   const char *str;
   uint32_t len;
-  cairn__mpr_init(&r, f->value, f->value_len);
-  if (cairn__mpr_str(&r, &str, &len) != 0 || cairn__mpr_left(&r) != 0)
+  cairn_mpr_init(&r, f->value, f->value_len);
+  if (cairn_mpr_str(&r, &str, &len) != 0 || cairn_mpr_left(&r) != 0)
     return CAIRN_ROLE_NONE;
   return cairn_role_parse(str, len);
 }
@@ -385,16 +385,16 @@ static int invite_terms(const cairn_op_t *op, cairn_invite_terms_t *t) {
   int have = 0;
   cairn_field_iter_init(op, &it);
   while (cairn_field_next(&it, &f)) {
-    cairn__mpr_init(&r, f.value, f.value_len);
+    cairn_mpr_init(&r, f.value, f.value_len);
     if (f.name_len == 6 && memcmp(f.name, "grants", 6) == 0) {
       t->grants = role_value(&f);
       have |= 1;
     } else if (f.name_len == 7 && memcmp(f.name, "expires", 7) == 0) {
-      if (cairn__mpr_uint(&r, &t->expires_ms) != 0)
+      if (cairn_mpr_uint(&r, &t->expires_ms) != 0)
         return CAIRN_EMALFORMED;
       have |= 2;
     } else if (f.name_len == 4 && memcmp(f.name, "uses", 4) == 0) {
-      if (cairn__mpr_uint(&r, &v) != 0 || v == 0 || v > CAIRN_INVITE_USES_MAX)
+      if (cairn_mpr_uint(&r, &v) != 0 || v == 0 || v > CAIRN_INVITE_USES_MAX)
         return CAIRN_EMALFORMED;
       t->uses = (uint32_t)v;
       have |= 4;
@@ -609,9 +609,9 @@ static int check_entry(apply_ctx_t *c, const prep_t *p, bool newest, bool *dup,
     return ENTRY_ERR(err, CAIRN_EBADHASH, e, "ops do not match the signed ops_root");
   if ((newest || c->s->opts.verify_all) && !sig_ok(p))
     return ENTRY_ERR(err, CAIRN_EBADSIG, e, "bad signature");
-  if ((e->hlc >> 16) > cairn__hlc_now_ms() + c->s->opts.max_skew_ms)
+  if ((e->hlc >> 16) > cairn_now_ms() + c->s->opts.max_skew_ms)
     return ENTRY_ERR(err, CAIRN_ESKEW, e, "clock %llu ms ahead of this device's",
-                     (unsigned long long)((e->hlc >> 16) - cairn__hlc_now_ms()));
+                     (unsigned long long)((e->hlc >> 16) - cairn_now_ms()));
   return check_roles(c, e, err);
 }
 
@@ -632,7 +632,7 @@ static int add_role_row(apply_ctx_t *c, const cairn_op_t *op, const cairn_stamp_
   if (!is_member_op(op) || member_role(op, &role) != 0 || role == CAIRN_ROLE_NONE ||
       member_key(op, kb) != 0)
     return 0;
-  put_be64(kb + CAIRN_KEY_BYTES, st->hlc);
+  cairn_put_be64(kb + CAIRN_KEY_BYTES, st->hlc);
   memcpy(kb + CAIRN_KEY_BYTES + 8, st->author, CAIRN_KEY_BYTES);
   uint8_t row[CAIRN__INVITE_ROW];
   cairn_invite_terms_t t;
@@ -694,7 +694,7 @@ static int write_entry(apply_ctx_t *c, const prep_t *p) {
   v = mval(e->bytes, e->len);
   if ((rc = cairn__wtxn_put(&c->w, DB_LOG, &k, &v, MDB_NOOVERWRITE)) != 0)
     return cairn__mdb_err(rc);
-  put_be64(arr, c->next_arrival++);
+  cairn_put_be64(arr, c->next_arrival++);
   k = mval(arr, sizeof arr);
   v = mval(kb, sizeof kb);
   if ((rc = cairn__wtxn_put(&c->w, DB_ARRIVALS, &k, &v, MDB_APPEND)) != 0)
@@ -737,7 +737,7 @@ static int ctx_begin(apply_ctx_t *c, cairn_store_t *s, MDB_txn *txn) {
     return rc;
   rc = cairn__meta_get(txn, s, "arrival", &v);
   if (rc == 0 && v.mv_size == 8)
-    c->next_arrival = get_be64(v.mv_data);
+    c->next_arrival = cairn_get_be64(v.mv_data);
   else if (rc != 0 && rc != CAIRN_ENOENT)
     return rc;
   return 0;
@@ -760,10 +760,10 @@ static int ctx_end(apply_ctx_t *c) {
    * so its commit writes and syncs nothing */
   if (c->applied == 0)
     return 0;
-  put_be64(b, c->next_arrival);
+  cairn_put_be64(b, c->next_arrival);
   if ((rc = cairn__meta_put(c->txn, c->s, "arrival", b, 8)) != 0)
     return rc;
-  put_be64(b, c->s->hlc);
+  cairn_put_be64(b, c->s->hlc);
   return cairn__meta_put(c->txn, c->s, "hlc", b, 8);
 }
 
@@ -893,7 +893,7 @@ static void reload_hlc(cairn_store_t *s) {
   if (cairn__txn_begin(s, MDB_RDONLY, &txn) != 0)
     return;
   if (cairn__meta_get(txn, s, "hlc", &v) == 0 && v.mv_size == 8)
-    s->hlc = get_be64(v.mv_data);
+    s->hlc = cairn_get_be64(v.mv_data);
   mdb_txn_abort(txn);
 }
 

@@ -39,6 +39,7 @@
 #include <zstd.h>
 
 #include "bundle.h"
+#include "bytes.h"
 #include "store_internal.h"
 
 #define MAGIC_LEN 8
@@ -53,17 +54,6 @@
 #define BATCH_BYTES_MAX ((size_t)32 << 20)
 
 _Static_assert(sizeof(CAIRN_BUNDLE_MAGIC) - 1 == MAGIC_LEN, "bundle magic is 8 bytes");
-
-static void put_be32(uint8_t *p, uint32_t v) {
-  p[0] = (uint8_t)(v >> 24);
-  p[1] = (uint8_t)(v >> 16);
-  p[2] = (uint8_t)(v >> 8);
-  p[3] = (uint8_t)v;
-}
-
-static uint32_t get_be32(const uint8_t *p) {
-  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 /* ==== reader ==== */
 
@@ -331,7 +321,7 @@ static int read_end(cairn_bundle_reader_t *r, cairn_error_t *err) {
   int rc;
   if ((rc = read_exact(r, b, sizeof b, "end marker", 0, sizeof b, err)) != 0)
     return rc;
-  count = get_be64(b);
+  count = cairn_get_be64(b);
   if (count != r->count)
     return READ_ERR(r, err, CAIRN_EMALFORMED,
                     "the end marker counts %llu entries but the bundle holds %llu",
@@ -361,7 +351,7 @@ int cairn_bundle_next(cairn_bundle_reader_t *r, const uint8_t **entry, size_t *l
   r->entry_off = r->offset;
   if ((rc = read_exact(r, b, sizeof b, "entry length", 0, sizeof b, err)) != 0)
     return rc;
-  n = get_be32(b);
+  n = cairn_get_be32(b);
   if (n == 0)
     return read_end(r, err);
   if (n > r->max_entry)
@@ -452,7 +442,7 @@ static int write_entry(const cairn_entry_t *e, void *ud) {
                          e->len);
     return 1;
   }
-  put_be32(b, (uint32_t)e->len);
+  cairn_put_be32(b, (uint32_t)e->len);
   if ((w->rc = zwrite(w, b, sizeof b, ZSTD_e_continue)) != 0 ||
       (w->rc = zwrite(w, e->bytes, e->len, ZSTD_e_continue)) != 0)
     return 1;
@@ -535,8 +525,8 @@ int cairn_bundle_create(cairn_store_t *s, const char *path, cairn_since_fn since
   }
   if ((rc = w.rc) != 0)
     goto cleanup;
-  put_be32(end, 0);
-  put_be64(end + LEN_BYTES, w.count);
+  cairn_put_be32(end, 0);
+  cairn_put_be64(end + LEN_BYTES, w.count);
   if ((rc = zwrite(&w, end, sizeof end, ZSTD_e_continue)) != 0 ||
       (rc = zwrite(&w, NULL, 0, ZSTD_e_end)) != 0)
     goto cleanup;

@@ -1,30 +1,30 @@
 /*
- * bytes.h — big-endian integers in byte buffers (internal to libcairn): LMDB keys,
- * bundle and frame lengths.
+ * bytes.h — big-endian integers in byte buffers, as every cairn format writes them:
+ * LMDB keys, bundle and frame lengths, sync cursors. Part of core's contract.
  */
 #ifndef CAIRN_BYTES_H
 #define CAIRN_BYTES_H
 
 #include <stdint.h>
 
-static inline void cairn__put_be32(uint8_t *p, uint32_t v) {
+static inline void cairn_put_be32(uint8_t *p, uint32_t v) {
   p[0] = (uint8_t)(v >> 24);
   p[1] = (uint8_t)(v >> 16);
   p[2] = (uint8_t)(v >> 8);
   p[3] = (uint8_t)v;
 }
 
-static inline uint32_t cairn__get_be32(const uint8_t *p) {
+static inline uint32_t cairn_get_be32(const uint8_t *p) {
   return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static inline void cairn__put_be64(uint8_t *p, uint64_t v) {
-  cairn__put_be32(p, (uint32_t)(v >> 32));
-  cairn__put_be32(p + 4, (uint32_t)v);
+static inline void cairn_put_be64(uint8_t *p, uint64_t v) {
+  cairn_put_be32(p, (uint32_t)(v >> 32));
+  cairn_put_be32(p + 4, (uint32_t)v);
 }
 
-static inline uint64_t cairn__get_be64(const uint8_t *p) {
-  return (uint64_t)cairn__get_be32(p) << 32 | cairn__get_be32(p + 4);
+static inline uint64_t cairn_get_be64(const uint8_t *p) {
+  return (uint64_t)cairn_get_be32(p) << 32 | cairn_get_be32(p + 4);
 }
 
 #endif

@@ -156,7 +156,7 @@ int cairn_change_put(cairn_change_t *c, const char *type, const char *id, const 
   int rc;
   if (!type_ok(type) || !id_ok(id) || field == NULL ||
       !cairn__field_name_ok(field, strlen(field)) || value == NULL ||
-      cairn__mp_validate(value, value_len, CAIRN_VALUE_DEPTH_MAX) != 0)
+      cairn_mp_validate(value, value_len, CAIRN_VALUE_DEPTH_MAX) != 0)
     return CAIRN_EINVAL;
   if ((rc = find_op(c, type, id, CAIRN_OP_PUT, &op)) != 0)
     return rc;
@@ -301,7 +301,7 @@ static int sign_and_apply(cairn_store_t *s, MDB_txn *txn, const uint8_t *sk, pac
   if ((rc = cairn__head_get(txn, s, sk + 32, &h)) != 0 ||
       (rc = pack(txn, ud, &sb, err)) != 0)
     goto done;
-  uint64_t hlc = cairn__hlc_now_ms() << 16;
+  uint64_t hlc = cairn_now_ms() << 16;
   if (hlc <= s->hlc)
     hlc = s->hlc + 1;
   if (hlc <= h.hlc)

@@ -78,8 +78,8 @@ void cairn__op_hash(const uint8_t *op, size_t len, uint8_t out[CAIRN_HASH_BYTES]
 static int parse_stamp(cairn_mpr_t *r, cairn_stamp_t *st) {
   uint32_t n;
   const uint8_t *a;
-  if (cairn__mpr_array(r, &n) != 0 || n != 2 || cairn__mpr_uint(r, &st->hlc) != 0 ||
-      cairn__mpr_bin_exact(r, &a, CAIRN_KEY_BYTES) != 0)
+  if (cairn_mpr_array(r, &n) != 0 || n != 2 || cairn_mpr_uint(r, &st->hlc) != 0 ||
+      cairn_mpr_bin_exact(r, &a, CAIRN_KEY_BYTES) != 0)
     return CAIRN_EMALFORMED;
   memcpy(st->author, a, CAIRN_KEY_BYTES);
   return 0;
@@ -90,16 +90,16 @@ static int parse_field(cairn_mpr_t *r, cairn_field_t *f) {
   uint32_t n;
   const uint8_t *start;
   cairn_stamp_t st;
-  if (cairn__mpr_str(r, &f->name, &f->name_len) != 0 ||
-      !cairn__field_name_ok(f->name, f->name_len) || cairn__mpr_array(r, &n) != 0 || n != 2)
+  if (cairn_mpr_str(r, &f->name, &f->name_len) != 0 ||
+      !cairn__field_name_ok(f->name, f->name_len) || cairn_mpr_array(r, &n) != 0 || n != 2)
     return CAIRN_EMALFORMED;
   start = r->p;
-  if (cairn__mpr_skip(r, CAIRN_VALUE_DEPTH_MAX) != 0)
+  if (cairn_mpr_skip(r, CAIRN_VALUE_DEPTH_MAX) != 0)
     return CAIRN_EMALFORMED;
   f->value = start;
   f->value_len = (size_t)(r->p - start);
   start = r->p;
-  if (cairn__mpr_array(r, &f->nbase) != 0 || f->nbase > CAIRN_BASE_MAX)
+  if (cairn_mpr_array(r, &f->nbase) != 0 || f->nbase > CAIRN_BASE_MAX)
     return CAIRN_EMALFORMED;
   for (uint32_t i = 0; i < f->nbase; i++)
     if (parse_stamp(r, &st) != 0)
@@ -110,9 +110,9 @@ static int parse_field(cairn_mpr_t *r, cairn_field_t *f) {
 }
 
 static int parse_target(cairn_mpr_t *r, cairn_op_t *op) {
-  if (cairn__mpr_str(r, &op->type, &op->type_len) != 0 ||
+  if (cairn_mpr_str(r, &op->type, &op->type_len) != 0 ||
       !cairn__name_ok(op->type, op->type_len, CAIRN_TYPE_MAX) ||
-      cairn__mpr_str(r, &op->id, &op->id_len) != 0 ||
+      cairn_mpr_str(r, &op->id, &op->id_len) != 0 ||
       !cairn__name_ok(op->id, op->id_len, CAIRN_ID_MAX))
     return CAIRN_EMALFORMED;
   return 0;
@@ -134,7 +134,7 @@ static int parse_fields(cairn_mpr_t *r, cairn_op_t *op) {
   cairn_field_t f;
   const char *prev = NULL;
   size_t prev_len = 0;
-  if (cairn__mpr_map(r, &op->nfields) != 0 || op->nfields == 0)
+  if (cairn_mpr_map(r, &op->nfields) != 0 || op->nfields == 0)
     return CAIRN_EMALFORMED;
   for (uint32_t i = 0; i < op->nfields; i++) {
     if (parse_field(r, &f) != 0)
@@ -154,13 +154,13 @@ int cairn__op_parse(const uint8_t *p, size_t len, size_t *used, cairn_op_t *op) 
   uint32_t n;
   uint64_t kind;
   memset(op, 0, sizeof *op);
-  cairn__mpr_init(&r, p, len);
-  if (cairn__mpr_array(&r, &n) != 0 || n < 2 || cairn__mpr_uint(&r, &kind) != 0)
+  cairn_mpr_init(&r, p, len);
+  if (cairn_mpr_array(&r, &n) != 0 || n < 2 || cairn_mpr_uint(&r, &kind) != 0)
     return CAIRN_EMALFORMED;
   op->kind = (cairn_op_kind_t)kind;
   switch (kind) {
   case CAIRN_OP_REDACTED:
-    if (n != 2 || cairn__mpr_bin_exact(&r, &op->redacted_hash, CAIRN_HASH_BYTES) != 0)
+    if (n != 2 || cairn_mpr_bin_exact(&r, &op->redacted_hash, CAIRN_HASH_BYTES) != 0)
       return CAIRN_EMALFORMED;
     break;
   case CAIRN_OP_PUT:
@@ -183,8 +183,8 @@ int cairn__op_parse(const uint8_t *p, size_t len, size_t *used, cairn_op_t *op) 
 
 void cairn_op_iter_init(const cairn_entry_t *e, cairn_op_iter_t *it) {
   cairn_mpr_t r;
-  cairn__mpr_init(&r, e->ops, e->ops_len);
-  if (cairn__mpr_array(&r, &it->left) != 0)
+  cairn_mpr_init(&r, e->ops, e->ops_len);
+  if (cairn_mpr_array(&r, &it->left) != 0)
     it->left = 0;
   it->p = r.p;
   it->end = r.end;
@@ -205,8 +205,8 @@ void cairn_field_iter_init(const cairn_op_t *op, cairn_field_iter_t *it) {
   it->p = it->end = NULL;
   if (op->kind != CAIRN_OP_PUT)
     return;
-  cairn__mpr_init(&r, op->fields, op->fields_len);
-  if (cairn__mpr_map(&r, &it->left) != 0)
+  cairn_mpr_init(&r, op->fields, op->fields_len);
+  if (cairn_mpr_map(&r, &it->left) != 0)
     it->left = 0;
   it->p = r.p;
   it->end = r.end;
@@ -216,7 +216,7 @@ int cairn_field_next(cairn_field_iter_t *it, cairn_field_t *f) {
   cairn_mpr_t r;
   if (it->left == 0)
     return 0;
-  cairn__mpr_init(&r, it->p, (size_t)(it->end - it->p));
+  cairn_mpr_init(&r, it->p, (size_t)(it->end - it->p));
   if (parse_field(&r, f) != 0)
     return 0;
   it->p = r.p;
@@ -227,8 +227,8 @@ int cairn_field_next(cairn_field_iter_t *it, cairn_field_t *f) {
 int cairn_field_base(const cairn_field_t *f, uint32_t i, cairn_stamp_t *out) {
   cairn_mpr_t r;
   uint32_t n;
-  cairn__mpr_init(&r, f->base, f->base_len);
-  if (cairn__mpr_array(&r, &n) != 0 || i >= n)
+  cairn_mpr_init(&r, f->base, f->base_len);
+  if (cairn_mpr_array(&r, &n) != 0 || i >= n)
     return CAIRN_EINVAL;
   for (uint32_t k = 0; k <= i; k++)
     if (parse_stamp(&r, out) != 0)
@@ -242,27 +242,27 @@ static int decode_header(cairn_entry_t *e) {
   cairn_mpr_t r;
   uint32_t n;
   uint64_t version, op_count;
-  cairn__mpr_init(&r, e->header, e->header_len);
-  if (cairn__mpr_array(&r, &n) != 0 || n != HEADER_FIELDS ||
-      cairn__mpr_uint(&r, &version) != 0)
+  cairn_mpr_init(&r, e->header, e->header_len);
+  if (cairn_mpr_array(&r, &n) != 0 || n != HEADER_FIELDS ||
+      cairn_mpr_uint(&r, &version) != 0)
     return CAIRN_EMALFORMED;
   if (version != CAIRN_ENTRY_VERSION)
     return CAIRN_EVERSION;
-  if (cairn__mpr_bin_exact(&r, &e->network, CAIRN_KEY_BYTES) != 0 ||
-      cairn__mpr_bin_exact(&r, &e->author, CAIRN_KEY_BYTES) != 0 ||
-      cairn__mpr_uint(&r, &e->seq) != 0 || e->seq == 0)
+  if (cairn_mpr_bin_exact(&r, &e->network, CAIRN_KEY_BYTES) != 0 ||
+      cairn_mpr_bin_exact(&r, &e->author, CAIRN_KEY_BYTES) != 0 ||
+      cairn_mpr_uint(&r, &e->seq) != 0 || e->seq == 0)
     return CAIRN_EMALFORMED;
-  if (cairn__mpr_peek(&r) == CAIRN_MP_NIL) {
-    if (cairn__mpr_nil(&r) != 0 || e->seq != 1)
+  if (cairn_mpr_peek(&r) == CAIRN_MP_NIL) {
+    if (cairn_mpr_nil(&r) != 0 || e->seq != 1)
       return CAIRN_EMALFORMED;
     e->prev = NULL;
-  } else if (cairn__mpr_bin_exact(&r, &e->prev, CAIRN_HASH_BYTES) != 0 || e->seq == 1) {
+  } else if (cairn_mpr_bin_exact(&r, &e->prev, CAIRN_HASH_BYTES) != 0 || e->seq == 1) {
     return CAIRN_EMALFORMED;
   }
-  if (cairn__mpr_uint(&r, &e->hlc) != 0 ||
-      cairn__mpr_bin_exact(&r, &e->ops_root, CAIRN_HASH_BYTES) != 0 ||
-      cairn__mpr_uint(&r, &op_count) != 0 || op_count == 0 || op_count > UINT32_MAX ||
-      cairn__mpr_left(&r) != 0)
+  if (cairn_mpr_uint(&r, &e->hlc) != 0 ||
+      cairn_mpr_bin_exact(&r, &e->ops_root, CAIRN_HASH_BYTES) != 0 ||
+      cairn_mpr_uint(&r, &op_count) != 0 || op_count == 0 || op_count > UINT32_MAX ||
+      cairn_mpr_left(&r) != 0)
     return CAIRN_EMALFORMED;
   e->op_count = (uint32_t)op_count;
   return 0;
@@ -274,10 +274,10 @@ static int decode_ops(cairn_entry_t *e, cairn_mpr_t *r) {
   size_t used;
   cairn_op_t op;
   const uint8_t *start = r->p;
-  if (cairn__mpr_array(r, &n) != 0 || n != e->op_count)
+  if (cairn_mpr_array(r, &n) != 0 || n != e->op_count)
     return CAIRN_EMALFORMED;
   for (uint32_t i = 0; i < n; i++) {
-    if (cairn__op_parse(r->p, cairn__mpr_left(r), &used, &op) != 0)
+    if (cairn__op_parse(r->p, cairn_mpr_left(r), &used, &op) != 0)
       return CAIRN_EMALFORMED;
     r->p += used;
   }
@@ -296,8 +296,8 @@ int cairn_entry_decode(const void *buf, size_t len, size_t max_len, cairn_entry_
   if (len > max_len)
     return cairn__error(err, CAIRN_ETOOBIG, "entry of %zu bytes exceeds the limit of %zu",
                         len, max_len);
-  cairn__mpr_init(&r, buf, len);
-  if (cairn__mpr_array(&r, &n) != 0 || n != 3 || cairn__mpr_bin(&r, &e->header, &hlen) != 0)
+  cairn_mpr_init(&r, buf, len);
+  if (cairn_mpr_array(&r, &n) != 0 || n != 3 || cairn_mpr_bin(&r, &e->header, &hlen) != 0)
     return cairn__error(err, CAIRN_EMALFORMED, "malformed entry");
   e->header_len = hlen;
   rc = decode_header(e);
@@ -305,10 +305,10 @@ int cairn_entry_decode(const void *buf, size_t len, size_t max_len, cairn_entry_
     return cairn__error(err, rc, "%s entry header",
                         rc == CAIRN_EVERSION ? "unsupported version of" : "malformed");
   cairn_hex(e->author, CAIRN_KEY_BYTES, hex);
-  if (cairn__mpr_bin_exact(&r, &e->sig, CAIRN_SIG_BYTES) != 0)
+  if (cairn_mpr_bin_exact(&r, &e->sig, CAIRN_SIG_BYTES) != 0)
     return cairn__error(err, CAIRN_EMALFORMED, "author %s seq %llu: malformed signature",
                         hex, (unsigned long long)e->seq);
-  if (decode_ops(e, &r) != 0 || cairn__mpr_left(&r) != 0)
+  if (decode_ops(e, &r) != 0 || cairn_mpr_left(&r) != 0)
     return cairn__error(err, CAIRN_EMALFORMED, "author %s seq %llu: malformed ops", hex,
                         (unsigned long long)e->seq);
   e->bytes = buf;
@@ -327,12 +327,12 @@ static int ops_root(const uint8_t *ops, size_t ops_len, uint32_t *count,
   size_t used;
   cairn_op_t op;
   uint8_t h[CAIRN_HASH_BYTES];
-  cairn__mpr_init(&r, ops, ops_len);
-  if (cairn__mpr_array(&r, &n) != 0)
+  cairn_mpr_init(&r, ops, ops_len);
+  if (cairn_mpr_array(&r, &n) != 0)
     return CAIRN_EMALFORMED;
   crypto_generichash_init(&st, NULL, 0, CAIRN_HASH_BYTES);
   for (uint32_t i = 0; i < n; i++) {
-    if (cairn__op_parse(r.p, cairn__mpr_left(&r), &used, &op) != 0)
+    if (cairn__op_parse(r.p, cairn_mpr_left(&r), &used, &op) != 0)
       return CAIRN_EMALFORMED;
     if (op.kind == CAIRN_OP_REDACTED)
       memcpy(h, op.redacted_hash, CAIRN_HASH_BYTES);
@@ -341,7 +341,7 @@ static int ops_root(const uint8_t *ops, size_t ops_len, uint32_t *count,
     crypto_generichash_update(&st, h, sizeof h);
     r.p += used;
   }
-  if (cairn__mpr_left(&r) != 0)
+  if (cairn_mpr_left(&r) != 0)
     return CAIRN_EMALFORMED;
   crypto_generichash_final(&st, out, CAIRN_HASH_BYTES);
   *count = n;

@@ -216,7 +216,7 @@ static int add_history(wtxn_t *w, const keybuf_t *rk, const cairn_entry_t *e,
   uint8_t seq[8];
   k.b[k.len++] = 0;
   cairn__key_add_stamp(&k, st);
-  put_be64(seq, e->seq);
+  cairn_put_be64(seq, e->seq);
   MDB_val key = mval(k.b, k.len), val = mval(seq, sizeof seq);
   return cairn__mdb_err(cairn__wtxn_put(w, DB_HISTORY, &key, &val, 0));
 }

@@ -16,14 +16,14 @@ static uint64_t load_be(const uint8_t *p, int n) {
 
 /* Take n bytes after a one-byte tag, returning a pointer to them. */
 static const uint8_t *take(cairn_mpr_t *r, size_t n) {
-  if (cairn__mpr_left(r) < n)
+  if (cairn_mpr_left(r) < n)
     return NULL;
   const uint8_t *p = r->p;
   r->p += n;
   return p;
 }
 
-cairn_mp_type_t cairn__mpr_peek(const cairn_mpr_t *r) {
+cairn_mp_type_t cairn_mpr_peek(const cairn_mpr_t *r) {
   if (r->p >= r->end)
     return CAIRN_MP_INVALID;
   uint8_t c = *r->p;
@@ -84,30 +84,30 @@ static int read_count(cairn_mpr_t *r, uint8_t fix_lo, uint8_t t16, uint8_t t32,
   return 0;
 }
 
-int cairn__mpr_array(cairn_mpr_t *r, uint32_t *n) {
+int cairn_mpr_array(cairn_mpr_t *r, uint32_t *n) {
   cairn_mpr_t s = *r;
-  if (read_count(&s, 0x90, 0xdc, 0xdd, n) != 0 || *n > cairn__mpr_left(&s))
+  if (read_count(&s, 0x90, 0xdc, 0xdd, n) != 0 || *n > cairn_mpr_left(&s))
     return CAIRN_EMALFORMED;
   *r = s;
   return 0;
 }
 
-int cairn__mpr_map(cairn_mpr_t *r, uint32_t *n) {
+int cairn_mpr_map(cairn_mpr_t *r, uint32_t *n) {
   cairn_mpr_t s = *r;
-  if (read_count(&s, 0x80, 0xde, 0xdf, n) != 0 || (uint64_t)*n * 2 > cairn__mpr_left(&s))
+  if (read_count(&s, 0x80, 0xde, 0xdf, n) != 0 || (uint64_t)*n * 2 > cairn_mpr_left(&s))
     return CAIRN_EMALFORMED;
   *r = s;
   return 0;
 }
 
-int cairn__mpr_nil(cairn_mpr_t *r) {
+int cairn_mpr_nil(cairn_mpr_t *r) {
   if (r->p >= r->end || *r->p != 0xc0)
     return CAIRN_EMALFORMED;
   r->p++;
   return 0;
 }
 
-int cairn__mpr_bool(cairn_mpr_t *r, int *v) {
+int cairn_mpr_bool(cairn_mpr_t *r, int *v) {
   if (r->p >= r->end || (*r->p != 0xc2 && *r->p != 0xc3))
     return CAIRN_EMALFORMED;
   *v = *r->p == 0xc3;
@@ -120,7 +120,7 @@ static int tag_width(uint8_t c, uint8_t first) {
   return 1 << (c - first);
 }
 
-int cairn__mpr_uint(cairn_mpr_t *r, uint64_t *v) {
+int cairn_mpr_uint(cairn_mpr_t *r, uint64_t *v) {
   cairn_mpr_t s = *r;
   const uint8_t *c = take(&s, 1);
   const uint8_t *q;
@@ -136,7 +136,7 @@ int cairn__mpr_uint(cairn_mpr_t *r, uint64_t *v) {
   } else {
     int64_t i;
     s = *r; /* re-read from the tag: a signed encoding of a value >= 0 */
-    if (cairn__mpr_int(&s, &i) != 0 || i < 0)
+    if (cairn_mpr_int(&s, &i) != 0 || i < 0)
       return CAIRN_EMALFORMED;
     *v = (uint64_t)i;
   }
@@ -144,7 +144,7 @@ int cairn__mpr_uint(cairn_mpr_t *r, uint64_t *v) {
   return 0;
 }
 
-int cairn__mpr_int(cairn_mpr_t *r, int64_t *v) {
+int cairn_mpr_int(cairn_mpr_t *r, int64_t *v) {
   cairn_mpr_t s = *r;
   const uint8_t *c = take(&s, 1);
   const uint8_t *q;
@@ -177,7 +177,7 @@ int cairn__mpr_int(cairn_mpr_t *r, int64_t *v) {
   return 0;
 }
 
-int cairn__mpr_float(cairn_mpr_t *r, double *v) {
+int cairn_mpr_float(cairn_mpr_t *r, double *v) {
   cairn_mpr_t s = *r;
   const uint8_t *c = take(&s, 1);
   const uint8_t *q;
@@ -221,7 +221,7 @@ static int read_blob(cairn_mpr_t *r, int is_str, const uint8_t **b, uint32_t *le
   return 0;
 }
 
-int cairn__mpr_str(cairn_mpr_t *r, const char **str, uint32_t *len) {
+int cairn_mpr_str(cairn_mpr_t *r, const char **str, uint32_t *len) {
   const uint8_t *b;
   int rc = read_blob(r, 1, &b, len);
   if (rc == 0)
@@ -229,20 +229,20 @@ int cairn__mpr_str(cairn_mpr_t *r, const char **str, uint32_t *len) {
   return rc;
 }
 
-int cairn__mpr_bin(cairn_mpr_t *r, const uint8_t **b, uint32_t *len) {
+int cairn_mpr_bin(cairn_mpr_t *r, const uint8_t **b, uint32_t *len) {
   return read_blob(r, 0, b, len);
 }
 
-int cairn__mpr_bin_exact(cairn_mpr_t *r, const uint8_t **b, uint32_t len) {
+int cairn_mpr_bin_exact(cairn_mpr_t *r, const uint8_t **b, uint32_t len) {
   cairn_mpr_t s = *r;
   uint32_t got;
-  if (cairn__mpr_bin(&s, b, &got) != 0 || got != len)
+  if (cairn_mpr_bin(&s, b, &got) != 0 || got != len)
     return CAIRN_EMALFORMED;
   *r = s;
   return 0;
 }
 
-int cairn__mpr_ext(cairn_mpr_t *r, int8_t *type, const uint8_t **b, uint32_t *len) {
+int cairn_mpr_ext(cairn_mpr_t *r, int8_t *type, const uint8_t **b, uint32_t *len) {
   cairn_mpr_t s = *r;
   const uint8_t *c = take(&s, 1);
   const uint8_t *q;
@@ -267,7 +267,7 @@ int cairn__mpr_ext(cairn_mpr_t *r, int8_t *type, const uint8_t **b, uint32_t *le
   return 0;
 }
 
-int cairn__mpr_skip(cairn_mpr_t *r, int max_depth) {
+int cairn_mpr_skip(cairn_mpr_t *r, int max_depth) {
   cairn_mpr_t s = *r;
   uint32_t n;
   const uint8_t *b;
@@ -278,40 +278,40 @@ int cairn__mpr_skip(cairn_mpr_t *r, int max_depth) {
   int8_t et;
   int bv;
   int rc;
-  switch (cairn__mpr_peek(&s)) {
+  switch (cairn_mpr_peek(&s)) {
   case CAIRN_MP_NIL:
-    rc = cairn__mpr_nil(&s);
+    rc = cairn_mpr_nil(&s);
     break;
   case CAIRN_MP_BOOL:
-    rc = cairn__mpr_bool(&s, &bv);
+    rc = cairn_mpr_bool(&s, &bv);
     break;
   case CAIRN_MP_UINT:
-    rc = cairn__mpr_uint(&s, &u);
+    rc = cairn_mpr_uint(&s, &u);
     break;
   case CAIRN_MP_INT:
-    rc = cairn__mpr_int(&s, &i);
+    rc = cairn_mpr_int(&s, &i);
     break;
   case CAIRN_MP_FLOAT:
-    rc = cairn__mpr_float(&s, &d);
+    rc = cairn_mpr_float(&s, &d);
     break;
   case CAIRN_MP_STR:
-    rc = cairn__mpr_str(&s, &str, &n);
+    rc = cairn_mpr_str(&s, &str, &n);
     break;
   case CAIRN_MP_BIN:
-    rc = cairn__mpr_bin(&s, &b, &n);
+    rc = cairn_mpr_bin(&s, &b, &n);
     break;
   case CAIRN_MP_EXT:
-    rc = cairn__mpr_ext(&s, &et, &b, &n);
+    rc = cairn_mpr_ext(&s, &et, &b, &n);
     break;
   case CAIRN_MP_ARRAY:
   case CAIRN_MP_MAP: {
-    int is_map = cairn__mpr_peek(&s) == CAIRN_MP_MAP;
+    int is_map = cairn_mpr_peek(&s) == CAIRN_MP_MAP;
     if (max_depth <= 0)
       return CAIRN_EMALFORMED;
-    rc = is_map ? cairn__mpr_map(&s, &n) : cairn__mpr_array(&s, &n);
+    rc = is_map ? cairn_mpr_map(&s, &n) : cairn_mpr_array(&s, &n);
     uint64_t items = is_map ? (uint64_t)n * 2 : n;
     for (uint64_t k = 0; rc == 0 && k < items; k++)
-      rc = cairn__mpr_skip(&s, max_depth - 1);
+      rc = cairn_mpr_skip(&s, max_depth - 1);
     break;
   }
   default:
@@ -323,10 +323,10 @@ int cairn__mpr_skip(cairn_mpr_t *r, int max_depth) {
   return 0;
 }
 
-int cairn__mp_validate(const void *buf, size_t len, int max_depth) {
+int cairn_mp_validate(const void *buf, size_t len, int max_depth) {
   cairn_mpr_t r;
-  cairn__mpr_init(&r, buf, len);
-  if (cairn__mpr_skip(&r, max_depth) != 0 || cairn__mpr_left(&r) != 0)
+  cairn_mpr_init(&r, buf, len);
+  if (cairn_mpr_skip(&r, max_depth) != 0 || cairn_mpr_left(&r) != 0)
     return CAIRN_EMALFORMED;
   return 0;
 }

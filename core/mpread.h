@@ -1,5 +1,6 @@
 /*
- * mpread.h — a bounded cursor reader for MessagePack (internal to libcairn).
+ * mpread.h — a bounded cursor reader for MessagePack: part of core's contract,
+ * used by protocol/ (messages) and client/ (values) for every untrusted byte.
  *
  * msgpack-c's object unpacker trusts the counts it reads (an array header that
  * claims 4 billion elements makes it allocate ~96 GB), so untrusted bytes are
@@ -8,7 +9,7 @@
  * buffer. msgpack-c is used for packing only.
  *
  * Every function returns 0 or CAIRN_EMALFORMED and advances the cursor only on
- * success.
+ * success. Reentrant; a cursor belongs to one thread at a time.
  */
 #ifndef CAIRN_MPREAD_H
 #define CAIRN_MPREAD_H
@@ -16,7 +17,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Deepest nesting cairn__mpr_skip accepts. */
+#include "error.h"
+
+/* Deepest nesting cairn_mpr_skip accepts. */
 #define CAIRN_MP_MAX_DEPTH 32
 
 typedef struct cairn_mpr {
@@ -38,43 +41,43 @@ typedef enum {
   CAIRN_MP_INVALID
 } cairn_mp_type_t;
 
-static inline void cairn__mpr_init(cairn_mpr_t *r, const void *buf, size_t len) {
+static inline void cairn_mpr_init(cairn_mpr_t *r, const void *buf, size_t len) {
   r->p = (const uint8_t *)buf;
   r->end = r->p + len;
 }
 
-static inline size_t cairn__mpr_left(const cairn_mpr_t *r) {
+static inline size_t cairn_mpr_left(const cairn_mpr_t *r) {
   return (size_t)(r->end - r->p);
 }
 
 /* Type of the next object, without consuming it; CAIRN_MP_INVALID at the end. */
-cairn_mp_type_t cairn__mpr_peek(const cairn_mpr_t *r);
+CAIRN_EXTERN cairn_mp_type_t cairn_mpr_peek(const cairn_mpr_t *r);
 
 /* Array/map header. The count is checked against the bytes left (every element
  * takes at least one byte, every map pair two). */
-int cairn__mpr_array(cairn_mpr_t *r, uint32_t *n);
-int cairn__mpr_map(cairn_mpr_t *r, uint32_t *n);
+CAIRN_EXTERN int cairn_mpr_array(cairn_mpr_t *r, uint32_t *n);
+CAIRN_EXTERN int cairn_mpr_map(cairn_mpr_t *r, uint32_t *n);
 
-int cairn__mpr_nil(cairn_mpr_t *r);
-int cairn__mpr_bool(cairn_mpr_t *r, int *v);
+CAIRN_EXTERN int cairn_mpr_nil(cairn_mpr_t *r);
+CAIRN_EXTERN int cairn_mpr_bool(cairn_mpr_t *r, int *v);
 /* Any non-negative integer encoding. */
-int cairn__mpr_uint(cairn_mpr_t *r, uint64_t *v);
+CAIRN_EXTERN int cairn_mpr_uint(cairn_mpr_t *r, uint64_t *v);
 /* Any integer encoding that fits in int64_t. */
-int cairn__mpr_int(cairn_mpr_t *r, int64_t *v);
+CAIRN_EXTERN int cairn_mpr_int(cairn_mpr_t *r, int64_t *v);
 /* float 32 or float 64. */
-int cairn__mpr_float(cairn_mpr_t *r, double *v);
+CAIRN_EXTERN int cairn_mpr_float(cairn_mpr_t *r, double *v);
 /* Views into the buffer; the string is not NUL-terminated. */
-int cairn__mpr_str(cairn_mpr_t *r, const char **s, uint32_t *len);
-int cairn__mpr_bin(cairn_mpr_t *r, const uint8_t **b, uint32_t *len);
+CAIRN_EXTERN int cairn_mpr_str(cairn_mpr_t *r, const char **s, uint32_t *len);
+CAIRN_EXTERN int cairn_mpr_bin(cairn_mpr_t *r, const uint8_t **b, uint32_t *len);
 /* A binary of exactly len bytes. */
-int cairn__mpr_bin_exact(cairn_mpr_t *r, const uint8_t **b, uint32_t len);
+CAIRN_EXTERN int cairn_mpr_bin_exact(cairn_mpr_t *r, const uint8_t **b, uint32_t len);
 /* ext: type and view of its data. */
-int cairn__mpr_ext(cairn_mpr_t *r, int8_t *type, const uint8_t **b, uint32_t *len);
+CAIRN_EXTERN int cairn_mpr_ext(cairn_mpr_t *r, int8_t *type, const uint8_t **b, uint32_t *len);
 
 /* Skip one whole object, validating it; nesting deeper than max_depth fails. */
-int cairn__mpr_skip(cairn_mpr_t *r, int max_depth);
+CAIRN_EXTERN int cairn_mpr_skip(cairn_mpr_t *r, int max_depth);
 
 /* Check that buf holds exactly one well-formed object of nesting <= max_depth. */
-int cairn__mp_validate(const void *buf, size_t len, int max_depth);
+CAIRN_EXTERN int cairn_mp_validate(const void *buf, size_t len, int max_depth);
 
 #endif

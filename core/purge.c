@@ -139,12 +139,12 @@ static int redact_history(MDB_txn *txn, cairn_store_t *s, const keybuf_t *prefix
       refs = nr;
     }
     cairn__key_log(refs[n++], (const uint8_t *)k.mv_data + prefix->len + 8,
-                   get_be64(v.mv_data));
+                   cairn_get_be64(v.mv_data));
   }
   mdb_cursor_close(cur);
   rc = rc == 0 || rc == MDB_NOTFOUND ? 0 : cairn__mdb_err(rc);
   for (size_t i = 0; rc == 0 && i < n; i++)
-    rc = cairn__entry_redact_purged(txn, s, refs[i], get_be64(refs[i] + CAIRN_KEY_BYTES));
+    rc = cairn__entry_redact_purged(txn, s, refs[i], cairn_get_be64(refs[i] + CAIRN_KEY_BYTES));
   free(refs);
   return rc;
 }
@@ -157,7 +157,7 @@ int cairn__purge_record(MDB_txn *txn, cairn_store_t *s, const cairn_op_t *op,
   int rc = cairn__key_record(&rk, op->type, op->type_len, op->id, op->id_len);
   if (rc != 0)
     return rc;
-  put_be64(mark, st->hlc);
+  cairn_put_be64(mark, st->hlc);
   memcpy(mark + 8, st->author, CAIRN_KEY_BYTES);
   k = mval(rk.b, rk.len);
   v = mval(mark, sizeof mark);

@@ -137,7 +137,7 @@ int cairn_store_history(cairn_store_t *s, const char *type, const char *id,
         v.mv_size != 8)
       break;
     const uint8_t *author = (const uint8_t *)k.mv_data + prefix.len + 8;
-    if ((rc = logged(w.txn, s, author, get_be64(v.mv_data), &e)) != 0)
+    if ((rc = logged(w.txn, s, author, cairn_get_be64(v.mv_data), &e)) != 0)
       break;
     if (op_on(&e, type, id, &op) && cb(&e, &op, ud) != 0)
       break;
@@ -258,9 +258,9 @@ int cairn_store_export(cairn_store_t *s, cairn_since_fn since, cairn_entry_cb cb
       break;
     }
     const uint8_t *ref = v.mv_data;
-    if (since != NULL && get_be64(ref + CAIRN_KEY_BYTES) <= since(ref, ud))
+    if (since != NULL && cairn_get_be64(ref + CAIRN_KEY_BYTES) <= since(ref, ud))
       continue;
-    if ((rc = logged(w.txn, s, ref, get_be64(ref + CAIRN_KEY_BYTES), &e)) != 0)
+    if ((rc = logged(w.txn, s, ref, cairn_get_be64(ref + CAIRN_KEY_BYTES), &e)) != 0)
       break;
     if (cb(&e, ud) != 0)
       break;
@@ -285,7 +285,7 @@ int cairn_store_heads(cairn_store_t *s, cairn_heads_cb cb, void *ud) {
       rc = MDB_CORRUPTED;
       break;
     }
-    if (cb(k.mv_data, get_be64(v.mv_data), (const uint8_t *)v.mv_data + 8, ud) != 0)
+    if (cb(k.mv_data, cairn_get_be64(v.mv_data), (const uint8_t *)v.mv_data + 8, ud) != 0)
       break;
   }
   walk_end(&w);

@@ -30,16 +30,16 @@ static int field_cmp(const char *a, size_t alen, const char *b, size_t blen) {
 static int read_field(cairn_mpr_t *r, rec_field_t *f) {
   uint32_t n;
   const uint8_t *start, *author;
-  if (cairn__mpr_str(r, &f->name, &f->name_len) != 0 || cairn__mpr_array(r, &n) != 0 ||
+  if (cairn_mpr_str(r, &f->name, &f->name_len) != 0 || cairn_mpr_array(r, &n) != 0 ||
       n != 3)
     return CAIRN_ECORRUPT;
   start = r->p;
-  if (cairn__mpr_skip(r, CAIRN_VALUE_DEPTH_MAX + 1) != 0)
+  if (cairn_mpr_skip(r, CAIRN_VALUE_DEPTH_MAX + 1) != 0)
     return CAIRN_ECORRUPT;
   f->value = start;
   f->value_len = (size_t)(r->p - start);
-  if (cairn__mpr_uint(r, &f->stamp.hlc) != 0 ||
-      cairn__mpr_bin_exact(r, &author, CAIRN_KEY_BYTES) != 0)
+  if (cairn_mpr_uint(r, &f->stamp.hlc) != 0 ||
+      cairn_mpr_bin_exact(r, &author, CAIRN_KEY_BYTES) != 0)
     return CAIRN_ECORRUPT;
   memcpy(f->stamp.author, author, CAIRN_KEY_BYTES);
   return 0;
@@ -49,9 +49,9 @@ static int read_field(cairn_mpr_t *r, rec_field_t *f) {
 static int read_head(cairn_mpr_t *r, int *deleted, cairn_stamp_t *del, uint32_t *nfields) {
   uint32_t n;
   const uint8_t *author;
-  if (cairn__mpr_array(r, &n) != 0 || n != 4 || cairn__mpr_bool(r, deleted) != 0 ||
-      cairn__mpr_uint(r, &del->hlc) != 0 ||
-      cairn__mpr_bin_exact(r, &author, CAIRN_KEY_BYTES) != 0 || cairn__mpr_map(r, nfields) != 0)
+  if (cairn_mpr_array(r, &n) != 0 || n != 4 || cairn_mpr_bool(r, deleted) != 0 ||
+      cairn_mpr_uint(r, &del->hlc) != 0 ||
+      cairn_mpr_bin_exact(r, &author, CAIRN_KEY_BYTES) != 0 || cairn_mpr_map(r, nfields) != 0)
     return CAIRN_ECORRUPT;
   memcpy(del->author, author, CAIRN_KEY_BYTES);
   return 0;
@@ -95,7 +95,7 @@ int cairn__rec_load(MDB_txn *txn, cairn_store_t *s, wtxn_t *w, const keybuf_t *k
     r->buf_cap = cap;
   }
   memcpy(r->buf, val.mv_data, val.mv_size);
-  cairn__mpr_init(&rd, r->buf, val.mv_size);
+  cairn_mpr_init(&rd, r->buf, val.mv_size);
   if ((rc = read_head(&rd, &deleted, &r->del, &n)) != 0)
     return rc;
   r->exists = true;
@@ -160,7 +160,7 @@ static uint8_t *enc_uint(uint8_t *p, uint64_t v) {
       *p++ = (uint8_t)(v >> (8 * i));
   } else {
     *p++ = 0xcf;
-    put_be64(p, v);
+    cairn_put_be64(p, v);
     p += 8;
   }
   return p;
@@ -249,12 +249,12 @@ int cairn__rec_view(const MDB_val *key, const MDB_val *val, cairn_record_t *out)
   out->type_len = (size_t)(nul - k);
   out->id = nul + 1;
   out->id_len = key->mv_size - out->type_len - 1;
-  cairn__mpr_init(&rd, val->mv_data, val->mv_size);
+  cairn_mpr_init(&rd, val->mv_data, val->mv_size);
   if (read_head(&rd, &deleted, &del, &n) != 0)
     return CAIRN_ECORRUPT;
   out->deleted = deleted;
   /* the fields map header was consumed: step back to keep it for the iterator */
-  out->fields_len = cairn__mpr_left(&rd);
+  out->fields_len = cairn_mpr_left(&rd);
   out->fields = rd.p;
   out->nfields_ = n;
   return 0;
@@ -271,7 +271,7 @@ int cairn_record_field_next(cairn_record_iter_t *it, cairn_record_field_t *f) {
   rec_field_t rf;
   if (it->left == 0)
     return 0;
-  cairn__mpr_init(&rd, it->p, (size_t)(it->end - it->p));
+  cairn_mpr_init(&rd, it->p, (size_t)(it->end - it->p));
   if (read_field(&rd, &rf) != 0)
     return 0;
   f->name = rf.name;

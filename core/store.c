@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "keyfile.h"
 #include "store_internal.h"
 
 static const char *const db_names[DB_COUNT] = {
@@ -89,20 +90,20 @@ int cairn__key_field(keybuf_t *k, const char *type, size_t tlen, const char *id,
 }
 
 void cairn__key_add_stamp(keybuf_t *k, const cairn_stamp_t *st) {
-  put_be64(k->b + k->len, st->hlc);
+  cairn_put_be64(k->b + k->len, st->hlc);
   memcpy(k->b + k->len + 8, st->author, CAIRN_KEY_BYTES);
   k->len += 8 + CAIRN_KEY_BYTES;
 }
 
 void cairn__key_stamp(const uint8_t *key, size_t len, cairn_stamp_t *st) {
   const uint8_t *p = key + len - 8 - CAIRN_KEY_BYTES;
-  st->hlc = get_be64(p);
+  st->hlc = cairn_get_be64(p);
   memcpy(st->author, p + 8, CAIRN_KEY_BYTES);
 }
 
 void cairn__key_log(uint8_t out[40], const uint8_t *author, uint64_t seq) {
   memcpy(out, author, CAIRN_KEY_BYTES);
-  put_be64(out + CAIRN_KEY_BYTES, seq);
+  cairn_put_be64(out + CAIRN_KEY_BYTES, seq);
 }
 
 /* ---- write transactions: cursors kept open, buffers reused ---- */
@@ -195,17 +196,17 @@ int cairn__head_get(MDB_txn *txn, cairn_store_t *s, const uint8_t *author, head_
   if (v.mv_size != HEAD_BYTES)
     return CAIRN_ECORRUPT;
   const uint8_t *p = v.mv_data;
-  h->seq = get_be64(p);
+  h->seq = cairn_get_be64(p);
   memcpy(h->hash, p + 8, CAIRN_HASH_BYTES);
-  h->hlc = get_be64(p + 8 + CAIRN_HASH_BYTES);
+  h->hlc = cairn_get_be64(p + 8 + CAIRN_HASH_BYTES);
   return 0;
 }
 
 int cairn__head_put(MDB_txn *txn, cairn_store_t *s, const uint8_t *author, const head_t *h) {
   uint8_t b[HEAD_BYTES];
-  put_be64(b, h->seq);
+  cairn_put_be64(b, h->seq);
   memcpy(b + 8, h->hash, CAIRN_HASH_BYTES);
-  put_be64(b + 8 + CAIRN_HASH_BYTES, h->hlc);
+  cairn_put_be64(b + 8 + CAIRN_HASH_BYTES, h->hlc);
   MDB_val k = mval(author, CAIRN_KEY_BYTES), v = mval(b, sizeof b);
   return cairn__mdb_err(mdb_put(txn, s->dbi[DB_HEADS], &k, &v, 0));
 }
@@ -215,14 +216,14 @@ int cairn__head_put(MDB_txn *txn, cairn_store_t *s, const uint8_t *author, const
 
 static void invite_terms_of(const uint8_t *v, cairn_invite_terms_t *t) {
   t->grants = (cairn_role_t)v[1];
-  t->expires_ms = get_be64(v + 2);
+  t->expires_ms = cairn_get_be64(v + 2);
   t->uses = (uint32_t)(v[10] << 24 | v[11] << 16 | v[12] << 8 | v[13]);
 }
 
 void cairn__invite_row(uint8_t out[CAIRN__INVITE_ROW], const cairn_invite_terms_t *t) {
   out[0] = CAIRN_ROLE_INVITE;
   out[1] = (uint8_t)t->grants;
-  put_be64(out + 2, t->expires_ms);
+  cairn_put_be64(out + 2, t->expires_ms);
   out[10] = (uint8_t)(t->uses >> 24);
   out[11] = (uint8_t)(t->uses >> 16);
   out[12] = (uint8_t)(t->uses >> 8);
@@ -237,7 +238,7 @@ int cairn__role_terms(MDB_txn *txn, cairn_store_t *s, const uint8_t *key,
   MDB_val k, v;
   int rc;
   memcpy(kb, key, CAIRN_KEY_BYTES);
-  put_be64(kb + CAIRN_KEY_BYTES, st->hlc);
+  cairn_put_be64(kb + CAIRN_KEY_BYTES, st->hlc);
   memcpy(kb + CAIRN_KEY_BYTES + 8, st->author, CAIRN_KEY_BYTES);
   *role = CAIRN_ROLE_NONE;
   *has_next = false;
@@ -281,32 +282,30 @@ int cairn__role_at(MDB_txn *txn, cairn_store_t *s, const uint8_t *key,
   return cairn__role_span(txn, s, key, st, role, &next, &has_next);
 }
 
-int cairn_store_role(cairn_store_t *s, const uint8_t key[CAIRN_KEY_BYTES], cairn_role_t *role) {
-  MDB_txn *txn;
-  cairn_stamp_t top;
-  int rc = cairn__mdb_err(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn));
-  if (rc != 0)
-    return rc;
-  top.hlc = UINT64_MAX;
-  memset(top.author, 0xff, sizeof top.author);
-  rc = cairn__role_at(txn, s, key, &top, role);
-  mdb_txn_abort(txn);
-  return rc;
-}
-
-int cairn_store_invite(cairn_store_t *s, const uint8_t key[CAIRN_KEY_BYTES],
-                       cairn_invite_terms_t *out) {
+/* The role of key now (after every stamp), with an invite's terms (may be NULL). */
+static int role_now(cairn_store_t *s, const uint8_t *key, cairn_role_t *role,
+                    cairn_invite_terms_t *terms) {
   MDB_txn *txn;
   cairn_stamp_t top, next;
-  cairn_role_t role;
   bool has_next;
   int rc = cairn__mdb_err(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn));
   if (rc != 0)
     return rc;
   top.hlc = UINT64_MAX;
   memset(top.author, 0xff, sizeof top.author);
-  rc = cairn__role_terms(txn, s, key, &top, &role, out, &next, &has_next);
+  rc = cairn__role_terms(txn, s, key, &top, role, terms, &next, &has_next);
   mdb_txn_abort(txn);
+  return rc;
+}
+
+int cairn_store_role(cairn_store_t *s, const uint8_t key[CAIRN_KEY_BYTES], cairn_role_t *role) {
+  return role_now(s, key, role, NULL);
+}
+
+int cairn_store_invite(cairn_store_t *s, const uint8_t key[CAIRN_KEY_BYTES],
+                       cairn_invite_terms_t *out) {
+  cairn_role_t role;
+  int rc = role_now(s, key, &role, out);
   return rc != 0 ? rc : role == CAIRN_ROLE_INVITE ? 0 : CAIRN_ENOENT;
 }
 
@@ -391,58 +390,32 @@ static int load_meta(cairn_store_t *s, cairn_error_t *err) {
     s->has_network = true;
   }
   if (cairn__meta_get(txn, s, "hlc", &v) == 0 && v.mv_size == 8)
-    s->hlc = get_be64(v.mv_data);
+    s->hlc = cairn_get_be64(v.mv_data);
   rc = 0;
 done:
   mdb_txn_abort(txn);
   return rc;
 }
 
+/* The device key in DIR/key (core/keyfile.c); a missing one means no store. */
 static int read_key(cairn_store_t *s, cairn_error_t *err) {
   char *path = path_join(s->dir, "key");
-  struct stat st;
-  int fd = -1, rc;
+  int rc;
   if (path == NULL)
     return CAIRN_ENOMEM;
-  if (stat(path, &st) != 0) {
-    rc = cairn__error(err, CAIRN_ENOENT, "no store in %s (run `cairn init --name NAME`)",
-                      s->dir);
-    goto done;
-  }
-  if ((st.st_mode & 077) != 0) {
-    rc = cairn__error(err, CAIRN_EKEYPERM,
-                      "key file %s is accessible by others (mode %03o): run chmod 600 %s",
-                      path, (unsigned)(st.st_mode & 0777), path);
-    goto done;
-  }
-  fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0 || read(fd, s->sk, CAIRN_SECRET_BYTES) != CAIRN_SECRET_BYTES) {
-    rc = cairn__error(err, CAIRN_EIO, "cannot read key file %s", path);
-    goto done;
-  }
-  rc = 0;
-done:
-  if (fd >= 0)
-    close(fd);
+  rc = cairn_keyfile_read(path, s->sk, err);
+  if (rc == CAIRN_ENOENT)
+    rc = cairn__error(err, rc, "no store in %s (run `cairn init --name NAME`)", s->dir);
   free(path);
   return rc;
 }
 
 static int write_key(cairn_store_t *s, cairn_error_t *err) {
   char *path = path_join(s->dir, "key");
-  int fd, rc = 0;
+  int rc;
   if (path == NULL)
     return CAIRN_ENOMEM;
-  fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    rc = cairn__error(err, errno == EEXIST ? CAIRN_EEXIST : CAIRN_EIO,
-                      "cannot create key file %s: %s", path, strerror(errno));
-  } else {
-    if (write(fd, s->sk, CAIRN_SECRET_BYTES) != CAIRN_SECRET_BYTES || fsync(fd) != 0)
-      rc = cairn__error(err, CAIRN_EIO, "cannot write key file %s", path);
-    if (close(fd) != 0 && rc == 0)
-      rc = cairn__error(err, CAIRN_EIO, "cannot write key file %s", path);
-  }
+  rc = cairn_keyfile_write(path, s->sk, err);
   free(path);
   return rc;
 }
@@ -564,7 +537,7 @@ int cairn_store_network(cairn_store_t *s, uint8_t out[CAIRN_KEY_BYTES]) {
   return 0;
 }
 
-uint64_t cairn__hlc_now_ms(void) {
+uint64_t cairn_now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;

@@ -91,8 +91,9 @@ CAIRN_EXTERN int cairn_store_network_create(cairn_store_t *s, const char *title,
                                             uint8_t out[CAIRN_KEY_BYTES],
                                             cairn_error_t *err) CAIRN_WUR;
 
-/* Next HLC value for a local write (advances the clock). Exposed for tests. */
-uint64_t cairn__hlc_now_ms(void);
+/* The wall clock in milliseconds since the Unix epoch: what HLCs, invite expiry
+ * and sync times are read from. */
+CAIRN_EXTERN uint64_t cairn_now_ms(void);
 
 /* ---- local changes: many puts and dels, one signed entry ---- */
 
@@ -287,7 +288,9 @@ CAIRN_EXTERN int cairn_store_invite(cairn_store_t *s, const uint8_t key[CAIRN_KE
 CAIRN_EXTERN int cairn_change_commit_as(cairn_change_t *c, const uint8_t sk[CAIRN_SECRET_BYTES],
                                         uint64_t *seq, cairn_error_t *err) CAIRN_WUR;
 
-/* The device's secret key, for the handshake (internal: the sync code only). */
-const uint8_t *cairn__store_secret(const cairn_store_t *s);
+/* The device's ed25519 secret key (CAIRN_SECRET_BYTES, libsodium's layout), valid
+ * until cairn_store_close: what proves this device in the relay handshake. Do not
+ * copy it anywhere else. */
+CAIRN_EXTERN const uint8_t *cairn_store_secret(const cairn_store_t *s);
 
 #endif

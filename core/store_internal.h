@@ -9,6 +9,7 @@
 #include <lmdb.h>
 #include <stdbool.h>
 
+#include "bytes.h"
 #include "store.h"
 
 #define STORE_FORMAT_VERSION 1
@@ -54,19 +55,6 @@ typedef struct head {
   uint64_t hlc;
 } head_t;
 
-/* ---- byte helpers ---- */
-static inline void put_be64(uint8_t *p, uint64_t v) {
-  for (int i = 7; i >= 0; i--) {
-    p[i] = (uint8_t)v;
-    v >>= 8;
-  }
-}
-static inline uint64_t get_be64(const uint8_t *p) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; i++)
-    v = v << 8 | p[i];
-  return v;
-}
 
 /* A key under construction (records, conflicts, history...). */
 typedef struct keybuf {

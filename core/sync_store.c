@@ -77,7 +77,7 @@ int cairn_store_last_arrival(cairn_store_t *s, uint64_t *out) {
   if (rc == CAIRN_ENOENT)
     return 0;
   if (rc == 0 && n == 8)
-    *out = get_be64(b);
+    *out = cairn_get_be64(b);
   return rc == 0 && n != 8 ? CAIRN_ECORRUPT : rc;
 }
 
@@ -116,7 +116,7 @@ int cairn_store_arrivals(cairn_store_t *s, uint64_t after, cairn_arrival_cb cb, 
     mdb_txn_abort(txn);
     return cairn__mdb_err(rc);
   }
-  put_be64(kb, after); /* arrival numbers count from 0: position p is arrival p - 1 */
+  cairn_put_be64(kb, after); /* arrival numbers count from 0: position p is arrival p - 1 */
   k = mval(kb, sizeof kb);
   int mrc, res = 0;
   for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0 && res == 0;
@@ -124,8 +124,8 @@ int cairn_store_arrivals(cairn_store_t *s, uint64_t after, cairn_arrival_cb cb, 
     const uint8_t *ref = v.mv_data;
     if (k.mv_size != 8 || v.mv_size != 40)
       res = CAIRN_ECORRUPT;
-    else if ((res = decode_logged(txn, s, ref, get_be64(ref + CAIRN_KEY_BYTES), &e)) == 0)
-      res = cb(&e, get_be64(k.mv_data) + 1, ud);
+    else if ((res = decode_logged(txn, s, ref, cairn_get_be64(ref + CAIRN_KEY_BYTES), &e)) == 0)
+      res = cb(&e, cairn_get_be64(k.mv_data) + 1, ud);
   }
   mdb_cursor_close(cur);
   mdb_txn_abort(txn);
@@ -205,6 +205,6 @@ int cairn_store_setting_set(cairn_store_t *s, const char *name, const void *valu
   return meta_write(s, key, value, len, value == NULL);
 }
 
-const uint8_t *cairn__store_secret(const cairn_store_t *s) {
+const uint8_t *cairn_store_secret(const cairn_store_t *s) {
   return s->sk;
 }

@@ -36,7 +36,7 @@ int cairn_channel_seal(cairn_channel_t *ch, const uint8_t *msg, size_t len,
   size_t clen = len + CAIRN_FRAME_OVERHEAD;
   if (len == 0 || len > ch->max_frame)
     return CAIRN_ETOOBIG;
-  cairn__put_be32(hdr, (uint32_t)clen);
+  cairn_put_be32(hdr, (uint32_t)clen);
   if (msgpack_sbuffer_write(out, (const char *)hdr, sizeof hdr) != 0)
     return CAIRN_ENOMEM;
   /* grow the buffer once, then encrypt in place at its end */
@@ -74,7 +74,7 @@ int cairn_channel_feed(cairn_channel_t *ch, const uint8_t *in, size_t len, cairn
   memcpy(ch->in + ch->in_len, in, len);
   ch->in_len += len;
   if (ch->in_len >= CAIRN_FRAME_HEADER) {
-    uint32_t clen = cairn__get_be32(ch->in);
+    uint32_t clen = cairn_get_be32(ch->in);
     if (clen <= CAIRN_FRAME_OVERHEAD || clen - CAIRN_FRAME_OVERHEAD > ch->max_frame) {
       ch->failed = 1;
       return cairn__error(err, clen <= CAIRN_FRAME_OVERHEAD ? CAIRN_EPROTO : CAIRN_ETOOBIG,
@@ -114,7 +114,7 @@ int cairn_channel_next(cairn_channel_t *ch, const uint8_t **msg, size_t *len,
     return cairn__error(err, CAIRN_EPROTO, "the channel failed earlier");
   if (ch->in_len < CAIRN_FRAME_HEADER)
     return 0;
-  uint32_t clen = cairn__get_be32(ch->in);
+  uint32_t clen = cairn_get_be32(ch->in);
   if (ch->in_len - CAIRN_FRAME_HEADER < clen)
     return 0;
   if ((rc = open_frame(ch, ch->in + CAIRN_FRAME_HEADER, clen, &mlen)) != 0) {
@@ -127,7 +127,7 @@ int cairn_channel_next(cairn_channel_t *ch, const uint8_t **msg, size_t *len,
   memmove(ch->in, ch->in + used, ch->in_len - used);
   ch->in_len -= used;
   if (ch->in_len >= CAIRN_FRAME_HEADER) {
-    uint32_t next = cairn__get_be32(ch->in);
+    uint32_t next = cairn_get_be32(ch->in);
     if (next <= CAIRN_FRAME_OVERHEAD || next - CAIRN_FRAME_OVERHEAD > ch->max_frame) {
       ch->failed = 1;
       return cairn__error(err, CAIRN_ETOOBIG, "frame of %lu bytes (largest accepted: %zu)",
@@ -240,7 +240,7 @@ static int recv_auth(cairn_hs_t *hs, const uint8_t *buf, size_t len, size_t *use
                      size_t *mlen, cairn_error_t *err) {
   if (len < SS_HEADER + CAIRN_FRAME_HEADER)
     return 0;
-  uint32_t clen = cairn__get_be32(buf + SS_HEADER);
+  uint32_t clen = cairn_get_be32(buf + SS_HEADER);
   if (clen <= CAIRN_FRAME_OVERHEAD || clen > AUTH_MAX + CAIRN_FRAME_OVERHEAD)
     return hs_fail(hs, err, CAIRN_EMALFORMED, "bad length of the auth frame");
   if (len < SS_HEADER + CAIRN_FRAME_HEADER + clen)
@@ -309,10 +309,10 @@ static int client_check_relay(cairn_hs_t *hs, size_t mlen, cairn_error_t *err) {
   const uint8_t *pk, *sig;
   uint8_t m[64 + CAIRN_HASH_BYTES];
   size_t len;
-  cairn__mpr_init(&r, hs->ch.msg, mlen);
-  if (cairn__mpr_array(&r, &n) != 0 || n != 2 ||
-      cairn__mpr_bin_exact(&r, &pk, CAIRN_KEY_BYTES) != 0 ||
-      cairn__mpr_bin_exact(&r, &sig, CAIRN_SIG_BYTES) != 0 || cairn__mpr_left(&r) != 0)
+  cairn_mpr_init(&r, hs->ch.msg, mlen);
+  if (cairn_mpr_array(&r, &n) != 0 || n != 2 ||
+      cairn_mpr_bin_exact(&r, &pk, CAIRN_KEY_BYTES) != 0 ||
+      cairn_mpr_bin_exact(&r, &sig, CAIRN_SIG_BYTES) != 0 || cairn_mpr_left(&r) != 0)
     return hs_fail(hs, err, CAIRN_EMALFORMED, "malformed relay auth");
   if (sodium_memcmp(pk, hs->peer_pk, CAIRN_KEY_BYTES) != 0) {
     char want[2 * CAIRN_KEY_BYTES + 1], got[2 * CAIRN_KEY_BYTES + 1];
@@ -386,14 +386,14 @@ static int relay_check_client(cairn_hs_t *hs, size_t mlen, cairn_error_t *err) {
   const uint8_t *pk, *sig, *net, *inv = NULL;
   uint8_t extra[CAIRN_KEY_BYTES + CAIRN_INVITE_MAX], m[64 + CAIRN_HASH_BYTES + sizeof extra];
   size_t len;
-  cairn__mpr_init(&r, hs->ch.msg, mlen);
-  if (cairn__mpr_array(&r, &n) != 0 || n != 4 ||
-      cairn__mpr_bin_exact(&r, &pk, CAIRN_KEY_BYTES) != 0 ||
-      cairn__mpr_bin_exact(&r, &sig, CAIRN_SIG_BYTES) != 0 ||
-      cairn__mpr_bin_exact(&r, &net, CAIRN_KEY_BYTES) != 0 ||
-      (cairn__mpr_nil(&r) != 0 &&
-       (cairn__mpr_bin(&r, &inv, &ilen) != 0 || ilen == 0 || ilen > CAIRN_INVITE_MAX)) ||
-      cairn__mpr_left(&r) != 0)
+  cairn_mpr_init(&r, hs->ch.msg, mlen);
+  if (cairn_mpr_array(&r, &n) != 0 || n != 4 ||
+      cairn_mpr_bin_exact(&r, &pk, CAIRN_KEY_BYTES) != 0 ||
+      cairn_mpr_bin_exact(&r, &sig, CAIRN_SIG_BYTES) != 0 ||
+      cairn_mpr_bin_exact(&r, &net, CAIRN_KEY_BYTES) != 0 ||
+      (cairn_mpr_nil(&r) != 0 &&
+       (cairn_mpr_bin(&r, &inv, &ilen) != 0 || ilen == 0 || ilen > CAIRN_INVITE_MAX)) ||
+      cairn_mpr_left(&r) != 0)
     return hs_fail(hs, err, CAIRN_EMALFORMED, "malformed client auth");
   memcpy(hs->network, net, CAIRN_KEY_BYTES);
   if (ilen)

@@ -13,17 +13,17 @@
 /* ---- decoding ---- */
 
 static int get_bin(cairn_mpr_t *r, const uint8_t **p, uint32_t len) {
-  return cairn__mpr_bin_exact(r, p, len);
+  return cairn_mpr_bin_exact(r, p, len);
 }
 
 static int decode_hello(cairn_mpr_t *r, uint32_t n, cairn_msg_t *m) {
   uint64_t version;
-  if (n != 7 || cairn__mpr_uint(r, &version) != 0 || version == 0 || version > VERSION_MAX ||
+  if (n != 7 || cairn_mpr_uint(r, &version) != 0 || version == 0 || version > VERSION_MAX ||
       get_bin(r, &m->u.hello.network, CAIRN_KEY_BYTES) != 0 ||
-      cairn__mpr_uint(r, &m->u.hello.time_ms) != 0 ||
+      cairn_mpr_uint(r, &m->u.hello.time_ms) != 0 ||
       get_bin(r, &m->u.hello.epoch, CAIRN_EPOCH_BYTES) != 0 ||
-      cairn__mpr_uint(r, &m->u.hello.head_seq) != 0 ||
-      cairn__mpr_str(r, &m->u.hello.role, &m->u.hello.role_len) != 0 ||
+      cairn_mpr_uint(r, &m->u.hello.head_seq) != 0 ||
+      cairn_mpr_str(r, &m->u.hello.role, &m->u.hello.role_len) != 0 ||
       m->u.hello.role_len == 0 || m->u.hello.role_len > CAIRN_ROLE_NAME_MAX)
     return CAIRN_EMALFORMED;
   m->u.hello.version = (uint32_t)version;
@@ -36,17 +36,17 @@ static int decode_since(cairn_mpr_t *r, uint32_t n, cairn_msg_t *m) {
   uint64_t seq;
   if (n != 4)
     return CAIRN_EMALFORMED;
-  if (cairn__mpr_nil(r) == 0)
+  if (cairn_mpr_nil(r) == 0)
     m->u.since.epoch = NULL;
   else if (get_bin(r, &m->u.since.epoch, CAIRN_EPOCH_BYTES) != 0)
     return CAIRN_EMALFORMED;
-  if (cairn__mpr_uint(r, &m->u.since.arrival) != 0 ||
-      cairn__mpr_array(r, &m->u.since.nheads) != 0)
+  if (cairn_mpr_uint(r, &m->u.since.arrival) != 0 ||
+      cairn_mpr_array(r, &m->u.since.nheads) != 0)
     return CAIRN_EMALFORMED;
   m->u.since.heads = r->p;
   for (uint32_t i = 0; i < m->u.since.nheads; i++)
-    if (cairn__mpr_array(r, &pair) != 0 || pair != 2 || get_bin(r, &a, CAIRN_KEY_BYTES) != 0 ||
-        cairn__mpr_uint(r, &seq) != 0 || seq == 0)
+    if (cairn_mpr_array(r, &pair) != 0 || pair != 2 || get_bin(r, &a, CAIRN_KEY_BYTES) != 0 ||
+        cairn_mpr_uint(r, &seq) != 0 || seq == 0)
       return CAIRN_EMALFORMED;
   m->u.since.heads_len = (size_t)(r->p - m->u.since.heads);
   return 0;
@@ -55,12 +55,12 @@ static int decode_since(cairn_mpr_t *r, uint32_t n, cairn_msg_t *m) {
 static int decode_entries(cairn_mpr_t *r, uint32_t n, size_t max_entry, cairn_msg_t *m) {
   const uint8_t *e;
   uint32_t len;
-  if (n != 3 || cairn__mpr_uint(r, &m->u.entries.cursor) != 0 ||
-      cairn__mpr_array(r, &m->u.entries.count) != 0)
+  if (n != 3 || cairn_mpr_uint(r, &m->u.entries.cursor) != 0 ||
+      cairn_mpr_array(r, &m->u.entries.count) != 0)
     return CAIRN_EMALFORMED;
   m->u.entries.list = r->p;
   for (uint32_t i = 0; i < m->u.entries.count; i++) {
-    if (cairn__mpr_bin(r, &e, &len) != 0 || len == 0)
+    if (cairn_mpr_bin(r, &e, &len) != 0 || len == 0)
       return CAIRN_EMALFORMED;
     if (len > max_entry)
       return CAIRN_ETOOBIG;
@@ -71,8 +71,8 @@ static int decode_entries(cairn_mpr_t *r, uint32_t n, size_t max_entry, cairn_ms
 
 static int decode_error(cairn_mpr_t *r, uint32_t n, cairn_msg_t *m) {
   int64_t code;
-  if (n != 3 || cairn__mpr_int(r, &code) != 0 || code >= 0 || code < INT32_MIN ||
-      cairn__mpr_str(r, &m->u.error.text, &m->u.error.text_len) != 0 ||
+  if (n != 3 || cairn_mpr_int(r, &code) != 0 || code >= 0 || code < INT32_MIN ||
+      cairn_mpr_str(r, &m->u.error.text, &m->u.error.text_len) != 0 ||
       m->u.error.text_len > CAIRN_MSG_TEXT_MAX)
     return CAIRN_EMALFORMED;
   m->u.error.code = (int32_t)code;
@@ -88,17 +88,17 @@ static int decode_body(cairn_mpr_t *r, uint32_t n, size_t max_entry, cairn_msg_t
   case CAIRN_MSG_ENTRIES:
     return decode_entries(r, n, max_entry, m);
   case CAIRN_MSG_ACK:
-    return n == 3 && cairn__mpr_uint(r, &m->u.ack.own_seq) == 0 &&
-                   cairn__mpr_uint(r, &m->u.ack.cursor) == 0
+    return n == 3 && cairn_mpr_uint(r, &m->u.ack.own_seq) == 0 &&
+                   cairn_mpr_uint(r, &m->u.ack.cursor) == 0
                ? 0
                : CAIRN_EMALFORMED;
   case CAIRN_MSG_CAUGHT_UP:
-    return n == 2 && cairn__mpr_uint(r, &m->u.caught_up.cursor) == 0 ? 0 : CAIRN_EMALFORMED;
+    return n == 2 && cairn_mpr_uint(r, &m->u.caught_up.cursor) == 0 ? 0 : CAIRN_EMALFORMED;
   case CAIRN_MSG_ERROR:
     return decode_error(r, n, m);
   case CAIRN_MSG_PING:
   case CAIRN_MSG_PONG:
-    return n == 2 && cairn__mpr_uint(r, &m->u.ping.nonce) == 0 ? 0 : CAIRN_EMALFORMED;
+    return n == 2 && cairn_mpr_uint(r, &m->u.ping.nonce) == 0 ? 0 : CAIRN_EMALFORMED;
   }
   return CAIRN_EMALFORMED;
 }
@@ -109,14 +109,14 @@ int cairn_msg_decode(const uint8_t *buf, size_t len, size_t max_entry, cairn_msg
   uint64_t type;
   int rc;
   memset(m, 0, sizeof *m);
-  cairn__mpr_init(&r, buf, len);
-  if (cairn__mpr_array(&r, &n) != 0 || n == 0 || cairn__mpr_uint(&r, &type) != 0 ||
+  cairn_mpr_init(&r, buf, len);
+  if (cairn_mpr_array(&r, &n) != 0 || n == 0 || cairn_mpr_uint(&r, &type) != 0 ||
       type < CAIRN_MSG_HELLO || type > CAIRN_MSG_PONG)
     return CAIRN_EMALFORMED;
   m->type = (cairn_msg_type_t)type;
   if ((rc = decode_body(&r, n, max_entry, m)) != 0)
     return rc;
-  return cairn__mpr_left(&r) == 0 ? 0 : CAIRN_EMALFORMED;
+  return cairn_mpr_left(&r) == 0 ? 0 : CAIRN_EMALFORMED;
 }
 
 void cairn_msg_entries(const cairn_msg_t *m, cairn_msg_iter_t *it) {
@@ -129,8 +129,8 @@ int cairn_msg_entry_next(cairn_msg_iter_t *it, const uint8_t **e, size_t *len) {
   uint32_t n;
   if (it->p == it->end)
     return 0;
-  cairn__mpr_init(&r, it->p, (size_t)(it->end - it->p));
-  if (cairn__mpr_bin(&r, e, &n) != 0)
+  cairn_mpr_init(&r, it->p, (size_t)(it->end - it->p));
+  if (cairn_mpr_bin(&r, e, &n) != 0)
     return 0; /* cannot happen after decode */
   *len = n;
   it->p = r.p;
@@ -147,9 +147,9 @@ int cairn_msg_head_next(cairn_msg_iter_t *it, const uint8_t **author, uint64_t *
   uint32_t n;
   if (it->p == it->end)
     return 0;
-  cairn__mpr_init(&r, it->p, (size_t)(it->end - it->p));
-  if (cairn__mpr_array(&r, &n) != 0 || get_bin(&r, author, CAIRN_KEY_BYTES) != 0 ||
-      cairn__mpr_uint(&r, seq) != 0)
+  cairn_mpr_init(&r, it->p, (size_t)(it->end - it->p));
+  if (cairn_mpr_array(&r, &n) != 0 || get_bin(&r, author, CAIRN_KEY_BYTES) != 0 ||
+      cairn_mpr_uint(&r, seq) != 0)
     return 0; /* cannot happen after decode */
   it->p = r.p;
   return 1;

@@ -5,7 +5,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cairnd.h"
 #include "invite.h"
@@ -47,11 +46,6 @@ typedef struct write_req {
 
 static char read_buf[READ_BUF];
 
-static uint64_t wall_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 const uint8_t *conn_peer(const conn_t *c) {
   return c->peer;
@@ -196,7 +190,7 @@ typedef struct chunk {
   conn_t *conn;
   msgpack_sbuffer data; /* the entries, back to back */
   size_t *len;          /* each entry's length */
-  size_t n, cap, bytes_max;
+  size_t n, cap, bytes_max; /* the largest message */
   uint64_t last;        /* arrival of the last entry looked at */
 } chunk_t;
 
@@ -209,11 +203,21 @@ static bool wanted(const conn_t *c, const cairn_entry_t *e) {
   return true;
 }
 
+/* What an `entries` message of the chunk and one more entry of len bytes takes:
+ * its header (at most 16 bytes) and a bin header of at most 5 bytes per entry. */
+static size_t message_size(const chunk_t *k, size_t len) {
+  return 16 + k->data.size + len + 5 * (k->n + 1);
+}
+
 static int chunk_add(const cairn_entry_t *e, uint64_t arrival, void *ud) {
   chunk_t *k = ud;
-  k->last = arrival;
-  if (!wanted(k->conn, e))
+  if (!wanted(k->conn, e)) {
+    k->last = arrival;
     return 0;
+  }
+  if (k->n > 0 && message_size(k, e->len) > k->bytes_max)
+    return 1; /* it goes in the next message */
+  k->last = arrival;
   if (k->n == k->cap) {
     size_t cap = k->cap ? 2 * k->cap : 64, *nl = realloc(k->len, cap * sizeof *nl);
     if (nl == NULL)
@@ -224,7 +228,7 @@ static int chunk_add(const cairn_entry_t *e, uint64_t arrival, void *ud) {
   if (msgpack_sbuffer_write(&k->data, (const char *)e->bytes, e->len) != 0)
     return CAIRN_ENOMEM;
   k->len[k->n++] = e->len;
-  return k->n >= k->conn->relay->opts.max_batch || k->data.size >= k->bytes_max;
+  return k->n >= k->conn->relay->opts.max_batch;
 }
 
 /* Send one `entries` message of what chunk holds. */
@@ -254,7 +258,7 @@ void conn_pump(conn_t *c) {
   msgpack_sbuffer_init(&out);
   memset(&k, 0, sizeof k);
   k.conn = c;
-  k.bytes_max = c->relay->opts.max_frame / 2;
+  k.bytes_max = c->relay->opts.max_frame; /* max_entry + 64 <= max_frame: one always fits */
   msgpack_sbuffer_init(&k.data);
   while (rc == 0 && c->queued < c->relay->opts.write_queue) {
     if (c->cursor >= c->net->last_arrival) {
@@ -309,7 +313,7 @@ static int invite_ok(conn_t *c, network_t *n, char *why, size_t cap) {
                        "the admin who made it)");
     return -1;
   }
-  if (wall_ms() > t.expires_ms) {
+  if (cairn_now_ms() > t.expires_ms) {
     snprintf(why, cap, "the invite expired");
     return -1;
   }
@@ -350,9 +354,12 @@ static void on_peer(conn_t *c, msgpack_sbuffer *out) {
     conn_fail(c, CAIRN_ENOTMEMBER, text);
     return;
   }
-  (void)cairn_store_head_seq(n->store, c->peer, &head);
+  if (cairn_store_head_seq(n->store, c->peer, &head) != 0) {
+    conn_fail(c, CAIRN_EIO, "the relay cannot read its store");
+    return;
+  }
   const char *role = has_network ? cairn_role_name(c->role) : "none";
-  if (cairn_session_accept(&c->sess, wall_ms(),
+  if (cairn_session_accept(&c->sess, cairn_now_ms(),
                            n->epoch, head, role, out) != 0) {
     conn_fail(c, CAIRN_ENOMEM, "cannot answer");
     return;

@@ -4,6 +4,7 @@
  * and keys that can be made before the store is touched. Mistakes here are
  * usage errors (exit 2).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,6 +138,21 @@ const char *cli_opt(const cli_args_t *a, const char *name) {
     if (opt_is(&a->opt[i], name))
       v = a->opt[i].value;
   return v;
+}
+
+int cli_opt_number(cli_t *cli, const cli_args_t *a, const char *name, unsigned long min,
+                   unsigned long max, unsigned long def, unsigned long *out) {
+  const char *v = cli_opt(a, name);
+  char *end;
+  *out = def;
+  if (v == NULL)
+    return 0;
+  errno = 0;
+  unsigned long n = strtoul(v, &end, 10);
+  if (*v < '0' || *v > '9' || *end != '\0' || errno != 0 || n < min || n > max)
+    return cli_usage(cli, "--%s takes a whole number from %lu to %lu", name, min, max);
+  *out = n;
+  return 0;
 }
 
 int cli_check_name(cli_t *cli, const char *what, const char *s, size_t max) {

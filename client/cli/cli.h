@@ -88,6 +88,10 @@ void cli_args_free(cli_args_t *a);
 /* Whether a flag was given; the last value of an option (NULL if absent). */
 int cli_flag(const cli_args_t *a, const char *name);
 const char *cli_opt(const cli_args_t *a, const char *name);
+/* The whole number of option --name in [min, max], or def when it is absent;
+ * 0 or CLI_USAGE (with the usage line). */
+int cli_opt_number(cli_t *cli, const cli_args_t *a, const char *name, unsigned long min,
+                   unsigned long max, unsigned long def, unsigned long *out);
 
 /* Check a record type or id given on the command line: 1 to max bytes, no
  * control characters. 0, or CLI_USAGE after printing why. */
@@ -138,6 +142,8 @@ char *cli_time(uint64_t hlc, char out[CLI_TIME_MAX]);
  * else as compact JSON. *out is malloc'd. 0 or a CAIRN_E* code. */
 int cli_value_text(const uint8_t *mp, size_t len, char **out);
 /* Print "name=value" items, each preceded by a tab, for the fields of a record. */
+/* Print "\tNAME=VALUE" (the value as cli_value_text gives it). */
+int cli_print_field(const char *name, size_t name_len, const uint8_t *value, size_t len);
 int cli_print_record_fields(const cairn_record_t *r);
 /* A record as a flat JSON object with "_type" and "_id" first; NULL on error. */
 json_t *cli_record_json(const cairn_record_t *r);

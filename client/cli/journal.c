@@ -92,12 +92,9 @@ static int history_text(walk_ctx_t *c, const cairn_entry_t *e, const cairn_op_t 
     printf("\t%s", op->kind == CAIRN_OP_DEL ? "deleted" : "purged");
   cairn_field_iter_init(op, &it);
   while (op->kind == CAIRN_OP_PUT && cairn_field_next(&it, &f)) {
-    char *text;
-    int rc = cli_value_text(f.value, f.value_len, &text);
+    int rc = cli_print_field(f.name, f.name_len, f.value, f.value_len);
     if (rc != 0)
       return rc;
-    printf("\t%.*s=%s", (int)f.name_len, f.name, text);
-    free(text);
   }
   putchar('\n');
   return 0;

@@ -11,7 +11,6 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "bytes.h"
 #include "invite.h"
@@ -244,25 +243,10 @@ int cmd_revoke(cli_t *cli, int argc, char **argv) {
 
 static const char *const invite_opts[] = {"role=", "name=", "expires=", "uses=", NULL};
 
-/* A whole number in [min, max] from an option, or def when absent; CLI_USAGE. */
-static int opt_number(cli_t *cli, const cli_args_t *a, const char *name, unsigned long min,
-                      unsigned long max, unsigned long def, unsigned long *out) {
-  const char *v = cli_opt(a, name);
-  char *end;
-  *out = def;
-  if (v == NULL)
-    return 0;
-  unsigned long n = strtoul(v, &end, 10);
-  if (*v < '0' || *v > '9' || *end != '\0' || n < min || n > max)
-    return cli_usage(cli, "--%s takes a whole number from %lu to %lu", name, min, max);
-  *out = n;
-  return 0;
-}
-
 static int put_uint(cli_t *cli, cairn_change_t *c, const char *id, const char *field,
                     uint64_t v) {
   uint8_t mp[9] = {0xcf};
-  cairn__put_be64(mp + 1, v);
+  cairn_put_be64(mp + 1, v);
   int rc = cairn_change_put(c, MEMBER_TYPE, id, field, mp, sizeof mp, 0);
   return rc ? cli_fail_rc(cli, rc, NULL, "cannot prepare the invite") : 0;
 }
@@ -300,8 +284,8 @@ int cmd_invite(cli_t *cli, int argc, char **argv) {
     rc = cli_usage(cli, "--role is editor, viewer or admin");
   else if (name == NULL || name[0] == '\0' || strlen(name) > 200)
     rc = cli_usage(cli, "--name takes the new member's name (1 to 200 bytes)");
-  else if ((rc = opt_number(cli, &a, "expires", 1, 365, 7, &days)) == 0 &&
-           (rc = opt_number(cli, &a, "uses", 1, CAIRN_INVITE_USES_MAX, 1, &uses)) == 0 &&
+  else if ((rc = cli_opt_number(cli, &a, "expires", 1, 365, 7, &days)) == 0 &&
+           (rc = cli_opt_number(cli, &a, "uses", 1, CAIRN_INVITE_USES_MAX, 1, &uses)) == 0 &&
            (rc = cli_open(cli)) == 0) {
     if (cairn_store_network(cli->store, code.network) != 0)
       rc = cli_fail(cli, "this store has no network yet");
@@ -312,7 +296,7 @@ int cmd_invite(cli_t *cli, int argc, char **argv) {
     randombytes_buf(code.seed, sizeof code.seed);
     cairn_invite_keys(code.seed, pk, sk);
     sodium_memzero(sk, sizeof sk);
-    uint64_t expires = (uint64_t)time(NULL) * 1000 + (uint64_t)days * 86400000;
+    uint64_t expires = cairn_now_ms() + (uint64_t)days * 86400000;
     rc = write_invite(cli, cairn_hex(pk, CAIRN_KEY_BYTES, id), role, name, expires, uses);
   }
   if (rc == 0 && cairn_invite_encode(&code, text, sizeof text) != 0)

@@ -54,19 +54,24 @@ int cli_value_text(const uint8_t *mp, size_t len, char **out) {
   return *out != NULL ? 0 : CAIRN_ENOMEM;
 }
 
+int cli_print_field(const char *name, size_t name_len, const uint8_t *value, size_t len) {
+  char *text;
+  int rc = cli_value_text(value, len, &text);
+  if (rc != 0)
+    return rc;
+  printf("\t%.*s=%s", (int)name_len, name, text);
+  free(text);
+  return 0;
+}
+
 int cli_print_record_fields(const cairn_record_t *r) {
   cairn_record_iter_t it;
   cairn_record_field_t f;
+  int rc = 0;
   cairn_record_iter_init(r, &it);
-  while (cairn_record_field_next(&it, &f)) {
-    char *text;
-    int rc = cli_value_text(f.value, f.value_len, &text);
-    if (rc != 0)
-      return rc;
-    printf("\t%.*s=%s", (int)f.name_len, f.name, text);
-    free(text);
-  }
-  return 0;
+  while (rc == 0 && cairn_record_field_next(&it, &f))
+    rc = cli_print_field(f.name, f.name_len, f.value, f.value_len);
+  return rc;
 }
 
 /* A MessagePack str header and body for n bytes of s (malloc'd). */

@@ -7,7 +7,6 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
 #include "values.h"
@@ -105,10 +104,7 @@ int cmd_resolve(cli_t *cli, int argc, char **argv) {
 /* A new id: 12 hex digits of the millisecond clock, then 8 random ones, so that
  * ids sort by creation time. */
 static void new_id(char out[21]) {
-  struct timespec ts;
-  uint64_t ms;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+  uint64_t ms = cairn_now_ms();
   snprintf(out, 21, "%012llx%08lx", (unsigned long long)(ms & 0xffffffffffffULL),
            (unsigned long)randombytes_random());
 }

@@ -109,18 +109,6 @@ static int sync_live(cli_t *cli, unsigned long ping) {
   return lc.rc;
 }
 
-/* A whole number of seconds in 1..86400 for option name; 0 when absent. */
-static int seconds_opt(cli_t *cli, const cli_args_t *a, const char *name, unsigned long *out) {
-  const char *t = cli_opt(a, name);
-  char *end;
-  if (t == NULL)
-    return 0;
-  *out = strtoul(t, &end, 10);
-  if (*t < '0' || *t > '9' || *end != '\0' || *out == 0 || *out > 86400)
-    return cli_usage(cli, "--%s takes 1 to 86400 seconds", name);
-  return 0;
-}
-
 static const char *const sync_opts[] = {"timeout=", "live", "ping=", NULL};
 
 int cmd_sync(cli_t *cli, int argc, char **argv) {
@@ -132,8 +120,8 @@ int cmd_sync(cli_t *cli, int argc, char **argv) {
   if (rc != 0)
     return rc;
   int live = cli_flag(&a, "live");
-  if ((rc = seconds_opt(cli, &a, "timeout", &timeout)) == 0 &&
-      (rc = seconds_opt(cli, &a, "ping", &ping)) == 0) {
+  if ((rc = cli_opt_number(cli, &a, "timeout", 1, 86400, 60, &timeout)) == 0 &&
+      (rc = cli_opt_number(cli, &a, "ping", 1, 86400, 0, &ping)) == 0) {
     if (live && cli_opt(&a, "timeout") != NULL)
       rc = cli_usage(cli, "--timeout is for a one-shot sync, not --live");
     else if (!live && cli_opt(&a, "ping") != NULL)
@@ -202,18 +190,12 @@ int cmd_join(cli_t *cli, int argc, char **argv) {
   cairn_error_t err;
   uint8_t net[CAIRN_KEY_BYTES];
   char hex[2 * CAIRN_KEY_BYTES + 1];
-  unsigned long timeout = 60;
+  unsigned long timeout;
   int rc = cli_args_parse(cli, argc, argv, join_opts, 1, 1, &a);
   if (rc != 0)
     return rc;
-  const char *t = cli_opt(&a, "timeout");
-  if (t != NULL) {
-    char *end;
-    timeout = strtoul(t, &end, 10);
-    if (*t < '0' || *t > '9' || *end != '\0' || timeout == 0 || timeout > 86400)
-      rc = cli_usage(cli, "--timeout takes 1 to 86400 seconds");
-  }
-  if (rc == 0 && (rc = cli_open(cli)) == 0) {
+  if ((rc = cli_opt_number(cli, &a, "timeout", 1, 86400, 60, &timeout)) == 0 &&
+      (rc = cli_open(cli)) == 0) {
     if (cairn_join(cli->store, a.pos[0], (unsigned)(timeout * 1000), net, &err) != 0)
       rc = cli_fail(cli, "cannot join: %s", err.msg);
     else

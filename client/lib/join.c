@@ -30,7 +30,7 @@ static int copy_name(const cairn_record_t *r, void *ud) {
 /* As the invite key, grant this device the invite's role and name. */
 static int grant_self(cairn_store_t *s, const uint8_t seed[CAIRN_INVITE_SEED_BYTES],
                       cairn_error_t *err) {
-  uint8_t pk[CAIRN_KEY_BYTES], sk[CAIRN_SECRET_BYTES], role[16];
+  uint8_t pk[CAIRN_KEY_BYTES], sk[CAIRN_SECRET_BYTES];
   char me[2 * CAIRN_KEY_BYTES + 1], ik[2 * CAIRN_KEY_BYTES + 1];
   cairn_invite_terms_t t;
   name_copy_t name = {{0}, 0};
@@ -42,15 +42,15 @@ static int grant_self(cairn_store_t *s, const uint8_t seed[CAIRN_INVITE_SEED_BYT
     return cairn__error(err, rc == CAIRN_ENOENT ? CAIRN_ENOTMEMBER : rc,
                         "the network holds no such invite (revoked, or not synced yet)");
   }
-  const char *rn = cairn_role_name(t.grants);
-  size_t rl = strlen(rn);
-  role[0] = (uint8_t)(0xa0 | rl);
-  memcpy(role + 1, rn, rl);
   cairn_hex(cairn_store_key(s), CAIRN_KEY_BYTES, me);
-  (void)cairn_store_get(s, "_member", cairn_hex(pk, CAIRN_KEY_BYTES, ik), copy_name, &name);
-  if ((rc = cairn_change_begin(s, &c)) == 0 &&
-      (rc = cairn_change_put(c, "_member", me, "role", role, rl + 1, 0)) == 0 &&
-      (name.len == 0 || (rc = cairn_change_put(c, "_member", me, "name", name.mp, name.len, 0)) == 0))
+  rc = cairn_store_get(s, "_member", cairn_hex(pk, CAIRN_KEY_BYTES, ik), copy_name, &name);
+  if (rc != 0 && rc != CAIRN_ENOENT)
+    rc = cairn__error(err, rc, "cannot read the invite: %s", cairn_strerror(rc));
+  else if ((rc = cairn_change_begin(s, &c)) == 0 &&
+           (rc = cairn_change_put_text(c, "_member", me, "role", cairn_role_name(t.grants))) ==
+               0 &&
+           (name.len == 0 ||
+            (rc = cairn_change_put(c, "_member", me, "name", name.mp, name.len, 0)) == 0))
     rc = cairn_change_commit_as(c, sk, NULL, err);
   else if (c != NULL)
     cairn_change_abort(c);

@@ -27,7 +27,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <sodium.h>
 
@@ -96,11 +95,6 @@ static void live_applied(live_t *h, uint64_t applied);
 
 /* ---- settings ---- */
 
-static uint64_t wall_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 int cairn_sync_set_remote(cairn_store_t *s, const char *addr,
                           const uint8_t relay_key[CAIRN_KEY_BYTES], cairn_error_t *err) {
@@ -135,13 +129,13 @@ static int load_u64(cairn_store_t *s, const char *name, uint64_t *v) {
   uint8_t b[8];
   size_t n;
   int rc = cairn_store_setting_get(s, name, b, sizeof b, &n);
-  *v = rc == 0 && n == sizeof b ? cairn__get_be64(b) : 0;
+  *v = rc == 0 && n == sizeof b ? cairn_get_be64(b) : 0;
   return rc == CAIRN_ENOENT || rc == CAIRN_ETOOBIG ? 0 : rc;
 }
 
 static int save_u64(cairn_store_t *s, const char *name, uint64_t v) {
   uint8_t b[8];
-  cairn__put_be64(b, v);
+  cairn_put_be64(b, v);
   return cairn_store_setting_set(s, name, b, sizeof b);
 }
 
@@ -169,14 +163,14 @@ static bool saved_cursor(link_t *l, uint64_t *pos) {
   if (cairn_store_setting_get(l->s, CAIRN__SETTING_CURSOR, b, sizeof b, &n) != 0 ||
       n != sizeof b || memcmp(b, l->epoch, CAIRN_EPOCH_BYTES) != 0)
     return false;
-  *pos = cairn__get_be64(b + CAIRN_EPOCH_BYTES);
+  *pos = cairn_get_be64(b + CAIRN_EPOCH_BYTES);
   return true;
 }
 
 static int save_cursor(link_t *l, uint64_t pos) {
   uint8_t b[CAIRN_EPOCH_BYTES + 8];
   memcpy(b, l->epoch, CAIRN_EPOCH_BYTES);
-  cairn__put_be64(b + CAIRN_EPOCH_BYTES, pos);
+  cairn_put_be64(b + CAIRN_EPOCH_BYTES, pos);
   return cairn_store_setting_set(l->s, CAIRN__SETTING_CURSOR, b, sizeof b);
 }
 
@@ -366,7 +360,7 @@ static void check_in_sync(link_t *l) {
   if (l->in_sync || !caught_up_both_ways(l))
     return;
   l->in_sync = true;
-  (void)save_u64(l->s, CAIRN__SETTING_LAST_SYNC, wall_ms());
+  (void)save_u64(l->s, CAIRN__SETTING_LAST_SYNC, cairn_now_ms());
   (void)save_u64(l->s, CAIRN__SETTING_ACKED, l->stats.acked_seq);
   if (l->live == NULL) {
     l->rc = 0;
@@ -661,7 +655,7 @@ static int link_open(link_t *l) {
   uint8_t proof[CAIRN_INVITE_PROOF_BYTES];
   if (l->has_invite)
     cairn_invite_proof(l->invite_seed, l->me, l->net, proof);
-  rc = cairn_session_client(&l->sess, cairn__store_secret(l->s), l->relay_key, l->net,
+  rc = cairn_session_client(&l->sess, cairn_store_secret(l->s), l->relay_key, l->net,
                             l->has_invite ? proof : NULL, l->has_invite ? sizeof proof : 0, 0, 0,
                             &l->out);
   l->sess_ready = true;

@@ -377,19 +377,19 @@ static int read_value(cairn_mpr_t *r, int depth, json_t **out) {
   int8_t et;
   int bv;
   *out = NULL;
-  switch (cairn__mpr_peek(r)) {
+  switch (cairn_mpr_peek(r)) {
   case CAIRN_MP_NIL:
-    if (cairn__mpr_nil(r) != 0)
+    if (cairn_mpr_nil(r) != 0)
       return CAIRN_EMALFORMED;
     j = json_null();
     break;
   case CAIRN_MP_BOOL:
-    if (cairn__mpr_bool(r, &bv) != 0)
+    if (cairn_mpr_bool(r, &bv) != 0)
       return CAIRN_EMALFORMED;
     j = json_boolean(bv);
     break;
   case CAIRN_MP_UINT:
-    if (cairn__mpr_uint(r, &u) != 0)
+    if (cairn_mpr_uint(r, &u) != 0)
       return CAIRN_EMALFORMED;
     if (u <= INT64_MAX) {
       j = json_integer((json_int_t)u);
@@ -400,27 +400,27 @@ static int read_value(cairn_mpr_t *r, int depth, json_t **out) {
     }
     break;
   case CAIRN_MP_INT:
-    if (cairn__mpr_int(r, &i) != 0)
+    if (cairn_mpr_int(r, &i) != 0)
       return CAIRN_EMALFORMED;
     j = json_integer((json_int_t)i);
     break;
   case CAIRN_MP_FLOAT:
-    if (cairn__mpr_float(r, &d) != 0)
+    if (cairn_mpr_float(r, &d) != 0)
       return CAIRN_EMALFORMED;
     j = isfinite(d) ? json_real(d) : nonfinite_string(d);
     break;
   case CAIRN_MP_STR:
-    if (cairn__mpr_str(r, &s, &n) != 0)
+    if (cairn_mpr_str(r, &s, &n) != 0)
       return CAIRN_EMALFORMED;
     j = string_repaired(s, n);
     break;
   case CAIRN_MP_BIN:
-    if (cairn__mpr_bin(r, &b, &n) != 0)
+    if (cairn_mpr_bin(r, &b, &n) != 0)
       return CAIRN_EMALFORMED;
     j = base64_string(b, n, 1);
     break;
   case CAIRN_MP_EXT:
-    if (cairn__mpr_ext(r, &et, &b, &n) != 0)
+    if (cairn_mpr_ext(r, &et, &b, &n) != 0)
       return CAIRN_EMALFORMED;
     /* set_new steals its value even on failure; on a first failure the second
      * value is never made */
@@ -433,11 +433,11 @@ static int read_value(cairn_mpr_t *r, int depth, json_t **out) {
     break;
   case CAIRN_MP_ARRAY:
     /* the count is checked against the bytes left before anything is allocated */
-    if (depth <= 0 || cairn__mpr_array(r, &n) != 0)
+    if (depth <= 0 || cairn_mpr_array(r, &n) != 0)
       return CAIRN_EMALFORMED;
     return read_array(r, n, depth - 1, out);
   case CAIRN_MP_MAP:
-    if (depth <= 0 || cairn__mpr_map(r, &n) != 0)
+    if (depth <= 0 || cairn_mpr_map(r, &n) != 0)
       return CAIRN_EMALFORMED;
     return read_map(r, n, depth - 1, out);
   default:
@@ -458,10 +458,10 @@ int cairn_value_to_json(const uint8_t *mp, size_t len, json_t **out) {
   *out = NULL;
   if (mp == NULL)
     return CAIRN_EINVAL;
-  cairn__mpr_init(&r, mp, len);
+  cairn_mpr_init(&r, mp, len);
   if ((rc = read_value(&r, CAIRN_VALUE_DEPTH_MAX, &j)) != 0)
     goto cleanup;
-  if (cairn__mpr_left(&r) != 0) {
+  if (cairn_mpr_left(&r) != 0) {
     rc = CAIRN_EMALFORMED;
     goto cleanup;
   }
@@ -664,10 +664,10 @@ int cairn_value_matches(const uint8_t *mp, size_t len, const char *text) {
   /* validates the whole value, whatever its type */
   if (cairn_value_to_json(mp, len, &v) != 0)
     goto cleanup;
-  cairn__mpr_init(&r, mp, len);
-  if (cairn__mpr_peek(&r) == CAIRN_MP_STR) {
+  cairn_mpr_init(&r, mp, len);
+  if (cairn_mpr_peek(&r) == CAIRN_MP_STR) {
     /* compare the stored bytes, not their UTF-8 repair */
-    m = cairn__mpr_str(&r, &s, &n) == 0 && n == tlen && memcmp(s, text, n) == 0;
+    m = cairn_mpr_str(&r, &s, &n) == 0 && n == tlen && memcmp(s, text, n) == 0;
     goto cleanup;
   }
   if (json_is_string(v)) {

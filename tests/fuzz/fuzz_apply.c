@@ -119,7 +119,7 @@ static int on_record(const cairn_record_t *r, void *ud) {
   CHECK(!r->deleted);
   cairn_record_iter_init(r, &it);
   while (cairn_record_field_next(&it, &f) == 1)
-    CHECK(cairn__mp_validate(f.value, f.value_len, CAIRN_VALUE_DEPTH_MAX) == 0);
+    CHECK(cairn_mp_validate(f.value, f.value_len, CAIRN_VALUE_DEPTH_MAX) == 0);
   return 0;
 }
 
@@ -251,7 +251,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t elen = 0;
     if (!(tag & FUZZ_APPLY_RAW) && len > 0) {
       cairn_test_key_t *k = &keys[tag & 3];
-      if (fuzz_sign(k, clock, data + body, len, &entry, &elen) == 0)
+      if (cairn_test_key_sign_at(k, clock, data + body, len, &entry, &elen) == 0)
         clock++;
       else
         entry = NULL;

@@ -52,7 +52,7 @@ static void check_field(const cairn_op_t *op, const cairn_field_t *f) {
   CHECK(cairn__field_name_ok(f->name, f->name_len));
   CHECK(inside((const uint8_t *)f->name, f->name_len, op->fields, op->fields_len));
   CHECK(inside(f->value, f->value_len, op->fields, op->fields_len));
-  CHECK(cairn__mp_validate(f->value, f->value_len, CAIRN_VALUE_DEPTH_MAX) == 0);
+  CHECK(cairn_mp_validate(f->value, f->value_len, CAIRN_VALUE_DEPTH_MAX) == 0);
   CHECK(inside(f->base, f->base_len, op->fields, op->fields_len));
   CHECK(f->base == f->value + f->value_len);
   CHECK(f->nbase <= CAIRN_BASE_MAX);

@@ -34,7 +34,7 @@ static void check_repack(const json_t *j) {
     CHECK(rc == CAIRN_EINVAL && err.code == rc && mp == NULL);
     return;
   }
-  CHECK(cairn__mp_validate(mp, n, CAIRN_VALUE_DEPTH_MAX) == 0);
+  CHECK(cairn_mp_validate(mp, n, CAIRN_VALUE_DEPTH_MAX) == 0);
   CHECK(cairn_value_to_json(mp, n, &back) == 0);
   /* compared as text: json_equal stops object keys at a NUL, and values may
    * hold "a\u0000b" keys; key order is kept both ways */
@@ -57,18 +57,18 @@ static void fuzz_msgpack(const uint8_t *data, size_t size) {
     return;
   }
   /* never more lenient than the core */
-  CHECK(cairn__mp_validate(data, size, CAIRN_VALUE_DEPTH_MAX) == 0);
+  CHECK(cairn_mp_validate(data, size, CAIRN_VALUE_DEPTH_MAX) == 0);
   text = json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT);
   CHECK(text != NULL);
   check_repack(j);
 
   /* a stored value matches its own text */
   cairn_mpr_t r;
-  cairn__mpr_init(&r, data, size);
-  if (cairn__mpr_peek(&r) == CAIRN_MP_STR) {
+  cairn_mpr_init(&r, data, size);
+  if (cairn_mpr_peek(&r) == CAIRN_MP_STR) {
     const char *s;
     uint32_t n;
-    CHECK(cairn__mpr_str(&r, &s, &n) == 0);
+    CHECK(cairn_mpr_str(&r, &s, &n) == 0);
     if (memchr(s, '\0', n) == NULL) {
       char *raw = malloc((size_t)n + 1);
       CHECK(raw != NULL);
@@ -104,7 +104,7 @@ static void fuzz_arg(const uint8_t *data, size_t size) {
   } else {
     const char *eq = strchr(arg, '=');
     CHECK(eq != NULL && cairn__field_name_ok(name, strlen(name)));
-    CHECK(cairn__mp_validate(value, len, CAIRN_VALUE_DEPTH_MAX) == 0);
+    CHECK(cairn_mp_validate(value, len, CAIRN_VALUE_DEPTH_MAX) == 0);
     CHECK(cairn_value_to_json(value, len, &j) == 0);
     if (eq[-1] != ':') {
       /* name=text is the text, as a string */

@@ -41,25 +41,6 @@ static inline void fuzz_key_init(cairn_test_key_t *k, int i) {
   cairn_test_key_init(k, seed);
 }
 
-/* Sign ops as k's next entry with the given hlc; advances k on success. */
-static inline int fuzz_sign(cairn_test_key_t *k, uint64_t hlc, const uint8_t *ops,
-                            size_t ops_len, uint8_t **out, size_t *out_len) {
-  cairn_entry_t e;
-  int rc = cairn_entry_build(k->sk, k->network, k->seq + 1, k->seq ? k->head : NULL, hlc, ops,
-                             ops_len, out, out_len);
-  if (rc != 0)
-    return rc;
-  if ((rc = cairn_entry_decode(*out, *out_len, SIZE_MAX, &e, NULL)) != 0) {
-    free(*out);
-    *out = NULL;
-    return rc;
-  }
-  cairn_entry_hash(&e, k->head);
-  k->seq++;
-  k->hlc = hlc;
-  return 0;
-}
-
 static inline int fuzz_pack_str(msgpack_packer *pk, const char *s) {
   return msgpack_pack_str_with_body(pk, s, strlen(s));
 }
@@ -135,14 +116,14 @@ static inline int fuzz_preset(cairn_test_key_t keys[FUZZ_NKEYS],
   msgpack_sbuffer_init(&sb);
   rc = fuzz_genesis_ops(&keys[0], nonce, "fuzz", &sb);
   if (rc == 0)
-    rc = fuzz_sign(&keys[0], FUZZ_HLC_BASE + 1, (const uint8_t *)sb.data, sb.size,
+    rc = cairn_test_key_sign_at(&keys[0], FUZZ_HLC_BASE + 1, (const uint8_t *)sb.data, sb.size,
                    &entries[0], &lens[0]);
   for (int i = 1; rc == 0 && i < FUZZ_NKEYS; i++) {
     memcpy(keys[i].network, keys[0].network, CAIRN_KEY_BYTES);
     msgpack_sbuffer_clear(&sb);
     rc = fuzz_grant_ops(keys[i].pk, roles[i - 1], &sb);
     if (rc == 0)
-      rc = fuzz_sign(&keys[0], FUZZ_HLC_BASE + 1 + (uint64_t)i, (const uint8_t *)sb.data,
+      rc = cairn_test_key_sign_at(&keys[0], FUZZ_HLC_BASE + 1 + (uint64_t)i, (const uint8_t *)sb.data,
                      sb.size, &entries[i], &lens[i]);
   }
   msgpack_sbuffer_destroy(&sb);

@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 
 #include "bundle.h"
+#include "bytes.h"
 #include "fuzzkit.h"
 #include "store.h"
 
@@ -161,7 +162,7 @@ static void put_values(pk_t *k) {
 /* ---- entries ---- */
 
 static void sign(cairn_test_key_t *k, uint64_t hlc, pk_t *ops, uint8_t **e, size_t *len) {
-  int rc = fuzz_sign(k, hlc, (const uint8_t *)ops->sb.data, ops->sb.size, e, len);
+  int rc = cairn_test_key_sign_at(k, hlc, (const uint8_t *)ops->sb.data, ops->sb.size, e, len);
   if (rc != 0)
     die("sign", rc);
   msgpack_sbuffer_destroy(&ops->sb);
@@ -423,16 +424,6 @@ static uint64_t since_all(const uint8_t author[CAIRN_KEY_BYTES], void *ud) {
   return UINT64_MAX;
 }
 
-static void be32(uint8_t *p, uint32_t v) {
-  for (int i = 0; i < 4; i++)
-    p[i] = (uint8_t)(v >> (24 - 8 * i));
-}
-
-static void be64(uint8_t *p, uint64_t v) {
-  for (int i = 0; i < 8; i++)
-    p[i] = (uint8_t)(v >> (56 - 8 * i));
-}
-
 /* A decompressed stream of the entries of a bundle file (count from the reader). */
 static size_t stream_of(const char *path, uint8_t *out, size_t cap) {
   cairn_bundle_reader_t *r;
@@ -445,14 +436,14 @@ static size_t stream_of(const char *path, uint8_t *out, size_t cap) {
   while ((rc = cairn_bundle_next(r, &e, &len, &err)) == 1) {
     if (n + 4 + len + 12 > cap)
       die("stream too large", CAIRN_ETOOBIG);
-    be32(out + n, (uint32_t)len);
+    cairn_put_be32(out + n, (uint32_t)len);
     memcpy(out + n + 4, e, len);
     n += 4 + len;
   }
   if (rc != 0)
     die(err.msg, rc);
-  be32(out + n, 0);
-  be64(out + n + 4, cairn_bundle_count(r));
+  cairn_put_be32(out + n, 0);
+  cairn_put_be64(out + n + 4, cairn_bundle_count(r));
   cairn_bundle_reader_close(r);
   return n + 12;
 }
@@ -536,7 +527,7 @@ static void bundle_seeds(void) {
   write_file("bundle", "raw_trailing", stream, n + 1);
   memset(tmp, 0, sizeof tmp);
   write_file("bundle", "raw_empty", tmp, 12);
-  be32(tmp, 65537);
+  cairn_put_be32(tmp, 65537);
   memcpy(tmp + 4, "toolong", 7);
   write_file("bundle", "raw_too_big", tmp, 11);
 }

@@ -17,32 +17,13 @@
 # Usage: bash tests/integration/relay_badpeers.sh BUILD_DIR
 set -euo pipefail
 
-BUILD=$(cd "${1:?usage: relay_badpeers.sh BUILD_DIR}" && pwd)
-CAIRN=$BUILD/cairn
-CAIRND=$BUILD/cairnd
+. "$(dirname "$0")/lib/common.sh" "$@"
 BADPEER=$BUILD/tests/tools/badpeer
-T=$(mktemp -d)
-RELAY_PID=""
-BG=()
-cleanup() {
-  for p in "${BG[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  if [ -n "$RELAY_PID" ]; then kill -9 "$RELAY_PID" 2>/dev/null || true; fi
-  rm -rf "$T"
-}
-trap cleanup EXIT
-
-fail() {
-  echo "relay_badpeers: FAIL: $*" >&2
-  [ -f "$T/bad.out" ] && sed 's/^/  badpeer: /' "$T/bad.out" "$T/bad.err" >&2
-  [ -f "$T/relay.log" ] && tail -20 "$T/relay.log" >&2
-  exit 1
-}
-step() { echo "relay_badpeers: $*"; }
-c() { local who=$1; shift; timeout 30 "$CAIRN" --store "$T/$who" "$@"; }
-
 [ -x "$BADPEER" ] || fail "no $BADPEER (build the tests/tools targets)"
-
-. "$(dirname "$0")/lib/relay.sh"
+fail_details() {
+  [ -f "$T/bad.out" ] && sed 's/^/  badpeer: /' "$T/bad.out" "$T/bad.err"
+  return 0
+}
 
 alive() { kill -0 "$RELAY_PID" 2>/dev/null || fail "the relay died ($1)"; }
 

@@ -18,36 +18,11 @@
 # Usage: bash tests/integration/relay_faults.sh BUILD_DIR
 set -euo pipefail
 
-BUILD=$(cd "${1:?usage: relay_faults.sh BUILD_DIR}" && pwd)
-CAIRN=$BUILD/cairn
-CAIRND=$BUILD/cairnd
+. "$(dirname "$0")/lib/common.sh" "$@"
 FILL=$BUILD/tests/tools/storefill
-T=$(mktemp -d)
-RELAY_PID=""
-BG=()
-cleanup() {
-  for p in "${BG[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  if [ -n "$RELAY_PID" ]; then kill -9 "$RELAY_PID" 2>/dev/null || true; fi
-  rm -rf "$T"
-}
-trap cleanup EXIT
-
-fail() {
-  echo "relay_faults: FAIL: $*" >&2
-  [ -f "$T/relay.log" ] && tail -20 "$T/relay.log" >&2
-  exit 1
-}
-step() { echo "relay_faults: $*"; }
-c() { local who=$1; shift; timeout 60 "$CAIRN" --store "$T/$who" "$@"; }
-same() { [ "$2" = "$3" ] || fail "$1 differ:
-  $(echo "$2" | head -c 400)
-  $(echo "$3" | head -c 400)"; }
-
 [ -x "$FILL" ] || fail "no $FILL (build the tests/tools targets)"
-
 # the relay runs with --max-batch 100 so that a pull takes many messages (and
 # can be cut between them)
-. "$(dirname "$0")/lib/relay.sh"
 
 sync_ok() { c "$1" sync --timeout 30 >"$T/sync.out" 2>"$T/sync.err" || fail "$1: sync failed: $(cat "$T/sync.err")"; }
 

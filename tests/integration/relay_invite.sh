@@ -11,24 +11,7 @@
 # Usage: bash tests/integration/relay_invite.sh BUILD_DIR
 set -euo pipefail
 
-BUILD=$(cd "${1:?usage: relay_invite.sh BUILD_DIR}" && pwd)
-CAIRN=$BUILD/cairn
-CAIRND=$BUILD/cairnd
-T=$(mktemp -d)
-cleanup() {
-  kill_relay
-  rm -rf "$T"
-}
-trap cleanup EXIT
-
-fail() { echo "relay_invite: FAIL: $*" >&2; [ -f "$T/relay.log" ] && tail -15 "$T/relay.log" >&2; exit 1; }
-step() { echo "relay_invite: $*"; }
-c() { local who=$1; shift; timeout 60 "$CAIRN" --store "$T/$who" "$@"; }
-same() { [ "$2" = "$3" ] || fail "$1 differ:
-  $2
-  $3"; }
-
-. "$(dirname "$0")/lib/relay.sh"
+. "$(dirname "$0")/lib/common.sh" "$@"
 
 # refused WHO PATTERN CMD...: CMD must exit 1 with one line matching PATTERN
 refused() {

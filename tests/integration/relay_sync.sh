@@ -13,24 +13,7 @@
 # Usage: bash tests/integration/relay_sync.sh BUILD_DIR
 set -euo pipefail
 
-BUILD=$(cd "${1:?usage: relay_sync.sh BUILD_DIR}" && pwd)
-CAIRN=$BUILD/cairn
-CAIRND=$BUILD/cairnd
-T=$(mktemp -d)
-cleanup() {
-  kill_relay
-  rm -rf "$T"
-}
-trap cleanup EXIT
-
-fail() { echo "relay_sync: FAIL: $*" >&2; [ -f "$T/relay.log" ] && tail -20 "$T/relay.log" >&2; exit 1; }
-step() { echo "relay_sync: $*"; }
-c() { local who=$1; shift; "$CAIRN" --store "$T/$who" "$@"; }
-same() { [ "$2" = "$3" ] || fail "$1 differ:
-  $2
-  $3"; }
-
-. "$(dirname "$0")/lib/relay.sh"
+. "$(dirname "$0")/lib/common.sh" "$@"
 
 # sync_ok WHO: one sync that must succeed; prints the received byte count
 sync_ok() {

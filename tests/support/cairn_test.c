@@ -149,7 +149,7 @@ int cairn_test_put(cairn_store_t *s, const char *type, const char *id, const cha
 
 uint64_t cairn_test_hlc(void) {
   static uint64_t last;
-  uint64_t now = cairn__hlc_now_ms() << 16;
+  uint64_t now = cairn_now_ms() << 16;
   last = now > last ? now : last + 1;
   return last;
 }
@@ -166,8 +166,12 @@ void cairn_test_key_init(cairn_test_key_t *k, const uint8_t *seed) {
 
 int cairn_test_key_sign(cairn_test_key_t *k, const uint8_t *ops, size_t ops_len,
                         uint8_t **out, size_t *out_len) {
+  return cairn_test_key_sign_at(k, cairn_test_hlc(), ops, ops_len, out, out_len);
+}
+
+int cairn_test_key_sign_at(cairn_test_key_t *k, uint64_t hlc, const uint8_t *ops,
+                           size_t ops_len, uint8_t **out, size_t *out_len) {
   cairn_entry_t e;
-  uint64_t hlc = cairn_test_hlc();
   int rc = cairn_entry_build(k->sk, k->network, k->seq + 1, k->seq ? k->head : NULL, hlc,
                              ops, ops_len, out, out_len);
   if (rc != 0)

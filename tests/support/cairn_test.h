@@ -147,6 +147,10 @@ void cairn_test_key_init(cairn_test_key_t *k, const uint8_t *seed);
 int cairn_test_key_sign(cairn_test_key_t *k, const uint8_t *ops, size_t ops_len,
                         uint8_t **out, size_t *out_len);
 
+/* The same with the given hlc (fuzz targets: a fixed clock replays the same). */
+int cairn_test_key_sign_at(cairn_test_key_t *k, uint64_t hlc, const uint8_t *ops,
+                           size_t ops_len, uint8_t **out, size_t *out_len);
+
 /*
  * The genesis of a new network owned by k, signed as k's next entry (it must be
  * k's first): ops [put _network <id hex> {nonce: bin32, title: str}, put _member

@@ -1549,14 +1549,14 @@ static void test_skew(void **state) {
   world_open(&w, NULL, NULL);
   cairn_test_bytes_t a = op_put1("partner", "p1", "name", "Acme");
   cairn_test_bytes_t oa = ops_of(&a);
-  uint64_t ahead = (cairn__hlc_now_ms() + 3600u * 1000u) << 16;
+  uint64_t ahead = (cairn_now_ms() + 3600u * 1000u) << 16;
   CAIRN_PASS(cairn_entry_build(w.owner.sk, w.owner.network, 2, w.owner.head, ahead, oa.p,
                                oa.len, &buf, &len));
   CAIRN_FAIL(cairn_test_apply1(w.s, buf, len, &err), CAIRN_ESKEW);
   assert_contains(err.msg, "seq 2");
   free(buf);
   /* five minutes ahead is within the default ten */
-  uint64_t near = (cairn__hlc_now_ms() + 5u * 60u * 1000u) << 16;
+  uint64_t near = (cairn_now_ms() + 5u * 60u * 1000u) << 16;
   CAIRN_PASS(cairn_entry_build(w.owner.sk, w.owner.network, 2, w.owner.head, near, oa.p,
                                oa.len, &buf, &len));
   CAIRN_PASS(cairn_test_apply1(w.s, buf, len, &err));

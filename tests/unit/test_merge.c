@@ -682,7 +682,7 @@ static void forge_entry(node_t *signer, const uint8_t net[CAIRN_KEY_BYTES], uint
   assert_true(fd >= 0);
   assert_int_equal(read(fd, sk, sizeof sk), (ssize_t)sizeof sk);
   close(fd);
-  assert_int_equal(cairn_entry_build(sk, net, 1, NULL, cairn__hlc_now_ms() << 16, ops,
+  assert_int_equal(cairn_entry_build(sk, net, 1, NULL, cairn_now_ms() << 16, ops,
                                      sizeof ops, out, len),
                    0);
 }

@@ -220,7 +220,7 @@ static void roundtrip(const char *text) {
   if (cairn_value_from_json(orig, &mp, &n, &err) != 0)
     fail_msg("from_json %s: %s", text, err.msg);
   /* every packed value is one an entry accepts */
-  assert_int_equal(cairn__mp_validate(mp, n, CAIRN_VALUE_DEPTH_MAX), 0);
+  assert_int_equal(cairn_mp_validate(mp, n, CAIRN_VALUE_DEPTH_MAX), 0);
   assert_int_equal(cairn_value_to_json(mp, n, &back), 0);
   if (!json_equal(orig, back)) {
     a = json_dumps(orig, JSON_ENCODE_ANY);
@@ -450,7 +450,7 @@ static void test_to_json_depth(void **state) {
   mp[CAIRN_VALUE_DEPTH_MAX + 1] = 0xc0;
   assert_to_json_fails(mp, CAIRN_VALUE_DEPTH_MAX + 2, CAIRN_EMALFORMED);
   assert_int_equal(
-      cairn__mp_validate(mp, CAIRN_VALUE_DEPTH_MAX + 2, CAIRN_VALUE_DEPTH_MAX),
+      cairn_mp_validate(mp, CAIRN_VALUE_DEPTH_MAX + 2, CAIRN_VALUE_DEPTH_MAX),
       CAIRN_EMALFORMED);
   /* maps count too, and so do containers used as keys */
   size_t n = 0;
@@ -589,7 +589,7 @@ static void test_from_json_depth(void **state) {
     size_t n = 1;
     cairn_error_t err;
     assert_int_equal(cairn_value_from_json(j, &mp, &n, &err), 0);
-    assert_int_equal(cairn__mp_validate(mp, n, CAIRN_VALUE_DEPTH_MAX), 0);
+    assert_int_equal(cairn_mp_validate(mp, n, CAIRN_VALUE_DEPTH_MAX), 0);
     free(mp);
     json_decref(j);
     j = load(deep);
@@ -621,7 +621,7 @@ static void parse_ok(const char *arg, const char *want_name, const char *want_he
     fail_msg("parse_arg '%s': %s", arg, err.msg);
   assert_string_equal(name, want_name);
   assert_hex(value, len, want_hex);
-  assert_int_equal(cairn__mp_validate(value, len, CAIRN_VALUE_DEPTH_MAX), 0);
+  assert_int_equal(cairn_mp_validate(value, len, CAIRN_VALUE_DEPTH_MAX), 0);
   free(name);
   free(value);
 }

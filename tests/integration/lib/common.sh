@@ -1,8 +1,39 @@
-# tests/integration/lib/relay.sh — sourced by the integration scripts that run a
-# relay. Needs CAIRND (the cairnd binary), T (the test's scratch directory) and a
-# `fail` function. The relay directory is $T/relay and its log $T/relay.log.
+# tests/integration/lib/common.sh — sourced first by the integration scripts that
+# run a relay: `. "$(dirname "$0")/lib/common.sh" "$@"`. It sets BUILD (the build
+# directory given as the script's argument), CAIRN, CAIRND, T (a scratch
+# directory, removed at exit with everything started: the relay and the pids in
+# BG), and the helpers below. A script may define fail_details to print more on
+# failure. The relay directory is $T/relay and its log $T/relay.log.
 
+NAME=$(basename "$0" .sh)
+BUILD=$(cd "${1:?usage: $NAME.sh BUILD_DIR}" && pwd)
+CAIRN=$BUILD/cairn
+CAIRND=$BUILD/cairnd
+T=$(mktemp -d)
+BG=()
 RELAY_PID=""
+
+cleanup() {
+  for p in "${BG[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  if [ -n "$RELAY_PID" ]; then kill -9 "$RELAY_PID" 2>/dev/null || true; fi
+  rm -rf "$T"
+}
+trap cleanup EXIT
+
+fail() {
+  echo "$NAME: FAIL: $*" >&2
+  if declare -F fail_details >/dev/null; then fail_details >&2; fi
+  [ -f "$T/relay.log" ] && tail -20 "$T/relay.log" >&2
+  exit 1
+}
+step() { echo "$NAME: $*"; }
+# c WHO ARGS...: the CLI on WHO's store, bounded in time
+c() { local who=$1; shift; timeout 60 "$CAIRN" --store "$T/$who" "$@"; }
+# same WHAT A B: fail unless A and B are byte-identical
+same() { [ "$2" = "$3" ] || fail "$1 differ:
+  $(echo "$2" | head -c 400)
+  $(echo "$3" | head -c 400)"; }
+
 
 # start_relay [PORT] [OPTIONS...]: cairnd serve on PORT (or, if empty, on a free
 # port: tries several) with OPTIONS; sets PORT and RELAY_PID. Only log lines
@@ -42,7 +73,3 @@ stop_relay() {
   [ "$rc" -eq 0 ] || fail "the relay exited $rc on SIGTERM"
 }
 
-# kill_relay: for the EXIT trap.
-kill_relay() {
-  if [ -n "$RELAY_PID" ]; then kill -9 "$RELAY_PID" 2>/dev/null || true; fi
-}
