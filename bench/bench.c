@@ -1,5 +1,5 @@
 /*
- * bench.c — cairn's benchmark (DESIGN.md, "Performance targets").
+ * bench.c — cairn's benchmark (docs/design.md, "Performance targets").
  *
  * One run measures the floors on this machine and cairn's workloads, and prints
  * each workload's rate as a ratio of the floor it is bounded by:
@@ -48,7 +48,7 @@
 #include "bundle.h"
 #include "bytes.h"
 #include "entry.h"
-#include "store.h"
+#include "cairn.h"
 
 #ifndef CAIRN_BENCH_BUNDLE
 #define CAIRN_BENCH_BUNDLE 0
@@ -434,10 +434,10 @@ int store_new(const bench_t *b, const char *name, const cairn_store_opts_t *opts
   cairn_error_t err = {0, ""};
   uint8_t net[CAIRN_KEY_BYTES];
   path_of(dir, sizeof dir, b, name);
-  if (cairn_store_create(dir, name, opts, out, &err) != 0)
+  if (cairn_create(dir, name, opts, out, &err) != 0)
     return row_fail(r, "create %s: %s", name, err.msg);
   if (owner && cairn_store_network_create(*out, "cairn bench", net, &err) != 0) {
-    cairn_store_close(*out);
+    cairn_close(*out);
     *out = NULL;
     return row_fail(r, "network create: %s", err.msg);
   }
@@ -516,11 +516,11 @@ static int work_local_1op(bench_t *b, row_t *rows, size_t *nrows) {
   row_set(r, b->changes, t);
   r->bytes = log_bytes(s);
   snprintf(r->note, sizeof r->note, "begin/put/commit; one signature and one durable commit each");
-  cairn_store_close(s);
+  cairn_close(s);
   durable_close(&d);
   return 0;
 fail:
-  cairn_store_close(s);
+  cairn_close(s);
   durable_close(&d);
   return -1;
 }
@@ -565,10 +565,10 @@ static int work_local_big(bench_t *b, row_t *rows, size_t *nrows) {
   snprintf(r->note, sizeof r->note, "%llu entries of %llu puts; %.1f entries/s",
            (unsigned long long)b->big_entries, (unsigned long long)b->big_ops,
            r->entries_per_s);
-  cairn_store_close(s);
+  cairn_close(s);
   return 0;
 fail:
-  cairn_store_close(s);
+  cairn_close(s);
   return -1;
 }
 
@@ -847,9 +847,9 @@ done:
   free(bufs);
   for (int a = 0; a <= EDITORS; a++) {
     elist_free(&lists[a]);
-    cairn_store_close(st[a]);
+    cairn_close(st[a]);
   }
-  cairn_store_close(hub);
+  cairn_close(hub);
   /* the sources are no longer needed: free the disk */
   for (int a = 0; a <= EDITORS; a++) {
     char dir[PATH_MAX + 32];
@@ -924,7 +924,7 @@ static int work_apply(bench_t *b, row_t *rows, size_t *nrows, bool verify_all) {
     int rc = cairn_bundle_apply(s, b->bundle, 0, &st, &err);
     t = now_s() - t0;
     if (rc != 0) {
-      cairn_store_close(s);
+      cairn_close(s);
       return row_fail(r, "bundle apply: %s", err.msg);
     }
     applied = st.applied;
@@ -937,7 +937,7 @@ static int work_apply(bench_t *b, row_t *rows, size_t *nrows, bool verify_all) {
     if (read_raw(b, &data, &bufs, &n, r) != 0) {
       free(data);
       free(bufs);
-      cairn_store_close(s);
+      cairn_close(s);
       return -1;
     }
     t0 = now_s();
@@ -946,12 +946,12 @@ static int work_apply(bench_t *b, row_t *rows, size_t *nrows, bool verify_all) {
     free(data);
     free(bufs);
     if (rc != 0) {
-      cairn_store_close(s);
+      cairn_close(s);
       return -1;
     }
     r->bytes = file_size(b->raw);
   }
-  cairn_store_close(s);
+  cairn_close(s);
   if (applied != b->history)
     return row_fail(r, "applied %llu entries, not %llu", (unsigned long long)applied,
                     (unsigned long long)b->history);

@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "store.h"
+#include "cairn.h"
 
 #define MAX_ROWS 48
 #define CHILD_ROWS 6 /* rows one workload child may report */

@@ -1,5 +1,5 @@
 /*
- * sync_bench.c — the sync workloads of cairn's benchmark (DESIGN.md, "Performance
+ * sync_bench.c — the sync workloads of cairn's benchmark (docs/design.md, "Performance
  * targets"), against a real relay: `cairnd serve` runs as a child process of the
  * benchmark on 127.0.0.1, on a port chosen at run time, and is stopped (SIGTERM,
  * then SIGKILL) whatever happens; it also dies with the benchmark (PDEATHSIG).
@@ -241,7 +241,7 @@ static int store_open_at(const bench_t *b, const char *name, bool fast, cairn_st
   cairn_error_t err = {0, ""};
   o.no_sync = fast;
   path_of(dir, sizeof dir, b, name);
-  if (cairn_store_open(dir, &o, s, &err) != 0)
+  if (cairn_open(dir, &o, s, &err) != 0)
     return row_fail(r, "open %s: %s", name, err.msg);
   return 0;
 }
@@ -328,8 +328,8 @@ static int work_sync_setup(bench_t *b, row_t *rows, size_t *nrows) {
            (unsigned long long)b->sync_entries);
   rc = 0;
 done:
-  cairn_store_close(a);
-  cairn_store_close(d);
+  cairn_close(a);
+  cairn_close(d);
   return rc;
 }
 
@@ -343,7 +343,7 @@ static int first_sync(const bench_t *b, const char *name, cairn_sync_stats_t *st
   if (store_open_at(b, name, false, &s, r) != 0)
     return -1;
   int rc = set_remote(b, s, r) == 0 ? sync_once(s, st, t, r) : -1;
-  cairn_store_close(s);
+  cairn_close(s);
   return rc;
 }
 
@@ -403,13 +403,13 @@ static int work_reconnect(bench_t *b, row_t *rows, size_t *nrows) {
   if (store_open_at(b, "sync_author", true, &s, r) != 0)
     return -1;
   int rc = add_notes(s, "delta", delta, r) == 0 ? sync_once(s, &ast, &ta, r) : -1;
-  cairn_store_close(s);
+  cairn_close(s);
   if (rc != 0)
     return row_fail(rb, "%s", r->note);
   if (store_open_at(b, "sync_device", false, &s, r) != 0)
     return row_fail(rb, "%s", r->note);
   rc = sync_once(s, &st, &t, r);
-  cairn_store_close(s);
+  cairn_close(s);
   if (rc != 0)
     return row_fail(rb, "%s", r->note);
   if (st.applied != delta)
@@ -756,7 +756,7 @@ static void push_one(void *arg) {
     p->t0 = now_s();
     p->rc = sync_once(s, &st, &t, &p->r);
   }
-  cairn_store_close(s);
+  cairn_close(s);
 }
 
 static int cmp_double(const void *a, const void *b) {

@@ -1,7 +1,7 @@
 /*
  * cairn.h — libcairn, the one header an application includes to keep a replica
  * of a cairn network, edit it offline and sync it with the network's relay
- * (DESIGN.md, "The client").
+ * (docs/design.md, "The client library").
  *
  * A store is a directory holding this device's key and an LMDB replica of one
  * network. An application opens it, writes changes (many puts and dels signed as
@@ -9,10 +9,21 @@
  * (blocking, on a private event loop) or live (on the application's own libuv
  * loop, with a callback after each batch of entries received).
  *
- * This header declares the client API and includes the core headers it builds
- * on (store.h, entry.h, error.h: installed beside it), whose functions are part
- * of the API too; the section "Changes" below documents the ones an application
- * needs. Build with `pkg-config --cflags --libs libcairn`.
+ * This header declares the client API and includes the headers it builds on,
+ * installed beside it, whose functions are part of the API too, each documented
+ * where it is declared:
+ *   error.h       error codes, cairn_strerror(), cairn_error_t
+ *   entry.h       signed entries and their ops (views)
+ *   store.h       cairn_create(), cairn_open(), cairn_close(), the device's identity
+ *   change.h      changes: many puts and dels signed as one entry
+ *   query.h       cairn_get(), cairn_history(), cairn_conflicts(), the log, heads
+ *   member.h      roles, members, invites' terms: the network's rules
+ *   apply.h       applying received entries (prepare, then apply)
+ *   sync_store.h  what sync keeps in a store
+ *   bundle.h      sync on a file
+ *   values.h      field values between JSON and MessagePack (uses jansson)
+ *   heads.h       another replica's heads file
+ * Build with `pkg-config --cflags --libs libcairn`.
  *
  * Conventions (those of libuv and LMDB):
  *   - Every function that can fail returns 0 or a negative CAIRN_E* code
@@ -42,7 +53,18 @@
 
 #include <uv.h>
 
+#include "apply.h"
+#include "bundle.h"
+#include "bytes.h"
+#include "change.h"
+#include "entry.h"
+#include "error.h"
+#include "heads.h"
+#include "member.h"
+#include "query.h"
 #include "store.h"
+#include "sync_store.h"
+#include "values.h"
 
 /* ======================================================================
  * Library
@@ -69,76 +91,8 @@ CAIRN_EXTERN const char *cairn_version(void);
 CAIRN_EXTERN void cairn_free(void *p);
 
 /* ======================================================================
- * Stores
+ * Changes (change.h declares the rest)
  * ====================================================================== */
-
-/*
- * Open the store in dir, made earlier by `cairn init` or cairn_store_create().
- *
- * @param[in]  dir  the store directory.
- * @param[out] out  on success the open store, to be closed with cairn_close();
- *                  NULL on error.
- * @param[out] err  may be NULL; on error, the code and a message naming dir.
- * @return 0, or
- *   - CAIRN_ENOENT    dir holds no store;
- *   - CAIRN_EKEYPERM  the key file is readable or writable by group or others
- *                     (the message gives the chmod that fixes it);
- *   - CAIRN_EVERSION, CAIRN_ECORRUPT  a store this library cannot read;
- *   - CAIRN_EBUSY, CAIRN_EIO, CAIRN_ENOMEM.
- *
- * A new store is made with cairn_store_create(dir, name, NULL, &s, err), and a
- * network with cairn_store_network_create() (store.h); cairn_store_open() takes
- * options (map size, limits) that cairn_open leaves at their defaults.
- */
-CAIRN_EXTERN int cairn_open(const char *dir, cairn_store_t **out, cairn_error_t *err) CAIRN_WUR;
-
-/*
- * Close a store (NULL is fine) and wipe its secret key from memory. Every
- * change begun on it must be committed or aborted first, and any live sync on it
- * stopped (its stop callback run). Views from it are invalid afterwards.
- */
-CAIRN_EXTERN void cairn_close(cairn_store_t *s);
-
-/* ======================================================================
- * Changes: many puts and dels, one signed entry
- * ======================================================================
- *
- * Declared in store.h, part of this API:
- *
- * int cairn_change_begin(cairn_store_t *s, cairn_change_t **out);
- *   Start a change; nothing touches the store until commit. *out belongs to the
- *   caller until cairn_change_commit() or cairn_change_abort() frees it.
- *   CAIRN_ENOMEM.
- *
- * int cairn_change_put(cairn_change_t *c, const char *type, const char *id,
- *                      const char *field, const uint8_t *value, size_t value_len,
- *                      int resolve);
- *   Set one field of record (type, id), creating the record if absent or reviving
- *   a deleted one. value is exactly one MessagePack object, copied (the caller
- *   keeps its buffer). type is 1-64 bytes, id 1-128, field 1-64 and must not
- *   start with '_' (reserved for cairn's own records). With resolve set, the
- *   write names every conflicting value of the field as seen, which ends the
- *   conflict. CAIRN_EINVAL for a bad name or value, CAIRN_ETOOBIG, CAIRN_ENOMEM.
- *   See cairn_change_put_json() below to give the value as JSON text.
- *
- * int cairn_change_del(cairn_change_t *c, const char *type, const char *id);
- *   Delete the record (its history is kept; a later put revives it).
- *
- * int cairn_change_purge(cairn_change_t *c, const char *type, const char *id);
- *   Erase the record and its history on every replica (owner or admin only).
- *
- * int cairn_change_commit(cairn_change_t *c, uint64_t *seq, cairn_error_t *err);
- *   Sign the change as one entry and commit it durably; frees c whatever the
- *   result. *seq (may be NULL) receives the entry's seq in this device's log.
- *   The entry is checked as a received one would be: CAIRN_EFORBIDDEN if this
- *   device's role may not write it, CAIRN_ENONETWORK before the store has a
- *   network, CAIRN_ETOOBIG over the entry size limit, CAIRN_EIO, CAIRN_ENOSPC.
- *   A live sync on the store pushes the entry within its poll interval, or at
- *   once after cairn_sync_live_push().
- *
- * void cairn_change_abort(cairn_change_t *c);
- *   Drop the change without writing anything (NULL is fine).
- */
 
 /*
  * Set one field from JSON text: the value is the JSON document `json` (any JSON
@@ -172,23 +126,17 @@ CAIRN_EXTERN int cairn_change_put_text(cairn_change_t *c, const char *type, cons
  * to stop the walk (the walk then returns 0). The record, entry and value views
  * it receives are valid until it returns.
  *
- * A record (cairn_record_t, store.h) has its type, id and fields; walk the
+ * cairn_get(), cairn_history() and cairn_conflicts() are declared in query.h.
+ * A record (cairn_record_t, query.h) has its type, id and fields; walk the
  * fields, in name order, with
  *
  *   cairn_record_iter_t it; cairn_record_field_t f;
  *   cairn_record_iter_init(r, &it);
  *   while (cairn_record_field_next(&it, &f)) ... f.name, f.name_len, f.value, f.value_len
  *
- * where f.value is one MessagePack object (cairn_value_json() makes it JSON).
+ * where f.value is one MessagePack object (cairn_value_json() makes it JSON), or
+ * look one field up with cairn_record_field(r, "title", &f).
  */
-
-/*
- * Read one record: cb is called once with it.
- * @return 0, CAIRN_ENOENT if there is no such record, CAIRN_EDELETED if it is
- *         deleted (cb is not called in either case), CAIRN_EIO, CAIRN_ECORRUPT.
- */
-CAIRN_EXTERN int cairn_get(cairn_store_t *s, const char *type, const char *id,
-                           cairn_record_cb cb, void *ud);
 
 /* A field filter for cairn_list: the record's field `field` matches `value`. */
 typedef struct cairn_where {
@@ -207,26 +155,6 @@ typedef struct cairn_where {
  */
 CAIRN_EXTERN int cairn_list(cairn_store_t *s, const char *type, const cairn_where_t *where,
                             size_t nwhere, cairn_record_cb cb, void *ud);
-
-/*
- * Every change to a record, oldest first: cb gets each entry that touched it
- * (author, seq, hlc time) and its op on the record (put with its fields, del,
- * purge). Entries are cairn_entry_t views (entry.h); walk a put's fields with
- * cairn_field_iter_init()/cairn_field_next().
- * @return 0 (also when the record has no history: cb is then never called),
- *         CAIRN_EIO, CAIRN_ECORRUPT.
- */
-CAIRN_EXTERN int cairn_history(cairn_store_t *s, const char *type, const char *id,
-                               cairn_history_cb cb, void *ud);
-
-/*
- * Every conflicted field of every visible record, ordered by type, id, field:
- * cb gets the field's heads (the values written concurrently, each with its
- * stamp: hlc and author), the visible one first. Resolve one by writing the field
- * with resolve set (cairn_change_put).
- * @return 0, CAIRN_EIO, CAIRN_ECORRUPT.
- */
-CAIRN_EXTERN int cairn_conflicts(cairn_store_t *s, cairn_conflict_cb cb, void *ud);
 
 /*
  * A record as compact JSON text: a flat object with "_type" and "_id" first,
@@ -347,6 +275,28 @@ CAIRN_EXTERN int cairn_sync_once(cairn_store_t *s, const char *invite, unsigned 
  */
 CAIRN_EXTERN int cairn_join(cairn_store_t *s, const char *code, unsigned timeout_ms,
                             uint8_t network[CAIRN_KEY_BYTES], cairn_error_t *err) CAIRN_WUR;
+
+#define CAIRN_INVITE_TEXT_MAX 512 /* longest invite code, with its NUL */
+
+/*
+ * Make an invite (an owner or admin; an admin invite needs an owner or admin):
+ * a fresh invite key whose `_member` record holds the terms, committed as one
+ * signed entry of this device, and its code, which carries the relay's address
+ * and key (cairn_sync_set_remote), the network id and the invite key's seed. The
+ * relay admits the joiner once this entry has reached it (sync first).
+ *
+ * @param[in]  role          the role it grants: CAIRN_ROLE_EDITOR, _VIEWER or _ADMIN.
+ * @param[in]  name          the new member's name, 1-200 bytes.
+ * @param[in]  expires_days  1-365: it grants nothing after that.
+ * @param[in]  uses          1-CAIRN_INVITE_USES_MAX: how many devices it may admit.
+ * @param[out] code          cap >= CAIRN_INVITE_TEXT_MAX bytes; the code, NUL-terminated.
+ * @param[out] err           may be NULL; on error, the code and a message.
+ * @return 0, CAIRN_EINVAL, CAIRN_ENONETWORK, CAIRN_ENOENT (no relay set), or any
+ *         error of cairn_change_commit (CAIRN_EFORBIDDEN: this device may not invite).
+ */
+CAIRN_EXTERN int cairn_invite(cairn_store_t *s, cairn_role_t role, const char *name,
+                              unsigned expires_days, unsigned uses, char *code, size_t cap,
+                              cairn_error_t *err) CAIRN_WUR;
 
 /* Where this device stands with its relay, from what the store keeps. */
 typedef struct cairn_sync_status {

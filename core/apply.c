@@ -1,5 +1,5 @@
 /*
- * apply.c — checking and applying batches of signed entries (DESIGN.md, "Entry",
+ * apply.c — checking and applying batches of signed entries (docs/design.md, "Entry",
  * "Verifying a run by its newest signature", "Membership and roles").
  *
  * A batch is applied in one write transaction: check each entry, append it to the
@@ -16,10 +16,12 @@
  *
  * Preparation: decoding, parsing and hashing the ops, hashing the entry and
  * verifying the signatures that will be needed are pure work on the entry's bytes,
- * done for the whole batch before the transaction (cairn__prep_batch; bundle.c
- * runs it on a second thread). The checks read the results at the same point and
- * in the same order as they would compute them, so outcomes and errors are the
- * same. In the transaction, the databases written for every entry are written
+ * done for the whole batch before the transaction (cairn_prepare, apply.h: the
+ * relay runs it on its thread pool, bundle.c on a second thread). The checks read
+ * the results at the same point and in the same order as they would compute
+ * them, so outcomes and errors are the same. Several prepared batches (the
+ * relay's group commit) apply as one sequence, each author's runs vouched for
+ * within their batch. In the transaction, the databases written for every entry are written
  * through cursors kept open for the batch (wtxn_t), so neighbouring keys skip the
  * descent from the root.
  */
@@ -45,12 +47,15 @@ typedef struct author_state {
 } author_state_t;
 
 /* Per-batch context. */
+typedef struct apply_ctx apply_ctx_t;
 struct apply_ctx {
   cairn_store_t *s;
   MDB_txn *txn;
   uint64_t next_arrival;
   bool purged_any;   /* a purge was applied: compact after commit */
   bool purged_rows;  /* `purged` may hold rows: look ops up */
+  bool members;      /* a role was written */
+  const cairn_apply_opts_t *opts; /* a setting to write with the entries, or NULL */
   merge_env_t merge;
   uint32_t role_gen; /* bumped whenever a role row is written */
   author_state_t *authors;
@@ -116,7 +121,7 @@ static int mark_newest(const prep_t *p, size_t n, bool *newest) {
 /* ---- entries prepared ahead of the transaction ---- */
 
 /* Parse entry i's ops into b->ops (decode has checked their form and number). */
-static int parse_ops(prep_batch_t *b, prep_t *p) {
+static int parse_ops(cairn_prepared_t *b, prep_t *p) {
   const cairn_entry_t *e = &p->e;
   cairn_op_iter_t it;
   size_t n = 0;
@@ -157,8 +162,14 @@ static bool ops_match_root(const cairn_entry_t *e, const cairn_op_t *ops) {
   return sodium_memcmp(root, e->ops_root, CAIRN_HASH_BYTES) == 0;
 }
 
-int cairn__prep_batch(prep_batch_t *b, const cairn_buf_t *entries, size_t n, size_t max_entry,
-                      int sigs) {
+/* Which signatures prep_fill verifies ahead. */
+enum { SIG_NONE, SIG_NEWEST, SIG_ALL };
+
+/* cairn_prepare; sigs is one of SIG_*, and every signature of first_hop's entries
+ * (may be NULL) is verified too. */
+static int prep_fill(cairn_prepared_t *b, const cairn_buf_t *entries, size_t n,
+                     size_t max_entry, int sigs, const uint8_t *first_hop) {
+  b->n = n;
   b->limit = 0;
   b->rc = 0;
   b->nops = 0;
@@ -193,9 +204,10 @@ int cairn__prep_batch(prep_batch_t *b, const cairn_buf_t *entries, size_t n, siz
     if (mark_newest(b->p, b->limit, b->newest) != 0)
       return CAIRN_ENOMEM;
   }
-  for (size_t i = 0; sigs != PREP_SIG_NONE && i < b->limit; i++) {
+  for (size_t i = 0; i < b->limit; i++) {
     prep_t *p = &b->p[i];
-    if (sigs == PREP_SIG_ALL || b->newest[i]) {
+    bool hop = first_hop != NULL && memcmp(p->e.author, first_hop, CAIRN_KEY_BYTES) == 0;
+    if (sigs == SIG_ALL || (sigs == SIG_NEWEST && b->newest[i]) || hop) {
       p->sig_ok = cairn_entry_verify_sig(&p->e) == 0;
       p->sig_checked = true;
     }
@@ -203,18 +215,41 @@ int cairn__prep_batch(prep_batch_t *b, const cairn_buf_t *entries, size_t n, siz
   return 0;
 }
 
+int cairn_prepare(cairn_prepared_t *p, const cairn_buf_t *entries, size_t n,
+                  const cairn_prepare_opts_t *opts) {
+  cairn_prepare_opts_t o = {0, false, NULL};
+  if (opts != NULL)
+    o = *opts;
+  return prep_fill(p, entries, n, o.max_entry ? o.max_entry : CAIRN_ENTRY_MAX_DEFAULT,
+                   o.verify_all ? SIG_ALL : SIG_NEWEST, o.first_hop);
+}
+
+int cairn_prepared_new(cairn_prepared_t **out) {
+  *out = calloc(1, sizeof **out);
+  return *out != NULL ? 0 : CAIRN_ENOMEM;
+}
+
+size_t cairn_prepared_count(const cairn_prepared_t *p) {
+  return p->limit;
+}
+
 /* Whether e's signature verifies (verified ahead, or now). */
 static bool sig_ok(const prep_t *p) {
   return p->sig_checked ? p->sig_ok : cairn_entry_verify_sig(&p->e) == 0;
 }
 
-void cairn__prep_free(prep_batch_t *b) {
-  if (b == NULL)
-    return;
+static void prep_release(cairn_prepared_t *b) {
   free(b->p);
   free(b->ops);
   free(b->newest);
   memset(b, 0, sizeof *b);
+}
+
+void cairn_prepared_free(cairn_prepared_t *p) {
+  if (p == NULL)
+    return;
+  prep_release(p);
+  free(p);
 }
 
 /* ---- the batch's authors ---- */
@@ -287,8 +322,8 @@ static int author_role(apply_ctx_t *c, const uint8_t *author, const cairn_stamp_
     return rc;
   if (a->role_gen != c->role_gen || cairn_stamp_cmp(st, &a->role_from) < 0 ||
       (a->role_bounded && cairn_stamp_cmp(st, &a->role_to) > 0)) {
-    if ((rc = cairn__role_span(c->txn, c->s, author, st, &a->role, &a->role_to,
-                               &a->role_bounded)) != 0)
+    if ((rc = cairn__role_terms(c->txn, c->s, author, st, &a->role, NULL, &a->role_to,
+                                &a->role_bounded)) != 0)
       return rc;
     a->role_from = *st;
     a->role_gen = c->role_gen;
@@ -343,164 +378,9 @@ static bool is_genesis(const cairn_entry_t *e) {
   return false;
 }
 
-static bool reserved_type(const cairn_op_t *op) {
-  return op->type_len > 0 && op->type[0] == '_';
-}
-
-static bool is_member_op(const cairn_op_t *op) {
-  return op->type_len == strlen(MEMBER_TYPE) && memcmp(op->type, MEMBER_TYPE, op->type_len) == 0;
-}
-
-/* A fixstr or str8 field value as a role name. */
-static cairn_role_t role_value(const cairn_field_t *f) {
-  cairn_mpr_t r;
-  const char *str;
-  uint32_t len;
-  cairn_mpr_init(&r, f->value, f->value_len);
-  if (cairn_mpr_str(&r, &str, &len) != 0 || cairn_mpr_left(&r) != 0)
-    return CAIRN_ROLE_NONE;
-  return cairn_role_parse(str, len);
-}
-
-/* The role a _member put grants, or NONE when it sets no role field. */
-static int member_role(const cairn_op_t *op, cairn_role_t *role) {
-  cairn_field_iter_t it;
-  cairn_field_t f;
-  *role = CAIRN_ROLE_NONE;
-  cairn_field_iter_init(op, &it);
-  while (cairn_field_next(&it, &f))
-    if (f.name_len == 4 && memcmp(f.name, "role", 4) == 0) {
-      *role = role_value(&f);
-      return *role == CAIRN_ROLE_NONE ? CAIRN_EMALFORMED : 0;
-    }
-  return 0;
-}
-
-/* The terms a `_member` put making an invite key must carry. */
-static int invite_terms(const cairn_op_t *op, cairn_invite_terms_t *t) {
-  cairn_field_iter_t it;
-  cairn_field_t f;
-  cairn_mpr_t r;
-  uint64_t v;
-  int have = 0;
-  cairn_field_iter_init(op, &it);
-  while (cairn_field_next(&it, &f)) {
-    cairn_mpr_init(&r, f.value, f.value_len);
-    if (f.name_len == 6 && memcmp(f.name, "grants", 6) == 0) {
-      t->grants = role_value(&f);
-      have |= 1;
-    } else if (f.name_len == 7 && memcmp(f.name, "expires", 7) == 0) {
-      if (cairn_mpr_uint(&r, &t->expires_ms) != 0)
-        return CAIRN_EMALFORMED;
-      have |= 2;
-    } else if (f.name_len == 4 && memcmp(f.name, "uses", 4) == 0) {
-      if (cairn_mpr_uint(&r, &v) != 0 || v == 0 || v > CAIRN_INVITE_USES_MAX)
-        return CAIRN_EMALFORMED;
-      t->uses = (uint32_t)v;
-      have |= 4;
-    }
-  }
-  if (have != 7 || (t->grants != CAIRN_ROLE_ADMIN && t->grants != CAIRN_ROLE_EDITOR &&
-                    t->grants != CAIRN_ROLE_VIEWER))
-    return CAIRN_EMALFORMED;
-  return 0;
-}
-
-/* The member key a `_member` op is about. */
-static int member_key(const cairn_op_t *op, uint8_t key[CAIRN_KEY_BYTES]) {
-  char id[2 * CAIRN_KEY_BYTES + 1];
-  if (op->id_len != 2 * CAIRN_KEY_BYTES)
-    return CAIRN_EMALFORMED;
-  memcpy(id, op->id, op->id_len);
-  id[op->id_len] = '\0';
-  return cairn_unhex(id, key, CAIRN_KEY_BYTES) == 0 ? 0 : CAIRN_EMALFORMED;
-}
-
-/* May an author of this role write op? */
-static int check_op(const cairn_entry_t *e, const cairn_op_t *op, cairn_role_t role,
-                    cairn_error_t *err) {
-  char hx[2 * CAIRN_KEY_BYTES + 1];
-  cairn_role_t grant;
-  if (op->kind == CAIRN_OP_REDACTED)
-    return 0;
-  switch (role) {
-  case CAIRN_ROLE_NONE:
-    return ENTRY_ERR(err, CAIRN_ENOTMEMBER, e, "the author is not a member of the network");
-  case CAIRN_ROLE_REVOKED:
-    return ENTRY_ERR(err, CAIRN_EFORBIDDEN, e, "the author's key was revoked");
-  case CAIRN_ROLE_VIEWER:
-  case CAIRN_ROLE_RELAY:
-    return ENTRY_ERR(err, CAIRN_EFORBIDDEN, e, "role %s may not write records",
-                     cairn_role_name(role));
-  case CAIRN_ROLE_EDITOR:
-    if (op->kind == CAIRN_OP_PURGE || reserved_type(op))
-      return ENTRY_ERR(err, CAIRN_EFORBIDDEN, e,
-                       "role editor may not %s %.*s records", op->kind == CAIRN_OP_PURGE ?
-                       "purge" : "write", (int)op->type_len, op->type);
-    break;
-  default:
-    break;
-  }
-  if (op->kind == CAIRN_OP_PURGE && reserved_type(op))
-    return ENTRY_ERR(err, CAIRN_EFORBIDDEN, e, "%.*s records cannot be purged",
-                     (int)op->type_len, op->type);
-  if (op->kind == CAIRN_OP_PUT && is_member_op(op)) {
-    uint8_t key[CAIRN_KEY_BYTES];
-    if (member_key(op, key) != 0)
-      return ENTRY_ERR(err, CAIRN_EMALFORMED, e, "a _member id must be a 64-hex key");
-    if (member_role(op, &grant) != 0)
-      return ENTRY_ERR(err, CAIRN_EMALFORMED, e, "malformed _member record");
-    if (grant == CAIRN_ROLE_OWNER && role != CAIRN_ROLE_OWNER)
-      return ENTRY_ERR(err, CAIRN_EFORBIDDEN, e, "only the owner may grant the owner role");
-    cairn_invite_terms_t t;
-    if (grant == CAIRN_ROLE_INVITE && invite_terms(op, &t) != 0)
-      return ENTRY_ERR(err, CAIRN_EMALFORMED, e,
-                       "an invite needs grants (admin, editor or viewer), expires and uses");
-    if (grant == CAIRN_ROLE_INVITE && t.grants == CAIRN_ROLE_ADMIN && role != CAIRN_ROLE_OWNER &&
-        role != CAIRN_ROLE_ADMIN)
-      return ENTRY_ERR(err, CAIRN_EFORBIDDEN, e, "only an owner or admin may invite an admin");
-  }
-  return 0;
-}
-
-/*
- * An entry by an invite key: its one op grants the invite's role to a key that is
- * not a member yet, before the invite expires, within its uses (the invite key's
- * seq counts them: one grant per entry).
- */
-static int check_invite_use(apply_ctx_t *c, const cairn_entry_t *e, const cairn_stamp_t *st,
-                            cairn_error_t *err) {
-  char hx[2 * CAIRN_KEY_BYTES + 1];
-  cairn_invite_terms_t t;
-  cairn_role_t role, grant, now;
-  cairn_stamp_t next;
-  bool has_next;
-  uint8_t key[CAIRN_KEY_BYTES];
-  int rc = cairn__role_terms(c->txn, c->s, e->author, st, &role, &t, &next, &has_next);
-  if (rc != 0)
-    return cairn__error(err, rc, "cannot read roles");
-  const cairn_op_t *op = &c->ops[0];
-  if (c->nops != 1 || op->kind != CAIRN_OP_PUT || !is_member_op(op) || member_key(op, key) != 0 ||
-      memcmp(key, e->author, CAIRN_KEY_BYTES) == 0 || member_role(op, &grant) != 0)
-    return ENTRY_ERR(err, CAIRN_EFORBIDDEN, e,
-                     "an invite key may only write one _member record for a new key");
-  if (grant != t.grants)
-    return ENTRY_ERR(err, CAIRN_EFORBIDDEN, e, "this invite grants %s, not %s",
-                     cairn_role_name(t.grants), grant ? cairn_role_name(grant) : "no role");
-  if ((e->hlc >> 16) > t.expires_ms)
-    return ENTRY_ERR(err, CAIRN_EFORBIDDEN, e, "the invite expired");
-  if (e->seq > t.uses)
-    return ENTRY_ERR(err, CAIRN_EFORBIDDEN, e, "the invite was already used (%u use%s)",
-                     (unsigned)t.uses, t.uses == 1 ? "" : "s");
-  if ((rc = cairn__role_at(c->txn, c->s, key, st, &now)) != 0)
-    return cairn__error(err, rc, "cannot read roles");
-  if (now != CAIRN_ROLE_NONE)
-    return ENTRY_ERR(err, CAIRN_EFORBIDDEN, e, "an invite may only add a new member");
-  return 0;
-}
-
 /* Check the author's role for every op, judged at the entry's stamp. */
 static int check_roles(apply_ctx_t *c, const cairn_entry_t *e, cairn_error_t *err) {
+  char hx[2 * CAIRN_KEY_BYTES + 1];
   cairn_stamp_t st;
   cairn_role_t role;
   int rc;
@@ -511,10 +391,12 @@ static int check_roles(apply_ctx_t *c, const cairn_entry_t *e, cairn_error_t *er
   else if ((rc = author_role(c, e->author, &st, &role)) != 0)
     return cairn__error(err, rc, "cannot read roles");
   if (role == CAIRN_ROLE_INVITE)
-    return check_invite_use(c, e, &st, err);
-  for (size_t i = 0; i < c->nops; i++)
-    if ((rc = check_op(e, &c->ops[i], role, err)) != 0)
-      return rc;
+    return cairn__member_check_invite_use(c->txn, c->s, e, c->ops, c->nops, err);
+  for (size_t i = 0; i < c->nops; i++) {
+    cairn_error_t why;
+    if ((rc = cairn_role_may_write(role, &c->ops[i], &why)) != 0)
+      return ENTRY_ERR(err, rc, e, "%s", why.msg);
+  }
   return 0;
 }
 
@@ -607,7 +489,7 @@ static int check_entry(apply_ctx_t *c, const prep_t *p, bool newest, bool *dup,
     return ENTRY_ERR(err, CAIRN_EMALFORMED, e, "clock does not advance along the chain");
   if (!p->ops_ok)
     return ENTRY_ERR(err, CAIRN_EBADHASH, e, "ops do not match the signed ops_root");
-  if ((newest || c->s->opts.verify_all) && !sig_ok(p))
+  if ((newest || c->s->opts.verify_all || p->sig_checked) && !sig_ok(p))
     return ENTRY_ERR(err, CAIRN_EBADSIG, e, "bad signature");
   if ((e->hlc >> 16) > cairn_now_ms() + c->s->opts.max_skew_ms)
     return ENTRY_ERR(err, CAIRN_ESKEW, e, "clock %llu ms ahead of this device's",
@@ -623,27 +505,6 @@ static bool arrived(void *ud, const cairn_stamp_t *b) {
   if (author_get(c, b->author, &a) != 0)
     return false;
   return a->head.seq > 0 && a->head.hlc >= b->hlc;
-}
-
-static int add_role_row(apply_ctx_t *c, const cairn_op_t *op, const cairn_stamp_t *st) {
-  uint8_t kb[CAIRN_KEY_BYTES + 8 + CAIRN_KEY_BYTES];
-  cairn_role_t role;
-  uint8_t r;
-  if (!is_member_op(op) || member_role(op, &role) != 0 || role == CAIRN_ROLE_NONE ||
-      member_key(op, kb) != 0)
-    return 0;
-  cairn_put_be64(kb + CAIRN_KEY_BYTES, st->hlc);
-  memcpy(kb + CAIRN_KEY_BYTES + 8, st->author, CAIRN_KEY_BYTES);
-  uint8_t row[CAIRN__INVITE_ROW];
-  cairn_invite_terms_t t;
-  r = (uint8_t)role;
-  MDB_val k = mval(kb, sizeof kb), v = mval(&r, 1);
-  if (role == CAIRN_ROLE_INVITE && invite_terms(op, &t) == 0) {
-    cairn__invite_row(row, &t);
-    v = mval(row, sizeof row);
-  }
-  c->role_gen++;
-  return cairn__mdb_err(mdb_put(c->txn, c->s->dbi[DB_ROLES], &k, &v, 0));
 }
 
 /* Merge every op (parsed in c->ops); ops on purged records are redacted instead. */
@@ -672,8 +533,12 @@ static int merge_entry(apply_ctx_t *c, const cairn_entry_t *e) {
       redact = true;
       continue;
     }
-    if ((rc = cairn__merge_op(c->txn, c->s, e, op, &st, &c->merge)) == 0)
-      rc = add_role_row(c, op, &st);
+    bool indexed = false;
+    if ((rc = cairn__merge_op(c->txn, c->s, e, op, &st, &c->merge)) == 0 &&
+        (rc = cairn__member_index(c->txn, c->s, op, &st, &indexed)) == 0 && indexed) {
+      c->role_gen++; /* cached roles may be stale now */
+      c->members = true;
+    }
   }
   if (rc == 0 && redact) {
     cairn__wtxn_drop_cursors(&c->w);
@@ -756,8 +621,12 @@ static int ctx_end(apply_ctx_t *c) {
   int rc;
   if ((rc = authors_flush(c)) != 0)
     return rc;
-  /* nothing new (a batch of entries already held): the transaction stays clean,
-   * so its commit writes and syncs nothing */
+  if (c->opts != NULL && c->opts->setting != NULL &&
+      (rc = cairn__setting_put(c->txn, c->s, c->opts->setting, c->opts->value,
+                               c->opts->value_len)) != 0)
+    return rc;
+  /* nothing new (a batch of entries already held): the transaction stays clean
+   * but for the setting, so its commit writes and syncs nothing more */
   if (c->applied == 0)
     return 0;
   cairn_put_be64(b, c->next_arrival);
@@ -767,8 +636,14 @@ static int ctx_end(apply_ctx_t *c) {
   return cairn__meta_put(c->txn, c->s, "hlc", b, 8);
 }
 
+/* Whether an error is the store's (I/O, space, memory) rather than an entry's. */
+static bool storage_error(int rc) {
+  return rc == CAIRN_EIO || rc == CAIRN_ENOSPC || rc == CAIRN_ENOMEM || rc == CAIRN_ECORRUPT ||
+         rc == CAIRN_EMAPFULL || rc == CAIRN_EBUSY || rc == CAIRN_EBADTXN;
+}
+
 /* One entry, checked and written; *dup when already held. */
-static int apply_one(apply_ctx_t *c, const prep_batch_t *b, size_t i, bool newest,
+static int apply_one(apply_ctx_t *c, const cairn_prepared_t *b, size_t i, bool newest,
                      cairn_error_t *err) {
   char hx[2 * CAIRN_KEY_BYTES + 1];
   const prep_t *p = &b->p[i];
@@ -793,10 +668,11 @@ static int apply_one(apply_ctx_t *c, const prep_batch_t *b, size_t i, bool newes
 int cairn__apply_local(MDB_txn *txn, cairn_store_t *s, const uint8_t *entry, size_t len,
                        bool *purged_any, cairn_error_t *err) {
   apply_ctx_t c;
-  prep_batch_t b = {0};
+  cairn_prepared_t b;
   cairn_buf_t buf = {entry, len};
+  memset(&b, 0, sizeof b);
   /* our own fresh signature: checked only with verify_all, as for any entry */
-  int rc = cairn__prep_batch(&b, &buf, 1, s->opts.max_entry, PREP_SIG_NONE);
+  int rc = prep_fill(&b, &buf, 1, s->opts.max_entry, SIG_NONE, NULL);
   if (rc != 0) {
     rc = cairn__error(err, rc, "out of memory");
   } else if (b.limit == 0) {
@@ -809,7 +685,7 @@ int cairn__apply_local(MDB_txn *txn, cairn_store_t *s, const uint8_t *entry, siz
       *purged_any = c.purged_any;
     ctx_free(&c);
   }
-  cairn__prep_free(&b);
+  prep_release(&b);
   return rc;
 }
 
@@ -822,148 +698,180 @@ static size_t first_bad_sig(const prep_t *p, size_t i) {
   return i;
 }
 
-/*
- * Apply entries [0..n) of b in one transaction. On an entry's error: *bad = its
- * index, the transaction is aborted. When the map is full, *map_full is set instead.
- */
-static int apply_range(cairn_store_t *s, const prep_batch_t *b, size_t n, size_t *bad,
-                       bool *map_full, apply_ctx_t *out, cairn_error_t *err) {
-  MDB_txn *txn;
-  apply_ctx_t c;
-  bool *own = NULL;
-  const bool *newest = b->newest; /* marked over [0, limit) while preparing */
-  size_t i = 0;
+/* ---- applying prepared batches ---- */
+
+/* A batch as one transaction applies it: its first n entries, with the newest
+ * entry of each author among them marked. */
+typedef struct seg {
+  const cairn_prepared_t *b;
+  size_t n;
+  const bool *newest; /* b->newest, or own marks over a prefix */
+  bool *own;
+} seg_t;
+
+/* One attempt at applying segs in a transaction (run by cairn__txn_write). */
+typedef struct attempt {
+  cairn_store_t *s;
+  seg_t *segs;
+  size_t nsegs;
+  const cairn_apply_opts_t *opts; /* NULL once a bad entry cut the batches short */
+  apply_ctx_t c;                  /* of the last attempt: counts, purges */
+  bool bad;                       /* an entry failed ... */
+  size_t bad_seg, bad_i;          /* ... this one */
+  cairn_error_t err;
+} attempt_t;
+
+static int attempt_fn(MDB_txn *txn, void *ud) {
+  attempt_t *a = ud;
+  apply_ctx_t *c = &a->c;
   int rc;
-  *bad = n;
-  *map_full = false;
-  if (n != b->limit) { /* a prefix, after a bad entry: its own newest entries */
-    if ((own = calloc(n ? n : 1, sizeof *own)) == NULL || mark_newest(b->p, n, own) != 0) {
-      free(own);
-      return cairn__error(err, CAIRN_ENOMEM, "out of memory");
-    }
-    newest = own;
+  a->bad = false;
+  cairn__error_clear(&a->err);
+  if ((rc = ctx_begin(c, a->s, txn)) != 0) {
+    ctx_free(c);
+    return cairn__error(&a->err, rc, "cannot begin applying: %s", cairn_strerror(rc));
   }
-  if ((rc = cairn__txn_begin(s, 0, &txn)) != 0) {
-    free(own);
-    return cairn__error(err, rc, "cannot begin a write transaction: %s", cairn_strerror(rc));
-  }
-  bool had_network = s->has_network;
-  if ((rc = ctx_begin(&c, s, txn)) != 0)
-    goto fail;
-  for (i = 0; i < n; i++) {
-    if ((rc = apply_one(&c, b, i, newest[i], err)) != 0) {
-      if (rc == CAIRN_EBADSIG && newest[i])
-        *bad = first_bad_sig(b->p, i);
-      else
-        *bad = i;
-      goto fail;
+  c->opts = a->opts;
+  for (size_t k = 0; k < a->nsegs; k++) {
+    const seg_t *g = &a->segs[k];
+    for (size_t i = 0; i < g->n; i++) {
+      if ((rc = apply_one(c, g->b, i, g->newest[i], &a->err)) == 0)
+        continue;
+      if (!storage_error(rc)) {
+        a->bad = true;
+        a->bad_seg = k;
+        a->bad_i = rc == CAIRN_EBADSIG && g->newest[i] ? first_bad_sig(g->b->p, i) : i;
+      }
+      ctx_free(c);
+      return rc;
     }
   }
-  i = n;
-  if ((rc = ctx_end(&c)) != 0)
-    goto fail;
-  ctx_free(&c);
-  rc = mdb_txn_commit(txn);
-  txn = NULL;
-  if (rc != 0) {
-    rc = cairn__error(err, cairn__mdb_err(rc), "cannot commit: %s", mdb_strerror(rc));
-    goto fail;
-  }
-  free(own);
-  *out = c;
-  return 0;
-fail:
-  ctx_free(&c);
-  if (txn != NULL)
-    mdb_txn_abort(txn);
-  free(own);
-  s->has_network = had_network;
-  if (rc == CAIRN_EMAPFULL) {
-    /* the map is full: not the entry's fault; grow and try again */
-    *map_full = true;
-    *bad = n;
-  }
+  if ((rc = ctx_end(c)) != 0)
+    rc = cairn__error(&a->err, rc, "cannot finish applying: %s", cairn_strerror(rc));
+  ctx_free(c);
   return rc;
 }
 
-/* Reload the clock after an aborted transaction moved it. */
-static void reload_hlc(cairn_store_t *s) {
-  MDB_txn *txn;
-  MDB_val v;
-  if (cairn__txn_begin(s, MDB_RDONLY, &txn) != 0)
-    return;
-  if (cairn__meta_get(txn, s, "hlc", &v) == 0 && v.mv_size == 8)
-    s->hlc = cairn_get_be64(v.mv_data);
-  mdb_txn_abort(txn);
+/* Cut the segments short before entry i of segment k: later segments go, and k
+ * keeps entries [0, i) with its own newest marks. */
+static int segs_cut(attempt_t *a, size_t k, size_t i) {
+  seg_t *g = &a->segs[k];
+  a->nsegs = k + 1;
+  g->n = i;
+  if (i == 0) {
+    a->nsegs = k;
+    return 0;
+  }
+  free(g->own);
+  if ((g->own = calloc(i, sizeof *g->own)) == NULL || mark_newest(g->b->p, i, g->own) != 0)
+    return CAIRN_ENOMEM;
+  g->newest = g->own;
+  return 0;
 }
 
-int cairn__apply_prepared(cairn_store_t *s, const prep_batch_t *b, size_t n,
-                          cairn_apply_stats_t *stats, cairn_error_t *err) {
-  cairn_error_t first = {0, ""}, tmp;
-  apply_ctx_t c = {0};
-  size_t limit = n, bad;
-  bool map_full;
+static void segs_free(seg_t *segs, size_t n) {
+  for (size_t k = 0; segs != NULL && k < n; k++)
+    free(segs[k].own);
+  free(segs);
+}
+
+/* Fill stats; the first failure (if any) is a->err at (fk, fi). */
+static void fill_stats(cairn_apply_stats_t *stats, const attempt_t *a, size_t fk, size_t fi) {
+  if (stats == NULL)
+    return;
+  stats->applied = a->c.applied;
+  stats->skipped = a->c.skipped;
+  stats->members = a->c.members;
+  stats->failed_batch = fk;
+  stats->failed_at = fi;
+}
+
+int cairn_store_apply_prepared(cairn_store_t *s, const cairn_prepared_t *const *batches,
+                               size_t nbatches, const cairn_apply_opts_t *opts,
+                               cairn_apply_stats_t *stats, cairn_error_t *err) {
+  attempt_t a;
+  cairn_error_t first = {0, ""};
+  size_t fk = nbatches, fi = 0, all = nbatches;
   int rc = 0, first_rc = 0;
+  memset(&a, 0, sizeof a);
+  a.s = s;
+  a.opts = opts;
   if (stats != NULL)
     memset(stats, 0, sizeof *stats);
-  if (b->limit < n) {
-    first_rc = b->rc;
-    first = b->err;
-    limit = b->limit;
+  if ((a.segs = calloc(nbatches ? nbatches : 1, sizeof *a.segs)) == NULL)
+    return cairn__error(err, CAIRN_ENOMEM, "out of memory");
+  a.nsegs = nbatches;
+  for (size_t k = 0; k < nbatches; k++) {
+    a.segs[k].b = batches[k];
+    a.segs[k].n = batches[k]->limit;
+    a.segs[k].newest = batches[k]->newest;
+  }
+  /* an entry that did not decode: the batches end before it */
+  for (size_t k = 0; k < nbatches; k++) {
+    if (batches[k]->limit == batches[k]->n)
+      continue;
+    first_rc = batches[k]->rc;
+    first = batches[k]->err;
+    fk = k;
+    fi = batches[k]->limit;
+    a.nsegs = k + 1; /* its newest marks already cover [0, limit) */
+    a.opts = NULL;
+    break;
   }
   for (;;) {
-    if (limit == 0) {
-      rc = 0;
+    a.bad = false; /* a transaction that fails to begin runs no attempt */
+    cairn__error_clear(&a.err);
+    rc = cairn__txn_write(s, attempt_fn, &a);
+    if (rc == 0 || !a.bad) {
+      if (rc != 0) { /* not an entry's fault: I/O, disk full */
+        first = a.err.code ? a.err : (cairn_error_t){rc, ""};
+        first_rc = rc;
+        fk = all;
+        fi = 0;
+      }
       break;
     }
-    cairn__error_clear(&tmp);
-    rc = apply_range(s, b, limit, &bad, &map_full, &c, &tmp);
-    if (rc == 0)
-      break;
-    reload_hlc(s);
-    if (map_full) {
-      if ((rc = cairn__store_grow(s)) != 0)
-        break;
-      continue;
-    }
-    if (bad >= limit) { /* not an entry's fault: I/O, disk full */
-      first = tmp;
-      first_rc = rc;
-      limit = 0;
-      break;
-    }
-    first = tmp;
+    first = a.err;
     first_rc = rc;
-    limit = bad;
+    fk = a.bad_seg;
+    fi = a.bad_i;
+    a.opts = NULL;
+    if ((rc = segs_cut(&a, fk, fi)) != 0) {
+      first = (cairn_error_t){rc, "out of memory"};
+      first_rc = rc;
+      break;
+    }
   }
-  if (stats != NULL) {
-    stats->applied = c.applied;
-    stats->skipped = c.skipped;
-    stats->failed_at = first_rc ? limit : n;
-  }
-  if (rc == 0 && c.purged_any)
-    rc = cairn__store_compact(s);
+  if (rc != 0) /* the last attempt stored nothing */
+    memset(&a.c, 0, sizeof a.c);
+  fill_stats(stats, &a, first_rc ? fk : all, first_rc ? fi : 0);
+  segs_free(a.segs, nbatches);
+  if (rc == 0 && a.c.purged_any && (rc = cairn__store_compact(s)) != 0 && first_rc == 0)
+    return cairn__error(err, rc, "applied, but compacting the store failed: %s",
+                        cairn_strerror(rc));
   if (first_rc != 0) {
     if (err != NULL)
       *err = first;
+    if (first.msg[0] == '\0')
+      cairn__error(err, first_rc, "%s", cairn_strerror(first_rc));
     return first_rc;
   }
-  if (rc != 0)
-    return cairn__error(err, rc, "%s", cairn_strerror(rc));
   return 0;
 }
 
 int cairn_store_apply(cairn_store_t *s, const cairn_buf_t *entries, size_t n,
                       cairn_apply_stats_t *stats, cairn_error_t *err) {
-  prep_batch_t b = {0};
+  cairn_prepared_t b;
+  const cairn_prepared_t *one = &b;
   int rc;
+  memset(&b, 0, sizeof b);
   if (stats != NULL)
     memset(stats, 0, sizeof *stats);
-  if (cairn__prep_batch(&b, entries, n, s->opts.max_entry,
-                        s->opts.verify_all ? PREP_SIG_ALL : PREP_SIG_NEWEST) != 0)
+  if (prep_fill(&b, entries, n, s->opts.max_entry, s->opts.verify_all ? SIG_ALL : SIG_NEWEST,
+                NULL) != 0)
     rc = cairn__error(err, CAIRN_ENOMEM, "out of memory");
   else
-    rc = cairn__apply_prepared(s, &b, n, stats, err);
-  cairn__prep_free(&b);
+    rc = cairn_store_apply_prepared(s, &one, 1, NULL, stats, err);
+  prep_release(&b);
   return rc;
 }

@@ -573,7 +573,7 @@ typedef struct batch {
   size_t n, max;
   uint8_t *data;       /* the entries' bytes, back to back */
   size_t used, cap;
-  prep_batch_t prep;
+  cairn_prepared_t *prep;
   int prep_rc;         /* 0, or CAIRN_ENOMEM if preparing failed */
   uint64_t read;       /* entries read from the stream into this batch */
   int end;             /* 0: more follows; 1: the stream's end; < 0: the error in end_err */
@@ -586,7 +586,9 @@ static int batch_alloc(batch_t *b, size_t max) {
   b->bufs = calloc(max, sizeof *b->bufs);
   b->off = calloc(max, sizeof *b->off);
   b->pos = calloc(max, sizeof *b->pos);
-  return b->bufs && b->off && b->pos ? 0 : CAIRN_ENOMEM;
+  if (b->bufs == NULL || b->off == NULL || b->pos == NULL)
+    return CAIRN_ENOMEM;
+  return cairn_prepared_new(&b->prep);
 }
 
 static void batch_free(batch_t *b) {
@@ -594,7 +596,7 @@ static void batch_free(batch_t *b) {
   free(b->off);
   free(b->pos);
   free(b->data);
-  cairn__prep_free(&b->prep);
+  cairn_prepared_free(b->prep);
 }
 
 static int batch_add(batch_t *b, const uint8_t *p, size_t len, uint64_t pos) {
@@ -621,7 +623,7 @@ static int batch_add(batch_t *b, const uint8_t *p, size_t len, uint64_t pos) {
  * Read the next batch: up to b->max entries or BATCH_BYTES_MAX bytes, or to the
  * stream's end or error (b->end); then prepare it. Touches only b and r.
  */
-static void batch_fill(cairn_bundle_reader_t *r, batch_t *b, size_t max_entry, int sigs) {
+static void batch_fill(cairn_bundle_reader_t *r, batch_t *b, const cairn_prepare_opts_t *opts) {
   b->n = 0;
   b->used = 0;
   b->read = 0;
@@ -650,25 +652,27 @@ static void batch_fill(cairn_bundle_reader_t *r, batch_t *b, size_t max_entry, i
   }
   for (size_t i = 0; i < b->n; i++)
     b->bufs[i].data = b->data + b->off[i];
-  b->prep_rc = cairn__prep_batch(&b->prep, b->bufs, b->n, max_entry, sigs);
+  b->prep_rc = cairn_prepare(b->prep, b->bufs, b->n, opts);
 }
 
 /* Apply the batch; *before counts the bundle's entries in earlier batches. */
 static int batch_flush(cairn_store_t *s, batch_t *b, uint64_t *before,
                        cairn_bundle_stats_t *st, cairn_error_t *err) {
-  cairn_apply_stats_t as = {0, 0, 0};
+  cairn_apply_stats_t as;
+  const cairn_prepared_t *one = b->prep;
   cairn_error_t aerr = {0, ""};
   int rc;
+  memset(&as, 0, sizeof as);
   if (b->n == 0)
     return 0;
   if (b->prep_rc != 0)
     rc = cairn__error(&aerr, b->prep_rc, "out of memory");
   else
-    rc = cairn__apply_prepared(s, &b->prep, b->n, &as, &aerr);
+    rc = cairn_store_apply_prepared(s, &one, 1, NULL, &as, &aerr);
   st->applied += as.applied;
   st->skipped += as.skipped;
   if (rc != 0) {
-    if (b->prep_rc == 0 && as.failed_at < b->n)
+    if (b->prep_rc == 0 && as.failed_batch == 0)
       rc = cairn__error(err, rc, "bundle entry %llu at byte %llu: %s",
                         (unsigned long long)(*before + as.failed_at + 1),
                         (unsigned long long)b->pos[as.failed_at], aerr.msg);
@@ -696,8 +700,7 @@ typedef struct pipeline {
   int full[2];
   bool stop; /* the applier is done: the reader stops */
   cairn_bundle_reader_t *r;
-  size_t max_entry;
-  int sigs; /* PREP_SIG_* */
+  cairn_prepare_opts_t opts;
 } pipeline_t;
 
 static void *reader_main(void *arg) {
@@ -710,7 +713,7 @@ static void *reader_main(void *arg) {
     pthread_mutex_unlock(&pl->mu);
     if (stop)
       break;
-    batch_fill(pl->r, &pl->b[i], pl->max_entry, pl->sigs);
+    batch_fill(pl->r, &pl->b[i], &pl->opts);
     int end = pl->b[i].end; /* the batch is the applier's once it is full */
     pthread_mutex_lock(&pl->mu);
     pl->full[i] = 1;
@@ -744,8 +747,7 @@ int cairn_bundle_apply(cairn_store_t *s, const char *path, size_t batch,
     goto cleanup;
   }
   pl.r = r;
-  pl.max_entry = s->opts.max_entry;
-  pl.sigs = s->opts.verify_all ? PREP_SIG_ALL : PREP_SIG_NEWEST;
+  pl.opts = (cairn_prepare_opts_t){s->opts.max_entry, s->opts.verify_all != 0, NULL};
   if (pthread_mutex_init(&pl.mu, NULL) == 0) {
     if (pthread_cond_init(&pl.cv, NULL) == 0) {
       threaded = pthread_create(&reader, NULL, reader_main, &pl) == 0;
@@ -763,7 +765,7 @@ int cairn_bundle_apply(cairn_store_t *s, const char *path, size_t batch,
         pthread_cond_wait(&pl.cv, &pl.mu);
       pthread_mutex_unlock(&pl.mu);
     } else {
-      batch_fill(r, b, pl.max_entry, pl.sigs); /* no second thread: read here */
+      batch_fill(r, b, &pl.opts); /* no second thread: read here */
     }
     st.read += b->read;
     if ((rc = batch_flush(s, b, &before, &st, err)) != 0)

@@ -14,7 +14,7 @@
  * author's entries come in seq order and grants come before the grantee's entries.
  *
  * Applying reads the bundle in batches and applies each batch in one transaction
- * (cairn_store_apply): entries are checked as any received entries are (hash
+ * (cairn_store_apply_prepared, apply.h): entries are checked as any received entries are (hash
  * links, runs verified by their newest signature). On the first bad entry (or a
  * truncated or corrupt stream) the apply stops with an error naming its position;
  * the entries before it are kept, since each is valid on its own, and nothing at or
@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "query.h"
 #include "store.h"
 
 #define CAIRN_BUNDLE_MAGIC "CAIRNBDL"

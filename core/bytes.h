@@ -1,11 +1,19 @@
 /*
- * bytes.h — big-endian integers in byte buffers, as every cairn format writes them:
- * LMDB keys, bundle and frame lengths, sync cursors. Part of core's contract.
+ * bytes.h — byte buffers and big-endian integers, as every cairn format writes
+ * them: LMDB keys, bundle and frame lengths, sync cursors. Part of core's
+ * contract, used by protocol/ and client/ too. Header only; any thread.
  */
 #ifndef CAIRN_BYTES_H
 #define CAIRN_BYTES_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+/* Bytes borrowed from someone else: one entry, one frame. */
+typedef struct cairn_buf {
+  const uint8_t *data;
+  size_t len;
+} cairn_buf_t;
 
 static inline void cairn_put_be32(uint8_t *p, uint32_t v) {
   p[0] = (uint8_t)(v >> 24);

@@ -1,7 +1,7 @@
 /*
- * change.c — local changes: many puts and dels become one signed entry, checked
- * like a received entry and committed durably in one transaction. Also the
- * network's genesis.
+ * change.c — local changes (change.h): many puts and dels become one signed
+ * entry, checked like a received entry and committed durably in one transaction.
+ * Also the network's genesis.
  */
 #include <msgpack.h>
 #include <sodium.h>
@@ -324,34 +324,32 @@ done:
   return rc;
 }
 
-/* Run sign_and_apply in a durable transaction, growing the map when it is full. */
+/* One commit: what sign_and_apply needs, run by cairn__txn_write. */
+typedef struct commit {
+  cairn_store_t *s;
+  const uint8_t *sk;
+  pack_fn pack;
+  void *ud;
+  uint64_t *seq;
+  bool purged;
+  cairn_error_t *err;
+} commit_t;
+
+static int commit_fn(MDB_txn *txn, void *ud) {
+  commit_t *c = ud;
+  c->purged = false;
+  return sign_and_apply(c->s, txn, c->sk, c->pack, c->ud, c->seq, &c->purged, c->err);
+}
+
+/* Sign and apply in a durable transaction (growing the map when it is full). */
 static int commit_entry(cairn_store_t *s, const uint8_t *sk, pack_fn pack, void *ud,
                         uint64_t *seq, cairn_error_t *err) {
-  MDB_txn *txn;
-  bool purged = false;
-  uint64_t hlc = s->hlc;
-  bool had_network = s->has_network;
-  int rc;
-  for (;;) {
-    if ((rc = cairn__txn_begin(s, 0, &txn)) != 0)
-      return cairn__error(err, rc, "cannot begin a write transaction: %s", cairn_strerror(rc));
-    rc = sign_and_apply(s, txn, sk, pack, ud, seq, &purged, err);
-    if (rc == 0) {
-      rc = cairn__mdb_err(mdb_txn_commit(txn));
-    } else {
-      mdb_txn_abort(txn);
-    }
-    if (rc == 0)
-      break;
-    s->hlc = hlc;
-    s->has_network = had_network;
-    if (rc != CAIRN_EMAPFULL)
-      return err && err->code == rc ? rc : cairn__error(err, rc, "cannot commit the change: %s",
-                                                        cairn_strerror(rc));
-    if ((rc = cairn__store_grow(s)) != 0)
-      return cairn__error(err, rc, "cannot grow the store: %s", cairn_strerror(rc));
-  }
-  if (purged && (rc = cairn__store_compact(s)) != 0)
+  commit_t c = {s, sk, pack, ud, seq, false, err};
+  int rc = cairn__txn_write(s, commit_fn, &c);
+  if (rc != 0)
+    return err && err->code == rc ? rc : cairn__error(err, rc, "cannot commit the change: %s",
+                                                      cairn_strerror(rc));
+  if (c.purged && (rc = cairn__store_compact(s)) != 0)
     return cairn__error(err, rc, "purged, but compacting the store failed: %s",
                         cairn_strerror(rc));
   return 0;
@@ -382,59 +380,60 @@ int cairn_change_commit(cairn_change_t *c, uint64_t *seq, cairn_error_t *err) {
 
 /* ---- genesis ---- */
 
-typedef struct genesis {
-  cairn_store_t *s;
-  const char *title;
-  uint8_t nonce[NONCE_BYTES];
-} genesis_t;
-
-static int pack_genesis(MDB_txn *txn, void *ud, msgpack_sbuffer *sb, cairn_error_t *err) {
-  genesis_t *g = ud;
+/* The genesis: the `_network` record (its nonce and title) and this device's
+ * `_member` record as owner, as one change. */
+static int genesis_change(cairn_store_t *s, const char *title, const uint8_t *nonce,
+                          cairn_change_t **out) {
+  char id[2 * CAIRN_KEY_BYTES + 1];
+  uint8_t bin[2 + NONCE_BYTES] = {0xc4, NONCE_BYTES}; /* bin 8 */
+  cairn_change_t *c;
+  msgpack_sbuffer b;
   msgpack_packer pk;
-  char hex[2 * CAIRN_KEY_BYTES + 1];
-  const char *owner = "owner";
-  int rc;
-  msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-  rc = msgpack_pack_array(&pk, 2);
-  /* [1, "_network", id, {title: [t, []], nonce: [bin, []]}] */
-  rc |= msgpack_pack_array(&pk, 4) | msgpack_pack_uint8(&pk, CAIRN_OP_PUT);
-  rc |= msgpack_pack_str_with_body(&pk, NETWORK_TYPE, strlen(NETWORK_TYPE));
-  cairn_hex(g->s->network, CAIRN_KEY_BYTES, hex);
-  rc |= msgpack_pack_str_with_body(&pk, hex, strlen(hex)) | msgpack_pack_map(&pk, 2);
-  rc |= msgpack_pack_str_with_body(&pk, "nonce", 5) | msgpack_pack_array(&pk, 2);
-  rc |= msgpack_pack_bin_with_body(&pk, g->nonce, NONCE_BYTES) | msgpack_pack_array(&pk, 0);
-  rc |= msgpack_pack_str_with_body(&pk, "title", 5) | msgpack_pack_array(&pk, 2);
-  rc |= msgpack_pack_str_with_body(&pk, g->title, strlen(g->title)) | msgpack_pack_array(&pk, 0);
-  /* [1, "_member", key, {name: [n, []], role: ["owner", []]}] */
-  rc |= msgpack_pack_array(&pk, 4) | msgpack_pack_uint8(&pk, CAIRN_OP_PUT);
-  rc |= msgpack_pack_str_with_body(&pk, MEMBER_TYPE, strlen(MEMBER_TYPE));
-  cairn_hex(cairn_store_key(g->s), CAIRN_KEY_BYTES, hex);
-  rc |= msgpack_pack_str_with_body(&pk, hex, strlen(hex)) | msgpack_pack_map(&pk, 2);
-  rc |= msgpack_pack_str_with_body(&pk, "name", 4) | msgpack_pack_array(&pk, 2);
-  rc |= msgpack_pack_str_with_body(&pk, g->s->name, strlen(g->s->name));
-  rc |= msgpack_pack_array(&pk, 0);
-  rc |= msgpack_pack_str_with_body(&pk, "role", 4) | msgpack_pack_array(&pk, 2);
-  rc |= msgpack_pack_str_with_body(&pk, owner, strlen(owner)) | msgpack_pack_array(&pk, 0);
-  return rc ? CAIRN_ENOMEM : 0;
+  int rc = cairn_change_begin(s, &c);
+  if (rc != 0)
+    return rc;
+  memcpy(bin + 2, nonce, NONCE_BYTES);
+  cairn_hex(s->network, CAIRN_KEY_BYTES, id);
+  msgpack_sbuffer_init(&b);
+  msgpack_packer_init(&pk, &b, msgpack_sbuffer_write);
+  rc = msgpack_pack_str_with_body(&pk, title, strlen(title)) != 0 ? CAIRN_ENOMEM : 0;
+  if (rc == 0 && (rc = cairn_change_put(c, NETWORK_TYPE, id, "nonce", bin, sizeof bin, 0)) == 0 &&
+      (rc = cairn_change_put(c, NETWORK_TYPE, id, "title", (const uint8_t *)b.data, b.size,
+                             0)) == 0)
+    rc = cairn_change_member(c, cairn_store_key(s), CAIRN_ROLE_OWNER,
+                             cairn_store_name(s)[0] ? cairn_store_name(s) : NULL, NULL);
+  msgpack_sbuffer_destroy(&b);
+  if (rc != 0) {
+    cairn_change_abort(c);
+    return rc;
+  }
+  *out = c;
+  return 0;
 }
 
 int cairn_store_network_create(cairn_store_t *s, const char *title,
                                uint8_t out[CAIRN_KEY_BYTES], cairn_error_t *err) {
-  genesis_t g = {s, title, {0}};
+  uint8_t nonce[NONCE_BYTES];
   crypto_generichash_state st;
+  cairn_change_t *c;
   int rc;
   if (s->has_network)
     return cairn__error(err, CAIRN_EHASNETWORK, "this store already belongs to a network");
   if (title == NULL || title[0] == '\0' || strlen(title) > 1000)
     return cairn__error(err, CAIRN_EINVAL, "a network title of 1 to 1000 bytes is required");
-  randombytes_buf(g.nonce, sizeof g.nonce);
+  randombytes_buf(nonce, sizeof nonce);
   crypto_generichash_init(&st, NULL, 0, CAIRN_HASH_BYTES);
   crypto_generichash_update(&st, (const uint8_t *)NETWORK_LABEL, strlen(NETWORK_LABEL));
   crypto_generichash_update(&st, cairn_store_key(s), CAIRN_KEY_BYTES);
-  crypto_generichash_update(&st, g.nonce, NONCE_BYTES);
+  crypto_generichash_update(&st, nonce, NONCE_BYTES);
   crypto_generichash_final(&st, s->network, CAIRN_HASH_BYTES);
+  if ((rc = genesis_change(s, title, nonce, &c)) != 0)
+    return cairn__error(err, rc, "cannot make the network's first entry: %s",
+                        cairn_strerror(rc));
   /* has_network stays false: the genesis is adopted as a received one would be */
-  if ((rc = commit_entry(s, s->sk, pack_genesis, &g, NULL, err)) != 0)
+  rc = commit_entry(s, s->sk, pack_change, c, NULL, err);
+  cairn_change_abort(c);
+  if (rc != 0)
     return rc;
   memcpy(out, s->network, CAIRN_KEY_BYTES);
   return 0;

@@ -1,7 +1,7 @@
 /*
  * entry.h — signed change-log entries: encode, sign, decode, verify.
  *
- * An entry is one atomic change by one author (DESIGN.md, "Entry"):
+ * An entry is one atomic change by one author (docs/design.md, "Entry"):
  *
  *   header = [1, network(bin32), author(bin32), seq(uint >= 1), prev(bin32|nil),
  *             hlc(uint64), ops_root(bin32), op_count(uint)]
@@ -35,6 +35,7 @@
 #define CAIRN_SECRET_BYTES 64    /* ed25519 secret key (libsodium layout) */
 #define CAIRN_SIG_BYTES 64       /* ed25519 signature */
 #define CAIRN_HASH_BYTES 32      /* BLAKE2b-256 */
+#define CAIRN_EPOCH_BYTES 16     /* a store's epoch: random, fixed at first use */
 #define CAIRN_ENTRY_VERSION 1
 #define CAIRN_ENTRY_MAX_DEFAULT (1u << 20) /* default largest entry, bytes */
 

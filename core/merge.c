@@ -1,5 +1,5 @@
 /*
- * merge.c — merging ops into materialized records (DESIGN.md, "Merge" and
+ * merge.c — merging ops into materialized records (docs/design.md, "Merge" and
  * "Conflicts").
  *
  * Every field is a register of writes stamped (hlc, author). A write names in its

@@ -1,5 +1,5 @@
 /*
- * purge.c — erasing a record and its history (DESIGN.md, "Purge").
+ * purge.c — erasing a record and its history (docs/design.md, "Purge").
  *
  * Each op on a purged record is replaced, in every logged entry, by its
  * redaction [0, op_hash]: ops_root still matches, so chains and signatures stay

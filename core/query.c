@@ -41,7 +41,7 @@ static bool has_prefix(const MDB_val *k, const keybuf_t *p) {
   return k->mv_size >= p->len && memcmp(k->mv_data, p->b, p->len) == 0;
 }
 
-int cairn_store_get(cairn_store_t *s, const char *type, const char *id, cairn_record_cb cb,
+int cairn_get(cairn_store_t *s, const char *type, const char *id, cairn_record_cb cb,
                     void *ud) {
   keybuf_t k;
   MDB_txn *txn;
@@ -66,7 +66,7 @@ int cairn_store_get(cairn_store_t *s, const char *type, const char *id, cairn_re
   return rc;
 }
 
-int cairn_store_list(cairn_store_t *s, const char *type, cairn_record_cb cb, void *ud) {
+int cairn__list_type(cairn_store_t *s, const char *type, cairn_record_cb cb, void *ud) {
   keybuf_t prefix;
   walk_t w;
   MDB_val k, v;
@@ -117,7 +117,7 @@ static int op_on(const cairn_entry_t *e, const char *type, const char *id, cairn
   return 0;
 }
 
-int cairn_store_history(cairn_store_t *s, const char *type, const char *id,
+int cairn_history(cairn_store_t *s, const char *type, const char *id,
                         cairn_history_cb cb, void *ud) {
   keybuf_t prefix;
   walk_t w;
@@ -208,7 +208,7 @@ done:
   return rc;
 }
 
-int cairn_store_conflicts(cairn_store_t *s, cairn_conflict_cb cb, void *ud) {
+int cairn_conflicts(cairn_store_t *s, cairn_conflict_cb cb, void *ud) {
   walk_t w;
   MDB_val k, v;
   keybuf_t cur = {.len = 0};

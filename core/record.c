@@ -283,3 +283,13 @@ int cairn_record_field_next(cairn_record_iter_t *it, cairn_record_field_t *f) {
   it->left--;
   return 1;
 }
+
+int cairn_record_field(const cairn_record_t *r, const char *name, cairn_record_field_t *f) {
+  cairn_record_iter_t it;
+  size_t n = strlen(name);
+  cairn_record_iter_init(r, &it);
+  while (cairn_record_field_next(&it, f))
+    if (f->name_len == n && memcmp(f->name, name, n) == 0)
+      return 1;
+  return 0;
+}

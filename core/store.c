@@ -1,6 +1,7 @@
 /*
- * store.c — opening and closing a store, its identity, the named databases and
- * the small helpers the other store files share (keys, meta, heads, roles).
+ * store.c — creating, opening and closing a store (store.h), its identity, the
+ * named databases, write transactions that grow the map when it is full, and the
+ * small helpers the other store files share (keys, meta, heads).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,22 +19,6 @@
 static const char *const db_names[DB_COUNT] = {
     "log", "heads", "arrivals", "records", "conflicts", "pending", "history",
     "purged", "roles", "meta"};
-
-static const char *const role_names[] = {NULL,     "owner", "admin",   "editor",
-                                         "viewer", "relay", "revoked", "invite"};
-
-const char *cairn_role_name(cairn_role_t role) {
-  if ((unsigned)role >= sizeof role_names / sizeof role_names[0])
-    return NULL;
-  return role_names[role];
-}
-
-cairn_role_t cairn_role_parse(const char *s, size_t len) {
-  for (size_t i = 1; i < sizeof role_names / sizeof role_names[0]; i++)
-    if (strlen(role_names[i]) == len && memcmp(role_names[i], s, len) == 0)
-      return (cairn_role_t)i;
-  return CAIRN_ROLE_NONE;
-}
 
 int cairn__mdb_err(int rc) {
   switch (rc) {
@@ -170,7 +155,7 @@ int cairn__wtxn_get(wtxn_t *w, int db, MDB_val *k, MDB_val *v) {
   return rc != 0 ? rc : mdb_cursor_get(cur, k, v, MDB_SET);
 }
 
-/* ---- meta, heads, roles ---- */
+/* ---- meta, heads ---- */
 
 int cairn__meta_get(MDB_txn *txn, cairn_store_t *s, const char *key, MDB_val *val) {
   MDB_val k = mval(key, strlen(key));
@@ -211,108 +196,31 @@ int cairn__head_put(MDB_txn *txn, cairn_store_t *s, const uint8_t *author, const
   return cairn__mdb_err(mdb_put(txn, s->dbi[DB_HEADS], &k, &v, 0));
 }
 
-/* An invite's terms as its role row holds them: grants(1) expires(8) uses(4). */
-#define INVITE_ROW CAIRN__INVITE_ROW
-
-static void invite_terms_of(const uint8_t *v, cairn_invite_terms_t *t) {
-  t->grants = (cairn_role_t)v[1];
-  t->expires_ms = cairn_get_be64(v + 2);
-  t->uses = (uint32_t)(v[10] << 24 | v[11] << 16 | v[12] << 8 | v[13]);
-}
-
-void cairn__invite_row(uint8_t out[CAIRN__INVITE_ROW], const cairn_invite_terms_t *t) {
-  out[0] = CAIRN_ROLE_INVITE;
-  out[1] = (uint8_t)t->grants;
-  cairn_put_be64(out + 2, t->expires_ms);
-  out[10] = (uint8_t)(t->uses >> 24);
-  out[11] = (uint8_t)(t->uses >> 16);
-  out[12] = (uint8_t)(t->uses >> 8);
-  out[13] = (uint8_t)t->uses;
-}
-
-int cairn__role_terms(MDB_txn *txn, cairn_store_t *s, const uint8_t *key,
-                      const cairn_stamp_t *st, cairn_role_t *role, cairn_invite_terms_t *terms,
-                      cairn_stamp_t *next, bool *has_next) {
-  uint8_t kb[CAIRN_KEY_BYTES + 8 + CAIRN_KEY_BYTES];
-  MDB_cursor *cur;
-  MDB_val k, v;
-  int rc;
-  memcpy(kb, key, CAIRN_KEY_BYTES);
-  cairn_put_be64(kb + CAIRN_KEY_BYTES, st->hlc);
-  memcpy(kb + CAIRN_KEY_BYTES + 8, st->author, CAIRN_KEY_BYTES);
-  *role = CAIRN_ROLE_NONE;
-  *has_next = false;
-  rc = mdb_cursor_open(txn, s->dbi[DB_ROLES], &cur);
-  if (rc != 0)
-    return cairn__mdb_err(rc);
-  k = mval(kb, sizeof kb);
-  rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-  if (rc == 0) {
-    if (k.mv_size == sizeof kb && memcmp(k.mv_data, key, CAIRN_KEY_BYTES) == 0) {
-      cairn__key_stamp(k.mv_data, k.mv_size, next);
-      *has_next = true;
-    }
-    rc = mdb_cursor_get(cur, &k, &v, MDB_PREV);
-  } else if (rc == MDB_NOTFOUND) {
-    rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
-  }
-  if (rc == 0 && k.mv_size == sizeof kb && memcmp(k.mv_data, key, CAIRN_KEY_BYTES) == 0 &&
-      v.mv_size >= 1) {
-    const uint8_t *row = v.mv_data;
-    *role = (cairn_role_t)row[0];
-    if (*role == CAIRN_ROLE_INVITE && v.mv_size != INVITE_ROW)
-      *role = CAIRN_ROLE_NONE; /* not a whole invite row */
-    if (*role == CAIRN_ROLE_INVITE && terms != NULL)
-      invite_terms_of(row, terms);
-  }
-  mdb_cursor_close(cur);
-  return rc == 0 || rc == MDB_NOTFOUND ? 0 : cairn__mdb_err(rc);
-}
-
-int cairn__role_span(MDB_txn *txn, cairn_store_t *s, const uint8_t *key,
-                     const cairn_stamp_t *st, cairn_role_t *role, cairn_stamp_t *next,
-                     bool *has_next) {
-  return cairn__role_terms(txn, s, key, st, role, NULL, next, has_next);
-}
-
-int cairn__role_at(MDB_txn *txn, cairn_store_t *s, const uint8_t *key,
-                   const cairn_stamp_t *st, cairn_role_t *role) {
-  cairn_stamp_t next;
-  bool has_next;
-  return cairn__role_span(txn, s, key, st, role, &next, &has_next);
-}
-
-/* The role of key now (after every stamp), with an invite's terms (may be NULL). */
-static int role_now(cairn_store_t *s, const uint8_t *key, cairn_role_t *role,
-                    cairn_invite_terms_t *terms) {
-  MDB_txn *txn;
-  cairn_stamp_t top, next;
-  bool has_next;
-  int rc = cairn__mdb_err(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn));
-  if (rc != 0)
-    return rc;
-  top.hlc = UINT64_MAX;
-  memset(top.author, 0xff, sizeof top.author);
-  rc = cairn__role_terms(txn, s, key, &top, role, terms, &next, &has_next);
-  mdb_txn_abort(txn);
-  return rc;
-}
-
-int cairn_store_role(cairn_store_t *s, const uint8_t key[CAIRN_KEY_BYTES], cairn_role_t *role) {
-  return role_now(s, key, role, NULL);
-}
-
-int cairn_store_invite(cairn_store_t *s, const uint8_t key[CAIRN_KEY_BYTES],
-                       cairn_invite_terms_t *out) {
-  cairn_role_t role;
-  int rc = role_now(s, key, &role, out);
-  return rc != 0 ? rc : role == CAIRN_ROLE_INVITE ? 0 : CAIRN_ENOENT;
-}
-
 /* ---- the environment ---- */
 
 int cairn__txn_begin(cairn_store_t *s, unsigned flags, MDB_txn **txn) {
   return cairn__mdb_err(mdb_txn_begin(s->env, NULL, flags, txn));
+}
+
+int cairn__txn_write(cairn_store_t *s, cairn__txn_fn fn, void *ud) {
+  uint64_t hlc = s->hlc;
+  bool had_network = s->has_network;
+  for (;;) {
+    MDB_txn *txn;
+    int rc = cairn__txn_begin(s, 0, &txn);
+    if (rc != 0)
+      return rc;
+    if ((rc = fn(txn, ud)) == 0)
+      rc = cairn__mdb_err(mdb_txn_commit(txn));
+    else
+      mdb_txn_abort(txn);
+    if (rc == 0)
+      return 0;
+    s->hlc = hlc;
+    s->has_network = had_network;
+    if (rc != CAIRN_EMAPFULL || (rc = cairn__store_grow(s)) != 0)
+      return rc;
+  }
 }
 
 int cairn__store_grow(cairn_store_t *s) {
@@ -434,14 +342,14 @@ static int store_alloc(const char *dir, const cairn_store_opts_t *opts, cairn_st
   s->dir = strdup(dir);
   s->sk = sodium_malloc(CAIRN_SECRET_BYTES);
   if (s->dir == NULL || s->sk == NULL) {
-    cairn_store_close(s);
+    cairn_close(s);
     return CAIRN_ENOMEM;
   }
   *out = s;
   return 0;
 }
 
-void cairn_store_close(cairn_store_t *s) {
+void cairn_close(cairn_store_t *s) {
   if (s == NULL)
     return;
   if (s->env != NULL)
@@ -453,7 +361,7 @@ void cairn_store_close(cairn_store_t *s) {
   free(s);
 }
 
-int cairn_store_open(const char *dir, const cairn_store_opts_t *opts, cairn_store_t **out,
+int cairn_open(const char *dir, const cairn_store_opts_t *opts, cairn_store_t **out,
                      cairn_error_t *err) {
   cairn_store_t *s;
   char *data;
@@ -474,24 +382,24 @@ int cairn_store_open(const char *dir, const cairn_store_opts_t *opts, cairn_stor
   *out = s;
   return 0;
 fail:
-  cairn_store_close(s);
+  cairn_close(s);
   return rc;
 }
 
 /* Write the meta of a new store. */
-static int init_meta(cairn_store_t *s, cairn_error_t *err) {
-  MDB_txn *txn;
+static int init_meta_fn(MDB_txn *txn, void *ud) {
+  cairn_store_t *s = ud;
   uint8_t version = STORE_FORMAT_VERSION;
-  int rc = cairn__txn_begin(s, 0, &txn);
-  if (rc == 0 && (rc = cairn__meta_put(txn, s, "version", &version, 1)) == 0 &&
-      (rc = cairn__meta_put(txn, s, "name", s->name, strlen(s->name))) == 0)
-    rc = cairn__mdb_err(mdb_txn_commit(txn));
-  else if (rc == 0 || txn != NULL)
-    mdb_txn_abort(txn);
+  int rc = cairn__meta_put(txn, s, "version", &version, 1);
+  return rc != 0 ? rc : cairn__meta_put(txn, s, "name", s->name, strlen(s->name));
+}
+
+static int init_meta(cairn_store_t *s, cairn_error_t *err) {
+  int rc = cairn__txn_write(s, init_meta_fn, s);
   return rc ? cairn__error(err, rc, "cannot initialise the store in %s", s->dir) : 0;
 }
 
-int cairn_store_create(const char *dir, const char *name, const cairn_store_opts_t *opts,
+int cairn_create(const char *dir, const char *name, const cairn_store_opts_t *opts,
                        cairn_store_t **out, cairn_error_t *err) {
   cairn_store_t *s;
   uint8_t pk[CAIRN_KEY_BYTES];
@@ -518,12 +426,16 @@ int cairn_store_create(const char *dir, const char *name, const cairn_store_opts
   *out = s;
   return 0;
 fail:
-  cairn_store_close(s);
+  cairn_close(s);
   return rc;
 }
 
 const uint8_t *cairn_store_key(const cairn_store_t *s) {
   return s->sk + 32;
+}
+
+const uint8_t *cairn_store_secret(const cairn_store_t *s) {
+  return s->sk;
 }
 
 const char *cairn_store_name(const cairn_store_t *s) {

@@ -1,5 +1,5 @@
 /*
- * sync_store.c — what network sync needs of a store (store.h, "Sync"): the epoch
+ * sync_store.c — what network sync needs of a store (sync_store.h): the epoch
  * and arrival positions a relay serves cursors from, an author's entries after a
  * seq, the network a relay expects before its genesis arrives, and small settings
  * kept with the store (the relay's address and key, the sync cursor).
@@ -14,29 +14,28 @@
 #define SETTING_PREFIX "set:"
 #define SETTING_NAME_MAX 64
 
-/* Put one meta row in its own durable transaction, growing the map if full. */
+/* One meta row to put or delete. */
+typedef struct meta_row {
+  cairn_store_t *s;
+  const char *key;
+  const void *v;
+  size_t n;
+  bool del;
+} meta_row_t;
+
+static int meta_write_fn(MDB_txn *txn, void *ud) {
+  meta_row_t *m = ud;
+  if (!m->del)
+    return cairn__meta_put(txn, m->s, m->key, m->v, m->n);
+  MDB_val k = mval(m->key, strlen(m->key));
+  int rc = mdb_del(txn, m->s->dbi[DB_META], &k, NULL);
+  return rc == MDB_NOTFOUND ? 0 : cairn__mdb_err(rc);
+}
+
+/* Put one meta row in its own durable transaction. */
 static int meta_write(cairn_store_t *s, const char *key, const void *v, size_t n, bool del) {
-  for (int attempt = 0;; attempt++) {
-    MDB_txn *txn;
-    int rc = cairn__txn_begin(s, 0, &txn);
-    if (rc != 0)
-      return rc;
-    if (del) {
-      MDB_val k = mval(key, strlen(key));
-      rc = mdb_del(txn, s->dbi[DB_META], &k, NULL);
-      rc = rc == MDB_NOTFOUND ? 0 : cairn__mdb_err(rc);
-    } else {
-      rc = cairn__meta_put(txn, s, key, v, n);
-    }
-    if (rc == 0)
-      rc = cairn__mdb_err(mdb_txn_commit(txn));
-    else
-      mdb_txn_abort(txn);
-    if (rc != CAIRN_EMAPFULL || attempt > 0)
-      return rc;
-    if ((rc = cairn__store_grow(s)) != 0)
-      return rc;
-  }
+  meta_row_t m = {s, key, v, n, del};
+  return cairn__txn_write(s, meta_write_fn, &m);
 }
 
 /* Read one meta row into buf (cap bytes); CAIRN_ENOENT if absent. */
@@ -81,17 +80,11 @@ int cairn_store_last_arrival(cairn_store_t *s, uint64_t *out) {
   return rc == 0 && n != 8 ? CAIRN_ECORRUPT : rc;
 }
 
-/* The logged entry that an arrivals or log row refers to. */
-static int decode_logged(MDB_txn *txn, cairn_store_t *s, const uint8_t *author, uint64_t seq,
-                         cairn_entry_t *e) {
-  uint8_t kb[40];
-  MDB_val k, v;
-  cairn__key_log(kb, author, seq);
-  k = mval(kb, sizeof kb);
-  int rc = mdb_get(txn, s->dbi[DB_LOG], &k, &v);
-  if (rc != 0)
-    return rc == MDB_NOTFOUND ? CAIRN_ECORRUPT : cairn__mdb_err(rc);
-  return cairn_entry_decode(v.mv_data, v.mv_size, SIZE_MAX, e, NULL) ? CAIRN_ECORRUPT : 0;
+/* The logged bytes that an arrivals row refers to. */
+static int logged_bytes(MDB_txn *txn, cairn_store_t *s, const uint8_t *ref, MDB_val *v) {
+  MDB_val k = mval(ref, 40);
+  int rc = mdb_get(txn, s->dbi[DB_LOG], &k, v);
+  return rc == MDB_NOTFOUND ? CAIRN_ECORRUPT : cairn__mdb_err(rc);
 }
 
 /* A walk's result: the callback's error, else LMDB's (the end is not one). */
@@ -103,12 +96,12 @@ static int walk_result(int mrc, int res) {
   return cairn__mdb_err(mrc);
 }
 
-int cairn_store_arrivals(cairn_store_t *s, uint64_t after, cairn_arrival_cb cb, void *ud) {
+int cairn_store_arrivals(cairn_store_t *s, uint64_t after, cairn_stored_cb cb, void *ud) {
   MDB_txn *txn;
   MDB_cursor *cur;
-  MDB_val k, v;
+  MDB_val k, v, bytes;
   uint8_t kb[8];
-  cairn_entry_t e;
+  cairn_stored_t e;
   int rc = cairn__txn_begin(s, MDB_RDONLY, &txn);
   if (rc != 0)
     return rc;
@@ -122,10 +115,13 @@ int cairn_store_arrivals(cairn_store_t *s, uint64_t after, cairn_arrival_cb cb, 
   for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0 && res == 0;
        mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
     const uint8_t *ref = v.mv_data;
-    if (k.mv_size != 8 || v.mv_size != 40)
+    if (k.mv_size != 8 || v.mv_size != 40) {
       res = CAIRN_ECORRUPT;
-    else if ((res = decode_logged(txn, s, ref, cairn_get_be64(ref + CAIRN_KEY_BYTES), &e)) == 0)
+    } else if ((res = logged_bytes(txn, s, ref, &bytes)) == 0) {
+      e = (cairn_stored_t){ref, cairn_get_be64(ref + CAIRN_KEY_BYTES), bytes.mv_data,
+                           bytes.mv_size};
       res = cb(&e, cairn_get_be64(k.mv_data) + 1, ud);
+    }
   }
   mdb_cursor_close(cur);
   mdb_txn_abort(txn);
@@ -133,12 +129,12 @@ int cairn_store_arrivals(cairn_store_t *s, uint64_t after, cairn_arrival_cb cb, 
 }
 
 int cairn_store_author_log(cairn_store_t *s, const uint8_t author[CAIRN_KEY_BYTES],
-                           uint64_t after, cairn_entry_cb cb, void *ud) {
+                           uint64_t after, cairn_stored_cb cb, void *ud) {
   MDB_txn *txn;
   MDB_cursor *cur;
   MDB_val k, v;
   uint8_t kb[40];
-  cairn_entry_t e;
+  cairn_stored_t e;
   int rc = cairn__txn_begin(s, MDB_RDONLY, &txn);
   if (rc != 0)
     return rc;
@@ -153,10 +149,9 @@ int cairn_store_author_log(cairn_store_t *s, const uint8_t author[CAIRN_KEY_BYTE
        mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
     if (k.mv_size != 40 || memcmp(k.mv_data, author, CAIRN_KEY_BYTES) != 0)
       break; /* past the author's entries */
-    if (cairn_entry_decode(v.mv_data, v.mv_size, SIZE_MAX, &e, NULL) != 0)
-      res = CAIRN_ECORRUPT;
-    else
-      res = cb(&e, ud);
+    uint64_t seq = cairn_get_be64((const uint8_t *)k.mv_data + CAIRN_KEY_BYTES);
+    e = (cairn_stored_t){k.mv_data, seq, v.mv_data, v.mv_size};
+    res = cb(&e, seq, ud);
   }
   mdb_cursor_close(cur);
   mdb_txn_abort(txn);
@@ -197,14 +192,19 @@ int cairn_store_setting_get(cairn_store_t *s, const char *name, void *buf, size_
   return rc != 0 ? rc : meta_read(s, key, buf, cap, len);
 }
 
+int cairn__setting_put(MDB_txn *txn, cairn_store_t *s, const char *name, const void *value,
+                       size_t len) {
+  char key[SETTING_NAME_MAX + sizeof SETTING_PREFIX];
+  int rc = setting_key(key, sizeof key, name);
+  if (rc != 0 || len > CAIRN_SETTING_MAX)
+    return rc ? rc : CAIRN_ETOOBIG;
+  return cairn__meta_put(txn, s, key, value, len);
+}
+
 int cairn_store_setting_set(cairn_store_t *s, const char *name, const void *value, size_t len) {
   char key[SETTING_NAME_MAX + sizeof SETTING_PREFIX];
   int rc = setting_key(key, sizeof key, name);
   if (rc != 0 || len > CAIRN_SETTING_MAX)
     return rc ? rc : CAIRN_ETOOBIG;
   return meta_write(s, key, value, len, value == NULL);
-}
-
-const uint8_t *cairn_store_secret(const cairn_store_t *s) {
-  return s->sk;
 }

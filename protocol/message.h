@@ -14,7 +14,7 @@
 
 #include "entry.h"
 #include "error.h"
-#include "store.h"
+#include "bytes.h"
 
 #define CAIRN_SYNC_VERSION 1 /* the version a hello carries */
 #define CAIRN_MSG_TEXT_MAX 255 /* longest error message text */

@@ -29,7 +29,7 @@
 
 #include "channel.h"
 #include "message.h"
-#include "store.h"
+#include "bytes.h"
 
 typedef enum {
   CAIRN_EV_NONE = 0,

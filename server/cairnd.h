@@ -1,6 +1,7 @@
 /*
- * cairnd.h — the relay's internals (DESIGN.md, "The relay"): one libuv loop does
- * all I/O; first-hop signatures are verified on the thread pool; verified batches
+ * cairnd.h — the relay's internals (docs/design.md, "The relay"): one libuv loop
+ * does all I/O; entries are prepared (decoded, hashed, first-hop signatures
+ * verified) on the thread pool; prepared batches
  * from every connection of a network are applied in one group commit per loop
  * iteration, and only then acknowledged and fanned out.
  *
@@ -15,8 +16,12 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "apply.h"
+#include "member.h"
+#include "query.h"
 #include "session.h"
 #include "store.h"
+#include "sync_store.h"
 
 typedef enum { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR } log_level_t;
 
@@ -89,6 +94,7 @@ int relay_serve(const char *dir, const relay_opts_t *opts, cairn_error_t *err);
 int relay_print_stats(const char *dir, cairn_error_t *err);
 network_t *relay_network(relay_t *r, const uint8_t id[CAIRN_KEY_BYTES]);
 void relay_maybe_finish(relay_t *r);
+void commit_arm(relay_t *r); /* run commit_run when the loop next idles */
 
 /* conn.c */
 void conn_accept(relay_t *r);
@@ -106,7 +112,6 @@ void conn_unref(conn_t *c);
 
 /* commit.c */
 void commit_verify(conn_t *c, network_t *n, const cairn_msg_t *entries);
-void commit_arm(relay_t *r);
 void commit_run(relay_t *r);
 
 #endif

@@ -1,16 +1,17 @@
 /*
- * commit.c — first-hop verification on the thread pool and the group commit.
+ * commit.c — preparing entries on the thread pool and the group commit
+ * (docs/design.md, "The relay", "Applying entries: prepare and apply").
  *
- * A client's `entries` message is copied into a batch and verified on libuv's
- * thread pool: every entry decoded, every signature of the client's own entries
- * checked (the first hop), the ops of the others checked against their roots
- * (their runs are verified by their newest signature when applied). Batches are
- * verified in parallel and finish in any order, so verified batches join their
- * network's commit queue in the order they arrived: a client's second batch
- * continues its first, and committed before it would be a gap. Once per loop
- * iteration (an idle handle) each network applies all its queued batches in one
- * transaction, one fsync, and only then acknowledges them and streams the new
- * entries to the live connections.
+ * A client's `entries` message is copied into a batch and prepared on libuv's
+ * thread pool (cairn_prepare, apply.h): every entry decoded, its ops parsed and
+ * hashed, every signature of the client's own entries verified (the first hop)
+ * and each other author's newest. Batches are prepared in parallel and finish in
+ * any order, so prepared batches join their network's commit queue in the order
+ * they arrived: a client's second batch continues its first, and committed
+ * before it would be a gap. Once per loop iteration (an idle handle) each
+ * network applies all its queued batches in one transaction, one fsync
+ * (cairn_store_apply_prepared), and only then acknowledges them and streams the
+ * new entries to the live connections. Nothing is decoded twice.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,11 +26,11 @@ struct batch {
   uint8_t *data;    /* the entries, back to back */
   cairn_buf_t *entries;
   size_t n;
-  bool members;     /* touches `_member` records: recheck live roles after */
-  bool done;        /* verification finished (canceled: the pool's status) */
+  cairn_prepared_t *prep; /* views into data */
+  size_t max_entry;
+  bool done;        /* preparing finished (canceled: the pool's status) */
   int status;
-  int rc;
-  cairn_error_t err;
+  int rc;           /* 0, or CAIRN_ENOMEM if preparing failed */
   uint64_t us;
 };
 
@@ -38,39 +39,18 @@ static uint64_t now_us(void) {
 }
 
 static void batch_free(batch_t *b) {
+  cairn_prepared_free(b->prep);
   free(b->data);
   free(b->entries);
   free(b);
 }
 
-static bool is_member_op(const cairn_op_t *op) {
-  return op->type_len == 7 && memcmp(op->type, "_member", 7) == 0;
-}
-
-/* On the thread pool: decode everything, verify the first hop's signatures. */
+/* On the thread pool: prepare the batch, the client's own signatures all checked. */
 static void verify_work(uv_work_t *w) {
   batch_t *b = w->data;
-  const uint8_t *peer = conn_peer(b->conn);
+  cairn_prepare_opts_t o = {b->max_entry, false, conn_peer(b->conn)};
   uint64_t t0 = now_us();
-  cairn_entry_t e;
-  cairn_op_iter_t it;
-  cairn_op_t op;
-  b->rc = 0;
-  for (size_t i = 0; i < b->n && b->rc == 0; i++) {
-    if ((b->rc = cairn_entry_decode(b->entries[i].data, b->entries[i].len, SIZE_MAX, &e,
-                                    &b->err)) != 0)
-      break;
-    if (memcmp(e.author, peer, CAIRN_KEY_BYTES) == 0 && cairn_entry_verify_sig(&e) != 0) {
-      char hex[2 * CAIRN_KEY_BYTES + 1];
-      b->rc = cairn__error(&b->err, CAIRN_EBADSIG, "author %s seq %llu: bad signature",
-                           cairn_hex(e.author, CAIRN_KEY_BYTES, hex), (unsigned long long)e.seq);
-      break;
-    }
-    cairn_op_iter_init(&e, &it);
-    while (cairn_op_next(&it, &op) == 1)
-      if (is_member_op(&op))
-        b->members = true;
-  }
+  b->rc = cairn_prepare(b->prep, b->entries, b->n, &o);
   b->us = now_us() - t0;
 }
 
@@ -88,7 +68,7 @@ static void verified_to_pending(network_t *n) {
       conn_unref(c);
       batch_free(b);
     } else if (b->rc != 0) {
-      conn_fail(c, b->rc, b->err.msg);
+      conn_fail(c, b->rc, "the relay is out of memory");
       conn_unref(c);
       batch_free(b);
     } else {
@@ -119,7 +99,8 @@ void commit_verify(conn_t *c, network_t *n, const cairn_msg_t *m) {
   const uint8_t *e;
   size_t len, off = 0;
   if (b == NULL || (b->data = malloc(m->u.entries.list_len)) == NULL ||
-      (b->entries = malloc(m->u.entries.count * sizeof *b->entries)) == NULL) {
+      (b->entries = malloc(m->u.entries.count * sizeof *b->entries)) == NULL ||
+      cairn_prepared_new(&b->prep) != 0) {
     if (b)
       batch_free(b);
     conn_fail(c, CAIRN_ENOMEM, "out of memory");
@@ -134,6 +115,7 @@ void commit_verify(conn_t *c, network_t *n, const cairn_msg_t *m) {
   }
   b->conn = c;
   b->net = n;
+  b->max_entry = n->relay->opts.max_entry;
   b->work.data = b;
   conn_ref(c);
   n->relay->verify_in_flight++;
@@ -148,23 +130,20 @@ void commit_verify(conn_t *c, network_t *n, const cairn_msg_t *m) {
   n->verifying_tail = &b->next;
 }
 
-/* The entries of the batches whose connection is still good, in order, into all;
+/* The prepared batches whose connection is still good, in order, into all;
  * returns how many. */
-static size_t gather(batch_t *list, cairn_buf_t *all) {
+static size_t gather(batch_t *list, const cairn_prepared_t **all) {
   size_t k = 0;
   for (batch_t *b = list; b; b = b->next)
-    if (!conn_closing(b->conn)) {
-      memcpy(all + k, b->entries, b->n * sizeof *all);
-      k += b->n;
-    }
+    if (!conn_closing(b->conn))
+      all[k++] = b->prep;
   return k;
 }
 
-/* The batch among the good ones that holds entry i of gather's array. */
+/* The i-th of the good batches (gather's order). */
 static batch_t *batch_at(batch_t *list, size_t i) {
-  size_t end = 0;
   for (batch_t *b = list; b; b = b->next)
-    if (!conn_closing(b->conn) && i < (end += b->n))
+    if (!conn_closing(b->conn) && i-- == 0)
       return b;
   return NULL;
 }
@@ -182,20 +161,20 @@ static void count_commit(relay_t *r, uint64_t us, size_t applied) {
  * connection (the entries before it are kept, as the store keeps a valid
  * prefix) and the batches of the other connections are applied again in
  * another transaction (what the first one stored is skipped); nothing more of
- * the failed connection is stored.
+ * the failed connection is stored. A storage error (I/O, disk full) is no
+ * client's fault: it goes to the log, the connections stay, and nothing of the
+ * commit is acknowledged, so the clients send those entries again.
  */
 static void commit_network(network_t *n) {
   relay_t *r = n->relay;
   batch_t *list = n->pending, *b;
-  size_t total = 0, k;
+  size_t count = 0, k;
   bool members = false;
   n->pending = NULL;
   n->pending_tail = &n->pending;
-  for (b = list; b; b = b->next) {
-    total += b->n;
-    members |= b->members;
-  }
-  cairn_buf_t *all = malloc((total ? total : 1) * sizeof *all);
+  for (b = list; b; b = b->next)
+    count++;
+  const cairn_prepared_t **all = malloc((count ? count : 1) * sizeof *all);
   if (all == NULL) {
     relay_log(LOG_ERROR, "network %.16s: out of memory for a commit", n->hex);
     for (b = list; b; b = b->next)
@@ -206,12 +185,15 @@ static void commit_network(network_t *n) {
     cairn_apply_stats_t st;
     cairn_error_t err;
     uint64_t t0 = now_us();
-    int rc = cairn_store_apply(n->store, all, k, &st, &err);
+    int rc = cairn_store_apply_prepared(n->store, all, k, NULL, &st, &err);
     count_commit(r, now_us() - t0, st.applied);
+    members |= st.members;
     if (rc == 0)
       break;
-    if ((b = batch_at(list, st.failed_at)) == NULL)
-      break; /* cannot happen: failed_at < k */
+    if ((b = batch_at(list, st.failed_batch)) == NULL) {
+      relay_log(LOG_ERROR, "network %.16s: cannot store entries: %s", n->hex, err.msg);
+      break; /* no entry's fault: keep the connections, acknowledge nothing new */
+    }
     conn_fail(b->conn, rc,
               rc == CAIRN_ENONETWORK ? "the relay holds nothing of this network yet: its "
                                        "owner must sync first (the network's first entry)"

@@ -194,7 +194,7 @@ typedef struct chunk {
   uint64_t last;        /* arrival of the last entry looked at */
 } chunk_t;
 
-static bool wanted(const conn_t *c, const cairn_entry_t *e) {
+static bool wanted(const conn_t *c, const cairn_stored_t *e) {
   if (memcmp(e->author, c->peer, CAIRN_KEY_BYTES) == 0)
     return false; /* its own entries */
   for (size_t i = 0; i < c->nheads; i++)
@@ -209,7 +209,8 @@ static size_t message_size(const chunk_t *k, size_t len) {
   return 16 + k->data.size + len + 5 * (k->n + 1);
 }
 
-static int chunk_add(const cairn_entry_t *e, uint64_t arrival, void *ud) {
+/* The stored bytes go out as they are: nothing is decoded on the way. */
+static int chunk_add(const cairn_stored_t *e, uint64_t arrival, void *ud) {
   chunk_t *k = ud;
   if (!wanted(k->conn, e)) {
     k->last = arrival;
@@ -298,8 +299,7 @@ void conn_pump(conn_t *c) {
 static int invite_ok(conn_t *c, network_t *n, char *why, size_t cap) {
   char hex[2 * CAIRN_KEY_BYTES + 1];
   uint8_t ik[CAIRN_KEY_BYTES];
-  cairn_invite_terms_t t;
-  uint64_t used = 0;
+  cairn_error_t e;
   size_t len;
   const uint8_t *proof = cairn_session_invite(&c->sess, &len);
   if (proof == NULL) {
@@ -307,18 +307,13 @@ static int invite_ok(conn_t *c, network_t *n, char *why, size_t cap) {
              cairn_hex(c->peer, CAIRN_KEY_BYTES, hex));
     return -1;
   }
-  if (cairn_invite_check(proof, len, c->peer, n->id, ik) != 0 ||
-      cairn_store_invite(n->store, ik, &t) != 0) {
+  if (cairn_invite_check(proof, len, c->peer, n->id, ik) != 0) {
     snprintf(why, cap, "the invite is not valid in this network (revoked, or never synced by "
                        "the admin who made it)");
     return -1;
   }
-  if (cairn_now_ms() > t.expires_ms) {
-    snprintf(why, cap, "the invite expired");
-    return -1;
-  }
-  if (cairn_store_head_seq(n->store, ik, &used) != 0 || used >= t.uses) {
-    snprintf(why, cap, "the invite was already used");
+  if (cairn_invite_usable(n->store, ik, cairn_now_ms(), NULL, &e) != 0) {
+    snprintf(why, cap, "%s", e.msg);
     return -1;
   }
   c->role = CAIRN_ROLE_INVITE;
@@ -404,10 +399,14 @@ static void on_entries(conn_t *c, const cairn_msg_t *m) {
   c->relay->stats.entries_in += m->u.entries.count;
   if (m->u.entries.count == 0)
     return;
-  if (c->role == CAIRN_ROLE_VIEWER || c->role == CAIRN_ROLE_RELAY) {
-    conn_fail(c, CAIRN_EFORBIDDEN, c->role == CAIRN_ROLE_VIEWER
-                                       ? "role viewer may not write"
-                                       : "role relay may not write");
+  cairn_error_t why;
+  uint8_t id[CAIRN_KEY_BYTES];
+  int rc;
+  /* the rule every replica applies, before anything is decoded; a relay that
+   * holds nothing of the network yet leaves it to the store (a genesis or not) */
+  if (cairn_store_network(c->net->store, id) == 0 &&
+      (rc = cairn_role_may_write(c->role, NULL, &why)) != 0) {
+    conn_fail(c, rc, why.msg);
     return;
   }
   commit_verify(c, c->net, m);

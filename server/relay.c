@@ -68,11 +68,11 @@ int relay_host(const char *dir, const uint8_t id[CAIRN_KEY_BYTES], cairn_error_t
     return cairn__error(err, CAIRN_EINVAL, "path too long: %s", dir);
   if (access(p, F_OK) == 0)
     return 0; /* hosting it already: nothing to do */
-  if ((rc = cairn_store_create(p, "relay", NULL, &s, err)) != 0)
+  if ((rc = cairn_create(p, "relay", NULL, &s, err)) != 0)
     return rc;
   if ((rc = cairn_store_expect_network(s, id, err)) == 0)
     relay_log(LOG_INFO, "hosting network %s", hex);
-  cairn_store_close(s);
+  cairn_close(s);
   return rc;
 }
 
@@ -102,13 +102,13 @@ static int open_network(relay_t *r, const char *name, cairn_error_t *err) {
     return cairn__error(err, CAIRN_ENOMEM, "out of memory");
   memcpy(n->id, id, CAIRN_KEY_BYTES);
   o.max_entry = r->opts.max_entry;
-  if ((rc = cairn_store_open(p, &o, &n->store, err)) != 0) {
+  if ((rc = cairn_open(p, &o, &n->store, err)) != 0) {
     free(n);
     return rc;
   }
   if ((rc = cairn_store_epoch(n->store, n->epoch)) != 0 ||
       (rc = cairn_store_last_arrival(n->store, &n->last_arrival)) != 0) {
-    cairn_store_close(n->store);
+    cairn_close(n->store);
     free(n);
     return cairn__error(err, rc, "cannot read network %s: %s", name, cairn_strerror(rc));
   }
@@ -319,7 +319,7 @@ int relay_serve(const char *dir, const relay_opts_t *opts, cairn_error_t *err) {
     relay_log(LOG_INFO, "stopped");
   }
   for (size_t i = 0; i < r.nnets; i++) {
-    cairn_store_close(r.nets[i]->store);
+    cairn_close(r.nets[i]->store);
     free(r.nets[i]);
   }
   free(r.nets);

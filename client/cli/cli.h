@@ -1,7 +1,7 @@
 /*
  * cli.h — what the files of the `cairn` command line share: the run context,
  * the command table entry, argument parsing, error reporting with the exit codes
- * of CLI.md, and the output helpers.
+ * of docs/cli.md, and the output helpers.
  *
  * The command table itself lives in main.c; each handler lives in a file named
  * after its concept (device.c, records.c, journal.c, members.c, sync_file.c).
@@ -17,11 +17,9 @@
 
 #include <jansson.h>
 
-#include "entry.h"
-#include "error.h"
-#include "store.h"
+#include "cairn.h"
 
-/* Exit codes (CLI.md, docs/cli.md). */
+/* Exit codes (docs/cli.md, docs/cli.md). */
 enum {
   CLI_OK = 0,
   CLI_FAIL = 1,     /* any failure other than the two below */
@@ -126,8 +124,9 @@ typedef struct cli_members {
 } cli_members_t;
 
 int cli_members_load(cli_t *cli, cli_members_t *m);
-/* Write role (and name, when given) on the `_member` record of id (key hex). */
-int cli_write_member(cli_t *cli, const char *id, const char *role, const char *name);
+/* Write role (and name, when given) on the `_member` record of key, as one change. */
+int cli_write_member(cli_t *cli, const uint8_t key[CAIRN_KEY_BYTES], cairn_role_t role,
+                     const char *name);
 void cli_members_free(cli_members_t *m);
 /* The member name of a key, or NULL. */
 const char *cli_member_name(const cli_members_t *m, const uint8_t key[CAIRN_KEY_BYTES]);

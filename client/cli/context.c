@@ -12,7 +12,7 @@ int cli_open(cli_t *cli) {
   int rc;
   if (cli->store != NULL)
     return 0;
-  rc = cairn_store_open(cli->store_dir, NULL, &cli->store, &err);
+  rc = cairn_open(cli->store_dir, NULL, &cli->store, &err);
   if (rc != 0) {
     cli->store = NULL;
     return cli_fail_rc(cli, rc, &err, NULL);
@@ -35,7 +35,7 @@ static int ignore_record(const cairn_record_t *r, void *ud) {
 }
 
 int cli_need_record(cli_t *cli, const char *type, const char *id, int allow_deleted) {
-  int rc = cairn_store_get(cli->store, type, id, ignore_record, NULL);
+  int rc = cairn_get(cli->store, type, id, ignore_record, NULL);
   if (rc == 0 || (rc == CAIRN_EDELETED && allow_deleted))
     return 0;
   if (rc == CAIRN_ENOENT)

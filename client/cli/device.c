@@ -1,6 +1,6 @@
 /*
  * device.c — the device and its network: `init`, `id`, `network create`
- * (CLI.md, "Device and network"). A store holds one device key and, once it has
+ * (docs/cli.md, "Device and network"). A store holds one device key and, once it has
  * created or joined one, one network.
  */
 #include <stdio.h>
@@ -24,7 +24,7 @@ int cmd_init(cli_t *cli, int argc, char **argv) {
     return cli_usage(cli, "--name is required");
   if (name[0] == '\0')
     return cli_usage(cli, "the name is empty");
-  rc = cairn_store_create(cli->store_dir, name, NULL, &cli->store, &err);
+  rc = cairn_create(cli->store_dir, name, NULL, &cli->store, &err);
   if (rc == CAIRN_EEXIST)
     return cli_fail(cli, "%s already holds a store; use another --store DIR (or CAIRN_STORE)",
                     cli->store_dir);

@@ -116,7 +116,7 @@ int cmd_history(cli_t *cli, int argc, char **argv) {
   if ((rc = cli_check_name(cli, "record type", a.pos[0], CAIRN_TYPE_MAX)) == 0 &&
       (rc = cli_check_name(cli, "record id", a.pos[1], CAIRN_ID_MAX)) == 0 &&
       (rc = walk_begin(cli, &c, cli_flag(&a, "json"))) == 0) {
-    rc = cairn_store_history(cli->store, a.pos[0], a.pos[1], history_one, &c);
+    rc = cairn_history(cli->store, a.pos[0], a.pos[1], history_one, &c);
     if (rc == 0 && c.rc == 0 && c.count == 0) {
       json_decref(c.out);
       cli_members_free(&c.members);
@@ -200,7 +200,7 @@ static int cmd_walk(cli_t *cli, int argc, char **argv, walker_fn walk, const cha
 }
 
 static int walk_conflicts(cairn_store_t *s, walk_ctx_t *c) {
-  return cairn_store_conflicts(s, conflict_one, c);
+  return cairn_conflicts(s, conflict_one, c);
 }
 
 int cmd_conflicts(cli_t *cli, int argc, char **argv) {

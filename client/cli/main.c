@@ -1,6 +1,6 @@
 /*
  * main.c — the `cairn` command line: the table of commands, the global
- * `--store DIR` option, `--help`, and dispatch (CLI.md; formats and exit codes in
+ * `--store DIR` option, `--help`, and dispatch (docs/cli.md; formats and exit codes in
  * docs/cli.md). Handlers live in files named after their concept and return the
  * exit code; main only closes the store and checks that stdout was written.
  */
@@ -85,7 +85,7 @@ static const cli_cmd_t commands[] = {
      "Set the relay this store syncs with, and the key it must prove.\n"
      "On an owner's or admin's store the relay key is also granted the `relay` role.\n"
      "HOST is a numeric IPv4 or IPv6 address."},
-    {"sync", cmd_sync, "[--timeout SECONDS | --live]",
+    {"sync", cmd_sync, "[--timeout SECONDS | --live [--ping SECONDS]]",
      "Push this device's new entries to the relay and pull what arrived since.\n"
      "Prints `pushed N, pulled M, applied K, bytes sent S, received R`. Exit 0 only\n"
      "when both directions are caught up; default timeout 60 seconds.\n"
@@ -100,8 +100,9 @@ static const cli_cmd_t commands[] = {
      "Run on a store made by `cairn init` that has no network yet. Keeps the relay\n"
      "the code names, pulls the whole network, and takes the invite's role."},
     {"status", cmd_status, "[--json]",
-     "Print the relay, the last successful sync, and this device's entries the relay\n"
-     "has not acknowledged yet."},
+     "Print where this device stands with its relay.\n"
+     "The relay, the last successful sync, and this device's entries the relay has not\n"
+     "acknowledged yet."},
     {"help", cmd_help, "[COMMAND]", "Print help on all commands or on one."},
 };
 
@@ -129,11 +130,17 @@ static void print_overview(const char *prefix) {
          "The store is DIR, else $CAIRN_STORE, else ~/.cairn. Every command takes --help.\n\n"
          "commands:\n");
   for (size_t i = 0; i < NCOMMANDS; i++) {
-    char left[64];
-    if (strncmp(commands[i].name, prefix, n) != 0)
+    const cli_cmd_t *c = &commands[i];
+    int left;
+    if (strncmp(c->name, prefix, n) != 0)
       continue;
-    snprintf(left, sizeof left, "%s %s", commands[i].name, commands[i].usage);
-    printf("  %-44s %.*s\n", left, summary_len(&commands[i]), commands[i].help);
+    /* a usage too long for the column gets the summary on a line of its own */
+    printf("  %s %s%n", c->name, c->usage, &left);
+    if (left > 46)
+      printf("\n%48s", "");
+    else
+      printf("%*s", 48 - left, "");
+    printf("%.*s\n", summary_len(c), c->help);
   }
   printf("\nExit codes: 0 success, 1 failure, 2 usage error, 3 record not found.\n");
 }
@@ -296,7 +303,7 @@ int main(int argc, char **argv) {
   if ((i = parse_global(&cli, argc, argv, &store, &rc)) < 0)
     return rc;
   rc = dispatch(&cli, argc - i, argv + i, store);
-  cairn_store_close(cli.store);
+  cairn_close(cli.store);
   if (fflush(stdout) != 0 || ferror(stdout)) {
     if (rc == 0)
       rc = cli_fail(&cli, "cannot write the output (disk full or closed pipe?)");

@@ -13,7 +13,6 @@
 #include <time.h>
 
 #include "cli.h"
-#include "values.h"
 
 char *cli_time(uint64_t hlc, char out[CLI_TIME_MAX]) {
   uint64_t ms = hlc >> 16;

@@ -1,6 +1,6 @@
 /*
  * records.c — the record commands: put, add, get, del, purge, resolve, list
- * (CLI.md, "Records"). Arguments are checked before the store is opened, so a
+ * (docs/cli.md, "Records"). Arguments are checked before the store is opened, so a
  * mistyped command line is a usage error whatever state the store is in. Each
  * writing command is one change, hence one signed entry.
  */
@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "values.h"
 
 /* Field arguments parsed from `name=text` / `name:=JSON`. */
 typedef struct fields {
@@ -165,7 +164,7 @@ int cmd_get(cli_t *cli, int argc, char **argv) {
   c.json = cli_flag(&a, "json");
   if ((rc = check_target(cli, a.pos[0], a.pos[1])) == 0 && (rc = cli_open(cli)) == 0 &&
       (rc = cli_need_record(cli, a.pos[0], a.pos[1], 0)) == 0) {
-    rc = cairn_store_get(cli->store, a.pos[0], a.pos[1], show_record, &c);
+    rc = cairn_get(cli->store, a.pos[0], a.pos[1], show_record, &c);
     if (rc == 0)
       rc = c.rc;
     if (rc != 0)
@@ -216,30 +215,13 @@ int cmd_purge(cli_t *cli, int argc, char **argv) {
 /* ---- list ---- */
 
 typedef struct list_ctx {
-  const cli_args_t *a; /* the options: --where filters and --json */
   int json;
   int rc;
   json_t *out;
 } list_ctx_t;
 
-/* Whether the record has the field named by filter (NAME=TEXT) with a matching value. */
-static int where_matches(const cairn_record_t *r, const char *filter) {
-  const char *eq = strchr(filter, '=');
-  size_t n = (size_t)(eq - filter);
-  cairn_record_iter_t it;
-  cairn_record_field_t f;
-  cairn_record_iter_init(r, &it);
-  while (cairn_record_field_next(&it, &f))
-    if (f.name_len == n && memcmp(f.name, filter, n) == 0)
-      return cairn_value_matches(f.value, f.value_len, eq + 1);
-  return 0;
-}
-
 static int list_one(const cairn_record_t *r, void *ud) {
   list_ctx_t *c = ud;
-  for (int i = 0; i < c->a->nopt; i++)
-    if (c->a->opt[i].value != NULL && !where_matches(r, c->a->opt[i].value))
-      return 0; /* every --where must match; --json has no value */
   if (c->json) {
     json_t *o = cli_record_json(r);
     if (o == NULL || json_array_append_new(c->out, o) != 0)
@@ -252,36 +234,56 @@ static int list_one(const cairn_record_t *r, void *ud) {
   return c->rc != 0;
 }
 
-static const char *const list_opts[] = {"json", "where=", NULL};
-
-static int check_wheres(cli_t *cli, const cli_args_t *a) {
+/* The --where options as filters: FIELD=VALUE split at the first '=' (the
+ * field names are copied into names, which the caller frees). */
+static int wheres_of(cli_t *cli, const cli_args_t *a, cairn_where_t *w, char **names,
+                     size_t *n) {
+  *n = 0;
   for (int i = 0; i < a->nopt; i++) {
-    const char *v = a->opt[i].value;
+    const char *v = a->opt[i].value, *eq;
     if (v == NULL)
       continue; /* --json */
-    if (strchr(v, '=') == NULL || v[0] == '=')
+    if ((eq = strchr(v, '=')) == NULL || v == eq)
       return cli_usage(cli, "--where takes FIELD=VALUE, not '%s'", v);
+    if ((names[*n] = strndup(v, (size_t)(eq - v))) == NULL)
+      return cli_fail(cli, "out of memory");
+    w[*n].field = names[*n];
+    w[*n].value = eq + 1;
+    (*n)++;
   }
   return 0;
 }
 
+static const char *const list_opts[] = {"json", "where=", NULL};
+
 int cmd_list(cli_t *cli, int argc, char **argv) {
   cli_args_t a;
-  list_ctx_t c = {&a, 0, 0, NULL};
+  list_ctx_t c = {0, 0, NULL};
+  cairn_where_t *w = NULL;
+  char **names = NULL;
+  size_t nw = 0;
   int rc = cli_args_parse(cli, argc, argv, list_opts, 1, 1, &a);
   if (rc != 0)
     return rc;
   c.json = cli_flag(&a, "json");
-  if ((rc = cli_check_name(cli, "record type", a.pos[0], CAIRN_TYPE_MAX)) == 0 &&
-      (rc = check_wheres(cli, &a)) == 0 && (rc = cli_open(cli)) == 0) {
+  w = calloc((size_t)a.nopt + 1, sizeof *w);
+  names = calloc((size_t)a.nopt + 1, sizeof *names);
+  if (w == NULL || names == NULL)
+    rc = cli_fail(cli, "out of memory");
+  else if ((rc = cli_check_name(cli, "record type", a.pos[0], CAIRN_TYPE_MAX)) == 0 &&
+           (rc = wheres_of(cli, &a, w, names, &nw)) == 0 && (rc = cli_open(cli)) == 0) {
     if (c.json && (c.out = json_array()) == NULL)
       rc = cli_fail(cli, "out of memory");
-    else if ((rc = cairn_store_list(cli->store, a.pos[0], list_one, &c)) != 0 ||
+    else if ((rc = cairn_list(cli->store, a.pos[0], w, nw, list_one, &c)) != 0 ||
              (rc = c.rc) != 0)
       rc = cli_fail_rc(cli, rc, NULL, "cannot list the records");
     else if (c.json)
       rc = cli_print_json(cli, c.out), c.out = NULL;
   }
+  for (size_t i = 0; names != NULL && i < nw; i++)
+    free(names[i]);
+  free(names);
+  free(w);
   json_decref(c.out);
   cli_args_free(&a);
   return rc;

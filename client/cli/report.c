@@ -1,6 +1,6 @@
 /*
  * report.c — how the command line reports failures: exactly one line on
- * stderr, `cairn: <what went wrong and what to do>`, and the exit code of CLI.md.
+ * stderr, `cairn: <what went wrong and what to do>`, and the exit code of docs/cli.md.
  * Messages can quote user input and text from other people's entries, so
  * control characters are replaced before printing: the one line stays one line.
  */

@@ -1,14 +1,12 @@
 /*
- * sync_file.c — sync on a file, with no network at all (CLI.md, "Sync on a
+ * sync_file.c — sync on a file, with no network at all (docs/cli.md, "Sync on a
  * file"): `heads` prints this replica's version vector, `bundle create` writes
  * the entries a replica with given heads lacks (core/bundle.h), `bundle apply`
  * verifies and applies a bundle. The heads file of `--since` is the JSON that
  * `cairn heads --json` prints on the other replica: {"<author hex>": seq, ...},
  * parsed by client/lib/heads.c.
  */
-#include "bundle.h"
 #include "cli.h"
-#include "heads.h"
 
 /* ---- heads ---- */
 

@@ -1,5 +1,5 @@
 /*
- * sync_net.c — sync with a relay (CLI.md, "Sync"), each command a thin layer
+ * sync_net.c — sync with a relay (docs/cli.md, "Sync with a relay"), each command a thin layer
  * over client/cairn.h: `remote` keeps the relay's address and key, `sync` runs
  * one sync, `sync --live` stays connected on a libuv loop until SIGINT/SIGTERM,
  * `status` says where this device stands.
@@ -16,7 +16,6 @@ static const char *const remote_opts[] = {"key=", NULL};
 int cmd_remote(cli_t *cli, int argc, char **argv) {
   cli_args_t a;
   uint8_t key[CAIRN_KEY_BYTES], net[CAIRN_KEY_BYTES];
-  char id[2 * CAIRN_KEY_BYTES + 1];
   cairn_error_t err;
   cairn_role_t role = CAIRN_ROLE_NONE;
   int rc = cli_args_parse(cli, argc, argv, remote_opts, 1, 1, &a);
@@ -32,7 +31,7 @@ int cmd_remote(cli_t *cli, int argc, char **argv) {
       (role == CAIRN_ROLE_OWNER || role == CAIRN_ROLE_ADMIN)) {
     cairn_role_t now = CAIRN_ROLE_NONE;
     if (cairn_store_role(cli->store, key, &now) == 0 && now != CAIRN_ROLE_RELAY)
-      rc = cli_write_member(cli, cairn_hex(key, CAIRN_KEY_BYTES, id), "relay", "relay");
+      rc = cli_write_member(cli, key, CAIRN_ROLE_RELAY, "relay");
   }
   cli_args_free(&a);
   return rc;

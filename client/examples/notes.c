@@ -64,12 +64,15 @@ static int write_note(cairn_store_t *s, const char *text) {
 
 /* ---- live ---- */
 
-static int print_op(const cairn_entry_t *e, uint64_t position, void *ud) {
+static int print_op(const cairn_stored_t *stored, uint64_t position, void *ud) {
   app_t *a = ud;
   char author[2 * CAIRN_KEY_BYTES + 1];
+  cairn_entry_t entry, *e = &entry;
   cairn_op_iter_t it;
   cairn_op_t op;
   a->seen = position;
+  if (cairn_entry_decode(stored->bytes, stored->len, stored->len, e, NULL) != 0)
+    return CAIRN_ECORRUPT; /* the store checked it when it arrived */
   cairn_hex(e->author, CAIRN_KEY_BYTES, author);
   cairn_op_iter_init(e, &it);
   while (cairn_op_next(&it, &op) == 1) {
@@ -190,7 +193,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: notes STORE [TEXT] [--live] [--ping SECONDS]\n");
     return 2;
   }
-  if (cairn_init() != 0 || cairn_open(dir, &a.store, &err) != 0) {
+  if (cairn_init() != 0 || cairn_open(dir, NULL, &a.store, &err) != 0) {
     fprintf(stderr, "notes: %s\n", a.store == NULL ? err.msg : "cannot start");
     return 1;
   }

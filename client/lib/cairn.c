@@ -1,8 +1,8 @@
 /*
  * cairn.c — the parts of libcairn's public API (client/cairn.h) that are not
- * the core's own functions: opening, JSON values in and out, list filters.
- * Sync lives in sync.c. Everything here is a thin layer over core/store.h and
- * values.h, so that an application needs neither jansson nor MessagePack.
+ * the core's own functions: the library's start and version, JSON values in and
+ * out, list filters. Sync lives in sync.c, invites in join.c. Everything here is a
+ * thin layer over core's headers and values.h.
  */
 #include "cairn.h"
 
@@ -17,22 +17,12 @@ int cairn_init(void) {
   return cairn_core_init();
 }
 
-const char *cairn_client_version(void); /* cairnclient.c */
-
 const char *cairn_version(void) {
-  return cairn_client_version();
+  return CAIRN_VERSION; /* the project's version, from the build */
 }
 
 void cairn_free(void *p) {
   free(p);
-}
-
-int cairn_open(const char *dir, cairn_store_t **out, cairn_error_t *err) {
-  return cairn_store_open(dir, NULL, out, err);
-}
-
-void cairn_close(cairn_store_t *s) {
-  cairn_store_close(s);
 }
 
 /* ---- values ---- */
@@ -154,10 +144,6 @@ done:
 
 /* ---- reading ---- */
 
-int cairn_get(cairn_store_t *s, const char *type, const char *id, cairn_record_cb cb, void *ud) {
-  return cairn_store_get(s, type, id, cb, ud);
-}
-
 typedef struct filtered {
   const cairn_where_t *where;
   size_t nwhere;
@@ -166,14 +152,8 @@ typedef struct filtered {
 } filtered_t;
 
 static int field_matches(const cairn_record_t *r, const cairn_where_t *w) {
-  cairn_record_iter_t it;
   cairn_record_field_t f;
-  size_t n = strlen(w->field);
-  cairn_record_iter_init(r, &it);
-  while (cairn_record_field_next(&it, &f))
-    if (f.name_len == n && memcmp(f.name, w->field, n) == 0)
-      return cairn_value_matches(f.value, f.value_len, w->value);
-  return 0;
+  return cairn_record_field(r, w->field, &f) && cairn_value_matches(f.value, f.value_len, w->value);
 }
 
 static int list_filtered(const cairn_record_t *r, void *ud) {
@@ -192,14 +172,5 @@ int cairn_list(cairn_store_t *s, const char *type, const cairn_where_t *where, s
   for (size_t i = 0; i < nwhere; i++)
     if (where[i].field == NULL || where[i].value == NULL)
       return CAIRN_EINVAL;
-  return cairn_store_list(s, type, list_filtered, &fl);
-}
-
-int cairn_history(cairn_store_t *s, const char *type, const char *id, cairn_history_cb cb,
-                  void *ud) {
-  return cairn_store_history(s, type, id, cb, ud);
-}
-
-int cairn_conflicts(cairn_store_t *s, cairn_conflict_cb cb, void *ud) {
-  return cairn_store_conflicts(s, cb, ud);
+  return cairn__list_type(s, type, list_filtered, &fl);
 }

@@ -1,6 +1,7 @@
 /*
- * join.c — joining a network with an invite code (cairn.h, cairn_join;
- * docs/protocol.md "Invites").
+ * join.c — invites (cairn.h, cairn_invite and cairn_join; docs/protocol.md
+ * "Invites"; docs/design.md, "Invites"): making one, a fresh invite key whose
+ * `_member` record holds the terms, and joining a network with its code.
  */
 #include <sodium.h>
 #include <string.h>
@@ -8,22 +9,17 @@
 #include "cairn.h"
 #include "invite.h"
 
-/* The invite record's `name` value (MessagePack), copied. */
+/* The invite's member name, copied (empty when it has none). */
 typedef struct name_copy {
-  uint8_t mp[256];
-  size_t len;
+  char text[201];
 } name_copy_t;
 
-static int copy_name(const cairn_record_t *r, void *ud) {
+static int copy_name(const cairn_member_t *m, void *ud) {
   name_copy_t *n = ud;
-  cairn_record_iter_t it;
-  cairn_record_field_t f;
-  cairn_record_iter_init(r, &it);
-  while (cairn_record_field_next(&it, &f))
-    if (f.name_len == 4 && memcmp(f.name, "name", 4) == 0 && f.value_len <= sizeof n->mp) {
-      memcpy(n->mp, f.value, f.value_len);
-      n->len = f.value_len;
-    }
+  if (m->name != NULL && m->name_len < sizeof n->text) {
+    memcpy(n->text, m->name, m->name_len);
+    n->text[m->name_len] = '\0';
+  }
   return 1;
 }
 
@@ -31,9 +27,8 @@ static int copy_name(const cairn_record_t *r, void *ud) {
 static int grant_self(cairn_store_t *s, const uint8_t seed[CAIRN_INVITE_SEED_BYTES],
                       cairn_error_t *err) {
   uint8_t pk[CAIRN_KEY_BYTES], sk[CAIRN_SECRET_BYTES];
-  char me[2 * CAIRN_KEY_BYTES + 1], ik[2 * CAIRN_KEY_BYTES + 1];
   cairn_invite_terms_t t;
-  name_copy_t name = {{0}, 0};
+  name_copy_t name = {{0}};
   cairn_change_t *c = NULL;
   int rc;
   cairn_invite_keys(seed, pk, sk);
@@ -42,15 +37,12 @@ static int grant_self(cairn_store_t *s, const uint8_t seed[CAIRN_INVITE_SEED_BYT
     return cairn__error(err, rc == CAIRN_ENOENT ? CAIRN_ENOTMEMBER : rc,
                         "the network holds no such invite (revoked, or not synced yet)");
   }
-  cairn_hex(cairn_store_key(s), CAIRN_KEY_BYTES, me);
-  rc = cairn_store_get(s, "_member", cairn_hex(pk, CAIRN_KEY_BYTES, ik), copy_name, &name);
+  rc = cairn_member_get(s, pk, copy_name, &name);
   if (rc != 0 && rc != CAIRN_ENOENT)
     rc = cairn__error(err, rc, "cannot read the invite: %s", cairn_strerror(rc));
   else if ((rc = cairn_change_begin(s, &c)) == 0 &&
-           (rc = cairn_change_put_text(c, "_member", me, "role", cairn_role_name(t.grants))) ==
-               0 &&
-           (name.len == 0 ||
-            (rc = cairn_change_put(c, "_member", me, "name", name.mp, name.len, 0)) == 0))
+           (rc = cairn_change_member(c, cairn_store_key(s), t.grants,
+                                     name.text[0] ? name.text : NULL, NULL)) == 0)
     rc = cairn_change_commit_as(c, sk, NULL, err);
   else if (c != NULL)
     cairn_change_abort(c);
@@ -98,6 +90,43 @@ int cairn_join(cairn_store_t *s, const char *code, unsigned timeout_ms,
   }
   if (rc == 0 && network != NULL)
     memcpy(network, ic.network, CAIRN_KEY_BYTES);
+  sodium_memzero(&ic, sizeof ic);
+  return rc;
+}
+
+_Static_assert(CAIRN_INVITE_TEXT_MAX == CAIRN_INVITE_CODE_MAX, "one invite code size");
+
+int cairn_invite(cairn_store_t *s, cairn_role_t role, const char *name, unsigned expires_days,
+                 unsigned uses, char *code, size_t cap, cairn_error_t *err) {
+  cairn_invite_code_t ic;
+  cairn_invite_terms_t t = {role, 0, uses};
+  uint8_t pk[CAIRN_KEY_BYTES], sk[CAIRN_SECRET_BYTES];
+  cairn_change_t *c = NULL;
+  int rc;
+  if ((role != CAIRN_ROLE_EDITOR && role != CAIRN_ROLE_VIEWER && role != CAIRN_ROLE_ADMIN) ||
+      name == NULL || name[0] == '\0' || strlen(name) > 200 || expires_days < 1 ||
+      expires_days > 365 || uses < 1 || uses > CAIRN_INVITE_USES_MAX || cap < CAIRN_INVITE_TEXT_MAX)
+    return cairn__error(err, CAIRN_EINVAL, "an invite needs a role (editor, viewer or admin), a "
+                                           "name, 1-365 days and 1-%d uses",
+                        CAIRN_INVITE_USES_MAX);
+  if (cairn_store_network(s, ic.network) != 0)
+    return cairn__error(err, CAIRN_ENONETWORK, "this store has no network yet");
+  if ((rc = cairn_sync_remote(s, ic.addr, sizeof ic.addr, ic.relay_key)) != 0)
+    return cairn__error(err, rc, rc == CAIRN_ENOENT ? "no relay set: run `cairn remote "
+                                                      "HOST:PORT --key RELAYKEY` first"
+                                                    : "cannot read the relay setting");
+  randombytes_buf(ic.seed, sizeof ic.seed);
+  cairn_invite_keys(ic.seed, pk, sk);
+  sodium_memzero(sk, sizeof sk);
+  t.expires_ms = cairn_now_ms() + (uint64_t)expires_days * 86400000u;
+  if ((rc = cairn_change_begin(s, &c)) == 0 &&
+      (rc = cairn_change_member(c, pk, CAIRN_ROLE_INVITE, name, &t)) == 0)
+    rc = cairn_change_commit(c, NULL, err);
+  else
+    cairn_change_abort(c), rc = cairn__error(err, rc, "cannot prepare the invite: %s",
+                                             cairn_strerror(rc));
+  if (rc == 0 && cairn_invite_encode(&ic, code, cap) != 0)
+    rc = cairn__error(err, CAIRN_EINVAL, "cannot write the invite code");
   sodium_memzero(&ic, sizeof ic);
   return rc;
 }

@@ -73,6 +73,7 @@ struct link {
   int rc;
   cairn_error_t err;
   uint8_t epoch[CAIRN_EPOCH_BYTES];
+  cairn_prepared_t *prep; /* reused for every batch received */
   char rbuf[READ_BUF];
 };
 
@@ -167,10 +168,15 @@ static bool saved_cursor(link_t *l, uint64_t *pos) {
   return true;
 }
 
-static int save_cursor(link_t *l, uint64_t pos) {
-  uint8_t b[CAIRN_EPOCH_BYTES + 8];
+/* The cursor setting's value for position pos. */
+static void cursor_value(const link_t *l, uint64_t pos, uint8_t b[CAIRN_EPOCH_BYTES + 8]) {
   memcpy(b, l->epoch, CAIRN_EPOCH_BYTES);
   cairn_put_be64(b + CAIRN_EPOCH_BYTES, pos);
+}
+
+static int save_cursor(link_t *l, uint64_t pos) {
+  uint8_t b[CAIRN_EPOCH_BYTES + 8];
+  cursor_value(l, pos, b);
   return cairn_store_setting_set(l->s, CAIRN__SETTING_CURSOR, b, sizeof b);
 }
 
@@ -287,8 +293,9 @@ static int push_send(push_t *p) {
   return rc;
 }
 
-static int push_one(const cairn_entry_t *e, void *ud) {
+static int push_one(const cairn_stored_t *e, uint64_t position, void *ud) {
   push_t *p = ud;
+  (void)position;
   if (msgpack_sbuffer_write(&p->data, (const char *)e->bytes, e->len) != 0)
     return p->rc = CAIRN_ENOMEM;
   p->len[p->n++] = e->len;
@@ -442,9 +449,18 @@ static void on_hello(link_t *l, const cairn_msg_t *m) {
     live_connected(l->live);
 }
 
+/*
+ * A batch from the relay: prepared, then applied in one transaction that also
+ * moves the cursor past it, so the cursor is durable exactly when the entries are
+ * (one fsync for both).
+ */
 static void on_entries(link_t *l, const cairn_msg_t *m) {
   cairn_msg_iter_t it;
   cairn_apply_stats_t st;
+  cairn_prepare_opts_t po = {0, false, NULL};
+  uint8_t cursor[CAIRN_EPOCH_BYTES + 8];
+  cairn_apply_opts_t ao = {CAIRN__SETTING_CURSOR, cursor, sizeof cursor};
+  const cairn_prepared_t *one = l->prep;
   const uint8_t *e;
   size_t len, n = 0;
   int rc;
@@ -459,7 +475,11 @@ static void on_entries(link_t *l, const cairn_msg_t *m) {
     b[n++].len = len;
   }
   memset(&st, 0, sizeof st);
-  rc = cairn_store_apply(l->s, b, n, &st, &l->err);
+  cursor_value(l, m->u.entries.cursor, cursor);
+  if ((rc = cairn_prepare(l->prep, b, n, &po)) != 0)
+    cairn__error(&l->err, rc, "out of memory");
+  else
+    rc = cairn_store_apply_prepared(l->s, &one, 1, &ao, &st, &l->err);
   free(b);
   l->stats.pulled += n;
   l->stats.applied += st.applied;
@@ -469,9 +489,8 @@ static void on_entries(link_t *l, const cairn_msg_t *m) {
     link_fail(l, rc, &l->err);
     return;
   }
-  if ((rc = save_cursor(l, m->u.entries.cursor)) != 0 ||
-      (rc = cairn_session_ack(&l->sess, 0, m->u.entries.cursor, &l->out)) != 0) {
-    link_failf(l, rc, "cannot record the sync position");
+  if ((rc = cairn_session_ack(&l->sess, 0, m->u.entries.cursor, &l->out)) != 0) {
+    link_failf(l, rc, "cannot acknowledge the relay's entries");
     return;
   }
   if (st.applied > 0) {
@@ -597,6 +616,8 @@ static int link_prepare(link_t *l, cairn_store_t *s, uv_loop_t *loop, const char
   memset(l, 0, sizeof *l);
   l->s = s;
   l->loop = loop;
+  if (cairn_prepared_new(&l->prep) != 0)
+    return cairn__error(&l->err, CAIRN_ENOMEM, "out of memory");
   if (invite != NULL) {
     if ((rc = cairn_invite_decode(invite, &code, &l->err)) != 0)
       return rc;
@@ -612,10 +633,13 @@ static int link_prepare(link_t *l, cairn_store_t *s, uv_loop_t *loop, const char
                         rc == CAIRN_ENOENT ? "no relay set: run `cairn remote HOST:PORT --key "
                                              "RELAYKEY`"
                                            : "cannot read the relay setting");
-  if ((rc = cairn_store_network(s, l->net)) != 0 &&
+  if (cairn_store_network(s, l->net) != 0 &&
       (rc = cairn_store_expected_network(s, l->net)) != 0)
-    return cairn__error(&l->err, CAIRN_ENONETWORK,
-                        "this store has no network yet: create one or join one");
+    return rc == CAIRN_ENOENT
+               ? cairn__error(&l->err, CAIRN_ENONETWORK,
+                              "this store has no network yet: create one or join one")
+               : cairn__error(&l->err, rc, "cannot read the network this store waits for: %s",
+                              cairn_strerror(rc));
   const char *colon = strrchr(l->addr, ':');
   if (colon == NULL)
     return cairn__error(&l->err, CAIRN_EINVAL, "bad relay address %s", l->addr);
@@ -713,6 +737,7 @@ int cairn_sync_once(cairn_store_t *s, const char *invite, unsigned timeout_ms,
     *err = l->err;
   if (stats != NULL)
     *stats = l->stats;
+  cairn_prepared_free(l->prep);
   free(l);
   (void)uv_loop_close(&loop);
   return rc;
@@ -738,6 +763,7 @@ static void live_maybe_free(live_t *h) {
     return;
   if (h->on_stop != NULL)
     h->on_stop(h->ud);
+  cairn_prepared_free(h->link.prep);
   free(h);
 }
 
@@ -808,6 +834,7 @@ int cairn_sync_live(cairn_store_t *s, uv_loop_t *loop, unsigned poll_ms,
   if ((rc = link_prepare(&h->link, s, loop, NULL)) != 0) {
     if (err != NULL)
       *err = h->link.err;
+    cairn_prepared_free(h->link.prep);
     free(h);
     return rc;
   }

@@ -1,9 +1,9 @@
 /*
  * values.h — field values between the command line, JSON and MessagePack.
  *
- * A field value in an entry is one MessagePack object (DESIGN.md, "Operations").
+ * A field value in an entry is one MessagePack object (docs/design.md, "Operations").
  * People and scripts see and write values as JSON: the CLI takes them as httpie
- * field arguments (`title=text`, `count:=42`, CLI.md) and prints them with
+ * field arguments (`title=text`, `count:=42`, docs/cli.md) and prints them with
  * `--json`. This module converts between the three:
  *
  *   "name=text" / "name:=JSON"  --cairn_value_parse_arg-->  name + MessagePack
@@ -14,7 +14,7 @@
  *
  * MessagePack is packed with msgpack-c and read back only with the bounded
  * reader of core/mpread.h: values come from other people's entries, and
- * msgpack-c's unpacker trusts the counts it reads (DESIGN.md, "Bad input").
+ * msgpack-c's unpacker trusts the counts it reads (docs/design.md, "Bad input, faults and limits").
  * Nesting is capped at CAIRN_VALUE_DEPTH_MAX (16) containers in both
  * directions, the same limit cairn_entry_decode applies, so every value this
  * module packs is one an entry accepts.
@@ -63,7 +63,7 @@
 #include "error.h"
 
 /*
- * Parse one command-line field argument in the httpie convention (CLI.md).
+ * Parse one command-line field argument in the httpie convention (docs/cli.md).
  *
  * The argument is split at its first '='. If the byte before it is ':', the
  * argument is `name:=JSON` and the value is the JSON text after ":=" (any JSON

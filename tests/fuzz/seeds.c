@@ -27,7 +27,7 @@
 #include "bundle.h"
 #include "bytes.h"
 #include "fuzzkit.h"
-#include "store.h"
+#include "cairn.h"
 
 static const char *root;
 
@@ -473,7 +473,7 @@ static void bundle_seeds(void) {
   if ((rc = cairn_bundle_create(s, path, since_all, NULL, NULL, &err)) != 0)
     die(err.msg, rc);
   listed(path);
-  cairn_store_close(s);
+  cairn_close(s);
   cairn_test_rmrf(dir);
   free(dir);
 
@@ -502,7 +502,7 @@ static void bundle_seeds(void) {
   if ((rc = cairn_bundle_create(s, path, NULL, NULL, NULL, &err)) != 0)
     die(err.msg, rc);
   listed(path);
-  cairn_store_close(s);
+  cairn_close(s);
   cairn_test_rmrf(dir);
   free(dir);
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# relay_badpeers.sh — the relay against bad peers (DESIGN.md, "The relay" and "Bad
+# relay_badpeers.sh — the relay against bad peers (docs/design.md, "The relay" and "Bad
 # input, faults and limits"): a bad peer gets an `error` or a closed connection
 # and never stops the relay or a well-behaved client.
 #

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# relay_faults.sh — crashes during sync (DESIGN.md, "Bad input, faults and
+# relay_faults.sh — crashes during sync (docs/design.md, "Bad input, faults and
 # limits"): a relay or client killed at any instant loses no acknowledged entry
 # and reopens without repair; an interrupted sync resumes where it stopped.
 #

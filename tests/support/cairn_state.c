@@ -101,12 +101,12 @@ static int state_head_cb(const uint8_t author[CAIRN_KEY_BYTES], uint64_t seq,
 static int state_type(cairn_store_t *s, const char *type, unsigned flags,
                       cairn_test_text_t *out) {
   state_ctx_t c = {out, {0}, 0};
-  int rc = cairn_store_list(s, type, state_rec_cb, &c);
+  int rc = cairn_list(s, type, NULL, 0, state_rec_cb, &c);
   if (rc == 0)
     rc = c.rc;
   for (size_t i = 0; rc == 0 && (flags & CAIRN_TEST_STATE_HISTORY) && i < c.ids.n; i++) {
     cairn_test_text_printf(out, "history %s/%s\n", type, c.ids.id[i]);
-    rc = cairn_store_history(s, type, c.ids.id[i], state_hist_cb, out);
+    rc = cairn_history(s, type, c.ids.id[i], state_hist_cb, out);
   }
   free(c.ids.id);
   return rc;
@@ -120,7 +120,7 @@ int cairn_test_state(cairn_store_t *s, const char *const *types, size_t ntypes,
   for (size_t i = 0; rc == 0 && i < ntypes; i++)
     rc = state_type(s, types[i], flags, out);
   if (rc == 0)
-    rc = cairn_store_conflicts(s, state_conf_cb, out);
+    rc = cairn_conflicts(s, state_conf_cb, out);
   if (rc == 0)
     rc = cairn_store_heads(s, state_head_cb, out);
   return rc != 0 ? rc : out->err;

@@ -41,7 +41,7 @@ int cairn_test_store_exact(const char *name, const cairn_store_opts_t *opts,
   }
   if (opts != NULL)
     o = *opts;
-  if ((rc = cairn_store_create(d, name, &o, out, NULL)) != 0) {
+  if ((rc = cairn_create(d, name, &o, out, NULL)) != 0) {
     cairn_test_rmrf(d);
     free(d);
     *out = NULL;
@@ -77,13 +77,13 @@ int cairn_test_node_reopen(cairn_test_node_t *n, const cairn_store_opts_t *opts)
   if (opts != NULL)
     o = *opts;
   o.no_sync = 1;
-  cairn_store_close(n->s);
+  cairn_close(n->s);
   n->s = NULL;
-  return cairn_store_open(n->dir, &o, &n->s, NULL);
+  return cairn_open(n->dir, &o, &n->s, NULL);
 }
 
 void cairn_test_node_free(cairn_test_node_t *n) {
-  cairn_store_close(n->s);
+  cairn_close(n->s);
   n->s = NULL;
   cairn_test_rmrf(n->dir);
   free(n->dir);

@@ -26,7 +26,7 @@
  *   CAIRN_PASS(cairn_test_store("alice", &s, &dir));
  *   CAIRN_PASS(cairn_store_network_create(s, "net", net, NULL));
  *   CAIRN_PASS(cairn_test_put(s, "partner", "p1", "name", "Acme"));
- *   cairn_store_close(s);
+ *   cairn_close(s);
  *   cairn_test_rmrf(dir);
  *   free(dir);
  *
@@ -43,7 +43,7 @@
 
 #include "entry.h"
 #include "error.h"
-#include "store.h"
+#include "cairn.h"
 
 #ifndef CAIRN_TEST_NO_CMOCKA
 #include <cmocka.h>

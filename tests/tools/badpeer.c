@@ -1,6 +1,6 @@
 /*
  * badpeer.c — a misbehaving peer for the relay's bad-peer tests
- * (tests/integration/relay_badpeers.sh, DESIGN.md "Bad input, faults and limits").
+ * (tests/integration/relay_badpeers.sh, docs/design.md "Bad input, faults and limits").
  *
  * It connects to 127.0.0.1:PORT, does one misbehaviour, and prints one line saying
  * what the relay did (closed, or the `error` it sent, decrypted through the
@@ -55,7 +55,7 @@
 #include "entry.h"
 #include "keyfile.h"
 #include "session.h"
-#include "store.h"
+#include "cairn.h"
 
 #define EXIT_BAD 1
 #define EXIT_USAGE 2
@@ -345,7 +345,7 @@ static cairn_store_t *open_store(const char *dir, uint8_t sk[CAIRN_SECRET_BYTES]
   cairn_error_t err;
   cairn_store_t *s;
   snprintf(path, sizeof path, "%s/key", dir);
-  if (cairn_keyfile_read(path, sk, &err) != 0 || cairn_store_open(dir, NULL, &s, &err) != 0 ||
+  if (cairn_keyfile_read(path, sk, &err) != 0 || cairn_open(dir, NULL, &s, &err) != 0 ||
       cairn_store_network(s, net) != 0) {
     fprintf(stderr, "badpeer: cannot open the store %s: %s\n", dir, err.msg);
     exit(EXIT_USAGE);
@@ -363,7 +363,7 @@ static int do_bigframe(int argc, char **argv) {
   parse_hex(argv[4], net, sizeof net, "NET");
   unsigned long len = strtoul(argv[5], NULL, 10);
   if (argc > 6)
-    cairn_store_close(open_store(argv[6], sk, net));
+    cairn_close(open_store(argv[6], sk, net));
   else
     crypto_sign_keypair(pk, sk);
   peer_start(&p, sk, rk, net);
@@ -554,7 +554,7 @@ static int do_push(int argc, char **argv) {
   f.want_seq = fork ? head - 1 : head;
   if (cairn_store_log(s, find_cb, &f) != 0)
     die("cannot read the log");
-  cairn_store_close(s);
+  cairn_close(s);
 
   msgpack_sbuffer_init(&ops);
   char id[64];

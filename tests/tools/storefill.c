@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store.h"
+#include "cairn.h"
 
 int main(int argc, char **argv) {
   cairn_store_opts_t o = {0};
@@ -35,7 +35,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   o.no_sync = 1;
-  if (cairn_store_open(argv[1], &o, &s, &err) != 0) {
+  if (cairn_open(argv[1], &o, &s, &err) != 0) {
     fprintf(stderr, "storefill: %s\n", err.msg);
     return 1;
   }
@@ -58,7 +58,7 @@ int main(int argc, char **argv) {
       fprintf(stderr, "storefill: %s\n", err.msg);
   }
   msgpack_sbuffer_destroy(&v);
-  cairn_store_close(s);
+  cairn_close(s);
   if (rc != 0) {
     fprintf(stderr, "storefill: failed: %s\n", cairn_strerror(rc));
     return 1;

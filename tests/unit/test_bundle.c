@@ -26,7 +26,7 @@
 #include "bundle.h"
 #include "entry.h"
 #include "cairn_test.h"
-#include "store.h"
+#include "cairn.h"
 
 /* ---- fixture: a temporary root directory ---- */
 
@@ -56,9 +56,9 @@ static cairn_store_t *new_store_opts(const char *name, const cairn_store_opts_t 
   cairn_store_t *s = NULL;
   cairn_error_t err = {0, ""};
   fresh_path(dir, sizeof dir, name);
-  int rc = cairn_store_create(dir, name, opts, &s, &err);
+  int rc = cairn_create(dir, name, opts, &s, &err);
   if (rc != 0)
-    fail_msg("cairn_store_create: %s", err.msg);
+    fail_msg("cairn_create: %s", err.msg);
   return s;
 }
 
@@ -159,7 +159,7 @@ static char *dump(cairn_store_t *s) {
   text_t t = {NULL, 0, 0};
   text_add(&t, "records:\n");
   for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-    assert_int_equal(cairn_store_list(s, types[i], dump_record, &t), 0);
+    assert_int_equal(cairn_list(s, types[i], NULL, 0, dump_record, &t), 0);
   return t.p;
 }
 
@@ -384,7 +384,7 @@ static void test_create_apply_fresh(void **state) {
     apply_ok(d, path, batch, &st);
     assert_int_equal(st.applied, lb.n);
     assert_same_records(b, d);
-    cairn_store_close(d);
+    cairn_close(d);
   }
 
   /* and a bundle of A alone, applied to c, adds A's last change, skips the rest */
@@ -401,9 +401,9 @@ static void test_create_apply_fresh(void **state) {
 
   log_free(&la);
   log_free(&lb);
-  cairn_store_close(a);
-  cairn_store_close(b);
-  cairn_store_close(c);
+  cairn_close(a);
+  cairn_close(b);
+  cairn_close(c);
 }
 
 static void test_apply_twice(void **state) {
@@ -425,9 +425,9 @@ static void test_apply_twice(void **state) {
   apply_ok(b, path, 2, &st);
   assert_int_equal(st.skipped, count);
   assert_int_equal(st.applied, 0);
-  cairn_store_close(a);
-  cairn_store_close(b);
-  cairn_store_close(c);
+  cairn_close(a);
+  cairn_close(b);
+  cairn_close(c);
 }
 
 /* ---- --since ---- */
@@ -517,12 +517,12 @@ static void test_since(void **state) {
   assert_int_equal(cairn_bundle_apply(d, path, 0, &st, &err), CAIRN_ENONETWORK);
   assert_non_null(strstr(err.msg, "bundle entry 1 at byte 0: "));
   assert_int_equal(st.applied, 0);
-  cairn_store_close(d);
+  cairn_close(d);
 
   log_free(&lb);
-  cairn_store_close(a);
-  cairn_store_close(b);
-  cairn_store_close(c);
+  cairn_close(a);
+  cairn_close(b);
+  cairn_close(c);
 }
 
 /* ---- broken bundles ---- */
@@ -583,12 +583,12 @@ static void test_truncated_every_byte(void **state) {
     assert_true(held < la.n || n >= len - 4);
     if (held > held_max)
       held_max = held;
-    cairn_store_close(s);
+    cairn_close(s);
   }
   assert_int_equal(held_max, la.n);
   free(bytes);
   log_free(&la);
-  cairn_store_close(a);
+  cairn_close(a);
 }
 
 static void test_flipped_byte(void **state) {
@@ -612,7 +612,7 @@ static void test_flipped_byte(void **state) {
   if (strstr(err.msg, "bundle entry ") == NULL || strstr(err.msg, " at byte ") == NULL)
     fail_msg("the error names no position: %s", err.msg);
   assert_log_prefix(s, &la);
-  cairn_store_close(s);
+  cairn_close(s);
 
   /* every byte, every bit, through the reader: no crash; an error, or (a flip that
    * changes nothing zstd checks, such as a larger window) the same entries */
@@ -641,7 +641,7 @@ static void test_flipped_byte(void **state) {
   }
   free(bytes);
   log_free(&la);
-  cairn_store_close(a);
+  cairn_close(a);
 }
 
 static void test_bad_header(void **state) {
@@ -695,8 +695,8 @@ static void test_bad_header(void **state) {
   log_free(&ls);
   free(bytes);
   log_free(&la);
-  cairn_store_close(s);
-  cairn_store_close(a);
+  cairn_close(s);
+  cairn_close(a);
 }
 
 static void test_empty_file(void **state) {
@@ -716,7 +716,7 @@ static void test_empty_file(void **state) {
   assert_int_equal(cairn_bundle_reader_open(path, &r, &err), CAIRN_EMALFORMED);
   assert_int_equal(cairn_bundle_reader_mem(NULL, 0, 0, &r, &err), CAIRN_EMALFORMED);
   assert_null(r);
-  cairn_store_close(s);
+  cairn_close(s);
 }
 
 static void test_other_network(void **state) {
@@ -739,8 +739,8 @@ static void test_other_network(void **state) {
   assert_string_equal(before, after);
   free(before);
   free(after);
-  cairn_store_close(a);
-  cairn_store_close(x);
+  cairn_close(a);
+  cairn_close(x);
 }
 
 /* Hand-built streams: the framing rules one by one. */
@@ -767,7 +767,7 @@ static void test_framing(void **state) {
   cairn_store_t *s = new_store("Hand");
   apply_ok(s, path, 0, &st);
   assert_int_equal(st.applied, 3);
-  cairn_store_close(s);
+  cairn_close(s);
 
   /* a wrong count in the end marker */
   t.len = body;
@@ -781,7 +781,7 @@ static void test_framing(void **state) {
   /* the entries before the bad marker are valid and kept */
   assert_int_equal(st.applied, 3);
   assert_int_equal(assert_log_prefix(s, &la), 3);
-  cairn_store_close(s);
+  cairn_close(s);
 
   /* trailing data after the end marker, inside the frame */
   t.len = body;
@@ -792,7 +792,7 @@ static void test_framing(void **state) {
   s = new_store("Trail");
   assert_int_equal(cairn_bundle_apply(s, path, 0, &st, &err), CAIRN_EMALFORMED);
   assert_non_null(strstr(err.msg, "trailing data"));
-  cairn_store_close(s);
+  cairn_close(s);
 
   /* trailing data after the frame: a second frame, or junk */
   t.len = full;
@@ -815,7 +815,7 @@ static void test_framing(void **state) {
   write_file(path, two, n1);
   apply_ok(s, path, 0, &st);
   free(two);
-  cairn_store_close(s);
+  cairn_close(s);
 
   /* a stream cut inside entry 3 after two whole entries: both are applied first */
   t.len = la.len[0] + la.len[1] + 8 + 10;
@@ -828,7 +828,7 @@ static void test_framing(void **state) {
   assert_int_equal(st.read, 2);
   assert_int_equal(st.applied, 2);
   assert_int_equal(assert_log_prefix(s, &la), 2);
-  cairn_store_close(s);
+  cairn_close(s);
 
   /* an entry length over the limit: the store's, for apply */
   cairn_store_opts_t small = {.no_sync = 1, .max_entry = 64};
@@ -837,7 +837,7 @@ static void test_framing(void **state) {
   s = new_store_opts("Tiny", &small);
   assert_int_equal(cairn_bundle_apply(s, path, 0, &st, &err), CAIRN_ETOOBIG);
   assert_non_null(strstr(err.msg, "bundle entry 1 at byte 0: "));
-  cairn_store_close(s);
+  cairn_close(s);
 
   /* and the one given to the memory reader; the error sticks */
   uint8_t *mem = read_file(path, &n1);
@@ -879,12 +879,12 @@ static void test_framing(void **state) {
   s = new_store("NoEnd");
   assert_int_equal(cairn_bundle_apply(s, path, 0, &st, &err), CAIRN_EMALFORMED);
   assert_non_null(strstr(err.msg, "bundle entry 1 at byte 0: truncated"));
-  cairn_store_close(s);
+  cairn_close(s);
 
   free(t.p);
   free(bytes);
   log_free(&la);
-  cairn_store_close(a);
+  cairn_close(a);
 }
 
 /* Find needle in hay; index or SIZE_MAX. */
@@ -935,11 +935,11 @@ static void test_bad_entry_position(void **state) {
     assert_int_equal(st.applied, 6);
     assert_int_equal(st.skipped, 0);
     assert_int_equal(assert_log_prefix(s, &la), 6);
-    cairn_store_close(s);
+    cairn_close(s);
   }
   free(t.p);
   log_free(&la);
-  cairn_store_close(a);
+  cairn_close(a);
 }
 
 /* A failed create leaves nothing behind and an existing bundle untouched. */
@@ -984,12 +984,12 @@ static void test_create_failures(void **state) {
   assert_int_equal(count, 0);
   apply_ok(e, path, 0, &st);
   assert_int_equal(st.read, 0);
-  cairn_store_close(e);
+  cairn_close(e);
 
   assert_int_equal(cairn_bundle_create(a, NULL, NULL, NULL, &count, &err), CAIRN_EINVAL);
   cairn_bundle_reader_close(NULL);
   assert_int_equal(cairn_bundle_count(NULL), 0);
-  cairn_store_close(a);
+  cairn_close(a);
 }
 
 /* Many entries: several zstd blocks and input refills, more than one default batch. */
@@ -1013,8 +1013,8 @@ static void test_many_entries(void **state) {
   assert_int_equal(st.read, 301);
   assert_int_equal(st.applied, 301);
   assert_same_records(a, c);
-  cairn_store_close(a);
-  cairn_store_close(c);
+  cairn_close(a);
+  cairn_close(c);
 }
 
 int main(void) {

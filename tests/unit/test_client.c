@@ -55,9 +55,9 @@ static int count_conflicts(const char *type, size_t tl, const char *id, size_t i
 static cairn_store_t *reopen(cairn_test_node_t *n) {
   cairn_store_t *s;
   cairn_error_t err;
-  cairn_store_close(n->s);
+  cairn_close(n->s);
   n->s = NULL;
-  CAIRN_PASS(cairn_open(n->dir, &s, &err));
+  CAIRN_PASS(cairn_open(n->dir, NULL, &s, &err));
   return s;
 }
 

@@ -1,5 +1,5 @@
 /*
- * test_converge.c — convergence as a property (DESIGN.md, "Merge": "the result
+ * test_converge.c — convergence as a property (docs/design.md, "Merge": "the result
  * depends only on the set of entries, never on their arrival order; tests prove
  * it by applying the same entries in many interleavings").
  *
@@ -86,7 +86,7 @@ static void state_of(cairn_store_t *s, cairn_test_text_t *b) {
   for (size_t t = 0; t < NTYPES; t++)
     for (size_t i = 0; i < NIDS; i++)
       cairn_test_text_printf(b, "get %s/%s %s\n", TYPES[t], IDS[i],
-                             cairn_err_name(cairn_store_get(s, TYPES[t], IDS[i], noop_rec_cb,
+                             cairn_err_name(cairn_get(s, TYPES[t], IDS[i], noop_rec_cb,
                                                             NULL)));
   assert_int_equal(b->err, 0);
 }
@@ -184,7 +184,7 @@ static void act_revive(world_t *w, size_t ai) {
   size_t start = rnd_below(NRECS);
   for (size_t k = 0; k < NRECS; k++) {
     size_t r = (start + k) % NRECS, t = r / NIDS, i = r % NIDS;
-    if (cairn_store_get(w->a[ai].s, TYPES[t], IDS[i], noop_rec_cb, NULL) == CAIRN_EDELETED) {
+    if (cairn_get(w->a[ai].s, TYPES[t], IDS[i], noop_rec_cb, NULL) == CAIRN_EDELETED) {
       cairn_change_t *c;
       assert_int_equal(cairn_change_begin(w->a[ai].s, &c), 0);
       put_fields(w, ai, c, t, i, rnd_range(1, 2), 0);
@@ -227,7 +227,7 @@ static int count_conf_cb(const char *type, size_t tl, const char *id, size_t il,
 
 static size_t conflict_count(cairn_store_t *s) {
   size_t n = 0;
-  assert_int_equal(cairn_store_conflicts(s, count_conf_cb, &n), 0);
+  assert_int_equal(cairn_conflicts(s, count_conf_cb, &n), 0);
   return n;
 }
 
@@ -240,7 +240,7 @@ static void act_resolve(world_t *w, size_t ai) {
     return;
   }
   pick_t p = {0, rnd_below(n), "", "", "", false};
-  assert_int_equal(cairn_store_conflicts(w->a[ai].s, pick_cb, &p), 0);
+  assert_int_equal(cairn_conflicts(w->a[ai].s, pick_cb, &p), 0);
   assert_true(p.found);
   cairn_change_t *c;
   uint8_t v[32];
@@ -462,7 +462,7 @@ static void assert_purged(world_t *w, cairn_store_t *s) {
   for (size_t r = 0; r < NRECS; r++)
     if (w->purged[r]) {
       size_t h;
-      assert_int_equal(cairn_store_get(s, TYPES[r / NIDS], IDS[r % NIDS], noop_rec_cb, NULL),
+      assert_int_equal(cairn_get(s, TYPES[r / NIDS], IDS[r % NIDS], noop_rec_cb, NULL),
                        CAIRN_ENOENT);
       CAIRN_PASS(cairn_test_log_scan(s, TYPES[r / NIDS], IDS[r % NIDS], &h, NULL));
       hits += h;
@@ -523,7 +523,7 @@ static size_t run_seed(uint64_t seed, bool purges) {
   size_t nconf = conflict_count(w.a[0].s);
   size_t visible = 0;
   for (size_t r = 0; r < NRECS; r++)
-    visible += cairn_store_get(w.a[0].s, TYPES[r / NIDS], IDS[r % NIDS], noop_rec_cb, NULL) ==
+    visible += cairn_get(w.a[0].s, TYPES[r / NIDS], IDS[r % NIDS], noop_rec_cb, NULL) ==
                0;
   print_message("seed %-6llu authors %zu entries %3zu (puts %zu dels %zu revives %zu "
                 "resolves %zu syncs %zu purges %zu refused %zu): %zu conflicted fields, "

@@ -1,5 +1,5 @@
 /*
- * test_crash.c — crash atomicity of cairn_store_apply (DESIGN.md, "Storage": "A
+ * test_crash.c — crash atomicity of cairn_store_apply (docs/design.md, "Storage": "A
  * crash leaves either all of a batch or none of it"; "A relay or client killed at
  * any instant ... reopens without repair").
  *
@@ -223,7 +223,7 @@ static void prepare(work_t *w) {
   assert_int_equal(w->start[w->nbatches], w->order.n);
 
   for (int i = 0; i < NAUTHORS; i++) {
-    cairn_store_close(src[i]);
+    cairn_close(src[i]);
     store_remove(&dirs[i]);
   }
 }
@@ -253,7 +253,7 @@ static void build_reference(work_t *w) {
     t0 = now_s();
   }
   w->batch_s /= (double)w->nbatches;
-  cairn_store_close(s);
+  cairn_close(s);
   store_remove(&dir);
 }
 
@@ -269,7 +269,7 @@ static void child(const char *dir, const work_t *w, size_t from, size_t map_size
   alarm(60); /* never outlive a parent that died */
   o.no_sync = 0;
   o.map_size = map_size;
-  if (cairn_store_open(dir, &o, &s, &err) != 0) {
+  if (cairn_open(dir, &o, &s, &err) != 0) {
     fprintf(stderr, "child: open: %s\n", err.msg);
     _exit(10);
   }
@@ -286,7 +286,7 @@ static void child(const char *dir, const work_t *w, size_t from, size_t map_size
       _exit(12);
     }
   }
-  cairn_store_close(s);
+  cairn_close(s);
   _exit(0);
 }
 
@@ -299,7 +299,7 @@ static size_t check_store(const char *dir, const work_t *w, size_t map_size, siz
   uint8_t h[crypto_generichash_BYTES];
   size_t b;
   o.map_size = map_size;
-  int rc = cairn_store_open(dir, &o, &s, &err);
+  int rc = cairn_open(dir, &o, &s, &err);
   if (rc != 0)
     fail_msg("kill %zu: the store does not reopen: %s (%s)", kill_no, cairn_err_name(rc),
              err.msg);
@@ -317,7 +317,7 @@ static size_t check_store(const char *dir, const work_t *w, size_t map_size, siz
     fail_msg("kill %zu: the store holds %zu batches but its records differ from the "
              "reference after %zu batches",
              kill_no, b, b);
-  cairn_store_close(s);
+  cairn_close(s);
   return b;
 }
 
@@ -336,7 +336,7 @@ static void test_crash_atomicity(void **state) {
   double t_ref = now_s() - t0 - t_prep;
 
   /* the durable store, created empty */
-  cairn_store_close(store_new(&dir, "crash", 0, map_size));
+  cairn_close(store_new(&dir, "crash", 0, map_size));
 
   /* a kill lands uniformly within about two batches after the open */
   delay_s = 2.5 * w->batch_s + 0.01;
@@ -383,7 +383,7 @@ static void test_crash_atomicity(void **state) {
     /* finished before enough kills: start over on a fresh store */
     if (held == w->nbatches && kills < MIN_KILLS) {
       store_remove(&dir);
-      cairn_store_close(store_new(&dir, "crash", 0, map_size));
+      cairn_close(store_new(&dir, "crash", 0, map_size));
       held = 0;
       delay_s /= 2;
     }
@@ -398,7 +398,7 @@ static void test_crash_atomicity(void **state) {
     cairn_apply_stats_t st;
     cairn_store_t *s;
     uint8_t h[crypto_generichash_BYTES];
-    assert_int_equal(cairn_store_open(dir, &o, &s, &err), 0);
+    assert_int_equal(cairn_open(dir, &o, &s, &err), 0);
     for (size_t b = 0; b < w->nbatches; b++) {
       assert_int_equal(apply_batch(s, w, b, &st, &err), 0);
       assert_int_equal(st.applied, 0);
@@ -406,7 +406,7 @@ static void test_crash_atomicity(void **state) {
     }
     state_hash(s, h, NULL);
     assert_memory_equal(h, w->ref[w->nbatches], sizeof h);
-    cairn_store_close(s);
+    cairn_close(s);
   }
   print_message("%zu entries in %zu batches; prepare %.1fs, reference %.1fs (%.0f ms/batch); "
                 "%zu runs, %zu kills (%zu mid-way with progress), kill loop %.1fs\n",

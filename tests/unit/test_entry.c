@@ -1,12 +1,12 @@
 /*
  * test_entry.c — signed entries (core/entry.c) and how a store judges them
- * (core/apply.c): DESIGN.md "Entry", "Verifying a run by its newest signature",
+ * (core/apply.c): docs/design.md "Entry", "Verifying a run by its newest signature",
  * "Bad input".
  *
  *   - fixed test vectors: BLAKE2b-256 and ed25519 (RFC 8032) through libsodium, and
  *     one whole entry whose every byte was computed independently (Python hashlib
  *     and the `cryptography` package), its header checked field by field against
- *     the layout in DESIGN.md;
+ *     the layout in docs/design.md;
  *   - round trips build -> decode for puts (many fields, value types, base
  *     stamps), dels, purges and redactions, and an independent encoder here that
  *     must produce the same bytes as cairn_entry_build;
@@ -283,7 +283,7 @@ static void world_open(world_t *w, const cairn_store_opts_t *opts, const uint8_t
 }
 
 static void world_close(world_t *w) {
-  cairn_store_close(w->s);
+  cairn_close(w->s);
   CAIRN_PASS(cairn_test_rmrf(w->dir));
   free(w->dir);
   bytes_free(&w->genesis);
@@ -410,7 +410,7 @@ static void test_vector_entry(void **state) {
   cairn_test_bytes_t ops = bytes_from_hex("91" VEC_OP);
   CAIRN_PASS(cairn_entry_build(sk, net, 1, NULL, 0x0001020304050607ull, ops.p, ops.len, &buf,
                                &len));
-  /* DESIGN.md: entry = [header_bytes(bin), signature(bin64), ops(array)],
+  /* docs/design.md: entry = [header_bytes(bin), signature(bin64), ops(array)],
    * header = [version=1, network(bin32), author(bin32), seq, prev(nil at 1), hlc,
    *           ops_root(bin32), op_count] — byte by byte: */
   static const struct {
@@ -1280,7 +1280,7 @@ static void test_flip_every_byte(void **state) {
   free(g);
   flip_every_byte(s, &ge, k.pk, 0, "genesis");
   bytes_free(&ge);
-  cairn_store_close(s);
+  cairn_close(s);
   CAIRN_PASS(cairn_test_rmrf(dir));
   free(dir);
 
@@ -1530,7 +1530,7 @@ static void test_wrong_network(void **state) {
     /* while o4's own is adopted */
     CAIRN_PASS(cairn_test_apply1(s, g, glen, NULL));
     free(g);
-    cairn_store_close(s);
+    cairn_close(s);
     CAIRN_PASS(cairn_test_rmrf(dir));
     free(dir);
   }
@@ -1695,7 +1695,7 @@ static void test_run_good(void **state) {
   member_run(&w, NULL, &m, 0, run, bufs);
   CAIRN_PASS(cairn_store_apply(w.s, bufs, 5, &stats, NULL));
   assert_int_equal(stats.applied, 5);
-  assert_int_equal(stats.failed_at, 5);
+  assert_int_equal(stats.failed_batch, 1); /* no batch failed */
   assert_int_equal(head_seq(w.s, m.pk), 5);
   /* again: all skipped */
   CAIRN_PASS(cairn_store_apply(w.s, bufs, 5, &stats, NULL));
@@ -1738,6 +1738,127 @@ static void test_run_verified_once(void **state) {
   assert_int_equal(stats.failed_at, 2);
   assert_int_equal(head_seq(w.s, m.pk), 2);
   member_run_free(&w, run);
+}
+
+/*
+ * The first hop: a relay prepares a client's batch with that client as
+ * first_hop, so every signature of its own entries is verified, not only the
+ * run's newest. The run of test_run_verified_once (first four signatures
+ * garbage, newest good) passes without it and fails at its first entry with it,
+ * while a forwarded author's entries are still vouched for by their newest.
+ */
+static void test_prepare_first_hop(void **state) {
+  world_t w;
+  cairn_test_key_t m;
+  cairn_test_bytes_t run[5];
+  cairn_buf_t bufs[5];
+  cairn_apply_stats_t stats;
+  cairn_error_t err;
+  cairn_prepared_t *p;
+  const cairn_prepared_t *one;
+  uint8_t other[CAIRN_KEY_BYTES];
+  (void)state;
+  CAIRN_PASS(cairn_prepared_new(&p));
+  one = p;
+  memset(other, 0x5a, sizeof other);
+  for (int pass = 0; pass < 2; pass++) {
+    cairn_prepare_opts_t o = {0, false, NULL};
+    member_run(&w, NULL, &m, 0x0f, run, bufs);
+    o.first_hop = pass ? m.pk : other;
+    CAIRN_PASS(cairn_prepare(p, bufs, 5, &o));
+    assert_int_equal(cairn_prepared_count(p), 5);
+    if (pass == 0) {
+      CAIRN_PASS(cairn_store_apply_prepared(w.s, &one, 1, NULL, &stats, NULL));
+      assert_int_equal(head_seq(w.s, m.pk), 5);
+    } else {
+      CAIRN_FAIL(cairn_store_apply_prepared(w.s, &one, 1, NULL, &stats, &err), CAIRN_EBADSIG);
+      assert_int_equal(stats.failed_batch, 0);
+      assert_int_equal(stats.failed_at, 0);
+      assert_contains(err.msg, "seq 1");
+      assert_int_equal(head_seq(w.s, m.pk), 0);
+    }
+    member_run_free(&w, run);
+  }
+  cairn_prepared_free(p);
+}
+
+/*
+ * Several prepared batches apply as one sequence in one transaction (the
+ * relay's group commit): stats count them all; a bad entry in the second batch
+ * names that batch and its index, and keeps everything before it, the first
+ * batch whole included. A setting asked for is written with the entries only
+ * when they all apply.
+ */
+static void test_apply_batches(void **state) {
+  world_t w;
+  cairn_test_key_t m;
+  cairn_test_bytes_t run[5];
+  cairn_buf_t bufs[5];
+  cairn_apply_stats_t stats;
+  cairn_prepared_t *p[2];
+  uint8_t v[8];
+  size_t n;
+  cairn_apply_opts_t ao = {"cursor", "position", 8};
+  (void)state;
+  CAIRN_PASS(cairn_prepared_new(&p[0]));
+  CAIRN_PASS(cairn_prepared_new(&p[1]));
+  for (int pass = 0; pass < 2; pass++) {
+    /* pass 1: entries 4 and 5 signed badly */
+    member_run(&w, NULL, &m, pass ? (1u << 3) | (1u << 4) : 0, run, bufs);
+    CAIRN_PASS(cairn_prepare(p[0], bufs, 2, NULL));
+    CAIRN_PASS(cairn_prepare(p[1], bufs + 2, 3, NULL));
+    int rc = cairn_store_apply_prepared(w.s, (const cairn_prepared_t *const *)p, 2, &ao, &stats,
+                                        NULL);
+    if (pass == 0) {
+      CAIRN_PASS(rc);
+      assert_int_equal(stats.applied, 5);
+      assert_int_equal(stats.failed_batch, 2);
+      assert_int_equal(head_seq(w.s, m.pk), 5);
+      CAIRN_PASS(cairn_store_setting_get(w.s, "cursor", v, sizeof v, &n));
+      assert_int_equal(n, 8);
+      assert_memory_equal(v, "position", 8);
+    } else {
+      /* the second batch's newest signature fails: its run is checked entry by
+       * entry, and entry 4 (index 1 there) is the first bad one */
+      assert_int_equal(rc, CAIRN_EBADSIG);
+      assert_int_equal(stats.failed_batch, 1);
+      assert_int_equal(stats.failed_at, 1);
+      assert_int_equal(stats.applied, 3);
+      assert_int_equal(head_seq(w.s, m.pk), 3);
+      CAIRN_FAIL(cairn_store_setting_get(w.s, "cursor", v, sizeof v, &n), CAIRN_ENOENT);
+    }
+    member_run_free(&w, run);
+  }
+  cairn_prepared_free(p[0]);
+  cairn_prepared_free(p[1]);
+}
+
+/* An entry that does not decode ends its batch: count says where, and applying
+ * keeps what came before it. */
+static void test_prepare_decode_error(void **state) {
+  world_t w;
+  cairn_test_key_t m;
+  cairn_test_bytes_t run[5];
+  cairn_buf_t bufs[5];
+  cairn_apply_stats_t stats;
+  cairn_error_t err;
+  cairn_prepared_t *p;
+  const cairn_prepared_t *one;
+  uint8_t junk[3] = {0x93, 0x01, 0x02};
+  (void)state;
+  CAIRN_PASS(cairn_prepared_new(&p));
+  one = p;
+  member_run(&w, NULL, &m, 0, run, bufs);
+  bufs[2] = (cairn_buf_t){junk, sizeof junk};
+  CAIRN_PASS(cairn_prepare(p, bufs, 5, NULL));
+  assert_int_equal(cairn_prepared_count(p), 2);
+  CAIRN_FAIL(cairn_store_apply_prepared(w.s, &one, 1, NULL, &stats, &err), CAIRN_EMALFORMED);
+  assert_int_equal(stats.failed_batch, 0);
+  assert_int_equal(stats.failed_at, 2);
+  assert_int_equal(stats.applied, 2);
+  assert_true(err.msg[0] != '\0');
+  member_run_free(&w, run);
+  cairn_prepared_free(p);
 }
 
 /*
@@ -1799,6 +1920,9 @@ int main(void) {
       cmocka_unit_test(test_run_newest_signature_fails),
       cmocka_unit_test(test_run_good),
       cmocka_unit_test(test_run_verified_once),
+      cmocka_unit_test(test_prepare_first_hop),
+      cmocka_unit_test(test_apply_batches),
+      cmocka_unit_test(test_prepare_decode_error),
       cmocka_unit_test(test_run_forged_before_duplicate),
   };
   if (cairn_core_init() != 0)

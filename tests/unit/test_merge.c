@@ -1,6 +1,6 @@
 /*
  * test_merge.c — targeted, deterministic cases of merge, conflicts, delete,
- * purge and roles (DESIGN.md, "Merge", "Conflicts", "Purge", "Membership").
+ * purge and roles (docs/design.md, "Merge", "Conflicts", "Purge", "Membership and roles").
  *
  * Every case builds a small network of real stores in temporary directories: an
  * owner and one or more editors, exchanging entries with cairn_store_export and
@@ -184,11 +184,11 @@ static int got_cb(const cairn_record_t *r, void *ud) {
   return 0;
 }
 
-/* The rc of cairn_store_get, and the field's value in g. */
+/* The rc of cairn_get, and the field's value in g. */
 static int get_field(node_t *n, const char *id, const char *field, got_t *g) {
   memset(g, 0, sizeof *g);
   g->field = field;
-  return cairn_store_get(n->s, "task", id, got_cb, g);
+  return cairn_get(n->s, "task", id, got_cb, g);
 }
 
 static void assert_value(node_t *n, const char *id, const char *field, const char *want) {
@@ -240,7 +240,7 @@ static int confs_cb(const char *type, size_t tl, const char *id, size_t il, cons
 
 static void conflicts_of(node_t *n, confs_t *cs) {
   memset(cs, 0, sizeof *cs);
-  assert_int_equal(cairn_store_conflicts(n->s, confs_cb, cs), 0);
+  assert_int_equal(cairn_conflicts(n->s, confs_cb, cs), 0);
 }
 
 static bool val_is(const val_t *v, const char *s) {
@@ -556,7 +556,7 @@ static void assert_purged(node_t *n, const char *id) {
   confs_t cs;
   size_t hits, redacted;
   assert_int_equal(get_field(n, id, "title", &g), CAIRN_ENOENT);
-  assert_int_equal(cairn_store_history(n->s, "task", id, count_hist_cb, &nh), 0);
+  assert_int_equal(cairn_history(n->s, "task", id, count_hist_cb, &nh), 0);
   assert_int_equal(nh, 0);
   conflicts_of(n, &cs);
   for (size_t i = 0; i < cs.n; i++)

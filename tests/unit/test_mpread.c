@@ -563,7 +563,7 @@ static void test_counts_against_bytes_left(void **state) {
 static void test_huge_counts(void **state) {
   static const char *const hostile[] = {
       "dd ff ff ff ff",    /* array of 4G elements */
-      "dd ff 00 00 00",    /* DESIGN.md's example */
+      "dd ff 00 00 00",    /* docs/design.md's example */
       "df ff ff ff ff",    /* map of 4G pairs */
       "df 80 00 00 00",    /* 2G pairs: 2 * n overflows 32 bits */
       "dc ff ff",          /* array16 */

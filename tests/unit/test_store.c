@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "store.h"
+#include "cairn.h"
 
 static char *tmpdir(void) {
   char tmpl[] = "/tmp/cairn-store-XXXXXX";
@@ -73,7 +73,7 @@ static int count_cb(const cairn_record_t *r, void *ud) {
 
 static int count(cairn_store_t *s, const char *type) {
   int n = 0;
-  assert_int_equal(cairn_store_list(s, type, count_cb, &n), 0);
+  assert_int_equal(cairn_list(s, type, NULL, 0, count_cb, &n), 0);
   return n;
 }
 
@@ -83,16 +83,16 @@ static void test_create_reopen(void **state) {
   cairn_store_t *s;
   cairn_error_t err;
   uint8_t key[CAIRN_KEY_BYTES], net[CAIRN_KEY_BYTES], net2[CAIRN_KEY_BYTES];
-  assert_int_equal(cairn_store_create(path, "Ana", &o, &s, &err), 0);
+  assert_int_equal(cairn_create(path, "Ana", &o, &s, &err), 0);
   memcpy(key, cairn_store_key(s), sizeof key);
   assert_int_equal(cairn_store_network(s, net), CAIRN_ENONETWORK);
   assert_int_equal(cairn_store_network_create(s, "Northside", net, &err), 0);
   assert_int_equal(cairn_store_network_create(s, "Again", net2, &err), CAIRN_EHASNETWORK);
   assert_int_equal(put_many(s, 0, 10, 8), 0);
-  cairn_store_close(s);
+  cairn_close(s);
   /* a second create on the same directory is refused */
-  assert_int_equal(cairn_store_create(path, "Bob", &o, &s, &err), CAIRN_EEXIST);
-  assert_int_equal(cairn_store_open(path, &o, &s, &err), 0);
+  assert_int_equal(cairn_create(path, "Bob", &o, &s, &err), CAIRN_EEXIST);
+  assert_int_equal(cairn_open(path, &o, &s, &err), 0);
   assert_memory_equal(cairn_store_key(s), key, sizeof key);
   assert_string_equal(cairn_store_name(s), "Ana");
   assert_int_equal(cairn_store_network(s, net2), 0);
@@ -101,7 +101,7 @@ static void test_create_reopen(void **state) {
   cairn_role_t role;
   assert_int_equal(cairn_store_role(s, key, &role), 0);
   assert_int_equal(role, CAIRN_ROLE_OWNER);
-  cairn_store_close(s);
+  cairn_close(s);
   free(path);
   rmrf(dir);
   free(dir);
@@ -110,7 +110,7 @@ static void test_create_reopen(void **state) {
 static void test_missing_store(void **state) {
   cairn_store_t *s;
   cairn_error_t err;
-  assert_int_equal(cairn_store_open("/nonexistent/cairn/store", NULL, &s, &err), CAIRN_ENOENT);
+  assert_int_equal(cairn_open("/nonexistent/cairn/store", NULL, &s, &err), CAIRN_ENOENT);
   assert_non_null(strstr(err.msg, "cairn init"));
 }
 
@@ -119,17 +119,17 @@ static void test_key_permissions(void **state) {
   cairn_store_t *s;
   cairn_error_t err;
   struct stat st;
-  assert_int_equal(cairn_store_create(path, "Ana", NULL, &s, &err), 0);
-  cairn_store_close(s);
+  assert_int_equal(cairn_create(path, "Ana", NULL, &s, &err), 0);
+  cairn_close(s);
   key = sub(path, "key");
   assert_int_equal(stat(key, &st), 0);
   assert_int_equal(st.st_mode & 0777, 0600);
   assert_int_equal(chmod(key, 0644), 0);
-  assert_int_equal(cairn_store_open(path, NULL, &s, &err), CAIRN_EKEYPERM);
+  assert_int_equal(cairn_open(path, NULL, &s, &err), CAIRN_EKEYPERM);
   assert_non_null(strstr(err.msg, "chmod 600"));
   assert_int_equal(chmod(key, 0600), 0);
-  assert_int_equal(cairn_store_open(path, NULL, &s, &err), 0);
-  cairn_store_close(s);
+  assert_int_equal(cairn_open(path, NULL, &s, &err), 0);
+  cairn_close(s);
   free(key);
   free(path);
   rmrf(dir);
@@ -143,14 +143,14 @@ static void test_map_grows(void **state) {
   cairn_store_t *s;
   cairn_error_t err;
   uint8_t net[CAIRN_KEY_BYTES];
-  assert_int_equal(cairn_store_create(path, "Ana", &o, &s, &err), 0);
+  assert_int_equal(cairn_create(path, "Ana", &o, &s, &err), 0);
   assert_int_equal(cairn_store_network_create(s, "Grow", net, &err), 0);
   assert_int_equal(put_many(s, 0, 3000, 200), 0);
   assert_int_equal(count(s, "note"), 3000);
-  cairn_store_close(s);
-  assert_int_equal(cairn_store_open(path, &o, &s, &err), 0);
+  cairn_close(s);
+  assert_int_equal(cairn_open(path, &o, &s, &err), 0);
   assert_int_equal(count(s, "note"), 3000);
-  cairn_store_close(s);
+  cairn_close(s);
   free(path);
   rmrf(dir);
   free(dir);
@@ -169,9 +169,9 @@ static void test_disk_full(void **state) {
   cairn_error_t err;
   uint8_t net[CAIRN_KEY_BYTES];
   int fds[2];
-  assert_int_equal(cairn_store_create(path, "Ana", &o, &s, &err), 0);
+  assert_int_equal(cairn_create(path, "Ana", &o, &s, &err), 0);
   assert_int_equal(cairn_store_network_create(s, "Full", net, &err), 0);
-  cairn_store_close(s);
+  cairn_close(s);
   assert_int_equal(pipe(fds), 0);
   pid_t pid = fork();
   assert_true(pid >= 0);
@@ -179,14 +179,14 @@ static void test_disk_full(void **state) {
     struct rlimit rl = {2 << 20, 2 << 20};
     int done = 0, rc = 0;
     signal(SIGXFSZ, SIG_IGN);
-    if (cairn_store_open(path, &o, &s, &err) != 0 || setrlimit(RLIMIT_FSIZE, &rl) != 0)
+    if (cairn_open(path, &o, &s, &err) != 0 || setrlimit(RLIMIT_FSIZE, &rl) != 0)
       _exit(10);
     for (done = 0; done < 100000; done += 50) {
       if ((rc = put_many(s, done, 50, 200)) != 0)
         break;
     }
     /* report how many changes were committed before the failure, and the code */
-    cairn_store_close(s);
+    cairn_close(s);
     int out[2] = {rc, done};
     if (write(fds[1], out, sizeof out) != sizeof out)
       _exit(11);
@@ -200,14 +200,14 @@ static void test_disk_full(void **state) {
   assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   assert_int_equal(res[0], CAIRN_ENOSPC);
   assert_true(res[1] > 0);
-  assert_int_equal(cairn_store_open(path, &o, &s, &err), 0);
+  assert_int_equal(cairn_open(path, &o, &s, &err), 0);
   /* the last batch of 50 may be partly committed: changes are one per commit */
   int n = count(s, "note");
   assert_true(n >= res[1] && n < res[1] + 50);
   /* and it still takes writes once there is room again */
   assert_int_equal(put_many(s, 200000, 5, 8), 0);
   assert_int_equal(count(s, "note"), n + 5);
-  cairn_store_close(s);
+  cairn_close(s);
   free(path);
   rmrf(dir);
   free(dir);

@@ -9,13 +9,17 @@
 #include <lmdb.h>
 #include <stdbool.h>
 
+#include "apply.h"
 #include "bytes.h"
+#include "change.h"
+#include "member.h"
+#include "query.h"
 #include "store.h"
+#include "sync_store.h"
 
 #define STORE_FORMAT_VERSION 1
 #define NETWORK_LABEL "cairn network v1"
 #define NETWORK_TYPE "_network"
-#define MEMBER_TYPE "_member"
 #define NONCE_BYTES 32
 #define DEFAULT_SKEW_MS (10u * 60u * 1000u)
 #define DEFAULT_MAP_SIZE ((size_t)64 << 20)
@@ -86,25 +90,29 @@ int cairn__mdb_err(int rc);
 int cairn__meta_get(MDB_txn *txn, cairn_store_t *s, const char *key, MDB_val *val);
 int cairn__meta_put(MDB_txn *txn, cairn_store_t *s, const char *key, const void *p, size_t n);
 
-/* ---- heads and roles ---- */
+/* ---- heads ---- */
 int cairn__head_get(MDB_txn *txn, cairn_store_t *s, const uint8_t *author, head_t *h);
 int cairn__head_put(MDB_txn *txn, cairn_store_t *s, const uint8_t *author, const head_t *h);
-/* Role of key for a write stamped st: the latest `_member` write with a smaller stamp. */
-int cairn__role_at(MDB_txn *txn, cairn_store_t *s, const uint8_t *key,
-                   const cairn_stamp_t *st, cairn_role_t *role);
-/* The same, and the stamp of the key's next role row at or after st (*has_next
- * false if none): the role found holds for every stamp up to and including it. */
-int cairn__role_span(MDB_txn *txn, cairn_store_t *s, const uint8_t *key,
-                     const cairn_stamp_t *st, cairn_role_t *role, cairn_stamp_t *next,
-                     bool *has_next);
-/* The same, with an invite's terms when the role is CAIRN_ROLE_INVITE (terms may
- * be NULL). */
+
+/* ---- membership (member.c) ---- */
+
+/* Whether op is on a `_member` record. */
+bool cairn__is_member_op(const cairn_op_t *op);
+/* Role of key for a write stamped st: the latest `_member` write with a smaller
+ * stamp; with an invite's terms when the role is CAIRN_ROLE_INVITE (terms may be
+ * NULL), and the stamp of the key's next role row at or after st (*has_next false
+ * if none): the role found holds for every stamp up to and including it. */
 int cairn__role_terms(MDB_txn *txn, cairn_store_t *s, const uint8_t *key,
                       const cairn_stamp_t *st, cairn_role_t *role, cairn_invite_terms_t *terms,
                       cairn_stamp_t *next, bool *has_next);
-/* The roles row of an invite: role, grants, expires (BE), uses (BE). */
-#define CAIRN__INVITE_ROW 14
-void cairn__invite_row(uint8_t out[CAIRN__INVITE_ROW], const cairn_invite_terms_t *t);
+int cairn__role_at(MDB_txn *txn, cairn_store_t *s, const uint8_t *key,
+                   const cairn_stamp_t *st, cairn_role_t *role);
+/* Index a merged `_member` op that sets a role (*indexed says whether it did). */
+int cairn__member_index(MDB_txn *txn, cairn_store_t *s, const cairn_op_t *op,
+                        const cairn_stamp_t *st, bool *indexed);
+/* Check an entry written by an invite key (its ops parsed in ops[0..nops)). */
+int cairn__member_check_invite_use(MDB_txn *txn, cairn_store_t *s, const cairn_entry_t *e,
+                                   const cairn_op_t *ops, size_t nops, cairn_error_t *err);
 
 /* ---- records ---- */
 
@@ -217,9 +225,7 @@ int cairn__store_compact(cairn_store_t *s);
 
 /*
  * An entry decoded, its ops parsed and its hashes computed ahead of the
- * transaction that applies it. This is pure work on the entry's bytes, so
- * bundle.c does it on a second thread while the previous batch is written; the
- * checks that use the results run in the transaction, in the same order as ever.
+ * transaction that applies it (apply.h, cairn_prepare).
  */
 typedef struct prep {
   cairn_entry_t e;
@@ -230,40 +236,42 @@ typedef struct prep {
   size_t op0;                     /* its first op in the batch's ops */
 } prep_t;
 
-typedef struct prep_batch {
+struct cairn_prepared {
   prep_t *p;
   size_t cap;
+  size_t n;     /* entries asked for */
   size_t limit; /* entries [0, limit) are decoded; entry `limit` failed (rc) */
   int rc;       /* 0, or the decode error of entry `limit` (described in err) */
   cairn_error_t err;
   cairn_op_t *ops;
   size_t nops, ops_cap;
-  bool *newest; /* mark_newest over [0, limit) (cap entries) */
-} prep_batch_t;
+  bool *newest; /* each author's newest entry over [0, limit) (cap entries) */
+};
 
-/* Which signatures cairn__prep_batch verifies ahead. */
-enum { PREP_SIG_NONE, PREP_SIG_NEWEST, PREP_SIG_ALL };
-
-/* Prepare entries[0..n) into b (its memory is reused): decode each, up to the first
- * that fails; parse and hash the ops; hash the entry; mark each author's newest
- * entry and verify the signatures `sigs` asks for (PREP_SIG_*). Views point into
- * the entries' bytes. Touches nothing else, so distinct batches may be prepared
- * on distinct threads. 0 or CAIRN_ENOMEM. */
-int cairn__prep_batch(prep_batch_t *b, const cairn_buf_t *entries, size_t n, size_t max_entry,
-                      int sigs);
-void cairn__prep_free(prep_batch_t *b);
-/* cairn_store_apply of n entries already prepared in b. */
-int cairn__apply_prepared(cairn_store_t *s, const prep_batch_t *b, size_t n,
-                          cairn_apply_stats_t *stats, cairn_error_t *err);
-
-/* Apply already-signed entries inside txn (shared by change commit and apply). */
-typedef struct apply_ctx apply_ctx_t;
+/* Apply an entry signed here inside txn (change.c), checked as a received one. */
 int cairn__apply_local(MDB_txn *txn, cairn_store_t *s, const uint8_t *entry, size_t len,
                        bool *purged_any, cairn_error_t *err);
 
-/* Begin a write transaction, growing the map first if asked. */
+/* ---- transactions (store.c) ---- */
+
+/* Begin a transaction (flags: 0 or MDB_RDONLY). */
 int cairn__txn_begin(cairn_store_t *s, unsigned flags, MDB_txn **txn);
 /* Grow the map (no transaction may be open). */
 int cairn__store_grow(cairn_store_t *s);
+
+/*
+ * Run fn in a write transaction and commit it. When the map is full (fn or the
+ * commit returns CAIRN_EMAPFULL) the transaction is aborted, the map grown and fn
+ * run again in a new one, so fn must start from scratch each time. After a
+ * failure the store's clock and network are as they were before the call.
+ */
+typedef int (*cairn__txn_fn)(MDB_txn *txn, void *ud);
+int cairn__txn_write(cairn_store_t *s, cairn__txn_fn fn, void *ud);
+
+/* ---- settings (sync_store.c) ---- */
+
+/* Write setting `name` inside txn (cairn_store_setting_set's row). */
+int cairn__setting_put(MDB_txn *txn, cairn_store_t *s, const char *name, const void *value,
+                       size_t len);
 
 #endif

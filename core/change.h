@@ -1,0 +1,92 @@
+/*
+ * change.h — local changes: many puts and dels signed as one entry of this
+ * device's log and committed durably in one transaction; and a network's
+ * genesis (change.c; docs/design.md, "Entry", "Operations", "Conflicts").
+ *
+ * A change belongs to the caller from cairn_change_begin() until
+ * cairn_change_commit() or cairn_change_abort() frees it. Nothing touches the
+ * store until commit. Use a change on its store's thread only.
+ */
+#ifndef CAIRN_CHANGE_H
+#define CAIRN_CHANGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "entry.h"
+#include "error.h"
+#include "store.h"
+
+typedef struct cairn_change cairn_change_t;
+
+/* Start a change on s. @return 0 or CAIRN_ENOMEM. */
+CAIRN_EXTERN int cairn_change_begin(cairn_store_t *s, cairn_change_t **out) CAIRN_WUR;
+
+/*
+ * Set one field of record (type, id), creating the record if absent or reviving
+ * a deleted one.
+ *
+ * @param[in] type       1-CAIRN_TYPE_MAX bytes of UTF-8 (types starting with '_'
+ *                       are cairn's own: `_member`, `_network`).
+ * @param[in] id         1-CAIRN_ID_MAX bytes of UTF-8.
+ * @param[in] field      1-CAIRN_FIELD_MAX bytes, not starting with '_'.
+ * @param[in] value      exactly one MessagePack object, value_len bytes, nesting at
+ *                       most CAIRN_VALUE_DEPTH_MAX; copied (the caller keeps it).
+ * @param[in] resolve    0: the field's base is the value this replica shows at
+ *                       commit; 1: every head of the field, which ends a conflict.
+ * @return 0, CAIRN_EINVAL (a bad name or value), CAIRN_ENOMEM. On error the change
+ *         is unchanged and may still be committed or aborted.
+ */
+CAIRN_EXTERN int cairn_change_put(cairn_change_t *c, const char *type, const char *id,
+                                  const char *field, const uint8_t *value, size_t value_len,
+                                  int resolve) CAIRN_WUR;
+
+/* Delete the record (its history is kept; a later put revives it). One op per
+ * record per change: a del replaces an earlier put of the same change, and the
+ * reverse. @return 0, CAIRN_EINVAL, CAIRN_ENOMEM. */
+CAIRN_EXTERN int cairn_change_del(cairn_change_t *c, const char *type, const char *id) CAIRN_WUR;
+
+/* Erase the record and its history on every replica (owner or admin; checked at
+ * commit). @return 0, CAIRN_EINVAL, CAIRN_ENOMEM. */
+CAIRN_EXTERN int cairn_change_purge(cairn_change_t *c, const char *type,
+                                    const char *id) CAIRN_WUR;
+
+/*
+ * Sign the change as this device's next entry and commit it durably; frees c
+ * whatever the result. The entry is checked exactly as a received entry would be
+ * (roles, limits) before it is written.
+ *
+ * @param[out] seq  may be NULL; the entry's seq in this device's log.
+ * @param[out] err  may be NULL; on error, the code and a message.
+ * @return 0, or CAIRN_EFORBIDDEN / CAIRN_ENOTMEMBER (this device's role may not
+ *         write it), CAIRN_ENONETWORK (no network yet), CAIRN_EINVAL (an empty
+ *         change, or a put without fields), CAIRN_EPURGED (a purged record's id),
+ *         CAIRN_ETOOBIG (over the entry size limit), CAIRN_EIO, CAIRN_ENOSPC,
+ *         CAIRN_ENOMEM.
+ */
+CAIRN_EXTERN int cairn_change_commit(cairn_change_t *c, uint64_t *seq,
+                                     cairn_error_t *err) CAIRN_WUR;
+
+/* The same, signed as the next entry of another key: an invite key granting this
+ * device its role (cairn_join). sk is that key's secret (CAIRN_SECRET_BYTES),
+ * borrowed for the call. */
+CAIRN_EXTERN int cairn_change_commit_as(cairn_change_t *c, const uint8_t sk[CAIRN_SECRET_BYTES],
+                                        uint64_t *seq, cairn_error_t *err) CAIRN_WUR;
+
+/* Drop a change without writing anything (NULL is fine). */
+CAIRN_EXTERN void cairn_change_abort(cairn_change_t *c);
+
+/*
+ * Create a network owned by this device: writes the genesis entry (the `_network`
+ * record with its title and a nonce, and this device's `_member` record as owner)
+ * and copies the network id to out.
+ *
+ * @param[in] title  1-1000 bytes.
+ * @return 0, CAIRN_EHASNETWORK (the store already has a network), CAIRN_EINVAL,
+ *         CAIRN_EIO, CAIRN_ENOSPC, CAIRN_ENOMEM.
+ */
+CAIRN_EXTERN int cairn_store_network_create(cairn_store_t *s, const char *title,
+                                            uint8_t out[CAIRN_KEY_BYTES],
+                                            cairn_error_t *err) CAIRN_WUR;
+
+#endif

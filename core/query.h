@@ -1,0 +1,132 @@
+/*
+ * query.h — reading a store: records and their fields, history, conflicts, the
+ * log, the version vector (query.c walks the databases, record.c decodes records;
+ * docs/design.md, "Merge", "Conflicts"; docs/storage.md).
+ *
+ * Each call runs in one LMDB read transaction: it sees the store as of its start,
+ * whatever commits meanwhile, and never blocks a writer. A callback returns 0 to
+ * go on and nonzero to stop the walk (the walk then returns 0, unless the
+ * documentation of the callback type says otherwise). The views it receives point
+ * into the map and are valid until it returns.
+ */
+#ifndef CAIRN_QUERY_H
+#define CAIRN_QUERY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "entry.h"
+#include "error.h"
+#include "store.h"
+
+/* A materialized record (a view). Walk its fields with cairn_record_iter_init /
+ * cairn_record_field_next, or look one up with cairn_record_field. */
+typedef struct cairn_record {
+  const char *type;
+  size_t type_len;
+  const char *id;
+  size_t id_len;
+  int deleted;
+  const uint8_t *fields; /* internal encoding; use the iterator */
+  size_t fields_len;
+  uint32_t nfields_; /* internal */
+} cairn_record_t;
+
+/* One field of a record: its name, its winning value and that value's stamp. */
+typedef struct cairn_record_field {
+  const char *name; /* not NUL-terminated */
+  uint32_t name_len;
+  const uint8_t *value; /* one MessagePack object */
+  size_t value_len;
+  cairn_stamp_t stamp;
+} cairn_record_field_t;
+
+typedef struct cairn_record_iter {
+  const uint8_t *p, *end;
+  uint32_t left;
+} cairn_record_iter_t;
+
+/* Start a walk over r's fields, in name order (bytewise). */
+CAIRN_EXTERN void cairn_record_iter_init(const cairn_record_t *r, cairn_record_iter_t *it);
+/* 1 with the next field in *f, 0 at the end. */
+CAIRN_EXTERN int cairn_record_field_next(cairn_record_iter_t *it, cairn_record_field_t *f);
+
+/* Look up field `name` (NUL-terminated) of r: 1 with it in *f, 0 if r has no
+ * such field. */
+CAIRN_EXTERN int cairn_record_field(const cairn_record_t *r, const char *name,
+                                    cairn_record_field_t *f);
+
+/* Called with each record of a walk. */
+typedef int (*cairn_record_cb)(const cairn_record_t *r, void *ud);
+
+/*
+ * Read one record: cb is called once with it.
+ * @return 0, CAIRN_ENOENT if there is no such record, CAIRN_EDELETED if it is
+ *         deleted (cb is not called in either case), CAIRN_EINVAL (names too
+ *         long), CAIRN_EIO, CAIRN_ECORRUPT.
+ */
+CAIRN_EXTERN int cairn_get(cairn_store_t *s, const char *type, const char *id,
+                           cairn_record_cb cb, void *ud);
+
+/* Every visible record of a type, in id order: the walk under cairn_list
+ * (cairn.h), which filters it. Not part of the API: use cairn_list. */
+int cairn__list_type(cairn_store_t *s, const char *type, cairn_record_cb cb, void *ud);
+
+/*
+ * Every change to a record, oldest first: cb gets each entry that touched it
+ * (author, seq, hlc time) and its op on the record (put with its fields, del,
+ * purge); walk a put's fields with cairn_field_iter_init()/cairn_field_next().
+ * @return 0 (also when the record has no history: cb is never called), CAIRN_EIO,
+ *         CAIRN_ECORRUPT.
+ */
+typedef int (*cairn_history_cb)(const cairn_entry_t *e, const cairn_op_t *op, void *ud);
+CAIRN_EXTERN int cairn_history(cairn_store_t *s, const char *type, const char *id,
+                               cairn_history_cb cb, void *ud);
+
+/* One head of a conflicted field: a value written concurrently and its stamp. */
+typedef struct cairn_head {
+  const uint8_t *value; /* one MessagePack object */
+  size_t value_len;
+  cairn_stamp_t stamp;
+} cairn_head_t;
+
+/*
+ * Every conflicted field of every visible record, ordered by type, id, field:
+ * cb gets the field's heads, the visible one (greatest stamp) first. Resolve one
+ * by writing the field with resolve set (cairn_change_put).
+ * @return 0, CAIRN_EIO, CAIRN_ECORRUPT, CAIRN_ENOMEM.
+ */
+typedef int (*cairn_conflict_cb)(const char *type, size_t type_len, const char *id,
+                                 size_t id_len, const char *field, size_t field_len,
+                                 const cairn_head_t *heads, size_t nheads, void *ud);
+CAIRN_EXTERN int cairn_conflicts(cairn_store_t *s, cairn_conflict_cb cb, void *ud);
+
+/* Called with each entry of a walk: a decoded view (entry.h). */
+typedef int (*cairn_entry_cb)(const cairn_entry_t *e, void *ud);
+
+/* Every entry, in this replica's arrival order. @return 0, CAIRN_EIO,
+ * CAIRN_ECORRUPT. */
+CAIRN_EXTERN int cairn_store_log(cairn_store_t *s, cairn_entry_cb cb, void *ud);
+
+/*
+ * The entries, in arrival order, that a replica with the given version vector
+ * lacks: since(author, ud) returns the seq that replica holds of author (0 for
+ * none); since may be NULL for every entry. since and cb get the same ud.
+ * @return as cairn_store_log.
+ */
+typedef uint64_t (*cairn_since_fn)(const uint8_t author[CAIRN_KEY_BYTES], void *ud);
+CAIRN_EXTERN int cairn_store_export(cairn_store_t *s, cairn_since_fn since, cairn_entry_cb cb,
+                                    void *ud);
+
+/* The version vector: cb gets each author's head (seq and entry hash), in author
+ * order. @return 0, CAIRN_EIO, CAIRN_ECORRUPT. */
+typedef int (*cairn_heads_cb)(const uint8_t author[CAIRN_KEY_BYTES], uint64_t seq,
+                              const uint8_t hash[CAIRN_HASH_BYTES], void *ud);
+CAIRN_EXTERN int cairn_store_heads(cairn_store_t *s, cairn_heads_cb cb, void *ud);
+
+/* The seq this store holds of author, 0 if none. @return 0, CAIRN_EIO,
+ * CAIRN_ECORRUPT. */
+CAIRN_EXTERN int cairn_store_head_seq(cairn_store_t *s, const uint8_t author[CAIRN_KEY_BYTES],
+                                      uint64_t *seq);
+
+#endif
