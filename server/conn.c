@@ -321,7 +321,7 @@ static int invite_ok(conn_t *c, network_t *n, char *why, size_t cap) {
 }
 
 static void on_peer(conn_t *c, msgpack_sbuffer *out) {
-  char hex[2 * CAIRN_KEY_BYTES + 1], text[200];
+  char hex[2 * CAIRN_KEY_BYTES + 1], text[CAIRN_ERRMSG_MAX];
   const uint8_t *id = cairn_session_network(&c->sess);
   uint8_t have[CAIRN_KEY_BYTES];
   uint64_t head = 0;
