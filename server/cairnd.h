@@ -106,6 +106,10 @@ void conn_acked(conn_t *c);
 void conn_recheck_role(conn_t *c);
 const uint8_t *conn_peer(const conn_t *c);
 bool conn_closing(const conn_t *c);
+/* Whether the connection's batches may be committed: it is not closing, and no
+ * batch of it was lost to a storage error (the rest would not chain). */
+bool conn_storable(const conn_t *c);
+void conn_set_unstored(conn_t *c);
 conn_t *conn_next(const conn_t *c);
 void conn_ref(conn_t *c);
 void conn_unref(conn_t *c);

@@ -64,7 +64,7 @@ static void verified_to_pending(network_t *n) {
     if (n->verifying == NULL)
       n->verifying_tail = &n->verifying;
     b->next = NULL;
-    if (b->status != 0 || conn_closing(c)) {
+    if (b->status != 0 || !conn_storable(c)) {
       conn_unref(c);
       batch_free(b);
     } else if (b->rc != 0) {
@@ -135,7 +135,7 @@ void commit_verify(conn_t *c, network_t *n, const cairn_msg_t *m) {
 static size_t gather(batch_t *list, const cairn_prepared_t **all) {
   size_t k = 0;
   for (batch_t *b = list; b; b = b->next)
-    if (!conn_closing(b->conn))
+    if (conn_storable(b->conn))
       all[k++] = b->prep;
   return k;
 }
@@ -143,7 +143,7 @@ static size_t gather(batch_t *list, const cairn_prepared_t **all) {
 /* The i-th of the good batches (gather's order). */
 static batch_t *batch_at(batch_t *list, size_t i) {
   for (batch_t *b = list; b; b = b->next)
-    if (!conn_closing(b->conn) && i-- == 0)
+    if (conn_storable(b->conn) && i-- == 0)
       return b;
   return NULL;
 }
@@ -163,7 +163,8 @@ static void count_commit(relay_t *r, uint64_t us, size_t applied) {
  * another transaction (what the first one stored is skipped); nothing more of
  * the failed connection is stored. A storage error (I/O, disk full) is no
  * client's fault: it goes to the log, the connections stay, and nothing of the
- * commit is acknowledged, so the clients send those entries again.
+ * commit is acknowledged; what those connections send next is dropped (it would
+ * not chain), and their clients send it all again when they next connect.
  */
 static void commit_network(network_t *n) {
   relay_t *r = n->relay;
@@ -191,8 +192,14 @@ static void commit_network(network_t *n) {
     if (rc == 0)
       break;
     if ((b = batch_at(list, st.failed_batch)) == NULL) {
-      relay_log(LOG_ERROR, "network %.16s: cannot store entries: %s", n->hex, err.msg);
-      break; /* no entry's fault: keep the connections, acknowledge nothing new */
+      /* no entry's fault: keep the connections, acknowledge nothing new; their
+       * clients send those entries again when they next connect */
+      relay_log(LOG_ERROR, "network %.16s: cannot store entries (is the disk full?): %s",
+                n->hex, err.msg);
+      for (b = list; b; b = b->next)
+        if (conn_storable(b->conn))
+          conn_set_unstored(b->conn);
+      break;
     }
     conn_fail(b->conn, rc,
               rc == CAIRN_ENONETWORK ? "the relay holds nothing of this network yet: its "

@@ -29,6 +29,7 @@ struct conn {
   cairn_role_t role;
   int refs;         /* handles not yet closed + verification jobs */
   bool closing, flush_then_close, since_done;
+  bool unstored;    /* a batch of it was lost to a storage error: drop the rest */
   bool linked;      /* in net->conns */
   size_t queued;    /* bytes handed to uv_write and not yet written */
   uint64_t cursor;  /* the arrival number of the last entry sent (or skipped) */
@@ -53,6 +54,16 @@ const uint8_t *conn_peer(const conn_t *c) {
 
 bool conn_closing(const conn_t *c) {
   return c->closing || c->flush_then_close;
+}
+
+bool conn_storable(const conn_t *c) {
+  return !conn_closing(c) && !c->unstored;
+}
+
+void conn_set_unstored(conn_t *c) {
+  if (!c->unstored)
+    relay_log(LOG_INFO, "%s: its entries are not stored until it connects again", c->name);
+  c->unstored = true;
 }
 
 conn_t *conn_next(const conn_t *c) {

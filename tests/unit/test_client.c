@@ -69,7 +69,7 @@ static void test_write_and_read(void **state) {
   size_t ops = 0;
   uint8_t net[32];
   (void)state;
-  assert_non_null(cairn_version());
+  assert_string_equal(cairn_version(), CAIRN_PROJECT_VERSION);
   CAIRN_PASS(cairn_test_node_new(&n, "app", NULL));
   CAIRN_PASS(cairn_store_network_create(n.s, "App", net, NULL));
   cairn_store_t *s = reopen(&n);
