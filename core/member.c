@@ -300,6 +300,26 @@ int cairn_invite_usable(cairn_store_t *s, const uint8_t key[CAIRN_KEY_BYTES], ui
   return 0;
 }
 
+int cairn_member_admit(cairn_store_t *s, const uint8_t key[CAIRN_KEY_BYTES],
+                       const uint8_t *invite, uint64_t now_ms, cairn_role_t *role,
+                       cairn_error_t *why) {
+  char hex[2 * CAIRN_KEY_BYTES + 1];
+  int rc = cairn_store_role(s, key, role);
+  if (rc != 0)
+    return cairn__error(why, rc, "cannot read the network's roles: %s", cairn_strerror(rc));
+  cairn_hex(key, CAIRN_KEY_BYTES, hex);
+  if (*role == CAIRN_ROLE_REVOKED)
+    return cairn__error(why, CAIRN_ENOTMEMBER, "key %s was revoked from this network", hex);
+  if (*role != CAIRN_ROLE_NONE)
+    return 0;
+  if (invite == NULL)
+    return cairn__error(why, CAIRN_ENOTMEMBER, "key %s is not a member of this network", hex);
+  if ((rc = cairn_invite_usable(s, invite, now_ms, NULL, why)) != 0)
+    return rc;
+  *role = CAIRN_ROLE_INVITE;
+  return 0;
+}
+
 /*
  * An entry by an invite key: its one op grants the invite's role to a key that is
  * not a member yet, before the invite expires, within its uses (the invite key's

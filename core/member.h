@@ -86,6 +86,20 @@ CAIRN_EXTERN int cairn_invite_usable(cairn_store_t *s, const uint8_t key[CAIRN_K
                                      uint64_t now_ms, cairn_invite_terms_t *terms,
                                      cairn_error_t *why) CAIRN_WUR;
 
+/*
+ * Whether key may sync this network now (the relay asks at each connection and
+ * again after roles change): a member whose role is not revoked, or, with no
+ * role, the holder of invite key `invite` (may be NULL) while it is usable.
+ * @param[out] role  the key's role, or CAIRN_ROLE_INVITE when admitted on the
+ *                   invite.
+ * @param[out] why   may be NULL; on refusal, a sentence naming the key.
+ * @return 0, CAIRN_ENOTMEMBER (not a member, revoked, or an invite not usable),
+ *         CAIRN_EIO.
+ */
+CAIRN_EXTERN int cairn_member_admit(cairn_store_t *s, const uint8_t key[CAIRN_KEY_BYTES],
+                                    const uint8_t *invite, uint64_t now_ms, cairn_role_t *role,
+                                    cairn_error_t *why) CAIRN_WUR;
+
 /* ---- `_member` records: the one reader and the one writer ---- */
 
 /* A member as its record holds it (views valid during the callback). */

@@ -8,13 +8,7 @@
 
 #include "store_internal.h"
 
-/* A read transaction and a cursor on one database. */
-typedef struct walk {
-  MDB_txn *txn;
-  MDB_cursor *cur;
-} walk_t;
-
-static int walk_begin(cairn_store_t *s, int db, walk_t *w) {
+int cairn__walk_begin(cairn_store_t *s, int db, walk_t *w) {
   int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &w->txn);
   if (rc != 0)
     return cairn__mdb_err(rc);
@@ -25,7 +19,7 @@ static int walk_begin(cairn_store_t *s, int db, walk_t *w) {
   return 0;
 }
 
-static void walk_end(walk_t *w) {
+void cairn__walk_end(walk_t *w) {
   mdb_cursor_close(w->cur);
   mdb_txn_abort(w->txn);
 }
@@ -76,7 +70,7 @@ int cairn__list_type(cairn_store_t *s, const char *type, cairn_record_cb cb, voi
     return CAIRN_EINVAL;
   memcpy(prefix.b, type, strlen(type) + 1);
   prefix.len = strlen(type) + 1;
-  if ((rc = walk_begin(s, DB_RECORDS, &w)) != 0)
+  if ((rc = cairn__walk_begin(s, DB_RECORDS, &w)) != 0)
     return rc;
   k = mval(prefix.b, prefix.len);
   for (rc = mdb_cursor_get(w.cur, &k, &v, MDB_SET_RANGE); rc == 0;
@@ -88,7 +82,7 @@ int cairn__list_type(cairn_store_t *s, const char *type, cairn_record_cb cb, voi
     if (!r.deleted && cb(&r, ud) != 0)
       break;
   }
-  walk_end(&w);
+  cairn__walk_end(&w);
   return walk_rc(rc);
 }
 
@@ -128,7 +122,7 @@ int cairn_history(cairn_store_t *s, const char *type, const char *id,
   if (rc != 0)
     return rc;
   prefix.b[prefix.len++] = 0;
-  if ((rc = walk_begin(s, DB_HISTORY, &w)) != 0)
+  if ((rc = cairn__walk_begin(s, DB_HISTORY, &w)) != 0)
     return rc;
   k = mval(prefix.b, prefix.len);
   for (rc = mdb_cursor_get(w.cur, &k, &v, MDB_SET_RANGE); rc == 0;
@@ -142,7 +136,7 @@ int cairn_history(cairn_store_t *s, const char *type, const char *id,
     if (op_on(&e, type, id, &op) && cb(&e, &op, ud) != 0)
       break;
   }
-  walk_end(&w);
+  cairn__walk_end(&w);
   return walk_rc(rc);
 }
 
@@ -214,7 +208,7 @@ int cairn_conflicts(cairn_store_t *s, cairn_conflict_cb cb, void *ud) {
   keybuf_t cur = {.len = 0};
   heads_buf_t rows = {0};
   int rc, stop = 0;
-  if ((rc = walk_begin(s, DB_CONFLICTS, &w)) != 0)
+  if ((rc = cairn__walk_begin(s, DB_CONFLICTS, &w)) != 0)
     return rc;
   for (rc = mdb_cursor_get(w.cur, &k, &v, MDB_FIRST); rc == 0 && !stop;
        rc = mdb_cursor_get(w.cur, &k, &v, MDB_NEXT)) {
@@ -238,7 +232,7 @@ int cairn_conflicts(cairn_store_t *s, cairn_conflict_cb cb, void *ud) {
   if ((rc == 0 || rc == MDB_NOTFOUND) && !stop && cur.len > 0)
     rc = report_field(w.txn, s, &cur, &rows, cb, ud, &stop);
   free(rows.h);
-  walk_end(&w);
+  cairn__walk_end(&w);
   return walk_rc(rc);
 }
 
@@ -249,7 +243,7 @@ int cairn_store_export(cairn_store_t *s, cairn_since_fn since, cairn_entry_cb cb
   MDB_val k, v;
   cairn_entry_t e;
   int rc;
-  if ((rc = walk_begin(s, DB_ARRIVALS, &w)) != 0)
+  if ((rc = cairn__walk_begin(s, DB_ARRIVALS, &w)) != 0)
     return rc;
   for (rc = mdb_cursor_get(w.cur, &k, &v, MDB_FIRST); rc == 0;
        rc = mdb_cursor_get(w.cur, &k, &v, MDB_NEXT)) {
@@ -265,7 +259,7 @@ int cairn_store_export(cairn_store_t *s, cairn_since_fn since, cairn_entry_cb cb
     if (cb(&e, ud) != 0)
       break;
   }
-  walk_end(&w);
+  cairn__walk_end(&w);
   return walk_rc(rc);
 }
 
@@ -277,7 +271,7 @@ int cairn_store_heads(cairn_store_t *s, cairn_heads_cb cb, void *ud) {
   walk_t w;
   MDB_val k, v;
   int rc;
-  if ((rc = walk_begin(s, DB_HEADS, &w)) != 0)
+  if ((rc = cairn__walk_begin(s, DB_HEADS, &w)) != 0)
     return rc;
   for (rc = mdb_cursor_get(w.cur, &k, &v, MDB_FIRST); rc == 0;
        rc = mdb_cursor_get(w.cur, &k, &v, MDB_NEXT)) {
@@ -288,7 +282,7 @@ int cairn_store_heads(cairn_store_t *s, cairn_heads_cb cb, void *ud) {
     if (cb(k.mv_data, cairn_get_be64(v.mv_data), (const uint8_t *)v.mv_data + 8, ud) != 0)
       break;
   }
-  walk_end(&w);
+  cairn__walk_end(&w);
   return walk_rc(rc);
 }
 

@@ -305,25 +305,16 @@ done:
   return rc;
 }
 
-/* The device key in DIR/key (core/keyfile.c); a missing one means no store. */
-static int read_key(cairn_store_t *s, cairn_error_t *err) {
+/* Read (or, with write, write) the device key in DIR/key (core/keyfile.c); a
+ * missing one means no store. */
+static int key_file(cairn_store_t *s, bool write, cairn_error_t *err) {
   char *path = path_join(s->dir, "key");
   int rc;
   if (path == NULL)
     return CAIRN_ENOMEM;
-  rc = cairn_keyfile_read(path, s->sk, err);
-  if (rc == CAIRN_ENOENT)
+  rc = write ? cairn_keyfile_write(path, s->sk, err) : cairn_keyfile_read(path, s->sk, err);
+  if (!write && rc == CAIRN_ENOENT)
     rc = cairn__error(err, rc, "no store in %s (run `cairn init --name NAME`)", s->dir);
-  free(path);
-  return rc;
-}
-
-static int write_key(cairn_store_t *s, cairn_error_t *err) {
-  char *path = path_join(s->dir, "key");
-  int rc;
-  if (path == NULL)
-    return CAIRN_ENOMEM;
-  rc = cairn_keyfile_write(path, s->sk, err);
   free(path);
   return rc;
 }
@@ -368,7 +359,7 @@ int cairn_open(const char *dir, const cairn_store_opts_t *opts, cairn_store_t **
   int rc = store_alloc(dir, opts, &s);
   if (rc != 0)
     return cairn__error(err, rc, "out of memory");
-  if ((rc = read_key(s, err)) != 0)
+  if ((rc = key_file(s, false, err)) != 0)
     goto fail;
   data = path_join(dir, "data.mdb");
   if (data == NULL || access(data, F_OK) != 0) {
@@ -416,7 +407,7 @@ int cairn_create(const char *dir, const char *name, const cairn_store_opts_t *op
     goto fail;
   }
   crypto_sign_keypair(pk, s->sk);
-  if ((rc = write_key(s, err)) != 0) {
+  if ((rc = key_file(s, true, err)) != 0) {
     if (rc == CAIRN_EEXIST)
       cairn__error(err, rc, "%s already holds a store", dir);
     goto fail;

@@ -97,64 +97,52 @@ static int walk_result(int mrc, int res) {
 }
 
 int cairn_store_arrivals(cairn_store_t *s, uint64_t after, cairn_stored_cb cb, void *ud) {
-  MDB_txn *txn;
-  MDB_cursor *cur;
+  walk_t w;
   MDB_val k, v, bytes;
   uint8_t kb[8];
   cairn_stored_t e;
-  int rc = cairn__txn_begin(s, MDB_RDONLY, &txn);
+  int rc = cairn__walk_begin(s, DB_ARRIVALS, &w);
   if (rc != 0)
     return rc;
-  if ((rc = mdb_cursor_open(txn, s->dbi[DB_ARRIVALS], &cur)) != 0) {
-    mdb_txn_abort(txn);
-    return cairn__mdb_err(rc);
-  }
   cairn_put_be64(kb, after); /* arrival numbers count from 0: position p is arrival p - 1 */
   k = mval(kb, sizeof kb);
   int mrc, res = 0;
-  for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0 && res == 0;
-       mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+  for (mrc = mdb_cursor_get(w.cur, &k, &v, MDB_SET_RANGE); mrc == 0 && res == 0;
+       mrc = mdb_cursor_get(w.cur, &k, &v, MDB_NEXT)) {
     const uint8_t *ref = v.mv_data;
     if (k.mv_size != 8 || v.mv_size != 40) {
       res = CAIRN_ECORRUPT;
-    } else if ((res = logged_bytes(txn, s, ref, &bytes)) == 0) {
+    } else if ((res = logged_bytes(w.txn, s, ref, &bytes)) == 0) {
       e = (cairn_stored_t){ref, cairn_get_be64(ref + CAIRN_KEY_BYTES), bytes.mv_data,
                            bytes.mv_size};
       res = cb(&e, cairn_get_be64(k.mv_data) + 1, ud);
     }
   }
-  mdb_cursor_close(cur);
-  mdb_txn_abort(txn);
+  cairn__walk_end(&w);
   return walk_result(mrc, res);
 }
 
 int cairn_store_author_log(cairn_store_t *s, const uint8_t author[CAIRN_KEY_BYTES],
                            uint64_t after, cairn_stored_cb cb, void *ud) {
-  MDB_txn *txn;
-  MDB_cursor *cur;
+  walk_t w;
   MDB_val k, v;
   uint8_t kb[40];
   cairn_stored_t e;
-  int rc = cairn__txn_begin(s, MDB_RDONLY, &txn);
+  int rc = cairn__walk_begin(s, DB_LOG, &w);
   if (rc != 0)
     return rc;
-  if ((rc = mdb_cursor_open(txn, s->dbi[DB_LOG], &cur)) != 0) {
-    mdb_txn_abort(txn);
-    return cairn__mdb_err(rc);
-  }
   cairn__key_log(kb, author, after + 1);
   k = mval(kb, sizeof kb);
   int mrc, res = 0;
-  for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0 && res == 0;
-       mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+  for (mrc = mdb_cursor_get(w.cur, &k, &v, MDB_SET_RANGE); mrc == 0 && res == 0;
+       mrc = mdb_cursor_get(w.cur, &k, &v, MDB_NEXT)) {
     if (k.mv_size != 40 || memcmp(k.mv_data, author, CAIRN_KEY_BYTES) != 0)
       break; /* past the author's entries */
     uint64_t seq = cairn_get_be64((const uint8_t *)k.mv_data + CAIRN_KEY_BYTES);
     e = (cairn_stored_t){k.mv_data, seq, v.mv_data, v.mv_size};
     res = cb(&e, seq, ud);
   }
-  mdb_cursor_close(cur);
-  mdb_txn_abort(txn);
+  cairn__walk_end(&w);
   return walk_result(mrc, res);
 }
 

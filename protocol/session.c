@@ -5,6 +5,7 @@
 #include "session.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum {
@@ -240,15 +241,45 @@ int cairn_session_since(cairn_session_t *s, const cairn_cursor_t *cursor,
   return send_plain(s, out);
 }
 
-int cairn_session_send_entries(cairn_session_t *s, uint64_t cursor, const cairn_buf_t *entries,
-                               size_t n, msgpack_sbuffer *out) {
+int cairn_entry_batch_add(cairn_entry_batch_t *b, const uint8_t *entry, size_t len) {
+  if (b->n == b->cap) {
+    size_t cap = b->cap ? 2 * b->cap : 64, *nl = realloc(b->len, cap * sizeof *nl);
+    if (nl == NULL)
+      return CAIRN_ENOMEM;
+    b->len = nl;
+    b->cap = cap;
+  }
+  if (msgpack_sbuffer_write(&b->data, (const char *)entry, len) != 0)
+    return CAIRN_ENOMEM;
+  b->len[b->n++] = len;
+  return 0;
+}
+
+size_t cairn_entry_batch_size_with(const cairn_entry_batch_t *b, size_t len) {
+  return 16 + b->data.size + len + 5 * (b->n + 1);
+}
+
+void cairn_entry_batch_clear(cairn_entry_batch_t *b) {
+  b->data.size = 0;
+  b->n = 0;
+}
+
+void cairn_entry_batch_free(cairn_entry_batch_t *b) {
+  msgpack_sbuffer_destroy(&b->data);
+  free(b->len);
+  memset(b, 0, sizeof *b);
+}
+
+int cairn_session_send_entries(cairn_session_t *s, uint64_t cursor, const cairn_entry_batch_t *b,
+                               msgpack_sbuffer *out) {
+  const uint8_t *p = (const uint8_t *)b->data.data;
   int rc;
-  if (!open_for(s, 0) || n > UINT32_MAX || (s->role == CAIRN_HS_CLIENT && cursor != 0))
+  if (!open_for(s, 0) || b->n > UINT32_MAX || (s->role == CAIRN_HS_CLIENT && cursor != 0))
     return CAIRN_EINVAL;
   s->plain.size = 0;
-  rc = cairn_msg_entries_begin(&s->plain, cursor, (uint32_t)n);
-  for (size_t i = 0; rc == 0 && i < n; i++)
-    rc = cairn_msg_entries_add(&s->plain, entries[i].data, entries[i].len);
+  rc = cairn_msg_entries_begin(&s->plain, cursor, (uint32_t)b->n);
+  for (size_t i = 0; rc == 0 && i < b->n; p += b->len[i++])
+    rc = cairn_msg_entries_add(&s->plain, p, b->len[i]);
   return rc ? rc : send_plain(s, out);
 }
 

@@ -107,9 +107,29 @@ CAIRN_EXTERN int cairn_session_since(cairn_session_t *s, const cairn_cursor_t *c
                                      const uint64_t *seqs, size_t n,
                                      msgpack_sbuffer *out) CAIRN_WUR;
 
-/* Either side: one `entries` message of n entries (cursor 0 from a client). */
+/*
+ * Entries gathered for one `entries` message, their bytes back to back: what a
+ * client pushes and what the relay streams are batched the same way. A zeroed
+ * batch is empty; add copies each entry; clear empties it keeping its memory.
+ */
+typedef struct cairn_entry_batch {
+  msgpack_sbuffer data; /* the entries, back to back */
+  size_t *len;          /* each entry's length */
+  size_t n, cap;
+} cairn_entry_batch_t;
+
+/* Append one entry (copied). @return 0 or CAIRN_ENOMEM. */
+CAIRN_EXTERN int cairn_entry_batch_add(cairn_entry_batch_t *b, const uint8_t *entry,
+                                       size_t len) CAIRN_WUR;
+/* The most bytes an `entries` message of b's entries and one more of len bytes
+ * takes before framing: its header (16) and a bin header (5) per entry. */
+CAIRN_EXTERN size_t cairn_entry_batch_size_with(const cairn_entry_batch_t *b, size_t len);
+CAIRN_EXTERN void cairn_entry_batch_clear(cairn_entry_batch_t *b);
+CAIRN_EXTERN void cairn_entry_batch_free(cairn_entry_batch_t *b);
+
+/* Either side: one `entries` message of b's entries (cursor 0 from a client). */
 CAIRN_EXTERN int cairn_session_send_entries(cairn_session_t *s, uint64_t cursor,
-                                            const cairn_buf_t *entries, size_t n,
+                                            const cairn_entry_batch_t *b,
                                             msgpack_sbuffer *out) CAIRN_WUR;
 CAIRN_EXTERN int cairn_session_ack(cairn_session_t *s, uint64_t own_seq, uint64_t cursor,
                                    msgpack_sbuffer *out) CAIRN_WUR;

@@ -199,9 +199,8 @@ static void on_timeout(uv_timer_t *t) {
 
 typedef struct chunk {
   conn_t *conn;
-  msgpack_sbuffer data; /* the entries, back to back */
-  size_t *len;          /* each entry's length */
-  size_t n, cap, bytes_max; /* the largest message */
+  cairn_entry_batch_t batch;
+  size_t bytes_max;     /* the largest message */
   uint64_t last;        /* arrival of the last entry looked at */
 } chunk_t;
 
@@ -214,12 +213,6 @@ static bool wanted(const conn_t *c, const cairn_stored_t *e) {
   return true;
 }
 
-/* What an `entries` message of the chunk and one more entry of len bytes takes:
- * its header (at most 16 bytes) and a bin header of at most 5 bytes per entry. */
-static size_t message_size(const chunk_t *k, size_t len) {
-  return 16 + k->data.size + len + 5 * (k->n + 1);
-}
-
 /* The stored bytes go out as they are: nothing is decoded on the way. */
 static int chunk_add(const cairn_stored_t *e, uint64_t arrival, void *ud) {
   chunk_t *k = ud;
@@ -227,37 +220,12 @@ static int chunk_add(const cairn_stored_t *e, uint64_t arrival, void *ud) {
     k->last = arrival;
     return 0;
   }
-  if (k->n > 0 && message_size(k, e->len) > k->bytes_max)
+  if (k->batch.n > 0 && cairn_entry_batch_size_with(&k->batch, e->len) > k->bytes_max)
     return 1; /* it goes in the next message */
   k->last = arrival;
-  if (k->n == k->cap) {
-    size_t cap = k->cap ? 2 * k->cap : 64, *nl = realloc(k->len, cap * sizeof *nl);
-    if (nl == NULL)
-      return CAIRN_ENOMEM;
-    k->len = nl;
-    k->cap = cap;
-  }
-  if (msgpack_sbuffer_write(&k->data, (const char *)e->bytes, e->len) != 0)
+  if (cairn_entry_batch_add(&k->batch, e->bytes, e->len) != 0)
     return CAIRN_ENOMEM;
-  k->len[k->n++] = e->len;
-  return k->n >= k->conn->relay->opts.max_batch;
-}
-
-/* Send one `entries` message of what chunk holds. */
-static int chunk_send(conn_t *c, chunk_t *k, msgpack_sbuffer *out) {
-  cairn_buf_t *b = malloc((k->n ? k->n : 1) * sizeof *b);
-  size_t off = 0;
-  int rc;
-  if (b == NULL)
-    return CAIRN_ENOMEM;
-  for (size_t i = 0; i < k->n; i++) {
-    b[i].data = (const uint8_t *)k->data.data + off;
-    b[i].len = k->len[i];
-    off += k->len[i];
-  }
-  rc = cairn_session_send_entries(&c->sess, k->last, b, k->n, out);
-  free(b);
-  return rc;
+  return k->batch.n >= k->conn->relay->opts.max_batch;
 }
 
 /* Send what the peer lacks while its write queue allows; caught_up at the end. */
@@ -271,7 +239,6 @@ void conn_pump(conn_t *c) {
   memset(&k, 0, sizeof k);
   k.conn = c;
   k.bytes_max = c->relay->opts.max_frame; /* max_entry + 64 <= max_frame: one always fits */
-  msgpack_sbuffer_init(&k.data);
   while (rc == 0 && c->queued < c->relay->opts.write_queue) {
     if (c->cursor >= c->net->last_arrival) {
       if (c->caught_up_at != c->cursor) {
@@ -280,21 +247,19 @@ void conn_pump(conn_t *c) {
       }
       break;
     }
-    k.n = 0;
-    k.data.size = 0;
+    cairn_entry_batch_clear(&k.batch);
     k.last = c->cursor;
     rc = cairn_store_arrivals(c->net->store, c->cursor, chunk_add, &k);
     if (rc < 0 || k.last == c->cursor)
       break;
-    if (k.n > 0 && (rc = chunk_send(c, &k, &out)) == 0)
-      c->relay->stats.entries_out += k.n;
+    if (k.batch.n > 0 && (rc = cairn_session_send_entries(&c->sess, k.last, &k.batch, &out)) == 0)
+      c->relay->stats.entries_out += k.batch.n;
     c->cursor = k.last;
     conn_send(c, &out);
   }
   conn_send(c, &out);
-  msgpack_sbuffer_destroy(&k.data);
+  cairn_entry_batch_free(&k.batch);
   msgpack_sbuffer_destroy(&out);
-  free(k.len);
   if (rc < 0)
     conn_fail(c, rc, "cannot read the network's entries");
 }
@@ -302,33 +267,21 @@ void conn_pump(conn_t *c) {
 /* ---- session events ---- */
 
 /*
- * A key that is not a member may come in with an invite: a proof that it holds
- * the seed of an invite key whose terms still allow a use. It may then pull, and
- * push the invite key's entry that grants it its role (the store checks that).
- * 0 and c->role = CAIRN_ROLE_INVITE, or a reason in why.
+ * Whether the peer may sync network n (member.c decides): a member not revoked,
+ * or a key that is not a member yet with the proof that it holds the seed of a
+ * usable invite key. It may then pull, and push the invite key's entry that
+ * grants it its role (the store checks that). 0 with c->role set, or why.
  */
-static int invite_ok(conn_t *c, network_t *n, char *why, size_t cap) {
-  char hex[2 * CAIRN_KEY_BYTES + 1];
+static int admit(conn_t *c, network_t *n, cairn_error_t *why) {
   uint8_t ik[CAIRN_KEY_BYTES];
-  cairn_error_t e;
   size_t len;
   const uint8_t *proof = cairn_session_invite(&c->sess, &len);
-  if (proof == NULL) {
-    snprintf(why, cap, "key %s is not a member of this network",
-             cairn_hex(c->peer, CAIRN_KEY_BYTES, hex));
-    return -1;
-  }
-  if (cairn_invite_check(proof, len, c->peer, n->id, ik) != 0) {
-    snprintf(why, cap, "the invite is not valid in this network (revoked, or never synced by "
-                       "the admin who made it)");
-    return -1;
-  }
-  if (cairn_invite_usable(n->store, ik, cairn_now_ms(), NULL, &e) != 0) {
-    snprintf(why, cap, "%s", e.msg);
-    return -1;
-  }
-  c->role = CAIRN_ROLE_INVITE;
-  return 0;
+  if (proof != NULL && cairn_invite_check(proof, len, c->peer, n->id, ik) != 0)
+    return cairn__error(why, CAIRN_ENOTMEMBER, "the invite is not valid in this network "
+                                               "(revoked, or never synced by the admin who "
+                                               "made it)");
+  return cairn_member_admit(n->store, c->peer, proof ? ik : NULL, cairn_now_ms(), &c->role,
+                            why);
 }
 
 static void on_peer(conn_t *c, msgpack_sbuffer *out) {
@@ -346,18 +299,9 @@ static void on_peer(conn_t *c, msgpack_sbuffer *out) {
     return;
   }
   int has_network = cairn_store_network(n->store, have) == 0;
-  if (has_network && cairn_store_role(n->store, c->peer, &c->role) != 0)
-    c->role = CAIRN_ROLE_NONE;
-  if (has_network && c->role == CAIRN_ROLE_NONE && invite_ok(c, n, text, sizeof text) != 0) {
-    conn_fail(c, CAIRN_ENOTMEMBER, text);
-    return;
-  }
-  if (has_network && (c->role == CAIRN_ROLE_NONE || c->role == CAIRN_ROLE_REVOKED)) {
-    snprintf(text, sizeof text,
-             c->role == CAIRN_ROLE_REVOKED ? "key %s was revoked from this network"
-                                           : "key %s is not a member of this network",
-             cairn_hex(c->peer, CAIRN_KEY_BYTES, hex));
-    conn_fail(c, CAIRN_ENOTMEMBER, text);
+  cairn_error_t why;
+  if (has_network && admit(c, n, &why) != 0) {
+    conn_fail(c, why.code, why.msg);
     return;
   }
   if (cairn_store_head_seq(n->store, c->peer, &head) != 0) {
@@ -565,18 +509,15 @@ void conn_accept(relay_t *r) {
 
 /* After a commit that touched `_member` records: drop a key revoked meanwhile. */
 void conn_recheck_role(conn_t *c) {
-  cairn_role_t role;
-  char hex[2 * CAIRN_KEY_BYTES + 1], text[160];
-  if (c->closing || cairn_store_role(c->net->store, c->peer, &role) != 0)
+  cairn_role_t role = CAIRN_ROLE_NONE;
+  cairn_error_t why;
+  if (c->closing)
     return;
-  if (role == CAIRN_ROLE_NONE && c->role == CAIRN_ROLE_INVITE)
-    return; /* still joining with its invite */
-  c->role = role;
-  if (role == CAIRN_ROLE_REVOKED || role == CAIRN_ROLE_NONE) {
-    snprintf(text, sizeof text, "key %s was revoked from this network",
-             cairn_hex(c->peer, CAIRN_KEY_BYTES, hex));
-    conn_fail(c, CAIRN_ENOTMEMBER, text);
-  }
+  if (cairn_member_admit(c->net->store, c->peer, NULL, cairn_now_ms(), &role, &why) == 0)
+    c->role = role;
+  else if (why.code == CAIRN_ENOTMEMBER &&
+           !(role == CAIRN_ROLE_NONE && c->role == CAIRN_ROLE_INVITE)) /* still joining */
+    conn_fail(c, why.code, why.msg);
 }
 
 /* Acknowledge the peer's own entries stored so far. */

@@ -268,39 +268,30 @@ static void flush(link_t *l) {
 
 typedef struct push {
   link_t *l;
-  msgpack_sbuffer data;
-  size_t len[PUSH_BATCH];
-  size_t n, bytes_max;
+  cairn_entry_batch_t batch;
+  size_t bytes_max;
   uint64_t last_seq;
   int rc;
 } push_t;
 
 static int push_send(push_t *p) {
-  cairn_buf_t b[PUSH_BATCH];
-  size_t off = 0;
-  for (size_t i = 0; i < p->n; i++) {
-    b[i].data = (const uint8_t *)p->data.data + off;
-    b[i].len = p->len[i];
-    off += p->len[i];
-  }
-  int rc = cairn_session_send_entries(&p->l->sess, 0, b, p->n, &p->l->out);
+  int rc = cairn_session_send_entries(&p->l->sess, 0, &p->batch, &p->l->out);
   if (rc == 0) {
-    p->l->stats.pushed += p->n;
+    p->l->stats.pushed += p->batch.n;
     p->l->pushed = p->last_seq;
   }
-  p->n = 0;
-  p->data.size = 0;
+  cairn_entry_batch_clear(&p->batch);
   return rc;
 }
 
 static int push_one(const cairn_stored_t *e, uint64_t position, void *ud) {
   push_t *p = ud;
   (void)position;
-  if (msgpack_sbuffer_write(&p->data, (const char *)e->bytes, e->len) != 0)
+  if (cairn_entry_batch_add(&p->batch, e->bytes, e->len) != 0)
     return p->rc = CAIRN_ENOMEM;
-  p->len[p->n++] = e->len;
   p->last_seq = e->seq;
-  if ((p->n == PUSH_BATCH || p->data.size >= p->bytes_max) && (p->rc = push_send(p)) != 0)
+  if ((p->batch.n == PUSH_BATCH || p->batch.data.size >= p->bytes_max) &&
+      (p->rc = push_send(p)) != 0)
     return 1;
   return 0;
 }
@@ -311,24 +302,24 @@ static void push_own(link_t *l) {
   memset(&p, 0, sizeof p);
   p.l = l;
   p.bytes_max = CAIRN_FRAME_MAX_DEFAULT / 2;
-  msgpack_sbuffer_init(&p.data);
+
   int rc = cairn_store_author_log(l->s, l->me, l->pushed, push_one, &p);
   if (rc == 0)
     rc = p.rc;
   /* joining: the invite key's grant of this device (held entries are skipped) */
   if (rc == 0 && l->has_invite) {
-    uint64_t own = l->pushed, queued = l->stats.pushed + p.n;
+    uint64_t own = l->pushed, queued = l->stats.pushed + p.batch.n;
     rc = cairn_store_author_log(l->s, l->invite_pk, 0, push_one, &p);
     if (rc == 0)
       rc = p.rc;
     l->pushed = own;
     /* the relay acks a batch only after committing it: wait for that */
-    if (l->stats.pushed + p.n > queued)
+    if (l->stats.pushed + p.batch.n > queued)
       l->await_ack = true;
   }
-  if (rc == 0 && p.n > 0)
+  if (rc == 0 && p.batch.n > 0)
     rc = push_send(&p);
-  msgpack_sbuffer_destroy(&p.data);
+  cairn_entry_batch_free(&p.batch);
   if (rc == 0 && !l->sent_caught_up) {
     rc = cairn_session_caught_up(&l->sess, 0, &l->out);
     l->sent_caught_up = true;

@@ -268,6 +268,19 @@ int cairn__store_grow(cairn_store_t *s);
 typedef int (*cairn__txn_fn)(MDB_txn *txn, void *ud);
 int cairn__txn_write(cairn_store_t *s, cairn__txn_fn fn, void *ud);
 
+/* ---- read walks (query.c) ---- */
+
+/* A read transaction and a cursor on one database. */
+typedef struct walk {
+  MDB_txn *txn;
+  MDB_cursor *cur;
+} walk_t;
+
+/* Begin a walk over database db (0 or a CAIRN_E* code); end it with
+ * cairn__walk_end, which closes the cursor and the transaction. */
+int cairn__walk_begin(cairn_store_t *s, int db, walk_t *w);
+void cairn__walk_end(walk_t *w);
+
 /* ---- settings (sync_store.c) ---- */
 
 /* Write setting `name` inside txn (cairn_store_setting_set's row). */

@@ -315,6 +315,12 @@ static inline int cairn_test_setup(void **state) {
   return cairn_core_init();
 }
 
+/* Fail unless s contains needle. */
+static inline void assert_contains(const char *s, const char *needle) {
+  if (strstr(s, needle) == NULL)
+    fail_msg("\"%s\" does not contain \"%s\"", s, needle);
+}
+
 static inline void bytes_put(cairn_test_bytes_t *b, const void *p, size_t n) {
   CAIRN_PASS(cairn_test_bytes_put(b, p, n));
 }

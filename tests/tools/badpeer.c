@@ -595,10 +595,12 @@ static int do_push(int argc, char **argv) {
     printf("push %s: no hello (error %d: %s)\n", kind, p.error, p.text);
     return EXIT_BAD;
   }
-  cairn_buf_t b = {entry, entry_len};
-  if (cairn_session_send_entries(&p.sess, 0, &b, 1, &p.out) != 0 ||
+  cairn_entry_batch_t b = {0};
+  if (cairn_entry_batch_add(&b, entry, entry_len) != 0 ||
+      cairn_session_send_entries(&p.sess, 0, &b, &p.out) != 0 ||
       cairn_session_caught_up(&p.sess, 0, &p.out) != 0)
     die("cannot send");
+  cairn_entry_batch_free(&b);
   peer_flush(&p);
   peer_run(&p, want == 0 ? got_ack : NULL, WAIT_MS);
   char mode[64];

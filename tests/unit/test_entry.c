@@ -39,11 +39,6 @@ static void assert_bytes(const uint8_t *got, size_t n, const char *hex, const ch
   bytes_free(&want);
 }
 
-static void assert_contains(const char *s, const char *needle) {
-  if (strstr(s, needle) == NULL)
-    fail_msg("\"%s\" does not contain \"%s\"", s, needle);
-}
-
 static void b2(const void *p, size_t n, uint8_t out[32]) {
   crypto_generichash(out, 32, p, n, NULL, 0);
 }

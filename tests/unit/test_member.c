@@ -154,6 +154,18 @@ static void test_member_records(void **state) {
   CAIRN_FAIL(cairn_invite_usable(s, inv, t.expires_ms + 1, NULL, &err), CAIRN_ENOTMEMBER);
   assert_string_equal(err.msg, "the invite expired");
   CAIRN_FAIL(cairn_invite_usable(s, ed, cairn_now_ms(), NULL, &err), CAIRN_ENOTMEMBER);
+  /* who may sync: a member, the holder of a usable invite; not a stranger */
+  uint8_t stranger[CAIRN_KEY_BYTES];
+  memset(stranger, 0x33, sizeof stranger);
+  CAIRN_PASS(cairn_member_admit(s, ed, NULL, cairn_now_ms(), &role, &err));
+  assert_int_equal(role, CAIRN_ROLE_EDITOR);
+  CAIRN_FAIL(cairn_member_admit(s, stranger, NULL, cairn_now_ms(), &role, &err),
+             CAIRN_ENOTMEMBER);
+  assert_contains(err.msg, "is not a member of this network");
+  CAIRN_PASS(cairn_member_admit(s, stranger, inv, cairn_now_ms(), &role, &err));
+  assert_int_equal(role, CAIRN_ROLE_INVITE);
+  CAIRN_FAIL(cairn_member_admit(s, stranger, inv, t.expires_ms + 1, &role, &err),
+             CAIRN_ENOTMEMBER);
   /* one member by key; revoking rewrites the role */
   memset(&seen, 0, sizeof seen);
   CAIRN_PASS(cairn_member_get(s, ed, collect, &seen));
@@ -167,6 +179,8 @@ static void test_member_records(void **state) {
   CAIRN_PASS(cairn_member_get(s, ed, collect, &seen));
   assert_int_equal(seen.m[0].role, CAIRN_ROLE_REVOKED);
   assert_string_equal(seen.names[0], "Dan"); /* the name stays */
+  CAIRN_FAIL(cairn_member_admit(s, ed, NULL, cairn_now_ms(), &role, &err), CAIRN_ENOTMEMBER);
+  assert_contains(err.msg, "was revoked from this network");
   CAIRN_FAIL(cairn_member_get(s, net, collect, &seen), CAIRN_ENOENT);
   cairn_close(s);
   CAIRN_PASS(cairn_test_rmrf(dir));

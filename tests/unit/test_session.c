@@ -110,8 +110,11 @@ static void test_whole_sync(void **state) {
   assert_memory_equal(ev.msg.u.since.epoch, w.epoch, 16);
   assert_int_equal(ev.msg.u.since.arrival, 41);
   /* relay streams two batches, then caught_up */
-  cairn_buf_t b[2] = {{(const uint8_t *)"entry-42", 8}, {(const uint8_t *)"entry-43", 8}};
-  CAIRN_PASS(cairn_session_send_entries(&w.r, 43, b, 2, &w.to_client));
+  cairn_entry_batch_t b = {0};
+  CAIRN_PASS(cairn_entry_batch_add(&b, (const uint8_t *)"entry-42", 8));
+  CAIRN_PASS(cairn_entry_batch_add(&b, (const uint8_t *)"entry-43", 8));
+  CAIRN_PASS(cairn_session_send_entries(&w.r, 43, &b, &w.to_client));
+  cairn_entry_batch_free(&b);
   CAIRN_PASS(cairn_session_caught_up(&w.r, 43, &w.to_client));
   expect(&w, &w.c, CAIRN_EV_ENTRIES, &ev);
   assert_int_equal(ev.msg.u.entries.cursor, 43);
@@ -128,8 +131,10 @@ static void test_whole_sync(void **state) {
   expect(&w, &w.r, CAIRN_EV_ACK, &ev);
   assert_int_equal(ev.msg.u.ack.cursor, 43);
   /* client pushes its own entries; the relay acks them */
-  cairn_buf_t mine[1] = {{(const uint8_t *)"my-entry-4", 10}};
-  CAIRN_PASS(cairn_session_send_entries(&w.c, 0, mine, 1, &w.to_relay));
+  cairn_entry_batch_t mine = {0};
+  CAIRN_PASS(cairn_entry_batch_add(&mine, (const uint8_t *)"my-entry-4", 10));
+  CAIRN_PASS(cairn_session_send_entries(&w.c, 0, &mine, &w.to_relay));
+  cairn_entry_batch_free(&mine);
   CAIRN_PASS(cairn_session_caught_up(&w.c, 0, &w.to_relay));
   expect(&w, &w.r, CAIRN_EV_ENTRIES, &ev);
   assert_int_equal(ev.msg.u.entries.count, 1);
@@ -241,22 +246,24 @@ static void test_out_of_order(void **state) {
 static void test_wrong_calls(void **state) {
   wire_t w;
   cairn_event_t ev;
-  cairn_buf_t b = {(const uint8_t *)"e", 1};
+  cairn_entry_batch_t b = {0};
   (void)state;
+  CAIRN_PASS(cairn_entry_batch_add(&b, (const uint8_t *)"e", 1));
   wire_open(&w, NULL);
   /* before the handshake */
   CAIRN_FAIL(cairn_session_accept(&w.r, 1, w.epoch, 0, "owner", &w.to_client), CAIRN_EINVAL);
-  CAIRN_FAIL(cairn_session_send_entries(&w.c, 0, &b, 1, &w.to_relay), CAIRN_EINVAL);
+  CAIRN_FAIL(cairn_session_send_entries(&w.c, 0, &b, &w.to_relay), CAIRN_EINVAL);
   expect(&w, &w.r, CAIRN_EV_PEER, &ev);
-  CAIRN_FAIL(cairn_session_send_entries(&w.r, 1, &b, 1, &w.to_client), CAIRN_EINVAL);
+  CAIRN_FAIL(cairn_session_send_entries(&w.r, 1, &b, &w.to_client), CAIRN_EINVAL);
   CAIRN_FAIL(cairn_session_accept(&w.c, 1, w.epoch, 0, "owner", &w.to_relay), CAIRN_EINVAL);
   CAIRN_FAIL(cairn_session_reject(&w.r, 5, "positive", &w.to_client), CAIRN_EINVAL);
   CAIRN_PASS(cairn_session_accept(&w.r, 1, w.epoch, 0, "owner", &w.to_client));
   CAIRN_FAIL(cairn_session_accept(&w.r, 1, w.epoch, 0, "owner", &w.to_client), CAIRN_EINVAL);
   CAIRN_FAIL(cairn_session_since(&w.r, NULL, NULL, NULL, 0, &w.to_client), CAIRN_EINVAL);
   expect(&w, &w.c, CAIRN_EV_HELLO, &ev);
-  CAIRN_FAIL(cairn_session_send_entries(&w.c, 7, &b, 1, &w.to_relay), CAIRN_EINVAL);
+  CAIRN_FAIL(cairn_session_send_entries(&w.c, 7, &b, &w.to_relay), CAIRN_EINVAL);
   assert_int_equal(w.to_relay.size, 0);
+  cairn_entry_batch_free(&b);
   wire_close(&w);
 }
 
