@@ -36,11 +36,19 @@
 
 typedef struct cairn_bundle_reader cairn_bundle_reader_t;
 
-/* Open a bundle file for reading; checks the magic and version. */
+/*
+ * Open a bundle file for reading; checks the magic and version. Entries up to
+ * CAIRN_ENTRY_MAX_DEFAULT bytes are accepted.
+ * @param[out] out  on success the reader, to be closed with cairn_bundle_reader_close().
+ * @param[out] err  may be NULL; on error, the code and a message naming path.
+ * @return 0, CAIRN_ENOENT / CAIRN_EIO (cannot open or read), CAIRN_EMALFORMED (not a
+ *         bundle, or a bundle version this library cannot read), CAIRN_ENOMEM.
+ */
 CAIRN_EXTERN int cairn_bundle_reader_open(const char *path, cairn_bundle_reader_t **out,
                                           cairn_error_t *err) CAIRN_WUR;
 
-/* Read a bundle held in memory (buf must outlive the reader). */
+/* The same for a bundle held in memory: buf (len bytes) must outlive the reader;
+ * entries up to max_entry bytes (0: CAIRN_ENTRY_MAX_DEFAULT). */
 CAIRN_EXTERN int cairn_bundle_reader_mem(const uint8_t *buf, size_t len, size_t max_entry,
                                          cairn_bundle_reader_t **out,
                                          cairn_error_t *err) CAIRN_WUR;
@@ -57,13 +65,19 @@ CAIRN_EXTERN int cairn_bundle_next(cairn_bundle_reader_t *r, const uint8_t **ent
 /* Number of entries returned so far. */
 CAIRN_EXTERN uint64_t cairn_bundle_count(const cairn_bundle_reader_t *r);
 
+/* Close a reader (NULL is fine); entries it returned are invalid afterwards. */
 CAIRN_EXTERN void cairn_bundle_reader_close(cairn_bundle_reader_t *r);
 
 /*
  * Write a bundle of the store's entries that a replica whose version vector is
  * given by since (may be NULL: every entry) lacks. Written to a temporary file,
  * fsync'd and renamed over path, so a failed create leaves no partial bundle.
- * *count (may be NULL) receives the number of entries written.
+ * @param[in]  since  may be NULL; called with ud (cairn_heads_seq with a
+ *                    cairn_heads_t, heads.h, reads a heads file's).
+ * @param[out] count  may be NULL; the number of entries written.
+ * @param[out] err    may be NULL; on error, the code and a message.
+ * @return 0, CAIRN_EIO, CAIRN_ENOSPC (writing path), CAIRN_ECORRUPT (reading the
+ *         store), CAIRN_ENOMEM.
  */
 CAIRN_EXTERN int cairn_bundle_create(cairn_store_t *s, const char *path, cairn_since_fn since,
                                      void *ud, uint64_t *count, cairn_error_t *err) CAIRN_WUR;
@@ -76,8 +90,14 @@ typedef struct cairn_bundle_stats {
 
 /*
  * Verify and apply every entry of a bundle, in batches of up to batch entries
- * (0: a default of 4096). Errors name the position (entry number) of the first bad
- * entry; see the comment at the top for what is kept.
+ * (0: a default of 4096), each batch in one write transaction.
+ * @param[out] stats  may be NULL; what was read, applied and skipped, filled
+ *                    whatever the result.
+ * @param[out] err    may be NULL; the first bad entry's error, naming its position
+ *                    (entry number and byte offset); see the top of this file for
+ *                    what is kept.
+ * @return 0, a read error of cairn_bundle_reader_open/next, or an error of
+ *         cairn_store_apply_prepared (apply.h).
  */
 CAIRN_EXTERN int cairn_bundle_apply(cairn_store_t *s, const char *path, size_t batch,
                                     cairn_bundle_stats_t *stats, cairn_error_t *err) CAIRN_WUR;
