@@ -203,13 +203,23 @@ CAIRN_EXTERN int cairn_value_from_json_text(const char *json, uint8_t **out, siz
 #define CAIRN_ADDR_MAX 256 /* longest relay address, HOST:PORT, with its NUL */
 
 /*
- * Keep the relay's address (numeric IPv4 or IPv6 HOST:PORT) and its key in the
- * store, and forget the sync position kept for the previous relay.
- * @return 0, CAIRN_EINVAL (an address that is not HOST:PORT), CAIRN_EIO.
+ * Keep the relay's address and its key in the store, and forget the sync
+ * position kept for the previous relay. The address is HOST:PORT: HOST a name
+ * (resolved when a sync starts), an IPv4 address, or an IPv6 address in brackets
+ * ([2001:db8::1]:7070). Only the form is checked here; see
+ * cairn_sync_check_remote for the name.
+ * @return 0, CAIRN_EINVAL (not HOST:PORT), CAIRN_EIO.
  */
 CAIRN_EXTERN int cairn_sync_set_remote(cairn_store_t *s, const char *addr,
                                        const uint8_t relay_key[CAIRN_KEY_BYTES],
                                        cairn_error_t *err) CAIRN_WUR;
+
+/*
+ * Whether addr (HOST:PORT, as above) resolves now: 0, CAIRN_EINVAL (the form),
+ * CAIRN_ENOENT (the name does not resolve; err says so). Blocks while the name
+ * is looked up. Any thread.
+ */
+CAIRN_EXTERN int cairn_sync_check_remote(const char *addr, cairn_error_t *err) CAIRN_WUR;
 
 /*
  * The relay kept in the store: addr (NUL-terminated; addr_cap should be
@@ -240,7 +250,8 @@ typedef struct cairn_sync_stats {
  *                         before a failure).
  * @param[out] err         may be NULL; on error, the code and a message.
  * @return 0 once caught up both ways (the time is kept: cairn_sync_status), or
- *   - CAIRN_ENOENT      no relay set (cairn_sync_set_remote);
+ *   - CAIRN_ENOENT      no relay set (cairn_sync_set_remote), or its name does
+ *                       not resolve;
  *   - CAIRN_ENONETWORK  the store has no network yet;
  *   - CAIRN_EIO         cannot connect, or the connection broke;
  *   - CAIRN_ECANCELED   timed out;
@@ -369,9 +380,10 @@ typedef void (*cairn_sync_stop_cb)(void *ud);
  *                        freed, on the loop, once its handles are closed).
  * @param[out] err        may be NULL; on error, the code and a message.
  * @return 0, or (no callback is ever called then, and *out is NULL)
- *   - CAIRN_ENOENT      no relay set;
+ *   - CAIRN_ENOENT      no relay set, or its name does not resolve (a name is
+ *                       looked up once, here: reconnections reuse the address);
  *   - CAIRN_ENONETWORK  the store has no network yet;
- *   - CAIRN_EINVAL      the kept relay address is not numeric HOST:PORT;
+ *   - CAIRN_EINVAL      the kept relay address is not HOST:PORT;
  *   - CAIRN_ENOMEM, CAIRN_EIO.
  */
 CAIRN_EXTERN int cairn_sync_live(cairn_store_t *s, uv_loop_t *loop, unsigned poll_ms,

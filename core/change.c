@@ -364,8 +364,8 @@ int cairn_change_commit_as(cairn_change_t *c, const uint8_t sk[CAIRN_SECRET_BYTE
   int rc;
   if (!c->s->has_network)
     rc = cairn__error(err, CAIRN_ENONETWORK,
-                      "this store has no network: create one with `cairn network create TITLE` "
-                      "or apply a bundle from the network");
+                      "this store has no network: create one with `cairn network create TITLE`, "
+                      "join one with `cairn join CODE`, or apply a bundle from the network");
   else if (c->n == 0)
     rc = cairn__error(err, CAIRN_EINVAL, "the change is empty");
   else

@@ -45,14 +45,21 @@ int cairn_invite_encode(const cairn_invite_code_t *c, char *out, size_t cap) {
 
 int cairn_invite_decode(const char *text, cairn_invite_code_t *out, cairn_error_t *err) {
   uint8_t raw[FIXED_BYTES + CAIRN_INVITE_ADDR_MAX + CHECK_BYTES + 1], sum[CHECK_BYTES];
-  size_t n, plen = strlen(CODE_PREFIX), tlen = strlen(text);
+  size_t n, plen = strlen(CODE_PREFIX), tlen;
   const char *end;
+  /* a pasted code often brings spaces or a line break around it */
+  while (*text == ' ' || *text == '\t' || *text == '\r' || *text == '\n')
+    text++;
+  tlen = strlen(text);
+  while (tlen > 0 && (text[tlen - 1] == ' ' || text[tlen - 1] == '\t' ||
+                      text[tlen - 1] == '\r' || text[tlen - 1] == '\n'))
+    tlen--;
   if (tlen < plen || memcmp(text, CODE_PREFIX, plen) != 0)
     return cairn__error(err, CAIRN_EMALFORMED, "not an invite code (it starts with %s)",
                         CODE_PREFIX);
   if (tlen - plen > sodium_base64_ENCODED_LEN(sizeof raw, B64) ||
       sodium_base642bin(raw, sizeof raw, text + plen, tlen - plen, NULL, &n, &end, B64) != 0 ||
-      *end != '\0')
+      end != text + tlen)
     return cairn__error(err, CAIRN_EMALFORMED, "the invite code is damaged (copy it whole)");
   if (n <= FIXED_BYTES + CHECK_BYTES || n > FIXED_BYTES + CAIRN_INVITE_ADDR_MAX + CHECK_BYTES)
     return cairn__error(err, CAIRN_EMALFORMED, "the invite code is damaged (wrong length)");

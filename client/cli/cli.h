@@ -6,7 +6,8 @@
  * The command table itself lives in main.c; each handler lives in a file named
  * after its concept (device.c, records.c, journal.c, members.c, sync_file.c).
  * Handlers return the process exit code. Every failure path prints exactly one
- * line on stderr, through cli_fail* or cli_usage, and nothing else does.
+ * line on stderr, through cli_fail* or cli_usage; warnings (cli_warn) are the
+ * only other lines there.
  */
 #ifndef CAIRN_CLI_H
 #define CAIRN_CLI_H
@@ -43,6 +44,7 @@ typedef struct cli_cmd {
 /* The run context: where the store is and, once opened, the store. */
 struct cli {
   const char *store_dir;
+  const char *store_from; /* where store_dir came from: "--store", "$CAIRN_STORE"... */
   cairn_store_t *store; /* NULL until cli_open; main closes it */
   const cli_cmd_t *cmd; /* the command running, for usage lines */
 };
@@ -56,6 +58,9 @@ int cli_fail_code(cli_t *cli, int code, const char *fmt, ...) CAIRN_PRINTF(3, 4)
 /* Report a library failure: err's message when it has one, else `what: strerror(rc)`,
  * plus a hint for codes that have an obvious remedy. Returns CLI_FAIL. */
 int cli_fail_rc(cli_t *cli, int rc, const cairn_error_t *err, const char *what);
+/* `cairn: warning: <message>` on one line: something the user should know of a
+ * command that still succeeds. */
+void cli_warn(cli_t *cli, const char *fmt, ...) CAIRN_PRINTF(2, 3);
 /* `cairn: <message>; usage: cairn CMD USAGE` on one line; returns CLI_USAGE. */
 int cli_usage(cli_t *cli, const char *fmt, ...) CAIRN_PRINTF(2, 3);
 

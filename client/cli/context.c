@@ -13,6 +13,11 @@ int cli_open(cli_t *cli) {
   if (cli->store != NULL)
     return 0;
   rc = cairn_open(cli->store_dir, NULL, &cli->store, &err);
+  if (rc == CAIRN_ENOENT) /* a mistyped path must not lead to a second, empty store */
+    return cli_fail(cli, "no cairn store in %s (%s): check the path to your store, the "
+                         "directory you gave `cairn init`; only for a new device, make one "
+                         "with `cairn init --name NAME`",
+                    cli->store_dir, cli->store_from ? cli->store_from : "--store");
   if (rc != 0) {
     cli->store = NULL;
     return cli_fail_rc(cli, rc, &err, NULL);

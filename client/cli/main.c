@@ -217,15 +217,19 @@ static int group_usage(cli_t *cli, int argc, char **argv) {
   return rc;
 }
 
-/* Resolve the store directory: --store, then $CAIRN_STORE, then ~/.cairn. */
-static char *store_dir(const char *given) {
+/* Resolve the store directory: --store, then $CAIRN_STORE, then ~/.cairn; *from
+ * says which. */
+static char *store_dir(const char *given, const char **from) {
   const char *env = getenv("CAIRN_STORE"), *home = getenv("HOME");
   char *dir;
   size_t n;
+  *from = "--store";
   if (given != NULL)
     return strdup(given);
+  *from = "$CAIRN_STORE";
   if (env != NULL && env[0] != '\0')
     return strdup(env);
+  *from = "the default, ~/.cairn";
   if (home == NULL || home[0] == '\0')
     return NULL;
   n = strlen(home) + sizeof "/.cairn";
@@ -285,7 +289,7 @@ static int dispatch(cli_t *cli, int argc, char **argv, const char *store) {
   }
   if (c->run == cmd_help)
     return cmd_help(cli, argc - used, argv + used);
-  if ((dir = store_dir(store)) == NULL)
+  if ((dir = store_dir(store, &cli->store_from)) == NULL)
     return cli_fail(cli, "no store directory: give --store DIR or set CAIRN_STORE");
   cli->store_dir = dir;
   rc = c->run(cli, argc - used, argv + used);
@@ -295,7 +299,7 @@ static int dispatch(cli_t *cli, int argc, char **argv, const char *store) {
 }
 
 int main(int argc, char **argv) {
-  cli_t cli = {NULL, NULL, NULL};
+  cli_t cli = {NULL, NULL, NULL, NULL};
   const char *store = NULL;
   int rc = 0, i;
   if (cairn_core_init() != 0)

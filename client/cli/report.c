@@ -55,6 +55,16 @@ int cli_fail_code(cli_t *cli, int code, const char *fmt, ...) {
   return rc;
 }
 
+void cli_warn(cli_t *cli, const char *fmt, ...) {
+  char msg[LINE_MAX_BYTES];
+  va_list ap;
+  (void)cli;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  print_line("cairn: warning: ", msg, "");
+}
+
 /* What to do about a failure, when the library's message does not say. */
 static const char *hint(int rc) {
   switch (rc) {

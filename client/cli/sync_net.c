@@ -25,7 +25,10 @@ int cmd_remote(cli_t *cli, int argc, char **argv) {
     rc = cli_usage(cli, "--key RELAYKEY is required (`cairnd init` printed it)");
   else if ((rc = cli_parse_key(cli, cli_opt(&a, "key"), key)) == 0 && (rc = cli_open(cli)) == 0 &&
            cairn_sync_set_remote(cli->store, a.pos[0], key, &err) != 0)
-    rc = cli_fail(cli, "%s", err.msg);
+    rc = err.code == CAIRN_EINVAL ? cli_usage(cli, "%s", err.msg) : cli_fail(cli, "%s", err.msg);
+  /* kept either way: a field device may set its relay while offline */
+  if (rc == 0 && cairn_sync_check_remote(a.pos[0], &err) != 0)
+    cli_warn(cli, "%s; the address is kept and looked up again at each sync", err.msg);
   if (rc == 0 && cairn_store_network(cli->store, net) == 0 &&
       cairn_store_role(cli->store, cairn_store_key(cli->store), &role) == 0 &&
       (role == CAIRN_ROLE_OWNER || role == CAIRN_ROLE_ADMIN)) {
@@ -69,7 +72,13 @@ static void live_stop(live_cli_t *lc) {
 static void on_state(void *ud, cairn_sync_state_t state, const cairn_error_t *err,
                      unsigned retry_ms) {
   live_cli_t *lc = ud;
-  if (state == CAIRN_SYNC_RETRYING) {
+  if (state == CAIRN_SYNC_CONNECTED) {
+    char addr[CAIRN_ADDR_MAX];
+    uint8_t key[CAIRN_KEY_BYTES];
+    if (cairn_sync_remote(lc->cli->store, addr, sizeof addr, key) != 0)
+      snprintf(addr, sizeof addr, "the relay");
+    fprintf(stderr, "cairn: connected to %s; syncing live (Ctrl-C to stop)\n", addr);
+  } else if (state == CAIRN_SYNC_RETRYING) {
     /* not a failure: stderr keeps a trace, the exit code is unaffected */
     fprintf(stderr, "cairn: lost the relay (%s); retrying in %u ms\n", err->msg, retry_ms);
   } else if (state == CAIRN_SYNC_FAILED) {

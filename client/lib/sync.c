@@ -30,6 +30,7 @@
 
 #include <sodium.h>
 
+#include "address.h"
 #include "bytes.h"
 #include "invite.h"
 #include "session.h"
@@ -99,11 +100,13 @@ static void live_applied(live_t *h, uint64_t applied);
 
 int cairn_sync_set_remote(cairn_store_t *s, const char *addr,
                           const uint8_t relay_key[CAIRN_KEY_BYTES], cairn_error_t *err) {
+  char host[CAIRN_ADDR_MAX];
   size_t n = strlen(addr);
-  const char *colon = strrchr(addr, ':');
-  int rc;
-  if (n == 0 || n >= CAIRN_ADDR_MAX || colon == NULL || colon == addr || colon[1] == '\0')
-    return cairn__error(err, CAIRN_EINVAL, "the relay address is HOST:PORT, not '%s'", addr);
+  int port, rc;
+  if (n >= CAIRN_ADDR_MAX)
+    return cairn__error(err, CAIRN_EINVAL, "the relay address is too long");
+  if ((rc = cairn__addr_split(addr, host, sizeof host, &port, err)) != 0)
+    return rc;
   if ((rc = cairn_store_setting_set(s, CAIRN__SETTING_REMOTE, addr, n)) != 0 ||
       (rc = cairn_store_setting_set(s, CAIRN__SETTING_RELAY_KEY, relay_key, CAIRN_KEY_BYTES)) !=
           0 ||
@@ -600,7 +603,6 @@ static void on_keepalive(uv_timer_t *t) {
 
 /* Read the relay and network from the store; nothing is opened. */
 static int link_prepare(link_t *l, cairn_store_t *s, uv_loop_t *loop, const char *invite) {
-  char host[CAIRN_ADDR_MAX], *end;
   uint8_t isk[CAIRN_SECRET_BYTES];
   cairn_invite_code_t code;
   int rc;
@@ -628,21 +630,12 @@ static int link_prepare(link_t *l, cairn_store_t *s, uv_loop_t *loop, const char
       (rc = cairn_store_expected_network(s, l->net)) != 0)
     return rc == CAIRN_ENOENT
                ? cairn__error(&l->err, CAIRN_ENONETWORK,
-                              "this store has no network yet: create one or join one")
+                              "this store has no network yet: create one (`cairn network create "
+                              "TITLE`) or join one (`cairn join CODE`)")
                : cairn__error(&l->err, rc, "cannot read the network this store waits for: %s",
                               cairn_strerror(rc));
-  const char *colon = strrchr(l->addr, ':');
-  if (colon == NULL)
-    return cairn__error(&l->err, CAIRN_EINVAL, "bad relay address %s", l->addr);
-  memcpy(host, l->addr, (size_t)(colon - l->addr));
-  host[colon - l->addr] = '\0';
-  long port = strtol(colon + 1, &end, 10);
-  if (*end != '\0' || port <= 0 || port > 65535 ||
-      (uv_ip4_addr(host, (int)port, (struct sockaddr_in *)&l->sa) != 0 &&
-       uv_ip6_addr(host, (int)port, (struct sockaddr_in6 *)&l->sa) != 0))
-    return cairn__error(&l->err, CAIRN_EINVAL, "bad relay address %s (HOST:PORT, numeric)",
-                        l->addr);
-  return 0;
+  /* a name is resolved once, here: when a sync (or a live sync) starts */
+  return cairn__addr_resolve(l->addr, &l->sa, &l->err);
 }
 
 /* What one connection holds besides its handles. */

@@ -109,8 +109,8 @@ check 3 'deleted' ca get task t2
 check 3 'deleted' ca get task t2 --json
 
 echo "== failures (exit 1)"
-check 1 'no store in' "$BIN" --store "$T/does/not/exist" list task
-check 1 'no store in' "$BIN" --store "$T/does/not/exist" id
+check 1 'no cairn store in .*--store.*check the path' "$BIN" --store "$T/does/not/exist" list task
+check 1 'no cairn store in .*--store.*check the path' "$BIN" --store "$T/does/not/exist" id
 check 1 'already holds a store' ca init --name Again
 check 1 'already belongs to a network' ca network create "Second"
 check 1 'no network' cb put task t1 title=x
@@ -157,7 +157,7 @@ check 1 'chmod' ca id
 chmod 0600 "$T/a/key"
 ca id >/dev/null
 # an unreadable store directory
-HOME="$T/nohome" CAIRN_STORE="" check 1 'no store in' "$BIN" list task
+HOME="$T/nohome" CAIRN_STORE="" check 1 'no cairn store in .*the default, ~/.cairn' "$BIN" list task
 env -u HOME -u CAIRN_STORE "$BIN" list task >"$T/out" 2>"$T/err" && { echo "FAIL: no HOME" >&2; failures=$((failures + 1)); }
 [ "$(wc -l <"$T/err")" -eq 1 ] || { echo "FAIL: no HOME: not one line" >&2; failures=$((failures + 1)); }
 
