@@ -236,6 +236,12 @@ typedef struct cairn_sync_stats {
   uint64_t pulled;    /* entries received */
   uint64_t applied;   /* of those, new here */
   uint64_t bytes_sent, bytes_received;
+  int clock_known;         /* the relay said its time (every hello does) */
+  int64_t clock_offset_ms; /* the relay's clock minus this device's: > 0 when this
+                              device is behind. Kept in the store
+                              (cairn_store_clock_offset) and used to stamp
+                              changes; a caller may tell the user to fix the
+                              clock when it is more than a minute either way */
 } cairn_sync_stats_t;
 
 /*

@@ -491,9 +491,13 @@ static int check_entry(apply_ctx_t *c, const prep_t *p, bool newest, bool *dup,
     return ENTRY_ERR(err, CAIRN_EBADHASH, e, "ops do not match the signed ops_root");
   if ((newest || c->s->opts.verify_all || p->sig_checked) && !sig_ok(p))
     return ENTRY_ERR(err, CAIRN_EBADSIG, e, "bad signature");
-  if ((e->hlc >> 16) > cairn_now_ms() + c->s->opts.max_skew_ms)
+  /* a device never refuses its own entries for skew: its clock may have been
+   * wrong when it wrote them, and refusing would lock it out of its own log */
+  uint64_t now = cairn__now_corrected(c->s);
+  if ((e->hlc >> 16) > now + c->s->opts.max_skew_ms &&
+      memcmp(e->author, cairn_store_key(c->s), CAIRN_KEY_BYTES) != 0)
     return ENTRY_ERR(err, CAIRN_ESKEW, e, "clock %llu ms ahead of this device's",
-                     (unsigned long long)((e->hlc >> 16) - cairn_now_ms()));
+                     (unsigned long long)((e->hlc >> 16) - now));
   return check_roles(c, e, err);
 }
 

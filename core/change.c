@@ -301,7 +301,7 @@ static int sign_and_apply(cairn_store_t *s, MDB_txn *txn, const uint8_t *sk, pac
   if ((rc = cairn__head_get(txn, s, sk + 32, &h)) != 0 ||
       (rc = pack(txn, ud, &sb, err)) != 0)
     goto done;
-  uint64_t hlc = cairn_now_ms() << 16;
+  uint64_t hlc = cairn__now_corrected(s) << 16;
   if (hlc <= s->hlc)
     hlc = s->hlc + 1;
   if (hlc <= h.hlc)

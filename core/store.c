@@ -299,6 +299,8 @@ static int load_meta(cairn_store_t *s, cairn_error_t *err) {
   }
   if (cairn__meta_get(txn, s, "hlc", &v) == 0 && v.mv_size == 8)
     s->hlc = cairn_get_be64(v.mv_data);
+  if (cairn__meta_get(txn, s, META_CLOCK_OFFSET, &v) == 0 && v.mv_size == 8)
+    s->clock_offset_ms = (int64_t)cairn_get_be64(v.mv_data);
   rc = 0;
 done:
   mdb_txn_abort(txn);
@@ -443,7 +445,19 @@ int cairn_store_network(cairn_store_t *s, uint8_t out[CAIRN_KEY_BYTES]) {
 uint64_t cairn_now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
-  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+  uint64_t ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+#ifdef CAIRN_TEST_HOOKS
+  /* test builds only: a device whose clock is wrong, without faketime */
+  const char *off = getenv("CAIRN_TEST_CLOCK_OFFSET_MS");
+  if (off != NULL && off[0] != '\0')
+    ms = (uint64_t)((int64_t)ms + strtoll(off, NULL, 10));
+#endif
+  return ms;
+}
+
+uint64_t cairn__now_corrected(const cairn_store_t *s) {
+  int64_t t = (int64_t)cairn_now_ms() + s->clock_offset_ms;
+  return t > 0 ? (uint64_t)t : 0;
 }
 
 /* fsync a file by path, so that a rename over the old one is durable. */

@@ -146,6 +146,22 @@ int cairn_store_author_log(cairn_store_t *s, const uint8_t author[CAIRN_KEY_BYTE
   return walk_result(mrc, res);
 }
 
+int cairn_store_clock_offset(cairn_store_t *s, int64_t *ms) {
+  *ms = s->clock_offset_ms;
+  return 0;
+}
+
+int cairn_store_set_clock_offset(cairn_store_t *s, int64_t ms) {
+  uint8_t b[8];
+  int rc;
+  if (ms == s->clock_offset_ms)
+    return 0;
+  cairn_put_be64(b, (uint64_t)ms);
+  if ((rc = meta_write(s, META_CLOCK_OFFSET, b, sizeof b, false)) == 0)
+    s->clock_offset_ms = ms;
+  return rc;
+}
+
 int cairn_store_expect_network(cairn_store_t *s, const uint8_t id[CAIRN_KEY_BYTES],
                                cairn_error_t *err) {
   int rc;

@@ -49,6 +49,17 @@ CAIRN_EXTERN int cairn_store_arrivals(cairn_store_t *s, uint64_t after, cairn_st
 CAIRN_EXTERN int cairn_store_author_log(cairn_store_t *s, const uint8_t author[CAIRN_KEY_BYTES],
                                         uint64_t after, cairn_stored_cb cb, void *ud) CAIRN_WUR;
 
+/*
+ * The relay's clock minus this device's, in ms, as the last sync learnt it (0
+ * before any). Local changes are stamped with the device's clock plus this
+ * offset, and received entries' clocks are checked against it, so a device
+ * whose clock is wrong stays in step with the network once it has synced.
+ * set keeps it in the store (its own durable transaction, when it changed).
+ * @return 0, or for set CAIRN_EIO, CAIRN_ENOSPC.
+ */
+CAIRN_EXTERN int cairn_store_clock_offset(cairn_store_t *s, int64_t *ms) CAIRN_WUR;
+CAIRN_EXTERN int cairn_store_set_clock_offset(cairn_store_t *s, int64_t ms) CAIRN_WUR;
+
 /* A store made for a network before its genesis arrives (a relay hosting it, a
  * device joining it): only that network's genesis will be adopted.
  * @return 0, CAIRN_EHASNETWORK (the store holds another), CAIRN_EIO. */

@@ -418,6 +418,18 @@ static int send_since(link_t *l) {
   return rc;
 }
 
+/* The relay's time: keep the offset to it (rewritten only when it moved by more
+ * than a second, to spare a write per sync), before any entry is applied, so
+ * entries are checked and changes stamped against the relay's clock. */
+static void learn_clock(link_t *l, uint64_t relay_ms) {
+  int64_t now = (int64_t)cairn_now_ms(), off = (int64_t)relay_ms - now, kept = 0;
+  l->stats.clock_known = 1;
+  l->stats.clock_offset_ms = off;
+  if (cairn_store_clock_offset(l->s, &kept) == 0 && (off - kept > 1000 || kept - off > 1000) &&
+      cairn_store_set_clock_offset(l->s, off) != 0)
+    return; /* not kept: the next sync tries again; stamping is as before */
+}
+
 static void on_hello(link_t *l, const cairn_msg_t *m) {
   int rc;
   if (memcmp(m->u.hello.network, l->net, CAIRN_KEY_BYTES) != 0) {
@@ -425,6 +437,7 @@ static void on_hello(link_t *l, const cairn_msg_t *m) {
     return;
   }
   l->hello = true;
+  learn_clock(l, m->u.hello.time_ms);
   memcpy(l->epoch, m->u.hello.epoch, CAIRN_EPOCH_BYTES);
   l->pushed = m->u.hello.head_seq;
   l->stats.acked_seq = m->u.hello.head_seq;

@@ -50,7 +50,15 @@ struct cairn_store {
   bool has_network;
   uint8_t network[CAIRN_KEY_BYTES];
   uint64_t hlc; /* last HLC written or seen */
+  int64_t clock_offset_ms; /* the relay's clock minus this device's, last learnt */
 };
+
+#define META_CLOCK_OFFSET "clock_offset"
+
+/* This device's clock corrected by the offset to the relay's, when one is known:
+ * what local changes are stamped with and received entries' clocks checked
+ * against. */
+uint64_t cairn__now_corrected(const cairn_store_t *s);
 
 /* The head of one author, as kept in `heads`. */
 typedef struct head {

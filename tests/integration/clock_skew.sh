@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# clock_skew.sh — devices whose clocks are wrong (docs/design.md, "Hybrid logical
+# clock"; docs/cli.md, "Sync with a relay"). The clock is shifted per process by
+# CAIRN_TEST_CLOCK_OFFSET_MS, which test builds (CAIRN_TEST_HOOKS, scripts/test)
+# read: no faketime.
+#
+# 1. A device 3 days fast syncs: it is warned in one line, learns the relay's
+#    time, and the change it then makes is stamped with the relay's time and
+#    accepted everywhere.
+# 2. A device that wrote while 3 days fast, before it knew better, has its clock
+#    fixed: its own next change is not refused (the HLC goes on from the last).
+# 3. A device a day slow pulls what others wrote just now: the entries are not
+#    taken for "ahead of this device's clock", since it learnt the relay's time
+#    from the relay's hello before they arrived.
+#
+# Usage: bash tests/integration/clock_skew.sh BUILD_DIR
+set -euo pipefail
+
+. "$(dirname "$0")/lib/common.sh" "$@"
+grep -q '^CAIRN_TEST_HOOKS:BOOL=ON' "$BUILD/CMakeCache.txt" ||
+  fail "this build has no clock hook: configure with -DCAIRN_TEST_HOOKS=ON (scripts/test does)"
+touch "$T/relay.log"
+DAY=86400000
+n=0
+ok() { n=$((n + 1)); echo "ok   $*"; }
+# at OFFSET WHO ARGS...: the CLI on WHO's store with its clock shifted by OFFSET ms
+at() { local off=$1 who=$2; shift 2; CAIRN_TEST_CLOCK_OFFSET_MS=$off timeout 60 "$CAIRN" --store "$T/$who" "$@"; }
+
+RK=$("$CAIRND" init "$T/relay")
+c ana init --name Ana >/dev/null
+NET=$(c ana network create "Clock network")
+"$CAIRND" host "$T/relay" "$NET" 2>/dev/null
+start_relay ""
+for who in bob carol dave; do
+  c "$who" init --name "$who" >/dev/null
+  c ana grant "$(c "$who" id)" --role editor --name "$who"
+done
+c ana remote "127.0.0.1:$PORT" --key "$RK"
+c ana bundle create "$T/start.bdl" >/dev/null
+for who in bob carol dave; do
+  c "$who" bundle apply "$T/start.bdl" >/dev/null
+  c "$who" remote "127.0.0.1:$PORT" --key "$RK"
+done
+c ana sync --timeout 30 >/dev/null
+
+# 1. three days fast
+at $((3 * DAY)) bob sync --timeout 30 >/dev/null 2>"$T/err" || fail "bob's sync: $(cat "$T/err")"
+grep -q "warning: this device's clock is 3 days ahead of the relay's; set the date and time" \
+  "$T/err" || fail "no clock warning: $(cat "$T/err")"
+[ "$(wc -l <"$T/err")" -eq 1 ] || fail "more than one line: $(cat "$T/err")"
+at $((3 * DAY)) bob put note b1 text="written 3 days fast" || fail "bob's put"
+at $((3 * DAY)) bob sync --timeout 30 >/dev/null 2>"$T/err" || fail "bob's push was refused: $(cat "$T/err")"
+c ana sync --timeout 30 >/dev/null
+c ana get note b1 | grep -q "written 3 days fast" || fail "ana lacks bob's note"
+ok "a device 3 days fast is warned and its change, stamped with the relay's time, is accepted"
+
+# 2. own writes after the clock is fixed
+at $((3 * DAY)) carol put note c1 text="before the fix" || fail "carol's first put"
+c carol put note c2 text="after the fix" 2>"$T/err" || fail "carol's own write was refused: $(cat "$T/err")"
+c carol get note c2 >/dev/null || fail "carol's note c2 is missing"
+ok "a device never refuses its own writes for its clock"
+
+# 3. a day slow, pulling fresh entries
+c ana put note a1 text="written just now"
+c ana sync --timeout 30 >/dev/null
+at $((-DAY)) dave sync --timeout 30 >/dev/null 2>"$T/err" || fail "dave's pull: $(cat "$T/err")"
+grep -q "clock is 24 hours behind the relay's" "$T/err" || fail "no clock warning: $(cat "$T/err")"
+at $((-DAY)) dave get note a1 | grep -q "written just now" || fail "dave lacks ana's note"
+ok "a device a day slow pulls fresh entries"
+
+stop_relay
+echo "$n passed, 0 failed"
