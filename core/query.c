@@ -298,3 +298,77 @@ int cairn_store_head_seq(cairn_store_t *s, const uint8_t author[CAIRN_KEY_BYTES]
   *seq = h.seq;
   return rc;
 }
+
+/* ---- version vectors ---- */
+
+int cairn_vv_add(cairn_vv_t *v, const uint8_t author[CAIRN_KEY_BYTES], uint64_t seq,
+                 const uint8_t *hash) {
+  if (v->n == v->cap) {
+    size_t cap = v->cap ? 2 * v->cap : 16;
+    void *a = realloc(v->authors, cap * CAIRN_KEY_BYTES);
+    if (a != NULL)
+      v->authors = a;
+    void *q = a ? realloc(v->seqs, cap * sizeof *v->seqs) : NULL;
+    if (q != NULL)
+      v->seqs = q;
+    void *h = q ? realloc(v->hashes, cap * CAIRN_HASH_BYTES) : NULL;
+    if (h == NULL)
+      return CAIRN_ENOMEM;
+    v->hashes = h;
+    v->cap = cap;
+  }
+  memcpy(v->authors[v->n], author, CAIRN_KEY_BYTES);
+  v->seqs[v->n] = seq;
+  if (hash != NULL)
+    memcpy(v->hashes[v->n], hash, CAIRN_HASH_BYTES);
+  else
+    memset(v->hashes[v->n], 0, CAIRN_HASH_BYTES);
+  v->n++;
+  return 0;
+}
+
+typedef struct vv_fill {
+  cairn_vv_t *v;
+  int rc;
+} vv_fill_t;
+
+static int vv_collect(const uint8_t author[CAIRN_KEY_BYTES], uint64_t seq,
+                      const uint8_t hash[CAIRN_HASH_BYTES], void *ud) {
+  vv_fill_t *f = ud;
+  return (f->rc = cairn_vv_add(f->v, author, seq, hash)) != 0;
+}
+
+int cairn_store_vv(cairn_store_t *s, cairn_vv_t *v) {
+  vv_fill_t f = {v, 0};
+  v->n = 0;
+  int rc = cairn_store_heads(s, vv_collect, &f);
+  return rc != 0 ? rc : f.rc;
+}
+
+uint64_t cairn_vv_seq(const cairn_vv_t *v, const uint8_t author[CAIRN_KEY_BYTES],
+                      const uint8_t **hash) {
+  size_t lo = 0, hi = v->n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    int c = memcmp(v->authors[mid], author, CAIRN_KEY_BYTES);
+    if (c == 0) {
+      if (hash != NULL)
+        *hash = v->hashes[mid];
+      return v->seqs[mid];
+    }
+    if (c < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return 0;
+}
+
+void cairn_vv_free(cairn_vv_t *v) {
+  if (v == NULL)
+    return;
+  free(v->authors);
+  free(v->seqs);
+  free(v->hashes);
+  memset(v, 0, sizeof *v);
+}

@@ -124,6 +124,28 @@ typedef int (*cairn_heads_cb)(const uint8_t author[CAIRN_KEY_BYTES], uint64_t se
                               const uint8_t hash[CAIRN_HASH_BYTES], void *ud);
 CAIRN_EXTERN int cairn_store_heads(cairn_store_t *s, cairn_heads_cb cb, void *ud);
 
+/* A version vector copied out of a store (or received): each author's head, in
+ * author order (bytewise). A zeroed one is empty; free with cairn_vv_free. */
+typedef struct cairn_vv {
+  uint8_t (*authors)[CAIRN_KEY_BYTES];
+  uint64_t *seqs;
+  uint8_t (*hashes)[CAIRN_HASH_BYTES]; /* each head's entry hash (zero if unknown) */
+  size_t n, cap;
+} cairn_vv_t;
+
+/* Fill v (emptied first, its memory reused) with the store's heads.
+ * @return 0, CAIRN_ENOMEM, CAIRN_EIO, CAIRN_ECORRUPT. */
+CAIRN_EXTERN int cairn_store_vv(cairn_store_t *s, cairn_vv_t *v) CAIRN_WUR;
+/* Append a head (hash may be NULL); the caller keeps author order.
+ * @return 0 or CAIRN_ENOMEM. */
+CAIRN_EXTERN int cairn_vv_add(cairn_vv_t *v, const uint8_t author[CAIRN_KEY_BYTES], uint64_t seq,
+                              const uint8_t *hash) CAIRN_WUR;
+/* The seq v holds of author (0 if none) and, when hash is not NULL, its hash. */
+CAIRN_EXTERN uint64_t cairn_vv_seq(const cairn_vv_t *v, const uint8_t author[CAIRN_KEY_BYTES],
+                                   const uint8_t **hash);
+/* Free the arrays and empty v (NULL is fine). */
+CAIRN_EXTERN void cairn_vv_free(cairn_vv_t *v);
+
 /* The seq this store holds of author, 0 if none. @return 0, CAIRN_EIO,
  * CAIRN_ECORRUPT. */
 CAIRN_EXTERN int cairn_store_head_seq(cairn_store_t *s, const uint8_t author[CAIRN_KEY_BYTES],

@@ -16,9 +16,33 @@ static int get_bin(cairn_mpr_t *r, const uint8_t **p, uint32_t len) {
   return cairn_mpr_bin_exact(r, p, len);
 }
 
+/* [bin32, uint >= 1] pairs: a version vector (since, hello); *count of them. */
+static int decode_heads(cairn_mpr_t *r, uint32_t *count, const uint8_t **start, size_t *len) {
+  uint32_t pair;
+  const uint8_t *a;
+  uint64_t seq;
+  if (cairn_mpr_array(r, count) != 0)
+    return CAIRN_EMALFORMED;
+  *start = r->p;
+  for (uint32_t i = 0; i < *count; i++)
+    if (cairn_mpr_array(r, &pair) != 0 || pair != 2 || get_bin(r, &a, CAIRN_KEY_BYTES) != 0 ||
+        cairn_mpr_uint(r, &seq) != 0 || seq == 0)
+      return CAIRN_EMALFORMED;
+  *len = (size_t)(r->p - *start);
+  return 0;
+}
+
+/* hello: 7 elements from a relay that sends no heads, 9 with its head's hash and
+ * its version vector. */
 static int decode_hello(cairn_mpr_t *r, uint32_t n, cairn_msg_t *m) {
   uint64_t version;
-  if (n != 7 || cairn_mpr_uint(r, &version) != 0 || version == 0 || version > VERSION_MAX ||
+  m->u.hello.has_heads = n == 9;
+  m->u.hello.head_hash = NULL;
+  m->u.hello.nheads = 0;
+  m->u.hello.heads = NULL;
+  m->u.hello.heads_len = 0;
+  if ((n != 7 && n != 9) || cairn_mpr_uint(r, &version) != 0 || version == 0 ||
+      version > VERSION_MAX ||
       get_bin(r, &m->u.hello.network, CAIRN_KEY_BYTES) != 0 ||
       cairn_mpr_uint(r, &m->u.hello.time_ms) != 0 ||
       get_bin(r, &m->u.hello.epoch, CAIRN_EPOCH_BYTES) != 0 ||
@@ -27,29 +51,25 @@ static int decode_hello(cairn_mpr_t *r, uint32_t n, cairn_msg_t *m) {
       m->u.hello.role_len == 0 || m->u.hello.role_len > CAIRN_ROLE_NAME_MAX)
     return CAIRN_EMALFORMED;
   m->u.hello.version = (uint32_t)version;
-  return 0;
+  if (n == 7)
+    return 0;
+  if (cairn_mpr_nil(r) != 0 && get_bin(r, &m->u.hello.head_hash, CAIRN_HASH_BYTES) != 0)
+    return CAIRN_EMALFORMED;
+  if ((m->u.hello.head_hash == NULL) != (m->u.hello.head_seq == 0))
+    return CAIRN_EMALFORMED;
+  return decode_heads(r, &m->u.hello.nheads, &m->u.hello.heads, &m->u.hello.heads_len);
 }
 
 static int decode_since(cairn_mpr_t *r, uint32_t n, cairn_msg_t *m) {
-  uint32_t pair;
-  const uint8_t *a;
-  uint64_t seq;
   if (n != 4)
     return CAIRN_EMALFORMED;
   if (cairn_mpr_nil(r) == 0)
     m->u.since.epoch = NULL;
   else if (get_bin(r, &m->u.since.epoch, CAIRN_EPOCH_BYTES) != 0)
     return CAIRN_EMALFORMED;
-  if (cairn_mpr_uint(r, &m->u.since.arrival) != 0 ||
-      cairn_mpr_array(r, &m->u.since.nheads) != 0)
+  if (cairn_mpr_uint(r, &m->u.since.arrival) != 0)
     return CAIRN_EMALFORMED;
-  m->u.since.heads = r->p;
-  for (uint32_t i = 0; i < m->u.since.nheads; i++)
-    if (cairn_mpr_array(r, &pair) != 0 || pair != 2 || get_bin(r, &a, CAIRN_KEY_BYTES) != 0 ||
-        cairn_mpr_uint(r, &seq) != 0 || seq == 0)
-      return CAIRN_EMALFORMED;
-  m->u.since.heads_len = (size_t)(r->p - m->u.since.heads);
-  return 0;
+  return decode_heads(r, &m->u.since.nheads, &m->u.since.heads, &m->u.since.heads_len);
 }
 
 static int decode_entries(cairn_mpr_t *r, uint32_t n, size_t max_entry, cairn_msg_t *m) {
@@ -142,6 +162,11 @@ void cairn_msg_heads(const cairn_msg_t *m, cairn_msg_iter_t *it) {
   it->end = it->p + m->u.since.heads_len;
 }
 
+void cairn_msg_hello_heads(const cairn_msg_t *m, cairn_msg_iter_t *it) {
+  it->p = m->u.hello.heads;
+  it->end = it->p + m->u.hello.heads_len;
+}
+
 int cairn_msg_head_next(cairn_msg_iter_t *it, const uint8_t **author, uint64_t *seq) {
   cairn_mpr_t r;
   uint32_t n;
@@ -166,21 +191,42 @@ static int done(int rc) {
   return rc ? CAIRN_ENOMEM : 0;
 }
 
+/* n [author, seq] pairs. */
+static int pack_heads(msgpack_packer *pk, const uint8_t (*authors)[CAIRN_KEY_BYTES],
+                      const uint64_t *seqs, size_t n) {
+  int rc;
+  if (n > UINT32_MAX)
+    return CAIRN_EINVAL;
+  rc = msgpack_pack_array(pk, n);
+  for (size_t i = 0; i < n; i++) {
+    if (seqs[i] == 0)
+      return CAIRN_EINVAL;
+    rc |= msgpack_pack_array(pk, 2);
+    rc |= msgpack_pack_bin_with_body(pk, authors[i], CAIRN_KEY_BYTES);
+    rc |= msgpack_pack_uint64(pk, seqs[i]);
+  }
+  return done(rc);
+}
+
 int cairn_msg_hello(msgpack_sbuffer *out, const uint8_t network[CAIRN_KEY_BYTES],
-                    uint64_t time_ms, const uint8_t epoch[CAIRN_EPOCH_BYTES], uint64_t head_seq,
-                    const char *role) {
+                    uint64_t time_ms, const uint8_t epoch[CAIRN_EPOCH_BYTES],
+                    const cairn_hello_heads_t *h, const char *role) {
   msgpack_packer pk;
   size_t rl = strlen(role);
-  if (rl == 0 || rl > CAIRN_ROLE_NAME_MAX)
+  if (rl == 0 || rl > CAIRN_ROLE_NAME_MAX || (h->head_hash == NULL) != (h->head_seq == 0))
     return CAIRN_EINVAL;
-  int rc = head(&pk, out, 7, CAIRN_MSG_HELLO);
+  int rc = head(&pk, out, 9, CAIRN_MSG_HELLO);
   rc |= msgpack_pack_uint8(&pk, CAIRN_SYNC_VERSION);
   rc |= msgpack_pack_bin_with_body(&pk, network, CAIRN_KEY_BYTES);
   rc |= msgpack_pack_uint64(&pk, time_ms);
   rc |= msgpack_pack_bin_with_body(&pk, epoch, CAIRN_EPOCH_BYTES);
-  rc |= msgpack_pack_uint64(&pk, head_seq);
+  rc |= msgpack_pack_uint64(&pk, h->head_seq);
   rc |= msgpack_pack_str_with_body(&pk, role, rl);
-  return done(rc);
+  rc |= h->head_hash ? msgpack_pack_bin_with_body(&pk, h->head_hash, CAIRN_HASH_BYTES)
+                     : msgpack_pack_nil(&pk);
+  if (rc != 0)
+    return CAIRN_ENOMEM;
+  return pack_heads(&pk, h->authors, h->seqs, h->n);
 }
 
 int cairn_msg_since(msgpack_sbuffer *out, const cairn_cursor_t *cursor,
@@ -192,15 +238,9 @@ int cairn_msg_since(msgpack_sbuffer *out, const cairn_cursor_t *cursor,
   rc |= cursor ? msgpack_pack_bin_with_body(&pk, cursor->epoch, CAIRN_EPOCH_BYTES)
                : msgpack_pack_nil(&pk);
   rc |= msgpack_pack_uint64(&pk, cursor ? cursor->arrival : 0);
-  rc |= msgpack_pack_array(&pk, n);
-  for (size_t i = 0; i < n; i++) {
-    if (seqs[i] == 0)
-      return CAIRN_EINVAL;
-    rc |= msgpack_pack_array(&pk, 2);
-    rc |= msgpack_pack_bin_with_body(&pk, authors[i], CAIRN_KEY_BYTES);
-    rc |= msgpack_pack_uint64(&pk, seqs[i]);
-  }
-  return done(rc);
+  if (rc != 0)
+    return CAIRN_ENOMEM;
+  return pack_heads(&pk, authors, seqs, n);
 }
 
 int cairn_msg_entries_begin(msgpack_sbuffer *out, uint64_t cursor, uint32_t count) {

@@ -49,6 +49,11 @@ typedef struct cairn_msg {
       uint64_t head_seq;       /* the relay's head for the client's own author */
       const char *role;        /* the client's role, not NUL-terminated */
       uint32_t role_len;
+      int has_heads;           /* 0 from a relay that sends only the fields above */
+      const uint8_t *head_hash; /* 32 bytes: the hash of that head; NULL at seq 0 */
+      uint32_t nheads;         /* the relay's version vector, see cairn_msg_hello_heads */
+      const uint8_t *heads;
+      size_t heads_len;
     } hello;
     struct { /* client -> relay */
       const uint8_t *epoch;    /* NULL: no cursor, use heads */
@@ -93,15 +98,26 @@ typedef struct cairn_msg_iter {
 CAIRN_EXTERN void cairn_msg_entries(const cairn_msg_t *m, cairn_msg_iter_t *it);
 CAIRN_EXTERN int cairn_msg_entry_next(cairn_msg_iter_t *it, const uint8_t **e, size_t *len);
 
-/* The i-th head of a `since` message, in order (i < nheads, checked at decode). */
+/* The heads of a `since` message, or of a `hello` (the relay's version vector),
+ * in order; read them with cairn_msg_head_next. */
 CAIRN_EXTERN void cairn_msg_heads(const cairn_msg_t *m, cairn_msg_iter_t *it);
+CAIRN_EXTERN void cairn_msg_hello_heads(const cairn_msg_t *m, cairn_msg_iter_t *it);
 CAIRN_EXTERN int cairn_msg_head_next(cairn_msg_iter_t *it, const uint8_t **author,
                                      uint64_t *seq);
+
+/* What a relay's hello says of the entries it holds. */
+typedef struct cairn_hello_heads {
+  uint64_t head_seq;        /* its head for the client's own author (0: none) */
+  const uint8_t *head_hash; /* that head's hash (CAIRN_HASH_BYTES); NULL at seq 0 */
+  const uint8_t (*authors)[CAIRN_KEY_BYTES]; /* its version vector: n authors ... */
+  const uint64_t *seqs;     /* ... and their seqs (each >= 1) */
+  size_t n;
+} cairn_hello_heads_t;
 
 /* Encoders: each appends one message to out. */
 CAIRN_EXTERN int cairn_msg_hello(msgpack_sbuffer *out, const uint8_t network[CAIRN_KEY_BYTES],
                                  uint64_t time_ms, const uint8_t epoch[CAIRN_EPOCH_BYTES],
-                                 uint64_t head_seq, const char *role) CAIRN_WUR;
+                                 const cairn_hello_heads_t *heads, const char *role) CAIRN_WUR;
 /* epoch NULL: no cursor; heads: n pairs (authors[i], seqs[i]). */
 CAIRN_EXTERN int cairn_msg_since(msgpack_sbuffer *out, const cairn_cursor_t *cursor,
                                  const uint8_t (*authors)[CAIRN_KEY_BYTES],

@@ -210,13 +210,13 @@ static int open_for(const cairn_session_t *s, cairn_hs_role_t role) {
 }
 
 int cairn_session_accept(cairn_session_t *s, uint64_t time_ms,
-                         const uint8_t epoch[CAIRN_EPOCH_BYTES], uint64_t head_seq,
+                         const uint8_t epoch[CAIRN_EPOCH_BYTES], const cairn_hello_heads_t *heads,
                          const char *role, msgpack_sbuffer *out) {
   int rc;
   if (s->role != CAIRN_HS_RELAY || s->state != S_PEER || s->peer_event)
     return CAIRN_EINVAL;
   s->plain.size = 0;
-  if ((rc = cairn_msg_hello(&s->plain, s->network, time_ms, epoch, head_seq, role)) != 0 ||
+  if ((rc = cairn_msg_hello(&s->plain, s->network, time_ms, epoch, heads, role)) != 0 ||
       (rc = send_plain(s, out)) != 0)
     return rc;
   s->state = S_OPEN;

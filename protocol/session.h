@@ -96,8 +96,9 @@ CAIRN_EXTERN const uint8_t *cairn_session_invite(const cairn_session_t *s, size_
 
 /* Relay: let the client in (sends hello) or refuse it (sends error; closed). */
 CAIRN_EXTERN int cairn_session_accept(cairn_session_t *s, uint64_t time_ms,
-                                      const uint8_t epoch[CAIRN_EPOCH_BYTES], uint64_t head_seq,
-                                      const char *role, msgpack_sbuffer *out) CAIRN_WUR;
+                                      const uint8_t epoch[CAIRN_EPOCH_BYTES],
+                                      const cairn_hello_heads_t *heads, const char *role,
+                                      msgpack_sbuffer *out) CAIRN_WUR;
 CAIRN_EXTERN int cairn_session_reject(cairn_session_t *s, int code, const char *text,
                                       msgpack_sbuffer *out) CAIRN_WUR;
 

@@ -110,6 +110,8 @@ bool conn_closing(const conn_t *c);
  * batch of it was lost to a storage error (the rest would not chain). */
 bool conn_storable(const conn_t *c);
 void conn_set_unstored(conn_t *c);
+/* One more of the connection's `entries` messages is stored (counted in acks). */
+void conn_stored(conn_t *c);
 conn_t *conn_next(const conn_t *c);
 void conn_ref(conn_t *c);
 void conn_unref(conn_t *c);

@@ -4,8 +4,8 @@
  *
  * A client's `entries` message is copied into a batch and prepared on libuv's
  * thread pool (cairn_prepare, apply.h): every entry decoded, its ops parsed and
- * hashed, every signature of the client's own entries verified (the first hop)
- * and each other author's newest. Batches are prepared in parallel and finish in
+ * hashed, every signature verified: the client's own entries (the first hop),
+ * and others' it forwards (entries that reached it by bundle). Batches are prepared in parallel and finish in
  * any order, so prepared batches join their network's commit queue in the order
  * they arrived: a client's second batch continues its first, and committed
  * before it would be a gap. Once per loop iteration (an idle handle) each
@@ -45,10 +45,12 @@ static void batch_free(batch_t *b) {
   free(b);
 }
 
-/* On the thread pool: prepare the batch, the client's own signatures all checked. */
+/* On the thread pool: prepare the batch with every signature checked: the
+ * client's own entries (the first hop) and any other author's it forwards (a
+ * bundle brought them to it), so that nothing unverified is ever forwarded. */
 static void verify_work(uv_work_t *w) {
   batch_t *b = w->data;
-  cairn_prepare_opts_t o = {b->max_entry, false, conn_peer(b->conn)};
+  cairn_prepare_opts_t o = {b->max_entry, true, conn_peer(b->conn)};
   uint64_t t0 = now_us();
   b->rc = cairn_prepare(b->prep, b->entries, b->n, &o);
   b->us = now_us() - t0;
@@ -189,8 +191,12 @@ static void commit_network(network_t *n) {
     int rc = cairn_store_apply_prepared(n->store, all, k, NULL, &st, &err);
     count_commit(r, now_us() - t0, st.applied);
     members |= st.members;
-    if (rc == 0)
+    if (rc == 0) {
+      for (b = list; b; b = b->next)
+        if (conn_storable(b->conn))
+          conn_stored(b->conn);
       break;
+    }
     if ((b = batch_at(list, st.failed_batch)) == NULL) {
       /* no entry's fault: keep the connections, acknowledge nothing new; their
        * clients send those entries again when they next connect */

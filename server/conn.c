@@ -30,6 +30,7 @@ struct conn {
   int refs;         /* handles not yet closed + verification jobs */
   bool closing, flush_then_close, since_done;
   bool unstored;    /* a batch of it was lost to a storage error: drop the rest */
+  uint64_t stored;  /* its `entries` messages stored so far (sent in each ack) */
   bool linked;      /* in net->conns */
   size_t queued;    /* bytes handed to uv_write and not yet written */
   uint64_t cursor;  /* the arrival number of the last entry sent (or skipped) */
@@ -58,6 +59,10 @@ bool conn_closing(const conn_t *c) {
 
 bool conn_storable(const conn_t *c) {
   return !conn_closing(c) && !c->unstored;
+}
+
+void conn_stored(conn_t *c) {
+  c->stored++;
 }
 
 void conn_set_unstored(conn_t *c) {
@@ -284,11 +289,27 @@ static int admit(conn_t *c, network_t *n, cairn_error_t *why) {
                             why);
 }
 
+/* Answer the peer with hello: its role, the relay's time and epoch, the relay's
+ * version vector, and the peer's own head with its hash (so that a device can
+ * tell a forked copy of its log). */
+static int send_hello(conn_t *c, network_t *n, const char *role, msgpack_sbuffer *out) {
+  cairn_vv_t v = {0};
+  const uint8_t *hash = NULL;
+  int rc = cairn_store_vv(n->store, &v);
+  if (rc == 0) {
+    uint64_t seq = cairn_vv_seq(&v, c->peer, &hash);
+    cairn_hello_heads_t h = {seq, seq ? hash : NULL,
+                             (const uint8_t(*)[CAIRN_KEY_BYTES])v.authors, v.seqs, v.n};
+    rc = cairn_session_accept(&c->sess, cairn_now_ms(), n->epoch, &h, role, out);
+  }
+  cairn_vv_free(&v);
+  return rc;
+}
+
 static void on_peer(conn_t *c, msgpack_sbuffer *out) {
   char hex[2 * CAIRN_KEY_BYTES + 1], text[CAIRN_ERRMSG_MAX];
   const uint8_t *id = cairn_session_network(&c->sess);
   uint8_t have[CAIRN_KEY_BYTES];
-  uint64_t head = 0;
   network_t *n = relay_network(c->relay, id);
   memcpy(c->peer, cairn_session_peer(&c->sess), CAIRN_KEY_BYTES);
   cairn_hex(c->peer, 8, c->name);
@@ -304,14 +325,11 @@ static void on_peer(conn_t *c, msgpack_sbuffer *out) {
     conn_fail(c, why.code, why.msg);
     return;
   }
-  if (cairn_store_head_seq(n->store, c->peer, &head) != 0) {
-    conn_fail(c, CAIRN_EIO, "the relay cannot read its store");
-    return;
-  }
   const char *role = has_network ? cairn_role_name(c->role) : "none";
-  if (cairn_session_accept(&c->sess, cairn_now_ms(),
-                           n->epoch, head, role, out) != 0) {
-    conn_fail(c, CAIRN_ENOMEM, "cannot answer");
+  int rc = send_hello(c, n, role, out);
+  if (rc != 0) {
+    conn_fail(c, rc, rc == CAIRN_ENOMEM ? "the relay is out of memory"
+                                        : "the relay cannot read its store");
     return;
   }
   c->net = n;
@@ -520,14 +538,15 @@ void conn_recheck_role(conn_t *c) {
     conn_fail(c, why.code, why.msg);
 }
 
-/* Acknowledge the peer's own entries stored so far. */
+/* Acknowledge what is stored: the peer's own entries up to a seq, and how many of
+ * its `entries` messages (the client waits until all it sent are). */
 void conn_acked(conn_t *c) {
   msgpack_sbuffer out;
   uint64_t seq = 0;
   if (c->closing || cairn_store_head_seq(c->net->store, c->peer, &seq) != 0)
     return;
   msgpack_sbuffer_init(&out);
-  if (cairn_session_ack(&c->sess, seq, 0, &out) == 0)
+  if (cairn_session_ack(&c->sess, seq, c->stored, &out) == 0)
     conn_send(c, &out);
   msgpack_sbuffer_destroy(&out);
 }

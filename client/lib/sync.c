@@ -70,6 +70,10 @@ struct link {
   bool hello, relay_caught_up, sent_caught_up, closing;
   bool in_sync; /* caught up both ways since the last change either way */
   bool await_ack; /* joining: the invite's grant was pushed; its ack is awaited */
+  bool relay_heads; /* hello carried the relay's version vector (and acks count
+                       the `entries` messages it stored) */
+  cairn_vv_t vv;    /* that version vector */
+  uint64_t batches_sent, batches_stored; /* `entries` messages sent, and stored */
   uint64_t last_sent, last_recv, nonce; /* loop times, for the keepalive */
   int rc;
   cairn_error_t err;
@@ -273,6 +277,7 @@ typedef struct push {
   link_t *l;
   cairn_entry_batch_t batch;
   size_t bytes_max;
+  bool own;         /* the batch holds this device's entries (else forwarded ones) */
   uint64_t last_seq;
   int rc;
 } push_t;
@@ -281,7 +286,9 @@ static int push_send(push_t *p) {
   int rc = cairn_session_send_entries(&p->l->sess, 0, &p->batch, &p->l->out);
   if (rc == 0) {
     p->l->stats.pushed += p->batch.n;
-    p->l->pushed = p->last_seq;
+    p->l->batches_sent++;
+    if (p->own)
+      p->l->pushed = p->last_seq;
   }
   cairn_entry_batch_clear(&p->batch);
   return rc;
@@ -299,14 +306,57 @@ static int push_one(const cairn_stored_t *e, uint64_t position, void *ud) {
   return 0;
 }
 
-/* Send own entries above l->pushed; then caught_up, the first time. */
+/* Others' entries the relay lacks, in arrival order (a grant before the entries
+ * it admits): what reached this device by bundle, or what a relay restored from
+ * a backup lost. */
+static int forward_one(const cairn_stored_t *e, uint64_t position, void *ud) {
+  push_t *p = ud;
+  if (memcmp(e->author, p->l->me, CAIRN_KEY_BYTES) == 0 ||
+      e->seq <= cairn_vv_seq(&p->l->vv, e->author, NULL))
+    return 0;
+  return push_one(e, position, ud);
+}
+
+/* Whether this replica holds entries of others that the relay lacks. */
+static int lacks_others(link_t *l, bool *any) {
+  cairn_vv_t mine = {0};
+  int rc = cairn_store_vv(l->s, &mine);
+  *any = false;
+  for (size_t i = 0; rc == 0 && i < mine.n && !*any; i++)
+    *any = memcmp(mine.authors[i], l->me, CAIRN_KEY_BYTES) != 0 &&
+           mine.seqs[i] > cairn_vv_seq(&l->vv, mine.authors[i], NULL);
+  cairn_vv_free(&mine);
+  return rc;
+}
+
+/* Forward others' entries the relay lacks, before this device's own (which may
+ * rest on them: a grant, a record they created). Needs the relay's version
+ * vector from hello; a joining device has nothing to forward. */
+static int push_others(link_t *l, push_t *p) {
+  bool any = false;
+  int rc;
+  if (!l->relay_heads || l->has_invite)
+    return 0;
+  if ((rc = lacks_others(l, &any)) != 0 || !any)
+    return rc;
+  if ((rc = cairn_store_arrivals(l->s, 0, forward_one, p)) == 0)
+    rc = p->rc;
+  if (rc == 0 && p->batch.n > 0)
+    rc = push_send(p);
+  return rc;
+}
+
+/* Send what the relay lacks: others' entries (once per connection), then own
+ * entries above l->pushed; then caught_up, the first time. */
 static void push_own(link_t *l) {
   push_t p;
   memset(&p, 0, sizeof p);
   p.l = l;
   p.bytes_max = CAIRN_FRAME_MAX_DEFAULT / 2;
-
-  int rc = cairn_store_author_log(l->s, l->me, l->pushed, push_one, &p);
+  int rc = l->sent_caught_up ? 0 : push_others(l, &p);
+  p.own = true;
+  if (rc == 0)
+    rc = cairn_store_author_log(l->s, l->me, l->pushed, push_one, &p);
   if (rc == 0)
     rc = p.rc;
   /* joining: the invite key's grant of this device (held entries are skipped) */
@@ -350,9 +400,12 @@ static void push_new(link_t *l) {
 
 /* ---- events ---- */
 
+/* Done: everything sent was stored (a relay that counts stored messages says so
+ * exactly; an older one by the own seq it acks) and everything the relay holds
+ * was received. */
 static bool caught_up_both_ways(const link_t *l) {
   return l->hello && l->relay_caught_up && l->stats.acked_seq >= l->target && l->sent_caught_up &&
-         !l->await_ack;
+         !l->await_ack && (!l->relay_heads || l->batches_stored >= l->batches_sent);
 }
 
 /* Keep the time of each moment in sync (for cairn_sync_status); a one-shot sync
@@ -369,34 +422,6 @@ static void check_in_sync(link_t *l) {
   }
 }
 
-typedef struct heads_list {
-  uint8_t (*author)[CAIRN_KEY_BYTES];
-  uint64_t *seq;
-  size_t n, cap;
-  int rc;
-} heads_list_t;
-
-static int heads_add(const uint8_t author[CAIRN_KEY_BYTES], uint64_t seq,
-                     const uint8_t hash[CAIRN_HASH_BYTES], void *ud) {
-  heads_list_t *h = ud;
-  (void)hash;
-  if (h->n == h->cap) {
-    size_t cap = h->cap ? 2 * h->cap : 16;
-    void *a = realloc(h->author, cap * CAIRN_KEY_BYTES), *q = a ? realloc(h->seq, cap * 8) : NULL;
-    if (a != NULL)
-      h->author = a;
-    if (q == NULL) {
-      h->rc = CAIRN_ENOMEM;
-      return 1;
-    }
-    h->seq = q;
-    h->cap = cap;
-  }
-  memcpy(h->author[h->n], author, CAIRN_KEY_BYTES);
-  h->seq[h->n++] = seq;
-  return 0;
-}
-
 static int send_since(link_t *l) {
   uint64_t pos;
   cairn_cursor_t c;
@@ -406,15 +431,12 @@ static int send_since(link_t *l) {
     return cairn_session_since(&l->sess, &c, NULL, NULL, 0, &l->out);
   }
   /* no cursor for this epoch: send the version vector */
-  heads_list_t h = {0};
-  int rc = cairn_store_heads(l->s, heads_add, &h);
+  cairn_vv_t v = {0};
+  int rc = cairn_store_vv(l->s, &v);
   if (rc == 0)
-    rc = h.rc;
-  if (rc == 0)
-    rc = cairn_session_since(&l->sess, NULL, (const uint8_t(*)[CAIRN_KEY_BYTES])h.author, h.seq,
-                             h.n, &l->out);
-  free(h.author);
-  free(h.seq);
+    rc = cairn_session_since(&l->sess, NULL, (const uint8_t(*)[CAIRN_KEY_BYTES])v.authors,
+                             v.seqs, v.n, &l->out);
+  cairn_vv_free(&v);
   return rc;
 }
 
@@ -430,6 +452,20 @@ static void learn_clock(link_t *l, uint64_t relay_ms) {
     return; /* not kept: the next sync tries again; stamping is as before */
 }
 
+/* The relay's version vector from hello (a relay that sends none: empty). */
+static int relay_vv(link_t *l, const cairn_msg_t *m) {
+  cairn_msg_iter_t it;
+  const uint8_t *a;
+  uint64_t seq;
+  int rc = 0;
+  l->vv.n = 0;
+  l->relay_heads = m->u.hello.has_heads;
+  cairn_msg_hello_heads(m, &it);
+  while (rc == 0 && l->relay_heads && cairn_msg_head_next(&it, &a, &seq) == 1)
+    rc = cairn_vv_add(&l->vv, a, seq, NULL);
+  return rc;
+}
+
 static void on_hello(link_t *l, const cairn_msg_t *m) {
   int rc;
   if (memcmp(m->u.hello.network, l->net, CAIRN_KEY_BYTES) != 0) {
@@ -438,6 +474,10 @@ static void on_hello(link_t *l, const cairn_msg_t *m) {
   }
   l->hello = true;
   learn_clock(l, m->u.hello.time_ms);
+  if ((rc = relay_vv(l, m)) != 0) {
+    link_failf(l, rc, "out of memory");
+    return;
+  }
   memcpy(l->epoch, m->u.hello.epoch, CAIRN_EPOCH_BYTES);
   l->pushed = m->u.hello.head_seq;
   l->stats.acked_seq = m->u.hello.head_seq;
@@ -528,6 +568,8 @@ static void on_event(link_t *l, const cairn_event_t *ev) {
     l->await_ack = false;
     if (ev->msg.u.ack.own_seq > l->stats.acked_seq)
       l->stats.acked_seq = ev->msg.u.ack.own_seq;
+    if (ev->msg.u.ack.cursor > l->batches_stored) /* from the relay: messages stored */
+      l->batches_stored = ev->msg.u.ack.cursor;
     break;
   case CAIRN_EV_CAUGHT_UP:
     l->relay_caught_up = true;
@@ -653,6 +695,7 @@ static int link_prepare(link_t *l, cairn_store_t *s, uv_loop_t *loop, const char
 
 /* What one connection holds besides its handles. */
 static void link_release(link_t *l) {
+  cairn_vv_free(&l->vv);
   if (l->sess_ready)
     cairn_session_free(&l->sess);
   l->sess_ready = false;
@@ -669,6 +712,8 @@ static int link_open(link_t *l) {
   l->open_handles = l->writes = 0;
   l->hello = l->relay_caught_up = l->sent_caught_up = l->closing = l->in_sync = false;
   l->await_ack = false;
+  l->relay_heads = false;
+  l->batches_sent = l->batches_stored = 0;
   l->target = l->pushed = 0;
   l->rc = CAIRN_EIO;
   cairn__error_clear(&l->err);

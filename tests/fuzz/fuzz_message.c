@@ -29,10 +29,27 @@ static int encode(const cairn_msg_t *m, msgpack_sbuffer *out) {
   case CAIRN_MSG_HELLO:
     memcpy(role, m->u.hello.role, m->u.hello.role_len);
     role[m->u.hello.role_len] = '\0';
-    if (strlen(role) != m->u.hello.role_len || m->u.hello.version != CAIRN_SYNC_VERSION)
+    if (strlen(role) != m->u.hello.role_len || m->u.hello.version != CAIRN_SYNC_VERSION ||
+        !m->u.hello.has_heads) /* the older 7-element form is read, never written */
       return -1;
-    return cairn_msg_hello(out, m->u.hello.network, m->u.hello.time_ms, m->u.hello.epoch,
-                           m->u.hello.head_seq, role);
+    {
+      uint8_t(*a)[CAIRN_KEY_BYTES] = malloc(((size_t)m->u.hello.nheads + 1) * CAIRN_KEY_BYTES);
+      uint64_t *s = malloc(((size_t)m->u.hello.nheads + 1) * sizeof *s);
+      CHECK(a != NULL && s != NULL);
+      cairn_msg_hello_heads(m, &it);
+      for (uint32_t i = 0; i < m->u.hello.nheads; i++) {
+        CHECK(cairn_msg_head_next(&it, &p, &s[i]) == 1);
+        memcpy(a[i], p, CAIRN_KEY_BYTES);
+      }
+      CHECK(cairn_msg_head_next(&it, &p, &s[0]) == 0);
+      cairn_hello_heads_t h = {m->u.hello.head_seq, m->u.hello.head_hash,
+                               (const uint8_t(*)[CAIRN_KEY_BYTES])a, s, m->u.hello.nheads};
+      rc = cairn_msg_hello(out, m->u.hello.network, m->u.hello.time_ms, m->u.hello.epoch, &h,
+                           role);
+      free(a);
+      free(s);
+      return rc;
+    }
   case CAIRN_MSG_SINCE: {
     uint8_t(*a)[CAIRN_KEY_BYTES] = malloc(((size_t)m->u.since.nheads + 1) * CAIRN_KEY_BYTES);
     uint64_t *s = malloc(((size_t)m->u.since.nheads + 1) * sizeof *s);

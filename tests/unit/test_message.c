@@ -17,8 +17,12 @@ typedef int (*make_fn)(msgpack_sbuffer *out);
 
 static uint8_t net[32], epoch[16], author[3][32];
 
+static uint8_t head_hash[32];
+
 static int make_hello(msgpack_sbuffer *out) {
-  return cairn_msg_hello(out, net, 1764000000000ull, epoch, 42, "editor");
+  uint64_t seqs[2] = {42, 7};
+  cairn_hello_heads_t h = {42, head_hash, (const uint8_t(*)[32])author, seqs, 2};
+  return cairn_msg_hello(out, net, 1764000000000ull, epoch, &h, "editor");
 }
 
 static int make_since(msgpack_sbuffer *out) {
@@ -93,6 +97,35 @@ static void test_roundtrips(void **state) {
   assert_int_equal(m.u.hello.head_seq, 42);
   assert_int_equal(m.u.hello.role_len, 6);
   assert_memory_equal(m.u.hello.role, "editor", 6);
+  assert_true(m.u.hello.has_heads);
+  assert_memory_equal(m.u.hello.head_hash, head_hash, 32);
+  assert_int_equal(m.u.hello.nheads, 2);
+  cairn_msg_hello_heads(&m, &it);
+  assert_int_equal(cairn_msg_head_next(&it, &p, &seq), 1);
+  assert_memory_equal(p, author[0], 32);
+  assert_int_equal(seq, 42);
+  assert_int_equal(cairn_msg_head_next(&it, &p, &seq), 1);
+  assert_memory_equal(p, author[1], 32);
+  assert_int_equal(seq, 7);
+  assert_int_equal(cairn_msg_head_next(&it, &p, &seq), 0);
+
+  /* a relay that sends the older 7-element hello: read, without heads */
+  {
+    msgpack_sbuffer old;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&old);
+    msgpack_packer_init(&pk, &old, msgpack_sbuffer_write);
+    assert_int_equal(msgpack_pack_array(&pk, 7) | msgpack_pack_uint8(&pk, CAIRN_MSG_HELLO) |
+                         msgpack_pack_uint8(&pk, 1) | msgpack_pack_bin_with_body(&pk, net, 32) |
+                         msgpack_pack_uint64(&pk, 5) | msgpack_pack_bin_with_body(&pk, epoch, 16) |
+                         msgpack_pack_uint64(&pk, 3) | msgpack_pack_str_with_body(&pk, "owner", 5),
+                     0);
+    CAIRN_PASS(cairn_msg_decode((uint8_t *)old.data, old.size, 1024, &m));
+    assert_false(m.u.hello.has_heads);
+    assert_null(m.u.hello.head_hash);
+    assert_int_equal(m.u.hello.head_seq, 3);
+    msgpack_sbuffer_destroy(&old);
+  }
 
   sb.size = 0;
   CAIRN_PASS(make_since(&sb));
@@ -239,8 +272,10 @@ static void test_refused(void **state) {
   msgpack_sbuffer sb;
   msgpack_sbuffer_init(&sb);
   CAIRN_FAIL(cairn_msg_error(&sb, 0, "x"), CAIRN_EINVAL);
-  CAIRN_FAIL(cairn_msg_hello(&sb, net, 0, epoch, 0, ""), CAIRN_EINVAL);
-  CAIRN_FAIL(cairn_msg_hello(&sb, net, 0, epoch, 0, "a-role-name-too-long"), CAIRN_EINVAL);
+  cairn_hello_heads_t none = {0, NULL, NULL, NULL, 0}, nohash = {3, NULL, NULL, NULL, 0};
+  CAIRN_FAIL(cairn_msg_hello(&sb, net, 0, epoch, &none, ""), CAIRN_EINVAL);
+  CAIRN_FAIL(cairn_msg_hello(&sb, net, 0, epoch, &none, "a-role-name-too-long"), CAIRN_EINVAL);
+  CAIRN_FAIL(cairn_msg_hello(&sb, net, 0, epoch, &nohash, "owner"), CAIRN_EINVAL); /* no hash */
   CAIRN_FAIL(cairn_msg_ping(&sb, CAIRN_MSG_ACK, 1), CAIRN_EINVAL);
   CAIRN_FAIL(cairn_msg_entries_add(&sb, (const uint8_t *)"", 0), CAIRN_EINVAL);
   assert_int_equal(sb.size, 0);

@@ -13,6 +13,8 @@
 #include "cairn_test.h"
 #include "session.h"
 
+static const cairn_hello_heads_t no_heads = {0, NULL, NULL, NULL, 0};
+
 typedef struct wire {
   uint8_t cpk[32], csk[64], rpk[32], rsk[64], net[32], epoch[16];
   cairn_session_t c, r;
@@ -87,7 +89,9 @@ static void connect_accept(wire_t *w, const char *invite) {
   /* nothing more until the relay decides */
   assert_int_equal(next_event(w, &w->r, &ev), 0);
   assert_int_equal(next_event(w, &w->c, &ev), 0);
-  CAIRN_PASS(cairn_session_accept(&w->r, 1764000000000ull, w->epoch, 3, "editor", &w->to_client));
+  uint8_t hash[32] = {7};
+  cairn_hello_heads_t h = {3, hash, NULL, NULL, 0};
+  CAIRN_PASS(cairn_session_accept(&w->r, 1764000000000ull, w->epoch, &h, "editor", &w->to_client));
   expect(w, &w->c, CAIRN_EV_HELLO, &ev);
   assert_memory_equal(ev.msg.u.hello.network, w->net, 32);
   assert_memory_equal(ev.msg.u.hello.epoch, w->epoch, 16);
@@ -209,7 +213,7 @@ static void test_out_of_order(void **state) {
   wire_close(&w);
   /* a relay is sent a hello */
   connect_accept(&w, NULL);
-  CAIRN_PASS(cairn_msg_hello(&sb, w.net, 1, w.epoch, 0, "owner"));
+  CAIRN_PASS(cairn_msg_hello(&sb, w.net, 1, w.epoch, &no_heads, "owner"));
   refused(&w, &w.r, (uint8_t *)sb.data, sb.size, CAIRN_EPROTO);
   wire_close(&w);
   /* a relay is sent `since` twice */
@@ -221,7 +225,7 @@ static void test_out_of_order(void **state) {
   /* a client is sent an ack before its hello */
   wire_open(&w, NULL);
   expect(&w, &w.r, CAIRN_EV_PEER, &ev);
-  CAIRN_PASS(cairn_session_accept(&w.r, 1, w.epoch, 0, "viewer", &w.to_client));
+  CAIRN_PASS(cairn_session_accept(&w.r, 1, w.epoch, &no_heads, "viewer", &w.to_client));
   CAIRN_PASS(deliver(&w.c, &w.to_client, &w.to_relay));
   /* the hello is buffered but not yet read: an ack read first is out of order */
   refused(&w, &w.c, ack, sizeof ack, CAIRN_EPROTO);
@@ -251,14 +255,14 @@ static void test_wrong_calls(void **state) {
   CAIRN_PASS(cairn_entry_batch_add(&b, (const uint8_t *)"e", 1));
   wire_open(&w, NULL);
   /* before the handshake */
-  CAIRN_FAIL(cairn_session_accept(&w.r, 1, w.epoch, 0, "owner", &w.to_client), CAIRN_EINVAL);
+  CAIRN_FAIL(cairn_session_accept(&w.r, 1, w.epoch, &no_heads, "owner", &w.to_client), CAIRN_EINVAL);
   CAIRN_FAIL(cairn_session_send_entries(&w.c, 0, &b, &w.to_relay), CAIRN_EINVAL);
   expect(&w, &w.r, CAIRN_EV_PEER, &ev);
   CAIRN_FAIL(cairn_session_send_entries(&w.r, 1, &b, &w.to_client), CAIRN_EINVAL);
-  CAIRN_FAIL(cairn_session_accept(&w.c, 1, w.epoch, 0, "owner", &w.to_relay), CAIRN_EINVAL);
+  CAIRN_FAIL(cairn_session_accept(&w.c, 1, w.epoch, &no_heads, "owner", &w.to_relay), CAIRN_EINVAL);
   CAIRN_FAIL(cairn_session_reject(&w.r, 5, "positive", &w.to_client), CAIRN_EINVAL);
-  CAIRN_PASS(cairn_session_accept(&w.r, 1, w.epoch, 0, "owner", &w.to_client));
-  CAIRN_FAIL(cairn_session_accept(&w.r, 1, w.epoch, 0, "owner", &w.to_client), CAIRN_EINVAL);
+  CAIRN_PASS(cairn_session_accept(&w.r, 1, w.epoch, &no_heads, "owner", &w.to_client));
+  CAIRN_FAIL(cairn_session_accept(&w.r, 1, w.epoch, &no_heads, "owner", &w.to_client), CAIRN_EINVAL);
   CAIRN_FAIL(cairn_session_since(&w.r, NULL, NULL, NULL, 0, &w.to_client), CAIRN_EINVAL);
   expect(&w, &w.c, CAIRN_EV_HELLO, &ev);
   CAIRN_FAIL(cairn_session_send_entries(&w.c, 7, &b, &w.to_relay), CAIRN_EINVAL);

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# bundle_forward.sh — entries that reach a device other than through the relay
+# still reach the relay (docs/design.md, "Sync"; docs/protocol.md, "Sync").
+#
+# 1. A field device with no link (Fay) hands her changes on a USB bundle to a
+#    connected editor (Eve). Eve's next sync forwards them (the relay's hello
+#    says what it holds; the relay verifies every signature of what it is sent),
+#    and the owner, who never met Fay, gets her records.
+# 2. The relay is restored from a backup taken before some syncs: the devices
+#    that hold the lost entries push them again, their own and others' (Fay's,
+#    which only Eve holds), and every replica ends the same.
+#
+# Usage: bash tests/integration/bundle_forward.sh BUILD_DIR
+set -euo pipefail
+
+. "$(dirname "$0")/lib/common.sh" "$@"
+touch "$T/relay.log"
+n=0
+ok() { n=$((n + 1)); echo "ok   $*"; }
+sync_ok() { c "$1" sync --timeout 30 >"$T/sync.out" 2>"$T/sync.err" || fail "$1: sync failed: $(cat "$T/sync.err")"; }
+
+RK=$("$CAIRND" init "$T/relay")
+c ana init --name Ana >/dev/null
+NET=$(c ana network create "Forward network")
+"$CAIRND" host "$T/relay" "$NET" 2>/dev/null
+start_relay ""
+for who in eve fay; do
+  c "$who" init --name "$who" >/dev/null
+  c ana grant "$(c "$who" id)" --role editor --name "$who"
+done
+c ana bundle create "$T/start.bdl" >/dev/null
+c ana remote "127.0.0.1:$PORT" --key "$RK"
+c eve bundle apply "$T/start.bdl" >/dev/null
+c fay bundle apply "$T/start.bdl" >/dev/null
+c eve remote "127.0.0.1:$PORT" --key "$RK"
+sync_ok ana
+sync_ok eve
+
+# 1. Fay, offline, hands her work over on a bundle
+c fay put site s1 name="Lincoln Elementary"
+c fay put commitment c9 title="Reading nights" partner=lincoln
+c fay bundle create "$T/fay.bdl" >/dev/null
+c eve bundle apply "$T/fay.bdl" >/dev/null
+sync_ok eve
+sync_ok ana
+c ana get site s1 | grep -q "Lincoln Elementary" || fail "the owner lacks Fay's site"
+c ana get commitment c9 | grep -q "Reading nights" || fail "the owner lacks Fay's commitment"
+grep -q "pushed 2," "$T/sync.out" && fail "ana pushed Fay's entries: only Eve had them"
+ok "a bundle's entries reach the relay through the device that received them"
+
+# 2. the relay restored from an old backup
+stop_relay
+cp -a "$T/relay" "$T/relay.backup"
+start_relay "$PORT"
+c ana put note n1 text="after the backup"
+c eve put note n2 text="also after the backup"
+c fay put note f2 text="Fay's, after the backup"
+c fay bundle create "$T/fay2.bdl" >/dev/null
+c eve bundle apply "$T/fay2.bdl" >/dev/null
+sync_ok ana
+sync_ok eve
+sync_ok ana
+stop_relay
+rm -rf "$T/relay"
+mv "$T/relay.backup" "$T/relay"
+start_relay "$PORT"
+sync_ok ana
+sync_ok eve
+c eve put note n3 text="after the restore"
+sync_ok eve
+sync_ok ana
+for who in ana eve; do
+  c "$who" list note --json >"$T/$who.notes"
+  c "$who" heads --json >"$T/$who.heads"
+done
+same "notes" "$(cat "$T/ana.notes")" "$(cat "$T/eve.notes")"
+same "heads" "$(cat "$T/ana.heads")" "$(cat "$T/eve.heads")"
+grep -q "after the backup" "$T/ana.notes" || fail "lost a note written after the backup"
+grep -q "also after the backup" "$T/ana.notes" || fail "lost Eve's note written after the backup"
+grep -q "after the restore" "$T/ana.notes" || fail "lost the note written after the restore"
+grep -q "Fay's, after the backup" "$T/ana.notes" || fail "lost Fay's note, which only Eve could push again"
+ok "a relay restored from a backup gets the lost entries back from the devices"
+
+stop_relay
+echo "$n passed, 0 failed"
