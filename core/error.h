@@ -53,7 +53,8 @@
   XX(EDELETED, 26, "record is deleted")                                             \
   XX(EMAPFULL, 27, "store map is full (internal: the store grows and retries)")     \
   XX(EAUTH, 28, "peer authentication failed")                                       \
-  XX(EPROTO, 29, "protocol violation")
+  XX(EPROTO, 29, "protocol violation")                                              \
+  XX(EREADONLY, 30, "store is open read-only")
 
 typedef enum {
   CAIRN_OK = 0,

@@ -199,6 +199,8 @@ int cairn__head_put(MDB_txn *txn, cairn_store_t *s, const uint8_t *author, const
 /* ---- the environment ---- */
 
 int cairn__txn_begin(cairn_store_t *s, unsigned flags, MDB_txn **txn) {
+  if (s->opts.read_only && !(flags & MDB_RDONLY))
+    return CAIRN_EREADONLY;
   return cairn__mdb_err(mdb_txn_begin(s->env, NULL, flags, txn));
 }
 
@@ -244,7 +246,10 @@ static char *path_join(const char *dir, const char *name) {
 }
 
 static int env_open(cairn_store_t *s, cairn_error_t *err) {
-  unsigned flags = MDB_NOTLS | (s->opts.no_sync ? MDB_NOSYNC : 0);
+  bool ro = s->opts.read_only != 0;
+  /* read-only: LMDB takes no lock on a read-only file system, so a store on a USB
+   * copy or a mounted backup can still be read */
+  unsigned flags = MDB_NOTLS | (s->opts.no_sync ? MDB_NOSYNC : 0) | (ro ? MDB_RDONLY : 0);
   MDB_txn *txn = NULL;
   int rc, dead;
   if ((rc = mdb_env_create(&s->env)) != 0 ||
@@ -258,10 +263,10 @@ static int env_open(cairn_store_t *s, cairn_error_t *err) {
   MDB_envinfo info;
   if (mdb_env_info(s->env, &info) == 0 && info.me_mapsize > s->map_size)
     s->map_size = info.me_mapsize;
-  if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+  if ((rc = mdb_txn_begin(s->env, NULL, ro ? MDB_RDONLY : 0, &txn)) != 0)
     goto fail;
   for (int i = 0; i < DB_COUNT; i++)
-    if ((rc = mdb_dbi_open(txn, db_names[i], MDB_CREATE, &s->dbi[i])) != 0)
+    if ((rc = mdb_dbi_open(txn, db_names[i], ro ? 0 : MDB_CREATE, &s->dbi[i])) != 0)
       goto fail;
   rc = mdb_txn_commit(txn);
   txn = NULL;

@@ -35,6 +35,8 @@ typedef struct cairn_store_opts {
   size_t map_size;      /* initial LMDB map size; 0: 64 MiB (it grows when full) */
   int no_sync;          /* 1: commits are not fsync'd (tests and benchmarks only) */
   int verify_all;       /* 1: verify every signature, not only each run's newest */
+  int read_only;        /* 1: open for reading only (a store on a read-only disk, a
+                           backup): every write fails with CAIRN_EREADONLY */
 } cairn_store_opts_t;
 
 /*

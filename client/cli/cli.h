@@ -39,6 +39,7 @@ typedef struct cli_cmd {
   cli_run_fn run;
   const char *usage; /* arguments after the name: "TYPE ID FIELD=VALUE..." */
   const char *help;  /* one or more sentences for `--help` */
+  int read_only;     /* 1: it only reads the store, which it opens read-only */
 } cli_cmd_t;
 
 /* The run context: where the store is and, once opened, the store. */

@@ -12,7 +12,11 @@ int cli_open(cli_t *cli) {
   int rc;
   if (cli->store != NULL)
     return 0;
-  rc = cairn_open(cli->store_dir, NULL, &cli->store, &err);
+  /* a command that only reads opens the store read-only: it then works on a
+   * store on a read-only disk (a USB copy, a mounted backup) */
+  cairn_store_opts_t opts = {0};
+  opts.read_only = cli->cmd != NULL && cli->cmd->read_only;
+  rc = cairn_open(cli->store_dir, &opts, &cli->store, &err);
   if (rc == CAIRN_ENOENT) /* a mistyped path must not lead to a second, empty store */
     return cli_fail(cli, "no cairn store in %s (%s): check the path to your store, the "
                          "directory you gave `cairn init`; only for a new device, make one "

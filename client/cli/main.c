@@ -17,74 +17,74 @@ static const cli_cmd_t commands[] = {
     {"init", cmd_init, "--name NAME",
      "Create a store with a new device key and print the key.\n"
      "Fails if the store directory already holds a store. NAME is this device's member\n"
-     "name, shown beside its changes."},
+     "name, shown beside its changes.", 0},
     {"id", cmd_id, "", "Print this device's key (64 hex characters).\n"
-                       "Give it to an admin, who runs `cairn grant KEY --role ROLE`."},
+                       "Give it to an admin, who runs `cairn grant KEY --role ROLE`.", 1},
     {"network create", cmd_network_create, "TITLE",
      "Create a network owned by this device and print its id.\n"
-     "Works offline. One store holds one network."},
+     "Works offline. One store holds one network.", 0},
     {"put", cmd_put, "TYPE ID FIELD=VALUE...",
      "Set fields of a record, creating it if absent.\n"
      "FIELD=TEXT sets a string; FIELD:=JSON a typed value (count:=42, done:=true,\n"
-     "tags:='[\"a\",\"b\"]', x:=null). Field names starting with '_' are reserved."},
+     "tags:='[\"a\",\"b\"]', x:=null). Field names starting with '_' are reserved.", 0},
     {"add", cmd_add, "TYPE FIELD=VALUE...",
      "Create a record with a generated id and print the id.\n"
      "Ids are 12 hex digits of the millisecond clock then 8 random ones, so they sort by\n"
-     "creation time."},
+     "creation time.", 0},
     {"get", cmd_get, "TYPE ID [--json]",
      "Print one record: FIELD<TAB>VALUE lines, or one JSON object.\n"
-     "Exit 3 if the record does not exist or is deleted."},
+     "Exit 3 if the record does not exist or is deleted.", 1},
     {"del", cmd_del, "TYPE ID", "Delete a record (its history is kept).\n"
                                 "A later put on it brings it back. Exit 3 if there is no such "
-                                "record."},
+                                "record.", 0},
     {"purge", cmd_purge, "TYPE ID",
      "Erase a record and its history everywhere (owner or admin).\n"
      "Every replica that applies the purge removes the record's content from its log\n"
-     "and its store file. Exit 3 if there is no such record."},
+     "and its store file. Exit 3 if there is no such record.", 0},
     {"resolve", cmd_resolve, "TYPE ID FIELD=VALUE...",
      "Write fields having seen every conflicting value, which ends their conflicts.\n"
-     "See `cairn conflicts`. Exit 3 if there is no such record."},
+     "See `cairn conflicts`. Exit 3 if there is no such record.", 0},
     {"list", cmd_list, "TYPE [--where FIELD=VALUE]... [--json]",
      "Print the records of a type, ordered by id.\n"
      "Text: one line per record, ID then FIELD=VALUE items, tab-separated. Every\n"
      "--where must match: a string equals VALUE, any other value equals VALUE read as\n"
-     "JSON (so --where count=42 finds 42 and \"42\")."},
+     "JSON (so --where count=42 finds 42 and \"42\").", 1},
     {"history", cmd_history, "TYPE ID [--json]",
      "Print every change to a record, oldest first.\n"
      "Text: TIME<TAB>AUTHOR<TAB>NAME then FIELD=VALUE items, or `deleted`. Exit 3 if\n"
-     "the record has no history here."},
+     "the record has no history here.", 1},
     {"conflicts", cmd_conflicts, "[--json]",
      "Print the fields edited concurrently and not yet resolved.\n"
      "Text: TYPE ID FIELD VALUE AUTHOR NAME TIME, one line per value, the visible\n"
-     "value first."},
+     "value first.", 1},
     {"log", cmd_log, "[--json]", "Print the entries of this replica in arrival order.\n"
-                                 "Text: AUTHOR SEQ TIME OPS NAME, tab-separated."},
+                                 "Text: AUTHOR SEQ TIME OPS NAME, tab-separated.", 1},
     {"members", cmd_members, "[--json]",
-     "Print the members of the network: KEY NAME ROLE, tab-separated."},
+     "Print the members of the network: KEY NAME ROLE, tab-separated.", 1},
     {"grant", cmd_grant, "KEY --role ROLE [--name NAME]",
      "Give a device key a role (owner, admin, editor, viewer, relay, revoked).\n"
-     "An offline change to its `_member` record; owner or admin only."},
+     "An offline change to its `_member` record; owner or admin only.", 0},
     {"invite", cmd_invite, "--role editor|viewer|admin --name NAME [--expires DAYS] [--uses N]",
      "Make an invite and print its code (owner or admin; the relay must be set).\n"
      "Run `cairn sync` next so the relay knows it. The code lets a new device join\n"
      "(`cairn join CODE`) with that role; it expires after DAYS (default 7) and\n"
-     "serves N devices (default 1). `cairn revoke` on the invite key cancels it."},
+     "serves N devices (default 1). `cairn revoke` on the invite key cancels it.", 0},
     {"revoke", cmd_revoke, "KEY", "Revoke a device key (its role becomes `revoked`).\n"
-                                  "Its earlier changes stay. Exit 3 if it is not a member."},
+                                  "Its earlier changes stay. Exit 3 if it is not a member.", 0},
     {"heads", cmd_heads, "[--json]",
      "Print this replica's version vector: each author's last seq.\n"
-     "--json prints {\"AUTHOR\": SEQ, ...}, the HEADS_FILE of `bundle create --since`."},
+     "--json prints {\"AUTHOR\": SEQ, ...}, the HEADS_FILE of `bundle create --since`.", 1},
     {"bundle create", cmd_bundle_create, "FILE [--since HEADS_FILE]",
      "Write this replica's entries to a bundle file.\n"
      "With --since, only those a replica with those heads lacks (HEADS_FILE is the\n"
-     "output of `cairn heads --json` there)."},
+     "output of `cairn heads --json` there).", 1},
     {"bundle apply", cmd_bundle_apply, "FILE",
      "Verify and apply a bundle; print `applied N, skipped M`.\n"
-     "Entries already held are skipped. On a bad entry nothing from it on is applied."},
+     "Entries already held are skipped. On a bad entry nothing from it on is applied.", 0},
     {"remote", cmd_remote, "HOST:PORT --key RELAYKEY",
      "Set the relay this store syncs with, and the key it must prove.\n"
      "On an owner's or admin's store the relay key is also granted the `relay` role.\n"
-     "HOST is a numeric IPv4 or IPv6 address."},
+     "HOST is a numeric IPv4 or IPv6 address.", 0},
     {"sync", cmd_sync, "[--timeout SECONDS | --live [--ping SECONDS]]",
      "Push this device's new entries to the relay and pull what arrived since.\n"
      "Prints `pushed N, pulled M, applied K, bytes sent S, received R`. Exit 0 only\n"
@@ -94,16 +94,16 @@ static const cli_cmd_t commands[] = {
      "device's new entries are pushed within a second; a lost connection is retried\n"
      "with a growing delay (up to 30 s), each attempt noted on stderr. --ping sets the\n"
      "keepalive interval (default 60 s; keep it under the relay's --idle-timeout). A\n"
-     "refusal that retrying cannot cure (revoked, wrong relay key) exits 1."},
+     "refusal that retrying cannot cure (revoked, wrong relay key) exits 1.", 0},
     {"join", cmd_join, "CODE [--timeout SECONDS]",
      "Join a network with an invite code and print the network id.\n"
      "Run on a store made by `cairn init` that has no network yet. Keeps the relay\n"
-     "the code names, pulls the whole network, and takes the invite's role."},
+     "the code names, pulls the whole network, and takes the invite's role.", 0},
     {"status", cmd_status, "[--json]",
      "Print where this device stands with its relay.\n"
      "The relay, the last successful sync, and this device's entries the relay has not\n"
-     "acknowledged yet."},
-    {"help", cmd_help, "[COMMAND]", "Print help on all commands or on one."},
+     "acknowledged yet.", 1},
+    {"help", cmd_help, "[COMMAND]", "Print help on all commands or on one.", 0},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -206,7 +206,7 @@ static int group_usage(cli_t *cli, int argc, char **argv) {
     if (strncmp(commands[i].name, argv[0], n) == 0 && commands[i].name[n] == ' ')
       used += (size_t)snprintf(subs + used, sizeof subs - used, "%s%s", used ? "|" : "",
                                commands[i].name + n + 1);
-  cli_cmd_t group = {argv[0], NULL, "", ""};
+  cli_cmd_t group = {argv[0], NULL, "", "", 0};
   char usage[160];
   snprintf(usage, sizeof usage, "%s ... (see cairn %s --help)", subs, argv[0]);
   group.usage = usage;

@@ -82,6 +82,8 @@ static const char *hint(int rc) {
     return "; restore the store from a backup or make a new one with `cairn init`";
   case CAIRN_ENOMEM:
     return "; close other programs and try again";
+  case CAIRN_EREADONLY:
+    return "; this command writes: copy the store to a writable disk first";
   default:
     return "";
   }
