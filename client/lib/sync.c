@@ -73,6 +73,10 @@ struct link {
   bool relay_heads; /* hello carried the relay's version vector (and acks count
                        the `entries` messages it stored) */
   cairn_vv_t vv;    /* that version vector */
+  int pull_rc;      /* this store could not keep what the relay sent (a full disk):
+                       the pull stops, the push goes on, and the sync then fails
+                       with this, for the pull only */
+  cairn_error_t pull_err;
   uint64_t batches_sent, batches_stored; /* `entries` messages sent, and stored */
   uint64_t last_sent, last_recv, nonce; /* loop times, for the keepalive */
   int rc;
@@ -400,17 +404,31 @@ static void push_new(link_t *l) {
 
 /* ---- events ---- */
 
-/* Done: everything sent was stored (a relay that counts stored messages says so
- * exactly; an older one by the own seq it acks) and everything the relay holds
- * was received. */
+/* Everything sent was stored (a relay that counts stored messages says so exactly;
+ * an older one by the own seq it acks). */
+static bool pushed_all(const link_t *l) {
+  return l->hello && l->stats.acked_seq >= l->target && l->sent_caught_up && !l->await_ack &&
+         (!l->relay_heads || l->batches_stored >= l->batches_sent);
+}
+
+/* Done: everything sent was stored and everything the relay holds received. */
 static bool caught_up_both_ways(const link_t *l) {
-  return l->hello && l->relay_caught_up && l->stats.acked_seq >= l->target && l->sent_caught_up &&
-         !l->await_ack && (!l->relay_heads || l->batches_stored >= l->batches_sent);
+  return pushed_all(l) && l->relay_caught_up && l->pull_rc == 0;
 }
 
 /* Keep the time of each moment in sync (for cairn_sync_status); a one-shot sync
  * is then done. Keeping the time is status only: a failure does not fail sync. */
 static void check_in_sync(link_t *l) {
+  if (l->pull_rc != 0 && pushed_all(l)) { /* the push is done: now say what failed */
+    cairn_error_t e;
+    (void)save_u64(l->s, CAIRN__SETTING_ACKED, l->stats.acked_seq);
+    cairn__error(&e, l->pull_rc,
+                 "this device's changes reached the relay, but what the relay sent could not "
+                 "be stored here: %s; free some disk space and sync again",
+                 l->pull_err.msg);
+    link_fail(l, l->pull_rc, &e);
+    return;
+  }
   if (l->in_sync || !caught_up_both_ways(l))
     return;
   l->in_sync = true;
@@ -502,6 +520,8 @@ static void on_hello(link_t *l, const cairn_msg_t *m) {
  * (one fsync for both).
  */
 static void on_entries(link_t *l, const cairn_msg_t *m) {
+  if (l->pull_rc != 0)
+    return; /* the pull stopped; the push goes on */
   cairn_msg_iter_t it;
   cairn_apply_stats_t st;
   cairn_prepare_opts_t po = {0, false, NULL};
@@ -530,6 +550,13 @@ static void on_entries(link_t *l, const cairn_msg_t *m) {
   free(b);
   l->stats.pulled += n;
   l->stats.applied += st.applied;
+  if (rc == CAIRN_ENOSPC || rc == CAIRN_EIO || rc == CAIRN_EREADONLY) {
+    /* this store's own failure, not the entries': stop pulling (nothing more is
+     * acked), keep pushing, and fail once the push is done (check_in_sync) */
+    l->pull_rc = rc;
+    l->pull_err = l->err;
+    return;
+  }
   if (rc != 0) {
     (void)cairn_session_fail(&l->sess, rc, l->err.msg, &l->out);
     flush(l);
@@ -573,7 +600,9 @@ static void on_event(link_t *l, const cairn_event_t *ev) {
     break;
   case CAIRN_EV_CAUGHT_UP:
     l->relay_caught_up = true;
-    if (ev->msg.u.caught_up.cursor > 0 && save_cursor(l, ev->msg.u.caught_up.cursor) != 0) {
+    /* after a pull that stopped, the cursor stays where the entries stopped */
+    if (ev->msg.u.caught_up.cursor > 0 && l->pull_rc == 0 &&
+        save_cursor(l, ev->msg.u.caught_up.cursor) != 0) {
       link_failf(l, CAIRN_EIO, "cannot record the sync position");
       return;
     }
@@ -714,6 +743,7 @@ static int link_open(link_t *l) {
   l->await_ack = false;
   l->relay_heads = false;
   l->batches_sent = l->batches_stored = 0;
+  l->pull_rc = 0;
   l->target = l->pushed = 0;
   l->rc = CAIRN_EIO;
   cairn__error_clear(&l->err);
