@@ -286,6 +286,19 @@ int cairn_store_heads(cairn_store_t *s, cairn_heads_cb cb, void *ud) {
   return walk_rc(rc);
 }
 
+int cairn_store_entry_hash(cairn_store_t *s, const uint8_t author[CAIRN_KEY_BYTES], uint64_t seq,
+                           uint8_t out[CAIRN_HASH_BYTES]) {
+  MDB_txn *txn;
+  cairn_entry_t e;
+  int rc = cairn__txn_begin(s, MDB_RDONLY, &txn);
+  if (rc != 0)
+    return rc;
+  if ((rc = logged(txn, s, author, seq, &e)) == 0)
+    cairn_entry_hash(&e, out);
+  mdb_txn_abort(txn);
+  return rc;
+}
+
 int cairn_store_head_seq(cairn_store_t *s, const uint8_t author[CAIRN_KEY_BYTES],
                          uint64_t *seq) {
   MDB_txn *txn;

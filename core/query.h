@@ -146,6 +146,11 @@ CAIRN_EXTERN uint64_t cairn_vv_seq(const cairn_vv_t *v, const uint8_t author[CAI
 /* Free the arrays and empty v (NULL is fine). */
 CAIRN_EXTERN void cairn_vv_free(cairn_vv_t *v);
 
+/* The hash of author's entry at seq (what the next entry's prev names).
+ * @return 0, CAIRN_ENOENT (not held), CAIRN_EIO, CAIRN_ECORRUPT. */
+CAIRN_EXTERN int cairn_store_entry_hash(cairn_store_t *s, const uint8_t author[CAIRN_KEY_BYTES],
+                                        uint64_t seq, uint8_t out[CAIRN_HASH_BYTES]) CAIRN_WUR;
+
 /* The seq this store holds of author, 0 if none. @return 0, CAIRN_EIO,
  * CAIRN_ECORRUPT. */
 CAIRN_EXTERN int cairn_store_head_seq(cairn_store_t *s, const uint8_t author[CAIRN_KEY_BYTES],

@@ -32,6 +32,7 @@ struct conn {
   bool unstored;    /* a batch of it was lost to a storage error: drop the rest */
   uint64_t stored;  /* its `entries` messages stored so far (sent in each ack) */
   bool linked;      /* in net->conns */
+  bool by_heads;    /* since gave heads, not a cursor of this epoch */
   size_t queued;    /* bytes handed to uv_write and not yet written */
   uint64_t cursor;  /* the arrival number of the last entry sent (or skipped) */
   uint64_t caught_up_at;
@@ -209,9 +210,13 @@ typedef struct chunk {
   uint64_t last;        /* arrival of the last entry looked at */
 } chunk_t;
 
+/* Whether the peer lacks e. By cursor, everything after it but its own entries;
+ * by heads, whatever those heads lack, its own entries included (a device
+ * restored from an old backup gets back what it wrote). */
 static bool wanted(const conn_t *c, const cairn_stored_t *e) {
-  if (memcmp(e->author, c->peer, CAIRN_KEY_BYTES) == 0)
-    return false; /* its own entries */
+  bool own = memcmp(e->author, c->peer, CAIRN_KEY_BYTES) == 0;
+  if (!c->by_heads)
+    return !own;
   for (size_t i = 0; i < c->nheads; i++)
     if (memcmp(c->heads[i].author, e->author, CAIRN_KEY_BYTES) == 0)
       return e->seq > c->heads[i].seq;
@@ -353,6 +358,7 @@ static void on_since(conn_t *c, const cairn_msg_t *m) {
                                                             : c->net->last_arrival;
   } else {
     c->cursor = 0;
+    c->by_heads = true;
     c->heads = calloc(m->u.since.nheads ? m->u.since.nheads : 1, sizeof *c->heads);
     if (c->heads == NULL) {
       conn_fail(c, CAIRN_ENOMEM, "out of memory");

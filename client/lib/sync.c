@@ -440,10 +440,10 @@ static void check_in_sync(link_t *l) {
   }
 }
 
-static int send_since(link_t *l) {
+static int send_since(link_t *l, bool by_heads) {
   uint64_t pos;
   cairn_cursor_t c;
-  if (saved_cursor(l, &pos)) {
+  if (!by_heads && saved_cursor(l, &pos)) {
     memcpy(c.epoch, l->epoch, CAIRN_EPOCH_BYTES);
     c.arrival = pos;
     return cairn_session_since(&l->sess, &c, NULL, NULL, 0, &l->out);
@@ -484,6 +484,36 @@ static int relay_vv(link_t *l, const cairn_msg_t *m) {
   return rc;
 }
 
+/*
+ * The relay's head of this device's log against this store's: at the relay's head
+ * seq, the entry here must be the one the relay holds. When it is not, this store
+ * and the relay hold two different histories of one key (a store restored from a
+ * backup, or copied, that wrote on both sides): nothing is sent, and the sync
+ * fails saying so rather than reporting success while an edit stays here alone.
+ */
+static int check_own_log(link_t *l, const cairn_msg_t *m) {
+  uint8_t mine[CAIRN_HASH_BYTES];
+  uint64_t seq = m->u.hello.head_seq;
+  int rc;
+  if (m->u.hello.head_hash == NULL || seq == 0 || seq > l->target)
+    return 0; /* nothing to compare here: an older relay, or this store is behind */
+  if ((rc = cairn_store_entry_hash(l->s, l->me, seq, mine)) != 0) {
+    link_failf(l, rc, "cannot read this device's entries");
+    return rc;
+  }
+  if (sodium_memcmp(mine, m->u.hello.head_hash, CAIRN_HASH_BYTES) == 0)
+    return 0;
+  cairn_error_t e;
+  cairn__error(&e, CAIRN_EFORK,
+               "this device's log and the relay's copy of it differ at seq %llu: this store "
+               "was restored from a backup or copied, and changes were made on both sides; "
+               "nothing was sent (re-signing the changes made here is not built yet: keep "
+               "this store and ask for help)",
+               (unsigned long long)seq);
+  link_fail(l, CAIRN_EFORK, &e);
+  return CAIRN_EFORK;
+}
+
 static void on_hello(link_t *l, const cairn_msg_t *m) {
   int rc;
   if (memcmp(m->u.hello.network, l->net, CAIRN_KEY_BYTES) != 0) {
@@ -499,14 +529,16 @@ static void on_hello(link_t *l, const cairn_msg_t *m) {
   memcpy(l->epoch, m->u.hello.epoch, CAIRN_EPOCH_BYTES);
   l->pushed = m->u.hello.head_seq;
   l->stats.acked_seq = m->u.hello.head_seq;
-  if ((rc = cairn_store_head_seq(l->s, l->me, &l->target)) != 0 ||
-      (rc = send_since(l)) != 0) {
-    link_failf(l, rc, "cannot ask the relay for new entries");
+  if ((rc = cairn_store_head_seq(l->s, l->me, &l->target)) != 0) {
+    link_failf(l, rc, "cannot read this device's entries");
     return;
   }
-  if (l->pushed > l->target) {
-    link_failf(l, CAIRN_EFORK, "the relay holds more of this device's entries than this "
-                               "store does (restored from an old backup?)");
+  if ((rc = check_own_log(l, m)) != 0)
+    return;
+  /* behind the relay on its own log (a store restored from an old backup): ask by
+   * heads, so the relay sends this device its own entries back */
+  if ((rc = send_since(l, l->pushed > l->target)) != 0) {
+    link_failf(l, rc, "cannot ask the relay for new entries");
     return;
   }
   push_own(l);
