@@ -59,14 +59,15 @@ static void on_signal_closed(uv_handle_t *h) {
   (void)h;
 }
 
-/* Stop live sync and the signal watchers; the loop ends once all are closed. */
+/* Stop live sync; the loop ends once it is closed. The signal watchers stay
+ * installed (unreferenced, so they do not hold the loop) until the loop has
+ * ended: a second SIGTERM, which `timeout` and process groups send, must not find
+ * the default action and kill the process mid-close. */
 static void live_stop(live_cli_t *lc) {
   cairn_sync_live_stop(lc->live, NULL);
   lc->live = NULL;
-  if (!uv_is_closing((uv_handle_t *)&lc->sigint)) {
-    uv_close((uv_handle_t *)&lc->sigint, on_signal_closed);
-    uv_close((uv_handle_t *)&lc->sigterm, on_signal_closed);
-  }
+  uv_unref((uv_handle_t *)&lc->sigint);
+  uv_unref((uv_handle_t *)&lc->sigterm);
 }
 
 static void on_state(void *ud, cairn_sync_state_t state, const cairn_error_t *err,
@@ -111,6 +112,16 @@ static int sync_live(cli_t *cli, unsigned long ping) {
   lc.sigint.data = lc.sigterm.data = &lc;
   uv_signal_start(&lc.sigint, on_signal, SIGINT);
   uv_signal_start(&lc.sigterm, on_signal, SIGTERM);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  /* closing the watchers restores the default action: from here to exit, a late
+   * SIGTERM or SIGINT stays pending instead of killing the process */
+  sigset_t late;
+  sigemptyset(&late);
+  sigaddset(&late, SIGTERM);
+  sigaddset(&late, SIGINT);
+  sigprocmask(SIG_BLOCK, &late, NULL);
+  uv_close((uv_handle_t *)&lc.sigint, on_signal_closed);
+  uv_close((uv_handle_t *)&lc.sigterm, on_signal_closed);
   uv_run(&loop, UV_RUN_DEFAULT);
   if (uv_loop_close(&loop) != 0 && lc.rc == 0)
     lc.rc = cli_fail(cli, "live sync left handles open");

@@ -107,13 +107,14 @@ static void on_closed(uv_handle_t *h) {
   (void)h;
 }
 
+/* Stop live sync (freed once closed, on this loop). The signal watchers stay
+ * installed but no longer hold the loop, so a second SIGTERM while closing does
+ * not kill the program; they are closed when the loop has ended. */
 static void stop(app_t *a) {
-  cairn_sync_live_stop(a->live, NULL); /* freed once closed, on this loop */
+  cairn_sync_live_stop(a->live, NULL);
   a->live = NULL;
-  if (!uv_is_closing((uv_handle_t *)&a->sigint)) {
-    uv_close((uv_handle_t *)&a->sigint, on_closed);
-    uv_close((uv_handle_t *)&a->sigterm, on_closed);
-  }
+  uv_unref((uv_handle_t *)&a->sigint);
+  uv_unref((uv_handle_t *)&a->sigterm);
 }
 
 static void on_state(void *ud, cairn_sync_state_t state, const cairn_error_t *err,
@@ -162,7 +163,17 @@ static int run_live(app_t *a, unsigned ping_ms) {
   uv_signal_start(&a->sigterm, on_signal, SIGTERM);
   printf("live\n");
   fflush(stdout);
-  uv_run(&loop, UV_RUN_DEFAULT); /* until stop has closed every handle */
+  uv_run(&loop, UV_RUN_DEFAULT); /* until stop has closed live sync */
+  /* closing the watchers restores the default action: from here to exit, a late
+   * SIGTERM or SIGINT stays pending instead of killing the process */
+  sigset_t late;
+  sigemptyset(&late);
+  sigaddset(&late, SIGTERM);
+  sigaddset(&late, SIGINT);
+  sigprocmask(SIG_BLOCK, &late, NULL);
+  uv_close((uv_handle_t *)&a->sigint, on_closed);
+  uv_close((uv_handle_t *)&a->sigterm, on_closed);
+  uv_run(&loop, UV_RUN_DEFAULT);
   if (uv_loop_close(&loop) != 0) {
     fprintf(stderr, "notes: handles left open\n");
     return 1;
