@@ -328,7 +328,7 @@ int cairn_member_admit(cairn_store_t *s, const uint8_t key[CAIRN_KEY_BYTES],
 int cairn__member_check_invite_use(MDB_txn *txn, cairn_store_t *s, const cairn_entry_t *e,
                                    const cairn_op_t *ops, size_t nops, cairn_error_t *err) {
   char hx[2 * CAIRN_KEY_BYTES + 1];
-  cairn_invite_terms_t t;
+  cairn_invite_terms_t t = {CAIRN_ROLE_NONE, 0, 0};
   cairn_role_t role, grant, now;
   cairn_stamp_t st, next;
   bool has_next;
@@ -342,6 +342,8 @@ int cairn__member_check_invite_use(MDB_txn *txn, cairn_store_t *s, const cairn_e
   int rc = cairn__role_terms(txn, s, e->author, &st, &role, &t, &next, &has_next);
   if (rc != 0)
     return cairn__error(err, rc, "cannot read roles");
+  if (role != CAIRN_ROLE_INVITE)
+    return INVITE_ERR("the key is not an invite at this entry's time");
   const cairn_op_t *op = &ops[0];
   if (nops != 1 || op->kind != CAIRN_OP_PUT || !cairn__is_member_op(op) || op_key(op, key) != 0 ||
       memcmp(key, e->author, CAIRN_KEY_BYTES) == 0 || op_role(op, &grant, NULL) != 0)

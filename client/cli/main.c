@@ -131,11 +131,11 @@ static void print_overview(const char *prefix) {
          "commands:\n");
   for (size_t i = 0; i < NCOMMANDS; i++) {
     const cli_cmd_t *c = &commands[i];
-    int left;
     if (strncmp(c->name, prefix, n) != 0)
       continue;
     /* a usage too long for the column gets the summary on a line of its own */
-    printf("  %s %s%n", c->name, c->usage, &left);
+    int left = (int)(3 + strlen(c->name) + strlen(c->usage));
+    printf("  %s %s", c->name, c->usage);
     if (left > 46)
       printf("\n%48s", "");
     else
