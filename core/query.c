@@ -358,22 +358,56 @@ int cairn_store_vv(cairn_store_t *s, cairn_vv_t *v) {
   return rc != 0 ? rc : f.rc;
 }
 
-uint64_t cairn_vv_seq(const cairn_vv_t *v, const uint8_t author[CAIRN_KEY_BYTES],
-                      const uint8_t **hash) {
+/* The index of author in v, or where it would go (*found false). */
+static size_t vv_find(const cairn_vv_t *v, const uint8_t *author, bool *found) {
   size_t lo = 0, hi = v->n;
+  *found = false;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
     int c = memcmp(v->authors[mid], author, CAIRN_KEY_BYTES);
     if (c == 0) {
-      if (hash != NULL)
-        *hash = v->hashes[mid];
-      return v->seqs[mid];
+      *found = true;
+      return mid;
     }
     if (c < 0)
       lo = mid + 1;
     else
       hi = mid;
   }
+  return lo;
+}
+
+uint64_t cairn_vv_seq(const cairn_vv_t *v, const uint8_t author[CAIRN_KEY_BYTES],
+                      const uint8_t **hash) {
+  bool found;
+  size_t i = vv_find(v, author, &found);
+  if (!found)
+    return 0;
+  if (hash != NULL)
+    *hash = v->hashes[i];
+  return v->seqs[i];
+}
+
+int cairn_vv_raise(cairn_vv_t *v, const uint8_t author[CAIRN_KEY_BYTES], uint64_t seq) {
+  bool found;
+  size_t i = vv_find(v, author, &found);
+  int rc;
+  if (found) {
+    if (seq > v->seqs[i]) {
+      v->seqs[i] = seq;
+      memset(v->hashes[i], 0, CAIRN_HASH_BYTES); /* not known for that seq */
+    }
+    return 0;
+  }
+  if ((rc = cairn_vv_add(v, author, seq, NULL)) != 0) /* appended: move it in place */
+    return rc;
+  size_t n = v->n - 1;
+  memmove(v->authors[i + 1], v->authors[i], (n - i) * CAIRN_KEY_BYTES);
+  memmove(&v->seqs[i + 1], &v->seqs[i], (n - i) * sizeof *v->seqs);
+  memmove(v->hashes[i + 1], v->hashes[i], (n - i) * CAIRN_HASH_BYTES);
+  memcpy(v->authors[i], author, CAIRN_KEY_BYTES);
+  v->seqs[i] = seq;
+  memset(v->hashes[i], 0, CAIRN_HASH_BYTES);
   return 0;
 }
 

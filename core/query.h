@@ -140,6 +140,10 @@ CAIRN_EXTERN int cairn_store_vv(cairn_store_t *s, cairn_vv_t *v) CAIRN_WUR;
  * @return 0 or CAIRN_ENOMEM. */
 CAIRN_EXTERN int cairn_vv_add(cairn_vv_t *v, const uint8_t author[CAIRN_KEY_BYTES], uint64_t seq,
                               const uint8_t *hash) CAIRN_WUR;
+/* Raise author's seq in v to seq (adding the author in its place when absent);
+ * a lower seq changes nothing. @return 0 or CAIRN_ENOMEM. */
+CAIRN_EXTERN int cairn_vv_raise(cairn_vv_t *v, const uint8_t author[CAIRN_KEY_BYTES],
+                                uint64_t seq) CAIRN_WUR;
 /* The seq v holds of author (0 if none) and, when hash is not NULL, its hash. */
 CAIRN_EXTERN uint64_t cairn_vv_seq(const cairn_vv_t *v, const uint8_t author[CAIRN_KEY_BYTES],
                                    const uint8_t **hash);

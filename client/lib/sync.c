@@ -318,6 +318,10 @@ static int forward_one(const cairn_stored_t *e, uint64_t position, void *ud) {
   if (memcmp(e->author, p->l->me, CAIRN_KEY_BYTES) == 0 ||
       e->seq <= cairn_vv_seq(&p->l->vv, e->author, NULL))
     return 0;
+  /* sent: counted as the relay's from now on (a refusal ends the connection, and
+   * the next one starts from the relay's own word again) */
+  if (cairn_vv_raise(&p->l->vv, e->author, e->seq) != 0)
+    return p->rc = CAIRN_ENOMEM;
   return push_one(e, position, ud);
 }
 
@@ -350,14 +354,14 @@ static int push_others(link_t *l, push_t *p) {
   return rc;
 }
 
-/* Send what the relay lacks: others' entries (once per connection), then own
- * entries above l->pushed; then caught_up, the first time. */
+/* Send what the relay lacks: others' entries, then own entries above l->pushed;
+ * then caught_up, the first time. */
 static void push_own(link_t *l) {
   push_t p;
   memset(&p, 0, sizeof p);
   p.l = l;
   p.bytes_max = CAIRN_FRAME_MAX_DEFAULT / 2;
-  int rc = l->sent_caught_up ? 0 : push_others(l, &p);
+  int rc = push_others(l, &p);
   p.own = true;
   if (rc == 0)
     rc = cairn_store_author_log(l->s, l->me, l->pushed, push_one, &p);
@@ -386,16 +390,19 @@ static void push_own(link_t *l) {
   flush(l);
 }
 
-/* Live: push what was committed since the last push, if anything. */
+/* Live: push what was committed here since the last push (by this process or
+ * another: a change, or a bundle applied), if anything. */
 static void push_new(link_t *l) {
   uint64_t head;
+  bool others = false;
   if (!l->hello || l->closing)
     return;
-  if (cairn_store_head_seq(l->s, l->me, &head) != 0) {
-    link_failf(l, CAIRN_EIO, "cannot read this device's head");
+  if (cairn_store_head_seq(l->s, l->me, &head) != 0 ||
+      (l->relay_heads && !l->has_invite && lacks_others(l, &others) != 0)) {
+    link_failf(l, CAIRN_EIO, "cannot read this device's entries");
     return;
   }
-  if (head <= l->pushed)
+  if (head <= l->pushed && !others)
     return;
   l->target = head;
   l->in_sync = false;

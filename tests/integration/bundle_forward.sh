@@ -9,6 +9,8 @@
 # 2. The relay is restored from a backup taken before some syncs: the devices
 #    that hold the lost entries push them again, their own and others' (Fay's,
 #    which only Eve holds), and every replica ends the same.
+# 3. Eve syncs live; a bundle from Fay applied to her store by another process
+#    reaches the owner within seconds.
 #
 # Usage: bash tests/integration/bundle_forward.sh BUILD_DIR
 set -euo pipefail
@@ -80,6 +82,27 @@ grep -q "also after the backup" "$T/ana.notes" || fail "lost Eve's note written 
 grep -q "after the restore" "$T/ana.notes" || fail "lost the note written after the restore"
 grep -q "Fay's, after the backup" "$T/ana.notes" || fail "lost Fay's note, which only Eve could push again"
 ok "a relay restored from a backup gets the lost entries back from the devices"
+
+# 3. a live device forwards a bundle applied to its store by another process
+timeout 60 "$CAIRN" --store "$T/eve" sync --live >"$T/live.out" 2>"$T/live.err" &
+LIVE=$!
+BG+=("$LIVE")
+for _ in $(seq 1 100); do grep -q "connected to" "$T/live.err" && break; sleep 0.1; done
+c fay put note f3 text="Fay's, through a live device"
+c fay bundle create "$T/fay3.bdl" >/dev/null
+c eve bundle apply "$T/fay3.bdl" >/dev/null
+got=""
+for _ in $(seq 1 40); do
+  sync_ok ana
+  if c ana get note f3 >/dev/null 2>&1; then got=1; break; fi
+  sleep 0.25
+done
+[ -n "$got" ] || fail "a live device did not forward the bundle applied to its store"
+kill -TERM "$LIVE"
+rc=0
+wait "$LIVE" || rc=$?
+[ "$rc" -eq 0 ] || fail "live sync exited $rc: $(cat "$T/live.err")"
+ok "a live device forwards entries a bundle brought while it runs"
 
 stop_relay
 echo "$n passed, 0 failed"

@@ -213,6 +213,37 @@ static void test_disk_full(void **state) {
   free(dir);
 }
 
+/* A version vector kept in author order: raise inserts in place, finds and raises
+ * existing authors, and never lowers a seq. */
+static void test_vv(void **state) {
+  cairn_vv_t v = {0};
+  uint8_t a[4][32];
+  const uint8_t *h;
+  (void)state;
+  for (int i = 0; i < 4; i++)
+    memset(a[i], 0x10 * (i + 1), 32);
+  assert_int_equal(cairn_vv_add(&v, a[1], 5, NULL), 0);
+  assert_int_equal(cairn_vv_add(&v, a[3], 9, a[0]), 0);
+  assert_int_equal(cairn_vv_raise(&v, a[0], 2), 0); /* before all */
+  assert_int_equal(cairn_vv_raise(&v, a[2], 7), 0); /* in the middle */
+  assert_int_equal(cairn_vv_raise(&v, a[1], 3), 0); /* lower: unchanged */
+  assert_int_equal(cairn_vv_raise(&v, a[3], 11), 0);
+  assert_int_equal(v.n, 4);
+  for (size_t i = 1; i < v.n; i++)
+    assert_true(memcmp(v.authors[i - 1], v.authors[i], 32) < 0);
+  assert_int_equal(cairn_vv_seq(&v, a[0], NULL), 2);
+  assert_int_equal(cairn_vv_seq(&v, a[1], NULL), 5);
+  assert_int_equal(cairn_vv_seq(&v, a[2], NULL), 7);
+  assert_int_equal(cairn_vv_seq(&v, a[3], &h), 11);
+  uint8_t zero[32] = {0};
+  assert_memory_equal(h, zero, 32); /* raised: the old hash no longer applies */
+  uint8_t absent[32];
+  memset(absent, 0x05, 32);
+  assert_int_equal(cairn_vv_seq(&v, absent, NULL), 0);
+  cairn_vv_free(&v);
+  assert_int_equal(v.n, 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_create_reopen),
@@ -220,6 +251,7 @@ int main(void) {
       cmocka_unit_test(test_key_permissions),
       cmocka_unit_test(test_map_grows),
       cmocka_unit_test(test_disk_full),
+      cmocka_unit_test(test_vv),
   };
   assert_int_equal(cairn_core_init(), 0);
   return cmocka_run_group_tests(tests, NULL, NULL);
