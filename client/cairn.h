@@ -236,6 +236,10 @@ typedef struct cairn_sync_stats {
   uint64_t pulled;    /* entries received */
   uint64_t applied;   /* of those, new here */
   uint64_t bytes_sent, bytes_received;
+  uint64_t resigned;       /* this device's changes signed again on top of the
+                              relay's copy of its log: a store restored from a
+                              backup or copied and written, or a clock the relay
+                              refused (a caller may tell the user) */
   int clock_known;         /* the relay said its time (every hello does) */
   int64_t clock_offset_ms; /* the relay's clock minus this device's: > 0 when this
                               device is behind. Kept in the store

@@ -55,6 +55,8 @@ struct apply_ctx {
   bool purged_any;   /* a purge was applied: compact after commit */
   bool purged_rows;  /* `purged` may hold rows: look ops up */
   bool members;      /* a role was written */
+  bool replaying;    /* rebuilding the records from the log: heads start empty and
+                        move in memory only */
   const cairn_apply_opts_t *opts; /* a setting to write with the entries, or NULL */
   merge_env_t merge;
   uint32_t role_gen; /* bumped whenever a role row is written */
@@ -292,7 +294,9 @@ static int author_get(apply_ctx_t *c, const uint8_t *author, author_state_t **ou
     }
   }
   author_state_t *a = &c->authors[i];
-  if ((rc = cairn__head_get(c->txn, c->s, author, &a->head)) != 0)
+  if (c->replaying)
+    memset(&a->head, 0, sizeof a->head);
+  else if ((rc = cairn__head_get(c->txn, c->s, author, &a->head)) != 0)
     return rc;
   memcpy(a->author, author, CAIRN_KEY_BYTES);
   a->used = true;
@@ -878,4 +882,202 @@ int cairn_store_apply(cairn_store_t *s, const cairn_buf_t *entries, size_t n,
     rc = cairn_store_apply_prepared(s, &one, 1, NULL, stats, err);
   prep_release(&b);
   return rc;
+}
+
+/* ---- taking back this device's unacknowledged tail ---- */
+
+struct cairn_taken {
+  uint8_t **entries; /* copies of the entries taken back, oldest first */
+  size_t *lens;
+  size_t n, cap;
+};
+
+size_t cairn_taken_count(const cairn_taken_t *t) {
+  return t != NULL ? t->n : 0;
+}
+
+const uint8_t *cairn_taken_entry(const cairn_taken_t *t, size_t i, size_t *len) {
+  *len = t->lens[i];
+  return t->entries[i];
+}
+
+void cairn_taken_free(cairn_taken_t *t) {
+  if (t == NULL)
+    return;
+  for (size_t i = 0; i < t->n; i++)
+    free(t->entries[i]);
+  free(t->entries);
+  free(t->lens);
+  free(t);
+}
+
+static int taken_add(cairn_taken_t *t, const void *p, size_t len) {
+  if (t->n == t->cap) {
+    size_t cap = t->cap ? 2 * t->cap : 8;
+    uint8_t **e = realloc(t->entries, cap * sizeof *e);
+    if (e != NULL)
+      t->entries = e;
+    size_t *l = e ? realloc(t->lens, cap * sizeof *l) : NULL;
+    if (l == NULL)
+      return CAIRN_ENOMEM;
+    t->lens = l;
+    t->cap = cap;
+  }
+  if ((t->entries[t->n] = malloc(len ? len : 1)) == NULL)
+    return CAIRN_ENOMEM;
+  memcpy(t->entries[t->n], p, len);
+  t->lens[t->n++] = len;
+  return 0;
+}
+
+/* Merge every logged entry again, in arrival order, into emptied records; the
+ * clock becomes the greatest HLC that remains. */
+static int replay(apply_ctx_t *c) {
+  cairn_prepared_t b;
+  MDB_cursor *cur;
+  MDB_val k, v, ev;
+  bbuf_t copy = {NULL, 0, 0};
+  uint64_t hlc = 0;
+  int rc = cairn__mdb_err(mdb_cursor_open(c->txn, c->s->dbi[DB_ARRIVALS], &cur));
+  if (rc != 0)
+    return rc;
+  memset(&b, 0, sizeof b);
+  int mrc;
+  for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0 && rc == 0;
+       mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+    author_state_t *a;
+    if (v.mv_size != 40) {
+      rc = CAIRN_ECORRUPT;
+      break;
+    }
+    MDB_val lk = mval(v.mv_data, 40);
+    if ((rc = cairn__mdb_err(mdb_get(c->txn, c->s->dbi[DB_LOG], &lk, &ev))) != 0)
+      break;
+    /* a copy: merging writes, which may move the page the entry is on */
+    copy.len = 0;
+    if ((rc = cairn__bbuf_reserve(&copy, ev.mv_size)) != 0)
+      break;
+    memcpy(copy.p, ev.mv_data, ev.mv_size);
+    cairn_buf_t one = {copy.p, ev.mv_size};
+    if ((rc = prep_fill(&b, &one, 1, SIZE_MAX, SIG_NONE, NULL)) != 0)
+      break;
+    if (b.limit != 1) {
+      rc = CAIRN_ECORRUPT;
+      break;
+    }
+    const cairn_entry_t *e = &b.p[0].e;
+    c->ops = b.ops + b.p[0].op0;
+    c->nops = e->op_count;
+    if ((rc = author_get(c, e->author, &a)) != 0)
+      break;
+    a->head.seq = e->seq;
+    a->head.hlc = e->hlc;
+    if (e->hlc > hlc)
+      hlc = e->hlc;
+    rc = merge_entry(c, e);
+  }
+  mdb_cursor_close(cur);
+  prep_release(&b);
+  free(copy.p);
+  if (rc == 0 && mrc != MDB_NOTFOUND && mrc != 0)
+    rc = cairn__mdb_err(mrc);
+  if (rc == 0) {
+    uint8_t be[8];
+    c->s->hlc = hlc;
+    cairn_put_be64(be, hlc);
+    rc = cairn__meta_put(c->txn, c->s, "hlc", be, 8);
+  }
+  return rc;
+}
+
+/* Remove author's entries above keep from the log and the arrivals, copying
+ * them into t, and set its head to keep. */
+static int cut_log(MDB_txn *txn, cairn_store_t *s, const uint8_t *author, uint64_t keep,
+                   uint64_t head, cairn_taken_t *t) {
+  MDB_cursor *cur;
+  MDB_val k, v;
+  uint8_t kb[40];
+  int rc = 0, mrc;
+  for (uint64_t seq = keep + 1; rc == 0 && seq <= head; seq++) {
+    cairn__key_log(kb, author, seq);
+    k = mval(kb, sizeof kb);
+    if ((rc = cairn__mdb_err(mdb_get(txn, s->dbi[DB_LOG], &k, &v))) == 0 &&
+        (rc = taken_add(t, v.mv_data, v.mv_size)) == 0)
+      rc = cairn__mdb_err(mdb_del(txn, s->dbi[DB_LOG], &k, NULL));
+  }
+  if (rc != 0 || (rc = cairn__mdb_err(mdb_cursor_open(txn, s->dbi[DB_ARRIVALS], &cur))) != 0)
+    return rc;
+  for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0 && rc == 0;
+       mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+    if (v.mv_size == 40 && memcmp(v.mv_data, author, CAIRN_KEY_BYTES) == 0 &&
+        cairn_get_be64((const uint8_t *)v.mv_data + CAIRN_KEY_BYTES) > keep)
+      rc = cairn__mdb_err(mdb_cursor_del(cur, 0));
+  mdb_cursor_close(cur);
+  if (rc != 0)
+    return rc;
+  head_t h = {0, {0}, 0};
+  if (keep == 0) {
+    k = mval(author, CAIRN_KEY_BYTES);
+    rc = mdb_del(txn, s->dbi[DB_HEADS], &k, NULL);
+    return rc == MDB_NOTFOUND ? 0 : cairn__mdb_err(rc);
+  }
+  cairn_entry_t e;
+  cairn__key_log(kb, author, keep);
+  k = mval(kb, sizeof kb);
+  if ((rc = cairn__mdb_err(mdb_get(txn, s->dbi[DB_LOG], &k, &v))) != 0)
+    return rc;
+  if (cairn_entry_decode(v.mv_data, v.mv_size, SIZE_MAX, &e, NULL) != 0)
+    return CAIRN_ECORRUPT;
+  h.seq = keep;
+  h.hlc = e.hlc;
+  cairn_entry_hash(&e, h.hash);
+  return cairn__head_put(txn, s, author, &h);
+}
+
+typedef struct take_back {
+  cairn_store_t *s;
+  uint64_t keep;
+  cairn_taken_t *t;
+} take_back_t;
+
+static int take_back_fn(MDB_txn *txn, void *ud) {
+  take_back_t *tb = ud;
+  cairn_store_t *s = tb->s;
+  const uint8_t *me = cairn_store_key(s);
+  apply_ctx_t c;
+  head_t h;
+  int rc;
+  for (size_t i = 0; i < tb->t->n; i++) /* a retry after a full map starts over */
+    free(tb->t->entries[i]);
+  tb->t->n = 0;
+  if ((rc = cairn__head_get(txn, s, me, &h)) != 0 || h.seq <= tb->keep)
+    return rc;
+  if ((rc = cut_log(txn, s, me, tb->keep, h.seq, tb->t)) != 0)
+    return rc;
+  static const int rebuilt[] = {DB_RECORDS, DB_CONFLICTS, DB_PENDING, DB_HISTORY, DB_ROLES};
+  for (size_t i = 0; i < sizeof rebuilt / sizeof rebuilt[0]; i++)
+    if ((rc = cairn__mdb_err(mdb_drop(txn, s->dbi[rebuilt[i]], 0))) != 0)
+      return rc;
+  if ((rc = ctx_begin(&c, s, txn)) == 0) {
+    c.replaying = true;
+    rc = replay(&c);
+  }
+  ctx_free(&c);
+  return rc;
+}
+
+int cairn_store_take_back(cairn_store_t *s, uint64_t keep, cairn_taken_t **out,
+                          cairn_error_t *err) {
+  take_back_t tb = {s, keep, calloc(1, sizeof(cairn_taken_t))};
+  int rc;
+  *out = NULL;
+  if (tb.t == NULL)
+    return cairn__error(err, CAIRN_ENOMEM, "out of memory");
+  if ((rc = cairn__txn_write(s, take_back_fn, &tb)) != 0) {
+    cairn_taken_free(tb.t);
+    return cairn__error(err, rc, "cannot take back this device's unsent entries: %s",
+                        cairn_strerror(rc));
+  }
+  *out = tb.t;
+  return 0;
 }

@@ -23,6 +23,7 @@
 #include "bytes.h"
 #include "entry.h"
 #include "error.h"
+#include "change.h"
 #include "store.h"
 
 /* A prepared batch. Opaque; reuse one for batch after batch. */
@@ -112,5 +113,25 @@ CAIRN_EXTERN int cairn_store_apply_prepared(cairn_store_t *s,
  * otherwise as cairn_store_apply_prepared(). */
 CAIRN_EXTERN int cairn_store_apply(cairn_store_t *s, const cairn_buf_t *entries, size_t n,
                                    cairn_apply_stats_t *stats, cairn_error_t *err) CAIRN_WUR;
+
+/*
+ * Take back this device's own entries with seq > keep: entries the relay has not
+ * acknowledged, which nobody else can have applied through it (a store restored
+ * from a backup and then written, entries stamped by a clock the relay refused).
+ * In one write transaction they are copied into *out, removed from the log and
+ * the arrival order, the device's head is set to keep, and every record,
+ * conflict, history and role is rebuilt from the entries that remain, so nothing
+ * of the taken entries is left. Sign them again with cairn_store_resign
+ * (change.h); nothing is lost while *out is held.
+ * @param[out] out  the entries taken (none when the head is at or below keep);
+ *                  free with cairn_taken_free.
+ * @return 0, CAIRN_EIO, CAIRN_ENOSPC, CAIRN_ECORRUPT, CAIRN_ENOMEM.
+ */
+CAIRN_EXTERN int cairn_store_take_back(cairn_store_t *s, uint64_t keep, cairn_taken_t **out,
+                                       cairn_error_t *err) CAIRN_WUR;
+/* How many entries t holds, and the i-th (bytes valid while t is). */
+CAIRN_EXTERN size_t cairn_taken_count(const cairn_taken_t *t);
+CAIRN_EXTERN const uint8_t *cairn_taken_entry(const cairn_taken_t *t, size_t i, size_t *len);
+CAIRN_EXTERN void cairn_taken_free(cairn_taken_t *t);
 
 #endif

@@ -438,3 +438,75 @@ int cairn_store_network_create(cairn_store_t *s, const char *title,
   memcpy(out, s->network, CAIRN_KEY_BYTES);
   return 0;
 }
+
+/* ---- signing taken-back entries again ---- */
+
+/* A name from an entry (len bytes, checked at decode) as a C string. */
+static void cstr(char *out, size_t cap, const char *p, size_t len) {
+  size_t n = len < cap - 1 ? len : cap - 1;
+  memcpy(out, p, n);
+  out[n] = '\0';
+}
+
+/* One taken entry's ops as a new change (redacted ops are gone for good). */
+static int resign_one(cairn_store_t *s, const cairn_entry_t *e, bool *signed_one,
+                      cairn_error_t *err) {
+  char type[CAIRN_TYPE_MAX + 1], id[CAIRN_ID_MAX + 1], field[CAIRN_FIELD_MAX + 1];
+  cairn_change_t *c;
+  cairn_op_iter_t it;
+  cairn_op_t op;
+  int rc = cairn_change_begin(s, &c);
+  *signed_one = false;
+  if (rc != 0)
+    return cairn__error(err, rc, "out of memory");
+  cairn_op_iter_init(e, &it);
+  while (rc == 0 && cairn_op_next(&it, &op)) {
+    if (op.kind == CAIRN_OP_REDACTED)
+      continue;
+    cstr(type, sizeof type, op.type, op.type_len);
+    cstr(id, sizeof id, op.id, op.id_len);
+    if (op.kind == CAIRN_OP_DEL) {
+      rc = cairn_change_del(c, type, id);
+    } else if (op.kind == CAIRN_OP_PURGE) {
+      rc = cairn_change_purge(c, type, id);
+    } else {
+      cairn_field_iter_t fi;
+      cairn_field_t f;
+      cairn_field_iter_init(&op, &fi);
+      while (rc == 0 && cairn_field_next(&fi, &f)) {
+        cstr(field, sizeof field, f.name, f.name_len);
+        rc = cairn_change_put(c, type, id, field, f.value, f.value_len, 0);
+      }
+    }
+  }
+  if (rc != 0) {
+    cairn_change_abort(c);
+    return cairn__error(err, rc, "cannot sign again the change of seq %llu: %s",
+                        (unsigned long long)e->seq, cairn_strerror(rc));
+  }
+  if (c->n == 0) { /* nothing but redactions */
+    cairn_change_abort(c);
+    return 0;
+  }
+  if ((rc = cairn_change_commit(c, NULL, err)) == 0)
+    *signed_one = true;
+  return rc;
+}
+
+int cairn_store_resign(cairn_store_t *s, const cairn_taken_t *t, size_t *count,
+                       cairn_error_t *err) {
+  size_t len;
+  *count = 0;
+  for (size_t i = 0; i < cairn_taken_count(t); i++) {
+    cairn_entry_t e;
+    bool one;
+    const uint8_t *p = cairn_taken_entry(t, i, &len);
+    int rc;
+    if (cairn_entry_decode(p, len, SIZE_MAX, &e, err) != 0)
+      return CAIRN_ECORRUPT;
+    if ((rc = resign_one(s, &e, &one, err)) != 0)
+      return rc;
+    *count += one;
+  }
+  return 0;
+}

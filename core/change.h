@@ -76,6 +76,20 @@ CAIRN_EXTERN int cairn_change_commit_as(cairn_change_t *c, const uint8_t sk[CAIR
 /* Drop a change without writing anything (NULL is fine). */
 CAIRN_EXTERN void cairn_change_abort(cairn_change_t *c);
 
+/* Entries taken back from this device's log (apply.h, cairn_store_take_back). */
+typedef struct cairn_taken cairn_taken_t;
+
+/*
+ * Sign the ops of taken-back entries again as new entries of this device, one per
+ * taken entry, in order, on top of its current head: fresh seqs and stamps (the
+ * corrected clock), and bases read from what this replica shows now, so they
+ * merge as edits made now. Redacted ops are left out.
+ * @param[out] count  how many entries were signed.
+ * @return 0, or any error of cairn_change_commit (the entries before it are signed).
+ */
+CAIRN_EXTERN int cairn_store_resign(cairn_store_t *s, const cairn_taken_t *t, size_t *count,
+                                    cairn_error_t *err) CAIRN_WUR;
+
 /*
  * Create a network owned by this device: writes the genesis entry (the `_network`
  * record with its title and a nonce, and this device's `_member` record as owner)

@@ -178,6 +178,13 @@ int cmd_sync(cli_t *cli, int argc, char **argv) {
                     : cli_fail(cli, "sync failed: %s", err.msg);
   if (clock[0])
     cli_warn(cli, "%s", clock);
+  if (st.resigned > 0)
+    cli_warn(cli,
+             "%llu change%s made on this device %s signed again on top of the relay's copy "
+             "of its log (a store restored from a backup or copied, or changes stamped by a "
+             "wrong clock); nothing was lost",
+             (unsigned long long)st.resigned, st.resigned == 1 ? "" : "s",
+             st.resigned == 1 ? "was" : "were");
   printf("pushed %llu, pulled %llu, applied %llu, bytes sent %llu, received %llu\n",
          (unsigned long long)st.pushed, (unsigned long long)st.pulled,
          (unsigned long long)st.applied, (unsigned long long)st.bytes_sent,

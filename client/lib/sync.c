@@ -77,6 +77,8 @@ struct link {
                        the pull stops, the push goes on, and the sync then fails
                        with this, for the pull only */
   cairn_error_t pull_err;
+  cairn_taken_t *taken; /* own entries taken back at hello (a forked log), signed
+                           again once the relay's copy of them has been pulled */
   uint64_t batches_sent, batches_stored; /* `entries` messages sent, and stored */
   uint64_t last_sent, last_recv, nonce; /* loop times, for the keepalive */
   int rc;
@@ -500,7 +502,8 @@ static int relay_vv(link_t *l, const cairn_msg_t *m) {
  */
 static int check_own_log(link_t *l, const cairn_msg_t *m) {
   uint8_t mine[CAIRN_HASH_BYTES];
-  uint64_t seq = m->u.hello.head_seq;
+  uint64_t seq = m->u.hello.head_seq, acked = 0;
+  cairn_error_t e;
   int rc;
   if (m->u.hello.head_hash == NULL || seq == 0 || seq > l->target)
     return 0; /* nothing to compare here: an older relay, or this store is behind */
@@ -510,15 +513,40 @@ static int check_own_log(link_t *l, const cairn_msg_t *m) {
   }
   if (sodium_memcmp(mine, m->u.hello.head_hash, CAIRN_HASH_BYTES) == 0)
     return 0;
+  /* two histories of this key (a store restored from a backup and written, or a
+   * copy): what the relay never acknowledged to this store is taken back, the
+   * relay's history is pulled, and the taken changes are signed again on top */
+  if ((rc = load_u64(l->s, CAIRN__SETTING_ACKED, &acked)) != 0 ||
+      (rc = cairn_store_take_back(l->s, acked < seq ? acked : seq - 1, &l->taken, &e)) != 0) {
+    link_fail(l, rc, &e);
+    return rc;
+  }
+  if ((rc = cairn_store_head_seq(l->s, l->me, &l->target)) != 0) {
+    link_failf(l, rc, "cannot read this device's entries");
+    return rc;
+  }
+  return 0;
+}
+
+/* After the relay's copy of this device's log has been pulled: sign the changes
+ * taken back at hello again, on top of it, and push them. */
+static int resign_taken(link_t *l) {
   cairn_error_t e;
-  cairn__error(&e, CAIRN_EFORK,
-               "this device's log and the relay's copy of it differ at seq %llu: this store "
-               "was restored from a backup or copied, and changes were made on both sides; "
-               "nothing was sent (re-signing the changes made here is not built yet: keep "
-               "this store and ask for help)",
-               (unsigned long long)seq);
-  link_fail(l, CAIRN_EFORK, &e);
-  return CAIRN_EFORK;
+  size_t n = 0;
+  int rc = cairn_store_resign(l->s, l->taken, &n, &e);
+  cairn_taken_free(l->taken);
+  l->taken = NULL;
+  l->stats.resigned += n;
+  if (rc != 0) {
+    link_fail(l, rc, &e);
+    return rc;
+  }
+  if ((rc = cairn_store_head_seq(l->s, l->me, &l->target)) != 0) {
+    link_failf(l, rc, "cannot read this device's entries");
+    return rc;
+  }
+  push_own(l);
+  return 0;
 }
 
 static void on_hello(link_t *l, const cairn_msg_t *m) {
@@ -645,6 +673,8 @@ static void on_event(link_t *l, const cairn_event_t *ev) {
       link_failf(l, CAIRN_EIO, "cannot record the sync position");
       return;
     }
+    if (l->taken != NULL && l->pull_rc == 0 && resign_taken(l) != 0)
+      return;
     break;
   case CAIRN_EV_ERROR: {
     cairn_error_t e;
@@ -764,6 +794,16 @@ static int link_prepare(link_t *l, cairn_store_t *s, uv_loop_t *loop, const char
 /* What one connection holds besides its handles. */
 static void link_release(link_t *l) {
   cairn_vv_free(&l->vv);
+  /* taken back but not signed again (the connection ended first): sign them now,
+   * on top of what this store holds, so that nothing is lost; the next sync
+   * pushes them */
+  if (l->taken != NULL) {
+    size_t n = 0;
+    if (cairn_store_resign(l->s, l->taken, &n, NULL) == 0)
+      l->stats.resigned += n;
+    cairn_taken_free(l->taken);
+    l->taken = NULL;
+  }
   if (l->sess_ready)
     cairn_session_free(&l->sess);
   l->sess_ready = false;
@@ -821,6 +861,22 @@ static int link_open(link_t *l) {
   return 0;
 }
 
+/* The relay refused this device's entries for their clock (stamped before the
+ * device knew the relay's time): take back what it did not acknowledge and sign it
+ * again, now stamped with the corrected clock. Returns how many were signed, or a
+ * negative error. */
+static int restamp(link_t *l) {
+  cairn_taken_t *t;
+  size_t n = 0;
+  int rc = cairn_store_take_back(l->s, l->stats.acked_seq, &t, NULL);
+  if (rc != 0)
+    return rc;
+  rc = cairn_store_resign(l->s, t, &n, NULL);
+  cairn_taken_free(t);
+  l->stats.resigned += n;
+  return rc != 0 ? rc : (int)n;
+}
+
 /* ---- sync once ---- */
 
 int cairn_sync_once(cairn_store_t *s, const char *invite, unsigned timeout_ms,
@@ -838,10 +894,18 @@ int cairn_sync_once(cairn_store_t *s, const char *invite, unsigned timeout_ms,
   }
   if ((rc = link_prepare(l, s, &loop, invite)) == 0) {
     l->timeout_ms = timeout_ms;
-    if ((rc = link_open(l)) == 0) {
+    /* a second connection only after the relay refused this device's entries for
+     * their clock: they are signed again with the relay's time, learnt from its
+     * hello, and pushed again */
+    for (int attempt = 0; rc == 0 && attempt < 2; attempt++) {
+      if ((rc = link_open(l)) != 0)
+        break;
       uv_run(&loop, UV_RUN_DEFAULT);
       rc = l->rc;
       link_release(l);
+      if (rc != CAIRN_ESKEW || attempt > 0 || !l->hello || restamp(l) <= 0)
+        break;
+      rc = 0;
     }
   }
   if (rc != 0 && err != NULL)

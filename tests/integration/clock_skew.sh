@@ -9,6 +9,9 @@
 #    accepted everywhere.
 # 2. A device that wrote while 3 days fast, before it knew better, has its clock
 #    fixed: its own next change is not refused (the HLC goes on from the last).
+#    When it syncs, the relay refuses the entry stamped 3 days ahead; the device
+#    signs its unacknowledged changes again with the relay's time and they are
+#    delivered.
 # 3. A device a day slow pulls what others wrote just now: the entries are not
 #    taken for "ahead of this device's clock", since it learnt the relay's time
 #    from the relay's hello before they arrived.
@@ -59,6 +62,16 @@ at $((3 * DAY)) carol put note c1 text="before the fix" || fail "carol's first p
 c carol put note c2 text="after the fix" 2>"$T/err" || fail "carol's own write was refused: $(cat "$T/err")"
 c carol get note c2 >/dev/null || fail "carol's note c2 is missing"
 ok "a device never refuses its own writes for its clock"
+
+# 2b. the relay refuses c1 for its clock: carol signs both again with the relay's
+#     time (learnt from its hello) and the sync succeeds
+c carol sync --timeout 30 >/dev/null 2>"$T/err" || fail "carol's sync: $(cat "$T/err")"
+grep -q "2 changes made on this device were signed again" "$T/err" ||
+  fail "carol was not told: $(cat "$T/err")"
+c ana sync --timeout 30 >/dev/null
+c ana get note c1 | grep -q "before the fix" || fail "ana lacks carol's c1"
+c ana get note c2 | grep -q "after the fix" || fail "ana lacks carol's c2"
+ok "changes the relay refused for their clock are signed again and delivered"
 
 # 3. a day slow, pulling fresh entries
 c ana put note a1 text="written just now"
