@@ -502,8 +502,14 @@ int cairn_store_resign(cairn_store_t *s, const cairn_taken_t *t, size_t *count,
     bool one;
     const uint8_t *p = cairn_taken_entry(t, i, &len);
     int rc;
+    uint8_t mine[CAIRN_HASH_BYTES], held[CAIRN_HASH_BYTES];
     if (cairn_entry_decode(p, len, SIZE_MAX, &e, err) != 0)
       return CAIRN_ECORRUPT;
+    /* the very entry came back (the relay held it too): nothing to sign again */
+    cairn_entry_hash(&e, mine);
+    if (cairn_store_entry_hash(s, e.author, e.seq, held) == 0 &&
+        memcmp(mine, held, CAIRN_HASH_BYTES) == 0)
+      continue;
     if ((rc = resign_one(s, &e, &one, err)) != 0)
       return rc;
     *count += one;

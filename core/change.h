@@ -83,7 +83,8 @@ typedef struct cairn_taken cairn_taken_t;
  * Sign the ops of taken-back entries again as new entries of this device, one per
  * taken entry, in order, on top of its current head: fresh seqs and stamps (the
  * corrected clock), and bases read from what this replica shows now, so they
- * merge as edits made now. Redacted ops are left out.
+ * merge as edits made now. Redacted ops are left out, and so is an entry that
+ * is in the log again (the relay held the very same one and sent it back).
  * @param[out] count  how many entries were signed.
  * @return 0, or any error of cairn_change_commit (the entries before it are signed).
  */
