@@ -113,8 +113,9 @@ static int sync_live(cli_t *cli, unsigned long ping) {
   uv_signal_start(&lc.sigint, on_signal, SIGINT);
   uv_signal_start(&lc.sigterm, on_signal, SIGTERM);
   uv_run(&loop, UV_RUN_DEFAULT);
-  /* closing the watchers restores the default action: from here to exit, a late
-   * SIGTERM or SIGINT stays pending instead of killing the process */
+  /* closing the watchers restores the default action: a late SIGTERM or SIGINT
+   * is held back while they close, then discarded, so it neither kills the
+   * process nor stays pending at exit */
   sigset_t late;
   sigemptyset(&late);
   sigaddset(&late, SIGTERM);
@@ -123,6 +124,9 @@ static int sync_live(cli_t *cli, unsigned long ping) {
   uv_close((uv_handle_t *)&lc.sigint, on_signal_closed);
   uv_close((uv_handle_t *)&lc.sigterm, on_signal_closed);
   uv_run(&loop, UV_RUN_DEFAULT);
+  signal(SIGTERM, SIG_IGN); /* discards one that is pending */
+  signal(SIGINT, SIG_IGN);
+  sigprocmask(SIG_UNBLOCK, &late, NULL);
   if (uv_loop_close(&loop) != 0 && lc.rc == 0)
     lc.rc = cli_fail(cli, "live sync left handles open");
   return lc.rc;

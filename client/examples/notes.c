@@ -164,8 +164,9 @@ static int run_live(app_t *a, unsigned ping_ms) {
   printf("live\n");
   fflush(stdout);
   uv_run(&loop, UV_RUN_DEFAULT); /* until stop has closed live sync */
-  /* closing the watchers restores the default action: from here to exit, a late
-   * SIGTERM or SIGINT stays pending instead of killing the process */
+  /* closing the watchers restores the default action: a late SIGTERM or SIGINT
+   * is held back while they close, then discarded, so it neither kills the
+   * process nor stays pending at exit */
   sigset_t late;
   sigemptyset(&late);
   sigaddset(&late, SIGTERM);
@@ -174,6 +175,9 @@ static int run_live(app_t *a, unsigned ping_ms) {
   uv_close((uv_handle_t *)&a->sigint, on_closed);
   uv_close((uv_handle_t *)&a->sigterm, on_closed);
   uv_run(&loop, UV_RUN_DEFAULT);
+  signal(SIGTERM, SIG_IGN); /* discards one that is pending */
+  signal(SIGINT, SIG_IGN);
+  sigprocmask(SIG_UNBLOCK, &late, NULL);
   if (uv_loop_close(&loop) != 0) {
     fprintf(stderr, "notes: handles left open\n");
     return 1;
