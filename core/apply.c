@@ -44,6 +44,8 @@ typedef struct author_state {
   cairn_stamp_t role_from; /* the role holds for stamps from role_from ... */
   cairn_stamp_t role_to;   /* ... up to role_to, if role_bounded */
   bool role_bounded;
+  uint32_t cutoff_gen;     /* 0: cutoff not read */
+  uint64_t cutoff;         /* entries above this seq are refused (revocations) */
 } author_state_t;
 
 /* Per-batch context. */
@@ -336,6 +338,22 @@ static int author_role(apply_ctx_t *c, const uint8_t *author, const cairn_stamp_
   return 0;
 }
 
+/* The seq above which an author's entries are refused (a revocation's cut-off),
+ * cached until a role row is written. */
+static int author_cutoff(apply_ctx_t *c, const uint8_t *author, uint64_t *cut) {
+  author_state_t *a;
+  int rc = author_get(c, author, &a);
+  if (rc != 0)
+    return rc;
+  if (a->cutoff_gen != c->role_gen) {
+    if ((rc = cairn__member_cutoff(c->txn, c->s, author, &a->cutoff)) != 0)
+      return rc;
+    a->cutoff_gen = c->role_gen;
+  }
+  *cut = a->cutoff;
+  return 0;
+}
+
 /* ---- checks ---- */
 
 static const char *hexkey(const uint8_t *k, char buf[2 * CAIRN_KEY_BYTES + 1]) {
@@ -387,6 +405,7 @@ static int check_roles(apply_ctx_t *c, const cairn_entry_t *e, cairn_error_t *er
   char hx[2 * CAIRN_KEY_BYTES + 1];
   cairn_stamp_t st;
   cairn_role_t role;
+  uint64_t cut;
   int rc;
   st.hlc = e->hlc;
   memcpy(st.author, e->author, CAIRN_KEY_BYTES);
@@ -394,6 +413,12 @@ static int check_roles(apply_ctx_t *c, const cairn_entry_t *e, cairn_error_t *er
     role = CAIRN_ROLE_OWNER;
   else if ((rc = author_role(c, e->author, &st, &role)) != 0)
     return cairn__error(err, rc, "cannot read roles");
+  if ((rc = author_cutoff(c, e->author, &cut)) != 0)
+    return cairn__error(err, rc, "cannot read roles");
+  if (e->seq > cut)
+    return ENTRY_ERR(err, CAIRN_EFORBIDDEN, e,
+                     "the author's key was revoked, accepting its entries up to seq %llu only",
+                     (unsigned long long)cut);
   if (role == CAIRN_ROLE_INVITE)
     return cairn__member_check_invite_use(c->txn, c->s, e, c->ops, c->nops, err);
   for (size_t i = 0; i < c->nops; i++) {

@@ -86,16 +86,34 @@ static bool terms_ok(const cairn_invite_terms_t *t, int have) {
 
 /* The role a `_member` put sets (NONE when it sets none; EMALFORMED when the
  * value is not a role), and with an invite role its terms (t may be NULL). */
+static int op_member(const cairn_op_t *op, cairn_role_t *role, cairn_invite_terms_t *t,
+                     uint64_t *last_seq);
+
 static int op_role(const cairn_op_t *op, cairn_role_t *role, cairn_invite_terms_t *t) {
+  uint64_t last;
+  return op_member(op, role, t, &last);
+}
+
+/* What a `_member` put sets: its role (NONE when it sets none; EMALFORMED when the
+ * value is not a role), an invite's terms (t may be NULL), and a revocation's
+ * last accepted seq (`last_seq`; UINT64_MAX when it names none). */
+static int op_member(const cairn_op_t *op, cairn_role_t *role, cairn_invite_terms_t *t,
+                     uint64_t *last_seq) {
   cairn_field_iter_t it;
   cairn_field_t f;
+  cairn_mpr_t r;
   cairn_invite_terms_t tmp = {0, 0, 0};
   int have = 0, rc = 0;
   *role = CAIRN_ROLE_NONE;
+  *last_seq = UINT64_MAX;
   cairn_field_iter_init(op, &it);
   while (cairn_field_next(&it, &f)) {
     if (f.name_len == 4 && memcmp(f.name, "role", 4) == 0) {
       if ((*role = role_of_value(f.value, f.value_len)) == CAIRN_ROLE_NONE)
+        return CAIRN_EMALFORMED;
+    } else if (f.name_len == 8 && memcmp(f.name, "last_seq", 8) == 0) {
+      cairn_mpr_init(&r, f.value, f.value_len);
+      if (cairn_mpr_uint(&r, last_seq) != 0 || *last_seq == UINT64_MAX)
         return CAIRN_EMALFORMED;
     } else if (rc == 0) {
       rc = terms_field(f.name, f.name_len, f.value, f.value_len, &tmp, &have);
@@ -170,6 +188,7 @@ int cairn_role_may_write(cairn_role_t role, const cairn_op_t *op, cairn_error_t 
 /* ---- the roles index ---- */
 
 #define INVITE_ROW 14 /* role(1) grants(1) expires(8) uses(4) */
+#define REVOKED_ROW 9 /* role(1) last_seq(8) */
 
 static void invite_row(uint8_t out[INVITE_ROW], const cairn_invite_terms_t *t) {
   out[0] = CAIRN_ROLE_INVITE;
@@ -223,6 +242,26 @@ int cairn__role_terms(MDB_txn *txn, cairn_store_t *s, const uint8_t *key,
   return rc == 0 || rc == MDB_NOTFOUND ? 0 : cairn__mdb_err(rc);
 }
 
+int cairn__member_cutoff(MDB_txn *txn, cairn_store_t *s, const uint8_t *key, uint64_t *last) {
+  MDB_cursor *cur;
+  MDB_val k, v;
+  int rc, mrc;
+  *last = UINT64_MAX;
+  if ((rc = cairn__mdb_err(mdb_cursor_open(txn, s->dbi[DB_ROLES], &cur))) != 0)
+    return rc;
+  k = mval(key, CAIRN_KEY_BYTES);
+  for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+       mrc == 0 && k.mv_size > CAIRN_KEY_BYTES && memcmp(k.mv_data, key, CAIRN_KEY_BYTES) == 0;
+       mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+    const uint8_t *row = v.mv_data;
+    if (v.mv_size == REVOKED_ROW && row[0] == CAIRN_ROLE_REVOKED &&
+        cairn_get_be64(row + 1) < *last)
+      *last = cairn_get_be64(row + 1);
+  }
+  mdb_cursor_close(cur);
+  return mrc == 0 || mrc == MDB_NOTFOUND ? 0 : cairn__mdb_err(mrc);
+}
+
 int cairn__role_at(MDB_txn *txn, cairn_store_t *s, const uint8_t *key, const cairn_stamp_t *st,
                    cairn_role_t *role) {
   cairn_stamp_t next;
@@ -235,9 +274,10 @@ int cairn__member_index(MDB_txn *txn, cairn_store_t *s, const cairn_op_t *op,
   uint8_t kb[CAIRN_KEY_BYTES + 8 + CAIRN_KEY_BYTES], row[INVITE_ROW];
   cairn_invite_terms_t t;
   cairn_role_t role;
+  uint64_t last;
   *indexed = false;
-  if (op->kind != CAIRN_OP_PUT || !cairn__is_member_op(op) || op_role(op, &role, &t) != 0 ||
-      role == CAIRN_ROLE_NONE || op_key(op, kb) != 0)
+  if (op->kind != CAIRN_OP_PUT || !cairn__is_member_op(op) ||
+      op_member(op, &role, &t, &last) != 0 || role == CAIRN_ROLE_NONE || op_key(op, kb) != 0)
     return 0;
   cairn_put_be64(kb + CAIRN_KEY_BYTES, st->hlc);
   memcpy(kb + CAIRN_KEY_BYTES + 8, st->author, CAIRN_KEY_BYTES);
@@ -246,6 +286,9 @@ int cairn__member_index(MDB_txn *txn, cairn_store_t *s, const cairn_op_t *op,
   if (role == CAIRN_ROLE_INVITE) {
     invite_row(row, &t);
     v = mval(row, sizeof row);
+  } else if (role == CAIRN_ROLE_REVOKED && last != UINT64_MAX) {
+    cairn_put_be64(row + 1, last); /* revoked(1) last_seq(8): the cut-off */
+    v = mval(row, REVOKED_ROW);
   }
   *indexed = true;
   return cairn__mdb_err(mdb_put(txn, s->dbi[DB_ROLES], &k, &v, 0));
@@ -471,4 +514,12 @@ int cairn_change_member(cairn_change_t *c, const uint8_t key[CAIRN_KEY_BYTES], c
        (rc = put_uint(c, id, "uses", terms->uses)) != 0))
     return rc;
   return 0;
+}
+
+int cairn_change_revoke(cairn_change_t *c, const uint8_t key[CAIRN_KEY_BYTES], uint64_t last_seq) {
+  char id[2 * CAIRN_KEY_BYTES + 1];
+  int rc = cairn_change_member(c, key, CAIRN_ROLE_REVOKED, NULL, NULL);
+  if (rc != 0 || last_seq == UINT64_MAX)
+    return rc;
+  return put_uint(c, cairn_hex(key, CAIRN_KEY_BYTES, id), "last_seq", last_seq);
 }

@@ -133,4 +133,16 @@ CAIRN_EXTERN int cairn_change_member(cairn_change_t *c, const uint8_t key[CAIRN_
                                      cairn_role_t role, const char *name,
                                      const cairn_invite_terms_t *terms) CAIRN_WUR;
 
+/*
+ * Add to change c the revocation of key: its role becomes revoked, and every
+ * entry of that key above last_seq is refused on every replica whatever its
+ * stamp, so a revoked device whose clock is set back cannot sign entries that
+ * would pass as written before the revocation. last_seq is what the revoker
+ * accepts of the key: its head seq in the revoker's replica (UINT64_MAX: no
+ * cut-off, the stamp alone decides).
+ * @return 0, CAIRN_ENOMEM.
+ */
+CAIRN_EXTERN int cairn_change_revoke(cairn_change_t *c, const uint8_t key[CAIRN_KEY_BYTES],
+                                     uint64_t last_seq) CAIRN_WUR;
+
 #endif

@@ -167,6 +167,23 @@ int cmd_grant(cli_t *cli, int argc, char **argv) {
   return rc;
 }
 
+/* Revoke key, accepting its entries up to the last one this replica holds: any
+ * later entry is refused everywhere, whatever its stamp. */
+static int revoke(cli_t *cli, const uint8_t key[CAIRN_KEY_BYTES]) {
+  cairn_change_t *c;
+  uint64_t last = 0;
+  int rc = cairn_store_head_seq(cli->store, key, &last);
+  if (rc != 0)
+    return cli_fail_rc(cli, rc, NULL, "cannot read the member's entries");
+  if ((rc = cairn_change_begin(cli->store, &c)) != 0)
+    return cli_fail_rc(cli, rc, NULL, "cannot start a change");
+  if ((rc = cairn_change_revoke(c, key, last)) != 0) {
+    cairn_change_abort(c);
+    return cli_fail_rc(cli, rc, NULL, "cannot prepare the revocation");
+  }
+  return cli_commit(cli, c, NULL);
+}
+
 int cmd_revoke(cli_t *cli, int argc, char **argv) {
   cli_args_t a;
   uint8_t key[CAIRN_KEY_BYTES];
@@ -182,7 +199,7 @@ int cmd_revoke(cli_t *cli, int argc, char **argv) {
       rc = cli_fail_code(cli, CLI_NOTFOUND, "%s is not a member of this network (see `cairn "
                                             "members`)", cairn_hex(key, CAIRN_KEY_BYTES, id));
     else
-      rc = cli_write_member(cli, key, CAIRN_ROLE_REVOKED, NULL);
+      rc = revoke(cli, key);
   }
   cli_args_free(&a);
   return rc;

@@ -115,6 +115,9 @@ int cairn__role_terms(MDB_txn *txn, cairn_store_t *s, const uint8_t *key,
                       cairn_stamp_t *next, bool *has_next);
 int cairn__role_at(MDB_txn *txn, cairn_store_t *s, const uint8_t *key,
                    const cairn_stamp_t *st, cairn_role_t *role);
+/* The lowest last_seq any revocation of key names (UINT64_MAX: none): entries of
+ * key above it are refused whatever their stamp. */
+int cairn__member_cutoff(MDB_txn *txn, cairn_store_t *s, const uint8_t *key, uint64_t *last);
 /* Index a merged `_member` op that sets a role (*indexed says whether it did). */
 int cairn__member_index(MDB_txn *txn, cairn_store_t *s, const cairn_op_t *op,
                         const cairn_stamp_t *st, bool *indexed);
