@@ -240,6 +240,9 @@ typedef struct cairn_sync_stats {
                               relay's copy of its log: a store restored from a
                               backup or copied and written, or a clock the relay
                               refused (a caller may tell the user) */
+  uint64_t refused_forwards; /* others' entries (from bundles) this device sent and the
+                              relay refused: the sync was run again without them,
+                              and they stay here (a caller may tell the user) */
   int clock_known;         /* the relay said its time (every hello does) */
   int64_t clock_offset_ms; /* the relay's clock minus this device's: > 0 when this
                               device is behind. Kept in the store

@@ -182,6 +182,12 @@ int cmd_sync(cli_t *cli, int argc, char **argv) {
                     : cli_fail(cli, "sync failed: %s", err.msg);
   if (clock[0])
     cli_warn(cli, "%s", clock);
+  if (st.refused_forwards > 0)
+    cli_warn(cli,
+             "the relay refused %llu entr%s written by others that reached this device by "
+             "bundle (their author's role no longer allows them); they stay here and are "
+             "not sent again",
+             (unsigned long long)st.refused_forwards, st.refused_forwards == 1 ? "y" : "ies");
   if (st.resigned > 0)
     cli_warn(cli,
              "%llu change%s made on this device %s signed again on top of the relay's copy "

@@ -72,6 +72,8 @@ struct link {
   bool await_ack; /* joining: the invite's grant was pushed; its ack is awaited */
   bool relay_heads; /* hello carried the relay's version vector (and acks count
                        the `entries` messages it stored) */
+  bool no_forward;  /* forward nothing on this connection (see cairn_sync_once) */
+  uint64_t forwarded; /* others' entries sent on this connection */
   cairn_vv_t vv;    /* that version vector */
   int pull_rc;      /* this store could not keep what the relay sent (a full disk):
                        the pull stops, the push goes on, and the sync then fails
@@ -317,8 +319,17 @@ static int push_one(const cairn_stored_t *e, uint64_t position, void *ud) {
  * a backup lost. */
 static int forward_one(const cairn_stored_t *e, uint64_t position, void *ud) {
   push_t *p = ud;
+  cairn_entry_t d;
+  bool ok;
   if (memcmp(e->author, p->l->me, CAIRN_KEY_BYTES) == 0 ||
       e->seq <= cairn_vv_seq(&p->l->vv, e->author, NULL))
+    return 0;
+  /* an entry this replica would refuse now (its author revoked since it was
+   * applied here) stays here: the relay would refuse it and end the sync */
+  if (cairn_entry_decode(e->bytes, e->len, SIZE_MAX, &d, NULL) != 0 ||
+      cairn_member_may_author(p->l->s, e->author, e->seq, d.hlc, &ok) != 0)
+    return p->rc = CAIRN_ECORRUPT;
+  if (!ok)
     return 0;
   /* sent: counted as the relay's from now on (a refusal ends the connection, and
    * the next one starts from the relay's own word again) */
@@ -345,14 +356,16 @@ static int lacks_others(link_t *l, bool *any) {
 static int push_others(link_t *l, push_t *p) {
   bool any = false;
   int rc;
-  if (!l->relay_heads || l->has_invite)
+  if (!l->relay_heads || l->has_invite || l->no_forward)
     return 0;
   if ((rc = lacks_others(l, &any)) != 0 || !any)
     return rc;
+  uint64_t before = l->stats.pushed + p->batch.n;
   if ((rc = cairn_store_arrivals(l->s, 0, forward_one, p)) == 0)
     rc = p->rc;
   if (rc == 0 && p->batch.n > 0)
     rc = push_send(p);
+  l->forwarded += l->stats.pushed + p->batch.n - before;
   return rc;
 }
 
@@ -821,6 +834,7 @@ static int link_open(link_t *l) {
   l->hello = l->relay_caught_up = l->sent_caught_up = l->closing = l->in_sync = false;
   l->await_ack = false;
   l->relay_heads = false;
+  l->forwarded = 0;
   l->batches_sent = l->batches_stored = 0;
   l->pull_rc = 0;
   l->target = l->pushed = 0;
@@ -859,6 +873,13 @@ static int link_open(link_t *l) {
     link_fail(l, CAIRN_EIO, &e);
   }
   return 0;
+}
+
+/* Whether the relay ended the connection refusing an entry, after this device
+ * forwarded others' entries on it (the refusal is then taken to be theirs). */
+static bool refused_forward(const link_t *l) {
+  return l->forwarded > 0 && (l->rc == CAIRN_EFORBIDDEN || l->rc == CAIRN_ENOTMEMBER ||
+                              l->rc == CAIRN_EBADSIG || l->rc == CAIRN_EBADHASH);
 }
 
 /* The relay refused this device's entries for their clock (stamped before the
@@ -903,8 +924,17 @@ int cairn_sync_once(cairn_store_t *s, const char *invite, unsigned timeout_ms,
       uv_run(&loop, UV_RUN_DEFAULT);
       rc = l->rc;
       link_release(l);
-      if (rc != CAIRN_ESKEW || attempt > 0 || !l->hello || restamp(l) <= 0)
+      if (attempt > 0 || !l->hello)
         break;
+      if (refused_forward(l)) {
+        /* the relay refused an entry this device forwarded (written by someone
+         * else, reached here by bundle): sync without forwarding, so that this
+         * device's own work goes through and it learns what the relay knows */
+        l->no_forward = true;
+        l->stats.refused_forwards += l->forwarded;
+      } else if (rc != CAIRN_ESKEW || restamp(l) <= 0) {
+        break;
+      }
       rc = 0;
     }
   }
@@ -957,12 +987,19 @@ static void live_link_ended(live_t *h) {
   link_t *l = &h->link;
   h->link_open = false;
   link_release(l);
-  if (h->stopping)
+  if (h->stopping) {
     live_maybe_free(h);
-  else if (retryable(l->rc))
+  } else if (refused_forward(l)) {
+    /* the relay refused an entry forwarded from a bundle: go on without
+     * forwarding; the device learns what the relay knows and keeps syncing */
+    l->no_forward = true;
+    l->stats.refused_forwards += l->forwarded;
     live_retry_later(h, &l->err);
-  else
+  } else if (retryable(l->rc)) {
+    live_retry_later(h, &l->err);
+  } else {
     live_report(h, CAIRN_SYNC_FAILED, &l->err, 0);
+  }
 }
 
 static void live_connected(live_t *h) {

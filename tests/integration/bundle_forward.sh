@@ -11,6 +11,10 @@
 #    which only Eve holds), and every replica ends the same.
 # 3. Eve syncs live; a bundle from Fay applied to her store by another process
 #    reaches the owner within seconds.
+# 4. Rob, revoked, writes before he knows; his bundle reaches Eve before the
+#    revocation does. The relay refuses his entry when Eve forwards it: her sync
+#    runs again without it (her own work goes through), she is told, and once she
+#    knows of the revocation she does not send it again.
 #
 # Usage: bash tests/integration/bundle_forward.sh BUILD_DIR
 set -euo pipefail
@@ -26,7 +30,7 @@ c ana init --name Ana >/dev/null
 NET=$(c ana network create "Forward network")
 "$CAIRND" host "$T/relay" "$NET" 2>/dev/null
 start_relay ""
-for who in eve fay; do
+for who in eve fay rob; do
   c "$who" init --name "$who" >/dev/null
   c ana grant "$(c "$who" id)" --role editor --name "$who"
 done
@@ -34,6 +38,7 @@ c ana bundle create "$T/start.bdl" >/dev/null
 c ana remote "127.0.0.1:$PORT" --key "$RK"
 c eve bundle apply "$T/start.bdl" >/dev/null
 c fay bundle apply "$T/start.bdl" >/dev/null
+c rob bundle apply "$T/start.bdl" >/dev/null
 c eve remote "127.0.0.1:$PORT" --key "$RK"
 sync_ok ana
 sync_ok eve
@@ -103,6 +108,23 @@ rc=0
 wait "$LIVE" || rc=$?
 [ "$rc" -eq 0 ] || fail "live sync exited $rc: $(cat "$T/live.err")"
 ok "a live device forwards entries a bundle brought while it runs"
+
+# 4. an entry the relay refuses (its author was revoked before writing it) that
+#    reached Eve by bundle before she knew: her sync still goes through
+c ana revoke "$(c rob id)"
+sync_ok ana
+c rob put note r9 text="written after the revocation, not knowing"
+c rob bundle create "$T/rob.bdl" >/dev/null
+c eve bundle apply "$T/rob.bdl" >/dev/null
+c eve put note e9 text="Eve's own work"
+c eve sync --timeout 30 >"$T/out" 2>"$T/err" || fail "eve's sync failed: $(cat "$T/err")"
+grep -q "the relay refused 1 entry written by others" "$T/err" || fail "eve was not told: $(cat "$T/err")"
+sync_ok eve
+grep -q "refused" "$T/sync.err" && fail "the refused entry was sent again: $(cat "$T/sync.err")"
+sync_ok ana
+c ana get note e9 >/dev/null || fail "ana lacks Eve's own note"
+if c ana get note r9 >/dev/null 2>&1; then fail "ana shows the revoked member's note"; fi
+ok "an entry the relay refuses does not strand the device that forwarded it"
 
 stop_relay
 echo "$n passed, 0 failed"
