@@ -20,27 +20,11 @@
 set -euo pipefail
 
 . "$(dirname "$0")/lib/common.sh" "$@"
-touch "$T/relay.log"
 n=0
 ok() { n=$((n + 1)); echo "ok   $*"; }
 sync_ok() { c "$1" sync --timeout 30 >"$T/sync.out" 2>"$T/sync.err" || fail "$1: sync failed: $(cat "$T/sync.err")"; }
 
-RK=$("$CAIRND" init "$T/relay")
-c ana init --name Ana >/dev/null
-NET=$(c ana network create "Forward network")
-"$CAIRND" host "$T/relay" "$NET" 2>/dev/null
-start_relay ""
-for who in eve fay rob; do
-  c "$who" init --name "$who" >/dev/null
-  c ana grant "$(c "$who" id)" --role editor --name "$who"
-done
-c ana bundle create "$T/start.bdl" >/dev/null
-c ana remote "127.0.0.1:$PORT" --key "$RK"
-c eve bundle apply "$T/start.bdl" >/dev/null
-c fay bundle apply "$T/start.bdl" >/dev/null
-c rob bundle apply "$T/start.bdl" >/dev/null
-c eve remote "127.0.0.1:$PORT" --key "$RK"
-sync_ok ana
+network_with ana eve fay rob # Fay and Rob never sync
 sync_ok eve
 
 # 1. Fay, offline, hands her work over on a bundle

@@ -22,29 +22,13 @@ set -euo pipefail
 . "$(dirname "$0")/lib/common.sh" "$@"
 grep -q '^CAIRN_TEST_HOOKS:BOOL=ON' "$BUILD/CMakeCache.txt" ||
   fail "this build has no clock hook: configure with -DCAIRN_TEST_HOOKS=ON (scripts/test does)"
-touch "$T/relay.log"
 DAY=86400000
 n=0
 ok() { n=$((n + 1)); echo "ok   $*"; }
 # at OFFSET WHO ARGS...: the CLI on WHO's store with its clock shifted by OFFSET ms
 at() { local off=$1 who=$2; shift 2; CAIRN_TEST_CLOCK_OFFSET_MS=$off timeout 60 "$CAIRN" --store "$T/$who" "$@"; }
 
-RK=$("$CAIRND" init "$T/relay")
-c ana init --name Ana >/dev/null
-NET=$(c ana network create "Clock network")
-"$CAIRND" host "$T/relay" "$NET" 2>/dev/null
-start_relay ""
-for who in bob carol dave; do
-  c "$who" init --name "$who" >/dev/null
-  c ana grant "$(c "$who" id)" --role editor --name "$who"
-done
-c ana remote "127.0.0.1:$PORT" --key "$RK"
-c ana bundle create "$T/start.bdl" >/dev/null
-for who in bob carol dave; do
-  c "$who" bundle apply "$T/start.bdl" >/dev/null
-  c "$who" remote "127.0.0.1:$PORT" --key "$RK"
-done
-c ana sync --timeout 30 >/dev/null
+network_with ana bob carol dave
 
 # 1. three days fast
 at $((3 * DAY)) bob sync --timeout 30 >/dev/null 2>"$T/err" || fail "bob's sync: $(cat "$T/err")"

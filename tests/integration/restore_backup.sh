@@ -15,21 +15,9 @@
 set -euo pipefail
 
 . "$(dirname "$0")/lib/common.sh" "$@"
-touch "$T/relay.log"
 sync_ok() { c "$1" sync --timeout 30 >"$T/sync.out" 2>"$T/sync.err" || fail "$1: sync failed: $(cat "$T/sync.err")"; }
 
-RK=$("$CAIRND" init "$T/relay")
-c ana init --name Ana >/dev/null
-NET=$(c ana network create "Restore network")
-"$CAIRND" host "$T/relay" "$NET" 2>/dev/null
-start_relay ""
-c bob init --name Bob >/dev/null
-c ana grant "$(c bob id)" --role editor --name Bob
-c ana bundle create "$T/start.bdl" >/dev/null
-c bob bundle apply "$T/start.bdl" >/dev/null
-c ana remote "127.0.0.1:$PORT" --key "$RK"
-c bob remote "127.0.0.1:$PORT" --key "$RK"
-sync_ok ana
+network_with ana bob
 sync_ok bob
 
 step "1. restored from an older backup, nothing written since"

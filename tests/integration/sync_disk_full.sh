@@ -14,20 +14,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib/common.sh" "$@"
 FILL=$BUILD/tests/tools/storefill
 [ -x "$FILL" ] || fail "no $FILL (build the tests/tools targets)"
-touch "$T/relay.log"
-
-RK=$("$CAIRND" init "$T/relay")
-c ana init --name Ana >/dev/null
-NET=$(c ana network create "Disk full network")
-"$CAIRND" host "$T/relay" "$NET" 2>/dev/null
-start_relay ""
-c bob init --name Bob >/dev/null
-c ana grant "$(c bob id)" --role editor --name Bob
-c ana bundle create "$T/start.bdl" >/dev/null
-c bob bundle apply "$T/start.bdl" >/dev/null
-c ana remote "127.0.0.1:$PORT" --key "$RK"
-c bob remote "127.0.0.1:$PORT" --key "$RK"
-c ana sync --timeout 30 >/dev/null
+network_with ana bob
 "$FILL" "$T/ana" 3000 "ana" >/dev/null
 c ana sync --timeout 60 >/dev/null
 

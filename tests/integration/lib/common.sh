@@ -73,3 +73,29 @@ stop_relay() {
   [ "$rc" -eq 0 ] || fail "the relay exited $rc on SIGTERM"
 }
 
+
+# network_with OWNER MEMBER...: a relay (key in RK, started on PORT) hosting the
+# network (NET) that OWNER creates; each MEMBER granted editor, given the network's
+# first entries on a bundle ($T/start.bdl), and every store's relay set; OWNER then
+# syncs once. Members do not sync.
+network_with() {
+  local owner=$1 who
+  shift
+  touch "$T/relay.log"
+  RK=$("$CAIRND" init "$T/relay")
+  c "$owner" init --name "$owner" >/dev/null
+  NET=$(c "$owner" network create "Test network of $owner")
+  "$CAIRND" host "$T/relay" "$NET" 2>/dev/null
+  start_relay ""
+  for who in "$@"; do
+    c "$who" init --name "$who" >/dev/null
+    c "$owner" grant "$(c "$who" id)" --role editor --name "$who"
+  done
+  c "$owner" bundle create "$T/start.bdl" >/dev/null
+  c "$owner" remote "127.0.0.1:$PORT" --key "$RK"
+  for who in "$@"; do
+    c "$who" bundle apply "$T/start.bdl" >/dev/null
+    c "$who" remote "127.0.0.1:$PORT" --key "$RK"
+  done
+  c "$owner" sync --timeout 30 >/dev/null || fail "$owner's first sync failed"
+}
