@@ -1079,6 +1079,10 @@ static int take_back_fn(MDB_txn *txn, void *ud) {
     return rc;
   if ((rc = cut_log(txn, s, me, tb->keep, h.seq, tb->t)) != 0)
     return rc;
+  /* on disk before the log lets go of them: kept until signed again */
+  if ((rc = cairn__side_file_write(s, TAKEN_FILE, (const uint8_t *const *)tb->t->entries,
+                                   tb->t->lens, tb->t->n)) != 0)
+    return rc;
   static const int rebuilt[] = {DB_RECORDS, DB_CONFLICTS, DB_PENDING, DB_HISTORY, DB_ROLES};
   for (size_t i = 0; i < sizeof rebuilt / sizeof rebuilt[0]; i++)
     if ((rc = cairn__mdb_err(mdb_drop(txn, s->dbi[rebuilt[i]], 0))) != 0)

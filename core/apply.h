@@ -122,7 +122,10 @@ CAIRN_EXTERN int cairn_store_apply(cairn_store_t *s, const cairn_buf_t *entries,
  * the arrival order, the device's head is set to keep, and every record,
  * conflict, history and role is rebuilt from the entries that remain, so nothing
  * of the taken entries is left. Sign them again with cairn_store_resign
- * (change.h); nothing is lost while *out is held.
+ * (change.h). Before the transaction commits they are written durably to
+ * DIR/taken-back.entries (each a 4-byte big-endian length and the entry's
+ * bytes), which cairn_store_resign removes once every one is signed again: a
+ * failure in between loses nothing.
  * @param[out] out  the entries taken (none when the head is at or below keep);
  *                  free with cairn_taken_free.
  * @return 0, CAIRN_EIO, CAIRN_ENOSPC, CAIRN_ECORRUPT, CAIRN_ENOMEM.

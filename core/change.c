@@ -511,8 +511,10 @@ int cairn_store_resign(cairn_store_t *s, const cairn_taken_t *t, size_t *count,
         memcmp(mine, held, CAIRN_HASH_BYTES) == 0)
       continue;
     if ((rc = resign_one(s, &e, &one, err)) != 0)
-      return rc;
+      return rc; /* the rest stays in DIR/taken-back.entries */
     *count += one;
   }
+  if (cairn_taken_count(t) > 0)
+    cairn__side_file_remove(s, TAKEN_FILE);
   return 0;
 }

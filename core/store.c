@@ -465,6 +465,48 @@ uint64_t cairn__now_corrected(const cairn_store_t *s) {
   return t > 0 ? (uint64_t)t : 0;
 }
 
+int cairn__side_file_write(cairn_store_t *s, const char *name, const uint8_t *const *parts,
+                           const size_t *lens, size_t n) {
+  char *path = path_join(s->dir, name), *tmp = path_join(s->dir, "side.tmp");
+  FILE *f = NULL;
+  int rc = CAIRN_EIO;
+  if (path == NULL || tmp == NULL) {
+    rc = CAIRN_ENOMEM;
+    goto done;
+  }
+  if ((f = fopen(tmp, "wb")) == NULL)
+    goto done;
+  for (size_t i = 0; i < n; i++) {
+    uint8_t be[4];
+    cairn_put_be32(be, (uint32_t)lens[i]);
+    if (fwrite(be, 1, 4, f) != 4 || fwrite(parts[i], 1, lens[i], f) != lens[i])
+      goto done;
+  }
+  if (fflush(f) != 0 || fsync(fileno(f)) != 0)
+    goto done;
+  if (fclose(f) != 0) {
+    f = NULL;
+    goto done;
+  }
+  f = NULL;
+  rc = rename(tmp, path) == 0 ? 0 : CAIRN_EIO;
+done:
+  if (f != NULL)
+    fclose(f);
+  if (rc != 0 && tmp != NULL)
+    unlink(tmp);
+  free(path);
+  free(tmp);
+  return rc;
+}
+
+void cairn__side_file_remove(cairn_store_t *s, const char *name) {
+  char *path = path_join(s->dir, name);
+  if (path != NULL)
+    unlink(path);
+  free(path);
+}
+
 /* fsync a file by path, so that a rename over the old one is durable. */
 static int fsync_path(const char *path) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -5,9 +5,9 @@
  * A client's `entries` message is copied into a batch and prepared on libuv's
  * thread pool (cairn_prepare, apply.h): every entry decoded, its ops parsed and
  * hashed, every signature verified: the client's own entries (the first hop),
- * and others' it forwards (entries that reached it by bundle). Batches are prepared in parallel and finish in
- * any order, so prepared batches join their network's commit queue in the order
- * they arrived: a client's second batch continues its first, and committed
+ * and others' it forwards (entries that reached it by bundle). Batches are
+ * prepared in parallel and finish in any order, so prepared batches join their
+ * network's commit queue in the order they arrived: a client's second batch continues its first, and committed
  * before it would be a gap. Once per loop iteration (an idle handle) each
  * network applies all its queued batches in one transaction, one fsync
  * (cairn_store_apply_prepared), and only then acknowledges them and streams the

@@ -329,8 +329,8 @@ static int forward_one(const cairn_stored_t *e, uint64_t position, void *ud) {
   if (cairn_entry_decode(e->bytes, e->len, SIZE_MAX, &d, NULL) != 0 ||
       cairn_member_may_author(p->l->s, e->author, e->seq, d.hlc, &ok) != 0)
     return p->rc = CAIRN_ECORRUPT;
-  if (!ok)
-    return 0;
+  if (!ok) /* counted as sent, so it is not looked for again on this connection */
+    return cairn_vv_raise(&p->l->vv, e->author, e->seq) != 0 ? (p->rc = CAIRN_ENOMEM) : 0;
   /* sent: counted as the relay's from now on (a refusal ends the connection, and
    * the next one starts from the relay's own word again) */
   if (cairn_vv_raise(&p->l->vv, e->author, e->seq) != 0)
@@ -516,7 +516,7 @@ static int relay_vv(link_t *l, const cairn_msg_t *m) {
 static int check_own_log(link_t *l, const cairn_msg_t *m) {
   uint8_t mine[CAIRN_HASH_BYTES];
   uint64_t seq = m->u.hello.head_seq, acked = 0;
-  cairn_error_t e;
+  cairn_error_t e = {0, ""};
   int rc;
   if (m->u.hello.head_hash == NULL || seq == 0 || seq > l->target)
     return 0; /* nothing to compare here: an older relay, or this store is behind */
@@ -529,8 +529,11 @@ static int check_own_log(link_t *l, const cairn_msg_t *m) {
   /* two histories of this key (a store restored from a backup and written, or a
    * copy): what the relay never acknowledged to this store is taken back, the
    * relay's history is pulled, and the taken changes are signed again on top */
-  if ((rc = load_u64(l->s, CAIRN__SETTING_ACKED, &acked)) != 0 ||
-      (rc = cairn_store_take_back(l->s, acked < seq ? acked : seq - 1, &l->taken, &e)) != 0) {
+  if ((rc = load_u64(l->s, CAIRN__SETTING_ACKED, &acked)) != 0) {
+    link_failf(l, rc, "cannot read what the relay acknowledged");
+    return rc;
+  }
+  if ((rc = cairn_store_take_back(l->s, acked < seq ? acked : seq - 1, &l->taken, &e)) != 0) {
     link_fail(l, rc, &e);
     return rc;
   }
@@ -544,7 +547,7 @@ static int check_own_log(link_t *l, const cairn_msg_t *m) {
 /* After the relay's copy of this device's log has been pulled: sign the changes
  * taken back at hello again, on top of it, and push them. */
 static int resign_taken(link_t *l) {
-  cairn_error_t e;
+  cairn_error_t e = {0, ""};
   size_t n = 0;
   int rc = cairn_store_resign(l->s, l->taken, &n, &e);
   cairn_taken_free(l->taken);

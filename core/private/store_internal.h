@@ -292,6 +292,17 @@ typedef struct walk {
 int cairn__walk_begin(cairn_store_t *s, int db, walk_t *w);
 void cairn__walk_end(walk_t *w);
 
+/* ---- files beside the store (store.c) ---- */
+
+/* Write parts[0..n) (each as a 4-byte big-endian length and its bytes) to
+ * DIR/name durably (a temporary file, fsync, rename). 0, CAIRN_EIO, CAIRN_ENOMEM. */
+int cairn__side_file_write(cairn_store_t *s, const char *name, const uint8_t *const *parts,
+                           const size_t *lens, size_t n);
+void cairn__side_file_remove(cairn_store_t *s, const char *name);
+
+/* Entries taken back and not yet signed again: kept on disk until they are. */
+#define TAKEN_FILE "taken-back.entries"
+
 /* ---- settings (sync_store.c) ---- */
 
 /* Write setting `name` inside txn (cairn_store_setting_set's row). */

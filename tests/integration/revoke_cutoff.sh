@@ -8,15 +8,9 @@
 # Usage: bash tests/integration/revoke_cutoff.sh BUILD_DIR
 set -euo pipefail
 
-NAME=revoke_cutoff
-BUILD=$(cd "${1:?usage: $NAME.sh BUILD_DIR}" && pwd)
-CAIRN=$BUILD/cairn
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "$NAME: FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/lib/common.sh" "$@"
 grep -q '^CAIRN_TEST_HOOKS:BOOL=ON' "$BUILD/CMakeCache.txt" ||
   fail "this build has no clock hook: configure with -DCAIRN_TEST_HOOKS=ON (scripts/test does)"
-c() { local who=$1; shift; timeout 60 "$CAIRN" --store "$T/$who" "$@"; }
 
 c ana init --name Ana >/dev/null
 c ana network create "Revocation network" >/dev/null

@@ -9,12 +9,7 @@
 # Usage: bash tests/integration/store_readonly.sh BUILD_DIR
 set -euo pipefail
 
-NAME=store_readonly
-BUILD=$(cd "${1:?usage: $NAME.sh BUILD_DIR}" && pwd)
-CAIRN=$BUILD/cairn
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "$NAME: FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/lib/common.sh" "$@"
 
 "$CAIRN" --store "$T/s" init --name Ana >/dev/null
 "$CAIRN" --store "$T/s" network create "Read-only network" >/dev/null

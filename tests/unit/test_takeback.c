@@ -10,7 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -34,6 +36,8 @@ static void test_take_back_and_resign(void **state_) {
   size_t n;
   (void)state_;
   CAIRN_PASS(cairn_test_store("Ana", &s, &dir));
+  char side[512];
+  snprintf(side, sizeof side, "%s/taken-back.entries", dir);
   CAIRN_PASS(cairn_store_network_create(s, "Take back", net, &err));
   CAIRN_PASS(cairn_test_put(s, "partner", "p1", "name", "Acme"));
   CAIRN_PASS(cairn_store_head_seq(s, cairn_store_key(s), &keep));
@@ -50,6 +54,7 @@ static void test_take_back_and_resign(void **state_) {
 
   CAIRN_PASS(cairn_store_take_back(s, keep, &t, &err));
   assert_int_equal(cairn_taken_count(t), 4);
+  assert_int_equal(access(side, F_OK), 0); /* on disk until signed again */
   state(s, &after);
   cairn_test_assert_same_text(&before, &after, "state after a take-back"); /* as if the tail never was */
   CAIRN_PASS(cairn_store_head_seq(s, cairn_store_key(s), &head));
@@ -57,6 +62,7 @@ static void test_take_back_and_resign(void **state_) {
 
   CAIRN_PASS(cairn_store_resign(s, t, &n, &err));
   assert_int_equal(n, 4);
+  assert_int_equal(access(side, F_OK), -1);
   CAIRN_PASS(cairn_store_head_seq(s, cairn_store_key(s), &head));
   assert_int_equal(head, keep + 4);
   CAIRN_FAIL(cairn_get(s, "note", "n1", NULL, NULL), CAIRN_EDELETED);

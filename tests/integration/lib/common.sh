@@ -1,5 +1,5 @@
-# tests/integration/lib/common.sh — sourced first by the integration scripts that
-# run a relay: `. "$(dirname "$0")/lib/common.sh" "$@"`. It sets BUILD (the build
+# tests/integration/lib/common.sh — sourced first by the integration scripts
+# (those that run a relay and those that do not): `. "$(dirname "$0")/lib/common.sh" "$@"`. It sets BUILD (the build
 # directory given as the script's argument), CAIRN, CAIRND, T (a scratch
 # directory, removed at exit with everything started: the relay and the pids in
 # BG), and the helpers below. A script may define fail_details to print more on
