@@ -34,8 +34,8 @@ c fay bundle create "$T/fay.bdl" >/dev/null
 c eve bundle apply "$T/fay.bdl" >/dev/null
 sync_ok eve
 sync_ok ana
-c ana get site s1 | grep -q "Lincoln Elementary" || fail "the owner lacks Fay's site"
-c ana get commitment c9 | grep -q "Reading nights" || fail "the owner lacks Fay's commitment"
+c ana get site s1 | has "Lincoln Elementary" || fail "the owner lacks Fay's site"
+c ana get commitment c9 | has "Reading nights" || fail "the owner lacks Fay's commitment"
 grep -q "pushed 2," "$T/sync.out" && fail "ana pushed Fay's entries: only Eve had them"
 ok "a bundle's entries reach the relay through the device that received them"
 

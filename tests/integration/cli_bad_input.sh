@@ -17,6 +17,10 @@ trap 'chmod -R u+rwX "$T" 2>/dev/null; rm -rf "$T"' EXIT
 failures=0
 
 ca() { "$BIN" --store "$T/a" "$@"; }
+# has PATTERN: some line of stdin matches PATTERN (grep's basic regex). It reads
+# all of stdin first: `grep -q` stops at the first match, and under pipefail the
+# writer of a longer output then fails on the closed pipe.
+has() { local in; in=$(cat); grep -q -- "$1" <<<"$in"; }
 
 # check CODE REGEX CMD...: CMD exits CODE with one stderr line `cairn: ...`
 # matching REGEX (extended; '' for any) and nothing on stdout.
@@ -32,7 +36,7 @@ check() {
     why="exit $rc, expected $want"
   elif [ "$lines" -ne 1 ]; then
     why="$lines lines on stderr, expected 1"
-  elif ! head -n1 "$T/err" | grep -q '^cairn: '; then
+  elif ! head -n1 "$T/err" | has '^cairn: '; then
     why="stderr does not start with 'cairn: '"
   elif [ "$want" -eq 2 ] && ! grep -q 'usage: cairn' "$T/err"; then
     why="usage error without a usage line"

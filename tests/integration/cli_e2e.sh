@@ -20,6 +20,10 @@ trap 'rm -rf "$T"' EXIT
 ca() { "$BIN" --store "$T/a" "$@"; }
 cb() { "$BIN" --store "$T/b" "$@"; }
 fail() { echo "cli_e2e: FAIL: $*" >&2; exit 1; }
+# has PATTERN: some line of stdin matches PATTERN (grep's basic regex). It reads
+# all of stdin first: `grep -q` stops at the first match, and under pipefail the
+# writer of a longer output then fails on the closed pipe.
+has() { local in; in=$(cat); grep -q -- "$1" <<<"$in"; }
 step() { echo "cli_e2e: $*"; }
 
 # same "what" A B: fail unless the two strings are byte-identical
@@ -57,7 +61,7 @@ step "A -> B: full bundle"
 ca bundle create "$T/a1.bdl" >/dev/null
 out=$(cb bundle apply "$T/a1.bdl")
 [ "$out" = "applied 4, skipped 0" ] || fail "first apply printed '$out'"
-cb members | grep -q "^$KB	Ben	editor$" || fail "B does not see its own grant: $(cb members)"
+cb members | has "^$KB	Ben	editor$" || fail "B does not see its own grant: $(cb members)"
 same "commitment c1" "$(ca get commitment c1 --json)" "$(cb get commitment c1 --json)"
 
 step "both edit offline"
@@ -84,21 +88,21 @@ for type in partner commitment meeting _member _network; do
 done
 same "heads" "$(ca heads --json)" "$(cb heads --json)"
 [ "$(ca list meeting --json)" != "[]" ] || fail "B's meeting did not reach A"
-ca list partner --where kind=health --json | grep -q '"_id":"p2"' || fail "--where kind=health"
+ca list partner --where kind=health --json | has '"_id":"p2"' || fail "--where kind=health"
 [ "$(ca list partner --where kind=health --where name=nobody --json)" = "[]" ] ||
   fail "two --where must both match"
-ca get partner p1 --json | grep -q '"contact":"Dana Ruiz"' || fail "B's field on p1 lost on A"
+ca get partner p1 --json | has '"contact":"Dana Ruiz"' || fail "B's field on p1 lost on A"
 
 step "the conflict shows on both sides, identically"
 CA=$(ca conflicts --json)
 same "conflicts --json" "$CA" "$(cb conflicts --json)"
-echo "$CA" | grep -q '"_type":"commitment","_id":"c1","field":"due"' || fail "no conflict on due: $CA"
-echo "$CA" | grep -q '"value":"2027-02-01"' || fail "A's value missing from the conflict: $CA"
-echo "$CA" | grep -q '"value":"2027-03-01"' || fail "B's value missing from the conflict: $CA"
-echo "$CA" | grep -q '"name":"Ana"' && echo "$CA" | grep -q '"name":"Ben"' ||
+grep -q '"_type":"commitment","_id":"c1","field":"due"' <<<"$CA" || fail "no conflict on due: $CA"
+grep -q '"value":"2027-02-01"' <<<"$CA" || fail "A's value missing from the conflict: $CA"
+grep -q '"value":"2027-03-01"' <<<"$CA" || fail "B's value missing from the conflict: $CA"
+grep -q '"name":"Ana"' <<<"$CA" && grep -q '"name":"Ben"' <<<"$CA" ||
   fail "conflict heads lack author names: $CA"
 VISIBLE=$(ca get commitment c1 | sed -n 's/^due\t//p')
-echo "$CA" | grep -q "\"heads\":\[{\"value\":\"$VISIBLE\"" || fail "visible value $VISIBLE not first: $CA"
+grep -q "\"heads\":\[{\"value\":\"$VISIBLE\"" <<<"$CA" || fail "visible value $VISIBLE not first: $CA"
 [ "$(ca conflicts | wc -l)" -eq 2 ] || fail "text conflicts should list 2 heads: $(ca conflicts)"
 
 step "resolve on B, bundle to A"
@@ -117,11 +121,11 @@ same "commitment after resolve" "$(ca list commitment --json)" "$(cb list commit
 
 step "history names both authors"
 H=$(ca history commitment c1)
-echo "$H" | grep -q "	$KA	Ana	" || fail "history lacks Ana: $H"
-echo "$H" | grep -q "	$KB	Ben	" || fail "history lacks Ben: $H"
+grep -q "	$KA	Ana	" <<<"$H" || fail "history lacks Ana: $H"
+grep -q "	$KB	Ben	" <<<"$H" || fail "history lacks Ben: $H"
 [ "$(echo "$H" | wc -l)" -eq 4 ] || fail "history should hold 4 changes: $H"
 same "history --json" "$(ca history commitment c1 --json)" "$(cb history commitment c1 --json)"
-ca log --json | grep -q '"name":"Ben"' || fail "log lacks Ben"
+ca log --json | has '"name":"Ben"' || fail "log lacks Ben"
 
 step "applying a bundle twice skips everything"
 out=$(ca bundle apply "$T/b2.bdl")

@@ -38,7 +38,7 @@ grep -q "warning: this device's clock is 3 days ahead of the relay's; set the da
 at $((3 * DAY)) bob put note b1 text="written 3 days fast" || fail "bob's put"
 at $((3 * DAY)) bob sync --timeout 30 >/dev/null 2>"$T/err" || fail "bob's push was refused: $(cat "$T/err")"
 c ana sync --timeout 30 >/dev/null
-c ana get note b1 | grep -q "written 3 days fast" || fail "ana lacks bob's note"
+c ana get note b1 | has "written 3 days fast" || fail "ana lacks bob's note"
 ok "a device 3 days fast is warned and its change, stamped with the relay's time, is accepted"
 
 # 2. own writes after the clock is fixed
@@ -53,8 +53,8 @@ c carol sync --timeout 30 >/dev/null 2>"$T/err" || fail "carol's sync: $(cat "$T
 grep -q "2 changes made on this device were signed again" "$T/err" ||
   fail "carol was not told: $(cat "$T/err")"
 c ana sync --timeout 30 >/dev/null
-c ana get note c1 | grep -q "before the fix" || fail "ana lacks carol's c1"
-c ana get note c2 | grep -q "after the fix" || fail "ana lacks carol's c2"
+c ana get note c1 | has "before the fix" || fail "ana lacks carol's c1"
+c ana get note c2 | has "after the fix" || fail "ana lacks carol's c2"
 ok "changes the relay refused for their clock are signed again and delivered"
 
 # 3. a day slow, pulling fresh entries
@@ -62,7 +62,7 @@ c ana put note a1 text="written just now"
 c ana sync --timeout 30 >/dev/null
 at $((-DAY)) dave sync --timeout 30 >/dev/null 2>"$T/err" || fail "dave's pull: $(cat "$T/err")"
 grep -q "clock is 24 hours behind the relay's" "$T/err" || fail "no clock warning: $(cat "$T/err")"
-at $((-DAY)) dave get note a1 | grep -q "written just now" || fail "dave lacks ana's note"
+at $((-DAY)) dave get note a1 | has "written just now" || fail "dave lacks ana's note"
 ok "a device a day slow pulls fresh entries"
 
 stop_relay

@@ -42,6 +42,10 @@ fail() {
   exit 1
 }
 step() { echo "example_live: $*"; }
+# has PATTERN: some line of stdin matches PATTERN (grep's basic regex). It reads
+# all of stdin first: `grep -q` stops at the first match, and under pipefail the
+# writer of a longer output then fails on the closed pipe.
+has() { local in; in=$(cat); grep -q -- "$1" <<<"$in"; }
 c() { local who=$1; shift; timeout 30 "$CAIRN" --store "$T/$who" "$@"; }
 
 [ -x "$NOTES" ] || fail "no $NOTES (the example is built with the client)"
@@ -113,7 +117,7 @@ wait_for "$T/live.err" "notes: connected" "the example did not connect"
 
 step "its note reaches Ana through the live connection"
 end=$((SECONDS + 15))
-until c ana sync --timeout 20 >/dev/null && c ana list note --where "text=ben was here" | grep -q .; do
+until c ana sync --timeout 20 >/dev/null && c ana list note --where "text=ben was here" | has .; do
   [ "$SECONDS" -lt "$end" ] || fail "Ben's note never reached Ana"
   sleep 0.2
 done
@@ -180,5 +184,5 @@ stop_pid "$CLI" TERM "cairn sync --live"
 [ "$(count "$T/cli.out" "^applied")" -eq 1 ] || fail "the CLI printed other batches than b2"
 [ ! -s "$T/cli.err" ] || grep -q "lost the relay" "$T/cli.err" || fail "CLI stderr: $(cat "$T/cli.err")"
 stop_pid "$RELAY" TERM "the relay"
-c ana status --json | grep -q '"last_sync":"20' || fail "status shows no last sync"
+c ana status --json | has '"last_sync":"20' || fail "status shows no last sync"
 step "ok"

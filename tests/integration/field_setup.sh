@@ -69,7 +69,7 @@ c ana sync --timeout 30 >/dev/null
 c dan init --name Dan >/dev/null
 c dan join "  $CODE
 " >/dev/null 2>"$T/err" || fail "join with a padded code: $(cat "$T/err")"
-c dan members | grep -q "Dan	editor" || fail "dan did not join as editor"
+c dan members | has "Dan	editor" || fail "dan did not join as editor"
 ok "an invite code with spaces and a line break around it joins"
 
 # live sync says when it is connected

@@ -139,8 +139,8 @@ c ana sync --timeout 10 >/dev/null || fail "ana's sync after the forged pushes"
 # Ana's log grew by her own good notes and Ben's ben2, and nothing else
 WANT=$((ANA_LOG + 5 + 1))
 [ "$(c ana log | wc -l)" -eq "$WANT" ] || fail "ana holds $(c ana log | wc -l) entries, expected $WANT"
-c ana log | grep -q "^$VIC" && fail "an entry of the viewer reached ana"
-c ana list note --json | grep -q badpeer && fail "a forged note reached ana"
+c ana log | has "^$VIC" && fail "an entry of the viewer reached ana"
+c ana list note --json | has badpeer && fail "a forged note reached ana"
 HA=$(c ana heads --json)
 [ "$HA" = "$(c ben heads --json)" ] || fail "heads differ: ana $HA ben $(c ben heads --json)"
 [ "$HA" = "$(c vic heads --json)" ] || fail "heads differ: ana $HA vic $(c vic heads --json)"

@@ -45,13 +45,13 @@ c ana put partner p1 name="Lincoln Elementary"
 c ana bundle create "$T/genesis.bdl" >/dev/null
 for who in ana ben cleo dan; do c "$who" remote "127.0.0.1:$PORT" --key "$RK"; done
 for who in ben cleo dan; do c "$who" bundle apply "$T/genesis.bdl" >/dev/null; done
-c ana members | grep -q "relay	relay" || fail "remote did not grant the relay key on the owner's store"
+c ana members | has "relay	relay" || fail "remote did not grant the relay key on the owner's store"
 # before the owner's first sync the relay holds nothing of the network; a member
 # that got the genesis on a bundle forwards it, before its own entries
 c ben put note early text="written before the relay had the network"
 sync_ok ben >/dev/null
 sync_ok ana >/dev/null
-c ana get note early | grep -q "written before the relay had the network" ||
+c ana get note early | has "written before the relay had the network" ||
   fail "the owner lacks the note Ben wrote before the relay had the network"
 
 step "offline edits on three devices, the same field on two"
@@ -81,7 +81,7 @@ for type in partner commitment meeting tally _member _network; do
   same "$type on ana and cleo" "$A" "$(c cleo list "$type" --json)"
 done
 CA=$(c ana conflicts --json)
-echo "$CA" | grep -q '"field":"due"' || fail "no conflict on due: $CA"
+grep -q '"field":"due"' <<<"$CA" || fail "no conflict on due: $CA"
 same "conflicts ana/ben" "$CA" "$(c ben conflicts --json)"
 same "conflicts ana/cleo" "$CA" "$(c cleo conflicts --json)"
 same "heads ana/cleo" "$(c ana heads --json)" "$(c cleo heads --json)"
@@ -133,6 +133,6 @@ c ana put partner p3 name="after restart"
 sync_ok ana >/dev/null
 sync_ok ben >/dev/null
 same "p3 after restart" "$(c ana get partner p3 --json)" "$(c ben get partner p3 --json)"
-"$CAIRND" stats "$T/relay" | grep -q '"connections"' || fail "cairnd stats printed nothing"
+"$CAIRND" stats "$T/relay" | has '"connections"' || fail "cairnd stats printed nothing"
 stop_relay
 step "ok"

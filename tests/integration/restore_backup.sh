@@ -30,11 +30,11 @@ sync_ok bob
 rm -rf "$T/bob"
 cp -a "$T/bob.backup" "$T/bob"
 sync_ok bob
-c bob get note b1 | grep -q "after the backup" || fail "bob did not get his own note back"
+c bob get note b1 | has "after the backup" || fail "bob did not get his own note back"
 c bob put note b3 text="after the restore"
 sync_ok bob
 sync_ok ana
-c ana get note b3 | grep -q "after the restore" || fail "ana lacks the note written after the restore"
+c ana get note b3 | has "after the restore" || fail "ana lacks the note written after the restore"
 same "heads" "$(c ana heads --json)" "$(c bob heads --json)"
 echo "ok   a store behind its own log at the relay pulls it back and goes on"
 
@@ -49,9 +49,9 @@ c bob sync --timeout 30 >"$T/out" 2>"$T/err" || fail "the forked store's sync fa
 grep -q "1 change made on this device was signed again on top of the relay's copy of its log" \
   "$T/err" || fail "bob was not told: $(cat "$T/err")"
 sync_ok ana
-c ana get note c1 | grep -q "written before the second restore" || fail "ana lost c1"
-c ana get note c1x | grep -q "written on the restored copy" || fail "ana lacks c1x"
-c bob get note c1 | grep -q "written before the second restore" || fail "bob did not pull c1"
+c ana get note c1 | has "written before the second restore" || fail "ana lost c1"
+c ana get note c1x | has "written on the restored copy" || fail "ana lacks c1x"
+c bob get note c1 | has "written before the second restore" || fail "bob did not pull c1"
 same "heads" "$(c ana heads --json)" "$(c bob heads --json)"
 same "notes" "$(c ana list note --json)" "$(c bob list note --json)"
 echo "ok   a forked store takes back what the relay never acknowledged, pulls the relay's, signs it again"

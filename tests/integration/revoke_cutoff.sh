@@ -25,7 +25,7 @@ c ana get note r1 >/dev/null || fail "ana lacks r1"
 
 sleep 0.05
 c ana revoke "$(c rob id)"
-c ana members | grep -q "Rob	revoked" || fail "rob is not revoked"
+c ana members | has "Rob	revoked" || fail "rob is not revoked"
 
 # Rob, not knowing, sets his clock two days back: his next entry is stamped just
 # after his last one, before the revocation

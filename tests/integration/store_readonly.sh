@@ -52,6 +52,6 @@ esac
 # the bundle made from the read-only store carries all of it
 "$CAIRN" --store "$T/b" init --name Copy >/dev/null
 "$CAIRN" --store "$T/b" bundle apply "$T/out/copy.bdl" >/dev/null || fail "the bundle does not apply"
-"$CAIRN" --store "$T/b" get note n1 | grep -q "kept on a USB stick" || fail "the bundle lacks the note"
+"$CAIRN" --store "$T/b" get note n1 | has "kept on a USB stick" || fail "the bundle lacks the note"
 echo "$NAME: ok"
 echo "$out passed, 0 failed"

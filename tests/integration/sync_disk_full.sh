@@ -32,7 +32,7 @@ grep -q "this device's changes reached the relay, but what the relay sent could 
 grep -q "free some disk space and sync again" "$T/err" || fail "no remedy in: $(cat "$T/err")"
 [ "$(wc -l <"$T/err")" -eq 1 ] || fail "more than one line: $(cat "$T/err")"
 c ana sync --timeout 30 >/dev/null
-c ana get note b1 | grep -q "written on a full disk" || fail "Bob's change did not reach the relay"
+c ana get note b1 | has "written on a full disk" || fail "Bob's change did not reach the relay"
 echo "ok   the push went through; the pull failed with one line saying what to do"
 
 step "room again: the next sync pulls the rest"

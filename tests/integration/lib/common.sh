@@ -27,6 +27,10 @@ fail() {
   exit 1
 }
 step() { echo "$NAME: $*"; }
+# has PATTERN: some line of stdin matches PATTERN (grep's basic regex). It reads
+# all of stdin first: `grep -q` stops at the first match, and under pipefail the
+# writer of a longer output then fails on the closed pipe.
+has() { local in; in=$(cat); grep -q -- "$1" <<<"$in"; }
 # c WHO ARGS...: the CLI on WHO's store, bounded in time
 c() { local who=$1; shift; timeout 60 "$CAIRN" --store "$T/$who" "$@"; }
 # same WHAT A B: fail unless A and B are byte-identical
@@ -49,7 +53,7 @@ start_relay() {
       2>>"$T/relay.log" &
     RELAY_PID=$!
     for _ in $(seq 1 100); do
-      if tail -n +"$((mark + 1))" "$T/relay.log" | grep -q "listening on 127.0.0.1:$PORT"; then
+      if tail -n +"$((mark + 1))" "$T/relay.log" | has "listening on 127.0.0.1:$PORT"; then
         return 0
       fi
       kill -0 "$RELAY_PID" 2>/dev/null || break
