@@ -46,7 +46,12 @@ typedef struct author_state {
   bool role_bounded;
   uint32_t cutoff_gen;     /* 0: cutoff not read */
   uint64_t cutoff;         /* entries above this seq are refused (revocations) */
+  bool has_fixed_cut;      /* recomputing: the cut-off found by the first pass */
+  uint64_t fixed_cut;
 } author_state_t;
+
+/* Where check_roles takes revocations' cut-offs from. */
+enum { CUT_INDEX, CUT_NONE, CUT_FIXED };
 
 /* Per-batch context. */
 typedef struct apply_ctx apply_ctx_t;
@@ -60,11 +65,14 @@ struct apply_ctx {
   bool replaying;    /* rebuilding the records from the log: heads start empty and
                         move in memory only */
   const cairn_apply_opts_t *opts; /* a setting to write with the entries, or NULL */
+  bool strict;       /* local changes: a role refusal is an error, never evidence */
+  bool recompute;    /* a role row landed below entries already judged */
+  int cut_mode;      /* CUT_* */
   merge_env_t merge;
   uint32_t role_gen; /* bumped whenever a role row is written */
   author_state_t *authors;
   size_t authors_mask, authors_used;
-  size_t applied, skipped;
+  size_t applied, skipped, refused;
   wtxn_t w;               /* cursors and buffers of the transaction */
   const cairn_op_t *ops;  /* the ops of the entry being applied (prepared) */
   size_t nops;
@@ -211,6 +219,7 @@ static int prep_fill(cairn_prepared_t *b, const cairn_buf_t *entries, size_t n,
   for (size_t i = 0; i < b->limit; i++) {
     prep_t *p = &b->p[i];
     bool hop = first_hop != NULL && memcmp(p->e.author, first_hop, CAIRN_KEY_BYTES) == 0;
+    p->first_hop = hop;
     if (sigs == SIG_ALL || (sigs == SIG_NEWEST && b->newest[i]) || hop) {
       p->sig_ok = cairn_entry_verify_sig(&p->e) == 0;
       p->sig_checked = true;
@@ -354,6 +363,22 @@ static int author_cutoff(apply_ctx_t *c, const uint8_t *author, uint64_t *cut) {
   return 0;
 }
 
+/* The cut-off that applies to author's entries in the current mode. */
+static int role_cutoff(apply_ctx_t *c, const uint8_t *author, uint64_t *cut) {
+  author_state_t *a;
+  int rc;
+  *cut = UINT64_MAX;
+  if (c->cut_mode == CUT_INDEX)
+    return author_cutoff(c, author, cut);
+  if (c->cut_mode == CUT_NONE)
+    return 0;
+  if ((rc = author_get(c, author, &a)) != 0)
+    return rc;
+  if (a->has_fixed_cut)
+    *cut = a->fixed_cut;
+  return 0;
+}
+
 /* ---- checks ---- */
 
 static const char *hexkey(const uint8_t *k, char buf[2 * CAIRN_KEY_BYTES + 1]) {
@@ -413,7 +438,7 @@ static int check_roles(apply_ctx_t *c, const cairn_entry_t *e, cairn_error_t *er
     role = CAIRN_ROLE_OWNER;
   else if ((rc = author_role(c, e->author, &st, &role)) != 0)
     return cairn__error(err, rc, "cannot read roles");
-  if ((rc = author_cutoff(c, e->author, &cut)) != 0)
+  if ((rc = role_cutoff(c, e->author, &cut)) != 0)
     return cairn__error(err, rc, "cannot read roles");
   if (e->seq > cut)
     return ENTRY_ERR(err, CAIRN_EFORBIDDEN, e,
@@ -527,7 +552,7 @@ static int check_entry(apply_ctx_t *c, const prep_t *p, bool newest, bool *dup,
       memcmp(e->author, cairn_store_key(c->s), CAIRN_KEY_BYTES) != 0)
     return ENTRY_ERR(err, CAIRN_ESKEW, e, "clock %llu ms ahead of this device's",
                      (unsigned long long)((e->hlc >> 16) - now));
-  return check_roles(c, e, err);
+  return 0;
 }
 
 /* ---- writing ---- */
@@ -540,8 +565,49 @@ static bool arrived(void *ud, const cairn_stamp_t *b) {
   return a->head.seq > 0 && a->head.hlc >= b->hlc;
 }
 
-/* Merge every op (parsed in c->ops); ops on purged records are redacted instead. */
-static int merge_entry(apply_ctx_t *c, const cairn_entry_t *e) {
+/*
+ * A role row for key (stamped st, naming cut-off last) was just written. Entries
+ * of key already judged were judged without it: when any of them is stamped
+ * after it, or lies beyond its cut-off, the verdicts are computed again at the
+ * end of the batch (recompute).
+ */
+static int role_row_landed(apply_ctx_t *c, const uint8_t *key, const cairn_stamp_t *st,
+                           uint64_t last) {
+  author_state_t *a;
+  cairn_stamp_t top;
+  int rc;
+  if (c->replaying)
+    return 0;
+  if ((rc = author_get(c, key, &a)) != 0)
+    return rc;
+  if (a->head.seq == 0)
+    return 0;
+  top.hlc = a->head.hlc;
+  memcpy(top.author, key, CAIRN_KEY_BYTES);
+  if (cairn_stamp_cmp(&top, st) > 0 || last < a->head.seq)
+    c->recompute = true;
+  return 0;
+}
+
+/* Merge one op, and index it when it sets a role. */
+static int merge_one(apply_ctx_t *c, const cairn_entry_t *e, const cairn_op_t *op,
+                     const cairn_stamp_t *st) {
+  uint8_t key[CAIRN_KEY_BYTES];
+  uint64_t last;
+  bool indexed = false;
+  int rc = cairn__merge_op(c->txn, c->s, e, op, st, &c->merge);
+  if (rc == 0)
+    rc = cairn__member_index(c->txn, c->s, op, st, &indexed, key, &last);
+  if (rc != 0 || !indexed)
+    return rc;
+  c->role_gen++; /* cached roles may be stale now */
+  c->members = true;
+  return role_row_landed(c, key, st, last);
+}
+
+/* Merge every op (parsed in c->ops); ops on purged records are redacted instead.
+ * An entry its author's roles refuse (refused) only leaves its history rows. */
+static int merge_entry(apply_ctx_t *c, const cairn_entry_t *e, bool refused) {
   cairn_stamp_t st;
   bool redact = false, purged;
   int rc = 0;
@@ -549,7 +615,7 @@ static int merge_entry(apply_ctx_t *c, const cairn_entry_t *e) {
   memcpy(st.author, e->author, CAIRN_KEY_BYTES);
   for (size_t i = 0; rc == 0 && i < c->nops; i++) {
     const cairn_op_t *op = &c->ops[i];
-    if (op->kind == CAIRN_OP_REDACTED)
+    if (op->kind == CAIRN_OP_REDACTED || (refused && op->kind == CAIRN_OP_PURGE))
       continue;
     if (op->kind == CAIRN_OP_PURGE) {
       /* the purge deletes rows without our cursors: reopen them afterwards */
@@ -566,12 +632,7 @@ static int merge_entry(apply_ctx_t *c, const cairn_entry_t *e) {
       redact = true;
       continue;
     }
-    bool indexed = false;
-    if ((rc = cairn__merge_op(c->txn, c->s, e, op, &st, &c->merge)) == 0 &&
-        (rc = cairn__member_index(c->txn, c->s, op, &st, &indexed)) == 0 && indexed) {
-      c->role_gen++; /* cached roles may be stale now */
-      c->members = true;
-    }
+    rc = refused ? cairn__merge_history(e, op, &st, &c->merge) : merge_one(c, e, op, &st);
   }
   if (rc == 0 && redact) {
     cairn__wtxn_drop_cursors(&c->w);
@@ -580,8 +641,16 @@ static int merge_entry(apply_ctx_t *c, const cairn_entry_t *e) {
   return rc;
 }
 
-/* Append to the log, record the arrival, move the head, merge. */
-static int write_entry(apply_ctx_t *c, const prep_t *p) {
+/* Keep the reason an entry of the log is refused. */
+static int refused_put(apply_ctx_t *c, const uint8_t log_key[40], const cairn_error_t *why) {
+  MDB_val k = mval(log_key, 40), v = mval(why->msg, strlen(why->msg));
+  return cairn__mdb_err(mdb_put(c->txn, c->s->dbi[DB_REFUSED], &k, &v, 0));
+}
+
+/* Append to the log, record the arrival, move the head, merge; or, for an entry
+ * its author's roles refuse (refused not NULL), keep it as evidence: in the log
+ * and the history, with its reason, and nothing merged. */
+static int write_entry(apply_ctx_t *c, const prep_t *p, const cairn_error_t *refused) {
   const cairn_entry_t *e = &p->e;
   uint8_t kb[40], arr[8];
   author_state_t *a;
@@ -605,7 +674,9 @@ static int write_entry(apply_ctx_t *c, const prep_t *p) {
   a->dirty = true;
   if (e->hlc > c->s->hlc)
     c->s->hlc = e->hlc;
-  return merge_entry(c, e);
+  if (refused != NULL && (rc = refused_put(c, kb, refused)) != 0)
+    return rc;
+  return merge_entry(c, e, refused != NULL);
 }
 
 /* Whether a database holds any row. */
@@ -675,13 +746,28 @@ static bool storage_error(int rc) {
          rc == CAIRN_EMAPFULL || rc == CAIRN_EBUSY || rc == CAIRN_EBADTXN;
 }
 
+/*
+ * Whether an entry that its author's roles refuse (rc from check_roles) is kept
+ * as evidence rather than refused: it is not from the key pushing it (nor a
+ * change made here), and its author is or was a member. So every replica holds
+ * the same entries whatever order the roles reached it in, and a revocation
+ * learnt late refuses the same entries everywhere (recompute).
+ */
+static int keep_as_evidence(apply_ctx_t *c, const prep_t *p, int rc, bool *keep) {
+  *keep = false;
+  if (c->strict || p->first_hop || (rc != CAIRN_EFORBIDDEN && rc != CAIRN_ENOTMEMBER))
+    return 0;
+  return cairn__member_known(c->txn, c->s, p->e.author, keep);
+}
+
 /* One entry, checked and written; *dup when already held. */
 static int apply_one(apply_ctx_t *c, const cairn_prepared_t *b, size_t i, bool newest,
                      cairn_error_t *err) {
   char hx[2 * CAIRN_KEY_BYTES + 1];
   const prep_t *p = &b->p[i];
   const cairn_entry_t *e = &p->e;
-  bool dup;
+  cairn_error_t why;
+  bool dup, keep = false;
   int rc;
   c->ops = b->ops + p->op0;
   c->nops = e->op_count;
@@ -692,11 +778,23 @@ static int apply_one(apply_ctx_t *c, const cairn_prepared_t *b, size_t i, bool n
     c->skipped++;
     return 0;
   }
-  if ((rc = write_entry(c, p)) != 0)
+  cairn__error_clear(&why);
+  int role_rc = check_roles(c, e, &why);
+  if (role_rc != 0 && (rc = keep_as_evidence(c, p, role_rc, &keep)) != 0)
+    return cairn__error(err, rc, "cannot read roles");
+  if (role_rc != 0 && !keep) {
+    if (err != NULL)
+      *err = why;
+    return role_rc;
+  }
+  if ((rc = write_entry(c, p, role_rc != 0 ? &why : NULL)) != 0)
     return ENTRY_ERR(err, rc, e, "cannot store the entry: %s", cairn_strerror(rc));
   c->applied++;
+  c->refused += role_rc != 0;
   return 0;
 }
+
+static int recompute(apply_ctx_t *c);
 
 int cairn__apply_local(MDB_txn *txn, cairn_store_t *s, const uint8_t *entry, size_t len,
                        bool *purged_any, cairn_error_t *err) {
@@ -713,8 +811,13 @@ int cairn__apply_local(MDB_txn *txn, cairn_store_t *s, const uint8_t *entry, siz
     if (err != NULL)
       *err = b.err;
   } else {
-    if ((rc = ctx_begin(&c, s, txn)) == 0 && (rc = apply_one(&c, &b, 0, false, err)) == 0 &&
-        (rc = ctx_end(&c)) == 0)
+    if ((rc = ctx_begin(&c, s, txn)) == 0) {
+      c.strict = true; /* a change made here that its roles refuse is an error */
+      rc = apply_one(&c, &b, 0, false, err);
+    }
+    if (rc == 0 && c.recompute && (rc = recompute(&c)) != 0)
+      rc = cairn__error(err, rc, "cannot judge the entries again: %s", cairn_strerror(rc));
+    if (rc == 0 && (rc = ctx_end(&c)) == 0)
       *purged_any = c.purged_any;
     ctx_free(&c);
   }
@@ -779,7 +882,7 @@ static int attempt_fn(MDB_txn *txn, void *ud) {
       return rc;
     }
   }
-  if ((rc = ctx_end(c)) != 0)
+  if ((c->recompute && (rc = recompute(c)) != 0) || (rc = ctx_end(c)) != 0)
     rc = cairn__error(&a->err, rc, "cannot finish applying: %s", cairn_strerror(rc));
   ctx_free(c);
   return rc;
@@ -814,6 +917,7 @@ static void fill_stats(cairn_apply_stats_t *stats, const attempt_t *a, size_t fk
     return;
   stats->applied = a->c.applied;
   stats->skipped = a->c.skipped;
+  stats->refused = a->c.refused;
   stats->members = a->c.members;
   stats->failed_batch = fk;
   stats->failed_at = fi;
@@ -955,57 +1059,181 @@ static int taken_add(cairn_taken_t *t, const void *p, size_t len) {
   return 0;
 }
 
-/* Merge every logged entry again, in arrival order, into emptied records; the
- * clock becomes the greatest HLC that remains. */
-static int replay(apply_ctx_t *c) {
-  cairn_prepared_t b;
+/* ---- judging every entry again ---- */
+
+/* An entry of the log, placed by its stamp. */
+typedef struct stamped {
+  uint64_t hlc;
+  uint8_t key[40]; /* its log key: author, seq */
+} stamped_t;
+
+static int stamped_cmp(const void *a, const void *b) {
+  const stamped_t *x = a, *y = b;
+  if (x->hlc != y->hlc)
+    return x->hlc < y->hlc ? -1 : 1;
+  return memcmp(x->key, y->key, sizeof x->key);
+}
+
+/* Every entry of the log in stamp order (hlc, then author): *out malloc'd. */
+static int log_by_stamp(apply_ctx_t *c, stamped_t **out, size_t *n) {
   MDB_cursor *cur;
-  MDB_val k, v, ev;
-  bbuf_t copy = {NULL, 0, 0};
-  uint64_t hlc = 0;
-  int rc = cairn__mdb_err(mdb_cursor_open(c->txn, c->s->dbi[DB_ARRIVALS], &cur));
+  MDB_stat st;
+  MDB_val k, v;
+  cairn_entry_t e;
+  size_t cap;
+  int rc = cairn__mdb_err(mdb_stat(c->txn, c->s->dbi[DB_LOG], &st)), mrc;
+  *out = NULL;
+  *n = 0;
   if (rc != 0)
     return rc;
-  memset(&b, 0, sizeof b);
-  int mrc;
+  cap = st.ms_entries ? st.ms_entries : 1;
+  if ((*out = malloc(cap * sizeof **out)) == NULL)
+    return CAIRN_ENOMEM;
+  if ((rc = cairn__mdb_err(mdb_cursor_open(c->txn, c->s->dbi[DB_LOG], &cur))) != 0)
+    return rc;
   for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0 && rc == 0;
        mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-    author_state_t *a;
-    if (v.mv_size != 40) {
+    if (k.mv_size != 40 || *n == cap ||
+        cairn_entry_decode(v.mv_data, v.mv_size, SIZE_MAX, &e, NULL) != 0) {
       rc = CAIRN_ECORRUPT;
       break;
     }
-    MDB_val lk = mval(v.mv_data, 40);
-    if ((rc = cairn__mdb_err(mdb_get(c->txn, c->s->dbi[DB_LOG], &lk, &ev))) != 0)
-      break;
-    /* a copy: merging writes, which may move the page the entry is on */
-    copy.len = 0;
-    if ((rc = cairn__bbuf_reserve(&copy, ev.mv_size)) != 0)
-      break;
-    memcpy(copy.p, ev.mv_data, ev.mv_size);
-    cairn_buf_t one = {copy.p, ev.mv_size};
-    if ((rc = prep_fill(&b, &one, 1, SIZE_MAX, SIG_NONE, NULL)) != 0)
-      break;
-    if (b.limit != 1) {
-      rc = CAIRN_ECORRUPT;
-      break;
-    }
-    const cairn_entry_t *e = &b.p[0].e;
-    c->ops = b.ops + b.p[0].op0;
-    c->nops = e->op_count;
-    if ((rc = author_get(c, e->author, &a)) != 0)
-      break;
-    a->head.seq = e->seq;
-    a->head.hlc = e->hlc;
-    if (e->hlc > hlc)
-      hlc = e->hlc;
-    rc = merge_entry(c, e);
+    (*out)[*n].hlc = e.hlc;
+    memcpy((*out)[*n].key, k.mv_data, 40);
+    (*n)++;
   }
   mdb_cursor_close(cur);
-  prep_release(&b);
-  free(copy.p);
   if (rc == 0 && mrc != MDB_NOTFOUND && mrc != 0)
     rc = cairn__mdb_err(mrc);
+  if (rc == 0)
+    qsort(*out, *n, sizeof **out, stamped_cmp);
+  return rc;
+}
+
+/* Empty what is derived from the log: records, conflicts, pending, history,
+ * roles and the refused entries. */
+static int derived_drop(apply_ctx_t *c) {
+  static const int derived[] = {DB_RECORDS, DB_CONFLICTS, DB_PENDING,
+                                DB_HISTORY, DB_ROLES,     DB_REFUSED};
+  int rc = 0;
+  cairn__wtxn_drop_cursors(&c->w);
+  for (size_t i = 0; rc == 0 && i < sizeof derived / sizeof derived[0]; i++)
+    rc = cairn__mdb_err(mdb_drop(c->txn, c->s->dbi[derived[i]], 0));
+  c->merge.pending_any = false;
+  c->merge.conflicts_any = false;
+  c->role_gen++;
+  return rc;
+}
+
+/* Judge and merge one logged entry (its log key) as if it arrived now. */
+static int judge_logged(apply_ctx_t *c, cairn_prepared_t *b, bbuf_t *copy,
+                        const stamped_t *at, uint64_t *hlc) {
+  author_state_t *a;
+  cairn_error_t why;
+  MDB_val lk = mval(at->key, 40), ev;
+  int rc = cairn__mdb_err(mdb_get(c->txn, c->s->dbi[DB_LOG], &lk, &ev));
+  /* a copy: merging writes, which may move the page the entry is on */
+  copy->len = 0;
+  if (rc != 0 || (rc = cairn__bbuf_reserve(copy, ev.mv_size)) != 0)
+    return rc;
+  memcpy(copy->p, ev.mv_data, ev.mv_size);
+  cairn_buf_t one = {copy->p, ev.mv_size};
+  if ((rc = prep_fill(b, &one, 1, SIZE_MAX, SIG_NONE, NULL)) != 0)
+    return rc;
+  if (b->limit != 1)
+    return CAIRN_ECORRUPT;
+  const cairn_entry_t *e = &b->p[0].e;
+  c->ops = b->ops + b->p[0].op0;
+  c->nops = e->op_count;
+  if ((rc = author_get(c, e->author, &a)) != 0)
+    return rc;
+  a->head.seq = e->seq;
+  a->head.hlc = e->hlc;
+  if (e->hlc > *hlc)
+    *hlc = e->hlc;
+  cairn__error_clear(&why);
+  int role_rc = check_roles(c, e, &why);
+  if (storage_error(role_rc))
+    return role_rc;
+  if (role_rc != 0 && (rc = refused_put(c, at->key, &why)) != 0)
+    return rc;
+  return merge_entry(c, e, role_rc != 0);
+}
+
+/* One pass over the log in stamp order, into emptied derived tables. */
+static int judge_all(apply_ctx_t *c, const stamped_t *order, size_t n, uint64_t *hlc) {
+  cairn_prepared_t b;
+  bbuf_t copy = {NULL, 0, 0};
+  int rc = derived_drop(c);
+  memset(&b, 0, sizeof b);
+  *hlc = 0;
+  for (size_t i = 0; rc == 0 && i < n; i++)
+    rc = judge_logged(c, &b, &copy, &order[i], hlc);
+  prep_release(&b);
+  free(copy.p);
+  return rc;
+}
+
+/* Forget every author's place (all: the whole map; else keep the cut-offs). */
+static void authors_reset(apply_ctx_t *c, bool all) {
+  if (all) {
+    free(c->authors);
+    c->authors = NULL;
+    c->authors_mask = c->authors_used = 0;
+    return;
+  }
+  for (size_t i = 0; i <= c->authors_mask; i++)
+    memset(&c->authors[i].head, 0, sizeof c->authors[i].head);
+}
+
+/* After a first pass: fix each author's cut-off as its revocations name it;
+ * *again when one refuses entries that the pass accepted. */
+static int fix_cutoffs(apply_ctx_t *c, bool *again) {
+  int rc = 0;
+  *again = false;
+  for (size_t i = 0; rc == 0 && c->authors != NULL && i <= c->authors_mask; i++) {
+    author_state_t *a = &c->authors[i];
+    if (!a->used || (rc = cairn__member_cutoff(c->txn, c->s, a->author, &a->fixed_cut)) != 0)
+      continue;
+    a->has_fixed_cut = true;
+    if (a->fixed_cut < a->head.seq)
+      *again = true;
+  }
+  return rc;
+}
+
+/*
+ * Judge every entry of the log again and rebuild what derives from it, so that
+ * the records depend only on the set of entries held, whatever order they and
+ * the roles arrived in (docs/design.md, "Membership and roles"). Entries are
+ * taken in stamp order, each judged by its author's role at its stamp from the
+ * roles that earlier entries set; those refused stay in the log as evidence.
+ * Revocations' cut-offs refuse entries whatever their stamp, so when the first
+ * pass finds a cut-off below entries it accepted, a second pass applies every
+ * cut-off from the start. The clock becomes the greatest HLC in the log.
+ */
+static int recompute(apply_ctx_t *c) {
+  stamped_t *order = NULL;
+  uint64_t hlc = 0;
+  size_t n = 0;
+  bool again = false;
+  int rc = authors_flush(c); /* heads moved by this batch, kept before forgetting */
+  if (rc == 0)
+    rc = log_by_stamp(c, &order, &n);
+  if (rc == 0) {
+    authors_reset(c, true);
+    c->replaying = true;
+    c->cut_mode = CUT_NONE;
+    rc = judge_all(c, order, n, &hlc);
+  }
+  if (rc == 0 && (rc = fix_cutoffs(c, &again)) == 0 && again) {
+    authors_reset(c, false);
+    c->cut_mode = CUT_FIXED;
+    rc = judge_all(c, order, n, &hlc);
+  }
+  free(order);
+  c->cut_mode = CUT_INDEX;
+  c->recompute = false;
   if (rc == 0) {
     uint8_t be[8];
     c->s->hlc = hlc;
@@ -1083,14 +1311,8 @@ static int take_back_fn(MDB_txn *txn, void *ud) {
   if ((rc = cairn__side_file_write(s, TAKEN_FILE, (const uint8_t *const *)tb->t->entries,
                                    tb->t->lens, tb->t->n)) != 0)
     return rc;
-  static const int rebuilt[] = {DB_RECORDS, DB_CONFLICTS, DB_PENDING, DB_HISTORY, DB_ROLES};
-  for (size_t i = 0; i < sizeof rebuilt / sizeof rebuilt[0]; i++)
-    if ((rc = cairn__mdb_err(mdb_drop(txn, s->dbi[rebuilt[i]], 0))) != 0)
-      return rc;
-  if ((rc = ctx_begin(&c, s, txn)) == 0) {
-    c.replaying = true;
-    rc = replay(&c);
-  }
+  if ((rc = ctx_begin(&c, s, txn)) == 0)
+    rc = recompute(&c);
   ctx_free(&c);
   return rc;
 }

@@ -67,6 +67,8 @@ CAIRN_EXTERN size_t cairn_prepared_count(const cairn_prepared_t *p);
 typedef struct cairn_apply_stats {
   size_t applied;      /* new entries stored */
   size_t skipped;      /* entries this store already held */
+  size_t refused;      /* of the applied, those kept as evidence only: their
+                          author's roles refuse them (cairn_entry_refused) */
   size_t failed_batch; /* on error: the batch holding the first bad entry ... */
   size_t failed_at;    /* ... and its index there. On an error no entry caused
                           (I/O, disk full), failed_batch is the number of batches:

@@ -671,6 +671,7 @@ static int batch_flush(cairn_store_t *s, batch_t *b, uint64_t *before,
     rc = cairn_store_apply_prepared(s, &one, 1, NULL, &as, &aerr);
   st->applied += as.applied;
   st->skipped += as.skipped;
+  st->refused += as.refused;
   if (rc != 0) {
     if (b->prep_rc == 0 && as.failed_batch == 0)
       rc = cairn__error(err, rc, "bundle entry %llu at byte %llu: %s",
@@ -728,7 +729,7 @@ static void *reader_main(void *arg) {
 int cairn_bundle_apply(cairn_store_t *s, const char *path, size_t batch,
                        cairn_bundle_stats_t *stats, cairn_error_t *err) {
   cairn_bundle_reader_t *r = NULL;
-  cairn_bundle_stats_t st = {0, 0, 0};
+  cairn_bundle_stats_t st = {0, 0, 0, 0};
   pipeline_t pl;
   pthread_t reader;
   bool threaded = false;

@@ -86,6 +86,8 @@ typedef struct cairn_bundle_stats {
   uint64_t read;    /* entries read from the bundle */
   uint64_t applied; /* new entries stored */
   uint64_t skipped; /* entries the store already held */
+  uint64_t refused; /* of the applied, those kept as evidence only (query.h,
+                       cairn_entry_refused) */
 } cairn_bundle_stats_t;
 
 /*

@@ -262,6 +262,18 @@ int cairn__member_cutoff(MDB_txn *txn, cairn_store_t *s, const uint8_t *key, uin
   return mrc == 0 || mrc == MDB_NOTFOUND ? 0 : cairn__mdb_err(mrc);
 }
 
+int cairn__member_known(MDB_txn *txn, cairn_store_t *s, const uint8_t *key, bool *known) {
+  MDB_cursor *cur;
+  MDB_val k = mval(key, CAIRN_KEY_BYTES), v;
+  int rc = cairn__mdb_err(mdb_cursor_open(txn, s->dbi[DB_ROLES], &cur));
+  if (rc != 0)
+    return rc;
+  int mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+  *known = mrc == 0 && k.mv_size > CAIRN_KEY_BYTES && memcmp(k.mv_data, key, CAIRN_KEY_BYTES) == 0;
+  mdb_cursor_close(cur);
+  return mrc == 0 || mrc == MDB_NOTFOUND ? 0 : cairn__mdb_err(mrc);
+}
+
 int cairn__role_at(MDB_txn *txn, cairn_store_t *s, const uint8_t *key, const cairn_stamp_t *st,
                    cairn_role_t *role) {
   cairn_stamp_t next;
@@ -270,15 +282,16 @@ int cairn__role_at(MDB_txn *txn, cairn_store_t *s, const uint8_t *key, const cai
 }
 
 int cairn__member_index(MDB_txn *txn, cairn_store_t *s, const cairn_op_t *op,
-                        const cairn_stamp_t *st, bool *indexed) {
+                        const cairn_stamp_t *st, bool *indexed,
+                        uint8_t key[CAIRN_KEY_BYTES], uint64_t *last) {
   uint8_t kb[CAIRN_KEY_BYTES + 8 + CAIRN_KEY_BYTES], row[INVITE_ROW];
   cairn_invite_terms_t t;
   cairn_role_t role;
-  uint64_t last;
   *indexed = false;
   if (op->kind != CAIRN_OP_PUT || !cairn__is_member_op(op) ||
-      op_member(op, &role, &t, &last) != 0 || role == CAIRN_ROLE_NONE || op_key(op, kb) != 0)
+      op_member(op, &role, &t, last) != 0 || role == CAIRN_ROLE_NONE || op_key(op, kb) != 0)
     return 0;
+  memcpy(key, kb, CAIRN_KEY_BYTES);
   cairn_put_be64(kb + CAIRN_KEY_BYTES, st->hlc);
   memcpy(kb + CAIRN_KEY_BYTES + 8, st->author, CAIRN_KEY_BYTES);
   row[0] = (uint8_t)role;
@@ -286,8 +299,8 @@ int cairn__member_index(MDB_txn *txn, cairn_store_t *s, const cairn_op_t *op,
   if (role == CAIRN_ROLE_INVITE) {
     invite_row(row, &t);
     v = mval(row, sizeof row);
-  } else if (role == CAIRN_ROLE_REVOKED && last != UINT64_MAX) {
-    cairn_put_be64(row + 1, last); /* revoked(1) last_seq(8): the cut-off */
+  } else if (role == CAIRN_ROLE_REVOKED && *last != UINT64_MAX) {
+    cairn_put_be64(row + 1, *last); /* revoked(1) last_seq(8): the cut-off */
     v = mval(row, REVOKED_ROW);
   }
   *indexed = true;

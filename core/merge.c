@@ -221,6 +221,13 @@ static int add_history(wtxn_t *w, const keybuf_t *rk, const cairn_entry_t *e,
   return cairn__mdb_err(cairn__wtxn_put(w, DB_HISTORY, &key, &val, 0));
 }
 
+int cairn__merge_history(const cairn_entry_t *e, const cairn_op_t *op, const cairn_stamp_t *st,
+                         merge_env_t *env) {
+  keybuf_t k;
+  int rc = cairn__key_record(&k, op->type, op->type_len, op->id, op->id_len);
+  return rc != 0 ? rc : add_history(env->w, &k, e, st);
+}
+
 int cairn__merge_op(MDB_txn *txn, cairn_store_t *s, const cairn_entry_t *e,
                     const cairn_op_t *op, const cairn_stamp_t *st, merge_env_t *env) {
   keybuf_t k;

@@ -299,6 +299,25 @@ int cairn_store_entry_hash(cairn_store_t *s, const uint8_t author[CAIRN_KEY_BYTE
   return rc;
 }
 
+int cairn_entry_refused(cairn_store_t *s, const uint8_t author[CAIRN_KEY_BYTES], uint64_t seq,
+                        cairn_error_t *why) {
+  MDB_txn *txn;
+  MDB_val k, v;
+  uint8_t kb[40];
+  int rc;
+  if (!s->has_refused_db)
+    return 0;
+  if ((rc = cairn__txn_begin(s, MDB_RDONLY, &txn)) != 0)
+    return rc;
+  cairn__key_log(kb, author, seq);
+  k = mval(kb, sizeof kb);
+  rc = mdb_get(txn, s->dbi[DB_REFUSED], &k, &v);
+  if (rc == 0)
+    cairn__error(why, CAIRN_EFORBIDDEN, "%.*s", (int)v.mv_size, (const char *)v.mv_data);
+  mdb_txn_abort(txn);
+  return rc == 0 ? 1 : rc == MDB_NOTFOUND ? 0 : cairn__mdb_err(rc);
+}
+
 int cairn_store_head_seq(cairn_store_t *s, const uint8_t author[CAIRN_KEY_BYTES],
                          uint64_t *seq) {
   MDB_txn *txn;

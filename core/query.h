@@ -76,12 +76,25 @@ int cairn__list_type(cairn_store_t *s, const char *type, cairn_record_cb cb, voi
  * Every change to a record, oldest first: cb gets each entry that touched it
  * (author, seq, hlc time) and its op on the record (put with its fields, del,
  * purge); walk a put's fields with cairn_field_iter_init()/cairn_field_next().
+ * Entries held as evidence only come too: ask cairn_entry_refused() whether one
+ * is (its ops are not in the record).
  * @return 0 (also when the record has no history: cb is never called), CAIRN_EIO,
  *         CAIRN_ECORRUPT.
  */
 typedef int (*cairn_history_cb)(const cairn_entry_t *e, const cairn_op_t *op, void *ud);
 CAIRN_EXTERN int cairn_history(cairn_store_t *s, const char *type, const char *id,
                                cairn_history_cb cb, void *ud);
+
+/*
+ * Whether author's entry at seq is held as evidence only: its author's roles
+ * refuse it (a member writing after a revocation that reached this replica late,
+ * docs/design.md "Membership and roles"). Such an entry stays in the log and in
+ * the record's history, and none of its ops is in the records.
+ * @param[out] why  may be NULL; for a refused entry, the reason.
+ * @return 1 (refused), 0 (not refused, or not held), CAIRN_EIO.
+ */
+CAIRN_EXTERN int cairn_entry_refused(cairn_store_t *s, const uint8_t author[CAIRN_KEY_BYTES],
+                                     uint64_t seq, cairn_error_t *why) CAIRN_WUR;
 
 /* One head of a conflicted field: a value written concurrently and its stamp. */
 typedef struct cairn_head {

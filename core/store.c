@@ -18,7 +18,7 @@
 
 static const char *const db_names[DB_COUNT] = {
     "log", "heads", "arrivals", "records", "conflicts", "pending", "history",
-    "purged", "roles", "meta"};
+    "purged", "roles", "meta", "refused"};
 
 int cairn__mdb_err(int rc) {
   switch (rc) {
@@ -265,9 +265,17 @@ static int env_open(cairn_store_t *s, cairn_error_t *err) {
     s->map_size = info.me_mapsize;
   if ((rc = mdb_txn_begin(s->env, NULL, ro ? MDB_RDONLY : 0, &txn)) != 0)
     goto fail;
-  for (int i = 0; i < DB_COUNT; i++)
-    if ((rc = mdb_dbi_open(txn, db_names[i], ro ? 0 : MDB_CREATE, &s->dbi[i])) != 0)
+  s->has_refused_db = true;
+  for (int i = 0; i < DB_COUNT; i++) {
+    rc = mdb_dbi_open(txn, db_names[i], ro ? 0 : MDB_CREATE, &s->dbi[i]);
+    /* a store written before `refused` existed, opened read-only: none refused */
+    if (rc == MDB_NOTFOUND && ro && i == DB_REFUSED) {
+      s->has_refused_db = false;
+      continue;
+    }
+    if (rc != 0)
       goto fail;
+  }
   rc = mdb_txn_commit(txn);
   txn = NULL;
   if (rc != 0)

@@ -13,6 +13,7 @@ static const char *const json_opt[] = {"json", NULL};
 
 /* The shared state of a walk: the output array (JSON) and the first failure. */
 typedef struct walk_ctx {
+  cairn_store_t *store;
   cli_members_t members;
   json_t *out; /* NULL in text mode */
   int rc;      /* a CAIRN_E* code from a callback */
@@ -37,6 +38,7 @@ static int walk_begin(cli_t *cli, walk_ctx_t *c, int json) {
   memset(c, 0, sizeof *c);
   if ((rc = cli_open(cli)) != 0 || (rc = cli_members_load(cli, &c->members)) != 0)
     return rc;
+  c->store = cli->store;
   if (json && (c->out = json_array()) == NULL) {
     cli_members_free(&c->members);
     return cli_fail(cli, "out of memory");
@@ -59,14 +61,16 @@ static int walk_end(cli_t *cli, walk_ctx_t *c, int rc, const char *what) {
 
 /* ---- history ---- */
 
-static int history_json(walk_ctx_t *c, const cairn_entry_t *e, const cairn_op_t *op) {
+static int history_json(walk_ctx_t *c, const cairn_entry_t *e, const cairn_op_t *op,
+                        const char *refused) {
   static const char *const kinds[] = {"redacted", "put", "del", "purge"};
   json_t *o = json_object(), *fields = NULL;
   cairn_field_iter_t it;
   cairn_field_t f;
   if (o == NULL || json_array_append_new(c->out, o) != 0 || set_who(c, o, e->author, e->hlc) ||
       json_object_set_new(o, "seq", json_integer((json_int_t)e->seq)) ||
-      json_object_set_new(o, "op", json_string(kinds[op->kind])))
+      json_object_set_new(o, "op", json_string(kinds[op->kind])) ||
+      (refused != NULL && json_object_set_new(o, "refused", json_string(refused)) != 0))
     return CAIRN_ENOMEM;
   if (op->kind != CAIRN_OP_PUT)
     return 0;
@@ -81,13 +85,16 @@ static int history_json(walk_ctx_t *c, const cairn_entry_t *e, const cairn_op_t 
   return 0;
 }
 
-static int history_text(walk_ctx_t *c, const cairn_entry_t *e, const cairn_op_t *op) {
+static int history_text(walk_ctx_t *c, const cairn_entry_t *e, const cairn_op_t *op,
+                        const char *refused) {
   char hex[2 * CAIRN_KEY_BYTES + 1], when[CLI_TIME_MAX];
   const char *name = cli_member_name(&c->members, e->author);
   cairn_field_iter_t it;
   cairn_field_t f;
   printf("%s\t%s\t%s", cli_time(e->hlc, when), cairn_hex(e->author, CAIRN_KEY_BYTES, hex),
          name ? name : "");
+  if (refused != NULL)
+    printf("\trefused: %s", refused);
   if (op->kind == CAIRN_OP_DEL || op->kind == CAIRN_OP_PURGE)
     printf("\t%s", op->kind == CAIRN_OP_DEL ? "deleted" : "purged");
   cairn_field_iter_init(op, &it);
@@ -102,8 +109,15 @@ static int history_text(walk_ctx_t *c, const cairn_entry_t *e, const cairn_op_t 
 
 static int history_one(const cairn_entry_t *e, const cairn_op_t *op, void *ud) {
   walk_ctx_t *c = ud;
+  cairn_error_t why;
+  int refused = cairn_entry_refused(c->store, e->author, e->seq, &why);
   c->count++;
-  c->rc = c->out != NULL ? history_json(c, e, op) : history_text(c, e, op);
+  if (refused < 0)
+    c->rc = refused;
+  else if (c->out != NULL)
+    c->rc = history_json(c, e, op, refused ? why.msg : NULL);
+  else
+    c->rc = history_text(c, e, op, refused ? why.msg : NULL);
   return c->rc != 0;
 }
 

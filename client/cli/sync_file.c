@@ -116,7 +116,7 @@ static int report_apply(cli_t *cli, const char *path, int rc, const cairn_error_
 int cmd_bundle_apply(cli_t *cli, int argc, char **argv) {
   cli_args_t a;
   cairn_error_t err = {0, ""};
-  cairn_bundle_stats_t st = {0, 0, 0};
+  cairn_bundle_stats_t st = {0, 0, 0, 0};
   int rc = cli_args_parse(cli, argc, argv, NULL, 1, 1, &a);
   if (rc != 0)
     return rc;
@@ -127,6 +127,11 @@ int cmd_bundle_apply(cli_t *cli, int argc, char **argv) {
     else
       printf("applied %llu, skipped %llu\n", (unsigned long long)st.applied,
              (unsigned long long)st.skipped);
+    if (rc == 0 && st.refused > 0)
+      cli_warn(cli, "%llu of them %s refused, as the author's role does not allow %s; "
+                    "%s kept in the history of the records, marked refused (`cairn history`)",
+               (unsigned long long)st.refused, st.refused == 1 ? "is" : "are",
+               st.refused == 1 ? "it" : "them", st.refused == 1 ? "it is" : "they are");
   }
   cli_args_free(&a);
   return rc;

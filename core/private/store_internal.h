@@ -36,6 +36,7 @@ enum {
   DB_PURGED,
   DB_ROLES,
   DB_META,
+  DB_REFUSED, /* entries kept as evidence, not applied: log key -> the reason */
   DB_COUNT
 };
 
@@ -51,6 +52,7 @@ struct cairn_store {
   uint8_t network[CAIRN_KEY_BYTES];
   uint64_t hlc; /* last HLC written or seen */
   int64_t clock_offset_ms; /* the relay's clock minus this device's, last learnt */
+  bool has_refused_db; /* false: a store of an older format opened read-only */
 };
 
 #define META_CLOCK_OFFSET "clock_offset"
@@ -118,9 +120,15 @@ int cairn__role_at(MDB_txn *txn, cairn_store_t *s, const uint8_t *key,
 /* The lowest last_seq any revocation of key names (UINT64_MAX: none): entries of
  * key above it are refused whatever their stamp. */
 int cairn__member_cutoff(MDB_txn *txn, cairn_store_t *s, const uint8_t *key, uint64_t *last);
-/* Index a merged `_member` op that sets a role (*indexed says whether it did). */
+/* Index a merged `_member` op that sets a role (*indexed says whether it did);
+ * when it did, key is the member's and *last the cut-off it names (UINT64_MAX:
+ * none). */
 int cairn__member_index(MDB_txn *txn, cairn_store_t *s, const cairn_op_t *op,
-                        const cairn_stamp_t *st, bool *indexed);
+                        const cairn_stamp_t *st, bool *indexed,
+                        uint8_t key[CAIRN_KEY_BYTES], uint64_t *last);
+/* Whether key has any role row (is or was a member, or an invite): the entries
+ * of such a key that its roles refuse are kept as evidence. */
+int cairn__member_known(MDB_txn *txn, cairn_store_t *s, const uint8_t *key, bool *known);
 /* Check an entry written by an invite key (its ops parsed in ops[0..nops)). */
 int cairn__member_check_invite_use(MDB_txn *txn, cairn_store_t *s, const cairn_entry_t *e,
                                    const cairn_op_t *ops, size_t nops, cairn_error_t *err);
@@ -210,6 +218,10 @@ typedef struct merge_env {
   wtxn_t *w; /* the transaction's cursors and buffers */
 } merge_env_t;
 
+/* Add the history row of e's op (stamped st) without merging it: an entry kept
+ * as evidence shows in the record's history. */
+int cairn__merge_history(const cairn_entry_t *e, const cairn_op_t *op, const cairn_stamp_t *st,
+                         merge_env_t *env);
 /* Merge one op of entry e (stamped st) into records; op is not redacted. */
 int cairn__merge_op(MDB_txn *txn, cairn_store_t *s, const cairn_entry_t *e,
                     const cairn_op_t *op, const cairn_stamp_t *st, merge_env_t *env);
@@ -244,6 +256,8 @@ typedef struct prep {
   bool ops_ok;                    /* the ops hash to the signed ops_root */
   bool sig_checked;               /* the signature was verified ahead: sig_ok */
   bool sig_ok;
+  bool first_hop;                 /* from the key that pushes it: its roles are
+                                     checked strictly, never kept as evidence */
   size_t op0;                     /* its first op in the batch's ops */
 } prep_t;
 

@@ -11,8 +11,6 @@ set -euo pipefail
 
 . "$(dirname "$0")/lib/common.sh" "$@"
 touch "$T/relay.log"
-n=0
-ok() { n=$((n + 1)); echo "ok   $*"; }
 
 RK=$("$CAIRND" init "$T/relay")
 c ana init --name Ana >/dev/null

@@ -145,6 +145,41 @@ int cairn_test_put(cairn_store_t *s, const char *type, const char *id, const cha
   return rc;
 }
 
+/* cairn_test_field_text's lookup: the field's string value into the buffer. */
+typedef struct field_text {
+  const char *field;
+  char *out;
+  size_t cap;
+} field_text_t;
+
+static int field_text_cb(const cairn_record_t *r, void *ud) {
+  field_text_t *t = ud;
+  cairn_record_field_t f;
+  msgpack_object_str str;
+  msgpack_unpacked u;
+  size_t off = 0;
+  msgpack_unpacked_init(&u);
+  if (cairn_record_field(r, t->field, &f) == 1 &&
+      msgpack_unpack_next(&u, (const char *)f.value, f.value_len, &off) == MSGPACK_UNPACK_SUCCESS &&
+      u.data.type == MSGPACK_OBJECT_STR && u.data.via.str.size < t->cap) {
+    str = u.data.via.str;
+    memcpy(t->out, str.ptr, str.size);
+    t->out[str.size] = '\0';
+  }
+  msgpack_unpacked_destroy(&u);
+  return 0;
+}
+
+const char *cairn_test_field_text(cairn_store_t *s, const char *type, const char *id,
+                                  const char *field) {
+  static char buf[1024];
+  field_text_t t = {field, buf, sizeof buf};
+  buf[0] = '\0';
+  if (cairn_get(s, type, id, field_text_cb, &t) != 0)
+    return "";
+  return buf;
+}
+
 /* ---- entries without a store ---- */
 
 uint64_t cairn_test_hlc(void) {

@@ -113,6 +113,11 @@ int cairn_test_rmrf(const char *dir);
 int cairn_test_put(cairn_store_t *s, const char *type, const char *id, const char *field,
                    const char *strvalue);
 
+/* The string value of a field of a record ("" when the record, the field or a
+ * string value is missing); valid until the next call. */
+const char *cairn_test_field_text(cairn_store_t *s, const char *type, const char *id,
+                                  const char *field);
+
 /* ---- entries without a store ---- */
 
 /*

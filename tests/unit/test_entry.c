@@ -1599,10 +1599,33 @@ static void test_too_big(void **state) {
   world_close(&w);
 }
 
-/* Roles: non-members, editors writing reserved records or purging. */
+/* Apply e as the relay applies what its author pushes: first hop. */
+static int apply_first_hop(cairn_store_t *s, const cairn_test_key_t *author,
+                           const cairn_test_bytes_t *e, cairn_error_t *err) {
+  cairn_prepare_opts_t o = {0, false, author->pk};
+  cairn_buf_t b = {e->p, e->len};
+  cairn_prepared_t *p;
+  const cairn_prepared_t *one;
+  CAIRN_PASS(cairn_prepared_new(&p));
+  one = p;
+  CAIRN_PASS(cairn_prepare(p, &b, 1, &o));
+  int rc = cairn_store_apply_prepared(s, &one, 1, NULL, NULL, err);
+  cairn_prepared_free(p);
+  return rc;
+}
+
+/*
+ * Roles: a stranger's entry is refused. An editor's grant or purge is refused
+ * from the editor itself (the first hop), and when it comes from anyone else it
+ * is kept as evidence only: in the log, refused with its reason, nothing
+ * merged, and the editor's next entry chains on it.
+ */
 static void test_roles(void **state) {
   world_t w;
   cairn_test_key_t m, stranger;
+  cairn_apply_stats_t stats;
+  cairn_error_t err, why;
+  cairn_buf_t b;
   (void)state;
   world_open(&w, NULL, NULL);
   world_member(&w, &m, "editor");
@@ -1612,23 +1635,41 @@ static void test_roles(void **state) {
   cairn_test_bytes_t oa = ops_of(&a);
   cairn_test_bytes_t s1 = sign_next(&stranger, &oa);
   CAIRN_FAIL(apply_bytes(w.s, &s1, NULL), CAIRN_ENOTMEMBER);
+  cairn_test_bytes_t k = op_put1("partner", "p1", "name", "Kept");
+  cairn_test_bytes_t ok = ops_of(&k);
+  cairn_test_bytes_t o1 = sign_next(&w.owner, &ok);
+  CAIRN_PASS(apply_bytes(w.s, &o1, NULL));
   /* an editor may not grant roles, nor purge */
   cairn_test_bytes_t grant = op_put1("_member", "0000000000000000000000000000000000000000000000000000000000000000",
                           "role", "admin");
   cairn_test_bytes_t og = ops_of(&grant);
-  cairn_test_key_t mm = m;
-  cairn_test_bytes_t m1 = sign_next(&mm, &og);
-  CAIRN_FAIL(apply_bytes(w.s, &m1, NULL), CAIRN_EFORBIDDEN);
+  cairn_test_bytes_t m1 = sign_next(&m, &og);
+  CAIRN_FAIL(apply_first_hop(w.s, &m, &m1, &err), CAIRN_EFORBIDDEN);
+  assert_contains(err.msg, "may not write _member");
+  b = (cairn_buf_t){m1.p, m1.len};
+  CAIRN_PASS(cairn_store_apply(w.s, &b, 1, &stats, NULL));
+  assert_int_equal(stats.applied, 1);
+  assert_int_equal(stats.refused, 1);
+  assert_int_equal(cairn_entry_refused(w.s, m.pk, 1, &why), 1);
+  assert_contains(why.msg, "may not write _member");
+  assert_int_equal(cairn_entry_refused(w.s, w.owner.pk, w.owner.seq, NULL), 0);
   cairn_test_bytes_t purge = op_target(CAIRN_OP_PURGE, "partner", "p1");
   cairn_test_bytes_t op = ops_of(&purge);
-  mm = m;
+  cairn_test_bytes_t m2 = sign_next(&m, &op);
+  CAIRN_PASS(apply_bytes(w.s, &m2, NULL));
+  assert_int_equal(cairn_entry_refused(w.s, m.pk, 2, NULL), 1);
+  assert_string_equal(cairn_test_field_text(w.s, "partner", "p1", "name"), "Kept");
+  cairn_test_bytes_t m3 = sign_next(&m, &oa);
+  CAIRN_PASS(apply_bytes(w.s, &m3, NULL));
+  assert_int_equal(cairn_entry_refused(w.s, m.pk, 3, NULL), 0);
+  assert_string_equal(cairn_test_field_text(w.s, "partner", "p1", "name"), "Acme");
+  assert_int_equal(head_seq(w.s, m.pk), 3);
   bytes_free(&m1);
-  m1 = sign_next(&mm, &op);
-  CAIRN_FAIL(apply_bytes(w.s, &m1, NULL), CAIRN_EFORBIDDEN);
-  bytes_free(&m1);
-  m1 = sign_next(&m, &oa);
-  CAIRN_PASS(apply_bytes(w.s, &m1, NULL));
-  bytes_free(&m1);
+  bytes_free(&m2);
+  bytes_free(&m3);
+  bytes_free(&k);
+  bytes_free(&ok);
+  bytes_free(&o1);
   bytes_free(&s1);
   bytes_free(&a);
   bytes_free(&oa);

@@ -27,6 +27,9 @@ fail() {
   exit 1
 }
 step() { echo "$NAME: $*"; }
+# ok WHAT: one more check passed (n counts them)
+n=0
+ok() { n=$((n + 1)); echo "ok   $*"; }
 # has PATTERN: some line of stdin matches PATTERN (grep's basic regex). It reads
 # all of stdin first: `grep -q` stops at the first match, and under pipefail the
 # writer of a longer output then fails on the closed pipe.
