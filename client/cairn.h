@@ -322,6 +322,48 @@ CAIRN_EXTERN int cairn_invite(cairn_store_t *s, cairn_role_t role, const char *n
                               unsigned expires_days, unsigned uses, char *code, size_t cap,
                               cairn_error_t *err) CAIRN_WUR;
 
+/* ---- a new device key for a copied store (rekey.c) ---- */
+
+typedef enum {
+  CAIRN_REKEY_NONE = 0,
+  CAIRN_REKEY_GRANTING,  /* owner or admin: the old key's grant of the new key goes
+                            to the relay; the new key takes over once the relay has
+                            acknowledged it (at the end of a sync) */
+  CAIRN_REKEY_SWITCHING, /* granted and acknowledged; the next sync finishes */
+  CAIRN_REKEY_AWAITING   /* the new key signs; the changes taken back wait until a
+                            sync brings its grant (`cairn grant NEWKEY` by an admin) */
+} cairn_rekey_stage_t;
+
+typedef struct cairn_rekey_info {
+  cairn_rekey_stage_t stage;
+  uint8_t old_key[CAIRN_KEY_BYTES];
+  uint8_t new_key[CAIRN_KEY_BYTES];
+  cairn_role_t role; /* the role of the key in use now (NONE: the new key is not
+                        granted yet) */
+  size_t waiting;    /* changes taken back, to be signed again with the new key */
+} cairn_rekey_info_t;
+
+/*
+ * Move this device to a new key: for a store copied to a second machine, where
+ * both copies would otherwise sign with one key. What the relay has not
+ * acknowledged to this copy is taken back (kept in DIR/taken-back.entries) and
+ * signed again with the new key once it may write, so nothing is lost. An owner
+ * or admin grants the new key its own name and role at once (a change of the old
+ * key, pushed at the next sync, after which the new key takes over); anyone else
+ * switches at once and needs an admin to run `cairn grant NEWKEY` with the same
+ * name and role. cairn_sync_once finishes the move when it can.
+ *
+ * @param[out] out  what is pending now (new_key is the key to grant).
+ * @return 0, CAIRN_EBUSY (a move is already pending), CAIRN_ENOTMEMBER (this
+ *         device has no role), CAIRN_EREADONLY, or an error of the store.
+ */
+CAIRN_EXTERN int cairn_rekey(cairn_store_t *s, cairn_rekey_info_t *out,
+                             cairn_error_t *err) CAIRN_WUR;
+
+/* What is pending of a move to a new key: 1 (out filled), 0 (none), or a
+ * negative code of the store. */
+CAIRN_EXTERN int cairn_rekey_status(cairn_store_t *s, cairn_rekey_info_t *out) CAIRN_WUR;
+
 /* Where this device stands with its relay, from what the store keeps. */
 typedef struct cairn_sync_status {
   int has_remote;                      /* 0: no relay set (remote, relay_key empty) */

@@ -25,7 +25,9 @@
  * through cursors kept open for the batch (wtxn_t), so neighbouring keys skip the
  * descent from the root.
  */
+#include <errno.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1287,6 +1289,46 @@ static int cut_log(MDB_txn *txn, cairn_store_t *s, const uint8_t *author, uint64
   return cairn__head_put(txn, s, author, &h);
 }
 
+#define TAKEN_ENTRY_MAX ((size_t)64 << 20) /* more is a damaged file, not an entry */
+
+/* Append the entries of DIR/taken-back.entries (none when it is absent). */
+static int taken_read(cairn_store_t *s, cairn_taken_t *t) {
+  uint8_t be[4], *buf = NULL;
+  int rc = 0;
+  FILE *f = cairn__side_file_open(s, TAKEN_FILE);
+  if (f == NULL)
+    return errno == ENOENT ? 0 : CAIRN_EIO;
+  while (rc == 0 && fread(be, 1, 4, f) == 4) {
+    size_t len = cairn_get_be32(be);
+    if (len > TAKEN_ENTRY_MAX || (buf = malloc(len ? len : 1)) == NULL)
+      rc = len > TAKEN_ENTRY_MAX ? CAIRN_ECORRUPT : CAIRN_ENOMEM;
+    else if (fread(buf, 1, len, f) != len)
+      rc = CAIRN_ECORRUPT;
+    else
+      rc = taken_add(t, buf, len);
+    free(buf);
+    buf = NULL;
+  }
+  if (rc == 0 && ferror(f))
+    rc = CAIRN_EIO;
+  fclose(f);
+  return rc;
+}
+
+int cairn_store_taken_pending(cairn_store_t *s, cairn_taken_t **out, cairn_error_t *err) {
+  cairn_taken_t *t = calloc(1, sizeof *t);
+  int rc = t == NULL ? CAIRN_ENOMEM : taken_read(s, t);
+  *out = NULL;
+  if (rc == 0 && t->n > 0) {
+    *out = t;
+    return 0;
+  }
+  cairn_taken_free(t);
+  return rc == 0 ? 0
+                 : cairn__error(err, rc, "cannot read %s/%s: %s", s->dir, TAKEN_FILE,
+                                cairn_strerror(rc));
+}
+
 typedef struct take_back {
   cairn_store_t *s;
   uint64_t keep;
@@ -1303,7 +1345,10 @@ static int take_back_fn(MDB_txn *txn, void *ud) {
   for (size_t i = 0; i < tb->t->n; i++) /* a retry after a full map starts over */
     free(tb->t->entries[i]);
   tb->t->n = 0;
-  if ((rc = cairn__head_get(txn, s, me, &h)) != 0 || h.seq <= tb->keep)
+  /* changes taken back before and not yet signed again come first: the file
+   * is rewritten with them and the new ones */
+  if ((rc = taken_read(s, tb->t)) != 0 || (rc = cairn__head_get(txn, s, me, &h)) != 0 ||
+      h.seq <= tb->keep)
     return rc;
   if ((rc = cut_log(txn, s, me, tb->keep, h.seq, tb->t)) != 0)
     return rc;

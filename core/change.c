@@ -493,6 +493,22 @@ static int resign_one(cairn_store_t *s, const cairn_entry_t *e, bool *signed_one
   return rc;
 }
 
+/* Keep in DIR/taken-back.entries only the taken entries from the ith on (the
+ * ones before are signed again). Best effort: on failure the whole file stays,
+ * and signing it again later repeats edits rather than losing any. */
+static void keep_rest(cairn_store_t *s, const cairn_taken_t *t, size_t i) {
+  size_t n = cairn_taken_count(t) - i;
+  const uint8_t **parts = malloc((n ? n : 1) * sizeof *parts);
+  size_t *lens = malloc((n ? n : 1) * sizeof *lens);
+  if (parts != NULL && lens != NULL) {
+    for (size_t k = 0; k < n; k++)
+      parts[k] = cairn_taken_entry(t, i + k, &lens[k]);
+    (void)cairn__side_file_write(s, TAKEN_FILE, parts, lens, n);
+  }
+  free(parts);
+  free(lens);
+}
+
 int cairn_store_resign(cairn_store_t *s, const cairn_taken_t *t, size_t *count,
                        cairn_error_t *err) {
   size_t len;
@@ -510,8 +526,10 @@ int cairn_store_resign(cairn_store_t *s, const cairn_taken_t *t, size_t *count,
     if (cairn_store_entry_hash(s, e.author, e.seq, held) == 0 &&
         memcmp(mine, held, CAIRN_HASH_BYTES) == 0)
       continue;
-    if ((rc = resign_one(s, &e, &one, err)) != 0)
-      return rc; /* the rest stays in DIR/taken-back.entries */
+    if ((rc = resign_one(s, &e, &one, err)) != 0) {
+      keep_rest(s, t, i); /* signed again later from DIR/taken-back.entries */
+      return rc;
+    }
     *count += one;
   }
   if (cairn_taken_count(t) > 0)

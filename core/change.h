@@ -92,6 +92,16 @@ CAIRN_EXTERN int cairn_store_resign(cairn_store_t *s, const cairn_taken_t *t, si
                                     cairn_error_t *err) CAIRN_WUR;
 
 /*
+ * The changes taken back and not yet signed again: DIR/taken-back.entries, kept
+ * when signing them again failed or waits (a new key not granted yet, cairn_rekey).
+ * cairn_store_take_back includes them first; sign them with cairn_store_resign.
+ * @param[out] out  NULL when there are none; else free with cairn_taken_free.
+ * @return 0, CAIRN_EIO, CAIRN_ECORRUPT (a damaged file), CAIRN_ENOMEM.
+ */
+CAIRN_EXTERN int cairn_store_taken_pending(cairn_store_t *s, cairn_taken_t **out,
+                                           cairn_error_t *err) CAIRN_WUR;
+
+/*
  * Create a network owned by this device: writes the genesis entry (the `_network`
  * record with its title and a nonce, and this device's `_member` record as owner)
  * and copies the network id to out.

@@ -16,6 +16,8 @@
 #include "keyfile.h"
 #include "store_internal.h"
 
+#define KEY_NEXT "key.next" /* a new device key waiting (cairn_store_key_next) */
+
 static const char *const db_names[DB_COUNT] = {
     "log", "heads", "arrivals", "records", "conflicts", "pending", "history",
     "purged", "roles", "meta", "refused"};
@@ -320,6 +322,21 @@ done:
   return rc;
 }
 
+static int fsync_path(const char *path);
+
+/* A key switch cut short between its two renames (cairn_store_key_switch) left
+ * DIR/key.old and DIR/key.next and no DIR/key: finish it. */
+static int key_recover(cairn_store_t *s, const char *key) {
+  char *old = path_join(s->dir, "key.old"), *next = path_join(s->dir, KEY_NEXT);
+  int rc = CAIRN_ENOENT;
+  if (old != NULL && next != NULL && access(old, F_OK) == 0 && access(next, F_OK) == 0 &&
+      !s->opts.read_only && rename(next, key) == 0)
+    rc = fsync_path(s->dir);
+  free(old);
+  free(next);
+  return rc;
+}
+
 /* Read (or, with write, write) the device key in DIR/key (core/keyfile.c); a
  * missing one means no store. */
 static int key_file(cairn_store_t *s, bool write, cairn_error_t *err) {
@@ -328,6 +345,8 @@ static int key_file(cairn_store_t *s, bool write, cairn_error_t *err) {
   if (path == NULL)
     return CAIRN_ENOMEM;
   rc = write ? cairn_keyfile_write(path, s->sk, err) : cairn_keyfile_read(path, s->sk, err);
+  if (!write && rc == CAIRN_ENOENT && key_recover(s, path) == 0)
+    rc = cairn_keyfile_read(path, s->sk, err);
   if (!write && rc == CAIRN_ENOENT)
     rc = cairn__error(err, rc, "no store in %s (run `cairn init --name NAME`)", s->dir);
   free(path);
@@ -508,6 +527,15 @@ done:
   return rc;
 }
 
+FILE *cairn__side_file_open(cairn_store_t *s, const char *name) {
+  char *path = path_join(s->dir, name);
+  FILE *f = path != NULL ? fopen(path, "rb") : NULL;
+  if (path == NULL)
+    errno = ENOMEM;
+  free(path);
+  return f;
+}
+
 void cairn__side_file_remove(cairn_store_t *s, const char *name) {
   char *path = path_join(s->dir, name);
   if (path != NULL)
@@ -521,6 +549,73 @@ static int fsync_path(const char *path) {
   int rc = fd >= 0 && fsync(fd) == 0 ? 0 : CAIRN_EIO;
   if (fd >= 0)
     close(fd);
+  return rc;
+}
+
+/* ---- a new device key (store.h, cairn_store_key_next) ---- */
+
+/* The secret of the waiting key into sk (sodium_malloc'd by the caller). */
+static int key_next_read(cairn_store_t *s, uint8_t *sk, cairn_error_t *err) {
+  char *path = path_join(s->dir, KEY_NEXT);
+  int rc = path == NULL ? CAIRN_ENOMEM : cairn_keyfile_read(path, sk, err);
+  free(path);
+  return rc;
+}
+
+int cairn_store_key_waiting(cairn_store_t *s, uint8_t pk[CAIRN_KEY_BYTES]) {
+  uint8_t *sk = sodium_malloc(CAIRN_SECRET_BYTES);
+  int rc = sk == NULL ? CAIRN_ENOMEM : key_next_read(s, sk, NULL);
+  if (rc == 0)
+    memcpy(pk, sk + 32, CAIRN_KEY_BYTES);
+  sodium_free(sk);
+  return rc == 0 ? 1 : rc == CAIRN_ENOENT ? 0 : rc;
+}
+
+int cairn_store_key_next(cairn_store_t *s, uint8_t pk[CAIRN_KEY_BYTES], cairn_error_t *err) {
+  uint8_t *sk;
+  char *path;
+  int rc = cairn_store_key_waiting(s, pk);
+  if (rc != 0)
+    return rc < 0 ? cairn__error(err, rc, "cannot read %s/%s", s->dir, KEY_NEXT) : 0;
+  if (s->opts.read_only)
+    return cairn__error(err, CAIRN_EREADONLY, "the store is open read-only");
+  if ((sk = sodium_malloc(CAIRN_SECRET_BYTES)) == NULL ||
+      (path = path_join(s->dir, KEY_NEXT)) == NULL) {
+    sodium_free(sk);
+    return cairn__error(err, CAIRN_ENOMEM, "out of memory");
+  }
+  crypto_sign_keypair(sk + 32, sk);
+  if ((rc = cairn_keyfile_write(path, sk, err)) == 0 && (rc = fsync_path(s->dir)) != 0)
+    cairn__error(err, rc, "cannot write %s", path);
+  if (rc == 0)
+    memcpy(pk, sk + 32, CAIRN_KEY_BYTES);
+  sodium_free(sk);
+  free(path);
+  return rc;
+}
+
+int cairn_store_key_switch(cairn_store_t *s, cairn_error_t *err) {
+  char *key = path_join(s->dir, "key"), *old = path_join(s->dir, "key.old"),
+       *next = path_join(s->dir, KEY_NEXT);
+  uint8_t *sk = sodium_malloc(CAIRN_SECRET_BYTES);
+  int rc = key == NULL || old == NULL || next == NULL || sk == NULL ? CAIRN_ENOMEM : 0;
+  if (rc == 0 && s->opts.read_only)
+    rc = cairn__error(err, CAIRN_EREADONLY, "the store is open read-only");
+  else if (rc == 0)
+    rc = key_next_read(s, sk, err);
+  /* key -> key.old, then key.next -> key: a crash between leaves key.old and
+   * key.next, which cairn_open puts back (store_key_recover) */
+  if (rc == 0 && (rename(key, old) != 0 || rename(next, key) != 0 || fsync_path(s->dir) != 0))
+    rc = cairn__error(err, CAIRN_EIO, "cannot put the new key in place in %s: %s", s->dir,
+                      strerror(errno));
+  if (rc == 0)
+    memcpy(s->sk, sk, CAIRN_SECRET_BYTES);
+  else if (rc == CAIRN_ENOMEM)
+    cairn__error(err, rc, "out of memory");
+  sodium_free(sk);
+  free(key);
+  free(old);
+  free(next);
   return rc;
 }
 

@@ -83,6 +83,26 @@ CAIRN_EXTERN void cairn_close(cairn_store_t *s);
  * cairn_close(). */
 CAIRN_EXTERN const uint8_t *cairn_store_key(const cairn_store_t *s);
 
+/*
+ * A new device key, in two steps (cairn_rekey in cairn.h drives them; a store
+ * copied to a second machine must not sign with the same key on both).
+ * cairn_store_key_next makes a fresh key pair and keeps its secret in
+ * DIR/key.next (mode 0600, fsync'd) beside the current key; called again, it
+ * returns the key already waiting. cairn_store_key_switch makes the waiting key
+ * the store's own: DIR/key becomes DIR/key.old, DIR/key.next becomes DIR/key
+ * (renames, then the directory fsync'd), and the store signs with it from then on
+ * (cairn_store_key() returns it). cairn_store_key_waiting says whether a next key
+ * waits.
+ * @param[out] pk  the next key's public key.
+ * @return key_next and key_switch: 0, CAIRN_EREADONLY, CAIRN_ENOENT (switch: no
+ *         key waits), CAIRN_EIO, CAIRN_ENOMEM; key_waiting: 1 (pk filled), 0,
+ *         or CAIRN_EIO.
+ */
+CAIRN_EXTERN int cairn_store_key_next(cairn_store_t *s, uint8_t pk[CAIRN_KEY_BYTES],
+                                      cairn_error_t *err) CAIRN_WUR;
+CAIRN_EXTERN int cairn_store_key_switch(cairn_store_t *s, cairn_error_t *err) CAIRN_WUR;
+CAIRN_EXTERN int cairn_store_key_waiting(cairn_store_t *s, uint8_t pk[CAIRN_KEY_BYTES]) CAIRN_WUR;
+
 /* The device's member name given at create time (never NULL), valid until
  * cairn_close(). */
 CAIRN_EXTERN const char *cairn_store_name(const cairn_store_t *s);

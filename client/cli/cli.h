@@ -178,6 +178,7 @@ int cmd_log(cli_t *cli, int argc, char **argv);
 int cmd_members(cli_t *cli, int argc, char **argv);        /* members.c */
 int cmd_grant(cli_t *cli, int argc, char **argv);
 int cmd_revoke(cli_t *cli, int argc, char **argv);
+int cmd_rekey(cli_t *cli, int argc, char **argv);
 int cmd_invite(cli_t *cli, int argc, char **argv);
 int cmd_heads(cli_t *cli, int argc, char **argv);          /* sync_file.c */
 int cmd_bundle_create(cli_t *cli, int argc, char **argv);

@@ -71,6 +71,11 @@ static const cli_cmd_t commands[] = {
      "serves N devices (default 1). `cairn revoke` on the invite key cancels it.", 0},
     {"revoke", cmd_revoke, "KEY", "Revoke a device key (its role becomes `revoked`).\n"
                                   "Its earlier changes stay. Exit 3 if it is not a member.", 0},
+    {"rekey", cmd_rekey, "",
+     "Move this device to a new key and print it: for a store copied to a second\n"
+     "machine. Changes the relay has not acknowledged move onto the new key. An owner\n"
+     "or admin grants the new key at once (it takes over after the next sync); anyone\n"
+     "else needs an admin to run `cairn grant NEWKEY` with the same name and role.", 0},
     {"heads", cmd_heads, "[--json]",
      "Print this replica's version vector: each author's last seq.\n"
      "--json prints {\"AUTHOR\": SEQ, ...}, the HEADS_FILE of `bundle create --since`.", 1},
@@ -84,7 +89,7 @@ static const cli_cmd_t commands[] = {
     {"remote", cmd_remote, "HOST:PORT --key RELAYKEY",
      "Set the relay this store syncs with, and the key it must prove.\n"
      "On an owner's or admin's store the relay key is also granted the `relay` role.\n"
-     "HOST is a numeric IPv4 or IPv6 address.", 0},
+     "HOST is a host name, an IPv4 address, or an IPv6 address in brackets.", 0},
     {"sync", cmd_sync, "[--timeout SECONDS | --live [--ping SECONDS]]",
      "Push this device's new entries to the relay and pull what arrived since.\n"
      "Prints `pushed N, pulled M, applied K, bytes sent S, received R`. Exit 0 only\n"

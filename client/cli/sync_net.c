@@ -134,6 +134,22 @@ static int sync_live(cli_t *cli, unsigned long ping) {
 
 static const char *const sync_opts[] = {"timeout=", "live", "ping=", NULL};
 
+/* "; this device's new key is not granted yet: ..." when the relay refused a
+ * key that cairn_rekey made and no admin has granted, else "". */
+static void rekey_words(cli_t *cli, char *out, size_t cap) {
+  cairn_rekey_info_t r;
+  cairn_role_t role = CAIRN_ROLE_NONE;
+  char key[2 * CAIRN_KEY_BYTES + 1];
+  out[0] = '\0';
+  if (cairn_rekey_status(cli->store, &r) != 1 || r.stage != CAIRN_REKEY_AWAITING ||
+      cairn_store_role(cli->store, r.old_key, &role) != 0)
+    return;
+  snprintf(out, cap, "; this device's new key is not granted yet: ask an admin to run "
+                     "`cairn grant %s --role %s --name \"%s\"` and sync",
+           cairn_hex(r.new_key, CAIRN_KEY_BYTES, key),
+           cairn_role_name(role) ? cairn_role_name(role) : "editor", cairn_store_name(cli->store));
+}
+
 /* "this device's clock is 3 days ahead of the relay's; ..." when the relay's
  * clock differs from this device's by more than a minute, else "". */
 static void clock_words(const cairn_sync_stats_t *st, char *out, size_t cap) {
@@ -175,11 +191,13 @@ int cmd_sync(cli_t *cli, int argc, char **argv) {
   if (live)
     return sync_live(cli, ping);
   rc = cairn_sync_once(cli->store, NULL, (unsigned)(timeout * 1000), &st, &err);
-  char clock[160] = "";
+  char clock[160] = "", rekey[400] = "";
   clock_words(&st, clock, sizeof clock);
+  if (rc == CAIRN_ENOTMEMBER)
+    rekey_words(cli, rekey, sizeof rekey);
   if (rc != 0)
-    return clock[0] ? cli_fail(cli, "sync failed: %s; also, %s", err.msg, clock)
-                    : cli_fail(cli, "sync failed: %s", err.msg);
+    return cli_fail(cli, "sync failed: %s%s%s%s", err.msg, rekey, clock[0] ? "; also, " : "",
+                    clock);
   if (clock[0])
     cli_warn(cli, "%s", clock);
   if (st.refused_forwards > 0)
@@ -192,7 +210,8 @@ int cmd_sync(cli_t *cli, int argc, char **argv) {
     cli_warn(cli,
              "%llu change%s made on this device %s signed again on top of the relay's copy "
              "of its log (a store restored from a backup or copied, or changes stamped by a "
-             "wrong clock); nothing was lost",
+             "wrong clock); nothing was lost. If this store was copied to another machine "
+             "that also writes, run `cairn rekey` on one of them",
              (unsigned long long)st.resigned, st.resigned == 1 ? "" : "s",
              st.resigned == 1 ? "was" : "were");
   printf("pushed %llu, pulled %llu, applied %llu, bytes sent %llu, received %llu\n",
@@ -203,6 +222,28 @@ int cmd_sync(cli_t *cli, int argc, char **argv) {
 }
 
 static const char *const json_opt[] = {"json", NULL};
+
+static const char *rekey_stage(cairn_rekey_stage_t stage) {
+  switch (stage) {
+  case CAIRN_REKEY_GRANTING:
+    return "granting";
+  case CAIRN_REKEY_SWITCHING:
+    return "switching";
+  case CAIRN_REKEY_AWAITING:
+    return "awaiting-grant";
+  default:
+    return "none";
+  }
+}
+
+/* A move to a new key pending: its JSON (null when none), or NULL on error. */
+static json_t *rekey_json(const cairn_rekey_info_t *r, int pending) {
+  char key[2 * CAIRN_KEY_BYTES + 1];
+  if (!pending)
+    return json_null();
+  return json_pack("{s:s, s:s, s:I}", "stage", rekey_stage(r->stage), "new_key",
+                   cairn_hex(r->new_key, CAIRN_KEY_BYTES, key), "waiting", (json_int_t)r->waiting);
+}
 
 int cmd_status(cli_t *cli, int argc, char **argv) {
   cli_args_t a;
@@ -217,6 +258,10 @@ int cmd_status(cli_t *cli, int argc, char **argv) {
     return rc;
   if ((rc = cairn_sync_status(cli->store, &st)) != 0)
     return cli_fail_rc(cli, rc, NULL, "cannot read the sync status");
+  cairn_rekey_info_t rk;
+  int pending = cairn_rekey_status(cli->store, &rk);
+  if (pending < 0)
+    return cli_fail_rc(cli, pending, NULL, "cannot read this store's key");
   if (st.last_sync_ms != 0)
     cli_time(st.last_sync_ms << 16, when);
   if (st.has_remote)
@@ -225,6 +270,9 @@ int cmd_status(cli_t *cli, int argc, char **argv) {
     printf("relay\t%s\nrelay_key\t%s\nlast_sync\t%s\nunacknowledged\t%llu\n",
            st.has_remote ? st.remote : "none", st.has_remote ? key : "none", when,
            (unsigned long long)st.unacknowledged);
+    if (pending)
+      printf("rekey\t%s\t%s\t%zu\n", rekey_stage(rk.stage),
+             cairn_hex(rk.new_key, CAIRN_KEY_BYTES, key), rk.waiting);
     return 0;
   }
   json_t *o = json_object();
@@ -234,7 +282,8 @@ int cmd_status(cli_t *cli, int argc, char **argv) {
       json_object_set_new(o, "last_sync", st.last_sync_ms ? json_string(when) : json_null()) !=
           0 ||
       json_object_set_new(o, "unacknowledged", json_integer((json_int_t)st.unacknowledged)) !=
-          0) {
+          0 ||
+      json_object_set_new(o, "rekey", rekey_json(&rk, pending)) != 0) {
     json_decref(o);
     return cli_fail(cli, "out of memory");
   }

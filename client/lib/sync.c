@@ -903,8 +903,8 @@ static int restamp(link_t *l) {
 
 /* ---- sync once ---- */
 
-int cairn_sync_once(cairn_store_t *s, const char *invite, unsigned timeout_ms,
-                    cairn_sync_stats_t *stats, cairn_error_t *err) {
+static int sync_rounds(cairn_store_t *s, const char *invite, unsigned timeout_ms,
+                       cairn_sync_stats_t *stats, cairn_error_t *err) {
   uv_loop_t loop;
   link_t *l = malloc(sizeof *l);
   int rc;
@@ -948,6 +948,48 @@ int cairn_sync_once(cairn_store_t *s, const char *invite, unsigned timeout_ms,
   cairn_prepared_free(l->prep);
   free(l);
   (void)uv_loop_close(&loop);
+  return rc;
+}
+
+/* Add b's counts to a (a second sync after a move to a new key). */
+static void stats_add(cairn_sync_stats_t *a, const cairn_sync_stats_t *b) {
+  a->pushed += b->pushed;
+  a->acked_seq = b->acked_seq;
+  a->pulled += b->pulled;
+  a->applied += b->applied;
+  a->bytes_sent += b->bytes_sent;
+  a->bytes_received += b->bytes_received;
+  a->resigned += b->resigned;
+  a->refused_forwards += b->refused_forwards;
+  a->clock_known = b->clock_known;
+  a->clock_offset_ms = b->clock_offset_ms;
+}
+
+/*
+ * Sync, finishing a move to a new key (cairn_rekey) as far as it can go: before
+ * (a grant a bundle brought), and after (the grant acknowledged, or pulled), in
+ * which case the changes now signed with the new key are pushed by a second sync.
+ */
+int cairn_sync_once(cairn_store_t *s, const char *invite, unsigned timeout_ms,
+                    cairn_sync_stats_t *stats, cairn_error_t *err) {
+  cairn_sync_stats_t first, again;
+  size_t before = 0, after = 0;
+  int moved = cairn__rekey_resume(s, &before, err);
+  if (stats != NULL)
+    memset(stats, 0, sizeof *stats);
+  if (moved < 0)
+    return moved;
+  int rc = sync_rounds(s, invite, timeout_ms, &first, err);
+  first.resigned += before;
+  if (rc == 0 && (moved = cairn__rekey_resume(s, &after, err)) == 1) {
+    rc = sync_rounds(s, invite, timeout_ms, &again, err);
+    again.resigned += after;
+    stats_add(&first, &again);
+  } else if (moved < 0) {
+    rc = moved;
+  }
+  if (stats != NULL)
+    *stats = first;
   return rc;
 }
 

@@ -8,6 +8,7 @@
 
 #include <lmdb.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "apply.h"
 #include "bytes.h"
@@ -313,6 +314,8 @@ void cairn__walk_end(walk_t *w);
 int cairn__side_file_write(cairn_store_t *s, const char *name, const uint8_t *const *parts,
                            const size_t *lens, size_t n);
 void cairn__side_file_remove(cairn_store_t *s, const char *name);
+/* Open DIR/name for reading: NULL with errno set (ENOENT: there is none). */
+FILE *cairn__side_file_open(cairn_store_t *s, const char *name);
 
 /* Entries taken back and not yet signed again: kept on disk until they are. */
 #define TAKEN_FILE "taken-back.entries"

@@ -24,7 +24,6 @@ FILL=$BUILD/tests/tools/storefill
 # the relay runs with --max-batch 100 so that a pull takes many messages (and
 # can be cut between them)
 
-sync_ok() { c "$1" sync --timeout 30 >"$T/sync.out" 2>"$T/sync.err" || fail "$1: sync failed: $(cat "$T/sync.err")"; }
 
 # heads_of STORE_DIR: "author seq" lines of a replica's version vector
 heads_of() {

@@ -15,7 +15,6 @@
 set -euo pipefail
 
 . "$(dirname "$0")/lib/common.sh" "$@"
-sync_ok() { c "$1" sync --timeout 30 >"$T/sync.out" 2>"$T/sync.err" || fail "$1: sync failed: $(cat "$T/sync.err")"; }
 
 network_with ana bob
 sync_ok bob

@@ -110,9 +110,83 @@ static void test_take_back_and_resign(void **state_) {
   free(dir);
 }
 
+/* Changes taken back and not signed again stay in DIR/taken-back.entries: a
+ * later take-back includes them first, and signing the lot brings all back. */
+static void test_taken_pending(void **state_) {
+  cairn_store_t *s;
+  char *dir;
+  uint8_t net[CAIRN_KEY_BYTES];
+  cairn_taken_t *t;
+  cairn_error_t err;
+  uint64_t keep;
+  size_t n;
+  (void)state_;
+  CAIRN_PASS(cairn_test_store("Ana", &s, &dir));
+  CAIRN_PASS(cairn_store_network_create(s, "Pending", net, &err));
+  CAIRN_PASS(cairn_store_head_seq(s, cairn_store_key(s), &keep));
+  CAIRN_PASS(cairn_store_taken_pending(s, &t, &err));
+  assert_null(t);
+  CAIRN_PASS(cairn_test_put(s, "note", "x1", "text", "first"));
+  CAIRN_PASS(cairn_store_take_back(s, keep, &t, &err));
+  assert_int_equal(cairn_taken_count(t), 1);
+  cairn_taken_free(t); /* not signed again: say the disk was full */
+  CAIRN_PASS(cairn_store_taken_pending(s, &t, &err));
+  assert_int_equal(cairn_taken_count(t), 1);
+  cairn_taken_free(t);
+  CAIRN_PASS(cairn_test_put(s, "note", "x2", "text", "second"));
+  CAIRN_PASS(cairn_store_take_back(s, keep, &t, &err));
+  assert_int_equal(cairn_taken_count(t), 2);
+  CAIRN_PASS(cairn_store_resign(s, t, &n, &err));
+  assert_int_equal(n, 2);
+  cairn_taken_free(t);
+  CAIRN_PASS(cairn_store_taken_pending(s, &t, &err));
+  assert_null(t);
+  assert_string_equal(cairn_test_field_text(s, "note", "x1", "text"), "first");
+  assert_string_equal(cairn_test_field_text(s, "note", "x2", "text"), "second");
+  cairn_close(s);
+  CAIRN_PASS(cairn_test_rmrf(dir));
+  free(dir);
+}
+
+/* A next key waits beside the key, then takes its place; a switch cut short
+ * between its two renames is finished when the store opens. */
+static void test_key_switch(void **state_) {
+  cairn_store_t *s;
+  char *dir, key[600], old[600];
+  uint8_t pk[CAIRN_KEY_BYTES], again[CAIRN_KEY_BYTES], first[CAIRN_KEY_BYTES];
+  cairn_error_t err;
+  (void)state_;
+  CAIRN_PASS(cairn_test_store("Ana", &s, &dir));
+  memcpy(first, cairn_store_key(s), CAIRN_KEY_BYTES);
+  assert_int_equal(cairn_store_key_waiting(s, pk), 0);
+  CAIRN_FAIL(cairn_store_key_switch(s, &err), CAIRN_ENOENT);
+  CAIRN_PASS(cairn_store_key_next(s, pk, &err));
+  assert_int_equal(cairn_store_key_waiting(s, again), 1);
+  assert_memory_equal(pk, again, CAIRN_KEY_BYTES);
+  CAIRN_PASS(cairn_store_key_next(s, again, &err)); /* the same key again */
+  assert_memory_equal(pk, again, CAIRN_KEY_BYTES);
+  assert_memory_equal(cairn_store_key(s), first, CAIRN_KEY_BYTES);
+  CAIRN_PASS(cairn_store_key_switch(s, &err));
+  assert_memory_equal(cairn_store_key(s), pk, CAIRN_KEY_BYTES);
+  assert_int_equal(cairn_store_key_waiting(s, again), 0);
+  /* cut short: key moved to key.old, key.next not yet in place */
+  CAIRN_PASS(cairn_store_key_next(s, pk, &err));
+  cairn_close(s);
+  snprintf(key, sizeof key, "%s/key", dir);
+  snprintf(old, sizeof old, "%s/key.old", dir);
+  assert_int_equal(rename(key, old), 0);
+  CAIRN_PASS(cairn_open(dir, NULL, &s, &err));
+  assert_memory_equal(cairn_store_key(s), pk, CAIRN_KEY_BYTES);
+  cairn_close(s);
+  CAIRN_PASS(cairn_test_rmrf(dir));
+  free(dir);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_take_back_and_resign),
+      cmocka_unit_test(test_taken_pending),
+      cmocka_unit_test(test_key_switch),
   };
   if (cairn_init() != 0)
     return 1;

@@ -36,6 +36,9 @@ ok() { n=$((n + 1)); echo "ok   $*"; }
 has() { local in; in=$(cat); grep -q -- "$1" <<<"$in"; }
 # c WHO ARGS...: the CLI on WHO's store, bounded in time
 c() { local who=$1; shift; timeout 60 "$CAIRN" --store "$T/$who" "$@"; }
+# sync_ok WHO: one sync that must succeed (its output in $T/sync.out and .err;
+# a script may define its own after sourcing this file)
+sync_ok() { c "$1" sync --timeout 30 >"$T/sync.out" 2>"$T/sync.err" || fail "$1: sync failed: $(cat "$T/sync.err")"; }
 # same WHAT A B: fail unless A and B are byte-identical
 same() { [ "$2" = "$3" ] || fail "$1 differ:
   $(echo "$2" | head -c 400)
