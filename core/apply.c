@@ -1291,11 +1291,11 @@ static int cut_log(MDB_txn *txn, cairn_store_t *s, const uint8_t *author, uint64
 
 #define TAKEN_ENTRY_MAX ((size_t)64 << 20) /* more is a damaged file, not an entry */
 
-/* Append the entries of DIR/taken-back.entries (none when it is absent). */
-static int taken_read(cairn_store_t *s, cairn_taken_t *t) {
+/* Append the entries of DIR/name (none when it is absent). */
+static int taken_read(cairn_store_t *s, const char *name, cairn_taken_t *t) {
   uint8_t be[4], *buf = NULL;
   int rc = 0;
-  FILE *f = cairn__side_file_open(s, TAKEN_FILE);
+  FILE *f = cairn__side_file_open(s, name);
   if (f == NULL)
     return errno == ENOENT ? 0 : CAIRN_EIO;
   while (rc == 0 && fread(be, 1, 4, f) == 4) {
@@ -1317,7 +1317,7 @@ static int taken_read(cairn_store_t *s, cairn_taken_t *t) {
 
 int cairn_store_taken_pending(cairn_store_t *s, cairn_taken_t **out, cairn_error_t *err) {
   cairn_taken_t *t = calloc(1, sizeof *t);
-  int rc = t == NULL ? CAIRN_ENOMEM : taken_read(s, t);
+  int rc = t == NULL ? CAIRN_ENOMEM : taken_read(s, TAKEN_FILE, t);
   *out = NULL;
   if (rc == 0 && t->n > 0) {
     *out = t;
@@ -1331,29 +1331,30 @@ int cairn_store_taken_pending(cairn_store_t *s, cairn_taken_t **out, cairn_error
 
 typedef struct take_back {
   cairn_store_t *s;
+  const uint8_t *author;
   uint64_t keep;
+  const char *file; /* where the entries taken are kept */
   cairn_taken_t *t;
 } take_back_t;
 
 static int take_back_fn(MDB_txn *txn, void *ud) {
   take_back_t *tb = ud;
   cairn_store_t *s = tb->s;
-  const uint8_t *me = cairn_store_key(s);
   apply_ctx_t c;
   head_t h;
   int rc;
   for (size_t i = 0; i < tb->t->n; i++) /* a retry after a full map starts over */
     free(tb->t->entries[i]);
   tb->t->n = 0;
-  /* changes taken back before and not yet signed again come first: the file
+  /* entries taken before (changes not yet signed again) come first: the file
    * is rewritten with them and the new ones */
-  if ((rc = taken_read(s, tb->t)) != 0 || (rc = cairn__head_get(txn, s, me, &h)) != 0 ||
-      h.seq <= tb->keep)
+  if ((rc = taken_read(s, tb->file, tb->t)) != 0 ||
+      (rc = cairn__head_get(txn, s, tb->author, &h)) != 0 || h.seq <= tb->keep)
     return rc;
-  if ((rc = cut_log(txn, s, me, tb->keep, h.seq, tb->t)) != 0)
+  if ((rc = cut_log(txn, s, tb->author, tb->keep, h.seq, tb->t)) != 0)
     return rc;
-  /* on disk before the log lets go of them: kept until signed again */
-  if ((rc = cairn__side_file_write(s, TAKEN_FILE, (const uint8_t *const *)tb->t->entries,
+  /* on disk before the log lets go of them */
+  if ((rc = cairn__side_file_write(s, tb->file, (const uint8_t *const *)tb->t->entries,
                                    tb->t->lens, tb->t->n)) != 0)
     return rc;
   if ((rc = ctx_begin(&c, s, txn)) == 0)
@@ -1362,9 +1363,30 @@ static int take_back_fn(MDB_txn *txn, void *ud) {
   return rc;
 }
 
+int cairn_store_drop_fork(cairn_store_t *s, const uint8_t author[CAIRN_KEY_BYTES],
+                          uint64_t keep, size_t *dropped, cairn_error_t *err) {
+  take_back_t tb = {s, author, keep, FORKED_FILE, calloc(1, sizeof(cairn_taken_t))};
+  size_t before;
+  int rc;
+  *dropped = 0;
+  if (memcmp(author, cairn_store_key(s), CAIRN_KEY_BYTES) == 0)
+    return cairn__error(err, CAIRN_EINVAL, "this device's own entries are taken back, not dropped");
+  if (tb.t == NULL || (rc = taken_read(s, FORKED_FILE, tb.t)) != 0) {
+    cairn_taken_free(tb.t);
+    return cairn__error(err, tb.t ? rc : CAIRN_ENOMEM, "cannot read %s", FORKED_FILE);
+  }
+  before = tb.t->n;
+  rc = cairn__txn_write(s, take_back_fn, &tb);
+  if (rc == 0)
+    *dropped = tb.t->n - before;
+  cairn_taken_free(tb.t);
+  return rc == 0 ? 0 : cairn__error(err, rc, "cannot drop a forked copy of entries: %s",
+                                    cairn_strerror(rc));
+}
+
 int cairn_store_take_back(cairn_store_t *s, uint64_t keep, cairn_taken_t **out,
                           cairn_error_t *err) {
-  take_back_t tb = {s, keep, calloc(1, sizeof(cairn_taken_t))};
+  take_back_t tb = {s, cairn_store_key(s), keep, TAKEN_FILE, calloc(1, sizeof(cairn_taken_t))};
   int rc;
   *out = NULL;
   if (tb.t == NULL)

@@ -134,6 +134,23 @@ CAIRN_EXTERN int cairn_store_apply(cairn_store_t *s, const cairn_buf_t *entries,
  */
 CAIRN_EXTERN int cairn_store_take_back(cairn_store_t *s, uint64_t keep, cairn_taken_t **out,
                                        cairn_error_t *err) CAIRN_WUR;
+/*
+ * Drop another author's entries above keep: a copy of that author's log that
+ * forked from the relay's (a store restored or copied and written, whose entries
+ * reached this replica on a bundle before its fork repair). The relay's chain
+ * wins: its entries from keep + 1 on can then be applied, and the author's
+ * repair brings the dropped changes back signed anew. In one write transaction
+ * the entries are removed from the log and the arrival order, the author's head
+ * is set to keep and everything derived is rebuilt; before it commits they are
+ * appended durably to DIR/forked.entries (the format of taken-back.entries), so
+ * nothing is lost. Not for this device's own key (CAIRN_EINVAL).
+ * @param[out] dropped  how many entries were dropped.
+ * @return 0, CAIRN_EINVAL, CAIRN_EIO, CAIRN_ENOSPC, CAIRN_ECORRUPT, CAIRN_ENOMEM.
+ */
+CAIRN_EXTERN int cairn_store_drop_fork(cairn_store_t *s, const uint8_t author[CAIRN_KEY_BYTES],
+                                       uint64_t keep, size_t *dropped,
+                                       cairn_error_t *err) CAIRN_WUR;
+
 /* How many entries t holds, and the i-th (bytes valid while t is). */
 CAIRN_EXTERN size_t cairn_taken_count(const cairn_taken_t *t);
 CAIRN_EXTERN const uint8_t *cairn_taken_entry(const cairn_taken_t *t, size_t i, size_t *len);

@@ -319,6 +319,7 @@ FILE *cairn__side_file_open(cairn_store_t *s, const char *name);
 
 /* Entries taken back and not yet signed again: kept on disk until they are. */
 #define TAKEN_FILE "taken-back.entries"
+#define FORKED_FILE "forked.entries" /* others' entries dropped for the relay's */
 
 /* ---- settings (sync_store.c) ---- */
 

@@ -182,11 +182,70 @@ static void test_key_switch(void **state_) {
   free(dir);
 }
 
+/* k signs put note id {text} as its next entry, a second after now plus k's
+ * seq ms (after its grant, whatever the clocks); the bytes are applied to s. */
+static void note_by(cairn_store_t *s, cairn_test_key_t *k, const char *id, const char *text,
+                    int expect) {
+  static uint64_t base;
+  uint8_t *ops, *e;
+  size_t ops_len, len;
+  if (base == 0)
+    base = cairn_now_ms() + 1000;
+  CAIRN_PASS(cairn_test_ops_put("note", id, "text", text, &ops, &ops_len));
+  CAIRN_PASS(cairn_test_key_sign_at(k, (base + k->seq + 1) << 16, ops, ops_len, &e, &len));
+  assert_int_equal(cairn_test_apply1(s, e, len, NULL), expect);
+  free(ops);
+  free(e);
+}
+
+/* Another author's log that forked from the relay's (its copy reached here by
+ * bundle): dropping it from seq 2 lets the relay's chain apply, and the dropped
+ * entries are kept in DIR/forked.entries. */
+static void test_drop_fork(void **state_) {
+  cairn_store_t *s;
+  char *dir, path[600];
+  uint8_t net[CAIRN_KEY_BYTES];
+  cairn_test_key_t k, relays, at1;
+  cairn_change_t *c;
+  cairn_error_t err;
+  size_t dropped;
+  uint64_t head;
+  (void)state_;
+  CAIRN_PASS(cairn_test_store("Ana", &s, &dir));
+  CAIRN_PASS(cairn_store_network_create(s, "Forks", net, &err));
+  cairn_test_key_init(&k, NULL);
+  memcpy(k.network, net, CAIRN_KEY_BYTES);
+  CAIRN_PASS(cairn_change_begin(s, &c));
+  CAIRN_PASS(cairn_change_member(c, k.pk, CAIRN_ROLE_EDITOR, "Kim", NULL));
+  CAIRN_PASS(cairn_change_commit(c, NULL, &err));
+  note_by(s, &k, "k1", "both copies", 0);
+  at1 = relays = k; /* the copy the relay holds goes on from here */
+  note_by(s, &k, "k2", "the forked copy", 0);
+  note_by(s, &k, "k3", "the forked copy, again", 0);
+  note_by(s, &relays, "r2", "the relay's", CAIRN_EFORK);
+  CAIRN_FAIL(cairn_store_drop_fork(s, cairn_store_key(s), 0, &dropped, &err), CAIRN_EINVAL);
+  CAIRN_PASS(cairn_store_drop_fork(s, k.pk, 1, &dropped, &err));
+  assert_int_equal(dropped, 2);
+  CAIRN_PASS(cairn_store_head_seq(s, k.pk, &head));
+  assert_int_equal(head, 1);
+  CAIRN_FAIL(cairn_get(s, "note", "k2", NULL, NULL), CAIRN_ENOENT);
+  assert_string_equal(cairn_test_field_text(s, "note", "k1", "text"), "both copies");
+  relays = at1; /* the relay's r2 again, on the kept head */
+  note_by(s, &relays, "r2", "the relay's", 0);
+  assert_string_equal(cairn_test_field_text(s, "note", "r2", "text"), "the relay's");
+  snprintf(path, sizeof path, "%s/forked.entries", dir);
+  assert_int_equal(access(path, F_OK), 0);
+  cairn_close(s);
+  CAIRN_PASS(cairn_test_rmrf(dir));
+  free(dir);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_take_back_and_resign),
       cmocka_unit_test(test_taken_pending),
       cmocka_unit_test(test_key_switch),
+      cmocka_unit_test(test_drop_fork),
   };
   if (cairn_init() != 0)
     return 1;
