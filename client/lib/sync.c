@@ -91,6 +91,9 @@ struct link {
   bool no_forward;  /* forward nothing on this connection (see cairn_sync_once) */
   uint64_t forwarded; /* others' entries sent on this connection */
   cairn_vv_t vv;    /* that version vector */
+  uint64_t behind_acked; /* behind the relay on its own log: the seq up to which
+                            the relay acknowledged it (own entries are asked for
+                            from there and compared: own_fork); UINT64_MAX if not */
   int pull_rc;      /* this store could not keep what the relay sent (a full disk):
                        the pull stops, the push goes on, and the sync then fails
                        with this, for the pull only */
@@ -498,9 +501,17 @@ static int send_since(link_t *l, bool by_heads) {
     c.arrival = pos;
     return cairn_session_since(&l->sess, &c, NULL, NULL, 0, &l->out);
   }
-  /* no cursor for this epoch: send the version vector */
+  /* no cursor for this epoch: send the version vector (behind the relay on its
+   * own log: its own entries from the seq acknowledged, to compare them) */
   cairn_vv_t v = {0};
   int rc = cairn_store_vv(l->s, &v);
+  for (size_t i = 0; rc == 0 && l->behind_acked != UINT64_MAX && i < v.n; i++)
+    if (memcmp(v.authors[i], l->me, CAIRN_KEY_BYTES) == 0 && l->behind_acked > 0) {
+      v.seqs[i] = l->behind_acked;
+    } else if (memcmp(v.authors[i], l->me, CAIRN_KEY_BYTES) == 0) { /* none: all of it */
+      memcpy(v.authors[i], v.authors[v.n - 1], CAIRN_KEY_BYTES);
+      v.seqs[i] = v.seqs[--v.n];
+    }
   if (rc == 0)
     rc = cairn_session_since(&l->sess, NULL, (const uint8_t(*)[CAIRN_KEY_BYTES])v.authors,
                              v.seqs, v.n, &l->out);
@@ -534,40 +545,76 @@ static int relay_vv(link_t *l, const cairn_msg_t *m) {
   return rc;
 }
 
+/* Two histories of one key (a store restored from a backup, or copied, that
+ * wrote on both sides): take back this device's entries above keep; the relay's
+ * history is then pulled and the taken changes signed again on top (an entry the
+ * relay sends back unchanged is not signed twice). */
+static int take_back_above(link_t *l, uint64_t keep) {
+  cairn_error_t e = {0, ""};
+  int rc = cairn_store_take_back(l->s, keep, &l->taken, &e);
+  if (rc != 0) {
+    link_fail(l, rc, &e);
+    return rc;
+  }
+  if ((rc = cairn_store_head_seq(l->s, l->me, &l->target)) != 0)
+    link_failf(l, rc, "cannot read this device's entries");
+  return rc;
+}
+
 /*
  * The relay's head of this device's log against this store's: at the relay's head
- * seq, the entry here must be the one the relay holds. When it is not, this store
- * and the relay hold two different histories of one key (a store restored from a
- * backup, or copied, that wrote on both sides): nothing is sent, and the sync
- * fails saying so rather than reporting success while an edit stays here alone.
+ * seq, the entry here must be the one the relay holds, else what the relay never
+ * acknowledged to this store is taken back. When this store holds less than the
+ * relay (restored from an old backup), what it holds above the seq last
+ * acknowledged may be another history too (written after the restore): it asks
+ * for its own entries from that seq on, and compares them as they come
+ * (own_fork).
  */
 static int check_own_log(link_t *l, const cairn_msg_t *m) {
   uint8_t mine[CAIRN_HASH_BYTES];
   uint64_t seq = m->u.hello.head_seq, acked = 0;
-  cairn_error_t e = {0, ""};
   int rc;
-  if (m->u.hello.head_hash == NULL || seq == 0 || seq > l->target)
-    return 0; /* nothing to compare here: an older relay, or this store is behind */
+  if (m->u.hello.head_hash == NULL || seq == 0)
+    return 0; /* nothing to compare here: an older relay, or nothing of it there */
+  if ((rc = load_u64(l->s, CAIRN__SETTING_ACKED, &acked)) != 0) {
+    link_failf(l, rc, "cannot read what the relay acknowledged");
+    return rc;
+  }
+  if (seq > l->target) {
+    l->behind_acked = acked < l->target ? acked : l->target;
+    return 0;
+  }
   if ((rc = cairn_store_entry_hash(l->s, l->me, seq, mine)) != 0) {
     link_failf(l, rc, "cannot read this device's entries");
     return rc;
   }
   if (sodium_memcmp(mine, m->u.hello.head_hash, CAIRN_HASH_BYTES) == 0)
     return 0;
-  /* two histories of this key (a store restored from a backup and written, or a
-   * copy): what the relay never acknowledged to this store is taken back, the
-   * relay's history is pulled, and the taken changes are signed again on top */
-  if ((rc = load_u64(l->s, CAIRN__SETTING_ACKED, &acked)) != 0) {
-    link_failf(l, rc, "cannot read what the relay acknowledged");
-    return rc;
-  }
-  if ((rc = cairn_store_take_back(l->s, acked < seq ? acked : seq - 1, &l->taken, &e)) != 0) {
-    link_fail(l, rc, &e);
-    return rc;
-  }
-  if ((rc = cairn_store_head_seq(l->s, l->me, &l->target)) != 0) {
-    link_failf(l, rc, "cannot read this device's entries");
-    return rc;
+  return take_back_above(l, acked < seq ? acked : seq - 1);
+}
+
+/* Behind the relay on its own log: the first own entry the relay sends that is
+ * not the one held here at its seq shows where the two histories part; what is
+ * held from there on is taken back (the entries before it are the relay's too). */
+static int own_fork(link_t *l, const cairn_msg_t *m) {
+  uint8_t theirs[CAIRN_HASH_BYTES], mine[CAIRN_HASH_BYTES];
+  cairn_msg_iter_t it;
+  const uint8_t *b;
+  cairn_entry_t e;
+  size_t len;
+  int rc;
+  cairn_msg_entries(m, &it);
+  while (l->taken == NULL && cairn_msg_entry_next(&it, &b, &len) == 1) {
+    if (cairn_entry_decode(b, len, SIZE_MAX, &e, NULL) != 0 ||
+        memcmp(e.author, l->me, CAIRN_KEY_BYTES) != 0 || e.seq > l->target)
+      continue; /* a bad entry is refused when applied */
+    if ((rc = cairn_store_entry_hash(l->s, l->me, e.seq, mine)) != 0) {
+      link_failf(l, rc, "cannot read this device's entries");
+      return rc;
+    }
+    cairn_entry_hash(&e, theirs);
+    if (sodium_memcmp(mine, theirs, CAIRN_HASH_BYTES) != 0)
+      return take_back_above(l, e.seq - 1);
   }
   return 0;
 }
@@ -633,6 +680,8 @@ static void on_hello(link_t *l, const cairn_msg_t *m) {
 static void on_entries(link_t *l, const cairn_msg_t *m) {
   if (l->pull_rc != 0)
     return; /* the pull stopped; the push goes on */
+  if (l->behind_acked != UINT64_MAX && own_fork(l, m) != 0)
+    return;
   cairn_msg_iter_t it;
   cairn_apply_stats_t st;
   cairn_prepare_opts_t po = {0, false, NULL};
@@ -884,6 +933,7 @@ static int link_open(link_t *l) {
   l->batches_sent = l->batches_stored = 0;
   l->pull_rc = 0;
   l->target = l->pushed = 0;
+  l->behind_acked = UINT64_MAX;
   l->rc = CAIRN_EIO;
   cairn__error_clear(&l->err);
   msgpack_sbuffer_init(&l->out);
