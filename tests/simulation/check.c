@@ -100,7 +100,8 @@ static int sync_clean(sim_t *m, device_t *d) {
 
 int check_heal(sim_t *m) {
   m->heal = true;
-  net_free_all(m);
+  while (m->pipes != NULL) /* the links in flight end as after a broken connection */
+    net_break(m, m->pipes);
   m->relay_clock_off = 0;
   for (unsigned i = 0; i < m->ndev; i++) {
     m->dev[i].partitioned = 0;

@@ -31,12 +31,9 @@
  *   client/lib/sync.c (check_own_log, own_fork).
  *
  * Open, which is why restore and clock are off by default:
- *   44, 83 (none,restore): the owner's store restored from a copy made before its
- *   first sync is refused its next change (seq 1: not a member).
- *   25, 34, 107, 115 (none,restore): an edit made after a restore never reaches
- *   the relay.
- *   21, 73 (none,clock): CAIRN_EBADHASH after healing; 33, 36, 51 (none,clock): an
- *   edit never reaches the relay.
+ *   44, 83 (none,restore) and 106, 120 (none,clock): the owner is refused its
+ *   next change ("seq 1: the author is not a member of the network"); not
+ *   analysed yet.
  */
 
 typedef enum {
