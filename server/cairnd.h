@@ -69,7 +69,8 @@ typedef struct relay_stats {
 } relay_stats_t;
 
 struct relay {
-  uv_loop_t *loop;
+  uv_loop_t *loop;      /* NULL when a test drives the relay (relay_sim.h): batches
+                           are then prepared at once and committed when it says */
   const char *dir;
   relay_opts_t opts;
   uint8_t sk[CAIRN_SECRET_BYTES];
@@ -87,17 +88,40 @@ struct relay {
   relay_stats_t stats;
 };
 
+/*
+ * How a connection's bytes leave and how it ends: libuv's TCP (conn.c), or the
+ * caller's when a test drives the relay (relay_sim.c). write takes data (malloc'd)
+ * only on success and calls conn_written when it is done; close ends the
+ * connection's two handles, each one's end calling conn_unref.
+ */
+typedef struct conn_io {
+  int (*write)(conn_t *c, char *data, size_t len);
+  void (*read_stop)(conn_t *c);
+  void (*close)(conn_t *c);
+  void (*timer)(conn_t *c, uint64_t ms); /* (re)arm the connection's timeout */
+} conn_io_t;
+
 /* relay.c */
 int relay_init_dir(const char *dir, uint8_t pk[CAIRN_KEY_BYTES], cairn_error_t *err);
 int relay_host(const char *dir, const uint8_t id[CAIRN_KEY_BYTES], cairn_error_t *err);
 int relay_serve(const char *dir, const relay_opts_t *opts, cairn_error_t *err);
 int relay_print_stats(const char *dir, cairn_error_t *err);
+/* Load the key and open the hosted networks (no listener); relay_close undoes it. */
+int relay_open(relay_t *r, const char *dir, const relay_opts_t *opts, cairn_error_t *err);
+void relay_close(relay_t *r);
 network_t *relay_network(relay_t *r, const uint8_t id[CAIRN_KEY_BYTES]);
 void relay_maybe_finish(relay_t *r);
 void commit_arm(relay_t *r); /* run commit_run when the loop next idles */
 
 /* conn.c */
 void conn_accept(relay_t *r);
+/* A new connection over io (its user data: ud); NULL when out of memory. */
+conn_t *conn_new(relay_t *r, const conn_io_t *io, void *ud);
+void *conn_io_data(const conn_t *c);
+/* Bytes received; the peer closed or the connection broke; a write is done. */
+void conn_input(conn_t *c, const uint8_t *data, size_t len);
+void conn_broken(conn_t *c);
+void conn_written(conn_t *c, size_t len, int status);
 void conn_send(conn_t *c, msgpack_sbuffer *out);
 void conn_fail(conn_t *c, int code, const char *text);
 void conn_pump(conn_t *c);
@@ -119,5 +143,7 @@ void conn_unref(conn_t *c);
 /* commit.c */
 void commit_verify(conn_t *c, network_t *n, const cairn_msg_t *entries);
 void commit_run(relay_t *r);
+/* Drop every batch not yet committed (the relay stops without committing). */
+void commit_discard(relay_t *r);
 
 #endif

@@ -12,6 +12,10 @@
  * network applies all its queued batches in one transaction, one fsync
  * (cairn_store_apply_prepared), and only then acknowledges them and streams the
  * new entries to the live connections. Nothing is decoded twice.
+ *
+ * A relay driven by a test (relay_sim.c, no loop) prepares each batch at once in
+ * the caller's thread and commits when the test says: the same queues, in the
+ * same order, without threads.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -121,6 +125,13 @@ void commit_verify(conn_t *c, network_t *n, const cairn_msg_t *m) {
   b->work.data = b;
   conn_ref(c);
   n->relay->verify_in_flight++;
+  if (n->relay->loop == NULL) { /* driven by a test: prepared here and now */
+    *n->verifying_tail = b;
+    n->verifying_tail = &b->next;
+    verify_work(&b->work);
+    verify_done(&b->work, 0);
+    return;
+  }
   if (uv_queue_work(n->relay->loop, &b->work, verify_work, verify_done) != 0) {
     n->relay->verify_in_flight--;
     conn_unref(c);
@@ -130,6 +141,15 @@ void commit_verify(conn_t *c, network_t *n, const cairn_msg_t *m) {
   }
   *n->verifying_tail = b;
   n->verifying_tail = &b->next;
+}
+
+static void batches_free(batch_t *list) {
+  while (list) {
+    batch_t *b = list;
+    list = b->next;
+    conn_unref(b->conn);
+    batch_free(b);
+  }
 }
 
 /* The prepared batches whose connection is still good, in order, into all;
@@ -224,11 +244,17 @@ static void commit_network(network_t *n) {
   }
   free(all);
 done:
-  while (list) {
-    b = list;
-    list = b->next;
-    conn_unref(b->conn);
-    batch_free(b);
+  batches_free(list);
+}
+
+void commit_discard(relay_t *r) {
+  for (size_t i = 0; i < r->nnets; i++) {
+    network_t *n = r->nets[i];
+    batches_free(n->verifying);
+    batches_free(n->pending);
+    n->verifying = n->pending = NULL;
+    n->verifying_tail = &n->verifying;
+    n->pending_tail = &n->pending;
   }
 }
 

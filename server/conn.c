@@ -1,7 +1,8 @@
 /*
  * conn.c — one client connection of the relay: reads into its session, acts on
  * the session's events, streams a network's entries with backpressure, writes,
- * timeouts and closing.
+ * timeouts and closing. Bytes move through the connection's conn_io_t: libuv's
+ * TCP here, or a test's own (relay_sim.c), so the same code runs under both.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,8 @@ typedef struct head_filter {
 
 struct conn {
   relay_t *relay;
+  const conn_io_t *io;
+  void *io_data;    /* io's own, for a test's io */
   uv_tcp_t tcp;
   uv_timer_t timer; /* the handshake timeout, then the idle timeout */
   cairn_session_t sess;
@@ -48,6 +51,57 @@ typedef struct write_req {
 } write_req_t;
 
 static char read_buf[READ_BUF];
+
+static void on_timeout(uv_timer_t *t);
+
+/* ---- the libuv io ---- */
+
+static void on_written(uv_write_t *req, int status) {
+  write_req_t *w = (write_req_t *)req;
+  conn_t *c = w->conn;
+  size_t len = w->len;
+  free(w->data);
+  free(w);
+  conn_written(c, len, status);
+}
+
+static int tcp_write(conn_t *c, char *data, size_t len) {
+  write_req_t *w = malloc(sizeof *w);
+  if (w == NULL)
+    return CAIRN_ENOMEM;
+  w->conn = c;
+  w->len = len;
+  w->data = data;
+  uv_buf_t b = uv_buf_init(data, (unsigned)len);
+  if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_written) != 0) {
+    free(w);
+    return CAIRN_EIO;
+  }
+  return 0;
+}
+
+static void tcp_read_stop(conn_t *c) {
+  uv_read_stop((uv_stream_t *)&c->tcp);
+}
+
+static void on_handle_closed(uv_handle_t *h) {
+  conn_unref(h->data);
+}
+
+static void tcp_close(conn_t *c) {
+  uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+  uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+}
+
+static void tcp_timer(conn_t *c, uint64_t ms) {
+  uv_timer_start(&c->timer, on_timeout, ms, 0);
+}
+
+static const conn_io_t tcp_io = {tcp_write, tcp_read_stop, tcp_close, tcp_timer};
+
+void *conn_io_data(const conn_t *c) {
+  return c->io_data;
+}
 
 
 const uint8_t *conn_peer(const conn_t *c) {
@@ -91,10 +145,6 @@ void conn_unref(conn_t *c) {
     conn_free(c);
 }
 
-static void on_handle_closed(uv_handle_t *h) {
-  conn_unref(h->data);
-}
-
 static void unlink_conn(conn_t *c) {
   if (!c->linked)
     return;
@@ -120,23 +170,19 @@ static void conn_close(conn_t *c) {
     c->relay->conns = c->all_next;
   if (c->all_next)
     c->all_next->all_prev = c->all_prev;
-  uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
-  uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+  c->io->close(c);
   relay_log(LOG_DEBUG, "%s: closed", c->name);
 }
 
-static void on_written(uv_write_t *req, int status) {
-  write_req_t *w = (write_req_t *)req;
-  conn_t *c = w->conn;
-  c->queued -= w->len;
-  free(w->data);
-  free(w);
+/* A write of len bytes is done (status 0) or failed. */
+void conn_written(conn_t *c, size_t len, int status) {
+  c->queued -= len;
   if (c->closing) {
     conn_unref(c);
     return;
   }
   if (status != 0) {
-    relay_log(LOG_DEBUG, "%s: write failed: %s", c->name, uv_strerror(status));
+    relay_log(LOG_DEBUG, "%s: write failed", c->name);
     conn_close(c);
   } else if (c->flush_then_close && c->queued == 0) {
     conn_close(c);
@@ -152,25 +198,16 @@ void conn_send(conn_t *c, msgpack_sbuffer *out) {
     out->size = 0;
     return;
   }
-  write_req_t *w = malloc(sizeof *w);
-  if (w == NULL) {
-    out->size = 0;
-    conn_close(c);
-    return;
-  }
-  w->conn = c;
-  w->len = out->size;
-  w->data = msgpack_sbuffer_release(out);
-  uv_buf_t b = uv_buf_init(w->data, (unsigned)w->len);
-  if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_written) != 0) {
-    free(w->data);
-    free(w);
+  size_t len = out->size;
+  char *data = msgpack_sbuffer_release(out);
+  if (c->io->write(c, data, len) != 0) {
+    free(data);
     conn_close(c);
     return;
   }
   c->refs++;
-  c->queued += w->len;
-  c->relay->stats.bytes_out += w->len;
+  c->queued += len;
+  c->relay->stats.bytes_out += len;
 }
 
 /* Tell the peer why (an `error` message), then close once it is written. */
@@ -187,7 +224,7 @@ void conn_fail(conn_t *c, int code, const char *text) {
   msgpack_sbuffer_destroy(&out);
   c->flush_then_close = true;
   unlink_conn(c); /* no more fan-out to it */
-  uv_read_stop((uv_stream_t *)&c->tcp);
+  c->io->read_stop(c);
   if (c->queued == 0)
     conn_close(c);
 }
@@ -343,7 +380,7 @@ static void on_peer(conn_t *c, msgpack_sbuffer *out) {
   if (n->conns)
     n->conns->prev = c;
   n->conns = c;
-  uv_timer_start(&c->timer, on_timeout, c->relay->opts.idle_ms, 0);
+  c->io->timer(c, c->relay->opts.idle_ms);
   relay_log(LOG_INFO, "%s: joined network %.16s as %s", c->name, n->hex, role);
 }
 
@@ -432,11 +469,37 @@ static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf) {
   *buf = uv_buf_init(read_buf, sizeof read_buf);
 }
 
-static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
-  conn_t *c = stream->data;
+/* Bytes from the peer, any split. */
+void conn_input(conn_t *c, const uint8_t *data, size_t len) {
   msgpack_sbuffer out;
   cairn_error_t err;
   int rc;
+  c->relay->stats.bytes_in += (uint64_t)len;
+  if (c->net != NULL)
+    c->io->timer(c, c->relay->opts.idle_ms);
+  msgpack_sbuffer_init(&out);
+  handling_t h = {c, &out};
+  rc = cairn_session_input(&c->sess, data, len, &out, event_cb, &h, &err);
+  conn_send(c, &out);
+  msgpack_sbuffer_destroy(&out);
+  if (rc < 0 && !c->closing) {
+    relay_log(LOG_INFO, "%s: %s", c->name, err.msg);
+    c->relay->stats.errors_sent++;
+    c->flush_then_close = true;
+    c->io->read_stop(c);
+    if (c->queued == 0)
+      conn_close(c);
+  }
+}
+
+/* The peer closed the connection, or it broke. */
+void conn_broken(conn_t *c) {
+  relay_log(LOG_DEBUG, "%s: the connection ended", c->name);
+  conn_close(c);
+}
+
+static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
+  conn_t *c = stream->data;
   if (nread == 0)
     return;
   if (nread < 0) {
@@ -444,23 +507,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
     conn_close(c);
     return;
   }
-  c->relay->stats.bytes_in += (uint64_t)nread;
-  if (c->net != NULL)
-    uv_timer_start(&c->timer, on_timeout, c->relay->opts.idle_ms, 0);
-  msgpack_sbuffer_init(&out);
-  handling_t h = {c, &out};
-  rc = cairn_session_input(&c->sess, (const uint8_t *)buf->base, (size_t)nread, &out, event_cb,
-                           &h, &err);
-  conn_send(c, &out);
-  msgpack_sbuffer_destroy(&out);
-  if (rc < 0 && !c->closing) {
-    relay_log(LOG_INFO, "%s: %s", c->name, err.msg);
-    c->relay->stats.errors_sent++;
-    c->flush_then_close = true;
-    uv_read_stop(stream);
-    if (c->queued == 0)
-      conn_close(c);
-  }
+  conn_input(c, (const uint8_t *)buf->base, (size_t)nread);
 }
 
 static void on_refused_closed(uv_handle_t *h) {
@@ -496,6 +543,26 @@ static bool make_room(relay_t *r) {
   return true;
 }
 
+/* A connection in the relay's list, its two handles counted as references; a
+ * test's io (relay_sim.c) also starts its session here. */
+static conn_t *conn_make(relay_t *r, const conn_io_t *io, void *ud) {
+  conn_t *c = calloc(1, sizeof *c);
+  if (c == NULL)
+    return NULL;
+  c->relay = r;
+  c->io = io;
+  c->io_data = ud;
+  memcpy(c->name, "(handshake)", 12);
+  c->refs = 2;
+  c->all_next = r->conns;
+  if (r->conns)
+    r->conns->all_prev = c;
+  r->conns = c;
+  r->stats.conns_now++;
+  r->stats.conns_total++;
+  return c;
+}
+
 void conn_accept(relay_t *r) {
   if (r->stopping || (r->stats.conns_now >= r->opts.max_conns && !make_room(r))) {
     uv_tcp_t *t = malloc(sizeof *t);
@@ -506,21 +573,12 @@ void conn_accept(relay_t *r) {
     uv_close((uv_handle_t *)t, on_refused_closed);
     return;
   }
-  conn_t *c = calloc(1, sizeof *c);
+  conn_t *c = conn_make(r, &tcp_io, NULL);
   if (c == NULL)
     return;
-  c->relay = r;
-  memcpy(c->name, "(handshake)", 12);
   uv_tcp_init(r->loop, &c->tcp);
   uv_timer_init(r->loop, &c->timer);
   c->tcp.data = c->timer.data = c;
-  c->refs = 2;
-  c->all_next = r->conns;
-  if (r->conns)
-    r->conns->all_prev = c;
-  r->conns = c;
-  r->stats.conns_now++;
-  r->stats.conns_total++;
   if (uv_accept((uv_stream_t *)&r->listener, (uv_stream_t *)&c->tcp) != 0 ||
       cairn_session_relay(&c->sess, r->sk, r->opts.max_frame, r->opts.max_entry) != 0) {
     conn_close(c);
@@ -529,6 +587,22 @@ void conn_accept(relay_t *r) {
   uv_tcp_nodelay(&c->tcp, 1);
   uv_timer_start(&c->timer, on_timeout, r->opts.handshake_ms, 0);
   uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+}
+
+/* A test's io: its close only says so, and the test releases both handles
+ * (conn_unref twice) once it has dropped the connection. */
+conn_t *conn_new(relay_t *r, const conn_io_t *io, void *ud) {
+  conn_t *c = conn_make(r, io, ud);
+  if (c == NULL)
+    return NULL;
+  if (cairn_session_relay(&c->sess, r->sk, r->opts.max_frame, r->opts.max_entry) != 0) {
+    conn_close(c);
+    conn_unref(c);
+    conn_unref(c);
+    return NULL;
+  }
+  io->timer(c, r->opts.handshake_ms);
+  return c;
 }
 
 /* After a commit that touched `_member` records: drop a key revoked meanwhile. */
