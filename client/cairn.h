@@ -243,6 +243,9 @@ typedef struct cairn_sync_stats {
   uint64_t refused_forwards; /* others' entries (from bundles) this device sent and the
                               relay refused: the sync was run again without them,
                               and they stay here (a caller may tell the user) */
+  uint64_t forks_dropped;  /* others' entries dropped for the relay's: a copy of an
+                              author's log that reached here (by bundle) before the
+                              author signed it again; kept in DIR/forked.entries */
   int clock_known;         /* the relay said its time (every hello does) */
   int64_t clock_offset_ms; /* the relay's clock minus this device's: > 0 when this
                               device is behind. Kept in the store

@@ -1329,6 +1329,25 @@ int cairn_store_taken_pending(cairn_store_t *s, cairn_taken_t **out, cairn_error
                                 cairn_strerror(rc));
 }
 
+/* *keep becomes 1 when author's entry at seq 1 is the genesis of the network. */
+static int keeps_genesis(MDB_txn *txn, cairn_store_t *s, const uint8_t *author, uint64_t *keep) {
+  uint8_t kb[40];
+  MDB_val k, v;
+  cairn_entry_t e;
+  cairn__key_log(kb, author, 1);
+  k = mval(kb, sizeof kb);
+  int rc = mdb_get(txn, s->dbi[DB_LOG], &k, &v);
+  if (rc == MDB_NOTFOUND)
+    return 0;
+  if (rc != 0)
+    return cairn__mdb_err(rc);
+  if (cairn_entry_decode(v.mv_data, v.mv_size, SIZE_MAX, &e, NULL) != 0)
+    return CAIRN_ECORRUPT;
+  if (is_genesis(&e))
+    *keep = 1;
+  return 0;
+}
+
 typedef struct take_back {
   cairn_store_t *s;
   const uint8_t *author;
@@ -1349,8 +1368,14 @@ static int take_back_fn(MDB_txn *txn, void *ud) {
   /* entries taken before (changes not yet signed again) come first: the file
    * is rewritten with them and the new ones */
   if ((rc = taken_read(s, tb->file, tb->t)) != 0 ||
-      (rc = cairn__head_get(txn, s, tb->author, &h)) != 0 || h.seq <= tb->keep)
+      (rc = cairn__head_get(txn, s, tb->author, &h)) != 0)
     return rc;
+  /* the network's genesis is never taken back: no other history of it can exist,
+   * and without it the owner would be no member until the relay sent it again */
+  if (tb->keep == 0 && h.seq > 0 && (rc = keeps_genesis(txn, s, tb->author, &tb->keep)) != 0)
+    return rc;
+  if (h.seq <= tb->keep)
+    return 0;
   if ((rc = cut_log(txn, s, tb->author, tb->keep, h.seq, tb->t)) != 0)
     return rc;
   /* on disk before the log lets go of them */

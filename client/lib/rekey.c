@@ -159,14 +159,16 @@ static int resign_waiting(cairn_store_t *s, size_t *resigned, cairn_error_t *err
   return rc == 0 ? 1 : rc;
 }
 
-int cairn__rekey_resume(cairn_store_t *s, size_t *resigned, cairn_error_t *err) {
+int cairn__rekey_resume(cairn_store_t *s, bool synced, size_t *resigned, cairn_error_t *err) {
   cairn_rekey_info_t info;
   uint64_t acked, head;
   int rc = cairn_rekey_status(s, &info);
   bool switched = false;
   *resigned = 0;
-  if (rc <= 0)
-    return rc < 0 ? cairn__error(err, rc, "cannot read this store: %s", cairn_strerror(rc)) : 0;
+  if (rc < 0)
+    return cairn__error(err, rc, "cannot read this store: %s", cairn_strerror(rc));
+  if (rc == 0) /* no move: changes taken back by a repair that was cut short */
+    return synced ? resign_waiting(s, resigned, err) == 1 && *resigned > 0 : 0;
   if (info.stage == CAIRN_REKEY_GRANTING) {
     if ((rc = read_acked(s, &acked)) != 0 ||
         (rc = cairn_store_head_seq(s, cairn_store_key(s), &head)) != 0)

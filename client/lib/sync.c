@@ -29,6 +29,7 @@
 #include "sync.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,6 +90,9 @@ struct link {
   bool relay_heads; /* hello carried the relay's version vector (and acks count
                        the `entries` messages it stored) */
   bool no_forward;  /* forward nothing on this connection (see cairn_sync_once) */
+  int resumes;      /* connections again after cairn__rekey_resume moved on */
+  bool repull;      /* a forked copy of another author's log was dropped: connect
+                       again and ask by heads (see apply_replacing_forks) */
   uint64_t forwarded; /* others' entries sent on this connection */
   cairn_vv_t vv;    /* that version vector */
   uint64_t behind_acked; /* behind the relay on its own log: the seq up to which
@@ -677,6 +681,65 @@ static void on_hello(link_t *l, const cairn_msg_t *m) {
  * moves the cursor past it, so the cursor is durable exactly when the entries are
  * (one fsync for both).
  */
+#define FORK_REPAIRS_MAX 16 /* forked authors replaced in one batch, at most */
+
+/* The entry of the batch that failed, when it is another author's and forks
+ * from what this store holds: 1 with it in *e, else 0. */
+static int forked_entry(link_t *l, const cairn_buf_t *b, const cairn_apply_stats_t *st, int rc,
+                        cairn_entry_t *e) {
+  uint8_t held[CAIRN_HASH_BYTES];
+  if ((rc != CAIRN_EFORK && rc != CAIRN_EBADHASH) || st->failed_batch != 0 ||
+      st->failed_at >= cairn_prepared_count(l->prep) ||
+      cairn_entry_decode(b[st->failed_at].data, b[st->failed_at].len, SIZE_MAX, e, NULL) != 0 ||
+      memcmp(e->author, l->me, CAIRN_KEY_BYTES) == 0 || e->seq < 2)
+    return 0;
+  if (rc == CAIRN_EFORK)
+    return 1;
+  /* EBADHASH: a fork only when it names another entry before it than the one
+   * held (not ops that do not match their root) */
+  return cairn_store_entry_hash(l->s, e->author, e->seq - 1, held) == 0 &&
+         sodium_memcmp(held, e->prev, CAIRN_HASH_BYTES) != 0;
+}
+
+/*
+ * Apply the prepared batch (entries b) from the relay. An entry of another author
+ * that forks from what this store holds means this store got a copy of that
+ * author's log that the author later took back and signed again (it reached here
+ * by bundle first): the relay's chain wins, and the held copy is dropped (kept in
+ * forked.entries). At the entry's own seq (CAIRN_EFORK) the copy is dropped from
+ * there and the batch applied again; below it (CAIRN_EBADHASH: the relay's entry
+ * names another predecessor) where the two part is not known here, so every entry
+ * of that author but its genesis is dropped, and the sync connects again asking
+ * by heads, which brings the relay's chain back whole.
+ */
+static int apply_replacing_forks(link_t *l, const cairn_buf_t *b, const cairn_apply_opts_t *ao,
+                                 cairn_apply_stats_t *st) {
+  const cairn_prepared_t *one = l->prep;
+  size_t applied = 0;
+  cairn_entry_t e;
+  int rc = cairn_store_apply_prepared(l->s, &one, 1, ao, st, &l->err);
+  for (int k = 0; k < FORK_REPAIRS_MAX && forked_entry(l, b, st, rc, &e); k++) {
+    bool below = rc == CAIRN_EBADHASH;
+    size_t dropped = 0;
+    applied += st->applied;
+    if ((rc = cairn_store_drop_fork(l->s, e.author, below ? 0 : e.seq - 1, &dropped,
+                                    &l->err)) != 0)
+      break;
+    l->stats.forks_dropped += dropped;
+    if (below) {
+      rc = cairn_store_setting_set(l->s, CAIRN__SETTING_CURSOR, NULL, 0);
+      l->repull = rc == 0;
+      if (rc == 0)
+        rc = cairn__error(&l->err, CAIRN_EIO, "a forked copy of another device's entries "
+                                              "was dropped: connecting again for the relay's");
+      break;
+    }
+    rc = cairn_store_apply_prepared(l->s, &one, 1, ao, st, &l->err);
+  }
+  st->applied += applied;
+  return rc;
+}
+
 static void on_entries(link_t *l, const cairn_msg_t *m) {
   if (l->pull_rc != 0)
     return; /* the pull stopped; the push goes on */
@@ -687,7 +750,6 @@ static void on_entries(link_t *l, const cairn_msg_t *m) {
   cairn_prepare_opts_t po = {0, false, NULL};
   uint8_t cursor[CAIRN_EPOCH_BYTES + 8];
   cairn_apply_opts_t ao = {CAIRN__SETTING_CURSOR, cursor, sizeof cursor};
-  const cairn_prepared_t *one = l->prep;
   const uint8_t *e;
   size_t len, n = 0;
   int rc;
@@ -706,7 +768,7 @@ static void on_entries(link_t *l, const cairn_msg_t *m) {
   if ((rc = cairn_prepare(l->prep, b, n, &po)) != 0)
     cairn__error(&l->err, rc, "out of memory");
   else
-    rc = cairn_store_apply_prepared(l->s, &one, 1, &ao, &st, &l->err);
+    rc = apply_replacing_forks(l, b, &ao, &st);
   free(b);
   l->stats.pulled += n;
   l->stats.applied += st.applied;
@@ -753,8 +815,11 @@ static void on_event(link_t *l, const cairn_event_t *ev) {
     break;
   case CAIRN_EV_ACK:
     l->await_ack = false;
-    if (ev->msg.u.ack.own_seq > l->stats.acked_seq)
+    /* kept at once: a later repair never takes back what the relay stored */
+    if (ev->msg.u.ack.own_seq > l->stats.acked_seq) {
       l->stats.acked_seq = ev->msg.u.ack.own_seq;
+      (void)save_u64(l->s, CAIRN__SETTING_ACKED, l->stats.acked_seq);
+    }
     if (ev->msg.u.ack.cursor > l->batches_stored) /* from the relay: messages stored */
       l->batches_stored = ev->msg.u.ack.cursor;
     break;
@@ -1004,6 +1069,32 @@ static int restamp(link_t *l) {
 
 /* ---- sync once ---- */
 
+#define RESUMES_MAX 2 /* connections again after a move to a new key went on */
+
+/*
+ * Before a one-shot sync and after each connection of it that succeeded: carry a
+ * move to a new key as far as it goes, and sign again the changes a repair took
+ * back and could not sign (cairn__rekey_resume). True when that changed something
+ * to push (connect again; *rc 0); *rc is an error when it failed.
+ */
+static bool resumed(link_t *l, bool synced, int *rc) {
+  size_t n = 0;
+  int moved;
+  *rc = 0;
+  if (l->resumes >= RESUMES_MAX)
+    return false;
+  if ((moved = cairn__rekey_resume(l->s, synced, &n, &l->err)) < 0) {
+    *rc = moved;
+    return false;
+  }
+  l->stats.resigned += n;
+  memcpy(l->me, cairn_store_key(l->s), CAIRN_KEY_BYTES); /* the new key, after a switch */
+  if (moved == 0)
+    return false;
+  l->resumes++;
+  return true;
+}
+
 /*
  * A one-shot sync's connection has ended: release it, and say whether to connect
  * once more (*rc 0) or stop with *rc. A second connection only after the relay
@@ -1016,7 +1107,16 @@ static int restamp(link_t *l) {
 static bool once_again(link_t *l, int attempt, int *rc) {
   *rc = l->rc;
   link_release(l);
-  if (attempt > 0 || !l->hello)
+  if (*rc == 0)
+    return resumed(l, true, rc);
+  if (!l->hello)
+    return false;
+  if (l->repull && attempt < FORK_REPAIRS_MAX) { /* ask by heads for the relay's chain */
+    l->repull = false;
+    *rc = 0;
+    return true;
+  }
+  if (attempt > 0)
     return false;
   if (refused_forward(l)) {
     l->no_forward = true;
@@ -1028,8 +1128,8 @@ static bool once_again(link_t *l, int attempt, int *rc) {
   return true;
 }
 
-static int sync_rounds(cairn_store_t *s, const char *invite, unsigned timeout_ms,
-                       cairn_sync_stats_t *stats, cairn_error_t *err) {
+int cairn_sync_once(cairn_store_t *s, const char *invite, unsigned timeout_ms,
+                    cairn_sync_stats_t *stats, cairn_error_t *err) {
   uv_loop_t loop;
   link_t *l = malloc(sizeof *l);
   int rc;
@@ -1041,7 +1141,9 @@ static int sync_rounds(cairn_store_t *s, const char *invite, unsigned timeout_ms
     free(l);
     return cairn__error(err, CAIRN_ENOMEM, "cannot start an event loop");
   }
-  if ((rc = link_prepare_tcp(l, s, &loop, invite)) == 0) {
+  if ((rc = link_prepare_tcp(l, s, &loop, invite)) == 0)
+    (void)resumed(l, false, &rc); /* before: a grant a bundle brought */
+  if (rc == 0) {
     l->timeout_ms = timeout_ms;
     for (int attempt = 0; rc == 0; attempt++) {
       if ((rc = link_open(l)) != 0)
@@ -1058,48 +1160,6 @@ static int sync_rounds(cairn_store_t *s, const char *invite, unsigned timeout_ms
   cairn_prepared_free(l->prep);
   free(l);
   (void)uv_loop_close(&loop);
-  return rc;
-}
-
-/* Add b's counts to a (a second sync after a move to a new key). */
-static void stats_add(cairn_sync_stats_t *a, const cairn_sync_stats_t *b) {
-  a->pushed += b->pushed;
-  a->acked_seq = b->acked_seq;
-  a->pulled += b->pulled;
-  a->applied += b->applied;
-  a->bytes_sent += b->bytes_sent;
-  a->bytes_received += b->bytes_received;
-  a->resigned += b->resigned;
-  a->refused_forwards += b->refused_forwards;
-  a->clock_known = b->clock_known;
-  a->clock_offset_ms = b->clock_offset_ms;
-}
-
-/*
- * Sync, finishing a move to a new key (cairn_rekey) as far as it can go: before
- * (a grant a bundle brought), and after (the grant acknowledged, or pulled), in
- * which case the changes now signed with the new key are pushed by a second sync.
- */
-int cairn_sync_once(cairn_store_t *s, const char *invite, unsigned timeout_ms,
-                    cairn_sync_stats_t *stats, cairn_error_t *err) {
-  cairn_sync_stats_t first, again;
-  size_t before = 0, after = 0;
-  int moved = cairn__rekey_resume(s, &before, err);
-  if (stats != NULL)
-    memset(stats, 0, sizeof *stats);
-  if (moved < 0)
-    return moved;
-  int rc = sync_rounds(s, invite, timeout_ms, &first, err);
-  first.resigned += before;
-  if (rc == 0 && (moved = cairn__rekey_resume(s, &after, err)) == 1) {
-    rc = sync_rounds(s, invite, timeout_ms, &again, err);
-    again.resigned += after;
-    stats_add(&first, &again);
-  } else if (moved < 0) {
-    rc = moved;
-  }
-  if (stats != NULL)
-    *stats = first;
   return rc;
 }
 
@@ -1310,7 +1370,9 @@ int cairn_sim_sync_start(cairn_store_t *s, const cairn_sim_io_t *io, cairn_sim_s
   *out = NULL;
   if (h == NULL)
     return cairn__error(err, CAIRN_ENOMEM, "out of memory");
-  if ((rc = link_prepare(&h->link, s, NULL, NULL)) == 0) {
+  if ((rc = link_prepare(&h->link, s, NULL, NULL)) == 0)
+    (void)resumed(&h->link, false, &rc);
+  if (rc == 0) {
     h->link.io = &sim_io;
     h->link.io_data = h;
     h->io = io;

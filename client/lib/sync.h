@@ -18,6 +18,8 @@
 #ifndef CAIRN_SYNC_H
 #define CAIRN_SYNC_H
 
+#include <stdbool.h>
+
 #include "cairn.h"
 
 #define CAIRN__SETTING_REMOTE "remote"
@@ -29,12 +31,15 @@
 /*
  * Carry a move to a new key (cairn_rekey) as far as it can go now: switch keys
  * once the old key's grant of the new one is acknowledged, and sign the changes
- * taken back again once the new key may write. Called by cairn_sync_once before
- * and after it syncs.
+ * taken back again once the new key may write. With no move pending and synced
+ * (both ways caught up, so this store holds the relay's history of its key), sign
+ * again the changes a repair took back and could not sign before its connection
+ * ended (DIR/taken-back.entries). Called by cairn_sync_once before and after it
+ * syncs.
  * @param[out] resigned  how many changes were signed again.
  * @return 1 when something changed (sync again to push it), 0, or a negative
  *         code (err set).
  */
-int cairn__rekey_resume(cairn_store_t *s, size_t *resigned, cairn_error_t *err);
+int cairn__rekey_resume(cairn_store_t *s, bool synced, size_t *resigned, cairn_error_t *err);
 
 #endif

@@ -329,8 +329,8 @@ static int run_seed(const sim_opts_t *o) {
   m->o = *o;
   rc = run(m);
   if (rc == 0)
-    printf("seed %llu: ok, %u devices, %zu edits (%.2f s)\n", (unsigned long long)o->seed,
-           m->ndev, m->nedits, seconds() - t0);
+    printf("seed %llu: ok, %u devices, %zu edits%s (%.2f s)\n", (unsigned long long)o->seed,
+           m->ndev, m->nedits, m->set_aside ? ", some set aside" : "", seconds() - t0);
   else
     report_failure(m);
   fflush(stdout);

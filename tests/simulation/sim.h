@@ -112,6 +112,7 @@ struct sim {
   pipe_t *pipes;
   edit_t *edits;
   size_t nedits, edits_cap;
+  size_t set_aside; /* edits found only in a device's forked.entries */
   high_t *highs;
   size_t nhighs, highs_cap;
   uint64_t now_ms; /* the simulated time */
