@@ -32,16 +32,31 @@ static int decode_heads(cairn_mpr_t *r, uint32_t *count, const uint8_t **start, 
   return 0;
 }
 
+/* As many bin32 hashes as there are heads: *start points at the first. */
+static int decode_hashes(cairn_mpr_t *r, uint32_t nheads, const uint8_t **start) {
+  uint32_t n;
+  const uint8_t *h;
+  if (cairn_mpr_array(r, &n) != 0 || n != nheads)
+    return CAIRN_EMALFORMED;
+  *start = r->p;
+  for (uint32_t i = 0; i < n; i++)
+    if (get_bin(r, &h, CAIRN_HASH_BYTES) != 0)
+      return CAIRN_EMALFORMED;
+  return 0;
+}
+
 /* hello: 7 elements from a relay that sends no heads, 9 with its head's hash and
- * its version vector. */
+ * its version vector, 10 with the hash of each head of that vector too. */
 static int decode_hello(cairn_mpr_t *r, uint32_t n, cairn_msg_t *m) {
   uint64_t version;
-  m->u.hello.has_heads = n == 9;
+  int rc;
+  m->u.hello.has_heads = n >= 9;
+  m->u.hello.hashes = NULL;
   m->u.hello.head_hash = NULL;
   m->u.hello.nheads = 0;
   m->u.hello.heads = NULL;
   m->u.hello.heads_len = 0;
-  if ((n != 7 && n != 9) || cairn_mpr_uint(r, &version) != 0 || version == 0 ||
+  if ((n != 7 && n != 9 && n != 10) || cairn_mpr_uint(r, &version) != 0 || version == 0 ||
       version > VERSION_MAX ||
       get_bin(r, &m->u.hello.network, CAIRN_KEY_BYTES) != 0 ||
       cairn_mpr_uint(r, &m->u.hello.time_ms) != 0 ||
@@ -57,7 +72,10 @@ static int decode_hello(cairn_mpr_t *r, uint32_t n, cairn_msg_t *m) {
     return CAIRN_EMALFORMED;
   if ((m->u.hello.head_hash == NULL) != (m->u.hello.head_seq == 0))
     return CAIRN_EMALFORMED;
-  return decode_heads(r, &m->u.hello.nheads, &m->u.hello.heads, &m->u.hello.heads_len);
+  rc = decode_heads(r, &m->u.hello.nheads, &m->u.hello.heads, &m->u.hello.heads_len);
+  if (rc != 0 || n == 9)
+    return rc;
+  return decode_hashes(r, m->u.hello.nheads, &m->u.hello.hashes);
 }
 
 static int decode_since(cairn_mpr_t *r, uint32_t n, cairn_msg_t *m) {
@@ -180,6 +198,15 @@ int cairn_msg_head_next(cairn_msg_iter_t *it, const uint8_t **author, uint64_t *
   return 1;
 }
 
+/* Each hash is a bin 8 of 32 bytes: 0xc4 0x20 and the bytes (decode checked). */
+#define HASH_PACKED (2 + CAIRN_HASH_BYTES)
+
+const uint8_t *cairn_msg_hello_hash(const cairn_msg_t *m, size_t i) {
+  if (m->u.hello.hashes == NULL || i >= m->u.hello.nheads)
+    return NULL;
+  return m->u.hello.hashes + i * HASH_PACKED + 2;
+}
+
 /* ---- encoding ---- */
 
 static int head(msgpack_packer *pk, msgpack_sbuffer *out, uint32_t n, cairn_msg_type_t type) {
@@ -215,7 +242,7 @@ int cairn_msg_hello(msgpack_sbuffer *out, const uint8_t network[CAIRN_KEY_BYTES]
   size_t rl = strlen(role);
   if (rl == 0 || rl > CAIRN_ROLE_NAME_MAX || (h->head_hash == NULL) != (h->head_seq == 0))
     return CAIRN_EINVAL;
-  int rc = head(&pk, out, 9, CAIRN_MSG_HELLO);
+  int rc = head(&pk, out, h->hashes != NULL ? 10 : 9, CAIRN_MSG_HELLO);
   rc |= msgpack_pack_uint8(&pk, CAIRN_SYNC_VERSION);
   rc |= msgpack_pack_bin_with_body(&pk, network, CAIRN_KEY_BYTES);
   rc |= msgpack_pack_uint64(&pk, time_ms);
@@ -224,9 +251,12 @@ int cairn_msg_hello(msgpack_sbuffer *out, const uint8_t network[CAIRN_KEY_BYTES]
   rc |= msgpack_pack_str_with_body(&pk, role, rl);
   rc |= h->head_hash ? msgpack_pack_bin_with_body(&pk, h->head_hash, CAIRN_HASH_BYTES)
                      : msgpack_pack_nil(&pk);
-  if (rc != 0)
-    return CAIRN_ENOMEM;
-  return pack_heads(&pk, h->authors, h->seqs, h->n);
+  if (rc != 0 || (rc = pack_heads(&pk, h->authors, h->seqs, h->n)) != 0 || h->hashes == NULL)
+    return rc != 0 ? (rc == CAIRN_EINVAL ? rc : CAIRN_ENOMEM) : 0;
+  rc = msgpack_pack_array(&pk, h->n);
+  for (size_t i = 0; i < h->n; i++)
+    rc |= msgpack_pack_bin_with_body(&pk, h->hashes[i], CAIRN_HASH_BYTES);
+  return done(rc);
 }
 
 int cairn_msg_since(msgpack_sbuffer *out, const cairn_cursor_t *cursor,

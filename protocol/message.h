@@ -54,6 +54,8 @@ typedef struct cairn_msg {
       uint32_t nheads;         /* the relay's version vector, see cairn_msg_hello_heads */
       const uint8_t *heads;
       size_t heads_len;
+      const uint8_t *hashes;   /* NULL, or nheads hashes, one per head in order: see
+                                  cairn_msg_hello_hash */
     } hello;
     struct { /* client -> relay */
       const uint8_t *epoch;    /* NULL: no cursor, use heads */
@@ -104,6 +106,9 @@ CAIRN_EXTERN void cairn_msg_heads(const cairn_msg_t *m, cairn_msg_iter_t *it);
 CAIRN_EXTERN void cairn_msg_hello_heads(const cairn_msg_t *m, cairn_msg_iter_t *it);
 CAIRN_EXTERN int cairn_msg_head_next(cairn_msg_iter_t *it, const uint8_t **author,
                                      uint64_t *seq);
+/* The hash of the i-th head of a hello's version vector (CAIRN_HASH_BYTES, a view
+ * into the message), or NULL when the relay sent no hashes or i is past them. */
+CAIRN_EXTERN const uint8_t *cairn_msg_hello_hash(const cairn_msg_t *m, size_t i);
 
 /* What a relay's hello says of the entries it holds. */
 typedef struct cairn_hello_heads {
@@ -111,6 +116,8 @@ typedef struct cairn_hello_heads {
   const uint8_t *head_hash; /* that head's hash (CAIRN_HASH_BYTES); NULL at seq 0 */
   const uint8_t (*authors)[CAIRN_KEY_BYTES]; /* its version vector: n authors ... */
   const uint64_t *seqs;     /* ... and their seqs (each >= 1) */
+  const uint8_t (*hashes)[CAIRN_HASH_BYTES]; /* ... and their entries' hashes (may be
+                                                NULL: none sent) */
   size_t n;
 } cairn_hello_heads_t;
 

@@ -341,7 +341,8 @@ static int send_hello(conn_t *c, network_t *n, const char *role, msgpack_sbuffer
   if (rc == 0) {
     uint64_t seq = cairn_vv_seq(&v, c->peer, &hash);
     cairn_hello_heads_t h = {seq, seq ? hash : NULL,
-                             (const uint8_t(*)[CAIRN_KEY_BYTES])v.authors, v.seqs, v.n};
+                             (const uint8_t(*)[CAIRN_KEY_BYTES])v.authors, v.seqs,
+                             (const uint8_t(*)[CAIRN_HASH_BYTES])v.hashes, v.n};
     rc = cairn_session_accept(&c->sess, cairn_now_ms(), n->epoch, &h, role, out);
   }
   cairn_vv_free(&v);

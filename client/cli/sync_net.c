@@ -206,6 +206,14 @@ int cmd_sync(cli_t *cli, int argc, char **argv) {
              "bundle (their author's role no longer allows them); they stay here and are "
              "not sent again",
              (unsigned long long)st.refused_forwards, st.refused_forwards == 1 ? "y" : "ies");
+  if (st.forks_dropped > 0)
+    cli_warn(cli,
+             "%llu entr%s of another device, which reached this one by bundle, %s replaced by "
+             "the relay's: that device's store was restored or copied and written again. %s "
+             "kept in %s/forked.entries in case that device lost %s",
+             (unsigned long long)st.forks_dropped, st.forks_dropped == 1 ? "y" : "ies",
+             st.forks_dropped == 1 ? "was" : "were", st.forks_dropped == 1 ? "It is" : "They are",
+             cli->store_dir, st.forks_dropped == 1 ? "it" : "them");
   if (st.resigned > 0)
     cli_warn(cli,
              "%llu change%s made on this device %s signed again on top of the relay's copy "

@@ -91,6 +91,7 @@ struct link {
                        the `entries` messages it stored) */
   bool no_forward;  /* forward nothing on this connection (see cairn_sync_once) */
   int resumes;      /* connections again after cairn__rekey_resume moved on */
+  bool by_heads;    /* ask by heads on this connection (drop_others_forks) */
   bool repull;      /* a forked copy of another author's log was dropped: connect
                        again and ask by heads (see apply_replacing_forks) */
   uint64_t forwarded; /* others' entries sent on this connection */
@@ -544,8 +545,42 @@ static int relay_vv(link_t *l, const cairn_msg_t *m) {
   l->vv.n = 0;
   l->relay_heads = m->u.hello.has_heads;
   cairn_msg_hello_heads(m, &it);
-  while (rc == 0 && l->relay_heads && cairn_msg_head_next(&it, &a, &seq) == 1)
-    rc = cairn_vv_add(&l->vv, a, seq, NULL);
+  for (size_t i = 0; rc == 0 && l->relay_heads && cairn_msg_head_next(&it, &a, &seq) == 1; i++)
+    rc = cairn_vv_add(&l->vv, a, seq, cairn_msg_hello_hash(m, i));
+  return rc;
+}
+
+/*
+ * Another author's entry at the relay's head seq for it, when held here, must be
+ * the relay's (hello names each head's hash). When it is not, this store holds a
+ * copy of that author's log that forked from the relay's (it came on a bundle
+ * before the author signed it again): it is dropped from that seq on (kept in
+ * forked.entries), and this sync asks by heads so that the relay's comes back
+ * (apply_replacing_forks drops more if the two part lower).
+ */
+static int drop_others_forks(link_t *l) {
+  static const uint8_t unknown[CAIRN_HASH_BYTES];
+  uint8_t held[CAIRN_HASH_BYTES];
+  int rc = 0;
+  for (size_t i = 0; rc == 0 && i < l->vv.n; i++) {
+    uint64_t mine = 0;
+    size_t dropped = 0;
+    if (memcmp(l->vv.authors[i], l->me, CAIRN_KEY_BYTES) == 0 ||
+        memcmp(l->vv.hashes[i], unknown, CAIRN_HASH_BYTES) == 0)
+      continue;
+    if ((rc = cairn_store_head_seq(l->s, l->vv.authors[i], &mine)) != 0 || mine < l->vv.seqs[i])
+      continue;
+    if ((rc = cairn_store_entry_hash(l->s, l->vv.authors[i], l->vv.seqs[i], held)) != 0 ||
+        sodium_memcmp(held, l->vv.hashes[i], CAIRN_HASH_BYTES) == 0)
+      continue;
+    if ((rc = cairn_store_drop_fork(l->s, l->vv.authors[i], l->vv.seqs[i] - 1, &dropped,
+                                    &l->err)) == 0) {
+      l->stats.forks_dropped += dropped;
+      l->by_heads = true;
+    }
+  }
+  if (rc != 0 && l->err.code == 0)
+    cairn__error(&l->err, rc, "cannot read this store's entries: %s", cairn_strerror(rc));
   return rc;
 }
 
@@ -665,9 +700,13 @@ static void on_hello(link_t *l, const cairn_msg_t *m) {
   }
   if ((rc = check_own_log(l, m)) != 0)
     return;
+  if ((rc = drop_others_forks(l)) != 0) {
+    link_fail(l, rc, &l->err);
+    return;
+  }
   /* behind the relay on its own log (a store restored from an old backup): ask by
    * heads, so the relay sends this device its own entries back */
-  if ((rc = send_since(l, l->pushed > l->target)) != 0) {
+  if ((rc = send_since(l, l->pushed > l->target || l->by_heads)) != 0) {
     link_failf(l, rc, "cannot ask the relay for new entries");
     return;
   }
@@ -691,10 +730,12 @@ static int forked_entry(link_t *l, const cairn_buf_t *b, const cairn_apply_stats
   if ((rc != CAIRN_EFORK && rc != CAIRN_EBADHASH) || st->failed_batch != 0 ||
       st->failed_at >= cairn_prepared_count(l->prep) ||
       cairn_entry_decode(b[st->failed_at].data, b[st->failed_at].len, SIZE_MAX, e, NULL) != 0 ||
-      memcmp(e->author, l->me, CAIRN_KEY_BYTES) == 0 || e->seq < 2)
+      memcmp(e->author, l->me, CAIRN_KEY_BYTES) == 0)
     return 0;
   if (rc == CAIRN_EFORK)
     return 1;
+  if (e->seq < 2)
+    return 0;
   /* EBADHASH: a fork only when it names another entry before it than the one
    * held (not ops that do not match their root) */
   return cairn_store_entry_hash(l->s, e->author, e->seq - 1, held) == 0 &&
@@ -707,10 +748,10 @@ static int forked_entry(link_t *l, const cairn_buf_t *b, const cairn_apply_stats
  * author's log that the author later took back and signed again (it reached here
  * by bundle first): the relay's chain wins, and the held copy is dropped (kept in
  * forked.entries). At the entry's own seq (CAIRN_EFORK) the copy is dropped from
- * there and the batch applied again; below it (CAIRN_EBADHASH: the relay's entry
- * names another predecessor) where the two part is not known here, so every entry
- * of that author but its genesis is dropped, and the sync connects again asking
- * by heads, which brings the relay's chain back whole.
+ * there and the batch applied again; when the relay's entry names another
+ * predecessor (CAIRN_EBADHASH), the copy is dropped from that predecessor on and
+ * the sync connects again asking by heads, which brings the relay's entries from
+ * there (and drops one more, if the two part lower still).
  */
 static int apply_replacing_forks(link_t *l, const cairn_buf_t *b, const cairn_apply_opts_t *ao,
                                  cairn_apply_stats_t *st) {
@@ -722,7 +763,7 @@ static int apply_replacing_forks(link_t *l, const cairn_buf_t *b, const cairn_ap
     bool below = rc == CAIRN_EBADHASH;
     size_t dropped = 0;
     applied += st->applied;
-    if ((rc = cairn_store_drop_fork(l->s, e.author, below ? 0 : e.seq - 1, &dropped,
+    if ((rc = cairn_store_drop_fork(l->s, e.author, below ? e.seq - 2 : e.seq - 1, &dropped,
                                     &l->err)) != 0)
       break;
     l->stats.forks_dropped += dropped;
@@ -998,6 +1039,7 @@ static int link_open(link_t *l) {
   l->batches_sent = l->batches_stored = 0;
   l->pull_rc = 0;
   l->target = l->pushed = 0;
+  l->by_heads = false;
   l->behind_acked = UINT64_MAX;
   l->rc = CAIRN_EIO;
   cairn__error_clear(&l->err);
@@ -1097,28 +1139,29 @@ static bool resumed(link_t *l, bool synced, int *rc) {
 
 /*
  * A one-shot sync's connection has ended: release it, and say whether to connect
- * once more (*rc 0) or stop with *rc. A second connection only after the relay
- * refused this device's entries for their clock (they are signed again with the
- * relay's time, learnt from its hello, and pushed again), or refused an entry
- * this device forwarded (written by someone else, reached here by bundle: sync
- * without forwarding, so that this device's own work goes through and it learns
- * what the relay knows).
+ * once more (*rc 0) or stop with *rc. Another connection (at most
+ * FORK_REPAIRS_MAX in all) only after it succeeded and a move to a new key or a
+ * repair left changes to push (resumed); after a forked copy of another device's
+ * log was dropped (ask by heads for the relay's); after the relay refused this
+ * device's entries for their clock (they are signed again with the relay's time,
+ * learnt from its hello, and pushed again); or after it refused an entry this
+ * device forwarded (written by someone else, reached here by bundle: sync without
+ * forwarding, so that this device's own work goes through and it learns what the
+ * relay knows).
  */
 static bool once_again(link_t *l, int attempt, int *rc) {
   *rc = l->rc;
   link_release(l);
   if (*rc == 0)
     return resumed(l, true, rc);
-  if (!l->hello)
+  if (!l->hello || attempt >= FORK_REPAIRS_MAX)
     return false;
-  if (l->repull && attempt < FORK_REPAIRS_MAX) { /* ask by heads for the relay's chain */
+  if (l->repull) { /* ask by heads for the relay's chain */
     l->repull = false;
     *rc = 0;
     return true;
   }
-  if (attempt > 0)
-    return false;
-  if (refused_forward(l)) {
+  if (refused_forward(l) && !l->no_forward) {
     l->no_forward = true;
     l->stats.refused_forwards += l->forwarded;
   } else if (*rc != CAIRN_ESKEW || restamp(l) <= 0) {

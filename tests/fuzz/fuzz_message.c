@@ -34,19 +34,28 @@ static int encode(const cairn_msg_t *m, msgpack_sbuffer *out) {
       return -1;
     {
       uint8_t(*a)[CAIRN_KEY_BYTES] = malloc(((size_t)m->u.hello.nheads + 1) * CAIRN_KEY_BYTES);
+      uint8_t(*hs)[CAIRN_HASH_BYTES] = malloc(((size_t)m->u.hello.nheads + 1) * CAIRN_HASH_BYTES);
       uint64_t *s = malloc(((size_t)m->u.hello.nheads + 1) * sizeof *s);
-      CHECK(a != NULL && s != NULL);
+      CHECK(a != NULL && s != NULL && hs != NULL);
       cairn_msg_hello_heads(m, &it);
       for (uint32_t i = 0; i < m->u.hello.nheads; i++) {
         CHECK(cairn_msg_head_next(&it, &p, &s[i]) == 1);
         memcpy(a[i], p, CAIRN_KEY_BYTES);
+        const uint8_t *hash = cairn_msg_hello_hash(m, i);
+        CHECK((hash != NULL) == (m->u.hello.hashes != NULL));
+        if (hash != NULL)
+          memcpy(hs[i], hash, CAIRN_HASH_BYTES);
       }
       CHECK(cairn_msg_head_next(&it, &p, &s[0]) == 0);
+      CHECK(cairn_msg_hello_hash(m, m->u.hello.nheads) == NULL);
       cairn_hello_heads_t h = {m->u.hello.head_seq, m->u.hello.head_hash,
-                               (const uint8_t(*)[CAIRN_KEY_BYTES])a, s, m->u.hello.nheads};
+                               (const uint8_t(*)[CAIRN_KEY_BYTES])a, s,
+                               m->u.hello.hashes ? (const uint8_t(*)[CAIRN_HASH_BYTES])hs : NULL,
+                               m->u.hello.nheads};
       rc = cairn_msg_hello(out, m->u.hello.network, m->u.hello.time_ms, m->u.hello.epoch, &h,
                            role);
       free(a);
+      free(hs);
       free(s);
       return rc;
     }

@@ -41,7 +41,7 @@ static void connect_sessions(cairn_session_t *c, cairn_session_t *r, int stage, 
   CHECK(cairn_session_next(r, &ev, to_c, &err) == 1 && ev.type == CAIRN_EV_PEER);
   if (stage == 0)
     return;
-  cairn_hello_heads_t h = {0, NULL, NULL, NULL, 0};
+  cairn_hello_heads_t h = {0, NULL, NULL, NULL, NULL, 0};
   CHECK(cairn_session_accept(r, 1, epoch, &h, "editor", to_c) == 0);
   pump(c, to_c, to_r);
   CHECK(cairn_session_next(c, &ev, to_r, &err) == 1 && ev.type == CAIRN_EV_HELLO);

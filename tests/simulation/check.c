@@ -184,7 +184,7 @@ static bool marks(const cairn_entry_t *e, const char *id) {
 }
 
 /* Whether mark id is in a file of entries (4-byte big-endian length, bytes). */
-static bool in_entries_file(const char *path, const char *id) {
+bool sim_in_entries_file(const char *path, const char *id) {
   FILE *f = fopen(path, "rb");
   uint8_t be[4], *buf;
   bool found = false;
@@ -203,14 +203,11 @@ static bool in_entries_file(const char *path, const char *id) {
   return found;
 }
 
-/* Whether some device set the edit aside: a copy of its author's log that the
- * author replaced, dropped for the relay's and kept in DIR/forked.entries (sync
- * says so; the author's device had lost it, restored from a backup). */
-static bool set_aside(sim_t *m, const char *id) {
+bool sim_set_aside(sim_t *m, const char *id, const char *file) {
   char path[SIM_PATH_MAX + 32];
   for (unsigned i = 0; i < m->ndev; i++) {
-    snprintf(path, sizeof path, "%s/forked.entries", m->dev[i].dir);
-    if (in_entries_file(path, id))
+    snprintf(path, sizeof path, "%s/%s", m->dev[i].dir, file);
+    if (sim_in_entries_file(path, id))
       return true;
   }
   return false;
@@ -222,7 +219,7 @@ static int edits_reached(sim_t *m) {
     int rc = cairn_get(relay_store(m), "mark", m->edits[i].id, found_cb, &found);
     if (rc != 0 && rc != CAIRN_ENOENT)
       return sim_fail(m, "cannot read the relay: %s", cairn_strerror(rc));
-    if (!found && set_aside(m, m->edits[i].id))
+    if (!found && sim_set_aside(m, m->edits[i].id, "forked.entries"))
       m->set_aside++;
     else if (!found)
       return sim_fail(m, "edit %s, saved by device %d at step %llu, never reached the relay",

@@ -30,10 +30,26 @@
  *   then failed every sync with CAIRN_EFORK or CAIRN_EBADHASH; fixed in
  *   client/lib/sync.c (check_own_log, own_fork).
  *
- * Open, which is why restore and clock are off by default:
- *   44, 83 (none,restore) and 106, 120 (none,clock): the owner is refused its
- *   next change ("seq 1: the author is not a member of the network"); not
- *   analysed yet.
+ *   44, 83 (none,restore) and 106, 120 (none,clock): the owner was refused its
+ *   next change ("seq 1: the author is not a member of the network"): a repair
+ *   took back its whole log, the network's genesis with it (acknowledgements
+ *   were kept only when a sync ended, so the seq known to be acknowledged was
+ *   0). The genesis is never taken back now, and acks are kept as they arrive.
+ *   139 (none,clock,bundle), 39, 519, 634 (all): a device that held a copy of
+ *   another device's log which that device later took back and signed again
+ *   (it came by bundle) failed every sync with CAIRN_EFORK or CAIRN_EBADHASH;
+ *   the copy is dropped for the relay's now, and kept in forked.entries.
+ *   181 (all): changes a repair took back stayed in taken-back.entries for good
+ *   when its connection broke before it signed them again; they are signed after
+ *   the next sync that succeeds.
+ *   1033 (all): a device whose entries the relay refused for their clock after
+ *   a first reconnection never had them stamped again; any connection now may.
+ *   The simulation's own accounting: an edit that lived only on a device whose
+ *   disk was replaced by its backup is gone with it (any author's, not only
+ *   that device's own).
+ *
+ * Not built: grants and revocations racing with writes (`members`), a store
+ * copied to a second device that goes on writing (`twin`).
  */
 
 typedef enum {

@@ -35,7 +35,9 @@ enum {
 };
 /* The default run: the faults the code answers in full today (see sim.c for the
  * others and the seeds that fail with them). */
-#define FAULTS_DEFAULT (FAULT_DROP | FAULT_PARTITION | FAULT_CRASH | FAULT_GARBLE | FAULT_BUNDLE)
+#define FAULTS_DEFAULT                                                                    \
+  (FAULT_DROP | FAULT_PARTITION | FAULT_CRASH | FAULT_GARBLE | FAULT_BUNDLE | FAULT_RESTORE |      \
+   FAULT_CLOCK)
 
 typedef struct sim_opts {
   uint64_t seed;
@@ -157,6 +159,13 @@ int sim_fail(sim_t *m, const char *fmt, ...) CAIRN_PRINTF(2, 3);
 /* check.c: healing and what must then hold */
 int check_heal(sim_t *m);
 int check_all(sim_t *m);
+/* Whether mark id is in a file of entries (4-byte big-endian length, then the
+ * entry; taken-back.entries and forked.entries have this form). */
+bool sim_in_entries_file(const char *path, const char *id);
+/* Whether mark id is in DIR/file of some device: set aside there (forked.entries:
+ * a copy of its author's log that the author replaced), or waiting to be signed
+ * again (taken-back.entries). */
+bool sim_set_aside(sim_t *m, const char *id, const char *file);
 int check_note_highs(sim_t *m);
 
 #endif

@@ -324,25 +324,25 @@ int device_backup(device_t *d) {
 
 static int has_mark(cairn_store_t *s, const char *id, bool *found);
 
-/* Whether an edit lives on anywhere but on device d. */
-static int kept_elsewhere(sim_t *m, const device_t *d, const char *id, bool *found) {
+/* Whether an edit lives on somewhere: in the records of the relay or of a
+ * device, or in a device's entries waiting to be signed again or set aside. */
+static int kept_somewhere(sim_t *m, const char *id, bool *found) {
   int rc = has_mark(m->relay->nets[0]->store, id, found);
   for (unsigned i = 0; rc == 0 && !*found && i < m->ndev; i++)
-    if (&m->dev[i] != d)
-      rc = has_mark(m->dev[i].s, id, found);
+    rc = has_mark(m->dev[i].s, id, found);
+  if (rc == 0 && !*found)
+    *found = sim_set_aside(m, id, "taken-back.entries") || sim_set_aside(m, id, "forked.entries");
   return rc;
 }
 
-/* The edits of d made since its backup that live nowhere else are gone with the
- * disk it replaces: they are no longer expected. */
-static int forget_lost(device_t *d) {
-  sim_t *m = d->sim;
+/* After a disk was replaced by its backup: the edits, of any device, that lived
+ * only on that disk are gone with it, and no longer expected. */
+static int forget_lost(sim_t *m) {
   size_t k = 0;
   int rc = 0;
   for (size_t i = 0; i < m->nedits; i++) {
     bool found = true;
-    if (m->edits[i].dev == d->id && m->edits[i].step >= d->backup_step)
-      rc = rc ? rc : kept_elsewhere(m, d, m->edits[i].id, &found);
+    rc = rc ? rc : kept_somewhere(m, m->edits[i].id, &found);
     if (found)
       m->edits[k++] = m->edits[i];
   }
@@ -357,13 +357,14 @@ int device_restore(device_t *d) {
   cairn_sim_sync_free(d->link);
   d->link = NULL;
   net_break_device(d->sim, d);
-  if (forget_lost(d) != 0)
-    return CAIRN_EINVAL;
   cairn_close(d->s);
   d->s = NULL;
   if (copy_store(d->backup, d->dir) != 0)
     return sim_fail(d->sim, "cannot restore device %d's store", d->id);
-  return device_open(d);
+  int rc = device_open(d);
+  if (rc == 0 && forget_lost(d->sim) != 0)
+    return CAIRN_EINVAL;
+  return rc;
 }
 
 static int mark_cb(const cairn_record_t *r, void *ud) {

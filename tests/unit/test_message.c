@@ -21,7 +21,9 @@ static uint8_t head_hash[32];
 
 static int make_hello(msgpack_sbuffer *out) {
   uint64_t seqs[2] = {42, 7};
-  cairn_hello_heads_t h = {42, head_hash, (const uint8_t(*)[32])author, seqs, 2};
+  static uint8_t hashes[2][32] = {{1, 2, 3}, {9}};
+  cairn_hello_heads_t h = {42, head_hash, (const uint8_t(*)[32])author, seqs,
+                           (const uint8_t(*)[32])hashes, 2};
   return cairn_msg_hello(out, net, 1764000000000ull, epoch, &h, "editor");
 }
 
@@ -108,6 +110,9 @@ static void test_roundtrips(void **state) {
   assert_memory_equal(p, author[1], 32);
   assert_int_equal(seq, 7);
   assert_int_equal(cairn_msg_head_next(&it, &p, &seq), 0);
+  assert_int_equal(cairn_msg_hello_hash(&m, 0)[2], 3); /* each head's hash */
+  assert_int_equal(cairn_msg_hello_hash(&m, 1)[0], 9);
+  assert_null(cairn_msg_hello_hash(&m, 2));
 
   /* a relay that sends the older 7-element hello: read, without heads */
   {
@@ -272,7 +277,7 @@ static void test_refused(void **state) {
   msgpack_sbuffer sb;
   msgpack_sbuffer_init(&sb);
   CAIRN_FAIL(cairn_msg_error(&sb, 0, "x"), CAIRN_EINVAL);
-  cairn_hello_heads_t none = {0, NULL, NULL, NULL, 0}, nohash = {3, NULL, NULL, NULL, 0};
+  cairn_hello_heads_t none = {0, NULL, NULL, NULL, NULL, 0}, nohash = {3, NULL, NULL, NULL, NULL, 0};
   CAIRN_FAIL(cairn_msg_hello(&sb, net, 0, epoch, &none, ""), CAIRN_EINVAL);
   CAIRN_FAIL(cairn_msg_hello(&sb, net, 0, epoch, &none, "a-role-name-too-long"), CAIRN_EINVAL);
   CAIRN_FAIL(cairn_msg_hello(&sb, net, 0, epoch, &nohash, "owner"), CAIRN_EINVAL); /* no hash */

@@ -13,7 +13,7 @@
 #include "cairn_test.h"
 #include "session.h"
 
-static const cairn_hello_heads_t no_heads = {0, NULL, NULL, NULL, 0};
+static const cairn_hello_heads_t no_heads = {0, NULL, NULL, NULL, NULL, 0};
 
 typedef struct wire {
   uint8_t cpk[32], csk[64], rpk[32], rsk[64], net[32], epoch[16];
@@ -90,7 +90,7 @@ static void connect_accept(wire_t *w, const char *invite) {
   assert_int_equal(next_event(w, &w->r, &ev), 0);
   assert_int_equal(next_event(w, &w->c, &ev), 0);
   uint8_t hash[32] = {7};
-  cairn_hello_heads_t h = {3, hash, NULL, NULL, 0};
+  cairn_hello_heads_t h = {3, hash, NULL, NULL, NULL, 0};
   CAIRN_PASS(cairn_session_accept(&w->r, 1764000000000ull, w->epoch, &h, "editor", &w->to_client));
   expect(w, &w->c, CAIRN_EV_HELLO, &ev);
   assert_memory_equal(ev.msg.u.hello.network, w->net, 32);
