@@ -518,7 +518,7 @@ static int check_known(apply_ctx_t *c, const prep_t *p, bool *dup, cairn_error_t
                    e, "fork: the author signed a different entry at a seq this store holds");
 }
 
-/* Chain, hashes, signature and clock of a new entry. */
+/* Chain, hashes and signature of a new entry (its clock: check_entry_skewed). */
 static int check_entry(apply_ctx_t *c, const prep_t *p, bool newest, bool *dup,
                        cairn_error_t *err) {
   char hx[2 * CAIRN_KEY_BYTES + 1];
@@ -547,14 +547,15 @@ static int check_entry(apply_ctx_t *c, const prep_t *p, bool newest, bool *dup,
     return ENTRY_ERR(err, CAIRN_EBADHASH, e, "ops do not match the signed ops_root");
   if ((newest || c->s->opts.verify_all || p->sig_checked) && !sig_ok(p))
     return ENTRY_ERR(err, CAIRN_EBADSIG, e, "bad signature");
-  /* a device never refuses its own entries for skew: its clock may have been
-   * wrong when it wrote them, and refusing would lock it out of its own log */
-  uint64_t now = cairn__now_corrected(c->s);
-  if ((e->hlc >> 16) > now + c->s->opts.max_skew_ms &&
-      memcmp(e->author, cairn_store_key(c->s), CAIRN_KEY_BYTES) != 0)
-    return ENTRY_ERR(err, CAIRN_ESKEW, e, "clock %llu ms ahead of this device's",
-                     (unsigned long long)((e->hlc >> 16) - now));
   return 0;
+}
+
+/* Whether e is stamped beyond the skew limit of this device's clock. A device
+ * never refuses its own entries for skew: its clock may have been wrong when it
+ * wrote them, and refusing would lock it out of its own log. */
+static bool check_entry_skewed(apply_ctx_t *c, const cairn_entry_t *e) {
+  return (e->hlc >> 16) > cairn__now_corrected(c->s) + c->s->opts.max_skew_ms &&
+         memcmp(e->author, cairn_store_key(c->s), CAIRN_KEY_BYTES) != 0;
 }
 
 /* ---- writing ---- */
@@ -674,7 +675,7 @@ static int write_entry(apply_ctx_t *c, const prep_t *p, const cairn_error_t *ref
   a->head.hlc = e->hlc;
   memcpy(a->head.hash, p->hash, CAIRN_HASH_BYTES);
   a->dirty = true;
-  if (e->hlc > c->s->hlc)
+  if (e->hlc > c->s->hlc && refused == NULL)
     c->s->hlc = e->hlc;
   if (refused != NULL && (rc = refused_put(c, kb, refused)) != 0)
     return rc;
@@ -784,6 +785,11 @@ static int apply_one(apply_ctx_t *c, const cairn_prepared_t *b, size_t i, bool n
   int role_rc = check_roles(c, e, &why);
   if (role_rc != 0 && (rc = keep_as_evidence(c, p, role_rc, &keep)) != 0)
     return cairn__error(err, rc, "cannot read roles");
+  /* stamped too far ahead: refused, unless its roles refuse it anyway and it is
+   * kept as evidence, which merges nothing and moves no clock */
+  if (!keep && check_entry_skewed(c, e))
+    return ENTRY_ERR(err, CAIRN_ESKEW, e, "clock %llu ms ahead of this device's",
+                     (unsigned long long)((e->hlc >> 16) - cairn__now_corrected(c->s)));
   if (role_rc != 0 && !keep) {
     if (err != NULL)
       *err = why;
@@ -1151,12 +1157,12 @@ static int judge_logged(apply_ctx_t *c, cairn_prepared_t *b, bbuf_t *copy,
     return rc;
   a->head.seq = e->seq;
   a->head.hlc = e->hlc;
-  if (e->hlc > *hlc)
-    *hlc = e->hlc;
   cairn__error_clear(&why);
   int role_rc = check_roles(c, e, &why);
   if (storage_error(role_rc))
     return role_rc;
+  if (role_rc == 0 && e->hlc > *hlc) /* evidence moves no clock */
+    *hlc = e->hlc;
   if (role_rc != 0 && (rc = refused_put(c, at->key, &why)) != 0)
     return rc;
   return merge_entry(c, e, role_rc != 0);
@@ -1390,15 +1396,17 @@ static int take_back_fn(MDB_txn *txn, void *ud) {
 
 int cairn_store_drop_fork(cairn_store_t *s, const uint8_t author[CAIRN_KEY_BYTES],
                           uint64_t keep, size_t *dropped, cairn_error_t *err) {
-  take_back_t tb = {s, author, keep, FORKED_FILE, calloc(1, sizeof(cairn_taken_t))};
+  take_back_t tb = {s, author, keep, FORKED_FILE, NULL};
   size_t before;
   int rc;
   *dropped = 0;
   if (memcmp(author, cairn_store_key(s), CAIRN_KEY_BYTES) == 0)
     return cairn__error(err, CAIRN_EINVAL, "this device's own entries are taken back, not dropped");
-  if (tb.t == NULL || (rc = taken_read(s, FORKED_FILE, tb.t)) != 0) {
+  if ((tb.t = calloc(1, sizeof *tb.t)) == NULL)
+    return cairn__error(err, CAIRN_ENOMEM, "out of memory");
+  if ((rc = taken_read(s, FORKED_FILE, tb.t)) != 0) {
     cairn_taken_free(tb.t);
-    return cairn__error(err, tb.t ? rc : CAIRN_ENOMEM, "cannot read %s", FORKED_FILE);
+    return cairn__error(err, rc, "cannot read %s/%s", s->dir, FORKED_FILE);
   }
   before = tb.t->n;
   rc = cairn__txn_write(s, take_back_fn, &tb);

@@ -92,6 +92,7 @@ struct link {
   bool no_forward;  /* forward nothing on this connection (see cairn_sync_once) */
   int resumes;      /* connections again after cairn__rekey_resume moved on */
   bool by_heads;    /* ask by heads on this connection (drop_others_forks) */
+  bool acked_unsaved; /* acks came that the acked_seq setting does not hold yet */
   bool repull;      /* a forked copy of another author's log was dropped: connect
                        again and ask by heads (see apply_replacing_forks) */
   uint64_t forwarded; /* others' entries sent on this connection */
@@ -353,20 +354,15 @@ static int push_one(const cairn_stored_t *e, uint64_t position, void *ud) {
 /* Others' entries the relay lacks, in arrival order (a grant before the entries
  * it admits): what reached this device by bundle, or what a relay restored from
  * a backup lost. */
+/* An entry its author's roles refuse (a member revoked before writing it) is
+ * forwarded too: the relay keeps it as evidence, as this replica does, so that
+ * every replica ends with the same entries (docs/design.md, "Membership and
+ * roles"). */
 static int forward_one(const cairn_stored_t *e, uint64_t position, void *ud) {
   push_t *p = ud;
-  cairn_entry_t d;
-  bool ok;
   if (memcmp(e->author, p->l->me, CAIRN_KEY_BYTES) == 0 ||
       e->seq <= cairn_vv_seq(&p->l->vv, e->author, NULL))
     return 0;
-  /* an entry this replica would refuse now (its author revoked since it was
-   * applied here) stays here: the relay would refuse it and end the sync */
-  if (cairn_entry_decode(e->bytes, e->len, SIZE_MAX, &d, NULL) != 0 ||
-      cairn_member_may_author(p->l->s, e->author, e->seq, d.hlc, &ok) != 0)
-    return p->rc = CAIRN_ECORRUPT;
-  if (!ok) /* counted as sent, so it is not looked for again on this connection */
-    return cairn_vv_raise(&p->l->vv, e->author, e->seq) != 0 ? (p->rc = CAIRN_ENOMEM) : 0;
   /* sent: counted as the relay's from now on (a refusal ends the connection, and
    * the next one starts from the relay's own word again) */
   if (cairn_vv_raise(&p->l->vv, e->author, e->seq) != 0)
@@ -856,10 +852,9 @@ static void on_event(link_t *l, const cairn_event_t *ev) {
     break;
   case CAIRN_EV_ACK:
     l->await_ack = false;
-    /* kept at once: a later repair never takes back what the relay stored */
     if (ev->msg.u.ack.own_seq > l->stats.acked_seq) {
       l->stats.acked_seq = ev->msg.u.ack.own_seq;
-      (void)save_u64(l->s, CAIRN__SETTING_ACKED, l->stats.acked_seq);
+      l->acked_unsaved = true;
     }
     if (ev->msg.u.ack.cursor > l->batches_stored) /* from the relay: messages stored */
       l->batches_stored = ev->msg.u.ack.cursor;
@@ -1013,6 +1008,11 @@ static void link_drop(link_t *l) {
 }
 
 static void link_release(link_t *l) {
+  /* kept however the connection ended: a later repair never takes back what the
+   * relay acknowledged */
+  if (l->acked_unsaved)
+    (void)save_u64(l->s, CAIRN__SETTING_ACKED, l->stats.acked_seq);
+  l->acked_unsaved = false;
   /* taken back but not signed again (the connection ended first): sign them now,
    * on top of what this store holds, so that nothing is lost; the next sync
    * pushes them */

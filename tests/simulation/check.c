@@ -115,9 +115,11 @@ int check_heal(sim_t *m) {
       device_t *d = &m->dev[i];
       if (sync_clean(m, d) != 0)
         return CAIRN_EINVAL;
-      if (d->last_rc != 0 && round > 0)
+      if (d->last_rc != 0 && round > 0 && !d->revoked)
         return sim_fail(m, "device %d cannot sync after healing: %s", d->id,
                         cairn_err_name(d->last_rc));
+      if (d->revoked) /* refused by the relay, as it should be */
+        continue;
       moved += d->last_stats.applied + d->last_stats.pushed + d->last_stats.resigned +
                (d->last_rc != 0);
     }
@@ -155,6 +157,8 @@ static int same_everywhere(sim_t *m) {
   char who[32];
   int rc = state_of(m, relay_store(m), "the relay", &want);
   for (unsigned i = 0; rc == 0 && i < m->ndev; i++) {
+    if (m->dev[i].revoked) /* cut off: it cannot pull what happened since */
+      continue;
     snprintf(who, sizeof who, "device %u", i);
     if ((rc = state_of(m, m->dev[i].s, who, &got)) == 0 &&
         (got.n != want.n || memcmp(got.p, want.p, got.n) != 0))
@@ -206,6 +210,8 @@ bool sim_in_entries_file(const char *path, const char *id) {
 bool sim_set_aside(sim_t *m, const char *id, const char *file) {
   char path[SIM_PATH_MAX + 32];
   for (unsigned i = 0; i < m->ndev; i++) {
+    if (m->dev[i].revoked) /* it sends nothing any more */
+      continue;
     snprintf(path, sizeof path, "%s/%s", m->dev[i].dir, file);
     if (sim_in_entries_file(path, id))
       return true;

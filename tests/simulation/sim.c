@@ -35,21 +35,27 @@
  *   took back its whole log, the network's genesis with it (acknowledgements
  *   were kept only when a sync ended, so the seq known to be acknowledged was
  *   0). The genesis is never taken back now, and acks are kept as they arrive.
- *   139 (none,clock,bundle), 39, 519, 634 (all): a device that held a copy of
+ *   139 (none,clock,bundle), 39, 519, 634 (all,-members): a device that held a copy of
  *   another device's log which that device later took back and signed again
  *   (it came by bundle) failed every sync with CAIRN_EFORK or CAIRN_EBADHASH;
  *   the copy is dropped for the relay's now, and kept in forked.entries.
- *   181 (all): changes a repair took back stayed in taken-back.entries for good
+ *   181 (all,-members): changes a repair took back stayed in taken-back.entries for good
  *   when its connection broke before it signed them again; they are signed after
  *   the next sync that succeeds.
- *   1033 (all): a device whose entries the relay refused for their clock after
+ *   1033 (all,-members): a device whose entries the relay refused for their clock after
  *   a first reconnection never had them stamped again; any connection now may.
  *   The simulation's own accounting: an edit that lived only on a device whose
  *   disk was replaced by its backup is gone with it (any author's, not only
  *   that device's own).
  *
- * Not built: grants and revocations racing with writes (`members`), a store
- * copied to a second device that goes on writing (`twin`).
+ *   135 167 172 276 (all, with members): a revoked member's later entries that
+ *   reached others by bundle were never forwarded, so replicas' heads differed
+ *   from the relay's; and one stamped beyond the skew limit ended every sync of
+ *   the device that forwarded it. Evidence is forwarded, and not refused for its
+ *   stamp, now. (The simulation's own accounting: edits that lived only on a
+ *   revoked device are lost with it.)
+ *
+ * Not built: a store copied to a second device that goes on writing (`twin`).
  */
 
 typedef enum {
@@ -66,6 +72,7 @@ typedef enum {
   EV_RESTORE,
   EV_BUNDLE,
   EV_CLOCK,
+  EV_REVOKE,
   EV_COUNT
 } event_t;
 
@@ -88,6 +95,7 @@ static const struct {
     [EV_RESTORE] = {1, FAULT_RESTORE, "restore"},
     [EV_BUNDLE] = {1, FAULT_BUNDLE, "bundle"},
     [EV_CLOCK] = {1, FAULT_CLOCK, "clock jump"},
+    [EV_REVOKE] = {1, FAULT_MEMBERS, "revoke"},
 };
 
 static event_t pick_event(sim_t *m) {
@@ -151,6 +159,13 @@ static int clock_jump(sim_t *m) {
   return 0;
 }
 
+static unsigned revoked_count(const sim_t *m) {
+  unsigned n = 0;
+  for (unsigned i = 0; i < m->ndev; i++)
+    n += m->dev[i].revoked;
+  return n;
+}
+
 static int run_event(sim_t *m, event_t ev) {
   device_t *d = any_device(m), *e = any_device(m);
   if (m->o.verbose)
@@ -183,6 +198,8 @@ static int run_event(sim_t *m, event_t ev) {
     return d == e ? 0 : device_bundle(d, e);
   case EV_CLOCK:
     return clock_jump(m);
+  case EV_REVOKE: /* at most half the devices, so that some work goes on */
+    return revoked_count(m) * 2 + 2 > m->ndev ? 0 : device_revoke(&m->dev[0], d);
   default:
     return 0;
   }

@@ -37,7 +37,7 @@ enum {
  * others and the seeds that fail with them). */
 #define FAULTS_DEFAULT                                                                    \
   (FAULT_DROP | FAULT_PARTITION | FAULT_CRASH | FAULT_GARBLE | FAULT_BUNDLE | FAULT_RESTORE |      \
-   FAULT_CLOCK)
+   FAULT_CLOCK | FAULT_MEMBERS)
 
 typedef struct sim_opts {
   uint64_t seed;
@@ -74,6 +74,7 @@ typedef struct device {
   int64_t clock_off;      /* ms this device's clock is off */
   int last_rc;
   cairn_sync_stats_t last_stats;
+  bool revoked;           /* the owner revoked its key: it syncs no more */
 } device_t;
 
 /* One connection: the device's end (its link) and the relay's (conn). */
@@ -149,6 +150,9 @@ void world_free(sim_t *m);
 int device_sync_start(device_t *d);
 int device_check_link(device_t *d);
 int device_edit(device_t *d);
+/* The owner (device 0) revokes d's key, accepting its entries up to the last one
+ * the owner holds; d's edits the owner does not hold are no longer expected. */
+int device_revoke(device_t *owner, device_t *d);
 int device_crash(device_t *d);
 int device_backup(device_t *d);
 int device_restore(device_t *d);
@@ -162,7 +166,7 @@ int check_all(sim_t *m);
 /* Whether mark id is in a file of entries (4-byte big-endian length, then the
  * entry; taken-back.entries and forked.entries have this form). */
 bool sim_in_entries_file(const char *path, const char *id);
-/* Whether mark id is in DIR/file of some device: set aside there (forked.entries:
+/* Whether mark id is in DIR/file of some device not revoked: set aside there (forked.entries:
  * a copy of its author's log that the author replaced), or waiting to be signed
  * again (taken-back.entries). */
 bool sim_set_aside(sim_t *m, const char *id, const char *file);

@@ -291,9 +291,47 @@ int device_edit(device_t *d) {
     cairn_change_abort(c);
     return sim_fail(m, "device %d cannot make a change: %s", d->id, cairn_strerror(rc));
   }
-  if (cairn_change_commit(c, NULL, &err) != 0)
+  /* a revoked device goes on writing until it learns of it; then it may not */
+  if ((rc = cairn_change_commit(c, NULL, &err)) != 0 && !(d->revoked && rc == CAIRN_EFORBIDDEN))
     return sim_fail(m, "device %d cannot save a change: %s", d->id, err.msg);
-  return edit_remember(m, d->id, mark);
+  return d->revoked ? 0 : edit_remember(m, d->id, mark);
+}
+
+/* ---- members ---- */
+
+static int has_mark(cairn_store_t *s, const char *id, bool *found);
+static int forget_lost(sim_t *m);
+
+int device_revoke(device_t *owner, device_t *d) {
+  sim_t *m = owner->sim;
+  cairn_change_t *c;
+  cairn_error_t err;
+  uint64_t last = 0;
+  size_t k = 0;
+  int rc;
+  if (d == owner || d->revoked)
+    return 0;
+  sim_as_device(m, owner);
+  if ((rc = cairn_store_head_seq(owner->s, cairn_store_key(d->s), &last)) != 0 ||
+      (rc = cairn_change_begin(owner->s, &c)) != 0)
+    return sim_fail(m, "the owner cannot begin a revocation: %s", cairn_strerror(rc));
+  if ((rc = cairn_change_revoke(c, cairn_store_key(d->s), last)) != 0) {
+    cairn_change_abort(c);
+    return sim_fail(m, "the owner cannot revoke device %d: %s", d->id, cairn_strerror(rc));
+  }
+  if (cairn_change_commit(c, NULL, &err) != 0)
+    return sim_fail(m, "the owner cannot save a revocation: %s", err.msg);
+  d->revoked = true;
+  /* what the owner holds of d is accepted; the rest is refused everywhere */
+  for (size_t i = 0; i < m->nedits; i++) {
+    bool held = true;
+    if (m->edits[i].dev == d->id && (rc = has_mark(owner->s, m->edits[i].id, &held)) != 0)
+      return sim_fail(m, "cannot read the owner's store: %s", cairn_strerror(rc));
+    if (held)
+      m->edits[k++] = m->edits[i];
+  }
+  m->nedits = k;
+  return forget_lost(m) != 0 ? CAIRN_EINVAL : 0;
 }
 
 /* ---- faults ---- */
@@ -322,21 +360,21 @@ int device_backup(device_t *d) {
   return device_open(d);
 }
 
-static int has_mark(cairn_store_t *s, const char *id, bool *found);
-
-/* Whether an edit lives on somewhere: in the records of the relay or of a
- * device, or in a device's entries waiting to be signed again or set aside. */
+/* Whether an edit lives on somewhere it can still be sent from: in the records
+ * of the relay or of a device not revoked, or in such a device's entries waiting
+ * to be signed again or set aside. */
 static int kept_somewhere(sim_t *m, const char *id, bool *found) {
   int rc = has_mark(m->relay->nets[0]->store, id, found);
   for (unsigned i = 0; rc == 0 && !*found && i < m->ndev; i++)
-    rc = has_mark(m->dev[i].s, id, found);
+    if (!m->dev[i].revoked)
+      rc = has_mark(m->dev[i].s, id, found);
   if (rc == 0 && !*found)
     *found = sim_set_aside(m, id, "taken-back.entries") || sim_set_aside(m, id, "forked.entries");
   return rc;
 }
 
-/* After a disk was replaced by its backup: the edits, of any device, that lived
- * only on that disk are gone with it, and no longer expected. */
+/* After a disk was replaced by its backup, or a device revoked: the edits, of
+ * any device, that lived only there are gone with it, and no longer expected. */
 static int forget_lost(sim_t *m) {
   size_t k = 0;
   int rc = 0;
