@@ -536,23 +536,3 @@ int cairn_change_revoke(cairn_change_t *c, const uint8_t key[CAIRN_KEY_BYTES], u
     return rc;
   return put_uint(c, cairn_hex(key, CAIRN_KEY_BYTES, id), "last_seq", last_seq);
 }
-
-int cairn_member_may_author(cairn_store_t *s, const uint8_t author[CAIRN_KEY_BYTES], uint64_t seq,
-                            uint64_t hlc, bool *ok) {
-  MDB_txn *txn;
-  cairn_stamp_t st;
-  cairn_role_t role;
-  uint64_t cut;
-  int rc = cairn__txn_begin(s, MDB_RDONLY, &txn);
-  *ok = false;
-  if (rc != 0)
-    return rc;
-  st.hlc = hlc;
-  memcpy(st.author, author, CAIRN_KEY_BYTES);
-  if ((rc = cairn__role_at(txn, s, author, &st, &role)) == 0 &&
-      (rc = cairn__member_cutoff(txn, s, author, &cut)) == 0)
-    *ok = seq <= cut && (role == CAIRN_ROLE_INVITE || cairn_role_may_write(role, NULL, NULL) == 0 ||
-                         (role == CAIRN_ROLE_NONE && seq == 1)); /* a genesis: its own proof */
-  mdb_txn_abort(txn);
-  return rc;
-}

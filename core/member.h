@@ -134,18 +134,6 @@ CAIRN_EXTERN int cairn_change_member(cairn_change_t *c, const uint8_t key[CAIRN_
                                      const cairn_invite_terms_t *terms) CAIRN_WUR;
 
 /*
- * Whether an entry of author at seq, stamped hlc, passes the roles this replica
- * knows now: the author's role at that stamp may write records, and seq is within
- * any revocation's cut-off (an author's first entry with no role yet passes: it
- * may be the network's genesis, which proves itself). What a device checks before
- * forwarding others' entries to the relay (which would refuse them). *ok is the
- * answer.
- * @return 0, CAIRN_EIO, CAIRN_ECORRUPT.
- */
-CAIRN_EXTERN int cairn_member_may_author(cairn_store_t *s, const uint8_t author[CAIRN_KEY_BYTES],
-                                         uint64_t seq, uint64_t hlc, bool *ok) CAIRN_WUR;
-
-/*
  * Add to change c the revocation of key: its role becomes revoked, and every
  * entry of that key above last_seq is refused on every replica whatever its
  * stamp, so a revoked device whose clock is set back cannot sign entries that

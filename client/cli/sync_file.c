@@ -92,6 +92,10 @@ static const char *apply_hint(int rc) {
   case CAIRN_ENONETWORK:
     return "this bundle is from another network, or this store has not joined one yet";
   case CAIRN_EFORK:
+    return "the bundle holds another history of one device's changes than this store "
+           "(that device's store was restored from a backup or copied, then written): "
+           "the entries before it were applied; sync, and once that device has synced "
+           "its changes come with the relay's";
   case CAIRN_EBADSIG:
   case CAIRN_EBADHASH:
   case CAIRN_EFORBIDDEN:

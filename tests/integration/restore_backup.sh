@@ -10,6 +10,12 @@
 #    back what the relay never acknowledged to it, pulls the relay's history, and
 #    signs the change again on top; both edits end everywhere, and the user is
 #    told in one line.
+# 3. The change written on the restored copy is carried by bundle to Ana, who
+#    holds the relay's entry at that seq: her apply refuses the fork, saying what
+#    happened, and the change reaches her with Bob's repair.
+# 4. The same, to Eve, who held nothing of Bob's newer log: she applies the
+#    bundle, and her next sync, seeing that her copy of Bob's log parts from the
+#    relay's, drops it for the relay's (kept in forked.entries) and says so.
 #
 # Usage: bash tests/integration/restore_backup.sh BUILD_DIR
 set -euo pipefail
@@ -55,5 +61,50 @@ same "heads" "$(c ana heads --json)" "$(c bob heads --json)"
 same "notes" "$(c ana list note --json)" "$(c bob list note --json)"
 echo "ok   a forked store takes back what the relay never acknowledged, pulls the relay's, signs it again"
 
+step "3. restored and written, its change carried to Ana on a bundle before its repair"
+cp -a "$T/bob" "$T/bob.backup3"
+c bob put note d1 text="written before the third restore"
+sync_ok bob
+sync_ok ana
+rm -rf "$T/bob"
+cp -a "$T/bob.backup3" "$T/bob"
+c bob put note d1x text="written on the copy, carried by hand"
+c bob bundle create "$T/bob.bdl" >/dev/null
+c ana bundle apply "$T/bob.bdl" >/dev/null 2>"$T/err" &&
+  fail "ana applied a bundle that forks from the relay's copy of bob's log"
+has "another history of one device's changes" <"$T/err" || fail "ana was told: $(cat "$T/err")"
+sync_ok bob
+sync_ok ana
+c ana get note d1x | has "carried by hand" || fail "ana lacks d1x after bob's repair"
+same "notes" "$(c ana list note --json)" "$(c bob list note --json)"
+echo "ok   a bundle's copy of a log that forks from the relay's is refused, and its change arrives with the repair"
+
+step "4. restored and written, its change carried to Eve, who had never seen the rest"
+c eve init --name eve >/dev/null
+c ana grant "$(c eve id)" --role editor --name eve
+sync_ok ana
+c eve bundle apply "$T/start.bdl" >/dev/null
+c eve remote "127.0.0.1:$PORT" --key "$RK"
+cp -a "$T/bob" "$T/bob.backup4"
+c bob put note e1 text="written before the fourth restore"
+sync_ok bob
+rm -rf "$T/bob"
+cp -a "$T/bob.backup4" "$T/bob"
+c bob put note e1x text="on the restored copy, carried to eve"
+c eve heads --json >"$T/eve.heads"
+c bob bundle create "$T/bob4.bdl" --since "$T/eve.heads" >/dev/null
+c eve bundle apply "$T/bob4.bdl" >/dev/null
+c eve get note e1x | has "carried to eve" || fail "eve did not apply bob's bundle"
+sync_ok bob
+sync_ok eve
+has "replaced by the relay's" <"$T/sync.err" || fail "eve was not told: $(cat "$T/sync.err")"
+[ -s "$T/eve/forked.entries" ] || fail "eve did not keep the dropped copy"
+sync_ok ana
+sync_ok eve
+c eve get note e1x | has "carried to eve" || fail "eve lost e1x: bob's repair should bring it back"
+same "notes" "$(c ana list note --json)" "$(c eve list note --json)"
+same "heads" "$(c ana heads --json)" "$(c eve heads --json)"
+echo "ok   a device holding a forked copy of another's log drops it for the relay's, and keeps it aside"
+
 stop_relay
-echo "2 passed, 0 failed"
+echo "4 passed, 0 failed"
