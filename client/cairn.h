@@ -243,6 +243,7 @@ typedef struct cairn_sync_stats {
   uint64_t refused_forwards; /* others' entries (from bundles) this device sent and the
                               relay refused: the sync was run again without them,
                               and they stay here (a caller may tell the user) */
+  int rekeyed;             /* a new key took over (cairn_rekey) */
   uint64_t forks_dropped;  /* others' entries dropped for the relay's: a copy of an
                               author's log that reached here (by bundle) before the
                               author signed it again; kept in DIR/forked.entries */
@@ -329,35 +330,35 @@ CAIRN_EXTERN int cairn_invite(cairn_store_t *s, cairn_role_t role, const char *n
 
 typedef enum {
   CAIRN_REKEY_NONE = 0,
-  CAIRN_REKEY_GRANTING,  /* owner or admin: the old key's grant of the new key goes
-                            to the relay; the new key takes over once the relay has
-                            acknowledged it (at the end of a sync) */
-  CAIRN_REKEY_SWITCHING, /* granted and acknowledged; the next sync finishes */
-  CAIRN_REKEY_AWAITING   /* the new key signs; the changes taken back wait until a
-                            sync brings its grant (`cairn grant NEWKEY` by an admin) */
+  CAIRN_REKEY_AWAITING, /* the new key waits for its grant (`cairn grant NEWKEY` by
+                           an admin) to reach this store */
+  CAIRN_REKEY_GRANTED   /* granted here: it takes over at the end of a sync once the
+                           relay has acknowledged every change of the old key */
 } cairn_rekey_stage_t;
 
 typedef struct cairn_rekey_info {
   cairn_rekey_stage_t stage;
-  uint8_t old_key[CAIRN_KEY_BYTES];
+  uint8_t old_key[CAIRN_KEY_BYTES]; /* the key in use until then */
   uint8_t new_key[CAIRN_KEY_BYTES];
-  cairn_role_t role; /* the role of the key in use now (NONE: the new key is not
-                        granted yet) */
-  size_t waiting;    /* changes taken back, to be signed again with the new key */
+  cairn_role_t role;                /* the old key's role */
+  uint64_t unacknowledged;          /* changes of the old key the relay has not
+                                       acknowledged (as cairn_sync_status) */
 } cairn_rekey_info_t;
 
 /*
- * Move this device to a new key: for a store copied to a second machine, where
- * both copies would otherwise sign with one key. What the relay has not
- * acknowledged to this copy is taken back (kept in DIR/taken-back.entries) and
- * signed again with the new key once it may write, so nothing is lost. An owner
- * or admin grants the new key its own name and role at once (a change of the old
- * key, pushed at the next sync, after which the new key takes over); anyone else
- * switches at once and needs an admin to run `cairn grant NEWKEY` with the same
- * name and role. cairn_sync_once finishes the move when it can.
+ * Give this device a key of its own: for a store copied to a second machine,
+ * where both copies would otherwise sign with one key. A new key pair waits in
+ * DIR/key.next while this device goes on working with the old key (nothing
+ * stops; the sync keeps merging the two copies' changes meanwhile). An owner or
+ * admin grants the new key its own name and role at once (a change of the old
+ * key, delivered by the next sync); anyone else needs an admin to run `cairn grant
+ * NEWKEY` with the same name and role. The new key takes over at the end of a
+ * sync (cairn_sync_once) once this store holds its grant and the relay has
+ * acknowledged every change of the old key; changes signed from then on are the
+ * new key's.
  *
  * @param[out] out  what is pending now (new_key is the key to grant).
- * @return 0, CAIRN_EBUSY (a move is already pending), CAIRN_ENOTMEMBER (this
+ * @return 0, CAIRN_EBUSY (a new key is already waiting), CAIRN_ENOTMEMBER (this
  *         device has no role), CAIRN_EREADONLY, or an error of the store.
  */
 CAIRN_EXTERN int cairn_rekey(cairn_store_t *s, cairn_rekey_info_t *out,

@@ -207,39 +207,36 @@ int cmd_revoke(cli_t *cli, int argc, char **argv) {
 
 /* ---- rekey ---- */
 
-/* What to do next after a move to a new key, on stderr. */
-static void rekey_next_step(cli_t *cli, const cairn_rekey_info_t *r, cairn_role_t role) {
+/* What happens next after cairn_rekey, on stderr. */
+static void rekey_next_step(cli_t *cli, const cairn_rekey_info_t *r) {
   char key[2 * CAIRN_KEY_BYTES + 1];
   cairn_hex(r->new_key, CAIRN_KEY_BYTES, key);
-  if (r->stage == CAIRN_REKEY_GRANTING) {
-    cli_warn(cli, "this device has a new key, granted the same name and role; run `cairn "
-                  "sync`: once the relay has the grant the new key takes over, with %zu "
-                  "unsent change%s", r->waiting, r->waiting == 1 ? "" : "s");
+  if (r->stage == CAIRN_REKEY_GRANTED) {
+    cli_warn(cli, "this device has a new key, granted the same name and role; it keeps "
+                  "signing with its current key until a sync has delivered the grant and its "
+                  "changes, then switches");
     return;
   }
-  cli_warn(cli, "this device now signs with a new key that no admin has granted yet; ask "
-                "an admin to run `cairn grant %s --role %s --name \"%s\"` and sync; then "
-                "`cairn sync` here moves %zu unsent change%s onto it",
-           key, cairn_role_name(role) ? cairn_role_name(role) : "editor",
-           cairn_store_name(cli->store), r->waiting, r->waiting == 1 ? "" : "s");
+  cli_warn(cli, "this device has a new key waiting for an admin to run `cairn grant %s --role "
+                "%s --name \"%s\"`; it keeps working with its current key meanwhile, and the "
+                "first sync after the grant switches to the new one",
+           key, cairn_role_name(r->role) ? cairn_role_name(r->role) : "editor",
+           cairn_store_name(cli->store));
 }
 
 int cmd_rekey(cli_t *cli, int argc, char **argv) {
   cli_args_t a;
   cairn_error_t err = {0, ""};
   cairn_rekey_info_t r;
-  cairn_role_t role = CAIRN_ROLE_NONE;
   char key[2 * CAIRN_KEY_BYTES + 1];
   int rc = cli_args_parse(cli, argc, argv, NULL, 0, 0, &a);
   cli_args_free(&a);
   if (rc != 0 || (rc = cli_open(cli)) != 0)
     return rc;
-  if ((rc = cairn_store_role(cli->store, cairn_store_key(cli->store), &role)) != 0)
-    return cli_fail_rc(cli, rc, NULL, "cannot read this device's role");
   if ((rc = cairn_rekey(cli->store, &r, &err)) != 0)
-    return cli_fail_rc(cli, rc, &err, "cannot move to a new key");
+    return cli_fail_rc(cli, rc, &err, "cannot make a new key");
   printf("%s\n", cairn_hex(r.new_key, CAIRN_KEY_BYTES, key));
-  rekey_next_step(cli, &r, role);
+  rekey_next_step(cli, &r);
   return 0;
 }
 

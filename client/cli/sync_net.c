@@ -134,22 +134,6 @@ static int sync_live(cli_t *cli, unsigned long ping) {
 
 static const char *const sync_opts[] = {"timeout=", "live", "ping=", NULL};
 
-/* "; this device's new key is not granted yet: ..." when the relay refused a
- * key that cairn_rekey made and no admin has granted, else "". */
-static void rekey_words(cli_t *cli, char *out, size_t cap) {
-  cairn_rekey_info_t r;
-  cairn_role_t role = CAIRN_ROLE_NONE;
-  char key[2 * CAIRN_KEY_BYTES + 1];
-  out[0] = '\0';
-  if (cairn_rekey_status(cli->store, &r) != 1 || r.stage != CAIRN_REKEY_AWAITING ||
-      cairn_store_role(cli->store, r.old_key, &role) != 0)
-    return;
-  snprintf(out, cap, "; this device's new key is not granted yet: ask an admin to run "
-                     "`cairn grant %s --role %s --name \"%s\"` and sync",
-           cairn_hex(r.new_key, CAIRN_KEY_BYTES, key),
-           cairn_role_name(role) ? cairn_role_name(role) : "editor", cairn_store_name(cli->store));
-}
-
 /* "this device's clock is 3 days ahead of the relay's; ..." when the relay's
  * clock differs from this device's by more than a minute, else "". */
 static void clock_words(const cairn_sync_stats_t *st, char *out, size_t cap) {
@@ -191,13 +175,11 @@ int cmd_sync(cli_t *cli, int argc, char **argv) {
   if (live)
     return sync_live(cli, ping);
   rc = cairn_sync_once(cli->store, NULL, (unsigned)(timeout * 1000), &st, &err);
-  char clock[160] = "", rekey[400] = "";
+  char clock[160] = "";
   clock_words(&st, clock, sizeof clock);
-  if (rc == CAIRN_ENOTMEMBER)
-    rekey_words(cli, rekey, sizeof rekey);
   if (rc != 0)
-    return cli_fail(cli, "sync failed: %s%s%s%s", err.msg, rekey, clock[0] ? "; also, " : "",
-                    clock);
+    return clock[0] ? cli_fail(cli, "sync failed: %s; also, %s", err.msg, clock)
+                    : cli_fail(cli, "sync failed: %s", err.msg);
   if (clock[0])
     cli_warn(cli, "%s", clock);
   if (st.refused_forwards > 0)
@@ -206,6 +188,11 @@ int cmd_sync(cli_t *cli, int argc, char **argv) {
              "bundle (their author's role no longer allows them); they stay here and are "
              "not sent again",
              (unsigned long long)st.refused_forwards, st.refused_forwards == 1 ? "y" : "ies");
+  if (st.rekeyed) {
+    char key[2 * CAIRN_KEY_BYTES + 1];
+    cli_warn(cli, "this device now signs with its new key %s (`cairn rekey`)",
+             cairn_hex(cairn_store_key(cli->store), CAIRN_KEY_BYTES, key));
+  }
   if (st.forks_dropped > 0)
     cli_warn(cli,
              "%llu entr%s of another device, which reached this one by bundle, %s replaced by "
@@ -233,10 +220,8 @@ static const char *const json_opt[] = {"json", NULL};
 
 static const char *rekey_stage(cairn_rekey_stage_t stage) {
   switch (stage) {
-  case CAIRN_REKEY_GRANTING:
-    return "granting";
-  case CAIRN_REKEY_SWITCHING:
-    return "switching";
+  case CAIRN_REKEY_GRANTED:
+    return "granted";
   case CAIRN_REKEY_AWAITING:
     return "awaiting-grant";
   default:
@@ -249,8 +234,8 @@ static json_t *rekey_json(const cairn_rekey_info_t *r, int pending) {
   char key[2 * CAIRN_KEY_BYTES + 1];
   if (!pending)
     return json_null();
-  return json_pack("{s:s, s:s, s:I}", "stage", rekey_stage(r->stage), "new_key",
-                   cairn_hex(r->new_key, CAIRN_KEY_BYTES, key), "waiting", (json_int_t)r->waiting);
+  return json_pack("{s:s, s:s}", "stage", rekey_stage(r->stage), "new_key",
+                   cairn_hex(r->new_key, CAIRN_KEY_BYTES, key));
 }
 
 int cmd_status(cli_t *cli, int argc, char **argv) {
@@ -279,8 +264,8 @@ int cmd_status(cli_t *cli, int argc, char **argv) {
            st.has_remote ? st.remote : "none", st.has_remote ? key : "none", when,
            (unsigned long long)st.unacknowledged);
     if (pending)
-      printf("rekey\t%s\t%s\t%zu\n", rekey_stage(rk.stage),
-             cairn_hex(rk.new_key, CAIRN_KEY_BYTES, key), rk.waiting);
+      printf("rekey\t%s\t%s\n", rekey_stage(rk.stage),
+             cairn_hex(rk.new_key, CAIRN_KEY_BYTES, key));
     return 0;
   }
   json_t *o = json_object();

@@ -43,7 +43,7 @@ bad:
 int cairn__addr_resolve(const char *addr, struct sockaddr_storage *sa, cairn_error_t *err) {
   char host[CAIRN_ADDR_MAX], service[8];
   struct addrinfo hints, *res = NULL;
-  int port, rc = cairn__addr_split(addr, host, sizeof host, &port, err);
+  int port = 0, rc = cairn__addr_split(addr, host, sizeof host, &port, err);
   if (rc != 0)
     return rc;
   memset(sa, 0, sizeof *sa);

@@ -3,21 +3,20 @@
  * cairn_rekey; docs/design.md, "Restored devices, copied stores and wrong
  * clocks").
  *
- * Two copies of a store sign with one key: two histories of one author. The copy
- * that moves to a new key takes back what the relay never acknowledged to it
- * (kept in DIR/taken-back.entries) and then, in one of two ways:
+ * Two copies of a store sign with one key: two histories of one author, which
+ * the fork repair keeps merging by signing one copy's changes again on top of the
+ * other's. The copy that runs cairn_rekey makes a new key pair (DIR/key.next) and
+ * goes on working with the old key meanwhile, so nothing stops and nothing waits:
  *
- *   owner or admin  the old key grants the new one its own name and role, as
- *                   one more change; once the relay has acknowledged every
- *                   entry of the old key that this store signed, the new key
- *                   becomes the store's (cairn__rekey_resume, at the end of a
- *                   sync) and the taken changes are signed again with it.
- *   anyone else     the new key becomes the store's at once; the taken changes
- *                   wait until an admin grants it (`cairn grant NEWKEY`) and a
- *                   sync brings the grant, then are signed again with it.
+ *   owner or admin  the old key grants the new one its own name and role, as one
+ *                   more change, which the next sync delivers;
+ *   anyone else     an admin grants the new key (`cairn grant NEWKEY`), and a sync
+ *                   brings that grant here.
  *
- * What is pending is kept in the store: DIR/key.next while the grant travels,
- * and the setting `rekey_from` (the old key) until the taken changes are signed.
+ * The new key takes over at the end of a sync (cairn__rekey_resume) once this
+ * store holds its grant and the relay has acknowledged every change this store
+ * signed with the old key: nothing is left to move, and the relay admits the new
+ * key. From then on every change is signed with the new key.
  */
 #include <stdbool.h>
 #include <string.h>
@@ -25,66 +24,26 @@
 #include "cairn.h"
 #include "sync.h"
 
-#define SETTING_REKEY_FROM "rekey_from"
-
-/* The role of this device's key now (NONE when it has none). */
-static int own_role(cairn_store_t *s, cairn_role_t *role) {
-  return cairn_store_role(s, cairn_store_key(s), role);
-}
-
-/* Count the changes waiting to be signed with the new key. */
-static int waiting_count(cairn_store_t *s, size_t *n) {
-  cairn_taken_t *t = NULL;
-  int rc = cairn_store_taken_pending(s, &t, NULL);
-  *n = rc == 0 ? cairn_taken_count(t) : 0;
-  cairn_taken_free(t);
-  return rc;
+/* The role of key in this store (NONE when it has none). */
+static int role_of(cairn_store_t *s, const uint8_t key[CAIRN_KEY_BYTES], cairn_role_t *role) {
+  return cairn_store_role(s, key, role);
 }
 
 int cairn_rekey_status(cairn_store_t *s, cairn_rekey_info_t *out) {
-  uint8_t old[CAIRN_KEY_BYTES];
-  size_t len = 0;
+  cairn_sync_status_t st;
+  cairn_role_t role;
   int rc;
   memset(out, 0, sizeof *out);
-  if ((rc = cairn_store_key_waiting(s, out->new_key)) < 0)
+  if ((rc = cairn_store_key_waiting(s, out->new_key)) <= 0)
     return rc;
-  bool waiting = rc == 1;
-  rc = cairn_store_setting_get(s, SETTING_REKEY_FROM, old, sizeof old, &len);
-  if (rc != 0 && rc != CAIRN_ENOENT)
+  memcpy(out->old_key, cairn_store_key(s), CAIRN_KEY_BYTES);
+  if ((rc = role_of(s, out->old_key, &out->role)) != 0 ||
+      (rc = role_of(s, out->new_key, &role)) != 0 || (rc = cairn_sync_status(s, &st)) != 0)
     return rc;
-  if (rc == 0 && len != sizeof old)
-    return CAIRN_ECORRUPT;
-  if (!waiting && rc == CAIRN_ENOENT)
-    return 0;
-  if (waiting) {
-    /* a switch decided (rekey_from names the key in use) but cut short counts
-     * as granted */
-    out->stage = rc == 0 ? CAIRN_REKEY_SWITCHING : CAIRN_REKEY_GRANTING;
-    memcpy(out->old_key, cairn_store_key(s), CAIRN_KEY_BYTES);
-  } else {
-    out->stage = CAIRN_REKEY_AWAITING;
-    memcpy(out->old_key, old, CAIRN_KEY_BYTES);
-    memcpy(out->new_key, cairn_store_key(s), CAIRN_KEY_BYTES);
-  }
-  if ((rc = own_role(s, &out->role)) != 0 || (rc = waiting_count(s, &out->waiting)) != 0)
-    return rc;
+  out->stage = cairn_role_may_write(role, NULL, NULL) == 0 ? CAIRN_REKEY_GRANTED
+                                                           : CAIRN_REKEY_AWAITING;
+  out->unacknowledged = st.unacknowledged;
   return 1;
-}
-
-/* The new key becomes the store's: the old one is kept as `rekey_from` until
- * the taken changes are signed again, and the relay's acknowledgements start
- * over (they counted the old key's entries). In this order, so that a switch cut
- * short is finished by the next cairn__rekey_resume (`rekey_from` names the key
- * still in use while DIR/key.next waits). */
-static int switch_key(cairn_store_t *s, cairn_error_t *err) {
-  uint8_t old[CAIRN_KEY_BYTES];
-  uint8_t zero[8] = {0};
-  int rc;
-  memcpy(old, cairn_store_key(s), CAIRN_KEY_BYTES);
-  if ((rc = cairn_store_setting_set(s, SETTING_REKEY_FROM, old, sizeof old)) != 0 ||
-      (rc = cairn_store_setting_set(s, CAIRN__SETTING_ACKED, zero, sizeof zero)) != 0)
-    return cairn__error(err, rc, "cannot record the key change: %s", cairn_strerror(rc));
-  return cairn_store_key_switch(s, err);
 }
 
 /* As the old key (owner or admin), grant the new one this device's name and role. */
@@ -101,86 +60,40 @@ static int grant_next(cairn_store_t *s, const uint8_t pk[CAIRN_KEY_BYTES], cairn
   return cairn_change_commit(c, NULL, err);
 }
 
-static int read_acked(cairn_store_t *s, uint64_t *acked) {
-  cairn_sync_status_t st;
-  int rc = cairn_sync_status(s, &st);
-  *acked = rc == 0 ? st.acked_seq : 0;
-  return rc;
-}
-
 int cairn_rekey(cairn_store_t *s, cairn_rekey_info_t *out, cairn_error_t *err) {
-  cairn_taken_t *t = NULL;
   cairn_role_t role;
-  uint64_t acked;
   int rc = cairn_rekey_status(s, out);
   if (rc < 0)
     return cairn__error(err, rc, "cannot read this store: %s", cairn_strerror(rc));
   if (rc == 1)
     return cairn__error(err, CAIRN_EBUSY,
-                        "this device already moves to a new key; it finishes at a sync");
-  if ((rc = own_role(s, &role)) != 0 || (rc = read_acked(s, &acked)) != 0)
+                        "this device already has a new key waiting; it takes over at a sync");
+  if ((rc = role_of(s, cairn_store_key(s), &role)) != 0)
     return cairn__error(err, rc, "cannot read this store: %s", cairn_strerror(rc));
   if (role == CAIRN_ROLE_NONE || role == CAIRN_ROLE_REVOKED || role == CAIRN_ROLE_INVITE)
     return cairn__error(err, CAIRN_ENOTMEMBER,
                         "this device is not a member of a network: there is no key to replace");
-  /* what the relay never acknowledged to this copy is kept aside, durably */
-  if ((rc = cairn_store_take_back(s, acked, &t, err)) != 0)
-    return rc;
-  cairn_taken_free(t);
   if ((rc = cairn_store_key_next(s, out->new_key, err)) != 0)
     return rc;
-  if (role == CAIRN_ROLE_OWNER || role == CAIRN_ROLE_ADMIN)
-    rc = grant_next(s, out->new_key, role, err);
-  else
-    rc = switch_key(s, err);
-  if (rc != 0)
+  if ((role == CAIRN_ROLE_OWNER || role == CAIRN_ROLE_ADMIN) &&
+      (rc = grant_next(s, out->new_key, role, err)) != 0)
     return rc;
   rc = cairn_rekey_status(s, out);
   return rc < 0 ? cairn__error(err, rc, "cannot read this store: %s", cairn_strerror(rc)) : 0;
 }
 
-/* Sign the taken changes again with the new key once its role lets it write:
- * 1 when done (the move is over), 0 while they wait for the grant. */
-static int resign_waiting(cairn_store_t *s, size_t *resigned, cairn_error_t *err) {
-  cairn_taken_t *t = NULL;
-  cairn_role_t role;
-  int rc = own_role(s, &role);
-  if (rc != 0)
-    return cairn__error(err, rc, "cannot read roles: %s", cairn_strerror(rc));
-  if (cairn_role_may_write(role, NULL, NULL) != 0)
-    return 0; /* not granted yet: they wait */
-  if ((rc = cairn_store_taken_pending(s, &t, err)) != 0)
-    return rc;
-  if (t != NULL)
-    rc = cairn_store_resign(s, t, resigned, err);
-  cairn_taken_free(t);
-  if (rc == 0 && (rc = cairn_store_setting_set(s, SETTING_REKEY_FROM, NULL, 0)) != 0)
-    cairn__error(err, rc, "cannot record the key change: %s", cairn_strerror(rc));
-  return rc == 0 ? 1 : rc;
-}
-
-int cairn__rekey_resume(cairn_store_t *s, bool synced, size_t *resigned, cairn_error_t *err) {
+int cairn__rekey_resume(cairn_store_t *s, cairn_error_t *err) {
   cairn_rekey_info_t info;
-  uint64_t acked, head;
+  uint8_t zero[8] = {0};
   int rc = cairn_rekey_status(s, &info);
-  bool switched = false;
-  *resigned = 0;
-  if (rc < 0)
-    return cairn__error(err, rc, "cannot read this store: %s", cairn_strerror(rc));
-  if (rc == 0) /* no move: changes taken back by a repair that was cut short */
-    return synced ? resign_waiting(s, resigned, err) == 1 && *resigned > 0 : 0;
-  if (info.stage == CAIRN_REKEY_GRANTING) {
-    if ((rc = read_acked(s, &acked)) != 0 ||
-        (rc = cairn_store_head_seq(s, cairn_store_key(s), &head)) != 0)
-      return cairn__error(err, rc, "cannot read this store: %s", cairn_strerror(rc));
-    if (acked < head)
-      return 0; /* the grant has not reached the relay yet */
-  }
-  if (info.stage != CAIRN_REKEY_AWAITING) {
-    if ((rc = switch_key(s, err)) != 0)
-      return rc;
-    switched = true;
-  }
-  rc = resign_waiting(s, resigned, err);
-  return rc < 0 ? rc : rc == 1 || switched;
+  if (rc <= 0)
+    return rc < 0 ? cairn__error(err, rc, "cannot read this store: %s", cairn_strerror(rc)) : 0;
+  if (info.stage != CAIRN_REKEY_GRANTED || info.unacknowledged > 0)
+    return 0; /* not granted here yet, or changes of the old key still to deliver */
+  if ((rc = cairn_store_key_switch(s, err)) != 0)
+    return rc;
+  /* the relay's acknowledgements start over: they counted the old key's entries */
+  if ((rc = cairn_store_setting_set(s, CAIRN__SETTING_ACKED, zero, sizeof zero)) != 0)
+    return cairn__error(err, rc, "cannot record the key change: %s", cairn_strerror(rc));
+  return 1;
 }

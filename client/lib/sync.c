@@ -1111,27 +1111,45 @@ static int restamp(link_t *l) {
 
 /* ---- sync once ---- */
 
-#define RESUMES_MAX 2 /* connections again after a move to a new key went on */
+#define RESUMES_MAX 2 /* connections again after a key switch or a late re-signing */
+
+/* Changes a repair took back and could not sign again before its connection
+ * ended (DIR/taken-back.entries): once a sync has succeeded, this store holds the
+ * relay's history of its key, so they are signed on top of it. How many, or a
+ * negative code. */
+static int resign_left(link_t *l) {
+  cairn_taken_t *t = NULL;
+  cairn_role_t role;
+  size_t n = 0;
+  int rc = cairn_store_role(l->s, l->me, &role);
+  if (rc != 0 || cairn_role_may_write(role, NULL, NULL) != 0)
+    return rc;
+  if ((rc = cairn_store_taken_pending(l->s, &t, &l->err)) == 0 && t != NULL)
+    rc = cairn_store_resign(l->s, t, &n, &l->err);
+  cairn_taken_free(t);
+  l->stats.resigned += n;
+  return rc != 0 ? rc : (int)n;
+}
 
 /*
- * Before a one-shot sync and after each connection of it that succeeded: carry a
- * move to a new key as far as it goes, and sign again the changes a repair took
- * back and could not sign (cairn__rekey_resume). True when that changed something
- * to push (connect again; *rc 0); *rc is an error when it failed.
+ * After a connection of a one-shot sync that succeeded (synced) or before the
+ * first (a grant a bundle brought): let a new key take over (cairn__rekey_resume)
+ * and, after one, sign again what a repair left taken back. True when that left
+ * something to push (connect again; *rc 0); *rc is an error when it failed.
  */
 static bool resumed(link_t *l, bool synced, int *rc) {
-  size_t n = 0;
-  int moved;
+  int moved, signed_again = 0;
   *rc = 0;
   if (l->resumes >= RESUMES_MAX)
     return false;
-  if ((moved = cairn__rekey_resume(l->s, synced, &n, &l->err)) < 0) {
-    *rc = moved;
+  if ((moved = cairn__rekey_resume(l->s, &l->err)) < 0 ||
+      (synced && (signed_again = resign_left(l)) < 0)) {
+    *rc = moved < 0 ? moved : signed_again;
     return false;
   }
-  l->stats.resigned += n;
   memcpy(l->me, cairn_store_key(l->s), CAIRN_KEY_BYTES); /* the new key, after a switch */
-  if (moved == 0)
+  l->stats.rekeyed |= moved;
+  if (moved == 0 && signed_again == 0)
     return false;
   l->resumes++;
   return true;

@@ -12,8 +12,6 @@
  *   last_sync  big-endian u64: wall-clock ms when both directions were last
  *              caught up
  *   acked_seq  big-endian u64: own entries the relay had stored at that moment
- *   rekey_from the key this device signed with before cairn_rekey, until the
- *              changes taken back are signed again with the new one (rekey.c)
  */
 #ifndef CAIRN_SYNC_H
 #define CAIRN_SYNC_H
@@ -29,17 +27,12 @@
 #define CAIRN__SETTING_ACKED "acked_seq"
 
 /*
- * Carry a move to a new key (cairn_rekey) as far as it can go now: switch keys
- * once the old key's grant of the new one is acknowledged, and sign the changes
- * taken back again once the new key may write. With no move pending and synced
- * (both ways caught up, so this store holds the relay's history of its key), sign
- * again the changes a repair took back and could not sign before its connection
- * ended (DIR/taken-back.entries). Called by cairn_sync_once before and after it
- * syncs.
- * @param[out] resigned  how many changes were signed again.
- * @return 1 when something changed (sync again to push it), 0, or a negative
- *         code (err set).
+ * Let a new key (cairn_rekey) take over when it can: this store holds its grant
+ * and the relay has acknowledged every change signed with the old key. Called by
+ * cairn_sync_once before it connects and after each connection that succeeded.
+ * @return 1 when the key switched (connect again as the new key), 0, or a
+ *         negative code (err set).
  */
-int cairn__rekey_resume(cairn_store_t *s, bool synced, size_t *resigned, cairn_error_t *err);
+int cairn__rekey_resume(cairn_store_t *s, cairn_error_t *err);
 
 #endif

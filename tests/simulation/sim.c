@@ -55,7 +55,17 @@
  *   stamp, now. (The simulation's own accounting: edits that lived only on a
  *   revoked device are lost with it.)
  *
- * Not built: a store copied to a second device that goes on writing (`twin`).
+ * Open, which is why `twin` (a store copied to a second device that goes on
+ * writing with the same key, devices moving to keys of their own with cairn
+ * rekey, the owner granting them) is off by default:
+ *   74 100 102 308 424 509 (all): a device fails every sync with CAIRN_EBADHASH on
+ *   its own old key's entries, which the relay holds from its copy: after
+ *   restores of copies, the relay's entries it asks for start above a seq where
+ *   the two histories already differ (its acknowledged seq came with the copy);
+ *   not analysed further yet.
+ *   161 (all): the simulation's own accounting: a copy made while a new key was
+ *   waiting switches later to a key the owner has revoked meanwhile, and is not
+ *   counted as revoked.
  */
 
 typedef enum {
@@ -73,6 +83,9 @@ typedef enum {
   EV_BUNDLE,
   EV_CLOCK,
   EV_REVOKE,
+  EV_TWIN,
+  EV_REKEY,
+  EV_GRANT_KEYS,
   EV_COUNT
 } event_t;
 
@@ -96,6 +109,9 @@ static const struct {
     [EV_BUNDLE] = {1, FAULT_BUNDLE, "bundle"},
     [EV_CLOCK] = {1, FAULT_CLOCK, "clock jump"},
     [EV_REVOKE] = {1, FAULT_MEMBERS, "revoke"},
+    [EV_TWIN] = {1, FAULT_TWIN, "copy a store"},
+    [EV_REKEY] = {1, FAULT_TWIN, "rekey"},
+    [EV_GRANT_KEYS] = {1, FAULT_TWIN, "grant new keys"},
 };
 
 static event_t pick_event(sim_t *m) {
@@ -200,6 +216,12 @@ static int run_event(sim_t *m, event_t ev) {
     return clock_jump(m);
   case EV_REVOKE: /* at most half the devices, so that some work goes on */
     return revoked_count(m) * 2 + 2 > m->ndev ? 0 : device_revoke(&m->dev[0], d);
+  case EV_TWIN:
+    return device_twin(d);
+  case EV_REKEY:
+    return device_rekey(d);
+  case EV_GRANT_KEYS:
+    return owner_grants_keys(m);
   default:
     return 0;
   }

@@ -93,6 +93,7 @@ typedef struct edit {
   char id[32];
   int dev;
   uint64_t step;
+  uint8_t key[CAIRN_KEY_BYTES]; /* the key it was signed with */
 } edit_t;
 
 /* The highest entry of each author the relay ever committed. */
@@ -153,6 +154,12 @@ int device_edit(device_t *d);
 /* The owner (device 0) revokes d's key, accepting its entries up to the last one
  * the owner holds; d's edits the owner does not hold are no longer expected. */
 int device_revoke(device_t *owner, device_t *d);
+/* d's store copied to a new device (while there is room), which goes on writing
+ * with the same key; a device moving to a key of its own (cairn_rekey); the owner
+ * granting each new key that waits for an admin. */
+int device_twin(device_t *d);
+int device_rekey(device_t *d);
+int owner_grants_keys(sim_t *m);
 int device_crash(device_t *d);
 int device_backup(device_t *d);
 int device_restore(device_t *d);

@@ -257,7 +257,7 @@ static int edit_ops(device_t *d, cairn_change_t *c, const char *value) {
   return rc;
 }
 
-static int edit_remember(sim_t *m, int dev, const char *id) {
+static int edit_remember(sim_t *m, const device_t *d, const char *id) {
   if (m->nedits == m->edits_cap) {
     size_t cap = m->edits_cap ? 2 * m->edits_cap : 64;
     edit_t *e = realloc(m->edits, cap * sizeof *e);
@@ -268,7 +268,8 @@ static int edit_remember(sim_t *m, int dev, const char *id) {
   }
   edit_t *e = &m->edits[m->nedits++];
   snprintf(e->id, sizeof e->id, "%s", id);
-  e->dev = dev;
+  e->dev = d->id;
+  memcpy(e->key, cairn_store_key(d->s), CAIRN_KEY_BYTES);
   e->step = m->step;
   return 0;
 }
@@ -294,7 +295,73 @@ int device_edit(device_t *d) {
   /* a revoked device goes on writing until it learns of it; then it may not */
   if ((rc = cairn_change_commit(c, NULL, &err)) != 0 && !(d->revoked && rc == CAIRN_EFORBIDDEN))
     return sim_fail(m, "device %d cannot save a change: %s", d->id, err.msg);
-  return d->revoked ? 0 : edit_remember(m, d->id, mark);
+  return d->revoked ? 0 : edit_remember(m, d, mark);
+}
+
+/* ---- a store copied to a second device ---- */
+
+/* d's store is copied to a new device, which goes on writing with the same key. */
+int device_twin(device_t *d) {
+  sim_t *m = d->sim;
+  device_t *t = &m->dev[m->ndev];
+  char name[16], bak[24];
+  if (m->ndev >= SIM_DEVICES_MAX || d->revoked || d->s == NULL)
+    return 0;
+  memset(t, 0, sizeof *t);
+  t->sim = m;
+  t->id = (int)m->ndev;
+  t->io = (cairn_sim_io_t){net_connect, net_write, net_close, t};
+  t->clock_off = d->clock_off;
+  snprintf(name, sizeof name, "d%u", m->ndev);
+  snprintf(bak, sizeof bak, "d%u.bak", m->ndev);
+  if (path(t->dir, m->root, name) != 0 || path(t->backup, m->root, bak) != 0)
+    return sim_fail(m, "path too long");
+  if (copy_store(d->dir, t->dir) != 0)
+    return sim_fail(m, "cannot copy device %d's store", d->id);
+  m->ndev++;
+  return device_open(t);
+}
+
+/* d moves to a key of its own (cairn_rekey); one already moving stays as it is. */
+int device_rekey(device_t *d) {
+  cairn_rekey_info_t r;
+  cairn_error_t err;
+  int rc;
+  if (d->revoked || d->s == NULL)
+    return 0;
+  sim_as_device(d->sim, d);
+  rc = cairn_rekey(d->s, &r, &err);
+  if (rc != 0 && rc != CAIRN_EBUSY)
+    return sim_fail(d->sim, "device %d cannot move to a new key: %s", d->id, err.msg);
+  return 0;
+}
+
+/* The owner grants every new key that waits for an admin (same name, editor). */
+int owner_grants_keys(sim_t *m) {
+  device_t *owner = &m->dev[0];
+  for (unsigned i = 1; i < m->ndev; i++) {
+    device_t *d = &m->dev[i];
+    cairn_rekey_info_t r;
+    cairn_change_t *c;
+    cairn_error_t err;
+    cairn_role_t role = CAIRN_ROLE_NONE;
+    int rc;
+    if (d->revoked || cairn_rekey_status(d->s, &r) != 1 || r.stage != CAIRN_REKEY_AWAITING)
+      continue;
+    sim_as_device(m, owner);
+    if ((rc = cairn_store_role(owner->s, r.new_key, &role)) != 0 || role != CAIRN_ROLE_NONE)
+      continue;
+    if ((rc = cairn_change_begin(owner->s, &c)) != 0)
+      return sim_fail(m, "the owner cannot begin a grant: %s", cairn_strerror(rc));
+    if ((rc = cairn_change_member(c, r.new_key, CAIRN_ROLE_EDITOR, cairn_store_name(d->s),
+                                  NULL)) != 0) {
+      cairn_change_abort(c);
+      return sim_fail(m, "the owner cannot grant a new key: %s", cairn_strerror(rc));
+    }
+    if (cairn_change_commit(c, NULL, &err) != 0)
+      return sim_fail(m, "the owner cannot save a grant: %s", err.msg);
+  }
+  return 0;
 }
 
 /* ---- members ---- */
@@ -309,7 +376,8 @@ int device_revoke(device_t *owner, device_t *d) {
   uint64_t last = 0;
   size_t k = 0;
   int rc;
-  if (d == owner || d->revoked)
+  if (d == owner || d->revoked ||
+      memcmp(cairn_store_key(d->s), cairn_store_key(owner->s), CAIRN_KEY_BYTES) == 0)
     return 0;
   sim_as_device(m, owner);
   if ((rc = cairn_store_head_seq(owner->s, cairn_store_key(d->s), &last)) != 0 ||
@@ -321,11 +389,16 @@ int device_revoke(device_t *owner, device_t *d) {
   }
   if (cairn_change_commit(c, NULL, &err) != 0)
     return sim_fail(m, "the owner cannot save a revocation: %s", err.msg);
-  d->revoked = true;
+  uint8_t key[CAIRN_KEY_BYTES];
+  memcpy(key, cairn_store_key(d->s), CAIRN_KEY_BYTES);
+  for (unsigned i = 0; i < m->ndev; i++) /* a copy of its store has its key */
+    if (m->dev[i].s != NULL && memcmp(cairn_store_key(m->dev[i].s), key, CAIRN_KEY_BYTES) == 0)
+      m->dev[i].revoked = true;
   /* what the owner holds of d is accepted; the rest is refused everywhere */
   for (size_t i = 0; i < m->nedits; i++) {
     bool held = true;
-    if (m->edits[i].dev == d->id && (rc = has_mark(owner->s, m->edits[i].id, &held)) != 0)
+    if (memcmp(m->edits[i].key, key, CAIRN_KEY_BYTES) == 0 &&
+        (rc = has_mark(owner->s, m->edits[i].id, &held)) != 0)
       return sim_fail(m, "cannot read the owner's store: %s", cairn_strerror(rc));
     if (held)
       m->edits[k++] = m->edits[i];
