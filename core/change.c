@@ -526,7 +526,13 @@ int cairn_store_resign(cairn_store_t *s, const cairn_taken_t *t, size_t *count,
     if (cairn_store_entry_hash(s, e.author, e.seq, held) == 0 &&
         memcmp(mine, held, CAIRN_HASH_BYTES) == 0)
       continue;
-    if ((rc = resign_one(s, &e, &one, err)) != 0) {
+    rc = resign_one(s, &e, &one, err);
+    if ((rc == CAIRN_EFORBIDDEN || rc == CAIRN_ENOTMEMBER) &&
+        cairn__side_file_append(s, FORKED_FILE, p, len) == 0) {
+      rc = 0; /* this key may not make that change (its role changed): set aside */
+      continue;
+    }
+    if (rc != 0) {
       keep_rest(s, t, i); /* signed again later from DIR/taken-back.entries */
       return rc;
     }

@@ -84,7 +84,9 @@ typedef struct cairn_taken cairn_taken_t;
  * taken entry, in order, on top of its current head: fresh seqs and stamps (the
  * corrected clock), and bases read from what this replica shows now, so they
  * merge as edits made now. Redacted ops are left out, and so is an entry that
- * is in the log again (the relay held the very same one and sent it back).
+ * is in the log again (the relay held the very same one and sent it back). A
+ * change this device may no longer make (its role changed since) is set aside in
+ * DIR/forked.entries instead.
  * @param[out] count  how many entries were signed.
  * @return 0, or any error of cairn_change_commit (the entries before it are signed).
  */

@@ -527,6 +527,22 @@ done:
   return rc;
 }
 
+int cairn__side_file_append(cairn_store_t *s, const char *name, const uint8_t *entry,
+                            size_t len) {
+  char *path = path_join(s->dir, name);
+  FILE *f = path != NULL ? fopen(path, "ab") : NULL;
+  uint8_t be[4];
+  int rc = CAIRN_EIO;
+  cairn_put_be32(be, (uint32_t)len);
+  if (f != NULL && fwrite(be, 1, 4, f) == 4 && fwrite(entry, 1, len, f) == len &&
+      fflush(f) == 0 && fsync(fileno(f)) == 0)
+    rc = 0;
+  if (f != NULL && fclose(f) != 0)
+    rc = CAIRN_EIO;
+  free(path);
+  return path == NULL ? CAIRN_ENOMEM : rc;
+}
+
 FILE *cairn__side_file_open(cairn_store_t *s, const char *name) {
   char *path = path_join(s->dir, name);
   FILE *f = path != NULL ? fopen(path, "rb") : NULL;

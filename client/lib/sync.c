@@ -93,6 +93,12 @@ struct link {
   int resumes;      /* connections again after cairn__rekey_resume moved on */
   bool by_heads;    /* ask by heads on this connection (drop_others_forks) */
   bool acked_unsaved; /* acks came that the acked_seq setting does not hold yet */
+  uint64_t sent_own;  /* own entries sent on this connection, up to this seq */
+  bool pulling_own;   /* the relay holds more of this device's log: it sends it */
+  uint64_t verified;  /* own entries known to be the relay's, the very same, up to
+                         this seq: what the acked_seq setting may say (an ack names
+                         the relay's head for this key, which may be another
+                         history's when this store was copied or restored) */
   bool repull;      /* a forked copy of another author's log was dropped: connect
                        again and ask by heads (see apply_replacing_forks) */
   uint64_t forwarded; /* others' entries sent on this connection */
@@ -333,7 +339,7 @@ static int push_send(push_t *p) {
     p->l->stats.pushed += p->batch.n;
     p->l->batches_sent++;
     if (p->own)
-      p->l->pushed = p->last_seq;
+      p->l->pushed = p->l->sent_own = p->last_seq;
   }
   cairn_entry_batch_clear(&p->batch);
   return rc;
@@ -470,12 +476,27 @@ static bool caught_up_both_ways(const link_t *l) {
   return pushed_all(l) && l->relay_caught_up && l->pull_rc == 0;
 }
 
+/* Own entries up to seq are known to be the relay's very ones. */
+static void verified_up_to(link_t *l, uint64_t seq) {
+  if (seq > l->verified) {
+    l->verified = seq;
+    l->acked_unsaved = true;
+  }
+}
+
+/* Keep what the relay acknowledged: at most what is known to be its very own. */
+static void save_acked(link_t *l) {
+  uint64_t acked = l->stats.acked_seq < l->verified ? l->stats.acked_seq : l->verified;
+  (void)save_u64(l->s, CAIRN__SETTING_ACKED, acked);
+  l->acked_unsaved = false;
+}
+
 /* Keep the time of each moment in sync (for cairn_sync_status); a one-shot sync
  * is then done. Keeping the time is status only: a failure does not fail sync. */
 static void check_in_sync(link_t *l) {
   if (l->pull_rc != 0 && pushed_all(l)) { /* the push is done: now say what failed */
     cairn_error_t e;
-    (void)save_u64(l->s, CAIRN__SETTING_ACKED, l->stats.acked_seq);
+    save_acked(l);
     cairn__error(&e, l->pull_rc,
                  "this device's changes reached the relay, but what the relay sent could not "
                  "be stored here: %s; free some disk space and sync again",
@@ -487,7 +508,9 @@ static void check_in_sync(link_t *l) {
     return;
   l->in_sync = true;
   (void)save_u64(l->s, CAIRN__SETTING_LAST_SYNC, cairn_now_ms());
-  (void)save_u64(l->s, CAIRN__SETTING_ACKED, l->stats.acked_seq);
+  /* in sync: the relay holds this device's whole log, the very one */
+  verified_up_to(l, l->target);
+  save_acked(l);
   if (l->live == NULL) {
     l->rc = 0;
     link_close(l);
@@ -584,6 +607,21 @@ static int drop_others_forks(link_t *l) {
  * wrote on both sides): take back this device's entries above keep; the relay's
  * history is then pulled and the taken changes signed again on top (an entry the
  * relay sends back unchanged is not signed twice). */
+/* After a take-back to keep: no more than keep of this device's entries can be
+ * the relay's acknowledged ones (what lies above is signed anew), so the seq kept
+ * as acknowledged never names an entry of another history. */
+static int acked_at_most(link_t *l, uint64_t keep) {
+  uint64_t saved = 0;
+  int rc = load_u64(l->s, CAIRN__SETTING_ACKED, &saved);
+  if (l->stats.acked_seq > keep)
+    l->stats.acked_seq = keep;
+  if (l->verified > keep)
+    l->verified = keep;
+  if (rc == 0 && saved > keep)
+    rc = save_u64(l->s, CAIRN__SETTING_ACKED, keep);
+  return rc;
+}
+
 static int take_back_above(link_t *l, uint64_t keep) {
   cairn_error_t e = {0, ""};
   int rc = cairn_store_take_back(l->s, keep, &l->taken, &e);
@@ -591,8 +629,13 @@ static int take_back_above(link_t *l, uint64_t keep) {
     link_fail(l, rc, &e);
     return rc;
   }
-  if ((rc = cairn_store_head_seq(l->s, l->me, &l->target)) != 0)
+  /* the head kept: keep, or the genesis, which is never taken back */
+  if ((rc = cairn_store_head_seq(l->s, l->me, &l->target)) != 0) {
     link_failf(l, rc, "cannot read this device's entries");
+    return rc;
+  }
+  if ((rc = acked_at_most(l, l->target)) != 0)
+    link_failf(l, rc, "cannot record what the relay acknowledged");
   return rc;
 }
 
@@ -623,8 +666,10 @@ static int check_own_log(link_t *l, const cairn_msg_t *m) {
     link_failf(l, rc, "cannot read this device's entries");
     return rc;
   }
-  if (sodium_memcmp(mine, m->u.hello.head_hash, CAIRN_HASH_BYTES) == 0)
+  if (sodium_memcmp(mine, m->u.hello.head_hash, CAIRN_HASH_BYTES) == 0) {
+    verified_up_to(l, seq); /* the same head: the same log up to it */
     return 0;
+  }
   return take_back_above(l, acked < seq ? acked : seq - 1);
 }
 
@@ -652,6 +697,21 @@ static int own_fork(link_t *l, const cairn_msg_t *m) {
       return take_back_above(l, e.seq - 1);
   }
   return 0;
+}
+
+/* The highest of this device's own entries in an `entries` message (0: none). */
+static uint64_t own_max(const link_t *l, const cairn_msg_t *m) {
+  cairn_msg_iter_t it;
+  const uint8_t *b;
+  cairn_entry_t e;
+  size_t len;
+  uint64_t max = 0;
+  cairn_msg_entries(m, &it);
+  while (cairn_msg_entry_next(&it, &b, &len) == 1)
+    if (cairn_entry_decode(b, len, SIZE_MAX, &e, NULL) == 0 &&
+        memcmp(e.author, l->me, CAIRN_KEY_BYTES) == 0 && e.seq > max)
+      max = e.seq;
+  return max;
 }
 
 /* After the relay's copy of this device's log has been pulled: sign the changes
@@ -702,7 +762,8 @@ static void on_hello(link_t *l, const cairn_msg_t *m) {
   }
   /* behind the relay on its own log (a store restored from an old backup): ask by
    * heads, so the relay sends this device its own entries back */
-  if ((rc = send_since(l, l->pushed > l->target || l->by_heads)) != 0) {
+  l->pulling_own = l->pushed > l->target;
+  if ((rc = send_since(l, l->pulling_own || l->by_heads)) != 0) {
     link_failf(l, rc, "cannot ask the relay for new entries");
     return;
   }
@@ -822,6 +883,14 @@ static void on_entries(link_t *l, const cairn_msg_t *m) {
     link_fail(l, rc, &l->err);
     return;
   }
+  /* this device's own entries the relay sent, applied on top of this log: up to
+   * there, it is the relay's (hash-chained), and what the relay holds of it */
+  if (l->pulling_own) {
+    uint64_t top = own_max(l, m);
+    verified_up_to(l, top);
+    if (top > l->stats.acked_seq)
+      l->stats.acked_seq = top;
+  }
   if ((rc = cairn_session_ack(&l->sess, 0, m->u.entries.cursor, &l->out)) != 0) {
     link_failf(l, rc, "cannot acknowledge the relay's entries");
     return;
@@ -852,10 +921,10 @@ static void on_event(link_t *l, const cairn_event_t *ev) {
     break;
   case CAIRN_EV_ACK:
     l->await_ack = false;
-    if (ev->msg.u.ack.own_seq > l->stats.acked_seq) {
+    if (ev->msg.u.ack.own_seq > l->stats.acked_seq)
       l->stats.acked_seq = ev->msg.u.ack.own_seq;
-      l->acked_unsaved = true;
-    }
+    /* what this device sent and the relay stored is the relay's */
+    verified_up_to(l, ev->msg.u.ack.own_seq < l->sent_own ? ev->msg.u.ack.own_seq : l->sent_own);
     if (ev->msg.u.ack.cursor > l->batches_stored) /* from the relay: messages stored */
       l->batches_stored = ev->msg.u.ack.cursor;
     break;
@@ -1011,16 +1080,11 @@ static void link_release(link_t *l) {
   /* kept however the connection ended: a later repair never takes back what the
    * relay acknowledged */
   if (l->acked_unsaved)
-    (void)save_u64(l->s, CAIRN__SETTING_ACKED, l->stats.acked_seq);
-  l->acked_unsaved = false;
-  /* taken back but not signed again (the connection ended first): sign them now,
-   * on top of what this store holds, so that nothing is lost; the next sync
-   * pushes them */
-  if (l->taken != NULL) {
-    size_t n = 0;
-    if (cairn_store_resign(l->s, l->taken, &n, NULL) == 0)
-      l->stats.resigned += n;
-  }
+    save_acked(l);
+  /* taken back but not signed again (the connection ended before the relay's
+   * history of this key was pulled): they wait in DIR/taken-back.entries, and are
+   * signed on top of the relay's history after the next sync that succeeds
+   * (resign_left); signing them now, on what this store holds, would fork again */
   link_drop(l);
 }
 
@@ -1038,7 +1102,8 @@ static int link_open(link_t *l) {
   l->forwarded = 0;
   l->batches_sent = l->batches_stored = 0;
   l->pull_rc = 0;
-  l->target = l->pushed = 0;
+  l->target = l->pushed = l->sent_own = l->verified = 0;
+  l->pulling_own = false;
   l->by_heads = false;
   l->behind_acked = UINT64_MAX;
   l->rc = CAIRN_EIO;
@@ -1100,9 +1165,13 @@ static bool refused_forward(const link_t *l) {
 static int restamp(link_t *l) {
   cairn_taken_t *t;
   size_t n = 0;
-  int rc = cairn_store_take_back(l->s, l->stats.acked_seq, &t, NULL);
-  if (rc != 0)
+  uint64_t keep = l->stats.acked_seq, head = 0;
+  int rc = cairn_store_take_back(l->s, keep, &t, NULL);
+  if (rc != 0 || (rc = cairn_store_head_seq(l->s, l->me, &head)) != 0 ||
+      (rc = acked_at_most(l, head)) != 0) {
+    cairn_taken_free(t);
     return rc;
+  }
   rc = cairn_store_resign(l->s, t, &n, NULL);
   cairn_taken_free(t);
   l->stats.resigned += n;
@@ -1132,18 +1201,18 @@ static int resign_left(link_t *l) {
 }
 
 /*
- * After a connection of a one-shot sync that succeeded (synced) or before the
- * first (a grant a bundle brought): let a new key take over (cairn__rekey_resume)
- * and, after one, sign again what a repair left taken back. True when that left
- * something to push (connect again; *rc 0); *rc is an error when it failed.
+ * After a connection of a one-shot sync that succeeded (so the relay holds every
+ * change this device signed): let a new key take over (cairn__rekey_resume), and
+ * sign again what a repair left taken back. True when that left something to push
+ * (connect again; *rc 0); *rc is an error when it failed.
  */
-static bool resumed(link_t *l, bool synced, int *rc) {
+static bool resumed(link_t *l, int *rc) {
   int moved, signed_again = 0;
   *rc = 0;
   if (l->resumes >= RESUMES_MAX)
     return false;
   if ((moved = cairn__rekey_resume(l->s, &l->err)) < 0 ||
-      (synced && (signed_again = resign_left(l)) < 0)) {
+      (signed_again = resign_left(l)) < 0) {
     *rc = moved < 0 ? moved : signed_again;
     return false;
   }
@@ -1171,7 +1240,7 @@ static bool once_again(link_t *l, int attempt, int *rc) {
   *rc = l->rc;
   link_release(l);
   if (*rc == 0)
-    return resumed(l, true, rc);
+    return resumed(l, rc);
   if (!l->hello || attempt >= FORK_REPAIRS_MAX)
     return false;
   if (l->repull) { /* ask by heads for the relay's chain */
@@ -1202,9 +1271,7 @@ int cairn_sync_once(cairn_store_t *s, const char *invite, unsigned timeout_ms,
     free(l);
     return cairn__error(err, CAIRN_ENOMEM, "cannot start an event loop");
   }
-  if ((rc = link_prepare_tcp(l, s, &loop, invite)) == 0)
-    (void)resumed(l, false, &rc); /* before: a grant a bundle brought */
-  if (rc == 0) {
+  if ((rc = link_prepare_tcp(l, s, &loop, invite)) == 0) {
     l->timeout_ms = timeout_ms;
     for (int attempt = 0; rc == 0; attempt++) {
       if ((rc = link_open(l)) != 0)
@@ -1431,9 +1498,7 @@ int cairn_sim_sync_start(cairn_store_t *s, const cairn_sim_io_t *io, cairn_sim_s
   *out = NULL;
   if (h == NULL)
     return cairn__error(err, CAIRN_ENOMEM, "out of memory");
-  if ((rc = link_prepare(&h->link, s, NULL, NULL)) == 0)
-    (void)resumed(&h->link, false, &rc);
-  if (rc == 0) {
+  if ((rc = link_prepare(&h->link, s, NULL, NULL)) == 0) {
     h->link.io = &sim_io;
     h->link.io_data = h;
     h->io = io;

@@ -29,7 +29,7 @@
 /*
  * Let a new key (cairn_rekey) take over when it can: this store holds its grant
  * and the relay has acknowledged every change signed with the old key. Called by
- * cairn_sync_once before it connects and after each connection that succeeded.
+ * cairn_sync_once after each connection that succeeded.
  * @return 1 when the key switched (connect again as the new key), 0, or a
  *         negative code (err set).
  */

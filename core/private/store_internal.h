@@ -314,12 +314,16 @@ void cairn__walk_end(walk_t *w);
 int cairn__side_file_write(cairn_store_t *s, const char *name, const uint8_t *const *parts,
                            const size_t *lens, size_t n);
 void cairn__side_file_remove(cairn_store_t *s, const char *name);
+/* Append one entry (4-byte big-endian length, bytes) to DIR/name, fsync'd. */
+int cairn__side_file_append(cairn_store_t *s, const char *name, const uint8_t *entry,
+                            size_t len);
 /* Open DIR/name for reading: NULL with errno set (ENOENT: there is none). */
 FILE *cairn__side_file_open(cairn_store_t *s, const char *name);
 
 /* Entries taken back and not yet signed again: kept on disk until they are. */
 #define TAKEN_FILE "taken-back.entries"
-#define FORKED_FILE "forked.entries" /* others' entries dropped for the relay's */
+#define FORKED_FILE "forked.entries" /* entries set aside: others' dropped for the
+                                        relay's, own changes this key may not sign */
 
 /* ---- settings (sync_store.c) ---- */
 

@@ -48,24 +48,28 @@
  *   disk was replaced by its backup is gone with it (any author's, not only
  *   that device's own).
  *
- *   135 167 172 276 (all, with members): a revoked member's later entries that
+ *   135 167 172 276 (all,-twin): a revoked member's later entries that
  *   reached others by bundle were never forwarded, so replicas' heads differed
  *   from the relay's; and one stamped beyond the skew limit ended every sync of
  *   the device that forwarded it. Evidence is forwarded, and not refused for its
  *   stamp, now. (The simulation's own accounting: edits that lived only on a
  *   revoked device are lost with it.)
  *
- * Open, which is why `twin` (a store copied to a second device that goes on
- * writing with the same key, devices moving to keys of their own with cairn
- * rekey, the owner granting them) is off by default:
- *   74 100 102 308 424 509 (all): a device fails every sync with CAIRN_EBADHASH on
- *   its own old key's entries, which the relay holds from its copy: after
- *   restores of copies, the relay's entries it asks for start above a seq where
- *   the two histories already differ (its acknowledged seq came with the copy);
- *   not analysed further yet.
- *   161 (all): the simulation's own accounting: a copy made while a new key was
- *   waiting switches later to a key the owner has revoked meanwhile, and is not
- *   counted as revoked.
+ *   318 (default) and, with `twin`, 74 102 161 308 721 (all): the seq kept as
+ *   acknowledged could name another history's entry (an ack names the relay's
+ *   head for this key, which after a copy or a restore may not be this store's),
+ *   so a later repair asked for too little and failed every sync; or it was
+ *   lowered below the head kept and a sync waited for acks that never came. It
+ *   is now what is known to be the relay's very own (a matching head at hello,
+ *   what the relay acknowledged of what this device sent, or its own entries the
+ *   relay sent back), and changes a repair took back wait for the next sync that
+ *   succeeds instead of being signed at once on a log that forks.
+ *
+ * Open, which is why `twin` (a store copied to a new device that goes on writing
+ * with the same key, devices moving to keys of their own with cairn_rekey, the
+ * owner granting them) is off by default: 1074 (all; 1 of seeds 0-1499): an
+ * owner's copy that moved to a new key leaves one edit in taken-back.entries
+ * that never reaches the relay. Not analysed further yet.
  */
 
 typedef enum {

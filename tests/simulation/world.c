@@ -336,7 +336,7 @@ int device_rekey(device_t *d) {
   return 0;
 }
 
-/* The owner grants every new key that waits for an admin (same name, editor). */
+/* The owner grants every new key that waits for an admin (same name and role). */
 int owner_grants_keys(sim_t *m) {
   device_t *owner = &m->dev[0];
   for (unsigned i = 1; i < m->ndev; i++) {
@@ -346,15 +346,15 @@ int owner_grants_keys(sim_t *m) {
     cairn_error_t err;
     cairn_role_t role = CAIRN_ROLE_NONE;
     int rc;
-    if (d->revoked || cairn_rekey_status(d->s, &r) != 1 || r.stage != CAIRN_REKEY_AWAITING)
+    if (d->revoked || cairn_rekey_status(d->s, &r) != 1 || r.stage != CAIRN_REKEY_AWAITING ||
+        r.role == CAIRN_ROLE_NONE || r.role == CAIRN_ROLE_REVOKED)
       continue;
     sim_as_device(m, owner);
     if ((rc = cairn_store_role(owner->s, r.new_key, &role)) != 0 || role != CAIRN_ROLE_NONE)
       continue;
     if ((rc = cairn_change_begin(owner->s, &c)) != 0)
       return sim_fail(m, "the owner cannot begin a grant: %s", cairn_strerror(rc));
-    if ((rc = cairn_change_member(c, r.new_key, CAIRN_ROLE_EDITOR, cairn_store_name(d->s),
-                                  NULL)) != 0) {
+    if ((rc = cairn_change_member(c, r.new_key, r.role, cairn_store_name(d->s), NULL)) != 0) {
       cairn_change_abort(c);
       return sim_fail(m, "the owner cannot grant a new key: %s", cairn_strerror(rc));
     }
