@@ -491,6 +491,24 @@ static void save_acked(link_t *l) {
   l->acked_unsaved = false;
 }
 
+static int resign_left(link_t *l);
+
+/* A live link in sync: what a one-shot sync does after it succeeds (resumed)
+ * happens here, on the same connection: changes a repair left taken back are
+ * signed and pushed; a new key that may take over does, and the link connects
+ * again as it (a failure that live sync retries at once). */
+static void live_in_sync(link_t *l) {
+  if (resign_left(l) > 0) {
+    push_new(l);
+    return;
+  }
+  if (cairn__rekey_resume(l->s, &l->err) == 1) {
+    l->stats.rekeyed = 1;
+    memcpy(l->me, cairn_store_key(l->s), CAIRN_KEY_BYTES);
+    link_failf(l, CAIRN_EIO, "connecting again with this device's new key");
+  }
+}
+
 /* Keep the time of each moment in sync (for cairn_sync_status); a one-shot sync
  * is then done. Keeping the time is status only: a failure does not fail sync. */
 static void check_in_sync(link_t *l) {
@@ -514,7 +532,9 @@ static void check_in_sync(link_t *l) {
   if (l->live == NULL) {
     l->rc = 0;
     link_close(l);
+    return;
   }
+  live_in_sync(l);
 }
 
 static int send_since(link_t *l, bool by_heads) {

@@ -11,6 +11,8 @@
 # 2. Ana (the owner) copies her store; the copy rekeys: it grants its new key
 #    itself (the same name and role), and its next sync delivers the grant and
 #    its change, then switches to the new key.
+# 3. A copy that only ever syncs live switches to its new key as well, once the
+#    grant reaches it.
 #
 # Usage: bash tests/integration/rekey.sh BUILD_DIR
 set -euo pipefail
@@ -73,6 +75,25 @@ sync_ok bob
 for id in a1 a2 a3; do c bob get note $id >/dev/null || fail "bob lacks note $id"; done
 c bob history note a3 | has "	$NEW2	ana	" || fail "a3 is not signed with the new key"
 ok "an owner's copy grants its new key itself and switches after the next sync"
+
+step "3. a copy that only syncs live switches to its new key too"
+cp -a "$T/bob" "$T/bob3"
+NEW3=$(c bob3 rekey 2>/dev/null) || fail "rekey on the third copy failed"
+c ana grant "$NEW3" --role editor --name bob
+sync_ok ana
+"$CAIRN" --store "$T/bob3" sync --live >"$T/live.out" 2>"$T/live.err" &
+LIVE=$!
+BG+=("$LIVE")
+for _ in $(seq 1 100); do [ "$(c bob3 id)" = "$NEW3" ] && break; sleep 0.1; done
+[ "$(c bob3 id)" = "$NEW3" ] || fail "the live copy did not switch: $(cat "$T/live.err")"
+c bob3 put note l1 text="written while syncing live, with the new key"
+for _ in $(seq 1 100); do sync_ok ana; c ana get note l1 >/dev/null 2>&1 && break; sleep 0.2; done
+c ana history note l1 | has "	$NEW3	bob	" || fail "the live copy's note is not signed with its new key"
+kill -TERM "$LIVE"
+rc=0
+wait "$LIVE" || rc=$?
+[ "$rc" -eq 0 ] || fail "live sync exited $rc: $(cat "$T/live.err")"
+ok "a copy syncing live switches to its new key once granted"
 
 stop_relay
 echo "$n passed, 0 failed"
