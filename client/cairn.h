@@ -244,6 +244,8 @@ typedef struct cairn_sync_stats {
                               relay refused: the sync was run again without them,
                               and they stay here (a caller may tell the user) */
   int rekeyed;             /* a new key took over (cairn_rekey) */
+  int rekey_lost;          /* the waiting new key was given up: a copy of this store
+                              signs with it already (run cairn_rekey again) */
   uint64_t forks_dropped;  /* others' entries dropped for the relay's: a copy of an
                               author's log that reached here (by bundle) before the
                               author signed it again; kept in DIR/forked.entries */

@@ -610,6 +610,19 @@ int cairn_store_key_next(cairn_store_t *s, uint8_t pk[CAIRN_KEY_BYTES], cairn_er
   return rc;
 }
 
+int cairn_store_key_discard(cairn_store_t *s) {
+  char *next = path_join(s->dir, KEY_NEXT);
+  int rc = next == NULL ? CAIRN_ENOMEM : 0;
+  if (rc == 0 && s->opts.read_only)
+    rc = CAIRN_EREADONLY;
+  else if (rc == 0 && unlink(next) != 0 && errno != ENOENT)
+    rc = CAIRN_EIO;
+  if (rc == 0)
+    rc = fsync_path(s->dir);
+  free(next);
+  return rc;
+}
+
 int cairn_store_key_switch(cairn_store_t *s, cairn_error_t *err) {
   char *key = path_join(s->dir, "key"), *old = path_join(s->dir, "key.old"),
        *next = path_join(s->dir, KEY_NEXT);

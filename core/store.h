@@ -102,6 +102,9 @@ CAIRN_EXTERN int cairn_store_key_next(cairn_store_t *s, uint8_t pk[CAIRN_KEY_BYT
                                       cairn_error_t *err) CAIRN_WUR;
 CAIRN_EXTERN int cairn_store_key_switch(cairn_store_t *s, cairn_error_t *err) CAIRN_WUR;
 CAIRN_EXTERN int cairn_store_key_waiting(cairn_store_t *s, uint8_t pk[CAIRN_KEY_BYTES]) CAIRN_WUR;
+/* Give up the waiting key (another copy of this store signs with it already):
+ * DIR/key.next is removed. @return 0, CAIRN_EREADONLY, CAIRN_EIO. */
+CAIRN_EXTERN int cairn_store_key_discard(cairn_store_t *s) CAIRN_WUR;
 
 /* The device's member name given at create time (never NULL), valid until
  * cairn_close(). */

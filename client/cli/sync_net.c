@@ -193,6 +193,9 @@ int cmd_sync(cli_t *cli, int argc, char **argv) {
     cli_warn(cli, "this device now signs with its new key %s (`cairn rekey`)",
              cairn_hex(cairn_store_key(cli->store), CAIRN_KEY_BYTES, key));
   }
+  if (st.rekey_lost)
+    cli_warn(cli, "another copy of this store already signs with the new key that was waiting "
+                  "here, so this device keeps its current key: run `cairn rekey` again");
   if (st.forks_dropped > 0)
     cli_warn(cli,
              "%llu entr%s of another device, which reached this one by bundle, %s replaced by "

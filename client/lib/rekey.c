@@ -16,7 +16,10 @@
  * The new key takes over at the end of a sync (cairn__rekey_resume) once this
  * store holds its grant and the relay has acknowledged every change this store
  * signed with the old key: nothing is left to move, and the relay admits the new
- * key. From then on every change is signed with the new key.
+ * key. From then on every change is signed with the new key. A copy of the store
+ * made while the key waited holds the same waiting key: whichever switches second
+ * finds entries of that key it never signed and gives the key up (the user is
+ * told to run `cairn rekey` again).
  */
 #include <stdbool.h>
 #include <string.h>
@@ -90,6 +93,16 @@ int cairn__rekey_resume(cairn_store_t *s, cairn_error_t *err) {
     return rc < 0 ? cairn__error(err, rc, "cannot read this store: %s", cairn_strerror(rc)) : 0;
   if (info.stage != CAIRN_REKEY_GRANTED || info.unacknowledged > 0)
     return 0; /* not granted here yet, or changes of the old key still to deliver */
+  /* entries of the new key here that this device never signed: a copy of this
+   * store, made while the key waited, took it first; it is given up */
+  uint64_t taken = 0;
+  if ((rc = cairn_store_head_seq(s, info.new_key, &taken)) != 0)
+    return cairn__error(err, rc, "cannot read this store: %s", cairn_strerror(rc));
+  if (taken > 0) {
+    if ((rc = cairn_store_key_discard(s)) != 0)
+      return cairn__error(err, rc, "cannot give up the new key: %s", cairn_strerror(rc));
+    return 2;
+  }
   if ((rc = cairn_store_key_switch(s, err)) != 0)
     return rc;
   /* the relay's acknowledgements start over: they counted the old key's entries */

@@ -502,7 +502,9 @@ static void live_in_sync(link_t *l) {
     push_new(l);
     return;
   }
-  if (cairn__rekey_resume(l->s, &l->err) == 1) {
+  int moved = cairn__rekey_resume(l->s, &l->err);
+  l->stats.rekey_lost |= moved == 2;
+  if (moved == 1) {
     l->stats.rekeyed = 1;
     memcpy(l->me, cairn_store_key(l->s), CAIRN_KEY_BYTES);
     link_failf(l, CAIRN_EIO, "connecting again with this device's new key");
@@ -1237,7 +1239,10 @@ static bool resumed(link_t *l, int *rc) {
     return false;
   }
   memcpy(l->me, cairn_store_key(l->s), CAIRN_KEY_BYTES); /* the new key, after a switch */
-  l->stats.rekeyed |= moved;
+  l->stats.rekeyed |= moved == 1;
+  l->stats.rekey_lost |= moved == 2;
+  if (moved == 2)
+    moved = 0;
   if (moved == 0 && signed_again == 0)
     return false;
   l->resumes++;

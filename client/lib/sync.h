@@ -30,7 +30,8 @@
  * Let a new key (cairn_rekey) take over when it can: this store holds its grant
  * and the relay has acknowledged every change signed with the old key. Called by
  * cairn_sync_once after each connection that succeeded.
- * @return 1 when the key switched (connect again as the new key), 0, or a
+ * @return 1 when the key switched (connect again as the new key), 2 when the key
+ *         was given up (another copy of this store signs with it), 0, or a
  *         negative code (err set).
  */
 int cairn__rekey_resume(cairn_store_t *s, cairn_error_t *err);

@@ -35,15 +35,17 @@
  *   took back its whole log, the network's genesis with it (acknowledgements
  *   were kept only when a sync ended, so the seq known to be acknowledged was
  *   0). The genesis is never taken back now, and acks are kept as they arrive.
- *   139 (none,clock,bundle), 39, 519, 634 (all,-members): a device that held a copy of
- *   another device's log which that device later took back and signed again
- *   (it came by bundle) failed every sync with CAIRN_EFORK or CAIRN_EBADHASH;
- *   the copy is dropped for the relay's now, and kept in forked.entries.
- *   181 (all,-members): changes a repair took back stayed in taken-back.entries for good
- *   when its connection broke before it signed them again; they are signed after
- *   the next sync that succeeds.
- *   1033 (all,-members): a device whose entries the relay refused for their clock after
- *   a first reconnection never had them stamped again; any connection now may.
+ *   139 (none,clock,bundle), 39, 519, 634 (all,-members,-twin): a device that
+ *   held a copy of another device's log which that device later took back and
+ *   signed again (it came by bundle) failed every sync with CAIRN_EFORK or
+ *   CAIRN_EBADHASH; the copy is dropped for the relay's now, and kept in
+ *   forked.entries.
+ *   181 (all,-members,-twin): changes a repair took back stayed in
+ *   taken-back.entries for good when its connection broke before it signed them
+ *   again; they are signed after the next sync that succeeds.
+ *   1033 (all,-members,-twin): a device whose entries the relay refused for their
+ *   clock after a first reconnection never had them stamped again; any
+ *   connection now may.
  *   The simulation's own accounting: an edit that lived only on a device whose
  *   disk was replaced by its backup is gone with it (any author's, not only
  *   that device's own).
@@ -55,7 +57,7 @@
  *   stamp, now. (The simulation's own accounting: edits that lived only on a
  *   revoked device are lost with it.)
  *
- *   318 (default) and, with `twin`, 74 102 161 308 721 (all): the seq kept as
+ *   318 (all,-twin) and 74 102 161 308 721 (all): the seq kept as
  *   acknowledged could name another history's entry (an ack names the relay's
  *   head for this key, which after a copy or a restore may not be this store's),
  *   so a later repair asked for too little and failed every sync; or it was
@@ -65,11 +67,11 @@
  *   relay sent back), and changes a repair took back wait for the next sync that
  *   succeeds instead of being signed at once on a log that forks.
  *
- * Open, which is why `twin` (a store copied to a new device that goes on writing
- * with the same key, devices moving to keys of their own with cairn_rekey, the
- * owner granting them) is off by default: 1074 (all; 1 of seeds 0-1499): an
- * owner's copy that moved to a new key leaves one edit in taken-back.entries
- * that never reaches the relay. Not analysed further yet.
+ *   1074 161 (all): a copy made while a new key waited held the same waiting
+ *   key, and both copies switched to it; whichever switches second now finds
+ *   entries of that key it never signed and gives the key up (run rekey again).
+ *   (The simulation's accounting: a device whose key the relay knows as revoked
+ *   counts as revoked.)
  */
 
 typedef enum {

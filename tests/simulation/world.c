@@ -374,7 +374,6 @@ int device_revoke(device_t *owner, device_t *d) {
   cairn_change_t *c;
   cairn_error_t err;
   uint64_t last = 0;
-  size_t k = 0;
   int rc;
   if (d == owner || d->revoked ||
       memcmp(cairn_store_key(d->s), cairn_store_key(owner->s), CAIRN_KEY_BYTES) == 0)
@@ -394,11 +393,17 @@ int device_revoke(device_t *owner, device_t *d) {
   for (unsigned i = 0; i < m->ndev; i++) /* a copy of its store has its key */
     if (m->dev[i].s != NULL && memcmp(cairn_store_key(m->dev[i].s), key, CAIRN_KEY_BYTES) == 0)
       m->dev[i].revoked = true;
-  /* what the owner holds of d is accepted; the rest is refused everywhere */
+  return forget_refused(m, key);
+}
+
+int forget_refused(sim_t *m, const uint8_t key[CAIRN_KEY_BYTES]) {
+  size_t k = 0;
+  int rc;
+  /* what the owner holds of the key is accepted; the rest is refused everywhere */
   for (size_t i = 0; i < m->nedits; i++) {
     bool held = true;
     if (memcmp(m->edits[i].key, key, CAIRN_KEY_BYTES) == 0 &&
-        (rc = has_mark(owner->s, m->edits[i].id, &held)) != 0)
+        (rc = has_mark(m->dev[0].s, m->edits[i].id, &held)) != 0)
       return sim_fail(m, "cannot read the owner's store: %s", cairn_strerror(rc));
     if (held)
       m->edits[k++] = m->edits[i];
