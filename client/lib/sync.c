@@ -493,6 +493,14 @@ static void save_acked(link_t *l) {
 
 static int resign_left(link_t *l);
 
+/* After a switch to a new key, the old key is another author's: what this store
+ * took back of it is not the relay's, so the next connection asks by heads (the
+ * cursor may have passed the relay's entries of it). */
+static int new_key_by_heads(link_t *l) {
+  int rc = cairn_store_setting_set(l->s, CAIRN__SETTING_CURSOR, NULL, 0);
+  return rc != 0 ? cairn__error(&l->err, rc, "cannot forget the sync cursor") : 0;
+}
+
 /* A live link in sync: what a one-shot sync does after it succeeds (resumed)
  * happens here, on the same connection: changes a repair left taken back are
  * signed and pushed; a new key that may take over does, and the link connects
@@ -504,7 +512,7 @@ static void live_in_sync(link_t *l) {
   }
   int moved = cairn__rekey_resume(l->s, &l->err);
   l->stats.rekey_lost |= moved == 2;
-  if (moved == 1) {
+  if (moved == 1 && new_key_by_heads(l) == 0) {
     l->stats.rekeyed = 1;
     memcpy(l->me, cairn_store_key(l->s), CAIRN_KEY_BYTES);
     link_failf(l, CAIRN_EIO, "connecting again with this device's new key");
@@ -1239,6 +1247,8 @@ static bool resumed(link_t *l, int *rc) {
     return false;
   }
   memcpy(l->me, cairn_store_key(l->s), CAIRN_KEY_BYTES); /* the new key, after a switch */
+  if (moved == 1 && (*rc = new_key_by_heads(l)) != 0)
+    return false;
   l->stats.rekeyed |= moved == 1;
   l->stats.rekey_lost |= moved == 2;
   if (moved == 2)

@@ -72,6 +72,9 @@
  *   entries of that key it never signed and gives the key up (run rekey again).
  *   (The simulation's accounting: a device whose key the relay knows as revoked
  *   counts as revoked.)
+ *   2294 (all): after a switch to a new key, the old key's entries that a repair
+ *   had taken back were the relay's too, and the cursor had passed them: the
+ *   next pull met a gap. The first connection after a switch asks by heads.
  */
 
 typedef enum {
