@@ -72,10 +72,10 @@ static const cli_cmd_t commands[] = {
     {"revoke", cmd_revoke, "KEY", "Revoke a device key (its role becomes `revoked`).\n"
                                   "Its earlier changes stay. Exit 3 if it is not a member.", 0},
     {"rekey", cmd_rekey, "",
-     "Move this device to a new key and print it: for a store copied to a second\n"
-     "machine. Changes the relay has not acknowledged move onto the new key. An owner\n"
-     "or admin grants the new key at once (it takes over after the next sync); anyone\n"
-     "else needs an admin to run `cairn grant NEWKEY` with the same name and role.", 0},
+     "Give this device a new key (its store was copied); print the key.\n"
+     "The device keeps working with its current key until the new one is granted: an\n"
+     "owner or admin grants it at once, anyone else needs an admin to run `cairn grant\n"
+     "NEWKEY` with the same name and role. The first sync after that switches to it.", 0},
     {"heads", cmd_heads, "[--json]",
      "Print this replica's version vector: each author's last seq.\n"
      "--json prints {\"AUTHOR\": SEQ, ...}, the HEADS_FILE of `bundle create --since`.", 1},
