@@ -717,17 +717,18 @@ static int grant_editors(cairn_store_t *owner, cairn_store_t *const *ed, row_t *
   return grant_keys(owner, keys, EDITORS, "editor", r);
 }
 
-/* Write the hub's entries as length-prefixed records (the fallback's input). */
-static int write_raw(const bench_t *b, cairn_store_t *hub, row_t *r) {
+/* Write from's entries that to lacks (to NULL: all) as length-prefixed records
+ * to path (the fallback's input, the late revocation). */
+static int write_raw(const char *path, cairn_store_t *from, cairn_store_t *to, row_t *r) {
   elist_t l;
   FILE *f;
   uint8_t len[4];
   int ok = 1;
-  if (export_to_list(hub, NULL, NULL, &l, r) != 0)
+  if (export_to_list(from, to, NULL, &l, r) != 0)
     return -1;
-  if ((f = fopen(b->raw, "wb")) == NULL) {
+  if ((f = fopen(path, "wb")) == NULL) {
     elist_free(&l);
-    return row_fail(r, "open %s: %s", b->raw, strerror(errno));
+    return row_fail(r, "open %s: %s", path, strerror(errno));
   }
   for (size_t i = 0; i < l.n && ok; i++) {
     len[0] = (uint8_t)(l.len[i] >> 24);
@@ -738,8 +739,24 @@ static int write_raw(const bench_t *b, cairn_store_t *hub, row_t *r) {
   }
   elist_free(&l);
   if (fclose(f) != 0 || !ok)
-    return row_fail(r, "write %s failed", b->raw);
+    return row_fail(r, "write %s failed", path);
   return 0;
+}
+
+/* The owner revokes the first editor, accepting none of its entries (it holds
+ * none of them): applied after the history, a revocation that arrives late. */
+static int write_revoke(const bench_t *b, cairn_store_t *owner, cairn_store_t *editor,
+                        cairn_store_t *hub, row_t *r) {
+  cairn_change_t *c;
+  cairn_error_t err;
+  int rc = cairn_change_begin(owner, &c);
+  if (rc == 0 && (rc = cairn_change_revoke(c, cairn_store_key(editor), 0)) != 0)
+    cairn_change_abort(c);
+  if (rc != 0)
+    return row_fail(r, "revoke: %s", cairn_strerror(rc));
+  if (cairn_change_commit(c, NULL, &err) != 0)
+    return row_fail(r, "revoke: %s", err.msg);
+  return write_raw(b->revoke, owner, hub, r);
 }
 
 /*
@@ -833,10 +850,12 @@ static int work_history(bench_t *b, row_t *rows, size_t *nrows) {
     r->bytes = file_size(b->bundle);
 #endif
   } else {
-    if (write_raw(b, hub, r) != 0)
+    if (write_raw(b->raw, hub, NULL, r) != 0)
       goto done;
     r->bytes = file_size(b->raw);
   }
+  if (write_revoke(b, st[0], st[1], hub, r) != 0)
+    goto done;
   row_set(r, made, t);
   snprintf(r->note, sizeof r->note,
            "owner + %d editors, one op of 2 fields per entry, interleaved by %d; "
@@ -863,27 +882,27 @@ done:
   return rc;
 }
 
-/* Read the raw entries file into memory (fallback only). */
-static int read_raw(const bench_t *b, uint8_t **data, cairn_buf_t **bufs, size_t *n, row_t *r) {
-  uint64_t size = file_size(b->raw);
+/* Read a raw entries file into memory (the fallback's history, the revocation). */
+static int read_raw(const char *path, uint8_t **data, cairn_buf_t **bufs, size_t *n, row_t *r) {
+  uint64_t size = file_size(path);
   size_t cap = 1024, pos = 0;
-  FILE *f = fopen(b->raw, "rb");
+  FILE *f = fopen(path, "rb");
   *data = NULL;
   *bufs = NULL;
   *n = 0;
   if (f == NULL)
-    return row_fail(r, "open %s: %s", b->raw, strerror(errno));
+    return row_fail(r, "open %s: %s", path, strerror(errno));
   if ((*data = malloc(size ? size : 1)) == NULL || (*bufs = malloc(cap * sizeof **bufs)) == NULL ||
       fread(*data, 1, size, f) != size) {
     fclose(f);
-    return row_fail(r, "cannot read %s", b->raw);
+    return row_fail(r, "cannot read %s", path);
   }
   fclose(f);
   while (pos + 4 <= size) {
     const uint8_t *p = *data + pos;
     size_t len = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
     if (pos + 4 + len > size)
-      return row_fail(r, "%s is truncated", b->raw);
+      return row_fail(r, "%s is truncated", path);
     if (*n == cap) {
       cairn_buf_t *nb = realloc(*bufs, 2 * cap * sizeof *nb);
       if (nb == NULL)
@@ -934,7 +953,7 @@ static int work_apply(bench_t *b, row_t *rows, size_t *nrows, bool verify_all) {
     uint8_t *data;
     cairn_buf_t *bufs;
     size_t n;
-    if (read_raw(b, &data, &bufs, &n, r) != 0) {
+    if (read_raw(b->raw, &data, &bufs, &n, r) != 0) {
       free(data);
       free(bufs);
       cairn_close(s);
@@ -968,6 +987,62 @@ static int work_apply_c(bench_t *b, row_t *rows, size_t *nrows) {
 
 static int work_apply_d(bench_t *b, row_t *rows, size_t *nrows) {
   return work_apply(b, rows, nrows, true);
+}
+
+/* Apply the raw entries file at path to s as one batch, timed into *t. */
+static int apply_raw(const char *path, cairn_store_t *s, uint64_t *applied, double *t, row_t *r) {
+  uint8_t *data;
+  cairn_buf_t *bufs;
+  size_t n;
+  int rc = read_raw(path, &data, &bufs, &n, r);
+  double t0 = now_s();
+  if (rc == 0)
+    rc = apply_batches(s, bufs, n, applied, r);
+  *t = now_s() - t0;
+  free(data);
+  free(bufs);
+  return rc;
+}
+
+/*
+ * (e) A revocation that arrives late: the history applied (untimed), then the
+ * owner's revocation of an editor accepting none of its entries, which the
+ * store already applied: every entry of the log is judged again, in two passes
+ * (the cut-off refuses what the first accepted). Rate = entries judged per second
+ * of the whole apply of that one entry.
+ */
+static int work_recompute(bench_t *b, row_t *rows, size_t *nrows) {
+  row_t *r = row_init(&rows[(*nrows)++], "e_late_revocation_recompute", "floor_lmdb_put_1txn");
+  cairn_store_t *s;
+  uint64_t applied = 0, one = 0;
+  double t = 0;
+  if (store_new(b, "recompute", NULL, false, &s, r) != 0)
+    return -1;
+#if CAIRN_BENCH_BUNDLE
+  cairn_bundle_stats_t st = {0};
+  cairn_error_t err = {0, ""};
+  if (!b->fallback && cairn_bundle_apply(s, b->bundle, 0, &st, &err) != 0) {
+    cairn_close(s);
+    return row_fail(r, "bundle apply: %s", err.msg);
+  }
+  applied = st.applied;
+#endif
+  if ((applied == 0 && apply_raw(b->raw, s, &applied, &t, r) != 0) ||
+      apply_raw(b->revoke, s, &one, &t, r) != 0) {
+    cairn_close(s);
+    return -1;
+  }
+  cairn_close(s);
+  if (applied != b->history || one != 1)
+    return row_fail(r, "applied %llu entries and %llu, not %llu and 1",
+                    (unsigned long long)applied, (unsigned long long)one,
+                    (unsigned long long)b->history);
+  row_set(r, applied, t);
+  snprintf(r->note, sizeof r->note,
+           "after the history, the owner's revocation of an editor accepting none of its "
+           "%llu entries: the whole log judged again in stamp order, two passes, durable",
+           (unsigned long long)(b->history / (1 + EDITORS)));
+  return 0;
 }
 
 /* ---- running workloads in children ---- */
@@ -1309,6 +1384,7 @@ int main(int argc, char **argv) {
   }
   snprintf(b->bundle, sizeof b->bundle, "%s/history.cairnbundle", b->root);
   snprintf(b->raw, sizeof b->raw, "%s/history.raw", b->root);
+  snprintf(b->revoke, sizeof b->revoke, "%s/revoke.raw", b->root);
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal; /* no SA_RESTART: reads and waits return EINTR */
   sigaction(SIGINT, &sa, NULL);
@@ -1339,6 +1415,7 @@ int main(int argc, char **argv) {
       add_cap_row(b);
       add_append_row(b);
       failures += run_child(b, work_apply_d, "(d) apply with verify_all") != 0;
+      failures += run_child(b, work_recompute, "(e) a revocation that arrives late") != 0;
     }
   }
   if (only(b, "sync"))

@@ -47,6 +47,7 @@ typedef struct bench {
   double crypto_secs, durable_secs;
   uint64_t lmdb_puts, changes, big_entries, big_ops, history;
   char bundle[PATH_MAX + 32], raw[PATH_MAX + 32];
+  char revoke[PATH_MAX + 32]; /* the owner's late revocation of an editor (raw) */
   row_t rows[MAX_ROWS];
   size_t nrows;
   /* sync workloads (sync_bench.c) */
