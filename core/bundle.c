@@ -655,28 +655,73 @@ static void batch_fill(cairn_bundle_reader_t *r, batch_t *b, const cairn_prepare
   b->prep_rc = cairn_prepare(b->prep, b->bufs, b->n, opts);
 }
 
-/* Apply the batch; *before counts the bundle's entries in earlier batches. */
-static int batch_flush(cairn_store_t *s, batch_t *b, uint64_t *before,
-                       cairn_bundle_stats_t *st, cairn_error_t *err) {
-  cairn_apply_stats_t as;
+/*
+ * Whether an entry this store refused (rc) is another device's, validly signed,
+ * that forks from what this store holds of its log: at a seq held (CAIRN_EFORK),
+ * or naming another predecessor than the one held (CAIRN_EBADHASH). A copy of a
+ * log that its author took back and signed again (restored or copied, then
+ * written): it is set aside, and the author's repair brings the changes anew.
+ */
+static bool forks_here(cairn_store_t *s, const cairn_buf_t *buf, int rc) {
+  uint8_t held[CAIRN_HASH_BYTES];
+  cairn_entry_t e;
+  if ((rc != CAIRN_EFORK && rc != CAIRN_EBADHASH) ||
+      cairn_entry_decode(buf->data, buf->len, SIZE_MAX, &e, NULL) != 0 ||
+      memcmp(e.author, cairn_store_key(s), CAIRN_KEY_BYTES) == 0)
+    return false;
+  if (rc == CAIRN_EFORK)
+    return true;
+  return e.seq > 1 && cairn_store_entry_hash(s, e.author, e.seq - 1, held) == 0 &&
+         memcmp(held, e.prev, CAIRN_HASH_BYTES) != 0;
+}
+
+/* Apply b's entries from the kth on; as and aerr say how it went. */
+static int batch_apply_from(cairn_store_t *s, batch_t *b, size_t k,
+                            const cairn_prepare_opts_t *opts, cairn_apply_stats_t *as,
+                            cairn_error_t *aerr) {
   const cairn_prepared_t *one = b->prep;
+  memset(as, 0, sizeof *as);
+  if (k > 0)
+    b->prep_rc = cairn_prepare(b->prep, b->bufs + k, b->n - k, opts);
+  if (b->prep_rc != 0)
+    return cairn__error(aerr, b->prep_rc, "out of memory");
+  return cairn_store_apply_prepared(s, &one, 1, NULL, as, aerr);
+}
+
+/* Apply the batch; *before counts the bundle's entries in earlier batches. An
+ * entry that forks from this store's copy of its author's log is set aside in
+ * DIR/forked.entries (forks_here) and the rest applied. */
+static int batch_flush(cairn_store_t *s, batch_t *b, const cairn_prepare_opts_t *opts,
+                       uint64_t *before, cairn_bundle_stats_t *st, cairn_error_t *err) {
+  cairn_apply_stats_t as;
   cairn_error_t aerr = {0, ""};
+  size_t k = 0; /* the batch's first entry not yet applied or set aside */
   int rc;
-  memset(&as, 0, sizeof as);
   if (b->n == 0)
     return 0;
-  if (b->prep_rc != 0)
-    rc = cairn__error(&aerr, b->prep_rc, "out of memory");
-  else
-    rc = cairn_store_apply_prepared(s, &one, 1, NULL, &as, &aerr);
-  st->applied += as.applied;
-  st->skipped += as.skipped;
-  st->refused += as.refused;
+  for (;;) {
+    rc = batch_apply_from(s, b, k, opts, &as, &aerr);
+    st->applied += as.applied;
+    st->skipped += as.skipped;
+    st->refused += as.refused;
+    if (rc == 0 || b->prep_rc != 0 || as.failed_batch != 0 ||
+        !forks_here(s, &b->bufs[k + as.failed_at], rc))
+      break;
+    const cairn_buf_t *f = &b->bufs[k + as.failed_at];
+    if ((rc = cairn__side_file_append(s, FORKED_FILE, f->data, f->len)) != 0) {
+      cairn__error(&aerr, rc, "cannot set aside a forked entry: %s", cairn_strerror(rc));
+      as.failed_batch = 1; /* the store's failure, not an entry's */
+      break;
+    }
+    st->set_aside++;
+    if ((k += as.failed_at + 1) == b->n)
+      break;
+  }
   if (rc != 0) {
     if (b->prep_rc == 0 && as.failed_batch == 0)
       rc = cairn__error(err, rc, "bundle entry %llu at byte %llu: %s",
-                        (unsigned long long)(*before + as.failed_at + 1),
-                        (unsigned long long)b->pos[as.failed_at], aerr.msg);
+                        (unsigned long long)(*before + k + as.failed_at + 1),
+                        (unsigned long long)b->pos[k + as.failed_at], aerr.msg);
     else
       rc = cairn__error(err, rc, "bundle entries %llu to %llu: %s",
                         (unsigned long long)(*before + 1),
@@ -729,7 +774,7 @@ static void *reader_main(void *arg) {
 int cairn_bundle_apply(cairn_store_t *s, const char *path, size_t batch,
                        cairn_bundle_stats_t *stats, cairn_error_t *err) {
   cairn_bundle_reader_t *r = NULL;
-  cairn_bundle_stats_t st = {0, 0, 0, 0};
+  cairn_bundle_stats_t st = {0, 0, 0, 0, 0};
   pipeline_t pl;
   pthread_t reader;
   bool threaded = false;
@@ -769,7 +814,7 @@ int cairn_bundle_apply(cairn_store_t *s, const char *path, size_t batch,
       batch_fill(r, b, &pl.opts); /* no second thread: read here */
     }
     st.read += b->read;
-    if ((rc = batch_flush(s, b, &before, &st, err)) != 0)
+    if ((rc = batch_flush(s, b, &pl.opts, &before, &st, err)) != 0)
       break;
     if (b->end < 0) {
       rc = b->end;

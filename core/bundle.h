@@ -88,6 +88,9 @@ typedef struct cairn_bundle_stats {
   uint64_t skipped; /* entries the store already held */
   uint64_t refused; /* of the applied, those kept as evidence only (query.h,
                        cairn_entry_refused) */
+  uint64_t set_aside; /* others' entries that fork from this store's copy of their
+                         author's log (restored or copied, then written), kept in
+                         DIR/forked.entries and not applied */
 } cairn_bundle_stats_t;
 
 /*

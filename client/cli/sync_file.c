@@ -120,7 +120,7 @@ static int report_apply(cli_t *cli, const char *path, int rc, const cairn_error_
 int cmd_bundle_apply(cli_t *cli, int argc, char **argv) {
   cli_args_t a;
   cairn_error_t err = {0, ""};
-  cairn_bundle_stats_t st = {0, 0, 0, 0};
+  cairn_bundle_stats_t st = {0, 0, 0, 0, 0};
   int rc = cli_args_parse(cli, argc, argv, NULL, 1, 1, &a);
   if (rc != 0)
     return rc;
@@ -131,6 +131,13 @@ int cmd_bundle_apply(cli_t *cli, int argc, char **argv) {
     else
       printf("applied %llu, skipped %llu\n", (unsigned long long)st.applied,
              (unsigned long long)st.skipped);
+    if (rc == 0 && st.set_aside > 0)
+      cli_warn(cli, "%llu entr%s of another device %s set aside in %s/forked.entries, not "
+                    "applied: that device's store was restored or copied and written again, "
+                    "and this store holds another history of it; its changes come again once "
+                    "it has synced",
+               (unsigned long long)st.set_aside, st.set_aside == 1 ? "y" : "ies",
+               st.set_aside == 1 ? "was" : "were", cli->store_dir);
     if (rc == 0 && st.refused > 0)
       cli_warn(cli, "%llu of them %s refused, as the author's role does not allow %s; "
                     "%s kept in the history of the records, marked refused (`cairn history`)",

@@ -552,7 +552,7 @@ static void test_truncated_every_byte(void **state) {
   fresh_path(cut, sizeof cut, "cut.bundle");
   for (size_t n = 0; n < len; n++) {
     cairn_error_t err = {0, ""};
-    cairn_bundle_stats_t st = {9, 9, 9, 9};
+    cairn_bundle_stats_t st = {9, 9, 9, 9, 9};
     cairn_bundle_reader_t *r = NULL;
     const uint8_t *e;
     size_t elen;
@@ -705,7 +705,7 @@ static void test_empty_file(void **state) {
   cairn_store_t *s = new_store("Empty");
   cairn_bundle_reader_t *r = NULL;
   cairn_error_t err = {0, ""};
-  cairn_bundle_stats_t st = {1, 1, 1, 1};
+  cairn_bundle_stats_t st = {1, 1, 1, 1, 1};
   fresh_path(path, sizeof path, "empty.bundle");
   write_file(path, NULL, 0);
   assert_int_equal(cairn_bundle_apply(s, path, 0, &st, &err), CAIRN_EMALFORMED);
