@@ -240,12 +240,63 @@ static void test_drop_fork(void **state_) {
   free(dir);
 }
 
+/* A bundle carrying a forked copy of another author's log, applied to a store
+ * that holds the other history: those entries are set aside in
+ * DIR/forked.entries and the rest of the bundle is applied. */
+static void test_bundle_sets_aside_forks(void **state_) {
+  cairn_store_t *s, *s2;
+  char *dir, *dir2, path[600], bdl[600];
+  uint8_t net[CAIRN_KEY_BYTES];
+  cairn_test_key_t k, m, relays;
+  cairn_bundle_stats_t st;
+  cairn_change_t *c;
+  cairn_error_t err;
+  (void)state_;
+  CAIRN_PASS(cairn_test_store("Ana", &s, &dir));
+  CAIRN_PASS(cairn_test_store("Copy", &s2, &dir2));
+  CAIRN_PASS(cairn_store_network_create(s, "Forks on a bundle", net, &err));
+  cairn_test_key_init(&k, NULL);
+  cairn_test_key_init(&m, NULL);
+  memcpy(k.network, net, CAIRN_KEY_BYTES);
+  memcpy(m.network, net, CAIRN_KEY_BYTES);
+  CAIRN_PASS(cairn_change_begin(s, &c));
+  CAIRN_PASS(cairn_change_member(c, k.pk, CAIRN_ROLE_EDITOR, "Kim", NULL));
+  CAIRN_PASS(cairn_change_member(c, m.pk, CAIRN_ROLE_EDITOR, "Max", NULL));
+  CAIRN_PASS(cairn_change_commit(c, NULL, &err));
+  CAIRN_PASS(cairn_test_sync(s2, s, NULL, &err));
+  note_by(s, &k, "k1", "both copies", 0);
+  CAIRN_PASS(cairn_test_sync(s2, s, NULL, &err));
+  relays = k;
+  note_by(s2, &k, "k2", "the forked copy", 0);
+  note_by(s2, &k, "k3", "the forked copy, again", 0);
+  note_by(s, &relays, "r2", "the relay's", 0);
+  note_by(s2, &m, "m1", "Max's, after the fork on the same bundle", 0);
+  snprintf(bdl, sizeof bdl, "%s/copy.bundle", dir2);
+  CAIRN_PASS(cairn_bundle_create(s2, bdl, NULL, NULL, NULL, &err));
+  CAIRN_PASS(cairn_bundle_apply(s, bdl, 0, &st, &err));
+  assert_int_equal(st.set_aside, 2);
+  assert_int_equal(st.applied, 1); /* m1; the rest is held already */
+  assert_string_equal(cairn_test_field_text(s, "note", "m1", "text"),
+                      "Max's, after the fork on the same bundle");
+  assert_string_equal(cairn_test_field_text(s, "note", "r2", "text"), "the relay's");
+  CAIRN_FAIL(cairn_get(s, "note", "k2", NULL, NULL), CAIRN_ENOENT);
+  snprintf(path, sizeof path, "%s/forked.entries", dir);
+  assert_int_equal(access(path, F_OK), 0);
+  cairn_close(s);
+  cairn_close(s2);
+  CAIRN_PASS(cairn_test_rmrf(dir));
+  CAIRN_PASS(cairn_test_rmrf(dir2));
+  free(dir);
+  free(dir2);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_take_back_and_resign),
       cmocka_unit_test(test_taken_pending),
       cmocka_unit_test(test_key_switch),
       cmocka_unit_test(test_drop_fork),
+      cmocka_unit_test(test_bundle_sets_aside_forks),
   };
   if (cairn_init() != 0)
     return 1;
