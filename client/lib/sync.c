@@ -652,6 +652,14 @@ static int acked_at_most(link_t *l, uint64_t keep) {
   return rc;
 }
 
+/* l->target: this device's head seq now (the link fails if it cannot be read). */
+static int read_target(link_t *l) {
+  int rc = cairn_store_head_seq(l->s, l->me, &l->target);
+  if (rc != 0)
+    link_failf(l, rc, "cannot read this device's entries");
+  return rc;
+}
+
 static int take_back_above(link_t *l, uint64_t keep) {
   cairn_error_t e = {0, ""};
   int rc = cairn_store_take_back(l->s, keep, &l->taken, &e);
@@ -660,10 +668,8 @@ static int take_back_above(link_t *l, uint64_t keep) {
     return rc;
   }
   /* the head kept: keep, or the genesis, which is never taken back */
-  if ((rc = cairn_store_head_seq(l->s, l->me, &l->target)) != 0) {
-    link_failf(l, rc, "cannot read this device's entries");
+  if ((rc = read_target(l)) != 0)
     return rc;
-  }
   if ((rc = acked_at_most(l, l->target)) != 0)
     link_failf(l, rc, "cannot record what the relay acknowledged");
   return rc;
@@ -757,10 +763,8 @@ static int resign_taken(link_t *l) {
     link_fail(l, rc, &e);
     return rc;
   }
-  if ((rc = cairn_store_head_seq(l->s, l->me, &l->target)) != 0) {
-    link_failf(l, rc, "cannot read this device's entries");
+  if ((rc = read_target(l)) != 0)
     return rc;
-  }
   push_own(l);
   return 0;
 }
@@ -780,11 +784,7 @@ static void on_hello(link_t *l, const cairn_msg_t *m) {
   memcpy(l->epoch, m->u.hello.epoch, CAIRN_EPOCH_BYTES);
   l->pushed = m->u.hello.head_seq;
   l->stats.acked_seq = m->u.hello.head_seq;
-  if ((rc = cairn_store_head_seq(l->s, l->me, &l->target)) != 0) {
-    link_failf(l, rc, "cannot read this device's entries");
-    return;
-  }
-  if ((rc = check_own_log(l, m)) != 0)
+  if (read_target(l) != 0 || (rc = check_own_log(l, m)) != 0)
     return;
   if ((rc = drop_others_forks(l)) != 0) {
     link_fail(l, rc, &l->err);

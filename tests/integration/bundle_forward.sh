@@ -85,10 +85,7 @@ for _ in $(seq 1 40); do
   sleep 0.25
 done
 [ -n "$got" ] || fail "a live device did not forward the bundle applied to its store"
-kill -TERM "$LIVE"
-rc=0
-wait "$LIVE" || rc=$?
-[ "$rc" -eq 0 ] || fail "live sync exited $rc: $(cat "$T/live.err")"
+stop_live "$LIVE"
 ok "a live device forwards entries a bundle brought while it runs"
 
 # 4. an entry of a member written after the revocation, that reached Eve by

@@ -82,11 +82,8 @@ grep -q "connected to 127.0.0.1:$PORT; syncing live" "$T/live.err" ||
   fail "live sync did not say it connected: $(cat "$T/live.err")"
 # SIGTERM twice (as `timeout` sends it: to the process, then to its group): the
 # second must not kill it while it closes
-kill -TERM "$LIVE"
-kill -TERM "$LIVE" 2>/dev/null || true
-rc=0
-wait "$LIVE" || rc=$?
-[ "$rc" -eq 0 ] || fail "live sync exited $rc on SIGTERM: $(cat "$T/live.err")"
+kill -TERM "$LIVE" # and a second one from stop_live, as `timeout` would send
+stop_live "$LIVE"
 ok "sync --live says when it is connected"
 
 stop_relay

@@ -89,10 +89,7 @@ for _ in $(seq 1 100); do [ "$(c bob3 id)" = "$NEW3" ] && break; sleep 0.1; done
 c bob3 put note l1 text="written while syncing live, with the new key"
 for _ in $(seq 1 100); do sync_ok ana; c ana get note l1 >/dev/null 2>&1 && break; sleep 0.2; done
 c ana history note l1 | has "	$NEW3	bob	" || fail "the live copy's note is not signed with its new key"
-kill -TERM "$LIVE"
-rc=0
-wait "$LIVE" || rc=$?
-[ "$rc" -eq 0 ] || fail "live sync exited $rc: $(cat "$T/live.err")"
+stop_live "$LIVE"
 ok "a copy syncing live switches to its new key once granted"
 
 stop_relay

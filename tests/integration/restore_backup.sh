@@ -22,6 +22,17 @@ set -euo pipefail
 
 . "$(dirname "$0")/lib/common.sh" "$@"
 
+# restored_after ID TEXT: Bob's store is backed up, he writes note ID (TEXT) and
+# syncs it, and his disk is then replaced by the backup
+restored_after() {
+  local bak="$T/bob.backup.$1"
+  cp -a "$T/bob" "$bak"
+  c bob put note "$1" text="$2"
+  sync_ok bob
+  rm -rf "$T/bob"
+  cp -a "$bak" "$T/bob"
+}
+
 network_with ana bob
 sync_ok bob
 
@@ -44,11 +55,7 @@ same "heads" "$(c ana heads --json)" "$(c bob heads --json)"
 echo "ok   a store behind its own log at the relay pulls it back and goes on"
 
 step "2. restored, then written: the fork is repaired, nothing lost"
-cp -a "$T/bob" "$T/bob.backup2"
-c bob put note c1 text="written before the second restore"
-sync_ok bob
-rm -rf "$T/bob"
-cp -a "$T/bob.backup2" "$T/bob"
+restored_after c1 "written before the second restore"
 c bob put note c1x text="written on the restored copy"
 c bob sync --timeout 30 >"$T/out" 2>"$T/err" || fail "the forked store's sync failed: $(cat "$T/err")"
 grep -q "1 change made on this device was signed again on top of the relay's copy of its log" \
@@ -62,12 +69,8 @@ same "notes" "$(c ana list note --json)" "$(c bob list note --json)"
 echo "ok   a forked store takes back what the relay never acknowledged, pulls the relay's, signs it again"
 
 step "3. restored and written, its change carried to Ana on a bundle before its repair"
-cp -a "$T/bob" "$T/bob.backup3"
-c bob put note d1 text="written before the third restore"
-sync_ok bob
+restored_after d1 "written before the third restore"
 sync_ok ana
-rm -rf "$T/bob"
-cp -a "$T/bob.backup3" "$T/bob"
 c bob put note d1x text="written on the copy, carried by hand"
 c bob bundle create "$T/bob.bdl" >/dev/null
 c ana bundle apply "$T/bob.bdl" >/dev/null 2>"$T/err" || fail "ana's apply failed: $(cat "$T/err")"
@@ -86,11 +89,7 @@ c ana grant "$(c eve id)" --role editor --name eve
 sync_ok ana
 c eve bundle apply "$T/start.bdl" >/dev/null
 c eve remote "127.0.0.1:$PORT" --key "$RK"
-cp -a "$T/bob" "$T/bob.backup4"
-c bob put note e1 text="written before the fourth restore"
-sync_ok bob
-rm -rf "$T/bob"
-cp -a "$T/bob.backup4" "$T/bob"
+restored_after e1 "written before the fourth restore"
 c bob put note e1x text="on the restored copy, carried to eve"
 c eve heads --json >"$T/eve.heads"
 c bob bundle create "$T/bob4.bdl" --since "$T/eve.heads" >/dev/null

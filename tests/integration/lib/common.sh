@@ -36,6 +36,14 @@ ok() { n=$((n + 1)); echo "ok   $*"; }
 has() { local in; in=$(cat); grep -q -- "$1" <<<"$in"; }
 # c WHO ARGS...: the CLI on WHO's store, bounded in time
 c() { local who=$1; shift; timeout 60 "$CAIRN" --store "$T/$who" "$@"; }
+# stop_live PID: SIGTERM to a `cairn sync --live`, which must exit 0 (its stderr
+# in $T/live.err)
+stop_live() {
+  local rc=0
+  kill -TERM "$1"
+  wait "$1" || rc=$?
+  [ "$rc" -eq 0 ] || fail "live sync exited $rc on SIGTERM: $(cat "$T/live.err")"
+}
 # sync_ok WHO: one sync that must succeed (its output in $T/sync.out and .err;
 # a script may define its own after sourcing this file)
 sync_ok() { c "$1" sync --timeout 30 >"$T/sync.out" 2>"$T/sync.err" || fail "$1: sync failed: $(cat "$T/sync.err")"; }
