@@ -1161,7 +1161,9 @@ static int judge_logged(apply_ctx_t *c, cairn_prepared_t *b, bbuf_t *copy,
   int role_rc = check_roles(c, e, &why);
   if (storage_error(role_rc))
     return role_rc;
-  if (role_rc == 0 && e->hlc > *hlc) /* evidence moves no clock */
+  /* evidence moves no clock; an accepted entry does (this device's next change
+   * is stamped after every role it holds) */
+  if (role_rc == 0 && e->hlc > *hlc)
     *hlc = e->hlc;
   if (role_rc != 0 && (rc = refused_put(c, at->key, &why)) != 0)
     return rc;
@@ -1218,7 +1220,8 @@ static int fix_cutoffs(apply_ctx_t *c, bool *again) {
  * roles that earlier entries set; those refused stay in the log as evidence.
  * Revocations' cut-offs refuse entries whatever their stamp, so when the first
  * pass finds a cut-off below entries it accepted, a second pass applies every
- * cut-off from the start. The clock becomes the greatest HLC in the log.
+ * cut-off from the start. The clock becomes the greatest HLC of the entries
+ * accepted (evidence moves none).
  */
 static int recompute(apply_ctx_t *c) {
   stamped_t *order = NULL;
@@ -1242,6 +1245,7 @@ static int recompute(apply_ctx_t *c) {
   free(order);
   c->cut_mode = CUT_INDEX;
   c->recompute = false;
+  c->replaying = false;
   if (rc == 0) {
     uint8_t be[8];
     c->s->hlc = hlc;
@@ -1304,7 +1308,12 @@ static int taken_read(cairn_store_t *s, const char *name, cairn_taken_t *t) {
   FILE *f = cairn__side_file_open(s, name);
   if (f == NULL)
     return errno == ENOENT ? 0 : CAIRN_EIO;
-  while (rc == 0 && fread(be, 1, 4, f) == 4) {
+  size_t got;
+  while (rc == 0 && (got = fread(be, 1, 4, f)) > 0) {
+    if (got != 4) {
+      rc = CAIRN_ECORRUPT; /* a length cut short */
+      break;
+    }
     size_t len = cairn_get_be32(be);
     if (len > TAKEN_ENTRY_MAX || (buf = malloc(len ? len : 1)) == NULL)
       rc = len > TAKEN_ENTRY_MAX ? CAIRN_ECORRUPT : CAIRN_ENOMEM;
@@ -1359,7 +1368,8 @@ typedef struct take_back {
   const uint8_t *author;
   uint64_t keep;
   const char *file; /* where the entries taken are kept */
-  cairn_taken_t *t;
+  cairn_taken_t *t; /* the file's entries (read once, before), then the ones cut */
+  size_t before;    /* how many t held from the file */
 } take_back_t;
 
 static int take_back_fn(MDB_txn *txn, void *ud) {
@@ -1368,13 +1378,12 @@ static int take_back_fn(MDB_txn *txn, void *ud) {
   apply_ctx_t c;
   head_t h;
   int rc;
-  for (size_t i = 0; i < tb->t->n; i++) /* a retry after a full map starts over */
+  /* a retry after a full map starts over from the file's entries (the file may
+   * have been rewritten by the attempt that failed) */
+  for (size_t i = tb->before; i < tb->t->n; i++)
     free(tb->t->entries[i]);
-  tb->t->n = 0;
-  /* entries taken before (changes not yet signed again) come first: the file
-   * is rewritten with them and the new ones */
-  if ((rc = taken_read(s, tb->file, tb->t)) != 0 ||
-      (rc = cairn__head_get(txn, s, tb->author, &h)) != 0)
+  tb->t->n = tb->before;
+  if ((rc = cairn__head_get(txn, s, tb->author, &h)) != 0)
     return rc;
   /* the network's genesis is never taken back: no other history of it can exist,
    * and without it the owner would be no member until the relay sent it again */
@@ -1394,40 +1403,41 @@ static int take_back_fn(MDB_txn *txn, void *ud) {
   return rc;
 }
 
+/* Take back author's entries above keep into tb->t, after the entries already
+ * in tb->file (read once here: the file is rewritten with them and the new ones). */
+static int take_back(take_back_t *tb, cairn_error_t *err) {
+  int rc;
+  if ((tb->t = calloc(1, sizeof *tb->t)) == NULL)
+    return cairn__error(err, CAIRN_ENOMEM, "out of memory");
+  if ((rc = taken_read(tb->s, tb->file, tb->t)) != 0)
+    return cairn__error(err, rc, "cannot read %s/%s", tb->s->dir, tb->file);
+  tb->before = tb->t->n;
+  if ((rc = cairn__txn_write(tb->s, take_back_fn, tb)) != 0)
+    return cairn__error(err, rc, "cannot take back entries: %s", cairn_strerror(rc));
+  return 0;
+}
+
 int cairn_store_drop_fork(cairn_store_t *s, const uint8_t author[CAIRN_KEY_BYTES],
                           uint64_t keep, size_t *dropped, cairn_error_t *err) {
-  take_back_t tb = {s, author, keep, FORKED_FILE, NULL};
-  size_t before;
-  int rc;
+  take_back_t tb = {s, author, keep, FORKED_FILE, NULL, 0};
   *dropped = 0;
   if (memcmp(author, cairn_store_key(s), CAIRN_KEY_BYTES) == 0)
     return cairn__error(err, CAIRN_EINVAL, "this device's own entries are taken back, not dropped");
-  if ((tb.t = calloc(1, sizeof *tb.t)) == NULL)
-    return cairn__error(err, CAIRN_ENOMEM, "out of memory");
-  if ((rc = taken_read(s, FORKED_FILE, tb.t)) != 0) {
-    cairn_taken_free(tb.t);
-    return cairn__error(err, rc, "cannot read %s/%s", s->dir, FORKED_FILE);
-  }
-  before = tb.t->n;
-  rc = cairn__txn_write(s, take_back_fn, &tb);
+  int rc = take_back(&tb, err);
   if (rc == 0)
-    *dropped = tb.t->n - before;
+    *dropped = tb.t->n - tb.before;
   cairn_taken_free(tb.t);
-  return rc == 0 ? 0 : cairn__error(err, rc, "cannot drop a forked copy of entries: %s",
-                                    cairn_strerror(rc));
+  return rc;
 }
 
 int cairn_store_take_back(cairn_store_t *s, uint64_t keep, cairn_taken_t **out,
                           cairn_error_t *err) {
-  take_back_t tb = {s, cairn_store_key(s), keep, TAKEN_FILE, calloc(1, sizeof(cairn_taken_t))};
-  int rc;
+  take_back_t tb = {s, cairn_store_key(s), keep, TAKEN_FILE, NULL, 0};
+  int rc = take_back(&tb, err);
   *out = NULL;
-  if (tb.t == NULL)
-    return cairn__error(err, CAIRN_ENOMEM, "out of memory");
-  if ((rc = cairn__txn_write(s, take_back_fn, &tb)) != 0) {
+  if (rc != 0) {
     cairn_taken_free(tb.t);
-    return cairn__error(err, rc, "cannot take back this device's unsent entries: %s",
-                        cairn_strerror(rc));
+    return rc;
   }
   *out = tb.t;
   return 0;

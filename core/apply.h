@@ -128,7 +128,8 @@ CAIRN_EXTERN int cairn_store_apply(cairn_store_t *s, const cairn_buf_t *entries,
  * DIR/taken-back.entries (each a 4-byte big-endian length and the entry's
  * bytes), which cairn_store_resign removes once every one is signed again: a
  * failure in between loses nothing.
- * @param[out] out  the entries taken (none when the head is at or below keep);
+ * @param[out] out  the entries taken, after those an earlier take-back left
+ *                  unsigned (cairn_store_taken_pending);
  *                  free with cairn_taken_free.
  * @return 0, CAIRN_EIO, CAIRN_ENOSPC, CAIRN_ECORRUPT, CAIRN_ENOMEM.
  */

@@ -658,21 +658,41 @@ static void batch_fill(cairn_bundle_reader_t *r, batch_t *b, const cairn_prepare
 /*
  * Whether an entry this store refused (rc) is another device's, validly signed,
  * that forks from what this store holds of its log: at a seq held (CAIRN_EFORK),
- * or naming another predecessor than the one held (CAIRN_EBADHASH). A copy of a
+ * naming another predecessor than the one held (CAIRN_EBADHASH), or the next of
+ * an author after an entry set aside (CAIRN_EGAP; last is updated). A copy of a
  * log that its author took back and signed again (restored or copied, then
  * written): it is set aside, and the author's repair brings the changes anew.
  */
-static bool forks_here(cairn_store_t *s, const cairn_buf_t *buf, int rc) {
+/* The last entry set aside: the next of its author chains on it (a gap here). */
+typedef struct aside {
+  bool any;
+  uint8_t author[CAIRN_KEY_BYTES];
+  uint64_t seq;
+} aside_t;
+
+static bool forks_here(cairn_store_t *s, const cairn_buf_t *buf, int rc, aside_t *last) {
   uint8_t held[CAIRN_HASH_BYTES];
   cairn_entry_t e;
-  if ((rc != CAIRN_EFORK && rc != CAIRN_EBADHASH) ||
+  if ((rc != CAIRN_EFORK && rc != CAIRN_EBADHASH && rc != CAIRN_EGAP) ||
       cairn_entry_decode(buf->data, buf->len, SIZE_MAX, &e, NULL) != 0 ||
       memcmp(e.author, cairn_store_key(s), CAIRN_KEY_BYTES) == 0)
     return false;
-  if (rc == CAIRN_EFORK)
-    return true;
-  return e.seq > 1 && cairn_store_entry_hash(s, e.author, e.seq - 1, held) == 0 &&
-         memcmp(held, e.prev, CAIRN_HASH_BYTES) != 0;
+  if (cairn_entry_verify_sig(&e) != 0) /* a chain error is found before the signature */
+    return false;
+  bool fork;
+  if (rc == CAIRN_EGAP)
+    fork = last->any && memcmp(last->author, e.author, CAIRN_KEY_BYTES) == 0 &&
+           e.seq == last->seq + 1;
+  else
+    fork = rc == CAIRN_EFORK ||
+           (e.seq > 1 && cairn_store_entry_hash(s, e.author, e.seq - 1, held) == 0 &&
+            memcmp(held, e.prev, CAIRN_HASH_BYTES) != 0);
+  if (fork) {
+    memcpy(last->author, e.author, CAIRN_KEY_BYTES);
+    last->seq = e.seq;
+    last->any = true;
+  }
+  return fork;
 }
 
 /* Apply b's entries from the kth on; as and aerr say how it went. */
@@ -692,7 +712,8 @@ static int batch_apply_from(cairn_store_t *s, batch_t *b, size_t k,
  * entry that forks from this store's copy of its author's log is set aside in
  * DIR/forked.entries (forks_here) and the rest applied. */
 static int batch_flush(cairn_store_t *s, batch_t *b, const cairn_prepare_opts_t *opts,
-                       uint64_t *before, cairn_bundle_stats_t *st, cairn_error_t *err) {
+                       aside_t *last, uint64_t *before, cairn_bundle_stats_t *st,
+                       cairn_error_t *err) {
   cairn_apply_stats_t as;
   cairn_error_t aerr = {0, ""};
   size_t k = 0; /* the batch's first entry not yet applied or set aside */
@@ -705,7 +726,7 @@ static int batch_flush(cairn_store_t *s, batch_t *b, const cairn_prepare_opts_t 
     st->skipped += as.skipped;
     st->refused += as.refused;
     if (rc == 0 || b->prep_rc != 0 || as.failed_batch != 0 ||
-        !forks_here(s, &b->bufs[k + as.failed_at], rc))
+        !forks_here(s, &b->bufs[k + as.failed_at], rc, last))
       break;
     const cairn_buf_t *f = &b->bufs[k + as.failed_at];
     if ((rc = cairn__side_file_append(s, FORKED_FILE, f->data, f->len)) != 0) {
@@ -779,6 +800,7 @@ int cairn_bundle_apply(cairn_store_t *s, const char *path, size_t batch,
   pthread_t reader;
   bool threaded = false;
   uint64_t before = 0;
+  aside_t aside = {false, {0}, 0};
   size_t max = batch ? batch : DEFAULT_BATCH;
   int rc;
   if (stats != NULL)
@@ -814,7 +836,7 @@ int cairn_bundle_apply(cairn_store_t *s, const char *path, size_t batch,
       batch_fill(r, b, &pl.opts); /* no second thread: read here */
     }
     st.read += b->read;
-    if ((rc = batch_flush(s, b, &pl.opts, &before, &st, err)) != 0)
+    if ((rc = batch_flush(s, b, &pl.opts, &aside, &before, &st, err)) != 0)
       break;
     if (b->end < 0) {
       rc = b->end;

@@ -519,19 +519,20 @@ int cairn_store_resign(cairn_store_t *s, const cairn_taken_t *t, size_t *count,
     const uint8_t *p = cairn_taken_entry(t, i, &len);
     int rc;
     uint8_t mine[CAIRN_HASH_BYTES], held[CAIRN_HASH_BYTES];
-    if (cairn_entry_decode(p, len, SIZE_MAX, &e, err) != 0)
-      return CAIRN_ECORRUPT;
+    if (cairn_entry_decode(p, len, SIZE_MAX, &e, NULL) != 0) {
+      keep_rest(s, t, i); /* those before are signed: not again */
+      return cairn__error(err, CAIRN_ECORRUPT, "a change taken back is damaged");
+    }
     /* the very entry came back (the relay held it too): nothing to sign again */
     cairn_entry_hash(&e, mine);
     if (cairn_store_entry_hash(s, e.author, e.seq, held) == 0 &&
         memcmp(mine, held, CAIRN_HASH_BYTES) == 0)
       continue;
     rc = resign_one(s, &e, &one, err);
+    /* this key may not make that change (its role changed): set aside */
     if ((rc == CAIRN_EFORBIDDEN || rc == CAIRN_ENOTMEMBER) &&
-        cairn__side_file_append(s, FORKED_FILE, p, len) == 0) {
-      rc = 0; /* this key may not make that change (its role changed): set aside */
+        cairn__side_file_append(s, FORKED_FILE, p, len) == 0)
       continue;
-    }
     if (rc != 0) {
       keep_rest(s, t, i); /* signed again later from DIR/taken-back.entries */
       return rc;

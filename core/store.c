@@ -494,9 +494,11 @@ uint64_t cairn__now_corrected(const cairn_store_t *s) {
 
 int cairn__side_file_write(cairn_store_t *s, const char *name, const uint8_t *const *parts,
                            const size_t *lens, size_t n) {
-  char *path = path_join(s->dir, name), *tmp = path_join(s->dir, "side.tmp");
+  char *path = path_join(s->dir, name), *tmp = path != NULL ? malloc(strlen(path) + 5) : NULL;
   FILE *f = NULL;
   int rc = CAIRN_EIO;
+  if (tmp != NULL) /* DIR/name.tmp: one per side file */
+    snprintf(tmp, strlen(path) + 5, "%s.tmp", path);
   if (path == NULL || tmp == NULL) {
     rc = CAIRN_ENOMEM;
     goto done;
@@ -516,7 +518,8 @@ int cairn__side_file_write(cairn_store_t *s, const char *name, const uint8_t *co
     goto done;
   }
   f = NULL;
-  rc = rename(tmp, path) == 0 ? 0 : CAIRN_EIO;
+  /* the rename durable too: the entries are in the log or in the file */
+  rc = rename(tmp, path) == 0 && fsync_path(s->dir) == 0 ? 0 : CAIRN_EIO;
 done:
   if (f != NULL)
     fclose(f);
@@ -538,6 +541,8 @@ int cairn__side_file_append(cairn_store_t *s, const char *name, const uint8_t *e
       fflush(f) == 0 && fsync(fileno(f)) == 0)
     rc = 0;
   if (f != NULL && fclose(f) != 0)
+    rc = CAIRN_EIO;
+  if (rc == 0 && fsync_path(s->dir) != 0) /* a file it made: its name durable too */
     rc = CAIRN_EIO;
   free(path);
   return path == NULL ? CAIRN_ENOMEM : rc;
@@ -633,10 +638,18 @@ int cairn_store_key_switch(cairn_store_t *s, cairn_error_t *err) {
   else if (rc == 0)
     rc = key_next_read(s, sk, err);
   /* key -> key.old, then key.next -> key: a crash between leaves key.old and
-   * key.next, which cairn_open puts back (store_key_recover) */
-  if (rc == 0 && (rename(key, old) != 0 || rename(next, key) != 0 || fsync_path(s->dir) != 0))
-    rc = cairn__error(err, CAIRN_EIO, "cannot put the new key in place in %s: %s", s->dir,
-                      strerror(errno));
+   * key.next, which cairn_open puts back (key_recover); a second rename that
+   * fails puts the old key back */
+  if (rc == 0 && rename(key, old) != 0)
+    rc = CAIRN_EIO;
+  else if (rc == 0 && rename(next, key) != 0) {
+    rc = CAIRN_EIO;
+    (void)rename(old, key);
+  }
+  if (rc == 0 && fsync_path(s->dir) != 0)
+    rc = CAIRN_EIO;
+  if (rc == CAIRN_EIO)
+    cairn__error(err, rc, "cannot put the new key in place in %s: %s", s->dir, strerror(errno));
   if (rc == 0)
     memcpy(s->sk, sk, CAIRN_SECRET_BYTES);
   else if (rc == CAIRN_ENOMEM)

@@ -96,7 +96,7 @@ CAIRN_EXTERN const uint8_t *cairn_store_key(const cairn_store_t *s);
  * @param[out] pk  the next key's public key.
  * @return key_next and key_switch: 0, CAIRN_EREADONLY, CAIRN_ENOENT (switch: no
  *         key waits), CAIRN_EIO, CAIRN_ENOMEM; key_waiting: 1 (pk filled), 0,
- *         or CAIRN_EIO.
+ *         or CAIRN_EIO, CAIRN_EKEYPERM, CAIRN_ENOMEM.
  */
 CAIRN_EXTERN int cairn_store_key_next(cairn_store_t *s, uint8_t pk[CAIRN_KEY_BYTES],
                                       cairn_error_t *err) CAIRN_WUR;

@@ -39,8 +39,9 @@ static int decode_hashes(cairn_mpr_t *r, uint32_t nheads, const uint8_t **start)
   if (cairn_mpr_array(r, &n) != 0 || n != nheads)
     return CAIRN_EMALFORMED;
   *start = r->p;
+  /* bin 8 headers only, so that each is HASH_PACKED bytes (cairn_msg_hello_hash) */
   for (uint32_t i = 0; i < n; i++)
-    if (get_bin(r, &h, CAIRN_HASH_BYTES) != 0)
+    if (cairn_mpr_left(r) < 1 || r->p[0] != 0xc4 || get_bin(r, &h, CAIRN_HASH_BYTES) != 0)
       return CAIRN_EMALFORMED;
   return 0;
 }
@@ -198,7 +199,8 @@ int cairn_msg_head_next(cairn_msg_iter_t *it, const uint8_t **author, uint64_t *
   return 1;
 }
 
-/* Each hash is a bin 8 of 32 bytes: 0xc4 0x20 and the bytes (decode checked). */
+/* Each hash is a bin 8 of 32 bytes: 0xc4 0x20 and the bytes (decode_hashes
+ * refuses any other header). */
 #define HASH_PACKED (2 + CAIRN_HASH_BYTES)
 
 const uint8_t *cairn_msg_hello_hash(const cairn_msg_t *m, size_t i) {
@@ -251,8 +253,10 @@ int cairn_msg_hello(msgpack_sbuffer *out, const uint8_t network[CAIRN_KEY_BYTES]
   rc |= msgpack_pack_str_with_body(&pk, role, rl);
   rc |= h->head_hash ? msgpack_pack_bin_with_body(&pk, h->head_hash, CAIRN_HASH_BYTES)
                      : msgpack_pack_nil(&pk);
-  if (rc != 0 || (rc = pack_heads(&pk, h->authors, h->seqs, h->n)) != 0 || h->hashes == NULL)
-    return rc != 0 ? (rc == CAIRN_EINVAL ? rc : CAIRN_ENOMEM) : 0;
+  if (rc != 0)
+    return CAIRN_ENOMEM;
+  if ((rc = pack_heads(&pk, h->authors, h->seqs, h->n)) != 0 || h->hashes == NULL)
+    return rc;
   rc = msgpack_pack_array(&pk, h->n);
   for (size_t i = 0; i < h->n; i++)
     rc |= msgpack_pack_bin_with_body(&pk, h->hashes[i], CAIRN_HASH_BYTES);

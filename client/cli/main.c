@@ -85,7 +85,8 @@ static const cli_cmd_t commands[] = {
      "output of `cairn heads --json` there).", 1},
     {"bundle apply", cmd_bundle_apply, "FILE",
      "Verify and apply a bundle; print `applied N, skipped M`.\n"
-     "Entries already held are skipped. On a bad entry nothing from it on is applied.", 0},
+     "Entries already held are skipped. On a bad entry nothing from it on is applied;\n"
+     "another device's entries that fork from this store's copy of its log are set aside.", 0},
     {"remote", cmd_remote, "HOST:PORT --key RELAYKEY",
      "Set the relay this store syncs with, and the key it must prove.\n"
      "On an owner's or admin's store the relay key is also granted the `relay` role.\n"

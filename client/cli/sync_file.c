@@ -139,10 +139,12 @@ int cmd_bundle_apply(cli_t *cli, int argc, char **argv) {
                (unsigned long long)st.set_aside, st.set_aside == 1 ? "y" : "ies",
                st.set_aside == 1 ? "was" : "were", cli->store_dir);
     if (rc == 0 && st.refused > 0)
-      cli_warn(cli, "%llu of them %s refused, as the author's role does not allow %s; "
-                    "%s kept in the history of the records, marked refused (`cairn history`)",
-               (unsigned long long)st.refused, st.refused == 1 ? "is" : "are",
-               st.refused == 1 ? "it" : "them", st.refused == 1 ? "it is" : "they are");
+      cli_warn(cli, "%llu of the changes applied %s refused: the author's role did not "
+                    "allow %s (a member revoked before writing %s); %s shown in `cairn "
+                    "history`, marked refused, and in no record",
+               (unsigned long long)st.refused, st.refused == 1 ? "was" : "were",
+               st.refused == 1 ? "it" : "them", st.refused == 1 ? "it" : "them",
+               st.refused == 1 ? "it is" : "they are");
   }
   cli_args_free(&a);
   return rc;

@@ -55,7 +55,7 @@ static int grant_next(cairn_store_t *s, const uint8_t pk[CAIRN_KEY_BYTES], cairn
   cairn_change_t *c;
   int rc = cairn_change_begin(s, &c);
   if (rc != 0)
-    return cairn__error(err, rc, "out of memory");
+    return cairn__error(err, rc, "cannot begin a change: %s", cairn_strerror(rc));
   if ((rc = cairn_change_member(c, pk, role, cairn_store_name(s), NULL)) != 0) {
     cairn_change_abort(c);
     return cairn__error(err, rc, "cannot grant the new key: %s", cairn_strerror(rc));
@@ -79,8 +79,11 @@ int cairn_rekey(cairn_store_t *s, cairn_rekey_info_t *out, cairn_error_t *err) {
   if ((rc = cairn_store_key_next(s, out->new_key, err)) != 0)
     return rc;
   if ((role == CAIRN_ROLE_OWNER || role == CAIRN_ROLE_ADMIN) &&
-      (rc = grant_next(s, out->new_key, role, err)) != 0)
+      (rc = grant_next(s, out->new_key, role, err)) != 0) {
+    if (cairn_store_key_discard(s) != 0) /* no key left waiting that nobody granted */
+      return cairn__error(err, rc, "cannot grant the new key, nor remove it (DIR/key.next)");
     return rc;
+  }
   rc = cairn_rekey_status(s, out);
   return rc < 0 ? cairn__error(err, rc, "cannot read this store: %s", cairn_strerror(rc)) : 0;
 }

@@ -451,7 +451,7 @@ static void push_new(link_t *l) {
   if (!l->hello || l->closing)
     return;
   if (cairn_store_head_seq(l->s, l->me, &head) != 0 ||
-      (l->relay_heads && !l->has_invite && lacks_others(l, &others) != 0)) {
+      (l->relay_heads && !l->has_invite && !l->no_forward && lacks_others(l, &others) != 0)) {
     link_failf(l, CAIRN_EIO, "cannot read this device's entries");
     return;
   }
@@ -506,17 +506,24 @@ static int new_key_by_heads(link_t *l) {
  * signed and pushed; a new key that may take over does, and the link connects
  * again as it (a failure that live sync retries at once). */
 static void live_in_sync(link_t *l) {
-  if (resign_left(l) > 0) {
+  int n = resign_left(l), moved = n < 0 ? n : cairn__rekey_resume(l->s, &l->err);
+  if (n > 0) {
     push_new(l);
     return;
   }
-  int moved = cairn__rekey_resume(l->s, &l->err);
-  l->stats.rekey_lost |= moved == 2;
-  if (moved == 1 && new_key_by_heads(l) == 0) {
-    l->stats.rekeyed = 1;
-    memcpy(l->me, cairn_store_key(l->s), CAIRN_KEY_BYTES);
-    link_failf(l, CAIRN_EIO, "connecting again with this device's new key");
+  if (moved < 0) { /* the store's failure: said, and retried as any */
+    link_fail(l, moved, &l->err);
+    return;
   }
+  l->stats.rekey_lost |= moved == 2;
+  if (moved != 1)
+    return;
+  l->stats.rekeyed = 1;
+  memcpy(l->me, cairn_store_key(l->s), CAIRN_KEY_BYTES); /* the new key, switched */
+  if (new_key_by_heads(l) == 0)
+    link_failf(l, CAIRN_EIO, "connecting again with this device's new key");
+  else
+    link_fail(l, l->err.code, &l->err);
 }
 
 /* Keep the time of each moment in sync (for cairn_sync_status); a one-shot sync
@@ -527,8 +534,9 @@ static void check_in_sync(link_t *l) {
     save_acked(l);
     cairn__error(&e, l->pull_rc,
                  "this device's changes reached the relay, but what the relay sent could not "
-                 "be stored here: %s; free some disk space and sync again",
-                 l->pull_err.msg);
+                 "be stored here: %s; %s and sync again", l->pull_err.msg,
+                 l->pull_rc == CAIRN_EREADONLY ? "copy the store to a disk it can write to"
+                                               : "free some disk space");
     link_fail(l, l->pull_rc, &e);
     return;
   }

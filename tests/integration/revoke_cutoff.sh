@@ -32,7 +32,7 @@ c ana members | has "Rob	revoked" || fail "rob is not revoked"
 CAIRN_TEST_CLOCK_OFFSET_MS=-172800000 c rob put note r2 text="signed with the clock set back"
 c rob bundle create "$T/r2.bdl" >/dev/null
 c ana bundle apply "$T/r2.bdl" >"$T/out" 2>"$T/err" || fail "ana could not apply: $(cat "$T/err")"
-has "1 of them is refused" <"$T/err" || fail "ana was not told of the refused entry: $(cat "$T/err")"
+has "1 of the changes applied was refused" <"$T/err" || fail "ana was not told of the refused entry: $(cat "$T/err")"
 if c ana get note r2 >/dev/null 2>&1; then fail "ana shows r2"; fi
 c ana history note r2 | has "refused: .*revoked, accepting its entries up to seq 1 only" ||
   fail "ana's history of r2 does not say why it was refused: $(c ana history note r2)"
