@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -206,6 +208,27 @@ int cairn__txn_begin(cairn_store_t *s, unsigned flags, MDB_txn **txn) {
   return cairn__mdb_err(mdb_txn_begin(s->env, NULL, flags, txn));
 }
 
+/* What a commit's failure means. LMDB reports a write cut short as EIO, without
+ * a reason: when the disk is full, or the data file is at the process's file
+ * size limit, that is CAIRN_ENOSPC (which of the two depends only on where the
+ * last pages fell). */
+static int commit_err(cairn_store_t *s, int rc) {
+  const uint64_t margin = 1u << 20;
+  struct statvfs fs;
+  struct rlimit rl;
+  struct stat st;
+  mdb_filehandle_t fd;
+  if (rc != EIO)
+    return cairn__mdb_err(rc);
+  if (statvfs(s->dir, &fs) == 0 && (uint64_t)fs.f_bavail * fs.f_frsize < margin)
+    return CAIRN_ENOSPC;
+  if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+      mdb_env_get_fd(s->env, &fd) == 0 && fstat(fd, &st) == 0 &&
+      (uint64_t)st.st_size + margin >= (uint64_t)rl.rlim_cur)
+    return CAIRN_ENOSPC;
+  return CAIRN_EIO;
+}
+
 int cairn__txn_write(cairn_store_t *s, cairn__txn_fn fn, void *ud) {
   uint64_t hlc = s->hlc;
   bool had_network = s->has_network;
@@ -215,7 +238,7 @@ int cairn__txn_write(cairn_store_t *s, cairn__txn_fn fn, void *ud) {
     if (rc != 0)
       return rc;
     if ((rc = fn(txn, ud)) == 0)
-      rc = cairn__mdb_err(mdb_txn_commit(txn));
+      rc = commit_err(s, mdb_txn_commit(txn));
     else
       mdb_txn_abort(txn);
     if (rc == 0)
