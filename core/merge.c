@@ -15,7 +15,7 @@
  * Whether a write has arrived is known from its author's head: entries of one
  * author arrive in seq order and their HLCs grow with seq. So the heads, and
  * hence the records and the conflicts, depend only on the set of entries applied,
- * never on their order.
+ * never on their order. Whether a record is deleted is judged below ("deletes").
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -209,6 +209,259 @@ done:
   return rc;
 }
 
+/* ---- deletes (docs/design.md, "Merge" and "Conflicts") ----
+ *
+ * A del names in `seen` each author's greatest stamp on the record as its
+ * author's replica held it, and a put written where the record had a del names
+ * in `dseen` each deleter's greatest del stamp there. An author's entries arrive
+ * in seq order with growing stamps, so holding its stamp h on the record means
+ * holding all it wrote there up to h: the del saw a put P when seen holds P's
+ * author at P's hlc or later, the put saw a del D when dseen holds D's author at
+ * D's hlc or later. A del written before `seen` existed (legacy) is ordered by
+ * stamp: it saw the puts stamped before it, and the puts stamped after it saw
+ * it. A del is live when no put saw it, a put when no del saw it. The record is
+ * deleted when a del is live and no put is; both live is a delete/edit conflict:
+ * the record stays, and rows of the pseudo-field CAIRN_DELETED_FIELD in
+ * `conflicts` name the latest live put (`false`) and every live del (`true`).
+ * All of it is read again from the record's history rows whenever an op lands
+ * on a record that has had a del, so it depends only on the set of entries.
+ */
+
+/* One op of the record's history as judging needs it. */
+typedef struct dop {
+  cairn_stamp_t st;
+  bool del;
+  bool legacy;          /* a del without seen */
+  bool live;
+  size_t seen0;         /* its seen (del) or dseen (put): pool[seen0..+nseen) */
+  uint32_t nseen;
+} dop_t;
+
+typedef struct judge {
+  MDB_txn *txn;
+  cairn_store_t *s;
+  const char *type, *id;
+  size_t tl, il;
+  bool dels_only; /* collect dels only */
+  dop_t *ops;
+  size_t n, cap;
+  cairn_stamp_t *pool;
+  size_t npool, cappool;
+} judge_t;
+
+static void judge_free(judge_t *j) {
+  free(j->ops);
+  free(j->pool);
+}
+
+static int grow(void **p, size_t *cap, size_t need, size_t size) {
+  if (need <= *cap)
+    return 0;
+  size_t cap2 = *cap ? *cap : 16;
+  while (cap2 < need)
+    cap2 *= 2;
+  void *np = realloc(*p, cap2 * size);
+  if (np == NULL)
+    return CAIRN_ENOMEM;
+  *p = np;
+  *cap = cap2;
+  return 0;
+}
+
+/* Call fn with the stamp and seq of each history row of record rk, in order. */
+typedef int (*row_fn)(const cairn_stamp_t *st, uint64_t seq, void *ud);
+
+static int history_rows(MDB_txn *txn, cairn_store_t *s, const keybuf_t *rk, row_fn fn,
+                        void *ud) {
+  keybuf_t prefix = *rk;
+  MDB_cursor *cur;
+  MDB_val k, v;
+  cairn_stamp_t st;
+  int rc, frc = 0;
+  prefix.b[prefix.len++] = 0;
+  if ((rc = mdb_cursor_open(txn, s->dbi[DB_HISTORY], &cur)) != 0)
+    return cairn__mdb_err(rc);
+  k = mval(prefix.b, prefix.len);
+  for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && frc == 0;
+       rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+    if (k.mv_size != prefix.len + 8 + CAIRN_KEY_BYTES ||
+        memcmp(k.mv_data, prefix.b, prefix.len) != 0 || v.mv_size != 8)
+      break;
+    cairn__key_stamp(k.mv_data, k.mv_size, &st);
+    frc = fn(&st, cairn_get_be64(v.mv_data), ud);
+  }
+  mdb_cursor_close(cur);
+  if (frc != 0)
+    return frc;
+  return rc == 0 || rc == MDB_NOTFOUND ? 0 : cairn__mdb_err(rc);
+}
+
+/* Keep one history op (a put or a del that its entry's roles allow). */
+static int collect_op(const cairn_stamp_t *st, uint64_t seq, void *ud) {
+  judge_t *j = ud;
+  cairn_entry_t e;
+  cairn_op_t op;
+  bool refused, found;
+  int rc = cairn__entry_refused_in(j->txn, j->s, st->author, seq, &refused);
+  if (rc != 0 || refused)
+    return rc;
+  if ((rc = cairn__logged_op(j->txn, j->s, st->author, seq, j->type, j->tl, j->id, j->il, &e,
+                             &op, &found)) != 0 ||
+      !found || (op.kind != CAIRN_OP_DEL && (op.kind != CAIRN_OP_PUT || j->dels_only)))
+    return rc;
+  if ((rc = grow((void **)&j->ops, &j->cap, j->n + 1, sizeof *j->ops)) != 0 ||
+      (rc = grow((void **)&j->pool, &j->cappool, j->npool + CAIRN_SEEN_MAX,
+                 sizeof *j->pool)) != 0)
+    return rc;
+  dop_t *d = &j->ops[j->n++];
+  *d = (dop_t){*st, op.kind == CAIRN_OP_DEL, op.kind == CAIRN_OP_DEL && op.seen == NULL,
+               true, j->npool, cairn_op_seen(&op, j->pool + j->npool)};
+  j->npool += d->nseen;
+  return 0;
+}
+
+/* Whether stamps (a seen or dseen) hold st's author at st's hlc or later. */
+static bool seen_covers(const cairn_stamp_t *seen, uint32_t n, const cairn_stamp_t *st) {
+  for (uint32_t i = 0; i < n; i++)
+    if (memcmp(seen[i].author, st->author, CAIRN_KEY_BYTES) == 0)
+      return seen[i].hlc >= st->hlc;
+  return false;
+}
+
+/* Whether op a (a del or a put) saw op b (of the other kind). */
+static bool op_saw(const judge_t *j, const dop_t *a, const dop_t *b) {
+  const dop_t *del = a->del ? a : b;
+  if (del->legacy)
+    return cairn_stamp_cmp(&b->st, &a->st) < 0;
+  return seen_covers(j->pool + a->seen0, a->nseen, &b->st);
+}
+
+/* Mark each op live or not. */
+static void judge_live(judge_t *j) {
+  for (size_t a = 0; a < j->n; a++)
+    for (size_t b = 0; j->ops[a].live && b < j->n; b++)
+      if (j->ops[b].del != j->ops[a].del && op_saw(j, &j->ops[b], &j->ops[a]))
+        j->ops[a].live = false;
+}
+
+/* Rewrite the CAIRN_DELETED_FIELD rows of a record: those of a delete/edit
+ * conflict (put: the latest live put), or none. */
+static int deleted_rows(judge_t *j, merge_env_t *env, const cairn_stamp_t *put) {
+  keybuf_t prefix, k;
+  static const uint8_t f = 0xc2, t = 0xc3;
+  int rc = cairn__key_field(&prefix, j->type, j->tl, j->id, j->il, CAIRN_DELETED_FIELD,
+                            strlen(CAIRN_DELETED_FIELD));
+  if (rc != 0 || (env->conflicts_any &&
+                  (rc = cairn__rows_del_prefix(j->txn, j->s->dbi[DB_CONFLICTS], &prefix)) != 0))
+    return rc;
+  if (put == NULL)
+    return 0;
+  env->conflicts_any = true;
+  with_stamp(&k, &prefix, put);
+  rc = row_put(j->txn, j->s->dbi[DB_CONFLICTS], &k, &f, 1);
+  for (size_t i = 0; rc == 0 && i < j->n; i++)
+    if (j->ops[i].del && j->ops[i].live) {
+      with_stamp(&k, &prefix, &j->ops[i].st);
+      rc = row_put(j->txn, j->s->dbi[DB_CONFLICTS], &k, &t, 1);
+    }
+  return rc;
+}
+
+/* Judge whether record r (key rk) is deleted, from its history rows (this op's
+ * included), and keep its delete/edit conflict rows. */
+static int judge_deleted(MDB_txn *txn, cairn_store_t *s, const cairn_op_t *op,
+                         const keybuf_t *rk, rec_t *r, merge_env_t *env) {
+  judge_t j = {txn, s, op->type, op->id, op->type_len, op->id_len, false, NULL, 0, 0, NULL, 0, 0};
+  const cairn_stamp_t *put = NULL;
+  bool live_del = false;
+  int rc = history_rows(txn, s, rk, collect_op, &j);
+  if (rc != 0)
+    goto done;
+  judge_live(&j);
+  memset(&r->del, 0, sizeof r->del);
+  for (size_t i = 0; i < j.n; i++) {
+    const dop_t *d = &j.ops[i];
+    if (d->del && cairn_stamp_cmp(&d->st, &r->del) > 0)
+      r->del = d->st;
+    live_del |= d->del && d->live;
+    if (!d->del && d->live && (put == NULL || cairn_stamp_cmp(&d->st, put) > 0))
+      put = &d->st;
+  }
+  r->deleted = live_del && put == NULL;
+  rc = deleted_rows(&j, env, live_del ? put : NULL);
+done:
+  judge_free(&j);
+  return rc;
+}
+
+/* Per-author greatest stamps, gathered from history rows. */
+typedef struct seen_set {
+  judge_t *j;     /* when gathering dels only: the ops to read */
+  cairn_stamp_t *v;
+  size_t n, cap;
+} seen_set_t;
+
+static int seen_add(seen_set_t *ss, const cairn_stamp_t *st) {
+  for (size_t i = 0; i < ss->n; i++)
+    if (memcmp(ss->v[i].author, st->author, CAIRN_KEY_BYTES) == 0) {
+      if (st->hlc > ss->v[i].hlc)
+        ss->v[i].hlc = st->hlc;
+      return 0;
+    }
+  int rc = grow((void **)&ss->v, &ss->cap, ss->n + 1, sizeof *ss->v);
+  if (rc == 0)
+    ss->v[ss->n++] = *st;
+  return rc;
+}
+
+static int seen_row(const cairn_stamp_t *st, uint64_t seq, void *ud) {
+  (void)seq;
+  return seen_add(ud, st);
+}
+
+static int stamp_desc(const void *a, const void *b) {
+  return cairn_stamp_cmp(b, a);
+}
+
+static int author_asc(const void *a, const void *b) {
+  return memcmp(((const cairn_stamp_t *)a)->author, ((const cairn_stamp_t *)b)->author,
+                CAIRN_KEY_BYTES);
+}
+
+/* The greatest CAIRN_SEEN_MAX stamps of ss, authors ascending. */
+static void seen_pick(seen_set_t *ss, cairn_stamp_t out[CAIRN_SEEN_MAX], uint32_t *n) {
+  qsort(ss->v, ss->n, sizeof *ss->v, stamp_desc);
+  *n = (uint32_t)(ss->n < CAIRN_SEEN_MAX ? ss->n : CAIRN_SEEN_MAX);
+  memcpy(out, ss->v, *n * sizeof *out);
+  qsort(out, *n, sizeof *out, author_asc);
+}
+
+int cairn__record_seen(MDB_txn *txn, cairn_store_t *s, const char *type, const char *id,
+                       bool dels, cairn_stamp_t out[CAIRN_SEEN_MAX], uint32_t *n) {
+  judge_t j = {txn, s, type, id, strlen(type), strlen(id), true, NULL, 0, 0, NULL, 0, 0};
+  seen_set_t ss = {NULL, NULL, 0, 0};
+  keybuf_t rk;
+  rec_t r = {0};
+  static const cairn_stamp_t zero = {0, {0}};
+  int rc = cairn__key_record(&rk, type, j.tl, id, j.il);
+  *n = 0;
+  if (rc == 0 && dels)
+    rc = cairn__rec_load(txn, s, NULL, &rk, &r);
+  /* a put names dels only where the record had one (the usual case: none) */
+  if (rc != 0 || (dels && (!r.exists || cairn_stamp_cmp(&r.del, &zero) == 0)))
+    goto done;
+  rc = history_rows(txn, s, &rk, dels ? collect_op : seen_row, dels ? (void *)&j : &ss);
+  for (size_t i = 0; rc == 0 && i < j.n; i++)
+    rc = seen_add(&ss, &j.ops[i].st);
+  if (rc == 0)
+    seen_pick(&ss, out, n);
+done:
+  free(ss.v);
+  judge_free(&j);
+  cairn__rec_free(&r);
+  return rc;
+}
+
 /* history row: type \0 id \0 hlc author -> seq */
 static int add_history(wtxn_t *w, const keybuf_t *rk, const cairn_entry_t *e,
                        const cairn_stamp_t *st) {
@@ -235,14 +488,12 @@ int cairn__merge_op(MDB_txn *txn, cairn_store_t *s, const cairn_entry_t *e,
   cairn_field_iter_t it;
   cairn_field_t f;
   scratch_t scratch = {NULL, 0, 0};
+  static const cairn_stamp_t zero = {0, {0}};
   int rc = cairn__key_record(&k, op->type, op->type_len, op->id, op->id_len);
   if (rc != 0 || (rc = cairn__rec_load(txn, s, env->w, &k, r)) != 0)
     return rc;
-  bool newer = !r->exists || cairn_stamp_cmp(st, &r->del) > 0;
-  if (newer) {
-    r->deleted = op->kind == CAIRN_OP_DEL;
-    r->del = *st;
-  }
+  /* a record that never had a del is not deleted, with no history to read */
+  bool judge = op->kind == CAIRN_OP_DEL || (r->exists && cairn_stamp_cmp(&r->del, &zero) != 0);
   r->exists = true;
   if (op->kind == CAIRN_OP_PUT) {
     cairn_field_iter_init(op, &it);
@@ -251,9 +502,12 @@ int cairn__merge_op(MDB_txn *txn, cairn_store_t *s, const cairn_entry_t *e,
     if (rc != 0)
       goto done;
   }
-  if ((rc = cairn__rec_save(txn, s, env->w, &k, r)) != 0)
+  /* judging reads the history rows, this op's included */
+  if (judge && ((rc = add_history(env->w, &k, e, st)) != 0 ||
+                (rc = judge_deleted(txn, s, op, &k, r, env)) != 0))
     goto done;
-  rc = add_history(env->w, &k, e, st);
+  if ((rc = cairn__rec_save(txn, s, env->w, &k, r)) == 0 && !judge)
+    rc = add_history(env->w, &k, e, st);
 done:
   scratch_free(&scratch);
   return rc;
@@ -285,7 +539,8 @@ int cairn__field_heads(MDB_txn *txn, cairn_store_t *s, const char *type, const c
     goto done;
   }
   v[(*n)++] = w->stamp;
-  if (!all)
+  /* a field unset by every head shows as absent: a plain put saw all of them */
+  if (!all && !cairn__value_nil(w->value, w->value_len))
     goto done;
   if ((rc = mdb_cursor_open(txn, s->dbi[DB_CONFLICTS], &cur)) != 0) {
     rc = cairn__mdb_err(rc);
@@ -307,6 +562,10 @@ int cairn__field_heads(MDB_txn *txn, cairn_store_t *s, const char *type, const c
       cap *= 2;
     }
     cairn__key_stamp(key.mv_data, key.mv_size, &v[(*n)++]);
+    if (!all && !cairn__value_nil(val.mv_data, val.mv_size)) {
+      *n = 1; /* a head with a value: the field is in conflict, the put saw one */
+      break;
+    }
   }
   rc = rc == 0 || rc == MDB_NOTFOUND ? 0 : cairn__mdb_err(rc);
 done:

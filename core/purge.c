@@ -95,8 +95,7 @@ int cairn__entry_redact_purged(MDB_txn *txn, cairn_store_t *s, const uint8_t *au
   return rc;
 }
 
-/* Delete every row of dbi whose key starts with prefix. */
-static int del_prefix(MDB_txn *txn, MDB_dbi dbi, const keybuf_t *prefix) {
+int cairn__rows_del_prefix(MDB_txn *txn, MDB_dbi dbi, const keybuf_t *prefix) {
   MDB_cursor *cur;
   MDB_val k = mval(prefix->b, prefix->len), v;
   int rc = mdb_cursor_open(txn, dbi, &cur);
@@ -169,9 +168,9 @@ int cairn__purge_record(MDB_txn *txn, cairn_store_t *s, const cairn_op_t *op,
   prefix = rk;
   prefix.b[prefix.len++] = 0;
   if ((rc = redact_history(txn, s, &prefix)) != 0 ||
-      (rc = del_prefix(txn, s->dbi[DB_HISTORY], &prefix)) != 0 ||
-      (rc = del_prefix(txn, s->dbi[DB_CONFLICTS], &prefix)) != 0 ||
-      (rc = del_prefix(txn, s->dbi[DB_PENDING], &prefix)) != 0)
+      (rc = cairn__rows_del_prefix(txn, s->dbi[DB_HISTORY], &prefix)) != 0 ||
+      (rc = cairn__rows_del_prefix(txn, s->dbi[DB_CONFLICTS], &prefix)) != 0 ||
+      (rc = cairn__rows_del_prefix(txn, s->dbi[DB_PENDING], &prefix)) != 0)
     return rc;
   rc = mdb_del(txn, s->dbi[DB_RECORDS], &k, NULL);
   return rc == 0 || rc == MDB_NOTFOUND ? 0 : cairn__mdb_err(rc);

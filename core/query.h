@@ -48,11 +48,12 @@ typedef struct cairn_record_iter {
 
 /* Start a walk over r's fields, in name order (bytewise). */
 CAIRN_EXTERN void cairn_record_iter_init(const cairn_record_t *r, cairn_record_iter_t *it);
-/* 1 with the next field in *f, 0 at the end. */
+/* 1 with the next field in *f, 0 at the end. A field whose value is nil (unset)
+ * is absent: the walk skips it. */
 CAIRN_EXTERN int cairn_record_field_next(cairn_record_iter_t *it, cairn_record_field_t *f);
 
 /* Look up field `name` (NUL-terminated) of r: 1 with it in *f, 0 if r has no
- * such field. */
+ * such field (or its value is nil). */
 CAIRN_EXTERN int cairn_record_field(const cairn_record_t *r, const char *name,
                                     cairn_record_field_t *f);
 
@@ -104,15 +105,33 @@ typedef struct cairn_head {
 } cairn_head_t;
 
 /*
+ * The pseudo-field naming a delete concurrent with an edit (docs/design.md,
+ * "Conflicts"): the record stays visible, and its heads are `false` (the latest
+ * edit that no delete saw: its author and time), first, then `true` for each
+ * delete that no edit saw (who deleted it, and when), greatest stamp first.
+ * Field names never start with '_', so it cannot clash with a field. Ended by
+ * keeping the record (cairn_change_keep, or any put) or deleting it again
+ * (cairn_change_del: the new delete has seen every edit).
+ */
+#define CAIRN_DELETED_FIELD "_deleted"
+
+/*
  * Every conflicted field of every visible record, ordered by type, id, field:
- * cb gets the field's heads, the visible one (greatest stamp) first. Resolve one
- * by writing the field with resolve set (cairn_change_put).
+ * cb gets the field's heads, the visible one (greatest stamp) first, and a
+ * delete/edit conflict as the field CAIRN_DELETED_FIELD. A head's value may be
+ * nil (a field unset by cairn `unset`); a field whose heads are all nil is not
+ * listed. Resolve one by writing the field with resolve set (cairn_change_put).
  * @return 0, CAIRN_EIO, CAIRN_ECORRUPT, CAIRN_ENOMEM.
  */
 typedef int (*cairn_conflict_cb)(const char *type, size_t type_len, const char *id,
                                  size_t id_len, const char *field, size_t field_len,
                                  const cairn_head_t *heads, size_t nheads, void *ud);
 CAIRN_EXTERN int cairn_conflicts(cairn_store_t *s, cairn_conflict_cb cb, void *ud);
+
+/* The same for one record only, in one read transaction: the walk under
+ * cairn_record_conflicts (cairn.h). Not part of the API: use that. */
+int cairn__record_conflicts(cairn_store_t *s, const char *type, const char *id,
+                            cairn_conflict_cb cb, void *ud);
 
 /* Called with each entry of a walk: a decoded view (entry.h). */
 typedef int (*cairn_entry_cb)(const cairn_entry_t *e, void *ud);

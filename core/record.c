@@ -4,8 +4,10 @@
  *   [deleted(bool), del_hlc(uint), del_author(bin32),
  *    {field: [value, hlc(uint), author(bin32)], ...}]    fields sorted by name
  *
- * Each field holds its winning head; the other heads of a conflicted field live in
- * `conflicts`. The deleted register is stamped like a field.
+ * Each field holds its winning head (nil: an unset field, which readers skip);
+ * the other heads of a conflicted field live in `conflicts`. The header holds
+ * whether the record is deleted and the stamp of the greatest del merged into it
+ * (zero: it never had one, and merge decides nothing about deletion).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -266,7 +268,12 @@ void cairn_record_iter_init(const cairn_record_t *r, cairn_record_iter_t *it) {
   it->left = r->nfields_;
 }
 
-int cairn_record_field_next(cairn_record_iter_t *it, cairn_record_field_t *f) {
+bool cairn__value_nil(const uint8_t *value, size_t len) {
+  return len == 1 && value[0] == 0xc0;
+}
+
+/* The next field, nil values included. */
+static int field_next_any(cairn_record_iter_t *it, cairn_record_field_t *f) {
   cairn_mpr_t rd;
   rec_field_t rf;
   if (it->left == 0)
@@ -284,12 +291,25 @@ int cairn_record_field_next(cairn_record_iter_t *it, cairn_record_field_t *f) {
   return 1;
 }
 
-int cairn_record_field(const cairn_record_t *r, const char *name, cairn_record_field_t *f) {
+/* An unset field (nil) is absent wherever people look. */
+int cairn_record_field_next(cairn_record_iter_t *it, cairn_record_field_t *f) {
+  int more;
+  while ((more = field_next_any(it, f)) != 0 && cairn__value_nil(f->value, f->value_len))
+    ;
+  return more;
+}
+
+int cairn__record_field_any(const cairn_record_t *r, const char *name, size_t len,
+                            cairn_record_field_t *f) {
   cairn_record_iter_t it;
-  size_t n = strlen(name);
   cairn_record_iter_init(r, &it);
-  while (cairn_record_field_next(&it, f))
-    if (f->name_len == n && memcmp(f->name, name, n) == 0)
+  while (field_next_any(&it, f))
+    if (f->name_len == len && memcmp(f->name, name, len) == 0)
       return 1;
   return 0;
+}
+
+int cairn_record_field(const cairn_record_t *r, const char *name, cairn_record_field_t *f) {
+  return cairn__record_field_any(r, name, strlen(name), f) &&
+         !cairn__value_nil(f->value, f->value_len);
 }

@@ -1,8 +1,8 @@
 /*
  * cairn.c — the parts of libcairn's public API (client/cairn.h) that are not
  * the core's own functions: the library's start and version, JSON values in and
- * out, list filters. Sync lives in sync.c, invites in join.c. Everything here is a
- * thin layer over core's headers and values.h.
+ * out, list filters, one record's conflicts. Sync lives in sync.c, invites in
+ * join.c. Everything here is a thin layer over core's headers and values.h.
  */
 #include "cairn.h"
 
@@ -173,4 +173,11 @@ int cairn_list(cairn_store_t *s, const char *type, const cairn_where_t *where, s
     if (where[i].field == NULL || where[i].value == NULL)
       return CAIRN_EINVAL;
   return cairn__list_type(s, type, list_filtered, &fl);
+}
+
+int cairn_record_conflicts(cairn_store_t *s, const char *type, const char *id,
+                           cairn_conflict_cb cb, void *ud) {
+  if (s == NULL || type == NULL || id == NULL || cb == NULL)
+    return CAIRN_EINVAL;
+  return cairn__record_conflicts(s, type, id, cb, ud);
 }

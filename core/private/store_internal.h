@@ -227,10 +227,24 @@ int cairn__merge_history(const cairn_entry_t *e, const cairn_op_t *op, const cai
 int cairn__merge_op(MDB_txn *txn, cairn_store_t *s, const cairn_entry_t *e,
                     const cairn_op_t *op, const cairn_stamp_t *st, merge_env_t *env);
 
-/* The current heads of a field: the winner first, then (if all) the conflicting
- * heads. The stamps are appended to *out (malloc'd, caller frees) and *n. */
+/*
+ * What a change writes beside an op on (type, id), read from the record's history
+ * rows (docs/design.md, "Merge"): for a del (dels false), its seen: each author's
+ * greatest stamp on the record; for a put (dels true), its dseen: each author's
+ * greatest stamp of a del of the record (none when the record never had one).
+ * At most CAIRN_SEEN_MAX (the greatest), authors ascending, in out[0..*n).
+ */
+int cairn__record_seen(MDB_txn *txn, cairn_store_t *s, const char *type, const char *id,
+                       bool dels, cairn_stamp_t out[CAIRN_SEEN_MAX], uint32_t *n);
+
+/* The current heads of a field: the winner first, then (if all, or if every head
+ * is nil: a field people see as absent) the conflicting heads. The stamps are
+ * appended to *out (malloc'd, caller frees) and *n. */
 int cairn__field_heads(MDB_txn *txn, cairn_store_t *s, const char *type, const char *id,
                        const char *field, bool all, cairn_stamp_t **out, size_t *n);
+
+/* Delete every row of dbi whose key starts with prefix (purge.c). */
+int cairn__rows_del_prefix(MDB_txn *txn, MDB_dbi dbi, const keybuf_t *prefix);
 
 /* Erase a record, its conflicts, pending rows and history rows; redact its ops in
  * every logged entry; keep the purge marker. */
@@ -306,6 +320,21 @@ typedef struct walk {
  * cairn__walk_end, which closes the cursor and the transaction. */
 int cairn__walk_begin(cairn_store_t *s, int db, walk_t *w);
 void cairn__walk_end(walk_t *w);
+
+/* The op on record (type, id) of author's logged entry at seq, decoded into *e
+ * and *op (views into the map, valid until the next write in txn); *found false
+ * when the entry holds none (it was redacted). */
+int cairn__logged_op(MDB_txn *txn, cairn_store_t *s, const uint8_t *author, uint64_t seq,
+                     const char *type, size_t tl, const char *id, size_t il, cairn_entry_t *e,
+                     cairn_op_t *op, bool *found);
+/* Whether author's logged entry at seq is held as evidence only (`refused`). */
+int cairn__entry_refused_in(MDB_txn *txn, cairn_store_t *s, const uint8_t *author,
+                            uint64_t seq, bool *refused);
+/* A field value that is nil: an absent field wherever people look. */
+bool cairn__value_nil(const uint8_t *value, size_t len);
+/* Field `name` of a record view, nil values included: 1 with it in *f, or 0. */
+int cairn__record_field_any(const cairn_record_t *r, const char *name, size_t len,
+                            cairn_record_field_t *f);
 
 /* ---- files beside the store (store.c) ---- */
 
