@@ -137,6 +137,18 @@ void cli_members_free(cli_members_t *m);
 /* The member name of a key, or NULL. */
 const char *cli_member_name(const cli_members_t *m, const uint8_t key[CAIRN_KEY_BYTES]);
 
+/* ---- conflicts (journal.c) ---- */
+
+/*
+ * The conflicts of one visible record (cairn_record_conflicts), in field order
+ * with the delete/edit conflict (CAIRN_DELETED_FIELD) first: *out is a JSON array
+ * of {"field", "heads": [{"value", "author", "name", "time", "hlc", "text"}]},
+ * the visible head first; "text" is the value as text output prints it (`kept`
+ * and `deleted` for the delete/edit conflict, `(unset)` for nil). 0, or the exit
+ * code after printing.
+ */
+int cli_record_conflicts(cli_t *cli, const char *type, const char *id, json_t **out);
+
 /* ---- output (output.c) ---- */
 
 #define CLI_TIME_MAX 32
@@ -171,6 +183,7 @@ int cmd_get(cli_t *cli, int argc, char **argv);
 int cmd_del(cli_t *cli, int argc, char **argv);
 int cmd_purge(cli_t *cli, int argc, char **argv);
 int cmd_resolve(cli_t *cli, int argc, char **argv);
+int cmd_unset(cli_t *cli, int argc, char **argv);
 int cmd_list(cli_t *cli, int argc, char **argv);
 int cmd_history(cli_t *cli, int argc, char **argv);        /* journal.c */
 int cmd_conflicts(cli_t *cli, int argc, char **argv);

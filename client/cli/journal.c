@@ -1,8 +1,9 @@
 /*
  * journal.c — what happened and who did it: `history` of one record, the open
- * `conflicts`, and the `log` of entries in this replica's arrival order. Authors
- * are printed as their key and, from the `_member` records, their name. Times
- * are the HLC's milliseconds (hlc >> 16) in ISO-8601 UTC.
+ * `conflicts` (also one record's, which `get` marks), and the `log` of entries in
+ * this replica's arrival order. Authors are printed as their key and, from the
+ * `_member` records, their name. Times are the HLC's milliseconds (hlc >> 16) in
+ * ISO-8601 UTC.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@ typedef struct walk_ctx {
   json_t *out; /* NULL in text mode */
   int rc;      /* a CAIRN_E* code from a callback */
   size_t count;
+  int one_record; /* conflicts of one record: no "_type" and "_id", a "text" per head */
 } walk_ctx_t;
 
 /* Add "author", "name", "time" and "hlc" of a stamp to a JSON object. */
@@ -97,6 +99,8 @@ static int history_text(walk_ctx_t *c, const cairn_entry_t *e, const cairn_op_t 
     printf("\trefused: %s", refused);
   if (op->kind == CAIRN_OP_DEL || op->kind == CAIRN_OP_PURGE)
     printf("\t%s", op->kind == CAIRN_OP_DEL ? "deleted" : "purged");
+  if (op->kind == CAIRN_OP_PUT && op->nfields == 0)
+    printf("\tkept"); /* a put that only keeps the record (resolve --keep) */
   cairn_field_iter_init(op, &it);
   while (op->kind == CAIRN_OP_PUT && cairn_field_next(&it, &f)) {
     int rc = cli_print_field(f.name, f.name_len, f.value, f.value_len);
@@ -146,6 +150,23 @@ int cmd_history(cli_t *cli, int argc, char **argv) {
 
 /* ---- conflicts ---- */
 
+/*
+ * A head's value as text output prints it: for the delete/edit pseudo-field,
+ * `kept` (the edit) or `deleted`; an unset field (nil) `(unset)`; any other value
+ * as cli_value_text does. *out is malloc'd.
+ */
+static int head_text(const char *field, size_t fl, const cairn_head_t *h, char **out) {
+  const char *word = NULL;
+  if (fl == strlen(CAIRN_DELETED_FIELD) && memcmp(field, CAIRN_DELETED_FIELD, fl) == 0)
+    word = h->value_len == 1 && h->value[0] == 0xc2 ? "kept" : "deleted";
+  else if (h->value_len == 1 && h->value[0] == 0xc0)
+    word = "(unset)";
+  if (word == NULL)
+    return cli_value_text(h->value, h->value_len, out);
+  *out = strdup(word);
+  return *out != NULL ? 0 : CAIRN_ENOMEM;
+}
+
 static int conflict_json(walk_ctx_t *c, const char *type, size_t tl, const char *id,
                          size_t il, const char *field, size_t fl, const cairn_head_t *h,
                          size_t n) {
@@ -154,19 +175,25 @@ static int conflict_json(walk_ctx_t *c, const char *type, size_t tl, const char 
     json_decref(heads);
     return CAIRN_ENOMEM;
   }
-  if (json_object_set_new(o, "_type", cli_json_str(type, tl)) ||
-      json_object_set_new(o, "_id", cli_json_str(id, il)) ||
+  if ((!c->one_record && (json_object_set_new(o, "_type", cli_json_str(type, tl)) ||
+                          json_object_set_new(o, "_id", cli_json_str(id, il)))) ||
       json_object_set_new(o, "field", cli_json_str(field, fl)) ||
       json_object_set_new(o, "heads", heads))
     return CAIRN_ENOMEM;
   for (size_t i = 0; i < n; i++) {
     json_t *ho = json_object();
+    char *text = NULL;
     int rc;
     if (ho == NULL || json_array_append_new(heads, ho) != 0)
       return CAIRN_ENOMEM;
     if ((rc = cli_json_set_value(ho, "value", 5, h[i].value, h[i].value_len)) != 0 ||
-        (rc = set_who(c, ho, h[i].stamp.author, h[i].stamp.hlc)) != 0)
+        (rc = set_who(c, ho, h[i].stamp.author, h[i].stamp.hlc)) != 0 ||
+        (c->one_record && (rc = head_text(field, fl, &h[i], &text)) != 0))
       return rc;
+    rc = text != NULL && json_object_set_new(ho, "text", json_string(text)) != 0;
+    free(text);
+    if (rc != 0)
+      return CAIRN_ENOMEM;
   }
   return 0;
 }
@@ -178,7 +205,7 @@ static int conflict_text(walk_ctx_t *c, const char *type, size_t tl, const char 
   for (size_t i = 0; i < n; i++) {
     const char *name = cli_member_name(&c->members, h[i].stamp.author);
     char *text;
-    int rc = cli_value_text(h[i].value, h[i].value_len, &text);
+    int rc = head_text(field, fl, &h[i], &text);
     if (rc != 0)
       return rc;
     printf("%.*s\t%.*s\t%.*s\t%s\t%s\t%s\t%s\n", (int)tl, type, (int)il, id, (int)fl, field,
@@ -219,6 +246,25 @@ static int walk_conflicts(cairn_store_t *s, walk_ctx_t *c) {
 
 int cmd_conflicts(cli_t *cli, int argc, char **argv) {
   return cmd_walk(cli, argc, argv, walk_conflicts, "cannot read the conflicts");
+}
+
+int cli_record_conflicts(cli_t *cli, const char *type, const char *id, json_t **out) {
+  walk_ctx_t c;
+  int rc;
+  *out = NULL;
+  if ((rc = walk_begin(cli, &c, 1)) != 0)
+    return rc;
+  c.one_record = 1;
+  rc = cairn_record_conflicts(cli->store, type, id, conflict_one, &c);
+  if (rc == 0)
+    rc = c.rc;
+  cli_members_free(&c.members);
+  if (rc != 0) {
+    json_decref(c.out);
+    return cli_fail_rc(cli, rc, NULL, "cannot read the record's conflicts");
+  }
+  *out = c.out;
+  return 0;
 }
 
 /* ---- log ---- */

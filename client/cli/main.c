@@ -33,17 +33,28 @@ static const cli_cmd_t commands[] = {
      "creation time.", 0},
     {"get", cmd_get, "TYPE ID [--json]",
      "Print one record: FIELD<TAB>VALUE lines, or one JSON object.\n"
-     "Exit 3 if the record does not exist or is deleted.", 1},
-    {"del", cmd_del, "TYPE ID", "Delete a record (its history is kept).\n"
-                                "A later put on it brings it back. Exit 3 if there is no such "
-                                "record.", 0},
+     "A field in conflict prints FIELD VALUE `in conflict` NAME TIME, then one line\n"
+     "TAB VALUE NAME TIME per other value; a delete concurrent with an edit prints\n"
+     "first as `_deleted kept in conflict` (the edit) and a `deleted` line per delete.\n"
+     "--json adds \"_conflicts\": field -> the other values. Exit 3 if the record does\n"
+     "not exist or is deleted.", 1},
+    {"del", cmd_del, "TYPE ID",
+     "Delete a record (its history is kept).\n"
+     "A later put on it brings it back; an edit made elsewhere that this device had\n"
+     "not seen keeps it, as a conflict. Exit 3 if there is no such record.", 0},
     {"purge", cmd_purge, "TYPE ID",
      "Erase a record and its history everywhere (owner or admin).\n"
      "Every replica that applies the purge removes the record's content from its log\n"
      "and its store file. Exit 3 if there is no such record.", 0},
-    {"resolve", cmd_resolve, "TYPE ID FIELD=VALUE...",
+    {"resolve", cmd_resolve, "TYPE ID [FIELD=VALUE...] [--keep]",
      "Write fields having seen every conflicting value, which ends their conflicts.\n"
-     "See `cairn conflicts`. Exit 3 if there is no such record.", 0},
+     "Each FIELD must be in conflict (see `cairn get` or `cairn conflicts`), else exit\n"
+     "1 and nothing is written. --keep keeps a record deleted while it was edited (a\n"
+     "delete/edit conflict); `cairn del` deletes it instead. Exit 3 if there is no\n"
+     "such record.", 0},
+    {"unset", cmd_unset, "TYPE ID FIELD...",
+     "Remove fields from a record (each is written as null, which is absent).\n"
+     "One signed entry. Exit 3 if there is no such record.", 0},
     {"list", cmd_list, "TYPE [--where FIELD=VALUE]... [--json]",
      "Print the records of a type, ordered by id.\n"
      "Text: one line per record, ID then FIELD=VALUE items, tab-separated. Every\n"
@@ -56,7 +67,8 @@ static const cli_cmd_t commands[] = {
     {"conflicts", cmd_conflicts, "[--json]",
      "Print the fields edited concurrently and not yet resolved.\n"
      "Text: TYPE ID FIELD VALUE AUTHOR NAME TIME, one line per value, the visible\n"
-     "value first.", 1},
+     "value first. A delete concurrent with an edit is the field `_deleted`: `kept`\n"
+     "(the edit), then `deleted` per delete.", 1},
     {"log", cmd_log, "[--json]", "Print the entries of this replica in arrival order.\n"
                                  "Text: AUTHOR SEQ TIME OPS NAME, tab-separated.", 1},
     {"members", cmd_members, "[--json]",
