@@ -167,15 +167,16 @@ CAIRN_EXTERN int cairn_record_json(const cairn_record_t *r, char **out) CAIRN_WU
 
 /*
  * The conflicts of one visible record, as `cairn get` marks them: cb is called
- * once per conflicted field, in field order, with every head of the field, the
- * visible one first and the others greatest stamp first (as cairn_conflicts
- * gives them, query.h; a head's value may be nil: that author unset the field).
- * A delete concurrent with an edit comes first as the pseudo-field
- * CAIRN_DELETED_FIELD ("_deleted"): its first head is `false` (the latest edit
- * no delete saw), the others `true`, one per delete no edit saw (who deleted the
- * record, and when). cb is not called when the record has no conflict. The
- * views are valid until cb returns; its return value stops the walk as usual.
- * Name the heads' authors from their `_member` records (cairn_member_get).
+ * once per conflicted field, in field order (bytewise), with every head of the
+ * field, the visible one first and the others greatest stamp first (as
+ * cairn_conflicts gives them, query.h; a head's value may be nil: that author
+ * unset the field). A delete concurrent with an edit is the pseudo-field
+ * CAIRN_DELETED_FIELD ("_deleted", in its place in that order): its first head
+ * is `false` (the latest edit no delete saw), the others `true`, one per delete
+ * no edit saw (who deleted the record, and when). cb is not called when the
+ * record has no conflict. The views are valid until cb returns; its return value
+ * stops the walk as usual. Name the heads' authors from their `_member` records
+ * (cairn_member_get).
  * @return 0, CAIRN_ENOENT (no such record), CAIRN_EDELETED (it is deleted),
  *         CAIRN_EINVAL (a NULL argument, names too long), CAIRN_EIO,
  *         CAIRN_ECORRUPT, CAIRN_ENOMEM.

@@ -140,8 +140,8 @@ const char *cli_member_name(const cli_members_t *m, const uint8_t key[CAIRN_KEY_
 /* ---- conflicts (journal.c) ---- */
 
 /*
- * The conflicts of one visible record (cairn_record_conflicts), in field order
- * with the delete/edit conflict (CAIRN_DELETED_FIELD) first: *out is a JSON array
+ * The conflicts of one visible record (cairn_record_conflicts), in field order,
+ * the delete/edit conflict (CAIRN_DELETED_FIELD) among them: *out is a JSON array
  * of {"field", "heads": [{"value", "author", "name", "time", "hlc", "text"}]},
  * the visible head first; "text" is the value as text output prints it (`kept`
  * and `deleted` for the delete/edit conflict, `(unset)` for nil). 0, or the exit

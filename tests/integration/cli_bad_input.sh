@@ -166,7 +166,7 @@ env -u HOME -u CAIRN_STORE "$BIN" list task >"$T/out" 2>"$T/err" && { echo "FAIL
 [ "$(wc -l <"$T/err")" -eq 1 ] || { echo "FAIL: no HOME: not one line" >&2; failures=$((failures + 1)); }
 
 echo "== help exits 0"
-for cmd in "" init id "network create" put add get del purge resolve list history conflicts \
+for cmd in "" init id "network create" put add get del purge resolve unset list history conflicts \
   log members grant revoke heads "bundle create" "bundle apply" bundle network; do
   # shellcheck disable=SC2086
   if ! "$BIN" $cmd --help >"$T/out" 2>"$T/err" || ! grep -q '^usage: cairn' "$T/out" || [ -s "$T/err" ]; then
