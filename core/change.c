@@ -261,8 +261,9 @@ static int pack_op(MDB_txn *txn, cairn_store_t *s, msgpack_packer *pk, chg_op_t 
       (rc = cairn__record_seen(txn, s, op->type, op->id, put, seen, &nseen)) != 0)
     return rc;
   if (put && op->n == 0 && nseen == 0)
-    return cairn__error(err, CAIRN_EINVAL, "%s %s was never deleted here: nothing to keep",
-                        op->type, op->id);
+    return cairn__error(err, CAIRN_EINVAL,
+                        "%s %s has no delete in effect here: nothing to keep", op->type,
+                        op->id);
   rc = msgpack_pack_array(pk, put ? 4u + (nseen > 0) : op->kind == CAIRN_OP_DEL ? 4 : 3);
   rc |= msgpack_pack_uint8(pk, (uint8_t)op->kind);
   rc |= msgpack_pack_str_with_body(pk, op->type, strlen(op->type));

@@ -56,8 +56,9 @@ CAIRN_EXTERN int cairn_change_del(cairn_change_t *c, const char *type, const cha
  * (CAIRN_DELETED_FIELD, query.h) with the record kept, or brings back a deleted
  * record with the fields it had. A del of the same record in this change
  * replaces it, and the reverse.
- * @return 0, CAIRN_EINVAL, CAIRN_ENOMEM; at commit, CAIRN_EINVAL when the record
- *         never had a delete on this replica (nothing to keep).
+ * @return 0, CAIRN_EINVAL, CAIRN_ENOMEM; at commit, CAIRN_EINVAL when no delete of
+ *         the record is in effect on this replica (none that no put saw): nothing
+ *         to keep.
  */
 CAIRN_EXTERN int cairn_change_keep(cairn_change_t *c, const char *type,
                                    const char *id) CAIRN_WUR;

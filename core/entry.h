@@ -14,11 +14,11 @@
  *   base     = [stamp...]   the stamps of the values the author saw in that field
  *   seen     = [stamp...]   a del's: for each author of the record as the
  *                           deleter's replica held it, its greatest stamp there
- *   dseen    = [stamp...]   a put's (only when the record had a del there, never
- *                           empty): for each author of a del, its greatest del
- *                           stamp there. A put with dseen may have no fields (it
- *                           keeps the record). seen and dseen list at most
- *                           CAIRN_SEEN_MAX stamps, authors strictly ascending.
+ *   dseen    = [stamp...]   a put's (only when a del of the record no put saw is
+ *                           held there, never empty): for each author of such a
+ *                           del, its greatest one. A put with dseen may have no
+ *                           fields (it keeps the record). seen and dseen list at
+ *                           most CAIRN_SEEN_MAX stamps, authors strictly ascending.
  *   stamp    = [hlc(uint64), author(bin32)]
  *   op_hash  = BLAKE2b-256(op bytes)
  *   ops_root = BLAKE2b-256(op_hash_1 || ... || op_hash_n)

@@ -209,6 +209,18 @@ done:
   return rc;
 }
 
+/* history row: type \0 id \0 hlc author -> seq */
+static int add_history(wtxn_t *w, const keybuf_t *rk, const cairn_entry_t *e,
+                       const cairn_stamp_t *st) {
+  keybuf_t k = *rk;
+  uint8_t seq[8];
+  k.b[k.len++] = 0;
+  cairn__key_add_stamp(&k, st);
+  cairn_put_be64(seq, e->seq);
+  MDB_val key = mval(k.b, k.len), val = mval(seq, sizeof seq);
+  return cairn__mdb_err(cairn__wtxn_put(w, DB_HISTORY, &key, &val, 0));
+}
+
 /* ---- deletes (docs/design.md, "Merge" and "Conflicts") ----
  *
  * A del names in `seen` each author's greatest stamp on the record as its
@@ -223,49 +235,112 @@ done:
  * deleted when a del is live and no put is; both live is a delete/edit conflict:
  * the record stays, and rows of the pseudo-field CAIRN_DELETED_FIELD in
  * `conflicts` name the latest live put (`false`) and every live del (`true`).
- * All of it is read again from the record's history rows whenever an op lands
- * on a record that has had a del, so it depends only on the set of entries.
+ *
+ * "Some put saw D" is "the join of every put's dseen covers D" (or, for a legacy
+ * D, "the greatest put is after D"), and the same the other way, so a record
+ * keeps those joins and the ops still live (rec_sum_t): an op arriving updates
+ * them in time proportional to the authors of the record, whatever its history.
+ * A put live now stays live until a del that saw it arrives, and an author's
+ * later put is live if its earlier one is, so of puts only each author's latest
+ * live one is kept. All of it depends only on the set of ops merged. The first
+ * del of a record builds the state once from its history rows (puts that came
+ * before it, some naming dels not arrived yet).
  */
 
-/* One op of the record's history as judging needs it. */
-typedef struct dop {
-  cairn_stamp_t st;
-  bool del;
-  bool legacy;          /* a del without seen */
-  bool live;
-  size_t seen0;         /* its seen (del) or dseen (put): pool[seen0..+nseen) */
-  uint32_t nseen;
-} dop_t;
-
-typedef struct judge {
-  MDB_txn *txn;
-  cairn_store_t *s;
-  const char *type, *id;
-  size_t tl, il;
-  bool dels_only; /* collect dels only */
-  dop_t *ops;
-  size_t n, cap;
-  cairn_stamp_t *pool;
-  size_t npool, cappool;
-} judge_t;
-
-static void judge_free(judge_t *j) {
-  free(j->ops);
-  free(j->pool);
+static bool stamp_zero(const cairn_stamp_t *st) {
+  static const cairn_stamp_t zero = {0, {0}};
+  return cairn_stamp_cmp(st, &zero) == 0;
 }
 
-static int grow(void **p, size_t *cap, size_t need, size_t size) {
-  if (need <= *cap)
+static cairn_stamp_t *set_find(const stamp_set_t *ss, const uint8_t *author) {
+  for (size_t i = 0; i < ss->n; i++)
+    if (memcmp(ss->v[i].author, author, CAIRN_KEY_BYTES) == 0)
+      return &ss->v[i];
+  return NULL;
+}
+
+/* Raise st's author in ss to st (adding it when absent). */
+static int set_raise(stamp_set_t *ss, const cairn_stamp_t *st) {
+  cairn_stamp_t *at = set_find(ss, st->author);
+  if (at != NULL) {
+    if (st->hlc > at->hlc)
+      *at = *st;
     return 0;
-  size_t cap2 = *cap ? *cap : 16;
-  while (cap2 < need)
-    cap2 *= 2;
-  void *np = realloc(*p, cap2 * size);
-  if (np == NULL)
-    return CAIRN_ENOMEM;
-  *p = np;
-  *cap = cap2;
-  return 0;
+  }
+  int rc = cairn__grow((void **)&ss->v, &ss->cap, ss->n + 1, sizeof *ss->v);
+  if (rc == 0)
+    ss->v[ss->n++] = *st;
+  return rc;
+}
+
+/* Whether ss holds st's author at st's hlc or later. */
+static bool set_covers(const stamp_set_t *ss, const cairn_stamp_t *st) {
+  const cairn_stamp_t *at = set_find(ss, st->author);
+  return at != NULL && at->hlc >= st->hlc;
+}
+
+/* Whether a del merged into m saw the put stamped put. */
+static bool some_del_saw(const rec_sum_t *m, const cairn_stamp_t *put) {
+  return set_covers(&m->seen, put) ||
+         (!stamp_zero(&m->legacy) && cairn_stamp_cmp(put, &m->legacy) < 0);
+}
+
+/* Whether a put merged into m saw del d. */
+static bool some_put_saw(const rec_sum_t *m, const rec_del_t *d) {
+  return d->legacy ? cairn_stamp_cmp(&d->st, &m->top_put) < 0 : set_covers(&m->dseen, &d->st);
+}
+
+static int fold_put(rec_sum_t *m, const cairn_stamp_t *st, const cairn_stamp_t *dseen,
+                    uint32_t n) {
+  size_t k = 0;
+  int rc = 0;
+  for (uint32_t i = 0; rc == 0 && i < n; i++)
+    rc = set_raise(&m->dseen, &dseen[i]);
+  if (rc != 0)
+    return rc;
+  if (cairn_stamp_cmp(st, &m->top_put) > 0)
+    m->top_put = *st;
+  for (size_t i = 0; i < m->ndels; i++) /* the dels it saw are live no more */
+    if (!some_put_saw(m, &m->dels[i]))
+      m->dels[k++] = m->dels[i];
+  m->ndels = k;
+  return some_del_saw(m, st) ? 0 : set_raise(&m->puts, st);
+}
+
+static int fold_del(rec_sum_t *m, const cairn_stamp_t *st, bool legacy,
+                    const cairn_stamp_t *seen, uint32_t n) {
+  rec_del_t d = {*st, legacy};
+  size_t k = 0;
+  int rc = 0;
+  if (legacy && cairn_stamp_cmp(st, &m->legacy) > 0)
+    m->legacy = *st;
+  for (uint32_t i = 0; rc == 0 && i < n; i++)
+    rc = set_raise(&m->seen, &seen[i]);
+  if (rc != 0)
+    return rc;
+  for (size_t i = 0; i < m->puts.n; i++) /* the puts it saw are live no more */
+    if (!some_del_saw(m, &m->puts.v[i]))
+      m->puts.v[k++] = m->puts.v[i];
+  m->puts.n = k;
+  if (some_put_saw(m, &d))
+    return 0;
+  for (size_t i = 0; i < m->ndels; i++)
+    if (cairn_stamp_cmp(&m->dels[i].st, st) == 0)
+      return 0;
+  if ((rc = cairn__grow((void **)&m->dels, &m->capdels, m->ndels + 1, sizeof *m->dels)) == 0)
+    m->dels[m->ndels++] = d;
+  return rc;
+}
+
+/* Merge one put or del (stamped st) into r's deletion state. */
+static int fold_op(rec_t *r, const cairn_op_t *op, const cairn_stamp_t *st) {
+  cairn_stamp_t seen[CAIRN_SEEN_MAX];
+  uint32_t n = cairn_op_seen(op, seen);
+  if (op->kind == CAIRN_OP_PUT)
+    return fold_put(&r->sum, st, seen, n);
+  if (cairn_stamp_cmp(st, &r->del) > 0)
+    r->del = *st;
+  return fold_del(&r->sum, st, op->seen == NULL, seen, n);
 }
 
 /* Call fn with the stamp and seq of each history row of record rk, in order. */
@@ -296,127 +371,99 @@ static int history_rows(MDB_txn *txn, cairn_store_t *s, const keybuf_t *rk, row_
   return rc == 0 || rc == MDB_NOTFOUND ? 0 : cairn__mdb_err(rc);
 }
 
-/* Keep one history op (a put or a del that its entry's roles allow). */
-static int collect_op(const cairn_stamp_t *st, uint64_t seq, void *ud) {
-  judge_t *j = ud;
+/* Building a record's deletion state from its history rows. */
+typedef struct fold_ctx {
+  MDB_txn *txn;
+  cairn_store_t *s;
+  const cairn_op_t *target; /* the record: its type and id */
+  rec_t *r;
+} fold_ctx_t;
+
+/* Fold the op of one history row (not of an entry held as evidence). */
+static int fold_row(const cairn_stamp_t *st, uint64_t seq, void *ud) {
+  fold_ctx_t *f = ud;
   cairn_entry_t e;
   cairn_op_t op;
   bool refused, found;
-  int rc = cairn__entry_refused_in(j->txn, j->s, st->author, seq, &refused);
-  if (rc != 0 || refused)
+  int rc = cairn__entry_refused_in(f->txn, f->s, st->author, seq, &refused);
+  if (rc != 0 || refused ||
+      (rc = cairn__logged_op(f->txn, f->s, st->author, seq, f->target->type,
+                             f->target->type_len, f->target->id, f->target->id_len, &e, &op,
+                             &found)) != 0 ||
+      !found || (op.kind != CAIRN_OP_PUT && op.kind != CAIRN_OP_DEL))
     return rc;
-  if ((rc = cairn__logged_op(j->txn, j->s, st->author, seq, j->type, j->tl, j->id, j->il, &e,
-                             &op, &found)) != 0 ||
-      !found || (op.kind != CAIRN_OP_DEL && (op.kind != CAIRN_OP_PUT || j->dels_only)))
-    return rc;
-  if ((rc = grow((void **)&j->ops, &j->cap, j->n + 1, sizeof *j->ops)) != 0 ||
-      (rc = grow((void **)&j->pool, &j->cappool, j->npool + CAIRN_SEEN_MAX,
-                 sizeof *j->pool)) != 0)
-    return rc;
-  dop_t *d = &j->ops[j->n++];
-  *d = (dop_t){*st, op.kind == CAIRN_OP_DEL, op.kind == CAIRN_OP_DEL && op.seen == NULL,
-               true, j->npool, cairn_op_seen(&op, j->pool + j->npool)};
-  j->npool += d->nseen;
-  return 0;
+  return fold_op(f->r, &op, st);
 }
 
-/* Whether stamps (a seen or dseen) hold st's author at st's hlc or later. */
-static bool seen_covers(const cairn_stamp_t *seen, uint32_t n, const cairn_stamp_t *st) {
-  for (uint32_t i = 0; i < n; i++)
-    if (memcmp(seen[i].author, st->author, CAIRN_KEY_BYTES) == 0)
-      return seen[i].hlc >= st->hlc;
-  return false;
-}
-
-/* Whether op a (a del or a put) saw op b (of the other kind). */
-static bool op_saw(const judge_t *j, const dop_t *a, const dop_t *b) {
-  const dop_t *del = a->del ? a : b;
-  if (del->legacy)
-    return cairn_stamp_cmp(&b->st, &a->st) < 0;
-  return seen_covers(j->pool + a->seen0, a->nseen, &b->st);
-}
-
-/* Mark each op live or not. */
-static void judge_live(judge_t *j) {
-  for (size_t a = 0; a < j->n; a++)
-    for (size_t b = 0; j->ops[a].live && b < j->n; b++)
-      if (j->ops[b].del != j->ops[a].del && op_saw(j, &j->ops[b], &j->ops[a]))
-        j->ops[a].live = false;
-}
-
-/* Rewrite the CAIRN_DELETED_FIELD rows of a record: those of a delete/edit
- * conflict (put: the latest live put), or none. */
-static int deleted_rows(judge_t *j, merge_env_t *env, const cairn_stamp_t *put) {
-  keybuf_t prefix, k;
+/* Rewrite the CAIRN_DELETED_FIELD rows of record (type, id) in m's conflict: the
+ * latest live put (`false`) and every live del (`true`); none without one. */
+static int deleted_rows(MDB_txn *txn, cairn_store_t *s, const cairn_op_t *op,
+                        const rec_sum_t *m, merge_env_t *env) {
   static const uint8_t f = 0xc2, t = 0xc3;
-  int rc = cairn__key_field(&prefix, j->type, j->tl, j->id, j->il, CAIRN_DELETED_FIELD,
-                            strlen(CAIRN_DELETED_FIELD));
+  keybuf_t prefix, k;
+  const cairn_stamp_t *put = NULL;
+  int rc = cairn__key_field(&prefix, op->type, op->type_len, op->id, op->id_len,
+                            CAIRN_DELETED_FIELD, strlen(CAIRN_DELETED_FIELD));
   if (rc != 0 || (env->conflicts_any &&
-                  (rc = cairn__rows_del_prefix(j->txn, j->s->dbi[DB_CONFLICTS], &prefix)) != 0))
+                  (rc = cairn__rows_del_prefix(txn, s->dbi[DB_CONFLICTS], &prefix)) != 0))
     return rc;
+  if (m->ndels == 0)
+    return 0;
+  for (size_t i = 0; i < m->puts.n; i++)
+    if (put == NULL || cairn_stamp_cmp(&m->puts.v[i], put) > 0)
+      put = &m->puts.v[i];
   if (put == NULL)
     return 0;
   env->conflicts_any = true;
   with_stamp(&k, &prefix, put);
-  rc = row_put(j->txn, j->s->dbi[DB_CONFLICTS], &k, &f, 1);
-  for (size_t i = 0; rc == 0 && i < j->n; i++)
-    if (j->ops[i].del && j->ops[i].live) {
-      with_stamp(&k, &prefix, &j->ops[i].st);
-      rc = row_put(j->txn, j->s->dbi[DB_CONFLICTS], &k, &t, 1);
-    }
-  return rc;
-}
-
-/* Judge whether record r (key rk) is deleted, from its history rows (this op's
- * included), and keep its delete/edit conflict rows. */
-static int judge_deleted(MDB_txn *txn, cairn_store_t *s, const cairn_op_t *op,
-                         const keybuf_t *rk, rec_t *r, merge_env_t *env) {
-  judge_t j = {txn, s, op->type, op->id, op->type_len, op->id_len, false, NULL, 0, 0, NULL, 0, 0};
-  const cairn_stamp_t *put = NULL;
-  bool live_del = false;
-  int rc = history_rows(txn, s, rk, collect_op, &j);
-  if (rc != 0)
-    goto done;
-  judge_live(&j);
-  memset(&r->del, 0, sizeof r->del);
-  for (size_t i = 0; i < j.n; i++) {
-    const dop_t *d = &j.ops[i];
-    if (d->del && cairn_stamp_cmp(&d->st, &r->del) > 0)
-      r->del = d->st;
-    live_del |= d->del && d->live;
-    if (!d->del && d->live && (put == NULL || cairn_stamp_cmp(&d->st, put) > 0))
-      put = &d->st;
+  rc = row_put(txn, s->dbi[DB_CONFLICTS], &k, &f, 1);
+  for (size_t i = 0; rc == 0 && i < m->ndels; i++) {
+    with_stamp(&k, &prefix, &m->dels[i].st);
+    rc = row_put(txn, s->dbi[DB_CONFLICTS], &k, &t, 1);
   }
-  r->deleted = live_del && put == NULL;
-  rc = deleted_rows(&j, env, live_del ? put : NULL);
-done:
-  judge_free(&j);
   return rc;
 }
 
-/* Per-author greatest stamps, gathered from history rows. */
-typedef struct seen_set {
-  judge_t *j;     /* when gathering dels only: the ops to read */
-  cairn_stamp_t *v;
-  size_t n, cap;
-} seen_set_t;
-
-static int seen_add(seen_set_t *ss, const cairn_stamp_t *st) {
-  for (size_t i = 0; i < ss->n; i++)
-    if (memcmp(ss->v[i].author, st->author, CAIRN_KEY_BYTES) == 0) {
-      if (st->hlc > ss->v[i].hlc)
-        ss->v[i].hlc = st->hlc;
-      return 0;
-    }
-  int rc = grow((void **)&ss->v, &ss->cap, ss->n + 1, sizeof *ss->v);
-  if (rc == 0)
-    ss->v[ss->n++] = *st;
-  return rc;
+/*
+ * Judge whether r is deleted after op (stamped st, of entry e): fold op into its
+ * deletion state, or build that state from the history rows (this op's row
+ * added first: *history_added) when the record has none yet. A record written
+ * before the state existed that never had a del ends with none, as one that
+ * never had a del.
+ */
+static int judge_deleted(MDB_txn *txn, cairn_store_t *s, const cairn_entry_t *e,
+                         const cairn_op_t *op, const cairn_stamp_t *st, const keybuf_t *rk,
+                         merge_env_t *env, bool *history_added) {
+  rec_t *r = &env->w->rec;
+  keybuf_t hk = *rk;
+  bool again;
+  int rc;
+  if (r->sum.on) {
+    /* an entry holds one op per record, and the record's history row names the
+     * first: a second one is not judged (as a rebuild from history would not) */
+    hk.b[hk.len++] = 0;
+    cairn__key_add_stamp(&hk, st);
+    if ((rc = row_exists(txn, s->dbi[DB_HISTORY], &hk, &again)) != 0 || again)
+      return rc;
+    rc = fold_op(r, op, st);
+  } else {
+    fold_ctx_t f = {txn, s, op, r};
+    if ((rc = add_history(env->w, rk, e, st)) != 0)
+      return rc;
+    *history_added = true;
+    memset(&r->del, 0, sizeof r->del);
+    rc = history_rows(txn, s, rk, fold_row, &f);
+    r->sum.on = !stamp_zero(&r->del);
+  }
+  if (rc != 0)
+    return rc;
+  r->deleted = r->sum.on && r->sum.ndels > 0 && r->sum.puts.n == 0;
+  return deleted_rows(txn, s, op, &r->sum, env);
 }
 
 static int seen_row(const cairn_stamp_t *st, uint64_t seq, void *ud) {
   (void)seq;
-  return seen_add(ud, st);
+  return set_raise(ud, st);
 }
 
 static int stamp_desc(const void *a, const void *b) {
@@ -429,7 +476,7 @@ static int author_asc(const void *a, const void *b) {
 }
 
 /* The greatest CAIRN_SEEN_MAX stamps of ss, authors ascending. */
-static void seen_pick(seen_set_t *ss, cairn_stamp_t out[CAIRN_SEEN_MAX], uint32_t *n) {
+static void seen_pick(stamp_set_t *ss, cairn_stamp_t out[CAIRN_SEEN_MAX], uint32_t *n) {
   qsort(ss->v, ss->n, sizeof *ss->v, stamp_desc);
   *n = (uint32_t)(ss->n < CAIRN_SEEN_MAX ? ss->n : CAIRN_SEEN_MAX);
   memcpy(out, ss->v, *n * sizeof *out);
@@ -438,40 +485,21 @@ static void seen_pick(seen_set_t *ss, cairn_stamp_t out[CAIRN_SEEN_MAX], uint32_
 
 int cairn__record_seen(MDB_txn *txn, cairn_store_t *s, const char *type, const char *id,
                        bool dels, cairn_stamp_t out[CAIRN_SEEN_MAX], uint32_t *n) {
-  judge_t j = {txn, s, type, id, strlen(type), strlen(id), true, NULL, 0, 0, NULL, 0, 0};
-  seen_set_t ss = {NULL, NULL, 0, 0};
+  stamp_set_t ss = {NULL, 0, 0};
   keybuf_t rk;
   rec_t r = {0};
-  static const cairn_stamp_t zero = {0, {0}};
-  int rc = cairn__key_record(&rk, type, j.tl, id, j.il);
+  int rc = cairn__key_record(&rk, type, strlen(type), id, strlen(id));
   *n = 0;
-  if (rc == 0 && dels)
-    rc = cairn__rec_load(txn, s, NULL, &rk, &r);
-  /* a put names dels only where the record had one (the usual case: none) */
-  if (rc != 0 || (dels && (!r.exists || cairn_stamp_cmp(&r.del, &zero) == 0)))
-    goto done;
-  rc = history_rows(txn, s, &rk, dels ? collect_op : seen_row, dels ? (void *)&j : &ss);
-  for (size_t i = 0; rc == 0 && i < j.n; i++)
-    rc = seen_add(&ss, &j.ops[i].st);
+  if (rc == 0 && !dels) /* a del: every author's greatest stamp on the record */
+    rc = history_rows(txn, s, &rk, seen_row, &ss);
+  if (rc == 0 && dels && (rc = cairn__rec_load(txn, s, NULL, &rk, &r)) == 0 && r.sum.on)
+    for (size_t i = 0; rc == 0 && i < r.sum.ndels; i++) /* a put: the live dels */
+      rc = set_raise(&ss, &r.sum.dels[i].st);
   if (rc == 0)
     seen_pick(&ss, out, n);
-done:
   free(ss.v);
-  judge_free(&j);
   cairn__rec_free(&r);
   return rc;
-}
-
-/* history row: type \0 id \0 hlc author -> seq */
-static int add_history(wtxn_t *w, const keybuf_t *rk, const cairn_entry_t *e,
-                       const cairn_stamp_t *st) {
-  keybuf_t k = *rk;
-  uint8_t seq[8];
-  k.b[k.len++] = 0;
-  cairn__key_add_stamp(&k, st);
-  cairn_put_be64(seq, e->seq);
-  MDB_val key = mval(k.b, k.len), val = mval(seq, sizeof seq);
-  return cairn__mdb_err(cairn__wtxn_put(w, DB_HISTORY, &key, &val, 0));
 }
 
 int cairn__merge_history(const cairn_entry_t *e, const cairn_op_t *op, const cairn_stamp_t *st,
@@ -488,12 +516,13 @@ int cairn__merge_op(MDB_txn *txn, cairn_store_t *s, const cairn_entry_t *e,
   cairn_field_iter_t it;
   cairn_field_t f;
   scratch_t scratch = {NULL, 0, 0};
-  static const cairn_stamp_t zero = {0, {0}};
+  bool history_added = false;
   int rc = cairn__key_record(&k, op->type, op->type_len, op->id, op->id_len);
   if (rc != 0 || (rc = cairn__rec_load(txn, s, env->w, &k, r)) != 0)
     return rc;
-  /* a record that never had a del is not deleted, with no history to read */
-  bool judge = op->kind == CAIRN_OP_DEL || (r->exists && cairn_stamp_cmp(&r->del, &zero) != 0);
+  /* a record that never had a del is not deleted: nothing more to read (one
+   * written before the deletion state existed, with a stamp there, is judged) */
+  bool judge = r->sum.on || op->kind == CAIRN_OP_DEL || (r->exists && !stamp_zero(&r->del));
   r->exists = true;
   if (op->kind == CAIRN_OP_PUT) {
     cairn_field_iter_init(op, &it);
@@ -502,11 +531,9 @@ int cairn__merge_op(MDB_txn *txn, cairn_store_t *s, const cairn_entry_t *e,
     if (rc != 0)
       goto done;
   }
-  /* judging reads the history rows, this op's included */
-  if (judge && ((rc = add_history(env->w, &k, e, st)) != 0 ||
-                (rc = judge_deleted(txn, s, op, &k, r, env)) != 0))
+  if (judge && (rc = judge_deleted(txn, s, e, op, st, &k, env, &history_added)) != 0)
     goto done;
-  if ((rc = cairn__rec_save(txn, s, env->w, &k, r)) == 0 && !judge)
+  if ((rc = cairn__rec_save(txn, s, env->w, &k, r)) == 0 && !history_added)
     rc = add_history(env->w, &k, e, st);
 done:
   scratch_free(&scratch);

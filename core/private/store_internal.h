@@ -145,16 +145,47 @@ typedef struct rec_field {
   cairn_stamp_t stamp;
 } rec_field_t;
 
+/* A set of stamps with one per author (the greatest merged in). */
+typedef struct stamp_set {
+  cairn_stamp_t *v;
+  size_t n, cap;
+} stamp_set_t;
+
+/* A del kept in a record's deletion state: its stamp, and whether it is one
+ * written before dels named what they saw (ordered by stamp). */
+typedef struct rec_del {
+  cairn_stamp_t st;
+  bool legacy;
+} rec_del_t;
+
+/*
+ * The deletion state of a record that has had a del (docs/design.md, "Merge";
+ * merge.c updates it, record.c stores it): joins of what the ops merged so far
+ * saw, and the dels and latest puts that nothing saw yet. Each part depends only
+ * on the set of ops merged, so it is kept incrementally.
+ */
+typedef struct rec_sum {
+  bool on;               /* the record has had a del: the rest is kept */
+  rec_del_t *dels;       /* the dels no put saw */
+  size_t ndels, capdels;
+  stamp_set_t seen;      /* per author, the greatest stamp a del's seen names */
+  stamp_set_t dseen;     /* per author, the greatest stamp a put's dseen names */
+  stamp_set_t puts;      /* per author, its latest put, while no del saw it */
+  cairn_stamp_t legacy;  /* the greatest del without seen (zero: none) */
+  cairn_stamp_t top_put; /* the greatest put (zero: none) */
+} rec_sum_t;
+
 /* A record decoded for update; owns `buf` (a copy of the stored bytes). A zeroed
  * rec_t is ready for load; loading again reuses its buffers. */
 typedef struct rec {
   bool exists;
   bool deleted;
-  cairn_stamp_t del; /* stamp of the deleted register */
+  cairn_stamp_t del; /* the greatest del merged (zero: none) */
   rec_field_t *f;
   size_t n, cap;
   uint8_t *buf;
   size_t buf_cap;
+  rec_sum_t sum;     /* the deletion state, when sum.on */
 } rec_t;
 
 /* A growable byte buffer. */
@@ -162,6 +193,10 @@ typedef struct bbuf {
   uint8_t *p;
   size_t len, cap;
 } bbuf_t;
+
+/* Room for n items of size bytes in the array *p of capacity *cap (doubled as
+ * needed; record.c). 0 or CAIRN_ENOMEM. */
+int cairn__grow(void **p, size_t *cap, size_t n, size_t size);
 
 /* Make room for n more bytes; 0 or CAIRN_ENOMEM. */
 int cairn__bbuf_reserve(bbuf_t *b, size_t n);
@@ -228,10 +263,11 @@ int cairn__merge_op(MDB_txn *txn, cairn_store_t *s, const cairn_entry_t *e,
                     const cairn_op_t *op, const cairn_stamp_t *st, merge_env_t *env);
 
 /*
- * What a change writes beside an op on (type, id), read from the record's history
- * rows (docs/design.md, "Merge"): for a del (dels false), its seen: each author's
- * greatest stamp on the record; for a put (dels true), its dseen: each author's
- * greatest stamp of a del of the record (none when the record never had one).
+ * What a change writes beside an op on (type, id)
+ * (docs/design.md, "Merge"): for a del (dels false), its seen: each author's
+ * greatest stamp on the record (from its history rows); for a put (dels true),
+ * its dseen: each author's greatest stamp of a del of the record that no put saw
+ * (from the record's deletion state; none when there is no such del).
  * At most CAIRN_SEEN_MAX (the greatest), authors ascending, in out[0..*n).
  */
 int cairn__record_seen(MDB_txn *txn, cairn_store_t *s, const char *type, const char *id,
