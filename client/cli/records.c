@@ -81,7 +81,7 @@ static int write_fields(cli_t *cli, const char *type, const char *id, const fiel
 }
 
 /* The item of a record's conflicts (cli_record_conflicts) for field, or NULL. */
-static json_t *conflict_item(json_t *conflicts, const char *field) {
+static json_t *conflict_item(const json_t *conflicts, const char *field) {
   size_t i;
   json_t *item;
   json_array_foreach(conflicts, i, item) {
@@ -242,7 +242,7 @@ static int field_order(const char *a, const char *b, size_t blen) {
 /* Text: the delete/edit conflict first, then every field in name order, those in
  * conflict with their heads (one whose visible value is unset shows as such). */
 static int show_text(const cairn_record_t *r, const json_t *conflicts) {
-  json_t *del = conflict_item((json_t *)conflicts, CAIRN_DELETED_FIELD);
+  json_t *del = conflict_item(conflicts, CAIRN_DELETED_FIELD);
   size_t ci = 0, n = json_array_size(conflicts);
   cairn_record_iter_t it;
   cairn_record_field_t f;
