@@ -18,6 +18,7 @@
  *   change.h      changes: many puts and dels signed as one entry
  *   query.h       cairn_get(), cairn_history(), cairn_conflicts(), the log, heads
  *   member.h      roles, members, invites' terms: the network's rules
+ *   schema.h      the network's schema: types, fields, kinds, checks
  *   apply.h       applying received entries (prepare, then apply)
  *   sync_store.h  what sync keeps in a store
  *   bundle.h      sync on a file
@@ -62,6 +63,7 @@
 #include "heads.h"
 #include "member.h"
 #include "query.h"
+#include "schema.h"
 #include "store.h"
 #include "sync_store.h"
 #include "values.h"
@@ -109,13 +111,63 @@ CAIRN_EXTERN int cairn_change_put_json(cairn_change_t *c, const char *type, cons
                                        cairn_error_t *err) CAIRN_WUR;
 
 /*
- * Set one field to a string: text (NUL-terminated, valid UTF-8) as it is, the
- * way `cairn put TYPE ID field=text` does. Otherwise as cairn_change_put().
- * @return 0, or CAIRN_EINVAL (text is not UTF-8, or a name is bad),
- *         CAIRN_ETOOBIG, CAIRN_ENOMEM.
+ * Set one field from text typed by a person, the way `cairn put TYPE ID
+ * field=text` does: on a network with a schema, as the field's kind stores it
+ * (cairn_schema_parse_text: "40" is the number 40 in a number field, "a, b" two
+ * ids in a refs field, "" no value); a field or type the schema does not know
+ * is refused at once, with "did you mean". On a free-form network, or for
+ * cairn's own types (`_member`...), the text as a string. Reads the schema on
+ * each call: for many rows, load it once (cairn_schema_load) and use
+ * cairn_schema_parse_text and cairn_change_put. Otherwise as cairn_change_put().
+ * @param[out] err  may be NULL; on CAIRN_ESCHEMA, what was wrong.
+ * @return 0, or CAIRN_ESCHEMA, CAIRN_EINVAL (text is not UTF-8, or a name is
+ *         bad), CAIRN_ETOOBIG, CAIRN_ENOMEM, CAIRN_EIO.
  */
 CAIRN_EXTERN int cairn_change_put_text(cairn_change_t *c, const char *type, const char *id,
-                                       const char *field, const char *text) CAIRN_WUR;
+                                       const char *field, const char *text,
+                                       cairn_error_t *err) CAIRN_WUR;
+
+/* ======================================================================
+ * Schema documents (schema_doc.c; schema.h declares the schema itself)
+ * ======================================================================
+ *
+ * A schema document is JSON: {"types": [TYPE...]}, TYPE = {"name", "label",
+ * "help", "hidden", "fields": [FIELD...]}, FIELD = {"name", "kind", "required",
+ * "label", "help", "unit", "ref", "values", "hidden", "renamed_from"} (docs/cli.md,
+ * "Schema documents"). Names are a lowercase letter then lowercase letters,
+ * digits, '_' or '-'.
+ */
+
+/* The default collective-impact schema document (a static string). */
+CAIRN_EXTERN const char *cairn_schema_default(void);
+
+/* What cairn_schema_apply wrote. */
+typedef struct cairn_schema_changes {
+  unsigned types_added, types_changed, fields_added, fields_changed, renamed, hidden;
+} cairn_schema_changes_t;
+
+/*
+ * Apply a schema document to the network as one signed entry of `_schema`
+ * puts (an owner or admin): types and fields it names are added or changed;
+ * those it does not name, and attributes it does not give, stay as they are. A
+ * field's kind and ref never change and enum values are never removed (a
+ * record may hold them); "renamed_from": "old" renames a field (the old name
+ * stays an alias, the old field is hidden); "hidden": true removes a field or a
+ * type from view without erasing anything. Nothing is written when nothing
+ * changes. With s NULL, only checks the document as if it were applied to a
+ * network without a schema, and writes nothing (out says what would be).
+ * @param[out] out  may be NULL; what was written.
+ * @return 0, CAIRN_ESCHEMA (a bad document or change: err says where and why),
+ *         or an error of cairn_change_commit (CAIRN_EFORBIDDEN: not an owner or
+ *         admin).
+ */
+CAIRN_EXTERN int cairn_schema_apply(cairn_store_t *s, const char *json, cairn_schema_changes_t *out,
+                                    cairn_error_t *err) CAIRN_WUR;
+
+/* The schema as a document (every type, or only `type` when not NULL), hidden
+ * types and fields marked "hidden", renamed fields with their "aliases".
+ * Applying it back changes nothing. NULL when out of memory; json_decref it. */
+CAIRN_EXTERN json_t *cairn_schema_to_json(const cairn_schema_t *sc, const char *type);
 
 /* ======================================================================
  * Reading

@@ -20,9 +20,12 @@ static const cli_cmd_t commands[] = {
      "name, shown beside its changes.", 0},
     {"id", cmd_id, "", "Print this device's key (64 hex characters).\n"
                        "Give it to an admin, who runs `cairn grant KEY --role ROLE`.", 1},
-    {"network create", cmd_network_create, "TITLE",
+    {"network create", cmd_network_create, "TITLE [--schema collective-impact|none|FILE.json]",
      "Create a network owned by this device and print its id.\n"
-     "Works offline. One store holds one network.", 0},
+     "Works offline. One store holds one network. The network starts with the\n"
+     "collective-impact schema (partners, commitments, indicators, values...; see\n"
+     "`cairn schema`) unless --schema says none (any type and field, unchecked) or\n"
+     "names a schema document.", 0},
     {"put", cmd_put, "TYPE ID FIELD=VALUE...",
      "Set fields of a record, creating it if absent.\n"
      "FIELD=TEXT sets a string; FIELD:=JSON a typed value (count:=42, done:=true,\n"
@@ -109,6 +112,21 @@ static const cli_cmd_t commands[] = {
      "Print where this device stands with its relay.\n"
      "The relay, the last successful sync, and this device's entries the relay has not\n"
      "acknowledged yet.", 1},
+    {"schema apply", cmd_schema_apply, "FILE.json",
+     "Add or change record types and fields (owner or admin); one signed entry.\n"
+     "The document names types and fields to add or change (see docs/cli.md); those it\n"
+     "does not name stay. Kinds never change and enum values are never removed;\n"
+     "\"renamed_from\" renames a field and \"hidden\": true removes one from view. Prints\n"
+     "what changed.", 0},
+    {"schema", cmd_schema, "[TYPE] [--json]",
+     "Print the network's record types and their fields.\n"
+     "Each field: name, kind (text, number, integer, bool, date, datetime, period, enum,\n"
+     "ref, refs, json), the type it refers to, required, allowed values, unit, label.\n"
+     "--json prints the schema document, which `cairn schema apply` takes.", 1},
+    {"check", cmd_check, "[--json]",
+     "List the records that break the current schema, with the reason.\n"
+     "A device behind on the schema may write them; nothing is ever dropped for it.\n"
+     "Exit 1 when there is any.", 1},
     {"help", cmd_help, "[COMMAND]", "Print help on all commands or on one.", 0},
 };
 
@@ -305,7 +323,7 @@ static int dispatch(cli_t *cli, int argc, char **argv, const char *store) {
 }
 
 int main(int argc, char **argv) {
-  cli_t cli = {NULL, NULL, NULL, NULL};
+  cli_t cli = {NULL, NULL, NULL, NULL, NULL};
   const char *store = NULL;
   int rc = 0, i;
   if (cairn_core_init() != 0)
@@ -313,6 +331,8 @@ int main(int argc, char **argv) {
   if ((i = parse_global(&cli, argc, argv, &store, &rc)) < 0)
     return rc;
   rc = dispatch(&cli, argc - i, argv + i, store);
+  cli_output_schema(NULL);
+  cairn_schema_free(cli.schema);
   cairn_close(cli.store);
   if (fflush(stdout) != 0 || ferror(stdout)) {
     if (rc == 0)

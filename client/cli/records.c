@@ -15,6 +15,7 @@ typedef struct fields {
   char **name;
   uint8_t **value;
   size_t *len;
+  const char **text; /* name=text: the text, typed by the schema at write time */
   int n;
 } fields_t;
 
@@ -26,6 +27,7 @@ static void fields_free(fields_t *f) {
   free(f->name);
   free(f->value);
   free(f->len);
+  free(f->text);
   memset(f, 0, sizeof *f);
 }
 
@@ -34,7 +36,8 @@ static int fields_parse(cli_t *cli, char **args, int n, fields_t *f) {
   f->name = calloc((size_t)n + 1, sizeof *f->name);
   f->value = calloc((size_t)n + 1, sizeof *f->value);
   f->len = calloc((size_t)n + 1, sizeof *f->len);
-  if (f->name == NULL || f->value == NULL || f->len == NULL) {
+  f->text = calloc((size_t)n + 1, sizeof *f->text);
+  if (f->name == NULL || f->value == NULL || f->len == NULL || f->text == NULL) {
     fields_free(f);
     return cli_fail(cli, "out of memory");
   }
@@ -47,6 +50,9 @@ static int fields_parse(cli_t *cli, char **args, int n, fields_t *f) {
         return cli_fail(cli, "out of memory");
       return cli_usage(cli, "%s", err.msg[0] ? err.msg : cairn_strerror(rc));
     }
+    const char *eq = strchr(args[i], '=');
+    if (eq > args[i] && eq[-1] != ':')
+      f->text[i] = eq + 1;
     f->n = i + 1;
   }
   return 0;
@@ -65,10 +71,14 @@ static int write_fields(cli_t *cli, const char *type, const char *id, const fiel
   if (rc != 0)
     return cli_fail_rc(cli, rc, NULL, "cannot start a change");
   for (int i = 0; i < f->n; i++) {
-    rc = cairn_change_put(c, type, id, f->name[i], f->value[i], f->len[i], resolve);
+    cairn_error_t err = {0, ""};
+    if (f->text[i] != NULL && !resolve)
+      rc = cairn_change_put_text(c, type, id, f->name[i], f->text[i], &err);
+    else
+      rc = cairn_change_put(c, type, id, f->name[i], f->value[i], f->len[i], resolve);
     if (rc != 0) {
       cairn_change_abort(c);
-      return cli_fail_rc(cli, rc, NULL, "cannot set the field");
+      return cli_fail_rc(cli, rc, &err, "cannot set the field");
     }
   }
   return cli_commit(cli, c, NULL);
@@ -129,10 +139,21 @@ int cmd_add(cli_t *cli, int argc, char **argv) {
 /* ---- get ---- */
 
 typedef struct show_ctx {
+  const cairn_schema_t *schema;
   int json;
   int rc; /* CAIRN_E* code from a callback */
   json_t *out;
 } show_ctx_t;
+
+/* FIELD<TAB>VALUE */
+static int show_field(const cairn_record_field_t *f, void *ud) {
+  show_ctx_t *c = ud;
+  char *text;
+  if ((c->rc = cli_value_text(f->value, f->value_len, &text)) == 0)
+    printf("%.*s\t%s\n", (int)f->name_len, f->name, text);
+  free(text);
+  return c->rc != 0;
+}
 
 static int show_record(const cairn_record_t *r, void *ud) {
   show_ctx_t *c = ud;
@@ -141,15 +162,7 @@ static int show_record(const cairn_record_t *r, void *ud) {
     c->rc = c->out != NULL ? 0 : CAIRN_ENOMEM;
     return 0;
   }
-  cairn_record_iter_t it;
-  cairn_record_field_t f;
-  cairn_record_iter_init(r, &it);
-  while (c->rc == 0 && cairn_record_field_next(&it, &f)) {
-    char *text;
-    if ((c->rc = cli_value_text(f.value, f.value_len, &text)) == 0)
-      printf("%.*s\t%s\n", (int)f.name_len, f.name, text);
-    free(text);
-  }
+  cairn_schema_fields(c->schema, r, show_field, c);
   return 0;
 }
 
@@ -157,13 +170,14 @@ static const char *const json_opt[] = {"json", NULL};
 
 int cmd_get(cli_t *cli, int argc, char **argv) {
   cli_args_t a;
-  show_ctx_t c = {0, 0, NULL};
+  show_ctx_t c = {NULL, 0, 0, NULL};
   int rc = cli_args_parse(cli, argc, argv, json_opt, 2, 2, &a);
   if (rc != 0)
     return rc;
   c.json = cli_flag(&a, "json");
   if ((rc = check_target(cli, a.pos[0], a.pos[1])) == 0 && (rc = cli_open(cli)) == 0 &&
       (rc = cli_need_record(cli, a.pos[0], a.pos[1], 0)) == 0) {
+    c.schema = cli->schema;
     rc = cairn_get(cli->store, a.pos[0], a.pos[1], show_record, &c);
     if (rc == 0)
       rc = c.rc;

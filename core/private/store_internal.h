@@ -245,6 +245,18 @@ int cairn__entry_redact_purged(MDB_txn *txn, cairn_store_t *s, const uint8_t *au
 /* Rewrite the store file without free pages (after a purge). */
 int cairn__store_compact(cairn_store_t *s);
 
+/* ---- schema (schema.c, validate.c) ---- */
+
+struct cairn_schema;
+/* Read the schema inside txn (schema.h, cairn_schema_load). */
+int cairn__schema_load(MDB_txn *txn, cairn_store_t *s, struct cairn_schema **out);
+/* Check a local put of fields names[i] = values[i] on (type, id) against the
+ * schema: 0 or CAIRN_ESCHEMA with the reason in err (or a store error). */
+int cairn__schema_check_put(MDB_txn *txn, cairn_store_t *s, const struct cairn_schema *sc,
+                            const char *type, const char *id, const char *const *names,
+                            const uint8_t *const *values, const size_t *lens, size_t n,
+                            cairn_error_t *err);
+
 /* ---- apply (apply.c) ---- */
 
 /*

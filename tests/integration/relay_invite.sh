@@ -27,7 +27,7 @@ step "relay, network, invites"
 RK=$("$CAIRND" init "$T/relay")
 start_relay "" # before hosting: a network hosted later is opened on first use
 c ana init --name Ana >/dev/null
-NET=$(c ana network create "Eastside Partnership")
+NET=$(c ana network create "Eastside Partnership" --schema none)
 "$CAIRND" host "$T/relay" "$NET" 2>/dev/null
 c ana remote "127.0.0.1:$PORT" --key "$RK"
 c ana put partner p1 name="Lincoln Elementary"
@@ -71,7 +71,7 @@ refused bad "damaged" join "${BEN_CODE%????}xyzw"
 # joining again is harmless: a member syncs and is done, using nothing up
 [ "$(c ben join "$TWO_CODE")" = "$NET" ] || fail "a member's second join"
 c other init --name other >/dev/null
-c other network create "Another network" >/dev/null
+c other network create "Another network" --schema none >/dev/null
 refused other "another network" join "$TWO_CODE"
 
 step "a join cut short after the network arrived is finished by joining again"

@@ -12,7 +12,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib/common.sh" "$@"
 
 "$CAIRN" --store "$T/s" init --name Ana >/dev/null
-"$CAIRN" --store "$T/s" network create "Read-only network" >/dev/null
+"$CAIRN" --store "$T/s" network create "Read-only network" --schema none >/dev/null
 "$CAIRN" --store "$T/s" put partner p1 name="Lincoln Elementary" stage=engaged
 "$CAIRN" --store "$T/s" put partner p1 stage=committed
 "$CAIRN" --store "$T/s" put note n1 text="kept on a USB stick"
