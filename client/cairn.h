@@ -118,13 +118,14 @@ CAIRN_EXTERN int cairn_change_put_json(cairn_change_t *c, const char *type, cons
  * is refused at once, with "did you mean". On a free-form network, or for
  * cairn's own types (`_member`...), the text as a string. Reads the schema on
  * each call: for many rows, load it once (cairn_schema_load) and use
- * cairn_schema_parse_text and cairn_change_put. Otherwise as cairn_change_put().
+ * cairn_schema_parse_text and cairn_change_put. Otherwise (resolve too) as
+ * cairn_change_put().
  * @param[out] err  may be NULL; on CAIRN_ESCHEMA, what was wrong.
  * @return 0, or CAIRN_ESCHEMA, CAIRN_EINVAL (text is not UTF-8, or a name is
  *         bad), CAIRN_ETOOBIG, CAIRN_ENOMEM, CAIRN_EIO.
  */
 CAIRN_EXTERN int cairn_change_put_text(cairn_change_t *c, const char *type, const char *id,
-                                       const char *field, const char *text,
+                                       const char *field, const char *text, int resolve,
                                        cairn_error_t *err) CAIRN_WUR;
 
 /* ======================================================================

@@ -72,8 +72,8 @@ static int write_fields(cli_t *cli, const char *type, const char *id, const fiel
     return cli_fail_rc(cli, rc, NULL, "cannot start a change");
   for (int i = 0; i < f->n; i++) {
     cairn_error_t err = {0, ""};
-    if (f->text[i] != NULL && !resolve)
-      rc = cairn_change_put_text(c, type, id, f->name[i], f->text[i], &err);
+    if (f->text[i] != NULL)
+      rc = cairn_change_put_text(c, type, id, f->name[i], f->text[i], resolve, &err);
     else
       rc = cairn_change_put(c, type, id, f->name[i], f->value[i], f->len[i], resolve);
     if (rc != 0) {

@@ -92,7 +92,7 @@ int cairn_change_put_json(cairn_change_t *c, const char *type, const char *id, c
 }
 
 int cairn_change_put_text(cairn_change_t *c, const char *type, const char *id, const char *field,
-                          const char *text, cairn_error_t *err) {
+                          const char *text, int resolve, cairn_error_t *err) {
   cairn_schema_t *sc = NULL;
   const cairn_schema_type_t *t;
   const cairn_schema_field_t *f;
@@ -106,10 +106,10 @@ int cairn_change_put_text(cairn_change_t *c, const char *type, const char *id, c
     return rc;
   if ((rc = cairn_schema_field_for(sc, type, field, &t, &f, err)) == 0 && f != NULL &&
       (rc = cairn_schema_parse_text(t, f, id, text, &mp, &len, err)) == 0)
-    rc = cairn_change_put(c, type, id, field, mp, len, 0);
+    rc = cairn_change_put(c, type, id, field, mp, len, resolve);
   else if (rc == 0) {
     j = json_string(text); /* NULL unless valid UTF-8 */
-    rc = j != NULL ? put_json_value(c, type, id, field, j, 0, NULL) : CAIRN_EINVAL;
+    rc = j != NULL ? put_json_value(c, type, id, field, j, resolve, NULL) : CAIRN_EINVAL;
     json_decref(j);
   }
   free(mp);

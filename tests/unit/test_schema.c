@@ -60,7 +60,7 @@ static int put_texts(cairn_store_t *s, const char *type, const char *id, cairn_e
   memset(err, 0, sizeof *err);
   va_start(ap, err);
   while (rc == 0 && (name = va_arg(ap, const char *)) != NULL)
-    rc = cairn_change_put_text(c, type, id, name, va_arg(ap, const char *), err);
+    rc = cairn_change_put_text(c, type, id, name, va_arg(ap, const char *), 0, err);
   va_end(ap);
   if (rc != 0) {
     cairn_change_abort(c);
