@@ -273,7 +273,7 @@ static int check_put(MDB_txn *txn, cairn_change_t *c, const chg_op_t *op, cairn_
   int rc;
   if (op->type[0] == '_' && strcmp(op->type, CAIRN_SCHEMA_TYPE) != 0)
     return 0;
-  if (*sc == NULL && (rc = cairn__schema_load(txn, c->s, sc)) != 0)
+  if (*sc == NULL && (rc = cairn__schema_cached(txn, c->s, sc)) != 0)
     return rc;
   names = calloc(op->n + 1, sizeof *names);
   values = calloc(op->n + 1, sizeof *values);

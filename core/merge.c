@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "schema.h"
 #include "store_internal.h"
 
 static int row_exists(MDB_txn *txn, MDB_dbi dbi, const keybuf_t *k, bool *found) {
@@ -252,6 +253,10 @@ int cairn__merge_op(MDB_txn *txn, cairn_store_t *s, const cairn_entry_t *e,
       goto done;
   }
   if ((rc = cairn__rec_save(txn, s, env->w, &k, r)) != 0)
+    goto done;
+  if (op->type_len == sizeof CAIRN_SCHEMA_TYPE - 1 &&
+      memcmp(op->type, CAIRN_SCHEMA_TYPE, op->type_len) == 0 &&
+      (rc = cairn__schema_touch(txn, s)) != 0)
     goto done;
   rc = add_history(env->w, &k, e, st);
 done:

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <math.h>
 #include <msgpack.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,7 +98,7 @@ static void field_free(cairn_schema_field_t *f) {
 }
 
 void cairn_schema_free(cairn_schema_t *sc) {
-  if (sc == NULL)
+  if (sc == NULL || __atomic_sub_fetch(&sc->refs_, 1, __ATOMIC_ACQ_REL) != 0)
     return;
   for (size_t i = 0; i < sc->ntypes; i++) {
     cairn_schema_type_t *t = &sc->types[i];
@@ -353,6 +354,8 @@ int cairn__schema_load(MDB_txn *txn, cairn_store_t *s, cairn_schema_t **out) {
   static const char prefix[] = CAIRN_SCHEMA_TYPE;
   cairn_schema_t *sc = calloc(1, sizeof *sc);
   MDB_cursor *cur = NULL;
+  if (sc != NULL)
+    sc->refs_ = 1;
   MDB_val k = mval(prefix, sizeof prefix), v;
   cairn_record_t r;
   int rc;
@@ -385,12 +388,53 @@ done:
   return 0;
 }
 
+/* The schema's generation: random bytes rewritten whenever a `_schema` record
+ * merges (cairn__schema_touch); 0 when none ever did. */
+static int schema_gen(MDB_txn *txn, cairn_store_t *s, uint64_t *gen) {
+  MDB_val v;
+  int rc = cairn__meta_get(txn, s, META_SCHEMA_GEN, &v);
+  *gen = 0;
+  if (rc == CAIRN_ENOENT)
+    return 0;
+  if (rc != 0)
+    return rc;
+  if (v.mv_size != 8)
+    return CAIRN_ECORRUPT;
+  *gen = cairn_get_be64(v.mv_data);
+  return 0;
+}
+
+int cairn__schema_touch(MDB_txn *txn, cairn_store_t *s) {
+  uint8_t gen[8];
+  randombytes_buf(gen, sizeof gen);
+  return cairn__meta_put(txn, s, META_SCHEMA_GEN, gen, sizeof gen);
+}
+
+int cairn__schema_cached(MDB_txn *txn, cairn_store_t *s, cairn_schema_t **out) {
+  uint64_t gen;
+  cairn_schema_t *sc;
+  int rc = schema_gen(txn, s, &gen);
+  *out = NULL;
+  if (rc != 0)
+    return rc;
+  if (s->schema == NULL || s->schema_gen != gen) {
+    if ((rc = cairn__schema_load(txn, s, &sc)) != 0)
+      return rc;
+    cairn_schema_free(s->schema);
+    s->schema = sc;
+    s->schema_gen = gen;
+  }
+  __atomic_add_fetch(&s->schema->refs_, 1, __ATOMIC_RELAXED);
+  *out = s->schema;
+  return 0;
+}
+
 int cairn_schema_load(cairn_store_t *s, cairn_schema_t **out) {
   MDB_txn *txn;
   int rc = cairn__txn_begin(s, MDB_RDONLY, &txn);
   if (rc != 0)
     return rc;
-  rc = cairn__schema_load(txn, s, out);
+  rc = cairn__schema_cached(txn, s, out);
   mdb_txn_abort(txn);
   return rc;
 }

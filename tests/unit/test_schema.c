@@ -499,13 +499,52 @@ static void test_check_walk(void **state) {
   fx_close(&f);
 }
 
+/* The store's shared schema follows changes that arrive from others. */
+static void test_cache(void **state) {
+  cairn_test_key_t adm;
+  cairn_schema_t *a, *b;
+  cairn_change_t *c;
+  cairn_error_t err;
+  uint8_t *ops, *entry;
+  size_t len, elen;
+  fx_t f;
+  (void)state;
+  fx_open(&f, 1);
+  CAIRN_PASS(cairn_schema_load(f.s, &a));
+  CAIRN_PASS(cairn_schema_load(f.s, &b));
+  assert_ptr_equal(a, b); /* shared while nothing changes */
+  cairn_schema_free(b);
+  assert_null(cairn_schema_type(a, "grant"));
+  cairn_test_key_init(&adm, NULL);
+  CAIRN_PASS(cairn_store_network(f.s, adm.network));
+  CAIRN_PASS(cairn_change_begin(f.s, &c));
+  CAIRN_PASS(cairn_change_member(c, adm.pk, CAIRN_ROLE_ADMIN, "Adm", NULL));
+  CAIRN_PASS(cairn_change_commit(c, NULL, NULL));
+  CAIRN_PASS(cairn_test_ops_put("_schema", "grant.amount", "kind", "number", &ops, &len));
+  CAIRN_PASS(cairn_test_key_sign_at(&adm, (cairn_now_ms() + 1000) << 16, ops, len, &entry,
+                                    &elen));
+  CAIRN_PASS(cairn_test_apply1(f.s, entry, elen, NULL));
+  free(ops);
+  free(entry);
+  CAIRN_PASS(cairn_schema_load(f.s, &b));
+  assert_ptr_not_equal(a, b);
+  assert_non_null(cairn_schema_type(b, "grant"));
+  assert_null(cairn_schema_type(a, "grant")); /* a reference held stays as it was */
+  cairn_schema_free(a);
+  cairn_schema_free(b);
+  /* the commit's check sees it too */
+  CAIRN_PASS(put_texts(f.s, "grant", "g1", &err, "amount", "5000", NULL));
+  CAIRN_FAIL(put_texts(f.s, "grant", "g1", &err, "amount", "lots", NULL), CAIRN_ESCHEMA);
+  fx_close(&f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_kinds),        cmocka_unit_test(test_suggest),
       cmocka_unit_test(test_parse_text),   cmocka_unit_test(test_check_value),
       cmocka_unit_test(test_write_checks), cmocka_unit_test(test_free_form),
       cmocka_unit_test(test_apply_doc),    cmocka_unit_test(test_view_renamed),
-      cmocka_unit_test(test_check_walk),
+      cmocka_unit_test(test_check_walk),  cmocka_unit_test(test_cache),
   };
   return cmocka_run_group_tests(tests, cairn_test_setup, NULL);
 }
