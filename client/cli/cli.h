@@ -191,6 +191,7 @@ int cmd_list(cli_t *cli, int argc, char **argv);
 int cmd_history(cli_t *cli, int argc, char **argv);        /* journal.c */
 int cmd_conflicts(cli_t *cli, int argc, char **argv);
 int cmd_log(cli_t *cli, int argc, char **argv);
+int cmd_changes(cli_t *cli, int argc, char **argv);
 int cmd_members(cli_t *cli, int argc, char **argv);        /* members.c */
 int cmd_grant(cli_t *cli, int argc, char **argv);
 int cmd_revoke(cli_t *cli, int argc, char **argv);

@@ -62,6 +62,14 @@ static const cli_cmd_t commands[] = {
      "value first.", 1},
     {"log", cmd_log, "[--json]", "Print the entries of this replica in arrival order.\n"
                                  "Text: AUTHOR SEQ TIME OPS NAME, tab-separated.", 1},
+    {"changes", cmd_changes, "[--since DATE|DAYSd] [--all] [--json]",
+     "Print who changed what, network-wide, oldest first.\n"
+     "Text: TIME NAME OP TYPE ID FIELDS, tab-separated: NAME is the author's member name\n"
+     "(its key when unnamed), OP put, del, purge or erased (a change a purge erased:\n"
+     "no type, id or fields), FIELDS the names a put set, comma-separated; a change\n"
+     "its author's role did not allow ends with `refused: REASON`. --since keeps\n"
+     "changes from a date (2026-01-31, midnight UTC), a time (2026-01-31T09:30:00Z)\n"
+     "or N days back (7d). --all adds changes to cairn's own records (_member...).", 1},
     {"members", cmd_members, "[--json]",
      "Print the members of the network: KEY NAME ROLE, tab-separated.", 1},
     {"grant", cmd_grant, "KEY --role ROLE [--name NAME]",
