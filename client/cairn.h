@@ -341,7 +341,8 @@ CAIRN_EXTERN int cairn_sync_once(cairn_store_t *s, const char *invite, unsigned 
  * by cairn_open/`cairn init` that has no network yet: keep the relay the code
  * names, pull the whole network (the relay admits this device on the invite's
  * proof), sign as the invite key the entry that grants this device the invite's
- * role and name, push it, and return once the relay has stored it. Blocking.
+ * role, name and organization (when it names one), push it, and return once the
+ * relay has stored it. Blocking.
  *
  * @param[in]  code        the invite code (text, "cairn1:...").
  * @param[in]  timeout_ms  for each of the two syncs; 0 for no limit.
@@ -370,6 +371,9 @@ CAIRN_EXTERN int cairn_join(cairn_store_t *s, const char *code, unsigned timeout
  *
  * @param[in]  role          the role it grants: CAIRN_ROLE_EDITOR, _VIEWER or _ADMIN.
  * @param[in]  name          the new member's name, 1-200 bytes.
+ * @param[in]  organization  may be NULL; the new member's organization, the id of
+ *                           a partner record (cairn_change_member_org), kept with
+ *                           the terms and written into the grant by cairn_join.
  * @param[in]  expires_days  1-365: it grants nothing after that.
  * @param[in]  uses          1-CAIRN_INVITE_USES_MAX: how many devices it may admit.
  * @param[out] code          cap >= CAIRN_INVITE_TEXT_MAX bytes; the code, NUL-terminated.
@@ -378,8 +382,8 @@ CAIRN_EXTERN int cairn_join(cairn_store_t *s, const char *code, unsigned timeout
  *         error of cairn_change_commit (CAIRN_EFORBIDDEN: this device may not invite).
  */
 CAIRN_EXTERN int cairn_invite(cairn_store_t *s, cairn_role_t role, const char *name,
-                              unsigned expires_days, unsigned uses, char *code, size_t cap,
-                              cairn_error_t *err) CAIRN_WUR;
+                              const char *organization, unsigned expires_days, unsigned uses,
+                              char *code, size_t cap, cairn_error_t *err) CAIRN_WUR;
 
 /* ---- a new device key for a copied store (rekey.c) ---- */
 
