@@ -24,7 +24,7 @@ exchange() {
 
 step "two replicas, changes on both, bundles both ways"
 c ana init --name Ana >/dev/null
-c ana network create "Eastside Partnership" >/dev/null
+c ana network create "Eastside Partnership" --schema none >/dev/null
 c ben init --name Ben >/dev/null
 BEN=$(c ben id)
 c ana grant "$BEN" --role editor --name Ben
