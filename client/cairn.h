@@ -341,7 +341,8 @@ CAIRN_EXTERN int cairn_sync_once(cairn_store_t *s, const char *invite, unsigned 
  * by cairn_open/`cairn init` that has no network yet: keep the relay the code
  * names, pull the whole network (the relay admits this device on the invite's
  * proof), sign as the invite key the entry that grants this device the invite's
- * role and name, push it, and return once the relay has stored it. Blocking.
+ * role, name and organization (when it names one), push it, and return once the
+ * relay has stored it. Blocking.
  *
  * @param[in]  code        the invite code (text, "cairn1:...").
  * @param[in]  timeout_ms  for each of the two syncs; 0 for no limit.
@@ -370,6 +371,9 @@ CAIRN_EXTERN int cairn_join(cairn_store_t *s, const char *code, unsigned timeout
  *
  * @param[in]  role          the role it grants: CAIRN_ROLE_EDITOR, _VIEWER or _ADMIN.
  * @param[in]  name          the new member's name, 1-200 bytes.
+ * @param[in]  organization  may be NULL; the new member's organization, the id of
+ *                           a partner record (cairn_change_member_org), kept with
+ *                           the terms and written into the grant by cairn_join.
  * @param[in]  expires_days  1-365: it grants nothing after that.
  * @param[in]  uses          1-CAIRN_INVITE_USES_MAX: how many devices it may admit.
  * @param[out] code          cap >= CAIRN_INVITE_TEXT_MAX bytes; the code, NUL-terminated.
@@ -378,8 +382,8 @@ CAIRN_EXTERN int cairn_join(cairn_store_t *s, const char *code, unsigned timeout
  *         error of cairn_change_commit (CAIRN_EFORBIDDEN: this device may not invite).
  */
 CAIRN_EXTERN int cairn_invite(cairn_store_t *s, cairn_role_t role, const char *name,
-                              unsigned expires_days, unsigned uses, char *code, size_t cap,
-                              cairn_error_t *err) CAIRN_WUR;
+                              const char *organization, unsigned expires_days, unsigned uses,
+                              char *code, size_t cap, cairn_error_t *err) CAIRN_WUR;
 
 /* ---- a new device key for a copied store (rekey.c) ---- */
 
@@ -527,5 +531,97 @@ CAIRN_EXTERN void cairn_sync_live_stats(const cairn_sync_live_t *h, cairn_sync_s
  * live sync included); the loop must run for the close to complete.
  */
 CAIRN_EXTERN void cairn_sync_live_stop(cairn_sync_live_t *h, cairn_sync_stop_cb on_stop);
+
+/* ======================================================================
+ * The changes feed (changes.c)
+ * ======================================================================
+ *
+ * Who changed what, network-wide, from this replica's log: every op of every
+ * entry held (this device's and everyone else's), oldest first, with its
+ * author's member name. What `cairn changes` prints; the web app and reports
+ * read the same calls.
+ */
+
+/* cairn_changes_opts_t.flags: also report ops on cairn's own records (types
+ * starting with '_': `_member`, `_network`, `_schema`, `_invite`), left out
+ * by default. */
+#define CAIRN_CHANGES_RESERVED 1u
+
+/* Which changes to report; a zeroed struct (or NULL) reports every one. */
+typedef struct cairn_changes_opts {
+  uint64_t since_ms; /* only changes stamped at or after this wall-clock time (ms
+                        since 1970, the HLC's top 48 bits); 0: from the start */
+  uint64_t until_ms; /* only changes stamped before this time; 0: no bound */
+  unsigned flags;    /* CAIRN_CHANGES_* */
+} cairn_changes_opts_t;
+
+/*
+ * One change: one op of one entry. Every pointer is a view valid until the
+ * callback returns.
+ *
+ * kind is CAIRN_OP_PUT, _DEL or _PURGE, with the record's type and id (not
+ * NUL-terminated); or CAIRN_OP_REDACTED for an op a purge erased: its content is
+ * gone (type and id are NULL, lengths 0) and only its author and time remain. A
+ * purge op itself keeps its type and id. Walk a put's fields (name and value,
+ * one MessagePack object each) with cairn_field_iter_init(op, ...) and
+ * cairn_field_next() (entry.h), and make a value JSON with cairn_value_json().
+ */
+typedef struct cairn_changes_item {
+  const cairn_entry_t *entry; /* the whole entry the op belongs to */
+  uint64_t hlc;               /* the entry's hybrid logical clock */
+  uint64_t time_ms;           /* hlc >> 16: its wall-clock time, ms since 1970 */
+  const uint8_t *author;      /* CAIRN_KEY_BYTES: the author's device key */
+  const char *author_name;    /* NUL-terminated: the `name` of the author's
+                                 `_member` record (this device's own name, given
+                                 at cairn_create, when its record has none);
+                                 NULL when the author has no name */
+  uint64_t seq;               /* the entry's seq in its author's log */
+  uint32_t index;             /* the op's position in the entry, from 0 */
+  cairn_op_kind_t kind;
+  const char *type;
+  uint32_t type_len;
+  const char *id;
+  uint32_t id_len;
+  const cairn_op_t *op;       /* the op itself */
+  const char *refused;        /* NULL, or, for an entry held as evidence only (its
+                                 author's roles refuse it: cairn_entry_refused), the
+                                 reason; its ops are in no record */
+} cairn_changes_item_t;
+
+/* Called with each change: 0 goes on, > 0 stops (cairn_changes returns 0), < 0
+ * stops and cairn_changes returns that code. */
+typedef int (*cairn_changes_cb)(const cairn_changes_item_t *c, void *ud);
+
+/*
+ * Every change within opts' window, ordered by stamp (the entry's HLC, then its
+ * author's key bytewise: the order of cairn_history), oldest first; an entry's
+ * ops in their order in the entry. Ops on cairn's own records are left out
+ * unless opts->flags has CAIRN_CHANGES_RESERVED; erased ops are always reported.
+ *
+ * Runs in one read transaction. Entries stamped before since_ms are skipped from
+ * their header alone, their ops never read; the others are copied out of the
+ * store (memory in proportion to their bytes) to be sorted before the first call
+ * of cb.
+ *
+ * @param[in] opts  may be NULL: every change.
+ * @return 0 (also when there is nothing to report: cb is never called),
+ *         CAIRN_EINVAL (s or cb NULL), CAIRN_ENOMEM, CAIRN_EIO, CAIRN_ECORRUPT, or
+ *         the negative code cb returned.
+ */
+CAIRN_EXTERN int cairn_changes(cairn_store_t *s, const cairn_changes_opts_t *opts,
+                               cairn_changes_cb cb, void *ud) CAIRN_WUR;
+
+/*
+ * Read a since time as people write it, for cairn_changes_opts_t.since_ms:
+ *   - "YYYY-MM-DD": that day's midnight, UTC;
+ *   - "YYYY-MM-DDTHH:MM[:SS[.fff]]" with "Z", "+HH:MM" or "-HH:MM" after it (no
+ *     zone: UTC), as ISO 8601 writes a time;
+ *   - "Nd" (N of 0-99999): N days of 24 hours before now_ms.
+ * Years from 1970 on. Any thread.
+ * @param[out] since_ms  ms since 1970.
+ * @return 0, or CAIRN_EINVAL when text is none of these (or an impossible date).
+ */
+CAIRN_EXTERN int cairn_changes_parse_since(const char *text, uint64_t now_ms,
+                                           uint64_t *since_ms) CAIRN_WUR;
 
 #endif

@@ -121,6 +121,8 @@ typedef struct cli_member {
   uint8_t key[CAIRN_KEY_BYTES];
   char *name; /* NULL when the record has none */
   char *role; /* NULL when the record has none */
+  char *org;  /* the organization (a partner id), NULL when the record has none */
+  cairn_invite_terms_t terms; /* an invite key's terms (grants NONE: not an invite) */
 } cli_member_t;
 
 typedef struct cli_members {
@@ -191,8 +193,10 @@ int cmd_list(cli_t *cli, int argc, char **argv);
 int cmd_history(cli_t *cli, int argc, char **argv);        /* journal.c */
 int cmd_conflicts(cli_t *cli, int argc, char **argv);
 int cmd_log(cli_t *cli, int argc, char **argv);
+int cmd_changes(cli_t *cli, int argc, char **argv);
 int cmd_members(cli_t *cli, int argc, char **argv);        /* members.c */
 int cmd_grant(cli_t *cli, int argc, char **argv);
+int cmd_changes(cli_t *cli, int argc, char **argv);
 int cmd_revoke(cli_t *cli, int argc, char **argv);
 int cmd_rekey(cli_t *cli, int argc, char **argv);
 int cmd_invite(cli_t *cli, int argc, char **argv);

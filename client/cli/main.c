@@ -62,16 +62,32 @@ static const cli_cmd_t commands[] = {
      "value first.", 1},
     {"log", cmd_log, "[--json]", "Print the entries of this replica in arrival order.\n"
                                  "Text: AUTHOR SEQ TIME OPS NAME, tab-separated.", 1},
+    {"changes", cmd_changes, "[--since DATE|DAYSd] [--all] [--json]",
+     "Print who changed what, network-wide, oldest first.\n"
+     "Text: TIME NAME OP TYPE ID FIELDS, tab-separated: NAME is the author's member name\n"
+     "(its key when unnamed), OP put, del, purge or erased (a change a purge erased:\n"
+     "no type, id or fields), FIELDS the names a put set, comma-separated; a change\n"
+     "its author's role did not allow ends with `refused: REASON`. --since keeps\n"
+     "changes from a date (2026-01-31, midnight UTC), a time (2026-01-31T09:30:00Z)\n"
+     "or N days back (7d). --all adds changes to cairn's own records (_member...).", 1},
     {"members", cmd_members, "[--json]",
-     "Print the members of the network: KEY NAME ROLE, tab-separated.", 1},
-    {"grant", cmd_grant, "KEY --role ROLE [--name NAME]",
+     "Print the members of the network, then the invites.\n"
+     "Members: KEY NAME ROLE ORGANIZATION, tab-separated, by name; the keys of one\n"
+     "person's devices (one name) sit together, each ending with `key N of M`.\n"
+     "ORGANIZATION is the member's partner's name, or its id when that partner is\n"
+     "not here. Invites: KEY NAME ROLE ORGANIZATION STATUS EXPIRES USED/USES, STATUS\n"
+     "pending, used, expired or revoked. --json prints {\"members\":[...],\"invites\":[...]}.", 1},
+    {"grant", cmd_grant, "KEY --role ROLE [--name NAME] [--org PARTNER_ID]",
      "Give a device key a role (owner, admin, editor, viewer, relay, revoked).\n"
-     "An offline change to its `_member` record; owner or admin only.", 0},
-    {"invite", cmd_invite, "--role editor|viewer|admin --name NAME [--expires DAYS] [--uses N]",
+     "An offline change to its `_member` record; owner or admin only. --org sets the\n"
+     "member's organization: the id of a partner record.", 0},
+    {"invite", cmd_invite,
+     "--role editor|viewer|admin --name NAME [--org PARTNER_ID] [--expires DAYS] [--uses N]",
      "Make an invite and print its code (owner or admin; the relay must be set).\n"
      "Run `cairn sync` next so the relay knows it. The code lets a new device join\n"
-     "(`cairn join CODE`) with that role; it expires after DAYS (default 7) and\n"
-     "serves N devices (default 1). `cairn revoke` on the invite key cancels it.", 0},
+     "(`cairn join CODE`) with that role, name and organization (--org, a partner id);\n"
+     "it expires after DAYS (default 7) and serves N devices (default 1). `cairn\n"
+     "revoke` on the invite key cancels it.", 0},
     {"revoke", cmd_revoke, "KEY", "Revoke a device key (its role becomes `revoked`).\n"
                                   "Its earlier changes stay. Exit 3 if it is not a member.", 0},
     {"rekey", cmd_rekey, "",

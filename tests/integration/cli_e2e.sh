@@ -61,7 +61,7 @@ step "A -> B: full bundle"
 ca bundle create "$T/a1.bdl" >/dev/null
 out=$(cb bundle apply "$T/a1.bdl")
 [ "$out" = "applied 4, skipped 0" ] || fail "first apply printed '$out'"
-cb members | has "^$KB	Ben	editor$" || fail "B does not see its own grant: $(cb members)"
+cb members | has "^$KB	Ben	editor	$" || fail "B does not see its own grant: $(cb members)"
 same "commitment c1" "$(ca get commitment c1 --json)" "$(cb get commitment c1 --json)"
 
 step "both edit offline"
