@@ -167,7 +167,8 @@ env -u HOME -u CAIRN_STORE "$BIN" list task >"$T/out" 2>"$T/err" && { echo "FAIL
 
 echo "== help exits 0"
 for cmd in "" init id "network create" put add get del purge resolve list history conflicts \
-  log members grant revoke heads "bundle create" "bundle apply" bundle network; do
+  log members grant revoke heads "bundle create" "bundle apply" bundle network schema \
+  "schema apply" check changes; do
   # shellcheck disable=SC2086
   if ! "$BIN" $cmd --help >"$T/out" 2>"$T/err" || ! grep -q '^usage: cairn' "$T/out" || [ -s "$T/err" ]; then
     echo "FAIL: cairn $cmd --help" >&2
