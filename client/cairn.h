@@ -18,6 +18,7 @@
  *   change.h      changes: many puts and dels signed as one entry
  *   query.h       cairn_get(), cairn_history(), cairn_conflicts(), the log, heads
  *   member.h      roles, members, invites' terms: the network's rules
+ *   schema.h      the network's schema: types, fields, kinds, checks
  *   apply.h       applying received entries (prepare, then apply)
  *   sync_store.h  what sync keeps in a store
  *   bundle.h      sync on a file
@@ -62,6 +63,7 @@
 #include "heads.h"
 #include "member.h"
 #include "query.h"
+#include "schema.h"
 #include "store.h"
 #include "sync_store.h"
 #include "values.h"
@@ -109,13 +111,64 @@ CAIRN_EXTERN int cairn_change_put_json(cairn_change_t *c, const char *type, cons
                                        cairn_error_t *err) CAIRN_WUR;
 
 /*
- * Set one field to a string: text (NUL-terminated, valid UTF-8) as it is, the
- * way `cairn put TYPE ID field=text` does. Otherwise as cairn_change_put().
- * @return 0, or CAIRN_EINVAL (text is not UTF-8, or a name is bad),
- *         CAIRN_ETOOBIG, CAIRN_ENOMEM.
+ * Set one field from text typed by a person, the way `cairn put TYPE ID
+ * field=text` does: on a network with a schema, as the field's kind stores it
+ * (cairn_schema_parse_text: "40" is the number 40 in a number field, "a, b" two
+ * ids in a refs field, "" no value); a field or type the schema does not know
+ * is refused at once, with "did you mean". On a free-form network, or for
+ * cairn's own types (`_member`...), the text as a string. Reads the schema on
+ * each call: for many rows, load it once (cairn_schema_load) and use
+ * cairn_schema_parse_text and cairn_change_put. Otherwise (resolve too) as
+ * cairn_change_put().
+ * @param[out] err  may be NULL; on CAIRN_ESCHEMA, what was wrong.
+ * @return 0, or CAIRN_ESCHEMA, CAIRN_EINVAL (text is not UTF-8, or a name is
+ *         bad), CAIRN_ETOOBIG, CAIRN_ENOMEM, CAIRN_EIO.
  */
 CAIRN_EXTERN int cairn_change_put_text(cairn_change_t *c, const char *type, const char *id,
-                                       const char *field, const char *text) CAIRN_WUR;
+                                       const char *field, const char *text, int resolve,
+                                       cairn_error_t *err) CAIRN_WUR;
+
+/* ======================================================================
+ * Schema documents (schema_doc.c; schema.h declares the schema itself)
+ * ======================================================================
+ *
+ * A schema document is JSON: {"types": [TYPE...]}, TYPE = {"name", "label",
+ * "help", "hidden", "fields": [FIELD...]}, FIELD = {"name", "kind", "required",
+ * "label", "help", "unit", "ref", "values", "hidden", "renamed_from"} (docs/cli.md,
+ * "Schema documents"). Names are a lowercase letter then lowercase letters,
+ * digits, '_' or '-'.
+ */
+
+/* The default collective-impact schema document (a static string). */
+CAIRN_EXTERN const char *cairn_schema_default(void);
+
+/* What cairn_schema_apply wrote. */
+typedef struct cairn_schema_changes {
+  unsigned types_added, types_changed, fields_added, fields_changed, renamed, hidden;
+} cairn_schema_changes_t;
+
+/*
+ * Apply a schema document to the network as one signed entry of `_schema`
+ * puts (an owner or admin): types and fields it names are added or changed;
+ * those it does not name, and attributes it does not give, stay as they are. A
+ * field's kind and ref never change and enum values are never removed (a
+ * record may hold them); "renamed_from": "old" renames a field (the old name
+ * stays an alias, the old field is hidden); "hidden": true removes a field or a
+ * type from view without erasing anything. Nothing is written when nothing
+ * changes. With s NULL, only checks the document as if it were applied to a
+ * network without a schema, and writes nothing (out says what would be).
+ * @param[out] out  may be NULL; what was written.
+ * @return 0, CAIRN_ESCHEMA (a bad document or change: err says where and why),
+ *         or an error of cairn_change_commit (CAIRN_EFORBIDDEN: not an owner or
+ *         admin).
+ */
+CAIRN_EXTERN int cairn_schema_apply(cairn_store_t *s, const char *json, cairn_schema_changes_t *out,
+                                    cairn_error_t *err) CAIRN_WUR;
+
+/* The schema as a document (every type, or only `type` when not NULL), hidden
+ * types and fields marked "hidden", renamed fields with their "aliases".
+ * Applying it back changes nothing. NULL when out of memory; json_decref it. */
+CAIRN_EXTERN json_t *cairn_schema_to_json(const cairn_schema_t *sc, const char *type);
 
 /* ======================================================================
  * Reading
@@ -307,7 +360,8 @@ CAIRN_EXTERN int cairn_sync_once(cairn_store_t *s, const char *invite, unsigned 
  * by cairn_open/`cairn init` that has no network yet: keep the relay the code
  * names, pull the whole network (the relay admits this device on the invite's
  * proof), sign as the invite key the entry that grants this device the invite's
- * role and name, push it, and return once the relay has stored it. Blocking.
+ * role, name and organization (when it names one), push it, and return once the
+ * relay has stored it. Blocking.
  *
  * @param[in]  code        the invite code (text, "cairn1:...").
  * @param[in]  timeout_ms  for each of the two syncs; 0 for no limit.
@@ -336,6 +390,9 @@ CAIRN_EXTERN int cairn_join(cairn_store_t *s, const char *code, unsigned timeout
  *
  * @param[in]  role          the role it grants: CAIRN_ROLE_EDITOR, _VIEWER or _ADMIN.
  * @param[in]  name          the new member's name, 1-200 bytes.
+ * @param[in]  organization  may be NULL; the new member's organization, the id of
+ *                           a partner record (cairn_change_member_org), kept with
+ *                           the terms and written into the grant by cairn_join.
  * @param[in]  expires_days  1-365: it grants nothing after that.
  * @param[in]  uses          1-CAIRN_INVITE_USES_MAX: how many devices it may admit.
  * @param[out] code          cap >= CAIRN_INVITE_TEXT_MAX bytes; the code, NUL-terminated.
@@ -344,8 +401,8 @@ CAIRN_EXTERN int cairn_join(cairn_store_t *s, const char *code, unsigned timeout
  *         error of cairn_change_commit (CAIRN_EFORBIDDEN: this device may not invite).
  */
 CAIRN_EXTERN int cairn_invite(cairn_store_t *s, cairn_role_t role, const char *name,
-                              unsigned expires_days, unsigned uses, char *code, size_t cap,
-                              cairn_error_t *err) CAIRN_WUR;
+                              const char *organization, unsigned expires_days, unsigned uses,
+                              char *code, size_t cap, cairn_error_t *err) CAIRN_WUR;
 
 /* ---- a new device key for a copied store (rekey.c) ---- */
 
@@ -493,5 +550,97 @@ CAIRN_EXTERN void cairn_sync_live_stats(const cairn_sync_live_t *h, cairn_sync_s
  * live sync included); the loop must run for the close to complete.
  */
 CAIRN_EXTERN void cairn_sync_live_stop(cairn_sync_live_t *h, cairn_sync_stop_cb on_stop);
+
+/* ======================================================================
+ * The changes feed (changes.c)
+ * ======================================================================
+ *
+ * Who changed what, network-wide, from this replica's log: every op of every
+ * entry held (this device's and everyone else's), oldest first, with its
+ * author's member name. What `cairn changes` prints; the web app and reports
+ * read the same calls.
+ */
+
+/* cairn_changes_opts_t.flags: also report ops on cairn's own records (types
+ * starting with '_': `_member`, `_network`, `_schema`, `_invite`), left out
+ * by default. */
+#define CAIRN_CHANGES_RESERVED 1u
+
+/* Which changes to report; a zeroed struct (or NULL) reports every one. */
+typedef struct cairn_changes_opts {
+  uint64_t since_ms; /* only changes stamped at or after this wall-clock time (ms
+                        since 1970, the HLC's top 48 bits); 0: from the start */
+  uint64_t until_ms; /* only changes stamped before this time; 0: no bound */
+  unsigned flags;    /* CAIRN_CHANGES_* */
+} cairn_changes_opts_t;
+
+/*
+ * One change: one op of one entry. Every pointer is a view valid until the
+ * callback returns.
+ *
+ * kind is CAIRN_OP_PUT, _DEL or _PURGE, with the record's type and id (not
+ * NUL-terminated); or CAIRN_OP_REDACTED for an op a purge erased: its content is
+ * gone (type and id are NULL, lengths 0) and only its author and time remain. A
+ * purge op itself keeps its type and id. Walk a put's fields (name and value,
+ * one MessagePack object each) with cairn_field_iter_init(op, ...) and
+ * cairn_field_next() (entry.h), and make a value JSON with cairn_value_json().
+ */
+typedef struct cairn_changes_item {
+  const cairn_entry_t *entry; /* the whole entry the op belongs to */
+  uint64_t hlc;               /* the entry's hybrid logical clock */
+  uint64_t time_ms;           /* hlc >> 16: its wall-clock time, ms since 1970 */
+  const uint8_t *author;      /* CAIRN_KEY_BYTES: the author's device key */
+  const char *author_name;    /* NUL-terminated: the `name` of the author's
+                                 `_member` record (this device's own name, given
+                                 at cairn_create, when its record has none);
+                                 NULL when the author has no name */
+  uint64_t seq;               /* the entry's seq in its author's log */
+  uint32_t index;             /* the op's position in the entry, from 0 */
+  cairn_op_kind_t kind;
+  const char *type;
+  uint32_t type_len;
+  const char *id;
+  uint32_t id_len;
+  const cairn_op_t *op;       /* the op itself */
+  const char *refused;        /* NULL, or, for an entry held as evidence only (its
+                                 author's roles refuse it: cairn_entry_refused), the
+                                 reason; its ops are in no record */
+} cairn_changes_item_t;
+
+/* Called with each change: 0 goes on, > 0 stops (cairn_changes returns 0), < 0
+ * stops and cairn_changes returns that code. */
+typedef int (*cairn_changes_cb)(const cairn_changes_item_t *c, void *ud);
+
+/*
+ * Every change within opts' window, ordered by stamp (the entry's HLC, then its
+ * author's key bytewise: the order of cairn_history), oldest first; an entry's
+ * ops in their order in the entry. Ops on cairn's own records are left out
+ * unless opts->flags has CAIRN_CHANGES_RESERVED; erased ops are always reported.
+ *
+ * Runs in one read transaction. Entries stamped before since_ms are skipped from
+ * their header alone, their ops never read; the others are copied out of the
+ * store (memory in proportion to their bytes) to be sorted before the first call
+ * of cb.
+ *
+ * @param[in] opts  may be NULL: every change.
+ * @return 0 (also when there is nothing to report: cb is never called),
+ *         CAIRN_EINVAL (s or cb NULL), CAIRN_ENOMEM, CAIRN_EIO, CAIRN_ECORRUPT, or
+ *         the negative code cb returned.
+ */
+CAIRN_EXTERN int cairn_changes(cairn_store_t *s, const cairn_changes_opts_t *opts,
+                               cairn_changes_cb cb, void *ud) CAIRN_WUR;
+
+/*
+ * Read a since time as people write it, for cairn_changes_opts_t.since_ms:
+ *   - "YYYY-MM-DD": that day's midnight, UTC;
+ *   - "YYYY-MM-DDTHH:MM[:SS[.fff]]" with "Z", "+HH:MM" or "-HH:MM" after it (no
+ *     zone: UTC), as ISO 8601 writes a time;
+ *   - "Nd" (N of 0-99999): N days of 24 hours before now_ms.
+ * Years from 1970 on. Any thread.
+ * @param[out] since_ms  ms since 1970.
+ * @return 0, or CAIRN_EINVAL when text is none of these (or an impossible date).
+ */
+CAIRN_EXTERN int cairn_changes_parse_since(const char *text, uint64_t now_ms,
+                                           uint64_t *since_ms) CAIRN_WUR;
 
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "mpread.h"
+#include "schema.h"
 #include "store_internal.h"
 
 typedef struct chg_field {
@@ -57,6 +58,10 @@ void cairn_change_abort(cairn_change_t *c) {
   free(c->ops);
   free(c->slot);
   free(c);
+}
+
+cairn_store_t *cairn_change_store(const cairn_change_t *c) {
+  return c->s;
 }
 
 int cairn_change_begin(cairn_store_t *s, cairn_change_t **out) {
@@ -283,7 +288,51 @@ static int pack_op(MDB_txn *txn, cairn_store_t *s, msgpack_packer *pk, chg_op_t 
   return nseen > 0 ? pack_stamps(pk, seen, nseen) : 0;
 }
 
+static int pack_ops_checked(MDB_txn *txn, cairn_change_t *c, msgpack_sbuffer *sb,
+                            cairn_schema_t **sc, cairn_error_t *err);
+
+/* Check a put against the schema (loaded once per commit, on the first put
+ * that needs it): where a person types, before anything is signed. */
+static int check_put(MDB_txn *txn, cairn_change_t *c, const chg_op_t *op, cairn_schema_t **sc,
+                     cairn_error_t *err) {
+  const char **names;
+  const uint8_t **values;
+  size_t *lens;
+  int rc;
+  if (op->type[0] == '_' && strcmp(op->type, CAIRN_SCHEMA_TYPE) != 0)
+    return 0;
+  if (*sc == NULL && (rc = cairn__schema_cached(txn, c->s, sc)) != 0)
+    return rc;
+  names = calloc(op->n + 1, sizeof *names);
+  values = calloc(op->n + 1, sizeof *values);
+  lens = calloc(op->n + 1, sizeof *lens);
+  if (names == NULL || values == NULL || lens == NULL) {
+    rc = CAIRN_ENOMEM;
+    goto done;
+  }
+  for (size_t i = 0; i < op->n; i++) {
+    names[i] = op->f[i].name;
+    values[i] = op->f[i].value;
+    lens[i] = op->f[i].len;
+  }
+  rc = cairn__schema_check_put(txn, c->s, *sc, op->type, op->id, names, values, lens, op->n,
+                               err);
+done:
+  free(names);
+  free(values);
+  free(lens);
+  return rc;
+}
+
 static int pack_ops(MDB_txn *txn, cairn_change_t *c, msgpack_sbuffer *sb, cairn_error_t *err) {
+  cairn_schema_t *sc = NULL;
+  int rc = pack_ops_checked(txn, c, sb, &sc, err);
+  cairn_schema_free(sc);
+  return rc;
+}
+
+static int pack_ops_checked(MDB_txn *txn, cairn_change_t *c, msgpack_sbuffer *sb,
+                            cairn_schema_t **sc, cairn_error_t *err) {
   msgpack_packer pk;
   MDB_stat ps;
   bool purged, any_purged;
@@ -306,6 +355,8 @@ static int pack_ops(MDB_txn *txn, cairn_change_t *c, msgpack_sbuffer *sb, cairn_
     if (purged)
       return cairn__error(err, CAIRN_EPURGED, "%s %s was purged; its id cannot be used again",
                           op->type, op->id);
+    if (op->kind == CAIRN_OP_PUT && (rc = check_put(txn, c, op, sc, err)) != 0)
+      return rc;
     if ((rc = pack_op(txn, c->s, &pk, op, err)) != 0)
       return rc;
   }

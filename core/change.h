@@ -75,7 +75,13 @@ CAIRN_EXTERN int cairn_change_purge(cairn_change_t *c, const char *type,
  *
  * @param[out] seq  may be NULL; the entry's seq in this device's log.
  * @param[out] err  may be NULL; on error, the code and a message.
- * @return 0, or CAIRN_EFORBIDDEN / CAIRN_ENOTMEMBER (this device's role may not
+ * On a network with a schema (schema.h), every put is checked against it
+ * first: an unknown type or field, a value of the wrong kind, a reference to no
+ * record, a required field left without a value.
+ *
+ * @return 0, or CAIRN_ESCHEMA (the change breaks the schema: err names the
+ *         record, the field, the value and what was expected, with "did you
+ *         mean" for near misses), CAIRN_EFORBIDDEN / CAIRN_ENOTMEMBER (this device's role may not
  *         write it), CAIRN_ENONETWORK (no network yet), CAIRN_EINVAL (an empty
  *         change, or a put without fields), CAIRN_EPURGED (a purged record's id),
  *         CAIRN_ETOOBIG (over the entry size limit), CAIRN_EIO, CAIRN_ENOSPC,
@@ -89,6 +95,9 @@ CAIRN_EXTERN int cairn_change_commit(cairn_change_t *c, uint64_t *seq,
  * borrowed for the call. */
 CAIRN_EXTERN int cairn_change_commit_as(cairn_change_t *c, const uint8_t sk[CAIRN_SECRET_BYTES],
                                         uint64_t *seq, cairn_error_t *err) CAIRN_WUR;
+
+/* The store a change was begun on. */
+CAIRN_EXTERN cairn_store_t *cairn_change_store(const cairn_change_t *c);
 
 /* Drop a change without writing anything (NULL is fine). */
 CAIRN_EXTERN void cairn_change_abort(cairn_change_t *c);

@@ -54,7 +54,8 @@
   XX(EMAPFULL, 27, "store map is full (internal: the store grows and retries)")     \
   XX(EAUTH, 28, "peer authentication failed")                                       \
   XX(EPROTO, 29, "protocol violation")                                              \
-  XX(EREADONLY, 30, "store is open read-only")
+  XX(EREADONLY, 30, "store is open read-only")                                     \
+  XX(ESCHEMA, 31, "the value breaks the network's schema")
 
 typedef enum {
   CAIRN_OK = 0,
@@ -64,7 +65,7 @@ typedef enum {
 } cairn_errcode_t;
 
 /* Longest message a cairn_error_t carries, including the terminating NUL. */
-#define CAIRN_ERRMSG_MAX 256
+#define CAIRN_ERRMSG_MAX 512
 
 /*
  * A detailed error: the code and a one-line message meant for people (it names

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "schema.h"
 #include "store_internal.h"
 
 static int row_exists(MDB_txn *txn, MDB_dbi dbi, const keybuf_t *k, bool *found) {
@@ -533,7 +534,13 @@ int cairn__merge_op(MDB_txn *txn, cairn_store_t *s, const cairn_entry_t *e,
   }
   if (judge && (rc = judge_deleted(txn, s, e, op, st, &k, env, &history_added)) != 0)
     goto done;
-  if ((rc = cairn__rec_save(txn, s, env->w, &k, r)) == 0 && !history_added)
+  if ((rc = cairn__rec_save(txn, s, env->w, &k, r)) != 0)
+    goto done;
+  if (op->type_len == sizeof CAIRN_SCHEMA_TYPE - 1 &&
+      memcmp(op->type, CAIRN_SCHEMA_TYPE, op->type_len) == 0 &&
+      (rc = cairn__schema_touch(txn, s)) != 0)
+    goto done;
+  if (!history_added)
     rc = add_history(env->w, &k, e, st);
 done:
   scratch_free(&scratch);

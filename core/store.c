@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "keyfile.h"
+#include "schema.h"
 #include "store_internal.h"
 
 #define KEY_NEXT "key.next" /* a new device key waiting (cairn_store_key_next) */
@@ -402,6 +403,7 @@ void cairn_close(cairn_store_t *s) {
     return;
   if (s->env != NULL)
     mdb_env_close(s->env);
+  cairn_schema_free(s->schema);
   if (s->sk != NULL)
     sodium_free(s->sk); /* sodium_free wipes the memory */
   free(s->dir);

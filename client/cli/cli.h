@@ -47,6 +47,7 @@ struct cli {
   const char *store_dir;
   const char *store_from; /* where store_dir came from: "--store", "$CAIRN_STORE"... */
   cairn_store_t *store; /* NULL until cli_open; main closes it */
+  cairn_schema_t *schema; /* read by cli_open (records are shown through it); main frees it */
   const cli_cmd_t *cmd; /* the command running, for usage lines */
 };
 
@@ -120,6 +121,8 @@ typedef struct cli_member {
   uint8_t key[CAIRN_KEY_BYTES];
   char *name; /* NULL when the record has none */
   char *role; /* NULL when the record has none */
+  char *org;  /* the organization (a partner id), NULL when the record has none */
+  cairn_invite_terms_t terms; /* an invite key's terms (grants NONE: not an invite) */
 } cli_member_t;
 
 typedef struct cli_members {
@@ -158,9 +161,12 @@ char *cli_time(uint64_t hlc, char out[CLI_TIME_MAX]);
 /* A value as text (docs/cli.md): strings as they are when printable, anything
  * else as compact JSON. *out is malloc'd. 0 or a CAIRN_E* code. */
 int cli_value_text(const uint8_t *mp, size_t len, char **out);
-/* Print "name=value" items, each preceded by a tab, for the fields of a record. */
+/* Show records through this schema from now on (NULL: raw fields): fields
+ * under their current names, in the schema's order, hidden ones left out. */
+void cli_output_schema(const cairn_schema_t *sc);
 /* Print "\tNAME=VALUE" (the value as cli_value_text gives it). */
 int cli_print_field(const char *name, size_t name_len, const uint8_t *value, size_t len);
+/* Print each field of a record as people see it (cairn_schema_fields). */
 int cli_print_record_fields(const cairn_record_t *r);
 /* A record as a flat JSON object with "_type" and "_id" first; NULL on error. */
 json_t *cli_record_json(const cairn_record_t *r);
@@ -171,6 +177,18 @@ int cli_json_set_value(json_t *obj, const char *name, size_t name_len, const uin
 int cli_print_json(cli_t *cli, json_t *j);
 /* A string of n bytes as a JSON string (NULL on error), or JSON null for NULL. */
 json_t *cli_json_str(const char *s, size_t n);
+
+/* ---- schema (schema.c) ---- */
+
+/* A whole file as NUL-terminated text (malloc'd), at most max bytes; NULL after
+ * printing why. */
+char *cli_read_file(cli_t *cli, const char *path, size_t max);
+/* Apply a schema document (print: say what changed). 0 or CLI_FAIL. */
+int cli_schema_apply(cli_t *cli, const char *json, int print);
+/* `network create --schema WHICH` (NULL: the default): check the document before
+ * the network exists, then apply it once it does. 0 or the exit code. */
+int cli_network_schema_check(cli_t *cli, const char *which);
+int cli_network_schema(cli_t *cli, const char *which);
 
 /* ---- command handlers (the table is in main.c) ---- */
 
@@ -188,8 +206,10 @@ int cmd_list(cli_t *cli, int argc, char **argv);
 int cmd_history(cli_t *cli, int argc, char **argv);        /* journal.c */
 int cmd_conflicts(cli_t *cli, int argc, char **argv);
 int cmd_log(cli_t *cli, int argc, char **argv);
+int cmd_changes(cli_t *cli, int argc, char **argv);
 int cmd_members(cli_t *cli, int argc, char **argv);        /* members.c */
 int cmd_grant(cli_t *cli, int argc, char **argv);
+int cmd_changes(cli_t *cli, int argc, char **argv);
 int cmd_revoke(cli_t *cli, int argc, char **argv);
 int cmd_rekey(cli_t *cli, int argc, char **argv);
 int cmd_invite(cli_t *cli, int argc, char **argv);
@@ -200,5 +220,8 @@ int cmd_remote(cli_t *cli, int argc, char **argv);         /* sync_net.c */
 int cmd_sync(cli_t *cli, int argc, char **argv);
 int cmd_status(cli_t *cli, int argc, char **argv);
 int cmd_join(cli_t *cli, int argc, char **argv);
+int cmd_schema(cli_t *cli, int argc, char **argv);         /* schema.c */
+int cmd_schema_apply(cli_t *cli, int argc, char **argv);
+int cmd_check(cli_t *cli, int argc, char **argv);
 
 #endif

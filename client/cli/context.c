@@ -26,6 +26,9 @@ int cli_open(cli_t *cli) {
     cli->store = NULL;
     return cli_fail_rc(cli, rc, &err, NULL);
   }
+  if ((rc = cairn_schema_load(cli->store, &cli->schema)) != 0)
+    return cli_fail_rc(cli, rc, NULL, "cannot read the network's schema");
+  cli_output_schema(cli->schema);
   return 0;
 }
 

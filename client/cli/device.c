@@ -54,17 +54,21 @@ int cmd_network_create(cli_t *cli, int argc, char **argv) {
   cairn_error_t err = {0, ""};
   uint8_t net[CAIRN_KEY_BYTES];
   char hex[2 * CAIRN_KEY_BYTES + 1];
-  const char *title;
-  int rc = cli_args_parse(cli, argc, argv, NULL, 1, 1, &a);
+  const char *title, *schema;
+  static const char *const opts[] = {"schema=", NULL};
+  int rc = cli_args_parse(cli, argc, argv, opts, 1, 1, &a);
   if (rc != 0)
     return rc;
   title = a.pos[0];
+  schema = cli_opt(&a, "schema");
   cli_args_free(&a);
   if (title[0] == '\0')
     return cli_usage(cli, "the title is empty");
-  if ((rc = cli_open(cli)) != 0)
+  if ((rc = cli_network_schema_check(cli, schema)) != 0 || (rc = cli_open(cli)) != 0)
     return rc;
   rc = cairn_store_network_create(cli->store, title, net, &err);
+  if (rc == 0 && (rc = cli_network_schema(cli, schema)) != 0)
+    return rc;
   if (rc == CAIRN_EHASNETWORK)
     return cli_fail(cli, "this store already belongs to a network (one store holds one "
                          "network: use another --store DIR)");

@@ -1,9 +1,10 @@
 /*
  * journal.c — what happened and who did it: `history` of one record, the open
- * `conflicts` (also one record's, which `get` marks), and the `log` of entries in
- * this replica's arrival order. Authors are printed as their key and, from the
- * `_member` records, their name. Times are the HLC's milliseconds (hlc >> 16) in
- * ISO-8601 UTC.
+ * `conflicts` (also one record's, which `get` marks), the `log` of entries in
+ * this replica's arrival order, and the network-wide feed of `changes`
+ * (cairn_changes: the library orders and filters, this file only prints).
+ * Authors are printed as their key and, from the `_member` records, their name.
+ * Times are the HLC's milliseconds (hlc >> 16) in ISO-8601 UTC.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -63,17 +64,33 @@ static int walk_end(cli_t *cli, walk_ctx_t *c, int rc, const char *what) {
 
 /* ---- history ---- */
 
-static int history_json(walk_ctx_t *c, const cairn_entry_t *e, const cairn_op_t *op,
-                        const char *refused) {
-  static const char *const kinds[] = {"redacted", "put", "del", "purge"};
-  json_t *o = json_object(), *fields = NULL;
+/* What an op did, as `history` and `changes` name it: an op a purge erased is
+ * "erased" (history never meets one: a purge removes the record's history). */
+static const char *op_name(cairn_op_kind_t kind) {
+  static const char *const kinds[] = {"erased", "put", "del", "purge"};
+  return (unsigned)kind < 4 ? kinds[kind] : "unknown";
+}
+
+/* A new object with who, seq, op and refused (when not NULL); NULL when out of
+ * memory. */
+static json_t *change_json(walk_ctx_t *c, const cairn_entry_t *e, const cairn_op_t *op,
+                           const char *refused) {
+  json_t *o = json_object();
+  if (o == NULL || set_who(c, o, e->author, e->hlc) ||
+      json_object_set_new(o, "seq", json_integer((json_int_t)e->seq)) ||
+      json_object_set_new(o, "op", json_string(op_name(op->kind))) ||
+      (refused != NULL && json_object_set_new(o, "refused", json_string(refused)) != 0)) {
+    json_decref(o);
+    return NULL;
+  }
+  return o;
+}
+
+/* For a put, "fields": an object of each field's name and value. */
+static int set_fields(json_t *o, const cairn_op_t *op) {
+  json_t *fields;
   cairn_field_iter_t it;
   cairn_field_t f;
-  if (o == NULL || json_array_append_new(c->out, o) != 0 || set_who(c, o, e->author, e->hlc) ||
-      json_object_set_new(o, "seq", json_integer((json_int_t)e->seq)) ||
-      json_object_set_new(o, "op", json_string(kinds[op->kind])) ||
-      (refused != NULL && json_object_set_new(o, "refused", json_string(refused)) != 0))
-    return CAIRN_ENOMEM;
   if (op->kind != CAIRN_OP_PUT)
     return 0;
   if ((fields = json_object()) == NULL || json_object_set_new(o, "fields", fields) != 0)
@@ -85,6 +102,14 @@ static int history_json(walk_ctx_t *c, const cairn_entry_t *e, const cairn_op_t 
       return rc;
   }
   return 0;
+}
+
+static int history_json(walk_ctx_t *c, const cairn_entry_t *e, const cairn_op_t *op,
+                        const char *refused) {
+  json_t *o = change_json(c, e, op, refused);
+  if (o == NULL || json_array_append_new(c->out, o) != 0)
+    return CAIRN_ENOMEM;
+  return set_fields(o, op);
 }
 
 static int history_text(walk_ctx_t *c, const cairn_entry_t *e, const cairn_op_t *op,
@@ -293,4 +318,115 @@ static int walk_log(cairn_store_t *s, walk_ctx_t *c) {
 
 int cmd_log(cli_t *cli, int argc, char **argv) {
   return cmd_walk(cli, argc, argv, walk_log, "cannot read the log");
+}
+
+/* ---- changes ---- */
+
+/*
+ * The feed can be long (every change in the network), so --json does not build
+ * one tree of it: each change becomes a small object, written compactly into a
+ * buffer and freed, and the buffer is printed once the walk succeeded (nothing
+ * is printed on failure).
+ */
+typedef struct changes_ctx {
+  walk_ctx_t w;
+  int json;
+  char *buf; /* the JSON array's items, comma-separated */
+  size_t len, cap;
+} changes_ctx_t;
+
+static const char *const changes_opts[] = {"since=", "all", "json", NULL};
+
+/* json_dump_callback's writer: append to the buffer. */
+static int buf_add(const char *p, size_t n, void *ud) {
+  changes_ctx_t *c = ud;
+  if (c->cap - c->len < n) {
+    size_t cap = c->cap ? c->cap : 1 << 16;
+    while (cap - c->len < n)
+      cap *= 2;
+    char *b = realloc(c->buf, cap);
+    if (b == NULL)
+      return -1;
+    c->buf = b;
+    c->cap = cap;
+  }
+  memcpy(c->buf + c->len, p, n);
+  c->len += n;
+  return 0;
+}
+
+static int changes_json(changes_ctx_t *c, const cairn_changes_item_t *ch) {
+  json_t *o = change_json(&c->w, ch->entry, ch->op, ch->refused);
+  int rc = o == NULL ? CAIRN_ENOMEM : 0;
+  if (rc == 0 && (json_object_set_new(o, "_type", cli_json_str(ch->type, ch->type_len)) ||
+                  json_object_set_new(o, "_id", cli_json_str(ch->id, ch->id_len))))
+    rc = CAIRN_ENOMEM;
+  if (rc == 0)
+    rc = set_fields(o, ch->op);
+  if (rc == 0 && ((c->len > 0 && buf_add(",", 1, c) != 0) ||
+                  json_dump_callback(o, buf_add, c, JSON_COMPACT) != 0))
+    rc = CAIRN_ENOMEM;
+  json_decref(o);
+  return rc;
+}
+
+/* TIME WHO OP TYPE ID FIELDS, then `refused: REASON` for evidence. */
+static int changes_text(const cairn_changes_item_t *ch) {
+  char hex[2 * CAIRN_KEY_BYTES + 1], when[CLI_TIME_MAX];
+  cairn_field_iter_t it;
+  cairn_field_t f;
+  printf("%s\t%s\t%s\t%.*s\t%.*s\t", cli_time(ch->hlc, when),
+         ch->author_name ? ch->author_name : cairn_hex(ch->author, CAIRN_KEY_BYTES, hex),
+         op_name(ch->kind), (int)ch->type_len, ch->type ? ch->type : "", (int)ch->id_len,
+         ch->id ? ch->id : "");
+  if (ch->kind == CAIRN_OP_REDACTED)
+    fputs("(erased by a purge)", stdout);
+  if (ch->kind == CAIRN_OP_PUT && ch->op->nfields == 0)
+    fputs("(kept)", stdout); /* a put that only keeps the record (resolve --keep) */
+  cairn_field_iter_init(ch->op, &it);
+  for (int first = 1; cairn_field_next(&it, &f); first = 0)
+    printf("%s%.*s", first ? "" : ",", (int)f.name_len, f.name);
+  if (ch->refused != NULL)
+    printf("\trefused: %s", ch->refused);
+  putchar('\n');
+  return 0;
+}
+
+static int change_one(const cairn_changes_item_t *ch, void *ud) {
+  changes_ctx_t *c = ud;
+  int rc = c->json ? changes_json(c, ch) : changes_text(ch);
+  return rc < 0 ? rc : 0;
+}
+
+/* --since as the library reads it; 0 or CLI_USAGE. */
+static int parse_since(cli_t *cli, const char *text, uint64_t *since) {
+  if (text == NULL)
+    return 0;
+  if (cairn_changes_parse_since(text, cairn_now_ms(), since) != 0)
+    return cli_usage(cli, "--since takes a date (2026-01-31, midnight UTC), a time "
+                          "(2026-01-31T09:30:00Z) or a number of days back (7d), not '%s'",
+                     text);
+  return 0;
+}
+
+int cmd_changes(cli_t *cli, int argc, char **argv) {
+  cli_args_t a;
+  changes_ctx_t c;
+  cairn_changes_opts_t o = {0, 0, 0};
+  int rc = cli_args_parse(cli, argc, argv, changes_opts, 0, 0, &a);
+  if (rc != 0)
+    return rc;
+  memset(&c, 0, sizeof c);
+  c.json = cli_flag(&a, "json");
+  o.flags = cli_flag(&a, "all") ? CAIRN_CHANGES_RESERVED : 0;
+  if ((rc = parse_since(cli, cli_opt(&a, "since"), &o.since_ms)) == 0 &&
+      (rc = walk_begin(cli, &c.w, 0)) == 0) {
+    rc = walk_end(cli, &c.w, cairn_changes(cli->store, &o, change_one, &c),
+                  "cannot read the changes");
+    if (rc == 0 && c.json)
+      printf("[%.*s]\n", (int)c.len, c.len ? c.buf : "");
+  }
+  free(c.buf);
+  cli_args_free(&a);
+  return rc;
 }

@@ -20,9 +20,12 @@ static const cli_cmd_t commands[] = {
      "name, shown beside its changes.", 0},
     {"id", cmd_id, "", "Print this device's key (64 hex characters).\n"
                        "Give it to an admin, who runs `cairn grant KEY --role ROLE`.", 1},
-    {"network create", cmd_network_create, "TITLE",
+    {"network create", cmd_network_create, "TITLE [--schema collective-impact|none|FILE.json]",
      "Create a network owned by this device and print its id.\n"
-     "Works offline. One store holds one network.", 0},
+     "Works offline. One store holds one network. The network starts with the\n"
+     "collective-impact schema (partners, commitments, indicators, values...; see\n"
+     "`cairn schema`) unless --schema says none (any type and field, unchecked) or\n"
+     "names a schema document.", 0},
     {"put", cmd_put, "TYPE ID FIELD=VALUE...",
      "Set fields of a record, creating it if absent.\n"
      "FIELD=TEXT sets a string; FIELD:=JSON a typed value (count:=42, done:=true,\n"
@@ -71,16 +74,32 @@ static const cli_cmd_t commands[] = {
      "(the edit), then `deleted` per delete.", 1},
     {"log", cmd_log, "[--json]", "Print the entries of this replica in arrival order.\n"
                                  "Text: AUTHOR SEQ TIME OPS NAME, tab-separated.", 1},
+    {"changes", cmd_changes, "[--since DATE|DAYSd] [--all] [--json]",
+     "Print who changed what, network-wide, oldest first.\n"
+     "Text: TIME NAME OP TYPE ID FIELDS, tab-separated: NAME is the author's member name\n"
+     "(its key when unnamed), OP put, del, purge or erased (a change a purge erased:\n"
+     "no type, id or fields), FIELDS the names a put set, comma-separated; a change\n"
+     "its author's role did not allow ends with `refused: REASON`. --since keeps\n"
+     "changes from a date (2026-01-31, midnight UTC), a time (2026-01-31T09:30:00Z)\n"
+     "or N days back (7d). --all adds changes to cairn's own records (_member...).", 1},
     {"members", cmd_members, "[--json]",
-     "Print the members of the network: KEY NAME ROLE, tab-separated.", 1},
-    {"grant", cmd_grant, "KEY --role ROLE [--name NAME]",
+     "Print the members of the network, then the invites.\n"
+     "Members: KEY NAME ROLE ORGANIZATION, tab-separated, by name; the keys of one\n"
+     "person's devices (one name) sit together, each ending with `key N of M`.\n"
+     "ORGANIZATION is the member's partner's name, or its id when that partner is\n"
+     "not here. Invites: KEY NAME ROLE ORGANIZATION STATUS EXPIRES USED/USES, STATUS\n"
+     "pending, used, expired or revoked. --json prints {\"members\":[...],\"invites\":[...]}.", 1},
+    {"grant", cmd_grant, "KEY --role ROLE [--name NAME] [--org PARTNER_ID]",
      "Give a device key a role (owner, admin, editor, viewer, relay, revoked).\n"
-     "An offline change to its `_member` record; owner or admin only.", 0},
-    {"invite", cmd_invite, "--role editor|viewer|admin --name NAME [--expires DAYS] [--uses N]",
+     "An offline change to its `_member` record; owner or admin only. --org sets the\n"
+     "member's organization: the id of a partner record.", 0},
+    {"invite", cmd_invite,
+     "--role editor|viewer|admin --name NAME [--org PARTNER_ID] [--expires DAYS] [--uses N]",
      "Make an invite and print its code (owner or admin; the relay must be set).\n"
      "Run `cairn sync` next so the relay knows it. The code lets a new device join\n"
-     "(`cairn join CODE`) with that role; it expires after DAYS (default 7) and\n"
-     "serves N devices (default 1). `cairn revoke` on the invite key cancels it.", 0},
+     "(`cairn join CODE`) with that role, name and organization (--org, a partner id);\n"
+     "it expires after DAYS (default 7) and serves N devices (default 1). `cairn\n"
+     "revoke` on the invite key cancels it.", 0},
     {"revoke", cmd_revoke, "KEY", "Revoke a device key (its role becomes `revoked`).\n"
                                   "Its earlier changes stay. Exit 3 if it is not a member.", 0},
     {"rekey", cmd_rekey, "",
@@ -121,6 +140,21 @@ static const cli_cmd_t commands[] = {
      "Print where this device stands with its relay.\n"
      "The relay, the last successful sync, and this device's entries the relay has not\n"
      "acknowledged yet.", 1},
+    {"schema apply", cmd_schema_apply, "FILE.json",
+     "Add or change record types and fields (owner or admin); one signed entry.\n"
+     "The document names types and fields to add or change (see docs/cli.md); those it\n"
+     "does not name stay. Kinds never change and enum values are never removed;\n"
+     "\"renamed_from\" renames a field and \"hidden\": true removes one from view. Prints\n"
+     "what changed.", 0},
+    {"schema", cmd_schema, "[TYPE] [--json]",
+     "Print the network's record types and their fields.\n"
+     "Each field: name, kind (text, number, integer, bool, date, datetime, period, enum,\n"
+     "ref, refs, json), the type it refers to, required, allowed values, unit, label.\n"
+     "--json prints the schema document, which `cairn schema apply` takes.", 1},
+    {"check", cmd_check, "[--json]",
+     "List the records that break the current schema, with the reason.\n"
+     "A device behind on the schema may write them; nothing is ever dropped for it.\n"
+     "Exit 1 when there is any.", 1},
     {"help", cmd_help, "[COMMAND]", "Print help on all commands or on one.", 0},
 };
 
@@ -317,7 +351,7 @@ static int dispatch(cli_t *cli, int argc, char **argv, const char *store) {
 }
 
 int main(int argc, char **argv) {
-  cli_t cli = {NULL, NULL, NULL, NULL};
+  cli_t cli = {NULL, NULL, NULL, NULL, NULL};
   const char *store = NULL;
   int rc = 0, i;
   if (cairn_core_init() != 0)
@@ -325,6 +359,8 @@ int main(int argc, char **argv) {
   if ((i = parse_global(&cli, argc, argv, &store, &rc)) < 0)
     return rc;
   rc = dispatch(&cli, argc - i, argv + i, store);
+  cli_output_schema(NULL);
+  cairn_schema_free(cli.schema);
   cairn_close(cli.store);
   if (fflush(stdout) != 0 || ferror(stdout)) {
     if (rc == 0)

@@ -63,13 +63,22 @@ int cli_print_field(const char *name, size_t name_len, const uint8_t *value, siz
   return 0;
 }
 
+/* The schema records are shown through (cli_open sets it). */
+static const cairn_schema_t *view_schema;
+
+void cli_output_schema(const cairn_schema_t *sc) {
+  view_schema = sc;
+}
+
+static int print_one(const cairn_record_field_t *f, void *ud) {
+  int *rc = ud;
+  *rc = cli_print_field(f->name, f->name_len, f->value, f->value_len);
+  return *rc != 0;
+}
+
 int cli_print_record_fields(const cairn_record_t *r) {
-  cairn_record_iter_t it;
-  cairn_record_field_t f;
   int rc = 0;
-  cairn_record_iter_init(r, &it);
-  while (rc == 0 && cairn_record_field_next(&it, &f))
-    rc = cli_print_field(f.name, f.name_len, f.value, f.value_len);
+  cairn_schema_fields(view_schema, r, print_one, &rc);
   return rc;
 }
 
@@ -130,17 +139,23 @@ int cli_json_set_value(json_t *obj, const char *name, size_t name_len, const uin
   return 0;
 }
 
+/* Add a field to the object; on failure, drop "_id" to say so and stop. */
+static int json_one(const cairn_record_field_t *f, void *ud) {
+  json_t *o = ud;
+  if (cli_json_set_value(o, f->name, f->name_len, f->value, f->value_len) == 0)
+    return 0;
+  json_object_del(o, "_id");
+  return 1;
+}
+
 json_t *cli_record_json(const cairn_record_t *r) {
-  cairn_record_iter_t it;
-  cairn_record_field_t f;
   json_t *o = json_object();
   if (o == NULL || json_object_set_new(o, "_type", cli_json_str(r->type, r->type_len)) != 0 ||
       json_object_set_new(o, "_id", cli_json_str(r->id, r->id_len)) != 0)
     goto fail;
-  cairn_record_iter_init(r, &it);
-  while (cairn_record_field_next(&it, &f))
-    if (cli_json_set_value(o, f.name, f.name_len, f.value, f.value_len) != 0)
-      goto fail;
+  cairn_schema_fields(view_schema, r, json_one, o);
+  if (json_object_get(o, "_id") == NULL) /* a field failed */
+    goto fail;
   return o;
 fail:
   json_decref(o);

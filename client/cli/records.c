@@ -6,6 +6,7 @@
  * the fields in conflict, and `resolve` writes only those.
  */
 #include <sodium.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,7 @@ typedef struct fields {
   char **name;
   uint8_t **value;
   size_t *len;
+  const char **text; /* name=text: the text, typed by the schema at write time */
   int n;
 } fields_t;
 
@@ -27,6 +29,7 @@ static void fields_free(fields_t *f) {
   free(f->name);
   free(f->value);
   free(f->len);
+  free(f->text);
   memset(f, 0, sizeof *f);
 }
 
@@ -35,7 +38,8 @@ static int fields_parse(cli_t *cli, char **args, int n, fields_t *f) {
   f->name = calloc((size_t)n + 1, sizeof *f->name);
   f->value = calloc((size_t)n + 1, sizeof *f->value);
   f->len = calloc((size_t)n + 1, sizeof *f->len);
-  if (f->name == NULL || f->value == NULL || f->len == NULL) {
+  f->text = calloc((size_t)n + 1, sizeof *f->text);
+  if (f->name == NULL || f->value == NULL || f->len == NULL || f->text == NULL) {
     fields_free(f);
     return cli_fail(cli, "out of memory");
   }
@@ -48,6 +52,9 @@ static int fields_parse(cli_t *cli, char **args, int n, fields_t *f) {
         return cli_fail(cli, "out of memory");
       return cli_usage(cli, "%s", err.msg[0] ? err.msg : cairn_strerror(rc));
     }
+    const char *eq = strchr(args[i], '=');
+    if (eq > args[i] && eq[-1] != ':')
+      f->text[i] = eq + 1;
     f->n = i + 1;
   }
   return 0;
@@ -71,10 +78,14 @@ static int write_fields(cli_t *cli, const char *type, const char *id, const fiel
     return cli_fail_rc(cli, rc, NULL, "cannot keep the record");
   }
   for (int i = 0; i < f->n; i++) {
-    rc = cairn_change_put(c, type, id, f->name[i], f->value[i], f->len[i], resolve);
+    cairn_error_t err = {0, ""};
+    if (f->text[i] != NULL)
+      rc = cairn_change_put_text(c, type, id, f->name[i], f->text[i], resolve, &err);
+    else
+      rc = cairn_change_put(c, type, id, f->name[i], f->value[i], f->len[i], resolve);
     if (rc != 0) {
       cairn_change_abort(c);
-      return cli_fail_rc(cli, rc, NULL, "cannot set the field");
+      return cli_fail_rc(cli, rc, &err, "cannot set the field");
     }
   }
   return cli_commit(cli, c, NULL);
@@ -204,10 +215,12 @@ int cmd_add(cli_t *cli, int argc, char **argv) {
 /* ---- get ---- */
 
 typedef struct show_ctx {
+  const cairn_schema_t *schema;
   int json;
   int rc; /* CAIRN_E* code from a callback */
   json_t *out;
   json_t *conflicts; /* cli_record_conflicts */
+  bool *shown;       /* text: which of them were printed */
 } show_ctx_t;
 
 /* Who wrote a head: the member's name, else the key. */
@@ -218,62 +231,64 @@ static const char *head_who(const json_t *h) {
 
 /* A conflicted field: FIELD TEXT `in conflict` WHO TIME for the visible head,
  * then TAB TEXT WHO TIME for each other head. */
-static void print_conflicted(const json_t *item) {
+static void print_conflicted(show_ctx_t *c, size_t i) {
+  const json_t *item = json_array_get(c->conflicts, i);
   const char *field = json_string_value(json_object_get(item, "field"));
-  size_t i;
+  size_t k;
   json_t *h;
-  json_array_foreach(json_object_get(item, "heads"), i, h) {
+  c->shown[i] = true;
+  json_array_foreach(json_object_get(item, "heads"), k, h) {
     const char *text = json_string_value(json_object_get(h, "text"));
     const char *when = json_string_value(json_object_get(h, "time"));
-    if (i == 0)
+    if (k == 0)
       printf("%s\t%s\tin conflict\t%s\t%s\n", field, text, head_who(h), when);
     else
       printf("\t%s\t%s\t%s\n", text, head_who(h), when);
   }
 }
 
-/* Bytewise order of a conflict's field and a record's field (shorter first). */
-static int field_order(const char *a, const char *b, size_t blen) {
-  size_t alen = strlen(a);
-  int c = memcmp(a, b, alen < blen ? alen : blen);
-  return c != 0 ? c : (alen > blen) - (alen < blen);
+/* The index of field name (len bytes) in a record's conflicts, or their count. */
+static size_t conflict_index(const json_t *conflicts, const char *name, size_t len) {
+  size_t i;
+  json_t *item;
+  json_array_foreach(conflicts, i, item) {
+    const char *f = json_string_value(json_object_get(item, "field"));
+    if (f != NULL && strlen(f) == len && memcmp(f, name, len) == 0)
+      return i;
+  }
+  return json_array_size(conflicts);
 }
 
-/* Text: the delete/edit conflict first, then every field in name order, those in
- * conflict with their heads (one whose visible value is unset shows as such). */
-static int show_text(const cairn_record_t *r, const json_t *conflicts) {
-  json_t *del = conflict_item(conflicts, CAIRN_DELETED_FIELD);
-  size_t ci = 0, n = json_array_size(conflicts);
-  cairn_record_iter_t it;
-  cairn_record_field_t f;
-  int rc = 0;
-  if (del != NULL)
-    print_conflicted(del);
-  cairn_record_iter_init(r, &it);
-  while (rc == 0 && cairn_record_field_next(&it, &f)) {
-    const char *cf = NULL;
-    for (; ci < n; ci++) {
-      json_t *item = json_array_get(conflicts, ci);
-      cf = json_string_value(json_object_get(item, "field"));
-      if (item == del)
-        continue;
-      if (field_order(cf, f.name, f.name_len) >= 0)
-        break;
-      print_conflicted(item);
-    }
-    if (ci < n && field_order(cf, f.name, f.name_len) == 0) {
-      print_conflicted(json_array_get(conflicts, ci++));
-      continue;
-    }
-    char *text;
-    if ((rc = cli_value_text(f.value, f.value_len, &text)) == 0)
-      printf("%.*s\t%s\n", (int)f.name_len, f.name, text);
-    free(text);
+/* FIELD<TAB>VALUE, or the field's conflict */
+static int show_field(const cairn_record_field_t *f, void *ud) {
+  show_ctx_t *c = ud;
+  char *text;
+  size_t i = conflict_index(c->conflicts, f->name, f->name_len);
+  if (i < json_array_size(c->conflicts)) {
+    print_conflicted(c, i);
+    return 0;
   }
-  for (; ci < n; ci++)
-    if (json_array_get(conflicts, ci) != del)
-      print_conflicted(json_array_get(conflicts, ci));
-  return rc;
+  if ((c->rc = cli_value_text(f->value, f->value_len, &text)) == 0)
+    printf("%.*s\t%s\n", (int)f->name_len, f->name, text);
+  free(text);
+  return c->rc != 0;
+}
+
+/* Text: the delete/edit conflict first, then the fields as people see them, those
+ * in conflict with their heads, then the conflicts of fields not shown (their
+ * visible value is unset). */
+static int show_text(show_ctx_t *c, const cairn_record_t *r) {
+  size_t n = json_array_size(c->conflicts);
+  size_t del = conflict_index(c->conflicts, CAIRN_DELETED_FIELD, strlen(CAIRN_DELETED_FIELD));
+  if ((c->shown = calloc(n + 1, sizeof *c->shown)) == NULL)
+    return CAIRN_ENOMEM;
+  if (del < n)
+    print_conflicted(c, del);
+  cairn_schema_fields(c->schema, r, show_field, c);
+  for (size_t i = 0; c->rc == 0 && i < n; i++)
+    if (!c->shown[i])
+      print_conflicted(c, i);
+  return c->rc;
 }
 
 /* JSON: the record, and "_conflicts": field -> its other heads (the visible one
@@ -311,7 +326,7 @@ static int show_record(const cairn_record_t *r, void *ud) {
     c->rc = c->out != NULL ? 0 : CAIRN_ENOMEM;
     return 0;
   }
-  c->rc = show_text(r, c->conflicts);
+  c->rc = show_text(c, r);
   return 0;
 }
 
@@ -319,7 +334,7 @@ static const char *const json_opt[] = {"json", NULL};
 
 int cmd_get(cli_t *cli, int argc, char **argv) {
   cli_args_t a;
-  show_ctx_t c = {0, 0, NULL, NULL};
+  show_ctx_t c = {NULL, 0, 0, NULL, NULL, NULL};
   int rc = cli_args_parse(cli, argc, argv, json_opt, 2, 2, &a);
   if (rc != 0)
     return rc;
@@ -327,6 +342,7 @@ int cmd_get(cli_t *cli, int argc, char **argv) {
   if ((rc = check_target(cli, a.pos[0], a.pos[1])) == 0 && (rc = cli_open(cli)) == 0 &&
       (rc = cli_need_record(cli, a.pos[0], a.pos[1], 0)) == 0 &&
       (rc = cli_record_conflicts(cli, a.pos[0], a.pos[1], &c.conflicts)) == 0) {
+    c.schema = cli->schema;
     rc = cairn_get(cli->store, a.pos[0], a.pos[1], show_record, &c);
     if (rc == 0)
       rc = c.rc;
@@ -337,6 +353,7 @@ int cmd_get(cli_t *cli, int argc, char **argv) {
   }
   json_decref(c.out);
   json_decref(c.conflicts);
+  free(c.shown);
   cli_args_free(&a);
   return rc;
 }

@@ -93,7 +93,8 @@ int cli_fail_rc(cli_t *cli, int rc, const cairn_error_t *err, const char *what) 
   char msg[LINE_MAX_BYTES];
   (void)cli;
   if (err != NULL && err->code != 0 && err->msg[0] != '\0') {
-    if (what != NULL && what[0] != '\0')
+    /* a schema error names the record, the field and the value already */
+    if (what != NULL && what[0] != '\0' && rc != CAIRN_ESCHEMA)
       snprintf(msg, sizeof msg, "%s: %s", what, err->msg);
     else
       snprintf(msg, sizeof msg, "%s", err->msg);

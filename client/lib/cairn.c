@@ -92,10 +92,28 @@ int cairn_change_put_json(cairn_change_t *c, const char *type, const char *id, c
 }
 
 int cairn_change_put_text(cairn_change_t *c, const char *type, const char *id, const char *field,
-                          const char *text) {
-  json_t *j = text != NULL ? json_string(text) : NULL; /* NULL unless valid UTF-8 */
-  int rc = j != NULL ? put_json_value(c, type, id, field, j, 0, NULL) : CAIRN_EINVAL;
-  json_decref(j);
+                          const char *text, int resolve, cairn_error_t *err) {
+  cairn_schema_t *sc = NULL;
+  const cairn_schema_type_t *t;
+  const cairn_schema_field_t *f;
+  uint8_t *mp = NULL;
+  size_t len;
+  json_t *j;
+  int rc;
+  if (text == NULL || type == NULL)
+    return CAIRN_EINVAL;
+  if ((rc = cairn_schema_load(cairn_change_store(c), &sc)) != 0)
+    return rc;
+  if ((rc = cairn_schema_field_for(sc, type, field, &t, &f, err)) == 0 && f != NULL &&
+      (rc = cairn_schema_parse_text(t, f, id, text, &mp, &len, err)) == 0)
+    rc = cairn_change_put(c, type, id, field, mp, len, resolve);
+  else if (rc == 0) {
+    j = json_string(text); /* NULL unless valid UTF-8 */
+    rc = j != NULL ? put_json_value(c, type, id, field, j, resolve, NULL) : CAIRN_EINVAL;
+    json_decref(j);
+  }
+  free(mp);
+  cairn_schema_free(sc);
   return rc;
 }
 

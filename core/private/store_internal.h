@@ -54,9 +54,12 @@ struct cairn_store {
   uint64_t hlc; /* last HLC written or seen */
   int64_t clock_offset_ms; /* the relay's clock minus this device's, last learnt */
   bool has_refused_db; /* false: a store of an older format opened read-only */
+  struct cairn_schema *schema; /* the last schema read (one reference), or NULL */
+  uint64_t schema_gen;         /* the generation it was read at (schema.c) */
 };
 
 #define META_CLOCK_OFFSET "clock_offset"
+#define META_SCHEMA_GEN "schema_gen" /* 8 random bytes, new whenever `_schema` changes */
 
 /* This device's clock corrected by the offset to the relay's, when one is known:
  * what local changes are stamped with and received entries' clocks checked
@@ -294,6 +297,22 @@ int cairn__entry_redact_purged(MDB_txn *txn, cairn_store_t *s, const uint8_t *au
                                uint64_t seq);
 /* Rewrite the store file without free pages (after a purge). */
 int cairn__store_compact(cairn_store_t *s);
+
+/* ---- schema (schema.c, validate.c) ---- */
+
+struct cairn_schema;
+/* Read the schema inside txn (schema.h, cairn_schema_load). */
+int cairn__schema_load(MDB_txn *txn, cairn_store_t *s, struct cairn_schema **out);
+/* The store's schema as of txn, shared (a new reference: cairn_schema_free). */
+int cairn__schema_cached(MDB_txn *txn, cairn_store_t *s, struct cairn_schema **out);
+/* A `_schema` record merged in txn: cached schemas are stale from its commit. */
+int cairn__schema_touch(MDB_txn *txn, cairn_store_t *s);
+/* Check a local put of fields names[i] = values[i] on (type, id) against the
+ * schema: 0 or CAIRN_ESCHEMA with the reason in err (or a store error). */
+int cairn__schema_check_put(MDB_txn *txn, cairn_store_t *s, const struct cairn_schema *sc,
+                            const char *type, const char *id, const char *const *names,
+                            const uint8_t *const *values, const size_t *lens, size_t n,
+                            cairn_error_t *err);
 
 /* ---- apply (apply.c) ---- */
 

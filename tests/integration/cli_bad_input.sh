@@ -62,7 +62,7 @@ flip_byte() {
 }
 
 KEY_A=$(ca init --name Ana)
-ca network create "Bad input test" >/dev/null
+ca network create "Bad input test" --schema none >/dev/null
 ca put task t1 title="first" n:=1
 ca put task t2 title="second" n:=2
 ca add task title="third" >/dev/null
@@ -116,7 +116,7 @@ echo "== failures (exit 1)"
 check 1 'no cairn store in .*--store.*check the path' "$BIN" --store "$T/does/not/exist" list task
 check 1 'no cairn store in .*--store.*check the path' "$BIN" --store "$T/does/not/exist" id
 check 1 'already holds a store' ca init --name Again
-check 1 'already belongs to a network' ca network create "Second"
+check 1 'already belongs to a network' ca network create "Second" --schema none
 check 1 'no network' cb put task t1 title=x
 check 1 'cannot open' cb bundle apply "$T/no-such.bdl"
 cp "$T/good.bdl" "$T/corrupt.bdl"
@@ -151,7 +151,7 @@ check 1 'not a member' cb put task t9 title=x
 check 1 'forbidden|may not|not a member' cb grant "$KEY_B" --role admin
 # another network's bundle
 "$BIN" --store "$T/c" init --name Cy >/dev/null
-"$BIN" --store "$T/c" network create "Other" >/dev/null
+"$BIN" --store "$T/c" network create "Other" --schema none >/dev/null
 "$BIN" --store "$T/c" bundle create "$T/other.bdl" >/dev/null
 check 1 'network' cb bundle apply "$T/other.bdl"
 # the key file must be private
@@ -166,8 +166,9 @@ env -u HOME -u CAIRN_STORE "$BIN" list task >"$T/out" 2>"$T/err" && { echo "FAIL
 [ "$(wc -l <"$T/err")" -eq 1 ] || { echo "FAIL: no HOME: not one line" >&2; failures=$((failures + 1)); }
 
 echo "== help exits 0"
-for cmd in "" init id "network create" put add get del purge resolve unset list history conflicts \
-  log members grant revoke heads "bundle create" "bundle apply" bundle network; do
+for cmd in "" init id "network create" put add get del purge resolve unset list history \
+  conflicts log members grant revoke heads "bundle create" "bundle apply" bundle network \
+  schema "schema apply" check changes; do
   # shellcheck disable=SC2086
   if ! "$BIN" $cmd --help >"$T/out" 2>"$T/err" || ! grep -q '^usage: cairn' "$T/out" || [ -s "$T/err" ]; then
     echo "FAIL: cairn $cmd --help" >&2

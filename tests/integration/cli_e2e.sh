@@ -47,7 +47,7 @@ step "A: init and network create"
 KA=$(ca init --name Ana)
 [[ $KA =~ $hex64 ]] || fail "init printed '$KA', not a key"
 [ "$(ca id)" = "$KA" ] || fail "id differs from the key init printed"
-NET=$(ca network create "Northside Cradle to Career")
+NET=$(ca network create "Northside Cradle to Career" --schema none)
 [[ $NET =~ $hex64 ]] || fail "network create printed '$NET', not an id"
 
 step "B: init; A grants B (editor)"
@@ -61,7 +61,7 @@ step "A -> B: full bundle"
 ca bundle create "$T/a1.bdl" >/dev/null
 out=$(cb bundle apply "$T/a1.bdl")
 [ "$out" = "applied 4, skipped 0" ] || fail "first apply printed '$out'"
-cb members | has "^$KB	Ben	editor$" || fail "B does not see its own grant: $(cb members)"
+cb members | has "^$KB	Ben	editor	$" || fail "B does not see its own grant: $(cb members)"
 same "commitment c1" "$(ca get commitment c1 --json)" "$(cb get commitment c1 --json)"
 
 step "both edit offline"

@@ -13,7 +13,8 @@
 #    ended the other way, by `del` after seeing the edit. A delete that saw every
 #    edit is no conflict at all.
 # 3. `unset` removes fields (absent from get, list and JSON, one signed entry),
-#    exit 3 on a record that does not exist.
+#    exit 3 on a record that does not exist; a field the schema requires cannot
+#    be unset; an unset concurrent with an edit is a conflict showing `(unset)`.
 #
 # Usage: bash tests/integration/conflicts_view.sh BUILD_DIR
 set -euo pipefail
@@ -135,7 +136,7 @@ for who in ana dan; do
 done
 ok "a del after seeing the edit deletes the record, no conflict left"
 
-c dan put commitment c3 title="Summer reading"
+c dan put commitment c3 title="Summer reading" partner=p1
 swap ana dan
 c ana del commitment c3 # saw Dan's put: an ordinary delete
 swap ana dan
@@ -167,12 +168,21 @@ swap ana dan
 c dan get partner p1 --json | has '"kind"' && fail "Dan still sees the unset field"
 ok "unset removes fields: absent from get, list and JSON, one entry, exit 3 on no record"
 
+# the schema still holds: a required field cannot be unset
+rc=0
+err=$(c ana unset partner p1 name 2>&1) || rc=$?
+[ "$rc" -eq 1 ] || fail "unset of a required field exited $rc"
+echo "$err" | has "partner p1: name is required" || fail "unset of a required field: $err"
+ok "unset of a field the schema requires is refused"
+
 # an unset concurrent with an edit: a conflict that shows the unset
-c ana unset partner p1 name
-c dan put partner p1 name="Library"
+c ana put partner p1 notes="Meets monthly"
+swap ana dan
+c ana unset partner p1 notes
+c dan put partner p1 notes="Meets weekly"
 swap ana dan
 c ana get partner p1 | has "(unset)" || fail "an unset in conflict: $(c ana get partner p1)"
-c ana conflicts | has "	name	(unset)	" || fail "conflicts with an unset: $(c ana conflicts)"
+c ana conflicts | has "	notes	(unset)	" || fail "conflicts with an unset: $(c ana conflicts)"
 c ana conflicts --json | has '"value":null' || fail "conflicts --json with an unset"
 ok "an unset concurrent with an edit is a conflict showing (unset)"
 

@@ -97,7 +97,7 @@ stop_pid() {
 step "relay, network, two devices"
 RK=$("$CAIRND" init "$T/relay")
 c ana init --name Ana >/dev/null
-NET=$(c ana network create "Eastside Learning Partnership")
+NET=$(c ana network create "Eastside Learning Partnership" --schema none)
 "$CAIRND" host "$T/relay" "$NET"
 serve
 c ben init --name Ben >/dev/null

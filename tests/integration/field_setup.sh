@@ -14,7 +14,7 @@ touch "$T/relay.log"
 
 RK=$("$CAIRND" init "$T/relay")
 c ana init --name Ana >/dev/null
-NET=$(c ana network create "Field setup network")
+NET=$(c ana network create "Field setup network" --schema none)
 "$CAIRND" host "$T/relay" "$NET" 2>/dev/null
 start_relay ""
 

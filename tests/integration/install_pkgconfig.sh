@@ -36,7 +36,7 @@ EXTRA=()
   "$SRC/client/examples/notes.c" $FLAGS 2>"$T/cc.err" || fail "the example does not build: $(head -5 "$T/cc.err")"
 
 "$BUILD/cairn" --store "$T/s" init --name Ana >/dev/null
-"$BUILD/cairn" --store "$T/s" network create "Install check" >/dev/null
+"$BUILD/cairn" --store "$T/s" network create "Install check" --schema none >/dev/null
 "$T/notes" "$T/s" "from the installed library" >"$T/out" || fail "the example failed: $(cat "$T/out")"
 grep -q "from the installed library" "$T/out" || fail "the note was not read back: $(cat "$T/out")"
 [ "$("$BUILD/cairn" --store "$T/s" list note --json | grep -c "from the installed library")" -eq 1 ] ||

@@ -65,7 +65,7 @@ T0=$SECONDS
 step "relay and network: Ana owner, Ben editor, Vic viewer"
 RK=$("$CAIRND" init "$T/relay")
 c ana init --name Ana >/dev/null
-NET=$(c ana network create "Badpeer test network")
+NET=$(c ana network create "Badpeer test network" --schema none)
 "$CAIRND" host "$T/relay" "$NET"
 start_relay "" --max-conns 50 --handshake-timeout 2 --max-frame 65536 --max-entry 32768
 for who in ben vic; do c "$who" init --name "$who" >/dev/null; done

@@ -21,7 +21,7 @@ step "relay, network, an owner with a first sync"
 touch "$T/relay.log"
 RK=$("$CAIRND" init "$T/relay")
 c ana init --name Ana >/dev/null
-NET=$(c ana network create "Disk full network")
+NET=$(c ana network create "Disk full network" --schema none)
 "$CAIRND" host "$T/relay" "$NET" 2>/dev/null
 start_relay ""
 c ana remote "127.0.0.1:$PORT" --key "$RK"

@@ -44,7 +44,7 @@ touch "$T/relay.log"
 step "relay, network, three editors"
 RK=$("$CAIRND" init "$T/relay")
 c ana init --name Ana >/dev/null
-NET=$(c ana network create "Fault test network")
+NET=$(c ana network create "Fault test network" --schema none)
 "$CAIRND" host "$T/relay" "$NET" 2>/dev/null
 RS=$T/relay/networks/$NET
 start_relay "" --max-batch 100

@@ -35,7 +35,7 @@ sync_refused() {
 step "relay and network"
 RK=$("$CAIRND" init "$T/relay")
 c ana init --name Ana >/dev/null
-NET=$(c ana network create "Northside Cradle to Career")
+NET=$(c ana network create "Northside Cradle to Career" --schema none)
 "$CAIRND" host "$T/relay" "$NET"
 start_relay
 for who in ben cleo dan; do c "$who" init --name "$who" >/dev/null; done

@@ -13,7 +13,7 @@ grep -q '^CAIRN_TEST_HOOKS:BOOL=ON' "$BUILD/CMakeCache.txt" ||
   fail "this build has no clock hook: configure with -DCAIRN_TEST_HOOKS=ON (scripts/test does)"
 
 c ana init --name Ana >/dev/null
-c ana network create "Revocation network" >/dev/null
+c ana network create "Revocation network" --schema none >/dev/null
 c rob init --name Rob >/dev/null
 c ana grant "$(c rob id)" --role editor --name Rob
 c ana bundle create "$T/start.bdl" >/dev/null

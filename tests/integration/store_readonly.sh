@@ -12,7 +12,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib/common.sh" "$@"
 
 "$CAIRN" --store "$T/s" init --name Ana >/dev/null
-"$CAIRN" --store "$T/s" network create "Read-only network" >/dev/null
+"$CAIRN" --store "$T/s" network create "Read-only network" --schema none >/dev/null
 "$CAIRN" --store "$T/s" put partner p1 name="Lincoln Elementary" stage=engaged
 "$CAIRN" --store "$T/s" put partner p1 stage=committed
 "$CAIRN" --store "$T/s" put note n1 text="kept on a USB stick"
@@ -28,7 +28,7 @@ run() { "$CAIRN" --store "$T/ro/s" "\$@"; }
 n=0
 for cmd in "id" "get partner p1" "get partner p1 --json" "list partner --json" \\
            "list note --where text=kept" "history partner p1" "conflicts" "log" "members" \\
-           "heads --json" "status"; do
+           "heads --json" "status" "changes" "changes --json" "schema" "check"; do
   # shellcheck disable=SC2086
   if run \$cmd >"$T/out/cmd.out" 2>"$T/out/cmd.err"; then
     n=\$((n + 1))

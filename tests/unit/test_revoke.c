@@ -82,27 +82,16 @@ static void take_anas(world_t *w, size_t *seen) {
   cairn_test_entries_free(&l);
 }
 
-static void grant(cairn_store_t *s, const uint8_t *key, const char *name) {
-  cairn_change_t *c;
-  CAIRN_PASS(cairn_change_begin(s, &c));
-  CAIRN_PASS(cairn_change_member(c, key, CAIRN_ROLE_EDITOR, name, NULL));
-  CAIRN_PASS(cairn_change_commit(c, NULL, NULL));
-}
-
 static void world_make(world_t *w) {
+  static const char *const names[] = {"Rob", "Mia"};
+  cairn_test_key_t keys[2];
   size_t seen = 0;
-  uint8_t net[CAIRN_KEY_BYTES];
-  cairn_error_t err;
   cairn_change_t *c;
   memset(w, 0, sizeof *w);
-  CAIRN_PASS(cairn_test_store("Ana", &w->ana, &w->dir));
-  CAIRN_PASS(cairn_store_network_create(w->ana, "Late revocations", net, &err));
-  cairn_test_key_init(&w->rob, NULL);
-  cairn_test_key_init(&w->mia, NULL);
-  memcpy(w->rob.network, net, CAIRN_KEY_BYTES);
-  memcpy(w->mia.network, net, CAIRN_KEY_BYTES);
-  grant(w->ana, w->rob.pk, "Rob");
-  grant(w->ana, w->mia.pk, "Mia");
+  CAIRN_PASS(cairn_test_network_keys("Ana", "Late revocations", keys, names, 2, &w->ana,
+                                     &w->dir));
+  w->rob = keys[0];
+  w->mia = keys[1];
   take_anas(w, &seen);
   uint64_t granted = hlc_of(&w->all.e[w->all.n - 1]);
   sign_note(w, &w->rob, granted + 1, "a", "Rob's, before the revocation");

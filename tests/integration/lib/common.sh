@@ -102,7 +102,7 @@ network_with() {
   touch "$T/relay.log"
   RK=$("$CAIRND" init "$T/relay")
   c "$owner" init --name "$owner" >/dev/null
-  NET=$(c "$owner" network create "Test network of $owner")
+  NET=$(c "$owner" network create "Test network of $owner" --schema none)
   "$CAIRND" host "$T/relay" "$NET" 2>/dev/null
   start_relay ""
   for who in "$@"; do
