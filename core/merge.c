@@ -235,9 +235,11 @@ int cairn__merge_op(MDB_txn *txn, cairn_store_t *s, const cairn_entry_t *e,
   cairn_field_iter_t it;
   cairn_field_t f;
   scratch_t scratch = {NULL, 0, 0};
+  ixkeys_t before, after;
   int rc = cairn__key_record(&k, op->type, op->type_len, op->id, op->id_len);
   if (rc != 0 || (rc = cairn__rec_load(txn, s, env->w, &k, r)) != 0)
     return rc;
+  cairn__index_keys(&k, r, &before);
   bool newer = !r->exists || cairn_stamp_cmp(st, &r->del) > 0;
   if (newer) {
     r->deleted = op->kind == CAIRN_OP_DEL;
@@ -252,6 +254,10 @@ int cairn__merge_op(MDB_txn *txn, cairn_store_t *s, const cairn_entry_t *e,
       goto done;
   }
   if ((rc = cairn__rec_save(txn, s, env->w, &k, r)) != 0)
+    goto done;
+  /* the indexes follow the visible record, in the same transaction */
+  cairn__index_keys(&k, r, &after);
+  if ((rc = cairn__index_update(txn, s, env->w, &before, &after)) != 0)
     goto done;
   rc = add_history(env->w, &k, e, st);
 done:
