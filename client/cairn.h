@@ -223,10 +223,10 @@ CAIRN_EXTERN json_t *cairn_schema_to_json(const cairn_schema_t *sc, const char *
  * when both the value and V are numbers, strings with V bytewise otherwise, and
  * other values do not compare.
  *
- * Order: by the --sort fields in turn, each in its kind's order (free-form:
- * numbers, then strings, then other values), '-' reversing one; records
- * without the field last either way, values not of the kind after the others;
- * then by id. Without --sort, by id.
+ * Order: by the --sort fields in turn, each in its kind's order with values
+ * not of the kind after the others (free-form: numbers, then strings, then
+ * other values); '-' reverses one field's order, but records without the field
+ * come last either way; then by id. Without --sort, by id.
  *
  * Indexes (index.h): with an `=` on an index's leading field (its schema field
  * under that exact name, with no former names), the query reads that index's
