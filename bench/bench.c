@@ -1137,6 +1137,23 @@ static int query_time(cairn_store_t *s, const char *const *where, int use_index,
   return 0;
 }
 
+/* Time one query into row r (rate: the records of the store per second); an
+ * index must be read exactly when use_index. */
+static int query_row(cairn_store_t *s, const bench_t *b, const char *const *where,
+                     int use_index, row_t *r, const char *what) {
+  double t;
+  uint64_t found;
+  int indexed;
+  if (query_time(s, where, use_index, &t, &found, &indexed, r) != 0)
+    return -1;
+  if (indexed != (use_index && where[0] != NULL && strncmp(where[0], "partner=", 8) == 0))
+    return row_fail(r, "the query %s the index", indexed ? "read" : "did not read");
+  row_set(r, b->query_records, t);
+  snprintf(r->note, sizeof r->note, "%s: %.2f ms, %llu found", what, t * 1e3,
+           (unsigned long long)found);
+  return 0;
+}
+
 static int work_query(bench_t *b, row_t *rows, size_t *nrows) {
   row_t *scan = row_init(&rows[(*nrows)++], "f_list_scan_100k", NULL);
   row_t *two = row_init(&rows[(*nrows)++], "f_list_where_2_comparisons", "f_list_scan_100k");
@@ -1147,9 +1164,6 @@ static int work_query(bench_t *b, row_t *rows, size_t *nrows) {
   cairn_store_opts_t opts = {0};
   cairn_store_t *s;
   cairn_error_t err = {0, ""};
-  double t;
-  uint64_t found;
-  int indexed;
   opts.no_sync = 1;
   if (store_new(b, "query", &opts, true, &s, scan) != 0)
     return -1;
@@ -1160,28 +1174,13 @@ static int work_query(bench_t *b, row_t *rows, size_t *nrows) {
     cairn_close(s);
     return -1;
   }
-  if (query_time(s, none, 0, &t, &found, &indexed, scan) != 0)
+  if (query_row(s, b, none, 0, scan, "every commitment read through cairn_query_run, no "
+                                    "condition") != 0 ||
+      query_row(s, b, where2, 1, two, "--where status!=done --where due<2026-01-01 over the "
+                                      "same records (a scan)") != 0 ||
+      query_row(s, b, where_ix, 1, ix, "--where partner=p007 --where due>=2026-07-01 read by "
+                                       "the commitments-by-partner index") != 0)
     goto fail;
-  row_set(scan, b->query_records, t);
-  snprintf(scan->note, sizeof scan->note,
-           "every commitment read through cairn_query_run, no condition: %.1f ms, %llu "
-           "records", t * 1e3, (unsigned long long)found);
-  if (query_time(s, where2, 1, &t, &found, &indexed, two) != 0)
-    goto fail;
-  row_set(two, b->query_records, t);
-  snprintf(two->note, sizeof two->note,
-           "--where status!=done --where due<2026-01-01 over the same records (a scan): "
-           "%.1f ms, %llu found", t * 1e3, (unsigned long long)found);
-  if (query_time(s, where_ix, 1, &t, &found, &indexed, ix) != 0)
-    goto fail;
-  if (!indexed) {
-    row_fail(ix, "the query did not read the index");
-    goto fail;
-  }
-  row_set(ix, b->query_records, t);
-  snprintf(ix->note, sizeof ix->note,
-           "--where partner=p007 --where due>=2026-07-01 read by the commitments-by-partner "
-           "index: %.2f ms, %llu found", t * 1e3, (unsigned long long)found);
   cairn_close(s);
   return 0;
 fail:

@@ -545,23 +545,18 @@ static void test_index_random(void **state) {
     const char *exprs[4] = {e1, e2, NULL, NULL};
     const char *type, *sort;
     int used;
-    if (cairn_test_rng_below(&r, 2)) {
-      type = "commitment";
-      snprintf(e1, sizeof e1, "partner=p%u", 1 + (unsigned)cairn_test_rng_below(&r, 3));
-      random_date(&r, d, sizeof d);
-      snprintf(e2, sizeof e2, "due%s%s", ops[cairn_test_rng_below(&r, 6)], d);
-      random_date(&r, d, sizeof d);
-      snprintf(e3, sizeof e3, "due%s%s", ops[cairn_test_rng_below(&r, 4)], d);
-      sort = cairn_test_rng_below(&r, 2) ? "-due" : NULL;
-    } else {
-      type = "value";
-      snprintf(e1, sizeof e1, "indicator=i%u", 1 + (unsigned)cairn_test_rng_below(&r, 2));
-      random_period(&r, d, sizeof d);
-      snprintf(e2, sizeof e2, "period%s%s", ops[cairn_test_rng_below(&r, 6)], d);
-      random_period(&r, d, sizeof d);
-      snprintf(e3, sizeof e3, "period%s%s", ops[cairn_test_rng_below(&r, 4)], d);
-      sort = cairn_test_rng_below(&r, 2) ? "period" : NULL;
-    }
+    int values = (int)cairn_test_rng_below(&r, 2);
+    void (*random_second)(cairn_test_rng_t *, char *, size_t) =
+        values ? random_period : random_date;
+    const char *second = values ? "period" : "due";
+    type = values ? "value" : "commitment";
+    snprintf(e1, sizeof e1, values ? "indicator=i%u" : "partner=p%u",
+             1 + (unsigned)cairn_test_rng_below(&r, values ? 2 : 3));
+    random_second(&r, d, sizeof d);
+    snprintf(e2, sizeof e2, "%s%s%s", second, ops[cairn_test_rng_below(&r, 6)], d);
+    random_second(&r, d, sizeof d);
+    snprintf(e3, sizeof e3, "%s%s%s", second, ops[cairn_test_rng_below(&r, 4)], d);
+    sort = cairn_test_rng_below(&r, 2) ? (values ? "period" : "-due") : NULL;
     if (cairn_test_rng_below(&r, 2))
       exprs[2] = e3;
     ids_t with = {{0}};
