@@ -46,6 +46,7 @@ typedef struct bench {
   char root[PATH_MAX];
   double crypto_secs, durable_secs;
   uint64_t lmdb_puts, changes, big_entries, big_ops, history;
+  uint64_t query_records; /* (f): commitments queried */
   char bundle[PATH_MAX + 32], raw[PATH_MAX + 32];
   char revoke[PATH_MAX + 32]; /* the owner's late revocation of an editor (raw) */
   row_t rows[MAX_ROWS];

@@ -17,6 +17,7 @@
  *   store.h       cairn_create(), cairn_open(), cairn_close(), the device's identity
  *   change.h      changes: many puts and dels signed as one entry
  *   query.h       cairn_get(), cairn_history(), cairn_conflicts(), the log, heads
+ *   index.h       values compared by kind, record walks, the secondary indexes
  *   member.h      roles, members, invites' terms: the network's rules
  *   schema.h      the network's schema: types, fields, kinds, checks
  *   apply.h       applying received entries (prepare, then apply)
@@ -61,6 +62,7 @@
 #include "entry.h"
 #include "error.h"
 #include "heads.h"
+#include "index.h"
 #include "member.h"
 #include "query.h"
 #include "schema.h"
@@ -191,6 +193,140 @@ CAIRN_EXTERN json_t *cairn_schema_to_json(const cairn_schema_t *sc, const char *
  * look one field up with cairn_record_field(r, "title", &f).
  */
 
+/* ---- typed queries (list.c) ----
+ *
+ * A query on the records of one type, built from the text a person types:
+ * conditions (`cairn list --where`), an order (`--sort`), the fields to show
+ * (`--fields`), a limit and whether deleted records come too. Names and values
+ * are checked against the network's schema as they are added, so a mistake is
+ * an error with "did you mean", never an empty result. Running it reads in one
+ * read transaction and calls back with each record; it may be run again.
+ *
+ * Conditions (EXPR), all of which a record must meet:
+ *   FIELD=V  FIELD!=V  FIELD<V  FIELD<=V  FIELD>V  FIELD>=V
+ *   FIELD~TEXT    the value's text holds TEXT, in any case (ASCII and Latin-1
+ *                 letters fold; a list: any of its ids; other values: their JSON)
+ *   FIELD=in:A,B  equal to any of A, B
+ *   FIELD=  / FIELD!=   (no value) the record has no value for FIELD / has one
+ * V is typed by the field's kind (cairn_schema_parse_text): "40" is a number in
+ * a number field, "2026-Q2" a period; a value not of the kind is an error
+ * saying what was expected. Values compare in the kind's order (index.h): dates
+ * and datetimes in time, periods by their first day then the longer first,
+ * numbers as numbers, text, enums and refs bytewise, bools false before true;
+ * on a refs field, = and in: ask whether the list holds the id, and <, >
+ * are refused. A record without the field (or whose value is not of the
+ * field's kind) matches only !=. FIELD may be a former name of a renamed field;
+ * `_id` is the record's id (text).
+ *
+ * On a free-form network (no schema) and for cairn's own types (`_member`),
+ * FIELD=V is as cairn_value_matches (a string equal to V, or a value equal to V
+ * read as JSON: "42" finds 42 and "42"); the order compares numbers as numbers
+ * when both the value and V are numbers, strings with V bytewise otherwise, and
+ * other values do not compare.
+ *
+ * Order: by the --sort fields in turn, each in its kind's order with values
+ * not of the kind after the others (free-form: numbers, then strings, then
+ * other values); '-' reverses one field's order, but records without the field
+ * come last either way; then by id. Without --sort, by id.
+ *
+ * Indexes (index.h): with an `=` on an index's leading field (its schema field
+ * under that exact name, with no former names), the query reads that index's
+ * rows, narrowed by the conditions on its second field, instead of every
+ * record of the type; the result is the same.
+ */
+typedef struct cairn_query cairn_query_t;
+
+/*
+ * A query on the records of type.
+ * @param[in]  sc   the network's schema (cairn_schema_load), borrowed: it must
+ *                  outlive the query; NULL to have it read here (kept by q).
+ * @param[out] out  free with cairn_query_free.
+ * @param[out] err  may be NULL; why it failed.
+ * @return 0, CAIRN_ESCHEMA (the schema has no such type: err says so, with "did
+ *         you mean"), CAIRN_EINVAL (type empty or too long), CAIRN_ENOMEM, or a
+ *         store error reading the schema.
+ */
+CAIRN_EXTERN int cairn_query_new(cairn_store_t *s, const cairn_schema_t *sc, const char *type,
+                                 cairn_query_t **out, cairn_error_t *err) CAIRN_WUR;
+
+/*
+ * Add a condition (EXPR above, e.g. "due<2026-06-01", "status=in:planned,at-risk").
+ * @return 0, CAIRN_EINVAL (not an expression: no operator, no field name, or a
+ *         value missing after <, >, ~), CAIRN_ESCHEMA (a field the schema does
+ *         not know, with "did you mean"; a value not of the field's kind, saying
+ *         what was expected; <, > on a refs field), CAIRN_ENOMEM. On error the
+ *         query is as it was.
+ */
+CAIRN_EXTERN int cairn_query_where(cairn_query_t *q, const char *expr,
+                                   cairn_error_t *err) CAIRN_WUR;
+
+/* Add sort fields: "FIELD,-FIELD,..." ('-' for descending; `_id` allowed).
+ * @return 0, CAIRN_EINVAL (an empty name), CAIRN_ESCHEMA (a field the schema
+ *         does not know), CAIRN_ENOMEM. */
+CAIRN_EXTERN int cairn_query_sort(cairn_query_t *q, const char *spec,
+                                  cairn_error_t *err) CAIRN_WUR;
+
+/* Choose the fields to show, in order: "FIELD,...". Only recorded here (the
+ * caller prints; see cairn_query_value). @return as cairn_query_sort. */
+CAIRN_EXTERN int cairn_query_fields(cairn_query_t *q, const char *list,
+                                    cairn_error_t *err) CAIRN_WUR;
+
+/* At most n records (0: no limit), the first ones in the query's order. */
+CAIRN_EXTERN void cairn_query_limit(cairn_query_t *q, size_t n);
+/* Include deleted records (cairn_record_t.deleted says which); default 0. */
+CAIRN_EXTERN void cairn_query_deleted(cairn_query_t *q, int with_deleted);
+/* Allow the indexes (default 1). 0 reads every record: for tests and
+ * benchmarks, which compare the two. */
+CAIRN_EXTERN void cairn_query_use_index(cairn_query_t *q, int use);
+
+/*
+ * Run the query: cb gets each matching record in order (a view valid until it
+ * returns; nonzero stops). The store is read in one read transaction; records
+ * to sort are copied out of it first, so cb then runs after it has ended.
+ * @return 0, CAIRN_ENOMEM, CAIRN_EIO, CAIRN_ECORRUPT.
+ */
+CAIRN_EXTERN int cairn_query_run(cairn_query_t *q, cairn_record_cb cb, void *ud) CAIRN_WUR;
+
+/* After a run: 1 when it read an index rather than every record. */
+CAIRN_EXTERN int cairn_query_used_index(const cairn_query_t *q);
+
+/* The fields chosen with cairn_query_fields: how many, and the name of the
+ * i-th as shown (a renamed field's current name), owned by q. */
+CAIRN_EXTERN size_t cairn_query_nfields(const cairn_query_t *q);
+CAIRN_EXTERN const char *cairn_query_field_name(const cairn_query_t *q, size_t i);
+
+#define CAIRN_QUERY_IDBUF (CAIRN_ID_MAX + 2)
+/* The value of the i-th chosen field in r (through the schema: a value under a
+ * former name counts): 1 with *out set (out->value may point into idbuf, which
+ * must live as long as it is used), 0 when r has no value for it. */
+CAIRN_EXTERN int cairn_query_value(const cairn_query_t *q, const cairn_record_t *r, size_t i,
+                                   uint8_t idbuf[CAIRN_QUERY_IDBUF], cairn_record_field_t *out);
+
+/* Free a query (NULL is fine). */
+CAIRN_EXTERN void cairn_query_free(cairn_query_t *q);
+
+/* A type of this store and how many visible records it has. */
+typedef struct cairn_type_count {
+  char *type;
+  char *label;     /* the schema's label; "" for none */
+  uint64_t count;  /* visible (not deleted) records */
+  int in_schema;   /* the schema names it */
+} cairn_type_count_t;
+
+/*
+ * The types of this store: every type of the schema sc (may be NULL), in its
+ * order, with its label, even without records (a hidden one only when it has
+ * some); then every other type that has visible records, by name. cairn's own
+ * types (`_member`...) are left out. Counts are read in one read transaction.
+ * @param[out] out  malloc'd array of *n; free with cairn_types_free.
+ * @return 0, CAIRN_ENOMEM, CAIRN_EIO, CAIRN_ECORRUPT.
+ */
+CAIRN_EXTERN int cairn_types(cairn_store_t *s, const cairn_schema_t *sc,
+                             cairn_type_count_t **out, size_t *n) CAIRN_WUR;
+CAIRN_EXTERN void cairn_types_free(cairn_type_count_t *v, size_t n);
+
+/* ---- untyped filters ---- */
+
 /* A field filter for cairn_list: the record's field `field` matches `value`. */
 typedef struct cairn_where {
   const char *field; /* a field name */
@@ -199,7 +335,8 @@ typedef struct cairn_where {
 
 /*
  * The visible (not deleted) records of a type, in id order (bytewise), that
- * match every filter: cb is called for each. A filter matches a string field
+ * match every filter, without a schema (see cairn_query for typed
+ * conditions, order and limits): cb is called for each. A filter matches a string field
  * whose bytes equal value, and any other field whose value equals value read as
  * JSON, numbers by value (so value "42" matches 42, 42.0 and "42"); a record
  * without the field does not match. nwhere may be 0 (where then may be NULL).

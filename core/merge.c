@@ -518,9 +518,11 @@ int cairn__merge_op(MDB_txn *txn, cairn_store_t *s, const cairn_entry_t *e,
   cairn_field_t f;
   scratch_t scratch = {NULL, 0, 0};
   bool history_added = false;
+  ixkeys_t before, after;
   int rc = cairn__key_record(&k, op->type, op->type_len, op->id, op->id_len);
   if (rc != 0 || (rc = cairn__rec_load(txn, s, env->w, &k, r)) != 0)
     return rc;
+  cairn__index_keys(&k, r, &before);
   /* a record that never had a del is not deleted: nothing more to read (one
    * written before the deletion state existed, with a stamp there, is judged) */
   bool judge = r->sum.on || op->kind == CAIRN_OP_DEL || (r->exists && !stamp_zero(&r->del));
@@ -539,6 +541,10 @@ int cairn__merge_op(MDB_txn *txn, cairn_store_t *s, const cairn_entry_t *e,
   if (op->type_len == sizeof CAIRN_SCHEMA_TYPE - 1 &&
       memcmp(op->type, CAIRN_SCHEMA_TYPE, op->type_len) == 0 &&
       (rc = cairn__schema_touch(txn, s)) != 0)
+    goto done;
+  /* the indexes follow the visible record, in the same transaction */
+  cairn__index_keys(&k, r, &after);
+  if ((rc = cairn__index_update(txn, s, env->w, &before, &after)) != 0)
     goto done;
   if (!history_added)
     rc = add_history(env->w, &k, e, st);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "index.h"
 #include "store_internal.h"
 
 int cairn__walk_begin(cairn_store_t *s, int db, walk_t *w) {
@@ -64,29 +65,7 @@ int cairn_get(cairn_store_t *s, const char *type, const char *id, cairn_record_c
 }
 
 int cairn__list_type(cairn_store_t *s, const char *type, cairn_record_cb cb, void *ud) {
-  keybuf_t prefix;
-  walk_t w;
-  MDB_val k, v;
-  cairn_record_t r;
-  int rc;
-  if (strlen(type) + 1 > sizeof prefix.b)
-    return CAIRN_EINVAL;
-  memcpy(prefix.b, type, strlen(type) + 1);
-  prefix.len = strlen(type) + 1;
-  if ((rc = cairn__walk_begin(s, DB_RECORDS, &w)) != 0)
-    return rc;
-  k = mval(prefix.b, prefix.len);
-  for (rc = mdb_cursor_get(w.cur, &k, &v, MDB_SET_RANGE); rc == 0;
-       rc = mdb_cursor_get(w.cur, &k, &v, MDB_NEXT)) {
-    if (!has_prefix(&k, &prefix))
-      break;
-    if ((rc = cairn__rec_view(&k, &v, &r)) != 0)
-      break;
-    if (!r.deleted && cb(&r, ud) != 0)
-      break;
-  }
-  cairn__walk_end(&w);
-  return walk_rc(rc);
+  return cairn_records_walk(s, type, 0, cb, ud); /* index.h */
 }
 
 /* Load the entry of author at seq from the log (a view). */

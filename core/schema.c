@@ -381,9 +381,12 @@ done:
     cairn_schema_free(sc);
     return rc;
   }
-  qsort(sc->types, sc->ntypes, sizeof *sc->types, type_order);
+  if (sc->ntypes > 0) /* qsort wants a pointer even for nothing */
+    qsort(sc->types, sc->ntypes, sizeof *sc->types, type_order);
   for (size_t i = 0; i < sc->ntypes; i++)
-    qsort(sc->types[i].fields, sc->types[i].nfields, sizeof *sc->types[i].fields, field_order);
+    if (sc->types[i].nfields > 0)
+      qsort(sc->types[i].fields, sc->types[i].nfields, sizeof *sc->types[i].fields,
+            field_order);
   *out = sc;
   return 0;
 }
@@ -439,72 +442,21 @@ int cairn_schema_load(cairn_store_t *s, cairn_schema_t **out) {
   return rc;
 }
 
-/* ---- the forms of dates, times and periods ---- */
+/* ---- the forms of dates, times and periods (index.c reads them) ---- */
 
-static int digits(const char *s, size_t n, int *v) {
-  *v = 0;
-  for (size_t i = 0; i < n; i++) {
-    if (!isdigit((unsigned char)s[i]))
-      return 0;
-    *v = *v * 10 + (s[i] - '0');
-  }
-  return 1;
-}
-
-static int days_in_month(int y, int m) {
-  static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  return m == 2 && leap ? 29 : d[m - 1];
-}
-
-/* YYYY-MM-DD, a real day. */
 static int date_ok(const char *s, size_t n) {
-  int y, m, d;
-  return n == 10 && s[4] == '-' && s[7] == '-' && digits(s, 4, &y) && digits(s + 5, 2, &m) &&
-         digits(s + 8, 2, &d) && y >= 1 && m >= 1 && m <= 12 && d >= 1 &&
-         d <= days_in_month(y, m);
-}
-
-/* HH:MM[:SS[.fff]], then Z, +HH:MM, -HH:MM or nothing. */
-static int time_ok(const char *s, size_t n) {
-  int h, mi, sec;
-  size_t i = 5;
-  if (n < 5 || !digits(s, 2, &h) || s[2] != ':' || !digits(s + 3, 2, &mi) || h > 23 || mi > 59)
-    return 0;
-  if (i < n && s[i] == ':') {
-    if (n < i + 3 || !digits(s + i + 1, 2, &sec) || sec > 60)
-      return 0;
-    i += 3;
-    if (i < n && s[i] == '.') {
-      size_t j = ++i;
-      while (i < n && isdigit((unsigned char)s[i]))
-        i++;
-      if (i == j)
-        return 0;
-    }
-  }
-  if (i == n)
-    return 1;
-  if (s[i] == 'Z' || s[i] == 'z')
-    return i + 1 == n;
-  return (s[i] == '+' || s[i] == '-') && n - i == 6 && digits(s + i + 1, 2, &h) &&
-         s[i + 3] == ':' && digits(s + i + 4, 2, &mi) && h <= 23 && mi <= 59;
+  uint8_t k[CAIRN__SORTKEY_MAX];
+  return cairn__sortkey_date(s, n, k) != 0;
 }
 
 static int datetime_ok(const char *s, size_t n) {
-  return n > 11 && date_ok(s, 10) && (s[10] == 'T' || s[10] == ' ') && time_ok(s + 11, n - 11);
+  uint8_t k[CAIRN__SORTKEY_MAX];
+  return cairn__sortkey_datetime(s, n, k) != 0;
 }
 
-/* YYYY, YYYY-Qn, YYYY-MM. */
 static int period_ok(const char *s, size_t n) {
-  int y, m;
-  if (n < 4 || !digits(s, 4, &y) || y < 1)
-    return 0;
-  if (n == 4)
-    return 1;
-  if (n == 7 && s[4] == '-' && (s[5] == 'Q' || s[5] == 'q'))
-    return s[6] >= '1' && s[6] <= '4';
-  return n == 7 && s[4] == '-' && digits(s + 5, 2, &m) && m >= 1 && m <= 12;
+  uint8_t k[CAIRN__SORTKEY_MAX];
+  return cairn__sortkey_period(s, n, k) != 0;
 }
 
 /* ---- checking a value ---- */

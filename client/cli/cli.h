@@ -4,7 +4,7 @@
  * of docs/cli.md, and the output helpers.
  *
  * The command table itself lives in main.c; each handler lives in a file named
- * after its concept (device.c, records.c, journal.c, members.c, sync_file.c).
+ * after its concept (device.c, records.c, query.c, journal.c, members.c, sync_file.c).
  * Handlers return the process exit code. Every failure path prints exactly one
  * line on stderr, through cli_fail* or cli_usage; warnings (cli_warn) are the
  * only other lines there.
@@ -202,7 +202,8 @@ int cmd_del(cli_t *cli, int argc, char **argv);
 int cmd_purge(cli_t *cli, int argc, char **argv);
 int cmd_resolve(cli_t *cli, int argc, char **argv);
 int cmd_unset(cli_t *cli, int argc, char **argv);
-int cmd_list(cli_t *cli, int argc, char **argv);
+int cmd_list(cli_t *cli, int argc, char **argv);          /* query.c */
+int cmd_types(cli_t *cli, int argc, char **argv);
 int cmd_history(cli_t *cli, int argc, char **argv);        /* journal.c */
 int cmd_conflicts(cli_t *cli, int argc, char **argv);
 int cmd_log(cli_t *cli, int argc, char **argv);

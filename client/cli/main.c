@@ -58,11 +58,24 @@ static const cli_cmd_t commands[] = {
     {"unset", cmd_unset, "TYPE ID FIELD...",
      "Remove fields from a record (each is written as null, which is absent).\n"
      "One signed entry. Exit 3 if there is no such record.", 0},
-    {"list", cmd_list, "TYPE [--where FIELD=VALUE]... [--json]",
-     "Print the records of a type, ordered by id.\n"
-     "Text: one line per record, ID then FIELD=VALUE items, tab-separated. Every\n"
-     "--where must match: a string equals VALUE, any other value equals VALUE read as\n"
-     "JSON (so --where count=42 finds 42 and \"42\").", 1},
+    {"list", cmd_list,
+     "TYPE [--where EXPR]... [--sort [-]FIELD,...] [--fields F,...] [--limit N] [--deleted] "
+     "[--json|--csv]",
+     "Print the records of a type that meet every --where, ordered by id unless sorted.\n"
+     "EXPR: FIELD=V, FIELD!=V, FIELD<V, <=, >, >=, FIELD~TEXT (contains, any case),\n"
+     "FIELD=in:A,B; FIELD= (no value) and FIELD!= (any value). V is typed by the field's\n"
+     "kind and values compare by it: dates and periods in time (2026 < 2026-Q2 <\n"
+     "2026-05), numbers as numbers; on a list of references, = asks whether it holds\n"
+     "the id. A record without the field meets only !=. A type or field the schema\n"
+     "does not know, or a value not of the field's kind, is an error. --sort orders by\n"
+     "fields in turn ('-' descending; records without the field last); --fields\n"
+     "chooses and orders the fields shown; --deleted includes deleted records (marked\n"
+     "_deleted). Text: ID then FIELD=VALUE items, tab-separated; --csv: a header row\n"
+     "(_id, then the fields) and one row per record.", 1},
+    {"types", cmd_types, "[--json]",
+     "Print the record types with their counts of records: TYPE COUNT LABEL.\n"
+     "Every type of the schema (with 0 when it has none), then any other type this\n"
+     "store holds. cairn's own types (_member...) are left out.", 1},
     {"history", cmd_history, "TYPE ID [--json]",
      "Print every change to a record, oldest first.\n"
      "Text: TIME<TAB>AUTHOR<TAB>NAME then FIELD=VALUE items, or `deleted`. Exit 3 if\n"

@@ -1,9 +1,10 @@
 /*
- * records.c — the record commands: put, add, get, del, purge, resolve, unset,
- * list (docs/cli.md, "Records"). Arguments are checked before the store is
- * opened, so a mistyped command line is a usage error whatever state the store is
- * in. Each writing command is one change, hence one signed entry. `get` marks
- * the fields in conflict, and `resolve` writes only those.
+ * records.c — the record commands: put, add, get, del, purge, resolve, unset
+ * (docs/cli.md, "Records"; list and types are in query.c). Arguments are
+ * checked before the store is opened, so a mistyped command line is a usage
+ * error whatever state the store is in. Each writing command is one change,
+ * hence one signed entry. `get` marks the fields in conflict, and `resolve`
+ * writes only those.
  */
 #include <sodium.h>
 #include <stdbool.h>
@@ -391,81 +392,4 @@ int cmd_del(cli_t *cli, int argc, char **argv) {
 
 int cmd_purge(cli_t *cli, int argc, char **argv) {
   return remove_record(cli, argc, argv, 1);
-}
-
-/* ---- list ---- */
-
-typedef struct list_ctx {
-  int json;
-  int rc;
-  json_t *out;
-} list_ctx_t;
-
-static int list_one(const cairn_record_t *r, void *ud) {
-  list_ctx_t *c = ud;
-  if (c->json) {
-    json_t *o = cli_record_json(r);
-    if (o == NULL || json_array_append_new(c->out, o) != 0)
-      c->rc = CAIRN_ENOMEM;
-  } else {
-    printf("%.*s", (int)r->id_len, r->id);
-    c->rc = cli_print_record_fields(r);
-    putchar('\n');
-  }
-  return c->rc != 0;
-}
-
-/* The --where options as filters: FIELD=VALUE split at the first '=' (the
- * field names are copied into names, which the caller frees). */
-static int wheres_of(cli_t *cli, const cli_args_t *a, cairn_where_t *w, char **names,
-                     size_t *n) {
-  *n = 0;
-  for (int i = 0; i < a->nopt; i++) {
-    const char *v = a->opt[i].value, *eq;
-    if (v == NULL)
-      continue; /* --json */
-    if ((eq = strchr(v, '=')) == NULL || v == eq)
-      return cli_usage(cli, "--where takes FIELD=VALUE, not '%s'", v);
-    if ((names[*n] = strndup(v, (size_t)(eq - v))) == NULL)
-      return cli_fail(cli, "out of memory");
-    w[*n].field = names[*n];
-    w[*n].value = eq + 1;
-    (*n)++;
-  }
-  return 0;
-}
-
-static const char *const list_opts[] = {"json", "where=", NULL};
-
-int cmd_list(cli_t *cli, int argc, char **argv) {
-  cli_args_t a;
-  list_ctx_t c = {0, 0, NULL};
-  cairn_where_t *w = NULL;
-  char **names = NULL;
-  size_t nw = 0;
-  int rc = cli_args_parse(cli, argc, argv, list_opts, 1, 1, &a);
-  if (rc != 0)
-    return rc;
-  c.json = cli_flag(&a, "json");
-  w = calloc((size_t)a.nopt + 1, sizeof *w);
-  names = calloc((size_t)a.nopt + 1, sizeof *names);
-  if (w == NULL || names == NULL)
-    rc = cli_fail(cli, "out of memory");
-  else if ((rc = cli_check_name(cli, "record type", a.pos[0], CAIRN_TYPE_MAX)) == 0 &&
-           (rc = wheres_of(cli, &a, w, names, &nw)) == 0 && (rc = cli_open(cli)) == 0) {
-    if (c.json && (c.out = json_array()) == NULL)
-      rc = cli_fail(cli, "out of memory");
-    else if ((rc = cairn_list(cli->store, a.pos[0], w, nw, list_one, &c)) != 0 ||
-             (rc = c.rc) != 0)
-      rc = cli_fail_rc(cli, rc, NULL, "cannot list the records");
-    else if (c.json)
-      rc = cli_print_json(cli, c.out), c.out = NULL;
-  }
-  for (size_t i = 0; names != NULL && i < nw; i++)
-    free(names[i]);
-  free(names);
-  free(w);
-  json_decref(c.out);
-  cli_args_free(&a);
-  return rc;
 }

@@ -18,7 +18,9 @@
 #include "store.h"
 #include "sync_store.h"
 
-#define STORE_FORMAT_VERSION 1
+/* 1: the first format; 2: with the `index` database (built when a store of
+ * format 1 is first opened for writing) */
+#define STORE_FORMAT_VERSION 2
 #define NETWORK_LABEL "cairn network v1"
 #define NETWORK_TYPE "_network"
 #define NONCE_BYTES 32
@@ -38,6 +40,7 @@ enum {
   DB_ROLES,
   DB_META,
   DB_REFUSED, /* entries kept as evidence, not applied: log key -> the reason */
+  DB_INDEX,   /* the secondary indexes (index.c) */
   DB_COUNT
 };
 
@@ -56,6 +59,7 @@ struct cairn_store {
   bool has_refused_db; /* false: a store of an older format opened read-only */
   struct cairn_schema *schema; /* the last schema read (one reference), or NULL */
   uint64_t schema_gen;         /* the generation it was read at (schema.c) */
+  bool has_index_db;   /* false: a store of format 1 opened read-only */
 };
 
 #define META_CLOCK_OFFSET "clock_offset"
@@ -297,6 +301,33 @@ int cairn__entry_redact_purged(MDB_txn *txn, cairn_store_t *s, const uint8_t *au
                                uint64_t seq);
 /* Rewrite the store file without free pages (after a purge). */
 int cairn__store_compact(cairn_store_t *s);
+
+/* ---- indexes (index.c) ---- */
+
+#define CAIRN__SORTKEY_MAX 12
+/* The sort key of text in the form of a date (4 bytes), a datetime (12) or a
+ * period (4): its length, or 0 when the text is not of that form (index.h says
+ * the order). */
+size_t cairn__sortkey_date(const char *s, size_t n, uint8_t out[CAIRN__SORTKEY_MAX]);
+size_t cairn__sortkey_datetime(const char *s, size_t n, uint8_t out[CAIRN__SORTKEY_MAX]);
+size_t cairn__sortkey_period(const char *s, size_t n, uint8_t out[CAIRN__SORTKEY_MAX]);
+
+#define IX_PER_TYPE 2 /* most indexes on one type */
+
+/* The index rows of one record. */
+typedef struct ixkeys {
+  keybuf_t k[IX_PER_TYPE];
+  size_t n;
+} ixkeys_t;
+
+/* The rows of the record whose key (type \0 id) is rk and whose state is r:
+ * none when it does not exist or is deleted. */
+void cairn__index_keys(const keybuf_t *rk, const rec_t *r, ixkeys_t *out);
+/* Replace a record's rows before by after (rows in both stay); w may be NULL. */
+int cairn__index_update(MDB_txn *txn, cairn_store_t *s, wtxn_t *w, const ixkeys_t *before,
+                        const ixkeys_t *after);
+/* Empty `index` and build it from the records (a store of format 1). */
+int cairn__index_build(MDB_txn *txn, cairn_store_t *s);
 
 /* ---- schema (schema.c, validate.c) ---- */
 

@@ -88,7 +88,7 @@ check 2 '--name is required' "$BIN" --store "$T/new" init
 check 2 "unexpected argument" ca get task t1 extra
 check 2 "unknown option '--jsno'" ca list task --jsno
 check 2 'needs a value' ca list task --where
-check 2 'FIELD=VALUE' ca list task --where novalue
+check 2 'is not FIELD=V, FIELD!=V' ca list task --where novalue
 check 2 'invalid JSON' ca put task t1 'x:=notjson'
 check 2 'empty field name' ca put task t1 '=v'
 check 2 'reserved' ca put task t1 '_type=x'
