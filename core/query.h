@@ -74,6 +74,22 @@ CAIRN_EXTERN int cairn_get(cairn_store_t *s, const char *type, const char *id,
 int cairn__list_type(cairn_store_t *s, const char *type, cairn_record_cb cb, void *ud);
 
 /*
+ * The records of a type as this replica held them at a past time: every op on
+ * them stamped at or before hlc (an HLC value; (ms << 16) | 0xffff for the end of
+ * millisecond ms), replayed from the records' history in stamp order: each
+ * field's value the latest written, a record deleted when its latest del or put
+ * is a del. Entries held as evidence only, erased ops and purged records have
+ * no part. Conflicts are not kept: a field shows its latest write, which is the
+ * value the record showed then unless an edit concurrent with it was still to
+ * arrive. In id order, in one read transaction; records that did not exist yet
+ * are left out, and deleted ones too unless with_deleted. cb gets each record (a
+ * view valid until it returns) and returns nonzero to stop.
+ * @return 0, CAIRN_EINVAL (type too long), CAIRN_ENOMEM, CAIRN_EIO, CAIRN_ECORRUPT.
+ */
+CAIRN_EXTERN int cairn_records_as_of(cairn_store_t *s, const char *type, uint64_t hlc,
+                                     int with_deleted, cairn_record_cb cb, void *ud);
+
+/*
  * Every change to a record, oldest first: cb gets each entry that touched it
  * (author, seq, hlc time) and its op on the record (put with its fields, del,
  * purge); walk a put's fields with cairn_field_iter_init()/cairn_field_next().

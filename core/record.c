@@ -308,7 +308,7 @@ static uint8_t *enc_sum(uint8_t *p, const rec_sum_t *m) {
 }
 
 /* Encode r into b (replacing its contents). */
-static int rec_encode(const rec_t *r, bbuf_t *b) {
+int cairn__rec_encode(const rec_t *r, bbuf_t *b) {
   /* header: array, bool, uint, bin 32, map; per field: str, array, value, uint, bin 32 */
   const size_t stamp = 1 + 9 + 2 + CAIRN_KEY_BYTES;
   size_t max = 1 + 1 + 9 + 2 + CAIRN_KEY_BYTES + 5;
@@ -346,7 +346,7 @@ static int rec_encode(const rec_t *r, bbuf_t *b) {
 int cairn__rec_save(MDB_txn *txn, cairn_store_t *s, wtxn_t *w, const keybuf_t *k,
                     const rec_t *r) {
   bbuf_t own = {NULL, 0, 0}, *b = w != NULL ? &w->enc : &own;
-  int rc = rec_encode(r, b);
+  int rc = cairn__rec_encode(r, b);
   if (rc == 0) {
     MDB_val key = mval(k->b, k->len), val = mval(b->p, b->len);
     rc = cairn__mdb_err(w != NULL ? cairn__wtxn_put(w, DB_RECORDS, &key, &val, 0)

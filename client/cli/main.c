@@ -168,6 +168,13 @@ static const cli_cmd_t commands[] = {
      "List the records that break the current schema, with the reason.\n"
      "A device behind on the schema may write them; nothing is ever dropped for it.\n"
      "Exit 1 when there is any.", 1},
+    {"report", cmd_report,
+     "NAME [--as-of DATE] [--format text|json|csv|html] [-o FILE] [--since DATE] [--days N]",
+     "Write a report of the partnership, from this device's records.\n"
+     "NAME: commitments (by partner and plan: done, on time, overdue, at risk,\n"
+     "dropped). --as-of shows the records as they stood at the end of that day.\n"
+     "Text on the terminal unless --format or -o FILE.html|.json|.csv says otherwise;\n"
+     "html is one self-contained page that prints well.", 1},
     {"help", cmd_help, "[COMMAND]", "Print help on all commands or on one.", 0},
 };
 

@@ -244,6 +244,8 @@ void cairn__rec_free(rec_t *r);
 rec_field_t *cairn__rec_find(rec_t *r, const char *name, size_t len);
 int cairn__rec_set(rec_t *r, const rec_field_t *f);
 void cairn__rec_remove(rec_t *r, rec_field_t *f);
+/* Encode r into b, as `records` holds it (replacing b's contents). */
+int cairn__rec_encode(const rec_t *r, bbuf_t *b);
 /* Decode stored record bytes into a public view. */
 int cairn__rec_view(const MDB_val *key, const MDB_val *val, cairn_record_t *out);
 
