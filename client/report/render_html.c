@@ -1,112 +1,246 @@
 /*
- * render_html.c — a report's document as one self-contained HTML page: inline
- * CSS that prints well, no script, nothing loaded from elsewhere (report.h,
- * "Renderers"; docs/design.md, "Reports").
+ * render_html.c — a report's document as one self-contained HTML page, the
+ * page a backbone puts on the screen in its monthly accountability meeting
+ * and prints for the packet (report.h, "Renderers"; docs/design.md, "Reports").
+ *
+ * One file: inline CSS, inline SVG charts (svg.c), no script, no font, image
+ * or link loaded from anywhere. The page opens with the report's title and
+ * date, a table of contents when there are several sections, then each
+ * section: its headline facts as cards, its tables, its charts. A tone is
+ * never colour alone: a toned word is a badge that keeps the word, a toned
+ * number keeps its column's name. Laptop, tablet and projector widths reflow;
+ * wide tables scroll inside their box. Printing drops the screen margins and
+ * never splits a table row, a card or a chart across pages.
+ *
+ * Every text from the document goes through cairn__html_esc; the markup around
+ * it is static strings.
  */
-#include <math.h>
 #include <string.h>
 
 #include "report_internal.h"
+#include "svg.h"
 
-/* Text with &, <, >, " escaped. */
-static void esc(FILE *f, const char *s) {
+void cairn__html_esc(FILE *f, const char *s) {
   for (; *s; s++)
     switch (*s) {
     case '&': fputs("&amp;", f); break;
     case '<': fputs("&lt;", f); break;
     case '>': fputs("&gt;", f); break;
     case '"': fputs("&quot;", f); break;
+    case '\'': fputs("&#39;", f); break;
     default: fputc(*s, f);
     }
 }
 
+static void text(FILE *f, const char *open, const char *s, const char *close) {
+  fputs(open, f);
+  cairn__html_esc(f, s);
+  fputs(close, f);
+}
+
 static const char *tone_class(cairn_report_tone_t t) {
-  static const char *const names[] = {"", "good", "warn", "bad", "muted"};
-  return t >= CAIRN_TONE_PLAIN && t <= CAIRN_TONE_MUTED ? names[t] : "";
+  static const char *const names[] = {"plain", "good", "warn", "bad", "muted"};
+  return t >= CAIRN_TONE_PLAIN && t <= CAIRN_TONE_MUTED ? names[t] : "plain";
 }
 
 static const char css[] =
-    "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1f2933;"
-    "margin:2rem auto;max-width:64rem;padding:0 1rem;line-height:1.45}"
-    "h1{margin:0;font-size:1.8rem}.sub{color:#52606d;margin:.2rem 0 1.5rem}"
-    "h2{border-bottom:2px solid #d9e2ec;padding-bottom:.3rem;margin-top:2rem}"
-    "h3{margin:1.2rem 0 .4rem;font-size:1.05rem}"
-    ".facts{display:flex;flex-wrap:wrap;gap:.8rem;margin:1rem 0}"
-    ".fact{border:1px solid #d9e2ec;border-radius:6px;padding:.5rem .9rem;min-width:9rem}"
-    ".fact .v{font-size:1.5rem;font-weight:600}.fact .l{color:#52606d;font-size:.85rem}"
-    "table{border-collapse:collapse;width:100%;margin:.3rem 0 1rem;font-size:.92rem}"
-    "th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #e4e7eb}"
-    "th{background:#f5f7fa;font-weight:600}td.n,th.n{text-align:right}"
-    ".good{color:#1e7b34}.warn{color:#a05a00}.bad{color:#b42318;font-weight:600}"
-    ".muted{color:#8a94a0}.empty{color:#52606d;font-style:italic}"
-    "@media print{body{margin:0;max-width:none}h2{break-after:avoid}tr{break-inside:avoid}}";
+    ":root{--ink:#1f2933;--soft:#52606d;--line:#d9e2ec;--faint:#f5f7fa;"
+    "--good:#1a7f37;--good-bg:#e7f5eb;--warn:#8a5300;--warn-bg:#fff3dc;"
+    "--bad:#b42318;--bad-bg:#fdecea;--muted:#66717d;--muted-bg:#eef1f4;--accent:#0b5cad}"
+    "*{box-sizing:border-box}"
+    "html{-webkit-text-size-adjust:100%}"
+    "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'Noto Sans','DejaVu Sans',"
+    "sans-serif;color:var(--ink);background:#fff;margin:0;line-height:1.45;font-size:1rem}"
+    "main{max-width:76rem;margin:0 auto;padding:1.5rem clamp(.8rem,3vw,2.5rem) 2rem}"
+    "header.top{border-bottom:3px solid var(--ink);padding-bottom:.8rem;margin-bottom:1.2rem}"
+    "h1{margin:0;font-size:clamp(1.6rem,3.2vw,2.3rem);line-height:1.15}"
+    ".sub{color:var(--soft);margin:.3rem 0 0;font-size:1.05rem}"
+    "h2{font-size:1.45rem;margin:2.2rem 0 .6rem;padding-bottom:.3rem;"
+    "border-bottom:2px solid var(--line)}"
+    "section:first-of-type h2{margin-top:1rem}"
+    "h2.hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);"
+    "white-space:nowrap;margin:0;padding:0;border:0}"
+    "h3{margin:1.6rem 0 .5rem;font-size:1.1rem}"
+    ".intro{margin:.2rem 0 1rem;max-width:52rem;color:#323f4b}"
+    "nav.toc{background:var(--faint);border:1px solid var(--line);border-radius:8px;"
+    "padding:.6rem 1rem;margin:0 0 1rem}"
+    "nav.toc p{margin:0 0 .2rem;font-weight:600;font-size:.85rem;text-transform:uppercase;"
+    "letter-spacing:.04em;color:var(--soft)}"
+    "nav.toc ol{margin:0;padding-left:1.3rem;columns:2 16rem}"
+    "nav.toc a{color:var(--accent)}"
+    ".facts{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,8.75rem),1fr));"
+    "gap:.75rem;margin:1rem 0 1.2rem}"
+    ".fact{border:1px solid var(--line);border-left:6px solid #9aa5b1;border-radius:8px;"
+    "padding:.6rem .9rem;background:#fff}"
+    ".fact .v{font-size:2rem;font-weight:700;line-height:1.1;font-variant-numeric:tabular-nums}"
+    ".fact .l{color:var(--soft);font-size:.9rem;margin-top:.15rem}"
+    ".fact.good{border-left-color:var(--good)}.fact.good .v{color:var(--good)}"
+    ".fact.warn{border-left-color:#d08a00}.fact.warn .v{color:var(--warn)}"
+    ".fact.bad{border-left-color:var(--bad)}.fact.bad .v{color:var(--bad)}"
+    ".fact.muted .v{color:var(--muted)}"
+    ".scroll{overflow-x:auto;margin:.3rem 0 1rem;border:1px solid var(--line);"
+    "border-radius:8px}"
+    "table{border-collapse:collapse;width:100%;font-size:.95rem}"
+    "th,td{text-align:left;padding:.45rem .7rem;border-bottom:1px solid #e4e7eb;"
+    "vertical-align:top}"
+    "tbody tr:last-child td{border-bottom:0}"
+    "tbody tr:nth-child(even){background:#fafbfc}"
+    "th{background:var(--faint);font-weight:600;white-space:nowrap;color:#323f4b;"
+    "border-bottom:2px solid var(--line)}"
+    "td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}"
+    "td.nw{white-space:nowrap}"
+    "td.good{color:var(--good);font-weight:600}td.warn{color:var(--warn);font-weight:600}"
+    "td.bad{color:var(--bad);font-weight:700}td.muted{color:#8a94a0}"
+    ".badge{display:inline-block;padding:.05rem .55rem;border-radius:999px;font-size:.85rem;"
+    "font-weight:600;white-space:nowrap;border:1px solid}"
+    ".badge.good{color:var(--good);background:var(--good-bg);border-color:#a6d9b4}"
+    ".badge.warn{color:var(--warn);background:var(--warn-bg);border-color:#f0c674}"
+    ".badge.bad{color:var(--bad);background:var(--bad-bg);border-color:#f3aca4}"
+    ".badge.muted{color:var(--muted);background:var(--muted-bg);border-color:#d3d9df}"
+    ".empty{color:var(--soft);font-style:italic}"
+    ".charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,31rem),1fr));"
+    "gap:1rem 1.5rem}"
+    "figure.chart-box{margin:0;border:1px solid var(--line);border-radius:8px;"
+    "padding:.6rem .8rem .7rem}"
+    "figure.chart-box h3{margin:0 0 .3rem;font-size:1.02rem}"
+    "svg.chart{display:block;width:100%;height:auto;font-family:inherit;fill:#3e4c59}"
+    "svg.chart .unit,svg.chart .ref{font-weight:600}"
+    "svg.chart .ref{paint-order:stroke;stroke:#fff;stroke-width:4px;stroke-linejoin:round}"
+    "svg.chart .note{fill:var(--soft);font-style:italic}"
+    ".legend{list-style:none;display:flex;flex-wrap:wrap;gap:.2rem 1rem;margin:.3rem 0 0;"
+    "padding:0;font-size:.9rem}"
+    ".legend li{display:flex;align-items:center;gap:.35rem}"
+    "figcaption{margin-top:.4rem;color:#323f4b;font-size:.92rem}"
+    "footer{margin-top:2.5rem;padding-top:.6rem;border-top:1px solid var(--line);"
+    "color:var(--soft);font-size:.85rem}"
+    "@media (max-width:64rem){th,td{padding:.4rem .45rem}th{white-space:normal}"
+    "table{font-size:.9rem}}"
+    "@media (max-width:40rem){html{font-size:15px}.fact .v{font-size:1.6rem}}"
+    "@media print{"
+    "@page{margin:12mm 10mm}"
+    "html{font-size:10pt}"
+    "body{font-size:1rem;-webkit-print-color-adjust:exact;print-color-adjust:exact}"
+    "main{max-width:none;padding:0}"
+    "nav.toc{display:none}"
+    "h2,h3{break-after:avoid}"
+    "tr,.fact,figure.chart-box{break-inside:avoid}"
+    ".scroll{overflow:visible;border:0}"
+    "th,td{padding:.3rem .45rem}th{white-space:normal}"
+    "thead{display:table-header-group}"
+    "a{color:inherit;text-decoration:none}"
+    ".charts{display:block}figure.chart-box{margin:0 0 .8rem}"
+    "svg.chart{max-width:16cm}}";
 
-static void html_table(FILE *f, const cairn_report_table_t *t) {
-  if (t->title[0]) {
-    fputs("<h3>", f);
-    esc(f, t->title);
-    fputs("</h3>\n", f);
+/* The top of the page up to the report's heading. */
+static void head(FILE *f, const cairn_report_doc_t *doc) {
+  fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+        "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\n",
+        f);
+  text(f, "<title>", doc->title, "");
+  text(f, " \xe2\x80\x94 ", doc->subtitle, "</title>\n");
+  fprintf(f, "<style>%s</style>\n</head><body><main>\n", css);
+  text(f, "<header class=\"top\"><h1>", doc->title, "</h1>");
+  text(f, "<p class=\"sub\">", doc->subtitle, "</p></header>\n");
+}
+
+/* Links to each section, when there is more than one. */
+static void toc(FILE *f, const cairn_report_doc_t *doc) {
+  if (doc->nsections < 2)
+    return;
+  fputs("<nav class=\"toc\" aria-label=\"Contents\"><p>Contents</p><ol>", f);
+  for (size_t i = 0; i < doc->nsections; i++) {
+    text(f, "<li><a href=\"#", doc->sections[i]->id, "\">");
+    text(f, "", doc->sections[i]->title, "</a></li>");
   }
+  fputs("</ol></nav>\n", f);
+}
+
+static void facts(FILE *f, const cairn_report_section_t *s) {
+  if (s->nfacts == 0)
+    return;
+  fputs("<div class=\"facts\">", f);
+  for (size_t k = 0; k < s->nfacts; k++) {
+    fprintf(f, "<div class=\"fact %s\">", tone_class(s->facts[k].tone));
+    text(f, "<div class=\"v\">", s->facts[k].text, "</div>");
+    text(f, "<div class=\"l\">", s->facts[k].label, "</div></div>");
+  }
+  fputs("</div>\n", f);
+}
+
+/* Short text without a space (a date, a state, a number) never wraps: a
+ * "2026-10-31" or "in-progress" broken at its hyphen misreads. */
+static int keep_whole(const char *s) {
+  return strchr(s, ' ') == NULL && strlen(s) <= 24;
+}
+
+/* A cell: numbers right-aligned and coloured by tone (the column says what
+ * they count); a toned word as a badge. */
+static void cell(FILE *f, const cairn_report_cell_t *c, int numeric) {
+  const char *tone = c->tone != CAIRN_TONE_PLAIN ? tone_class(c->tone) : "";
+  if (numeric || c->is_number) {
+    fprintf(f, "<td class=\"n nw %s\">", tone);
+    text(f, "", c->text, "</td>");
+  } else if (tone[0] && c->text[0]) {
+    fprintf(f, "<td class=\"nw\"><span class=\"badge %s\">", tone);
+    text(f, "", c->text, "</span></td>");
+  } else {
+    fprintf(f, "<td%s>", keep_whole(c->text) ? " class=\"nw\"" : "");
+    text(f, "", c->text, "</td>");
+  }
+}
+
+static void table(FILE *f, const cairn_report_table_t *t) {
+  if (t->title[0])
+    text(f, "<h3>", t->title, "</h3>\n");
   if (t->nrows == 0) {
-    fputs("<p class=\"empty\">", f);
-    esc(f, t->empty[0] ? t->empty : "None.");
-    fputs("</p>\n", f);
+    text(f, "<p class=\"empty\">", t->empty[0] ? t->empty : "None.", "</p>\n");
     return;
   }
-  fputs("<table><thead><tr>", f);
-  for (size_t c = 0; c < t->ncols; c++) {
-    fprintf(f, "<th%s>", t->col_numeric[c] ? " class=\"n\"" : "");
-    esc(f, t->col_labels[c]);
-    fputs("</th>", f);
-  }
-  fputs("</tr></thead><tbody>\n", f);
+  fputs("<div class=\"scroll\"><table><thead><tr>", f);
+  for (size_t c = 0; c < t->ncols; c++)
+    text(f, t->col_numeric[c] ? "<th class=\"n\" scope=\"col\">" : "<th scope=\"col\">",
+         t->col_labels[c], "</th>");
+  fputs("</tr></thead>\n<tbody>\n", f);
   for (size_t r = 0; r < t->nrows; r++) {
     fputs("<tr>", f);
-    for (size_t c = 0; c < t->ncols; c++) {
-      const cairn_report_cell_t *cell = &t->rows[r].cells[c];
-      fprintf(f, "<td class=\"%s%s\">", t->col_numeric[c] ? "n " : "", tone_class(cell->tone));
-      esc(f, cell->text);
-      fputs("</td>", f);
-    }
+    for (size_t c = 0; c < t->ncols; c++)
+      cell(f, &t->rows[r].cells[c], t->col_numeric[c]);
     fputs("</tr>\n", f);
   }
-  fputs("</tbody></table>\n", f);
+  fputs("</tbody></table></div>\n", f);
+}
+
+/* A section; *nchart numbers the charts of the page. A section named like the
+ * report (a report of one section) keeps its heading for screen readers and
+ * the outline, not on screen under the same words. */
+static void section(FILE *f, const cairn_report_doc_t *doc, const cairn_report_section_t *s,
+                    size_t *nchart) {
+  text(f, "<section id=\"", s->id, "\">");
+  text(f, strcmp(s->title, doc->title) == 0 ? "<h2 class=\"hidden\">" : "<h2>", s->title,
+       "</h2>\n");
+  if (s->intro[0])
+    text(f, "<p class=\"intro\">", s->intro, "</p>\n");
+  facts(f, s);
+  for (size_t k = 0; k < s->ntables; k++)
+    table(f, s->tables[k]);
+  if (s->ncharts)
+    fputs("<div class=\"charts\">\n", f);
+  for (size_t k = 0; k < s->ncharts; k++)
+    cairn__svg_chart(f, s->charts[k], (*nchart)++);
+  if (s->ncharts)
+    fputs("</div>\n", f);
+  fputs("</section>\n", f);
 }
 
 int cairn__report_html(const cairn_report_doc_t *doc, FILE *f) {
-  fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>", f);
-  esc(f, doc->title);
-  fprintf(f, "</title><style>%s</style></head><body>\n<h1>", css);
-  esc(f, doc->title);
-  fputs("</h1><p class=\"sub\">", f);
-  esc(f, doc->subtitle);
-  fputs("</p>\n", f);
-  for (size_t i = 0; i < doc->nsections; i++) {
-    const cairn_report_section_t *s = doc->sections[i];
-    fprintf(f, "<section id=\"%s\"><h2>", s->id);
-    esc(f, s->title);
-    fputs("</h2>\n", f);
-    if (s->intro[0]) {
-      fputs("<p>", f);
-      esc(f, s->intro);
-      fputs("</p>\n", f);
-    }
-    if (s->nfacts)
-      fputs("<div class=\"facts\">", f);
-    for (size_t k = 0; k < s->nfacts; k++) {
-      fprintf(f, "<div class=\"fact\"><div class=\"v %s\">", tone_class(s->facts[k].tone));
-      esc(f, s->facts[k].text);
-      fputs("</div><div class=\"l\">", f);
-      esc(f, s->facts[k].label);
-      fputs("</div></div>", f);
-    }
-    if (s->nfacts)
-      fputs("</div>\n", f);
-    for (size_t k = 0; k < s->ntables; k++)
-      html_table(f, s->tables[k]);
-    fputs("</section>\n", f);
-  }
-  fputs("</body></html>\n", f);
+  size_t nchart = 0;
+  head(f, doc);
+  toc(f, doc);
+  for (size_t i = 0; i < doc->nsections; i++)
+    section(f, doc, doc->sections[i], &nchart);
+  text(f, "<footer>Made by cairn from the partnership's shared records: <code>cairn report ",
+       doc->name, "");
+  text(f, " --as-of ", doc->as_of, " --format html</code>.</footer>\n");
+  fputs("</main></body></html>\n", f);
   return ferror(f) ? CAIRN_EIO : 0;
 }

@@ -1,0 +1,457 @@
+/*
+ * svg.c — a report's line chart as inline SVG for the HTML page (svg.h): a
+ * readable value axis, x labels thinned so they never overlap, one path per
+ * series with gaps where a value is missing, a marker per value (a shape per
+ * series as well as a colour, so colour is never the only cue), the target as
+ * a dashed line and the baseline as a dotted one, each labelled, and a
+ * <title>/<desc> that says in words what the chart shows.
+ *
+ * Sizes are SVG units in a 560 x 280 viewBox; the page scales it to the width
+ * it has (about one to one in a half-width box on a laptop). Text widths are
+ * estimated (TEXT_W per character of the sans font); the browser test checks on the drawn page that no x label overlaps
+ * another and that no text falls outside the chart.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "svg.h"
+
+#define VIEW_W 560.0
+#define VIEW_H 280.0
+#define FONT 13
+#define TEXT_W 8.2  /* width of a character of the FONT-unit font, at most */
+#define TICKS 5     /* value ticks wanted */
+
+/* Okabe and Ito's palette, safe for the common colour blindnesses; the
+ * yellow is left out (unreadable on white). */
+static const char *const colours[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7",
+                                      "#E69F00", "#56B4E9", "#000000"};
+#define NCOLOURS (sizeof colours / sizeof colours[0])
+#define NSHAPES 6
+
+/* ---- numbers ---- */
+
+void cairn__axis_nice(double lo, double hi, int want, cairn__axis_t *out) {
+  if (want < 2)
+    want = 2;
+  if (hi < lo) {
+    double t = lo;
+    lo = hi;
+    hi = t;
+  }
+  if (hi - lo < 1e-9 * (fabs(hi) + 1)) { /* one value: room around it */
+    double pad = fabs(lo) > 0 ? fabs(lo) * 0.1 : 1;
+    lo -= pad;
+    hi += pad;
+    if (lo < 0 && lo + pad >= 0)
+      lo = 0;
+  }
+  if (lo > 0 && lo < hi / 3)
+    lo = 0;
+  double rough = (hi - lo) / (want - 1);
+  double mag = pow(10, floor(log10(rough)));
+  double r = rough / mag;
+  double m = r <= 1 ? 1 : r <= 2 ? 2 : r <= 2.5 ? 2.5 : r <= 5 ? 5 : 10;
+  out->step = m * mag;
+  out->lo = floor(lo / out->step + 1e-9) * out->step;
+  out->hi = ceil(hi / out->step - 1e-9) * out->step;
+  out->n = (size_t)llround((out->hi - out->lo) / out->step) + 1;
+  int d = (int)-floor(log10(out->step) + 1e-9);
+  out->decimals = (d > 0 ? d : 0) + (m == 2.5 && out->step < 10);
+}
+
+double cairn__axis_tick(const cairn__axis_t *a, size_t i) {
+  double v = i + 1 >= a->n ? a->hi : a->lo + (double)i * a->step;
+  return fabs(v) < a->step * 1e-9 ? 0 : v;
+}
+
+size_t cairn__label_step(size_t nx, double width, double label_w) {
+  if (nx < 2 || width <= 0)
+    return 1;
+  double gap = width / (double)(nx - 1); /* between neighbouring labels */
+  size_t step = (size_t)ceil(label_w / gap);
+  return step < 1 ? 1 : step;
+}
+
+double cairn__plot_x(const cairn__plot_t *p, size_t i) {
+  if (p->nx < 2)
+    return (p->left + p->right) / 2;
+  return p->left + (p->right - p->left) * (double)i / (double)(p->nx - 1);
+}
+
+double cairn__plot_y(const cairn__plot_t *p, double v) {
+  double span = p->axis.hi - p->axis.lo;
+  return p->bottom - (p->bottom - p->top) * (span > 0 ? (v - p->axis.lo) / span : 0.5);
+}
+
+void cairn__series_path(FILE *f, const cairn__plot_t *p, const double *y) {
+  int wrote = 0, in_run = 0;
+  for (size_t i = 0; i < p->nx; i++) {
+    if (isnan(y[i])) {
+      in_run = 0;
+      continue;
+    }
+    fprintf(f, "%s%c%.1f %.1f", wrote ? " " : "", in_run ? 'L' : 'M', cairn__plot_x(p, i),
+            cairn__plot_y(p, y[i]));
+    wrote = in_run = 1;
+  }
+}
+
+/* ---- text ---- */
+
+/* Characters (code points) of s. */
+static size_t chars(const char *s) {
+  size_t n = 0;
+  for (; *s; s++)
+    n += ((unsigned char)*s & 0xc0) != 0x80;
+  return n;
+}
+
+static int is_percent(const char *unit) {
+  return strcmp(unit, "%") == 0;
+}
+
+/* A value as people read it: at most two decimals, no trailing zeros, with
+ * its unit ("54%", "120 children"). */
+static void value_text(char *buf, size_t size, double v, const char *unit) {
+  char num[64];
+  snprintf(num, sizeof num, "%.2f", fabs(v) < 0.005 ? 0.0 : v);
+  char *dot = strchr(num, '.');
+  if (dot != NULL) {
+    char *end = num + strlen(num);
+    while (end > dot && (end[-1] == '0' || end[-1] == '.'))
+      *--end = 0;
+  }
+  snprintf(buf, size, "%s%s%s", num, unit[0] && !is_percent(unit) ? " " : "", unit);
+}
+
+/* A tick's label: the axis' decimals, "%" after it when that is the unit. */
+static void tick_text(char *buf, size_t size, const cairn__axis_t *a, size_t i,
+                      const char *unit) {
+  snprintf(buf, size, "%.*f%s", a->decimals, cairn__axis_tick(a, i), is_percent(unit) ? "%" : "");
+}
+
+/* ---- layout ---- */
+
+/* The smallest and largest of every value, target and baseline; 0 if none. */
+static int value_range(const cairn_report_chart_t *c, double *lo, double *hi) {
+  int any = 0;
+  *lo = INFINITY;
+  *hi = -INFINITY;
+  for (size_t s = 0; s < c->nseries; s++)
+    for (size_t i = 0; i < c->nx; i++)
+      if (isfinite(c->series[s].y[i])) {
+        *lo = fmin(*lo, c->series[s].y[i]);
+        *hi = fmax(*hi, c->series[s].y[i]);
+        any = 1;
+      }
+  if (c->has_target && isfinite(c->target)) {
+    *lo = fmin(*lo, c->target);
+    *hi = fmax(*hi, c->target);
+  }
+  if (c->has_baseline && isfinite(c->baseline)) {
+    *lo = fmin(*lo, c->baseline);
+    *hi = fmax(*hi, c->baseline);
+  }
+  if (!isfinite(*lo)) {
+    *lo = 0;
+    *hi = 1;
+  }
+  return any;
+}
+
+/* The plot area: room on the left for the value labels and half the first
+ * period's label, on the right for half the last one's. @return whether the
+ * chart has any value. */
+static int layout(const cairn_report_chart_t *c, cairn__plot_t *p) {
+  double lo, hi, widest = 0;
+  char buf[64];
+  int any = value_range(c, &lo, &hi);
+  cairn__axis_nice(lo, hi, TICKS, &p->axis);
+  for (size_t i = 0; i < p->axis.n; i++) {
+    tick_text(buf, sizeof buf, &p->axis, i, c->unit);
+    widest = fmax(widest, (double)chars(buf) * TEXT_W);
+  }
+  double first = c->nx ? (double)chars(c->x[0]) * TEXT_W / 2 : 0;
+  double last = c->nx ? (double)chars(c->x[c->nx - 1]) * TEXT_W / 2 : 0;
+  p->nx = c->nx;
+  p->left = fmax(fmax(widest + 14, first + 6), 36);
+  p->right = VIEW_W - fmax(last + 6, 16);
+  p->top = 34;
+  p->bottom = VIEW_H - 34;
+  if (c->nx == 1) /* one period in the middle: its label has room */
+    p->right = VIEW_W - 16;
+  return any;
+}
+
+/* ---- drawing ---- */
+
+/* The value axis: a grid line and a label per tick; only the x axis' line
+ * when there is no value (a scale of nothing would mislead). */
+static void grid(FILE *f, const cairn_report_chart_t *c, const cairn__plot_t *p, int any) {
+  char buf[64];
+  fputs("<g class=\"ytick\">", f);
+  if (!any)
+    fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#9aa5b1\"/>",
+            p->left, p->right, p->bottom, p->bottom);
+  for (size_t i = 0; any && i < p->axis.n; i++) {
+    double y = cairn__plot_y(p, cairn__axis_tick(&p->axis, i));
+    tick_text(buf, sizeof buf, &p->axis, i, c->unit);
+    fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\"/>", p->left,
+            p->right, y, y, i == 0 ? "#9aa5b1" : "#e4e7eb");
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", p->left - 8, y + 4);
+    cairn__html_esc(f, buf);
+    fputs("</text>", f);
+  }
+  fputs("</g>\n", f);
+  if (c->unit[0] && !is_percent(c->unit)) {
+    fputs("<text class=\"unit\" x=\"6\" y=\"16\">", f);
+    cairn__html_esc(f, c->unit);
+    fputs("</text>\n", f);
+  }
+}
+
+static void x_labels(FILE *f, const cairn_report_chart_t *c, const cairn__plot_t *p) {
+  size_t widest = 0;
+  for (size_t i = 0; i < c->nx; i++)
+    if (chars(c->x[i]) > widest)
+      widest = chars(c->x[i]);
+  size_t step = cairn__label_step(c->nx, p->right - p->left, (double)widest * TEXT_W + 10);
+  for (size_t i = 0; i < c->nx; i++) {
+    double x = cairn__plot_x(p, i);
+    int labelled = (c->nx - 1 - i) % step == 0;
+    fprintf(f, "<g class=\"%s\"><line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" "
+               "stroke=\"#9aa5b1\"/>",
+            labelled ? "xtick" : "xtick-minor", x, x, p->bottom, p->bottom + (labelled ? 5 : 3));
+    if (labelled) {
+      fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", x, p->bottom + 19);
+      cairn__html_esc(f, c->x[i]);
+      fputs("</text>", f);
+    }
+    fputs("</g>", f);
+  }
+  fputc('\n', f);
+}
+
+/* A horizontal reference line (the target, the baseline), with its label if
+ * not NULL. */
+static void ref_line(FILE *f, const cairn__plot_t *p, double v, const char *cls,
+                     const char *dash, const char *label, int at_right) {
+  double y = cairn__plot_y(p, v);
+  fprintf(f, "<g class=\"%s\"><line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" "
+             "stroke=\"#3e4c59\" stroke-width=\"1.5\" stroke-dasharray=\"%s\"/>",
+          cls, p->left, p->right, y, y, dash);
+  if (label == NULL) {
+    fputs("</g>\n", f);
+    return;
+  }
+  fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" class=\"ref\">",
+          at_right ? p->right - 2 : p->left + 4, y - 6, at_right ? "end" : "start");
+  cairn__html_esc(f, label);
+  fputs("</text></g>\n", f);
+}
+
+/* The target line, labelled on the chart (the baseline is named in the
+ * legend: its label would sit among the first values). */
+static void refs(FILE *f, const cairn_report_chart_t *c, const cairn__plot_t *p) {
+  char label[300], num[64];
+  if (c->has_baseline && isfinite(c->baseline))
+    ref_line(f, p, c->baseline, "baseline", "2 4", NULL, 0);
+  if (c->has_target && isfinite(c->target)) {
+    value_text(num, sizeof num, c->target, c->unit);
+    snprintf(label, sizeof label, "target %s", num);
+    ref_line(f, p, c->target, "target", "7 5", c->target_label[0] ? c->target_label : label, 1);
+  }
+}
+
+/* The outline of marker shape k centred on (x, y), r its size: a circle, a
+ * square, a triangle, a diamond, a triangle pointing down, a ring. */
+static void shape(FILE *f, size_t k, double x, double y, double r) {
+  switch (k % NSHAPES) {
+  case 1:
+    fprintf(f, "M%.1f %.1fh%.1fv%.1fh%.1fZ", x - r * .9, y - r * .9, r * 1.8, r * 1.8, -r * 1.8);
+    break;
+  case 2:
+    fprintf(f, "M%.1f %.1fL%.1f %.1fL%.1f %.1fZ", x, y - r * 1.2, x + r * 1.1, y + r * .8,
+            x - r * 1.1, y + r * .8);
+    break;
+  case 3:
+    fprintf(f, "M%.1f %.1fL%.1f %.1fL%.1f %.1fL%.1f %.1fZ", x, y - r * 1.3, x + r * 1.3, y, x,
+            y + r * 1.3, x - r * 1.3, y);
+    break;
+  case 4:
+    fprintf(f, "M%.1f %.1fL%.1f %.1fL%.1f %.1fZ", x, y + r * 1.2, x + r * 1.1, y - r * .8,
+            x - r * 1.1, y - r * .8);
+    break;
+  default: /* 0 and 5: a circle (5 drawn hollow) */
+    fprintf(f, "M%.1f %.1fa%.1f %.1f 0 1 0 %.1f 0a%.1f %.1f 0 1 0 %.1f 0Z", x - r, y, r, r, 2 * r,
+            r, r, -2 * r);
+  }
+}
+
+/* A marker of series k, left open for a <title> and the closing </path>. */
+static void marker(FILE *f, size_t k, double x, double y, double r) {
+  const char *colour = colours[k % NCOLOURS];
+  fputs("<path class=\"marker\" d=\"", f);
+  shape(f, k, x, y, r);
+  if (k % NSHAPES == NSHAPES - 1)
+    fprintf(f, "\" fill=\"#fff\" stroke=\"%s\" stroke-width=\"2\">", colour);
+  else
+    fprintf(f, "\" fill=\"%s\" stroke=\"#fff\" stroke-width=\"1\">", colour);
+}
+
+/* One series: its line (the element tests count) and a marker per value, each
+ * with a tooltip "site, period: value". */
+static void series(FILE *f, const cairn_report_chart_t *c, const cairn__plot_t *p, size_t k) {
+  const cairn_report_series_t *s = &c->series[k];
+  const char *colour = colours[k % NCOLOURS];
+  double r = c->nx > 24 ? 2.8 : 3.8;
+  char num[80];
+  fputs("<g class=\"line\"><path class=\"series\" data-series=\"", f);
+  cairn__html_esc(f, s->name);
+  fprintf(f, "\" fill=\"none\" stroke=\"%s\" stroke-width=\"2.2\" stroke-linejoin=\"round\" "
+             "stroke-linecap=\"round\" d=\"",
+          colour);
+  cairn__series_path(f, p, s->y);
+  fputs("\"/>", f);
+  for (size_t i = 0; i < c->nx; i++) {
+    if (isnan(s->y[i]))
+      continue;
+    marker(f, k, cairn__plot_x(p, i), cairn__plot_y(p, s->y[i]), r);
+    value_text(num, sizeof num, s->y[i], c->unit);
+    fputs("<title>", f);
+    cairn__html_esc(f, s->name);
+    fputs(", ", f);
+    cairn__html_esc(f, c->x[i]);
+    fputs(": ", f);
+    cairn__html_esc(f, num);
+    fputs("</title></path>", f);
+  }
+  fputs("</g>\n", f);
+}
+
+/* The first and the latest value of a series in words. */
+static void desc_series(FILE *f, const cairn_report_chart_t *c, const cairn_report_series_t *s) {
+  size_t first = c->nx, last = c->nx;
+  char num[80];
+  for (size_t i = 0; i < c->nx; i++)
+    if (!isnan(s->y[i])) {
+      first = first == c->nx ? i : first;
+      last = i;
+    }
+  cairn__html_esc(f, s->name);
+  if (first == c->nx) {
+    fputs(": no values. ", f);
+    return;
+  }
+  value_text(num, sizeof num, s->y[first], c->unit);
+  fputs(": ", f);
+  cairn__html_esc(f, num);
+  fputs(" in ", f);
+  cairn__html_esc(f, c->x[first]);
+  if (last != first) {
+    value_text(num, sizeof num, s->y[last], c->unit);
+    fputs(", ", f);
+    cairn__html_esc(f, num);
+    fputs(" in ", f);
+    cairn__html_esc(f, c->x[last]);
+  }
+  fputs(". ", f);
+}
+
+static void desc(FILE *f, const cairn_report_chart_t *c) {
+  char num[80];
+  fprintf(f, "Line chart, one line per series (%zu), ", c->nseries);
+  if (c->nx > 0) {
+    fputs("periods ", f);
+    cairn__html_esc(f, c->x[0]);
+    fputs(" to ", f);
+    cairn__html_esc(f, c->x[c->nx - 1]);
+  } else {
+    fputs("no periods", f);
+  }
+  fputs(". ", f);
+  for (size_t s = 0; s < c->nseries; s++)
+    desc_series(f, c, &c->series[s]);
+  if (c->has_target && isfinite(c->target)) {
+    value_text(num, sizeof num, c->target, c->unit);
+    fputs("Target: ", f);
+    cairn__html_esc(f, c->target_label[0] ? c->target_label : num);
+    fputs(". ", f);
+  }
+  if (c->has_baseline && isfinite(c->baseline)) {
+    value_text(num, sizeof num, c->baseline, c->unit);
+    fputs("Baseline: ", f);
+    cairn__html_esc(f, num);
+    fputc('.', f);
+  }
+}
+
+/* The legend under the chart: a line and marker per series, then the
+ * reference lines. */
+static void legend(FILE *f, const cairn_report_chart_t *c) {
+  char num[80];
+  fputs("<ul class=\"legend\">", f);
+  for (size_t k = 0; k < c->nseries; k++) {
+    fprintf(f, "<li><svg width=\"30\" height=\"14\" viewBox=\"0 0 30 14\" aria-hidden=\"true\">"
+               "<line x1=\"1\" x2=\"29\" y1=\"7\" y2=\"7\" stroke=\"%s\" stroke-width=\"2.2\"/>",
+            colours[k % NCOLOURS]);
+    marker(f, k, 15, 7, 3.8);
+    fputs("</path></svg>", f);
+    cairn__html_esc(f, c->series[k].name);
+    fputs("</li>", f);
+  }
+  if (c->has_target && isfinite(c->target))
+    fputs("<li><svg width=\"30\" height=\"14\" aria-hidden=\"true\"><line x1=\"1\" x2=\"29\" "
+          "y1=\"7\" y2=\"7\" stroke=\"#3e4c59\" stroke-width=\"1.5\" stroke-dasharray=\"7 5\"/>"
+          "</svg>target</li>",
+          f);
+  if (c->has_baseline && isfinite(c->baseline)) {
+    value_text(num, sizeof num, c->baseline, c->unit);
+    fputs("<li><svg width=\"30\" height=\"14\" aria-hidden=\"true\"><line x1=\"1\" x2=\"29\" "
+          "y1=\"7\" y2=\"7\" stroke=\"#3e4c59\" stroke-width=\"1.5\" stroke-dasharray=\"2 4\"/>"
+          "</svg>baseline ",
+          f);
+    cairn__html_esc(f, num);
+    fputs("</li>", f);
+  }
+  fputs("</ul>\n", f);
+}
+
+static void empty_note(FILE *f, const cairn__plot_t *p) {
+  fprintf(f, "<text class=\"note\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">No values yet"
+             "</text>\n",
+          (p->left + p->right) / 2, (p->top + p->bottom) / 2);
+}
+
+void cairn__svg_chart(FILE *f, const cairn_report_chart_t *c, size_t index) {
+  cairn__plot_t p;
+  memset(&p, 0, sizeof p);
+  int any = layout(c, &p);
+  fputs("<figure class=\"chart-box\"><h3>", f);
+  cairn__html_esc(f, c->title);
+  fprintf(f, "</h3>\n<svg class=\"chart\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
+             "font-size=\"%d\" aria-label=\"",
+          VIEW_W, VIEW_H, FONT);
+  cairn__html_esc(f, c->title);
+  fprintf(f, "\" aria-describedby=\"chart%zu-desc\"><title>", index);
+  cairn__html_esc(f, c->title);
+  fprintf(f, "</title><desc id=\"chart%zu-desc\">", index);
+  desc(f, c);
+  fputs("</desc>\n", f);
+  grid(f, c, &p, any);
+  x_labels(f, c, &p);
+  refs(f, c, &p);
+  for (size_t k = 0; k < c->nseries; k++)
+    series(f, c, &p, k);
+  if (!any)
+    empty_note(f, &p);
+  fputs("</svg>\n", f);
+  legend(f, c);
+  if (c->caption[0]) {
+    fputs("<figcaption>", f);
+    cairn__html_esc(f, c->caption);
+    fputs("</figcaption>", f);
+  }
+  fputs("</figure>\n", f);
+}
