@@ -15,6 +15,7 @@
  * Every text from the document goes through cairn__html_esc; the markup around
  * it is static strings.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "report_internal.h"
@@ -97,6 +98,7 @@ static const char css[] =
     ".badge.warn{color:var(--warn);background:var(--warn-bg);border-color:#f0c674}"
     ".badge.bad{color:var(--bad);background:var(--bad-bg);border-color:#f3aca4}"
     ".badge.muted{color:var(--muted);background:var(--muted-bg);border-color:#d3d9df}"
+    ".badge.plain{color:#323f4b;background:#fff;border-color:#cbd2d9;font-weight:500}"
     ".empty{color:var(--soft);font-style:italic}"
     ".charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,31rem),1fr));"
     "gap:1rem 1.5rem}"
@@ -174,19 +176,30 @@ static int keep_whole(const char *s) {
 }
 
 /* A cell: numbers right-aligned and coloured by tone (the column says what
- * they count); a toned word as a badge. */
-static void cell(FILE *f, const cairn_report_cell_t *c, int numeric) {
+ * they count); a toned word as a badge, and a plain word as a plain badge in
+ * a column of badges (a state column reads as one). */
+static void cell(FILE *f, const cairn_report_cell_t *c, int numeric, int badges) {
   const char *tone = c->tone != CAIRN_TONE_PLAIN ? tone_class(c->tone) : "";
   if (numeric || c->is_number) {
     fprintf(f, "<td class=\"n nw %s\">", tone);
     text(f, "", c->text, "</td>");
-  } else if (tone[0] && c->text[0]) {
-    fprintf(f, "<td class=\"nw\"><span class=\"badge %s\">", tone);
+  } else if ((tone[0] || badges) && c->text[0]) {
+    fprintf(f, "<td class=\"nw\"><span class=\"badge %s\">", tone[0] ? tone : "plain");
     text(f, "", c->text, "</span></td>");
   } else {
     fprintf(f, "<td%s>", keep_whole(c->text) ? " class=\"nw\"" : "");
     text(f, "", c->text, "</td>");
   }
+}
+
+/* Whether column c holds a toned word (its words are shown as badges). */
+static int badge_column(const cairn_report_table_t *t, size_t c) {
+  if (t->col_numeric[c])
+    return 0;
+  for (size_t r = 0; r < t->nrows; r++)
+    if (t->rows[r].cells[c].tone != CAIRN_TONE_PLAIN && !t->rows[r].cells[c].is_number)
+      return 1;
+  return 0;
 }
 
 static void table(FILE *f, const cairn_report_table_t *t) {
@@ -201,12 +214,16 @@ static void table(FILE *f, const cairn_report_table_t *t) {
     text(f, t->col_numeric[c] ? "<th class=\"n\" scope=\"col\">" : "<th scope=\"col\">",
          t->col_labels[c], "</th>");
   fputs("</tr></thead>\n<tbody>\n", f);
+  unsigned char *badges = calloc(t->ncols + 1, 1); /* NULL: plain words stay plain */
+  for (size_t c = 0; badges != NULL && c < t->ncols; c++)
+    badges[c] = (unsigned char)badge_column(t, c);
   for (size_t r = 0; r < t->nrows; r++) {
     fputs("<tr>", f);
     for (size_t c = 0; c < t->ncols; c++)
-      cell(f, &t->rows[r].cells[c], t->col_numeric[c]);
+      cell(f, &t->rows[r].cells[c], t->col_numeric[c], badges != NULL && badges[c]);
     fputs("</tr>\n", f);
   }
+  free(badges);
   fputs("</tbody></table></div>\n", f);
 }
 

@@ -87,7 +87,7 @@ double cairn__plot_y(const cairn__plot_t *p, double v) {
 void cairn__series_path(FILE *f, const cairn__plot_t *p, const double *y) {
   int wrote = 0, in_run = 0;
   for (size_t i = 0; i < p->nx; i++) {
-    if (isnan(y[i])) {
+    if (!isfinite(y[i])) {
       in_run = 0;
       continue;
     }
@@ -315,7 +315,7 @@ static void series(FILE *f, const cairn_report_chart_t *c, const cairn__plot_t *
   cairn__series_path(f, p, s->y);
   fputs("\"/>", f);
   for (size_t i = 0; i < c->nx; i++) {
-    if (isnan(s->y[i]))
+    if (!isfinite(s->y[i]))
       continue;
     marker(f, k, cairn__plot_x(p, i), cairn__plot_y(p, s->y[i]), r);
     value_text(num, sizeof num, s->y[i], c->unit);
@@ -335,7 +335,7 @@ static void desc_series(FILE *f, const cairn_report_chart_t *c, const cairn_repo
   size_t first = c->nx, last = c->nx;
   char num[80];
   for (size_t i = 0; i < c->nx; i++)
-    if (!isnan(s->y[i])) {
+    if (isfinite(s->y[i])) {
       first = first == c->nx ? i : first;
       last = i;
     }

@@ -57,8 +57,8 @@ double cairn__plot_y(const cairn__plot_t *p, double v);
 
 /*
  * The path data of a series of p->nx values: "M x y" where a run of values
- * starts, "L x y" for the next value of the run; a NAN ends a run (a gap, not
- * a line through it). Coordinates with one decimal. Writes "" for no value.
+ * starts, " L x y" for the next value of the run; a NAN (or an infinity) ends
+ * a run (a gap, not a line through it). Coordinates with one decimal. Writes "" for no value.
  */
 void cairn__series_path(FILE *f, const cairn__plot_t *p, const double *y);
 
