@@ -14,6 +14,8 @@ typedef struct report_def {
 
 static const report_def_t reports[] = {
     {"commitments", "Commitments", cairn__report_commitments},
+    {"partners", "Partners", cairn__report_partners},
+    {"changes", "Changes", cairn__report_changes},
 };
 #define NREPORTS (sizeof reports / sizeof reports[0])
 
