@@ -14,7 +14,9 @@ typedef struct report_def {
 
 static const report_def_t reports[] = {
     {"commitments", "Commitments", cairn__report_commitments},
+    {"measures", "Measures", cairn__report_measures},
     {"partners", "Partners", cairn__report_partners},
+    {"goals", "Soft goals", cairn__report_goals},
     {"changes", "Changes", cairn__report_changes},
 };
 #define NREPORTS (sizeof reports / sizeof reports[0])
