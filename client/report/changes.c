@@ -383,7 +383,8 @@ static int per_person(cairn_report_changes_t *m, cairn_report_change_t **v, size
         return CAIRN_ENOMEM;
       p->records++;
     }
-  qsort(m->people, m->npeople, sizeof *m->people, changer_cmp);
+  if (m->npeople > 1)
+    qsort(m->people, m->npeople, sizeof *m->people, changer_cmp);
   return 0;
 }
 

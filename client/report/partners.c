@@ -78,7 +78,8 @@ static int pipeline(cairn_report_partners_t *m, const cairn_schema_t *sc) {
     m->stages[k].count++;
     m->engaged += is(st, "engaged") || is(st, "committed");
   }
-  qsort(m->stages + listed, m->nstages - listed, sizeof *m->stages, stage_cmp);
+  if (m->nstages > listed + 1)
+    qsort(m->stages + listed, m->nstages - listed, sizeof *m->stages, stage_cmp);
   if (none > 0) {
     cairn_report_stage_t *s = stage_add(m, NULL);
     if (s == NULL)
@@ -203,7 +204,8 @@ static int follow_ups(cairn_report_data_t *d, cairn_report_partners_t *m,
       m->nfollow_ups++;
     }
   free(latest);
-  qsort(m->follow_ups, m->nfollow_ups, sizeof *m->follow_ups, follow_up_cmp);
+  if (m->nfollow_ups > 1)
+    qsort(m->follow_ups, m->nfollow_ups, sizeof *m->follow_ups, follow_up_cmp);
   return 0;
 }
 
@@ -247,7 +249,8 @@ static int quiet_list(cairn_report_partners_t *m) {
     if (p->not_contacted)
       m->quiet[m->nquiet++] = p;
   }
-  qsort(m->quiet, m->nquiet, sizeof *m->quiet, quiet_cmp);
+  if (m->nquiet > 1)
+    qsort(m->quiet, m->nquiet, sizeof *m->quiet, quiet_cmp);
   return 0;
 }
 
@@ -274,7 +277,8 @@ int cairn_report_partners(cairn_report_data_t *d, unsigned days, cairn_report_pa
   meetings_contact(d, m, ms);
   if ((rc = follow_ups(d, m, ps, people, is_)) != 0)
     goto fail;
-  qsort(m->rows, m->n, sizeof *m->rows, row_cmp); /* row_of needs the set's order: now done */
+  if (m->n > 1) /* row_of needed the set's order: done with it */
+    qsort(m->rows, m->n, sizeof *m->rows, row_cmp);
   if ((rc = pipeline(m, cairn_report_data_schema(d))) != 0 || (rc = quiet_list(m)) != 0)
     goto fail;
   *out = m;

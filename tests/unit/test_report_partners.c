@@ -274,6 +274,32 @@ static void test_as_of(void **state) {
   world_free(&w);
 }
 
+/* No partner at all: zeros, the schema's stages, empty tables. */
+static void test_empty(void **state) {
+  world_t w;
+  cairn_report_data_t *d;
+  cairn_report_doc_t *doc;
+  cairn_error_t err = {0, ""};
+  char *text;
+  (void)state;
+  memset(&w, 0, sizeof w);
+  if (cairn_test_schema_store("ana", "Empty", &w.s, &w.dir, &err) != 0)
+    fail_msg("a store with the default schema: %s", err.msg);
+  cairn_report_partners_t *m = model(&w, 0, 0, &d);
+  assert_int_equal(m->n, 0);
+  assert_int_equal(m->nstages, 5);
+  assert_int_equal(m->nquiet + m->nfollow_ups + m->engaged, 0);
+  cairn_report_partners_free(m);
+  cairn_report_data_free(d);
+  CAIRN_PASS(cairn_report_build(w.s, "partners", NULL, &doc, &err));
+  CAIRN_PASS(cairn_test_render(doc, CAIRN_REPORT_TEXT, &text));
+  assert_contains(text, "No partners recorded yet.");
+  assert_contains(text, "Not contacted in 60 days: 0");
+  free(text);
+  cairn_report_doc_free(doc);
+  world_free(&w);
+}
+
 /* ---- the document ---- */
 
 static char *render(const cairn_report_doc_t *doc, cairn_report_format_t fmt) {
@@ -371,7 +397,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_contacts),  cmocka_unit_test(test_pipeline),
       cmocka_unit_test(test_follow_ups), cmocka_unit_test(test_as_of),
-      cmocka_unit_test(test_document),
+      cmocka_unit_test(test_empty),     cmocka_unit_test(test_document),
   };
   return cmocka_run_group_tests(tests, cairn_test_setup, NULL);
 }
