@@ -13,7 +13,7 @@
 
 #define DAY_MS 86400000ull
 #define DEFAULT_SINCE_DAYS 30
-#define FIRST_ENTRIES 4 /* history entries looked at for the one that added a record */
+#define HISTORY_LABELS 100 /* deleted records named from their history, at most */
 
 const char *cairn_report_change_op_name(cairn_report_change_op_t op) {
   static const char *const names[] = {"added", "changed", "deleted", "purged", "erased"};
@@ -116,6 +116,29 @@ static int put_label(const cairn_schema_type_t *t, const cairn_op_t *op, char **
   return 0;
 }
 
+/* Whether a put reads as creating its record: it writes every field the
+ * schema requires of its type (there is at least one), and either replaces no
+ * value (each field's base is empty: the writer's replica held none of them)
+ * or makes a deleted record again (its dseen names a delete no put had seen). */
+static int creates(const cairn_schema_type_t *t, const cairn_op_t *op) {
+  cairn_field_iter_t it;
+  cairn_field_t f;
+  char name[CAIRN_FIELD_MAX + 1];
+  size_t required = 0, written = 0;
+  for (size_t i = 0; t != NULL && i < t->nfields; i++)
+    required += t->fields[i].required && !t->fields[i].hidden;
+  if (required == 0)
+    return 0;
+  cairn_field_iter_init(op, &it);
+  while (cairn_field_next(&it, &f)) {
+    const cairn_schema_field_t *sf = cairn_schema_field(t, shown_name(t, &f, name));
+    if (f.nbase != 0 && op->nseen == 0)
+      return 0;
+    written += sf != NULL && sf->required && !sf->hidden;
+  }
+  return written == required;
+}
+
 static cairn_report_change_op_t op_of(cairn_op_kind_t kind) {
   switch (kind) {
   case CAIRN_OP_PUT: return CAIRN_CHANGE_CHANGED;
@@ -150,6 +173,8 @@ static int fill_row(feed_t *f, const cairn_changes_item_t *c, cairn_report_chang
     return CAIRN_ENOMEM;
   if (c->kind != CAIRN_OP_PUT)
     return 0;
+  if (creates(t, c->op))
+    r->op = CAIRN_CHANGE_ADDED;
   int rc = put_fields(t, c->op, &r->fields);
   return rc != 0 ? rc : put_label(t, c->op, &r->label);
 }
@@ -196,45 +221,56 @@ static int history_label(const cairn_entry_t *e, const cairn_op_t *op, void *ud)
   return n->rc != 0;
 }
 
+/* The latest name or title in the history of record r (type t) into *out
+ * (malloc'd; left NULL when it has none). */
+static int history_name(cairn_report_data_t *d, const cairn_schema_type_t *t,
+                        const cairn_report_change_t *r, char **out) {
+  named_t n = {t, NULL, 0};
+  int rc = cairn_history(cairn_report_data_store(d), r->type, r->id, history_label, &n);
+  if (rc == 0)
+    rc = n.rc;
+  if (rc != 0)
+    free(n.label);
+  *out = rc == 0 ? n.label : NULL;
+  return rc;
+}
+
 /* The label of all the rows v[i..end) of a record: its name or title as of the
  * data's time; else the latest one its puts here wrote; else, for a record no
- * longer there (deleted), the latest one its history holds; else its id.
+ * longer there (deleted), the latest one its history holds (for the first
+ * HISTORY_LABELS such records: each costs a read of its history); else its id.
  * *out is malloc'd. */
 static int record_label(cairn_report_data_t *d, cairn_report_change_t **v, size_t i,
-                        size_t end, char **out) {
+                        size_t end, size_t *histories, char **out) {
   const cairn_schema_type_t *t = cairn_schema_type(cairn_report_data_schema(d), v[i]->type);
   const cairn_report_set_t *set;
-  const cairn_report_rec_t *rec = NULL;
-  named_t n = {t, NULL, 0};
+  const cairn_report_rec_t *rec;
+  const char *now;
   int rc;
   *out = NULL;
   if (!has_label(t))
     return (*out = strdup(v[i]->id)) != NULL ? 0 : CAIRN_ENOMEM;
   if ((rc = cairn_report_set(d, v[i]->type, &set)) != 0)
     return rc;
-  if ((rec = cairn_report_find(set, v[i]->id)) != NULL && cairn_report_label(d, rec) != rec->id)
-    return (*out = strdup(cairn_report_label(d, rec))) != NULL ? 0 : CAIRN_ENOMEM;
+  rec = cairn_report_find(set, v[i]->id);
+  if (rec != NULL && (now = cairn_report_label(d, rec)) != rec->id)
+    return (*out = strdup(now)) != NULL ? 0 : CAIRN_ENOMEM;
   for (size_t k = end; k-- > i;)
     if (v[k]->label != NULL)
       return (*out = strdup(v[k]->label)) != NULL ? 0 : CAIRN_ENOMEM;
-  if (rec == NULL &&
-      (rc = cairn_history(cairn_report_data_store(d), v[i]->type, v[i]->id, history_label, &n)) != 0) {
-    free(n.label);
+  if (rec == NULL && (*histories)++ < HISTORY_LABELS &&
+      (rc = history_name(d, t, v[i], out)) != 0)
     return rc;
-  }
-  if (n.rc != 0) {
-    free(n.label);
-    return n.rc;
-  }
-  *out = n.label != NULL ? n.label : strdup(v[i]->id);
+  if (*out == NULL)
+    *out = strdup(v[i]->id);
   return *out != NULL ? 0 : CAIRN_ENOMEM;
 }
 
 /* Give all the rows v[i..end) of a record its label. */
 static int label_record(cairn_report_data_t *d, cairn_report_change_t **v, size_t i,
-                        size_t end) {
+                        size_t end, size_t *histories) {
   char *label;
-  int rc = record_label(d, v, i, end, &label);
+  int rc = record_label(d, v, i, end, histories, &label);
   for (size_t k = i; rc == 0 && k < end; k++) {
     free(v[k]->label);
     if ((v[k]->label = strdup(label)) == NULL)
@@ -244,7 +280,7 @@ static int label_record(cairn_report_data_t *d, cairn_report_change_t **v, size_
   return rc;
 }
 
-/* ---- added or changed ---- */
+/* ---- per record ---- */
 
 static int same_record(const cairn_report_change_t *a, const cairn_report_change_t *b) {
   return strcmp(a->type, b->type) == 0 && strcmp(a->id, b->id) == 0;
@@ -268,74 +304,27 @@ static int by_author(const void *a, const void *b) {
   return c != 0 ? c : by_record(a, b);
 }
 
-typedef struct first {
-  uint8_t author[FIRST_ENTRIES][CAIRN_KEY_BYTES];
-  uint64_t seq[FIRST_ENTRIES];
-  size_t n;
-} first_t;
-
-static int first_entries(const cairn_entry_t *e, const cairn_op_t *op, void *ud) {
-  first_t *f = ud;
-  (void)op;
-  memcpy(f->author[f->n], e->author, CAIRN_KEY_BYTES);
-  f->seq[f->n++] = e->seq;
-  return f->n == FIRST_ENTRIES;
+/* Of the puts of one entry on one record, only the first is "added": the
+ * others were written from the same state (v[i..end): one record's rows). */
+static void one_added_per_entry(cairn_report_change_t **v, size_t i, size_t end) {
+  for (size_t k = i + 1; k < end; k++)
+    if (v[k]->op == CAIRN_CHANGE_ADDED && v[k - 1]->seq == v[k]->seq &&
+        strcmp(v[k - 1]->author_key, v[k]->author_key) == 0)
+      v[k]->op = CAIRN_CHANGE_CHANGED;
 }
 
-/* The entry that added record (type, id): the oldest of its history not held
- * as evidence only. 1 with key (hex) and *seq, 0 when none, or an error. */
-static int added_by(cairn_store_t *s, const char *type, const char *id, char *key,
-                    uint64_t *seq) {
-  first_t f = {.n = 0};
-  int rc = cairn_history(s, type, id, first_entries, &f);
-  if (rc != 0)
-    return rc;
-  /* after the walk: cairn_entry_refused reads in a transaction of its own */
-  for (size_t i = 0; i < f.n; i++) {
-    if ((rc = cairn_entry_refused(s, f.author[i], f.seq[i], NULL)) < 0)
-      return rc;
-    if (rc == 0) {
-      cairn_hex(f.author[i], CAIRN_KEY_BYTES, key);
-      *seq = f.seq[i];
-      return 1;
-    }
-  }
-  return 0;
-}
-
-/* The put that is the first op of its record's history becomes "added"; v[i..end)
- * are one record's rows. */
-static int mark_added(cairn_store_t *s, cairn_report_change_t **v, size_t i, size_t end) {
-  char key[2 * CAIRN_KEY_BYTES + 1];
-  uint64_t seq = 0;
-  int puts = 0, rc;
-  for (size_t k = i; k < end; k++)
-    puts |= v[k]->op == CAIRN_CHANGE_CHANGED;
-  if (!puts || (rc = added_by(s, v[i]->type, v[i]->id, key, &seq)) == 0)
-    return 0;
-  if (rc < 0)
-    return rc;
-  for (size_t k = i; k < end; k++)
-    if (v[k]->op == CAIRN_CHANGE_CHANGED && v[k]->seq == seq &&
-        strcmp(v[k]->author_key, key) == 0) {
-      v[k]->op = CAIRN_CHANGE_ADDED;
-      break;
-    }
-  return 0;
-}
-
-/* Label each record's rows, tell added from changed, and count the records. */
+/* Label each record's rows and count the records. */
 static int per_record(cairn_report_data_t *d, cairn_report_changes_t *m,
                       cairn_report_change_t **v, size_t nv) {
+  size_t histories = 0; /* deleted records named from their history so far */
   int rc = 0;
   qsort(v, nv, sizeof *v, by_record);
   for (size_t i = 0, end; rc == 0 && i < nv; i = end) {
     for (end = i + 1; end < nv && same_record(v[i], v[end]); end++)
       ;
     m->records++;
-    rc = mark_added(cairn_report_data_store(d), v, i, end);
-    if (rc == 0)
-      rc = label_record(d, v, i, end);
+    one_added_per_entry(v, i, end);
+    rc = label_record(d, v, i, end, &histories);
   }
   return rc;
 }

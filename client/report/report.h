@@ -620,8 +620,10 @@ CAIRN_EXTERN int cairn_report_goals_doc(const cairn_report_goals_t *m, cairn_rep
 
 /* What a change did. */
 typedef enum cairn_report_change_op {
-  CAIRN_CHANGE_ADDED = 0, /* a put that created the record: the first op of its
-                             history (cairn_history) */
+  CAIRN_CHANGE_ADDED = 0, /* a put that reads as creating the record, told from
+                             the op alone: it writes every field the schema
+                             requires of the type (at least one), and replaces
+                             no value or makes a deleted record again */
   CAIRN_CHANGE_CHANGED,   /* any other put */
   CAIRN_CHANGE_DELETED,   /* a del */
   CAIRN_CHANGE_PURGED,    /* a purge: the record erased, everywhere */
@@ -645,8 +647,9 @@ typedef struct cairn_report_change {
   char *id;         /* NULL when erased */
   char *label;      /* the record's name or title as of the data's time, else
                        the latest one its puts in the window wrote, else (a
-                       deleted record) the latest one in its history, else its
-                       id; the same on all its rows; NULL when erased */
+                       deleted record; for the first 100 of them) the latest
+                       one in its history, else its id; the same on all its
+                       rows; NULL when erased */
   char *fields;     /* a put's field names (current names through renames),
                        joined by ", "; "" for other ops */
 } cairn_report_change_t;

@@ -200,6 +200,30 @@ static void test_as_of(void **state) {
   world_free(&w);
 }
 
+/* Added: a put writing every required field and replacing no value. */
+static void test_added(void **state) {
+  world_t w;
+  cairn_report_data_t *d;
+  cairn_error_t err = {0, ""};
+  (void)state;
+  world_make(&w);
+  CAIRN_PASS(cairn_test_clock_at(MAR1_NOON + 12 * DAY_MS));
+  edit(w.ana, "partner", "a1", "name", "Acme Inc"); /* the required field, replaced */
+  CAIRN_PASS(cairn_test_put_texts(w.ana, "partner", "n3", &err, "name=New Org", "stage=lead",
+                                  NULL));
+  edit(w.ana, "partner", "r1", NULL, NULL);
+  edit(w.ana, "partner", "r1", "name", "Rob's Org again"); /* made again */
+  cairn_report_changes_t *m = model(&w, 0, MAR1_NOON + 12 * DAY_MS, &d);
+  assert_int_equal(m->n, 4);
+  expect_row(m, 0, "Ana changed partner a1 Acme Inc [name]");
+  expect_row(m, 1, "Ana added partner n3 New Org [name, stage]");
+  expect_row(m, 2, "Ana deleted partner r1 Rob's Org again []");
+  expect_row(m, 3, "Ana added partner r1 Rob's Org again [name]");
+  cairn_report_changes_free(m);
+  cairn_report_data_free(d);
+  world_free(&w);
+}
+
 static void test_document(void **state) {
   world_t w;
   cairn_report_doc_t *doc;
@@ -251,6 +275,7 @@ int main(void) {
       cmocka_unit_test(test_since),
       cmocka_unit_test(test_default_since),
       cmocka_unit_test(test_as_of),
+      cmocka_unit_test(test_added),
       cmocka_unit_test(test_document),
   };
   return cmocka_run_group_tests(tests, cairn_test_setup, NULL);
