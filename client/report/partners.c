@@ -107,10 +107,10 @@ static cairn_report_partner_t *row_of(cairn_report_partners_t *m, const cairn_re
 }
 
 static void interactions_contact(cairn_report_data_t *d, cairn_report_partners_t *m,
-                                 const cairn_report_set_t *ps, const cairn_report_set_t *is_) {
-  for (size_t i = 0; i < is_->n; i++) {
-    const char *date = cairn_report_text(d, &is_->v[i], "date");
-    cairn_report_partner_t *p = row_of(m, ps, cairn_report_text(d, &is_->v[i], "partner"));
+                                 const cairn_report_set_t *ps, const cairn_report_set_t *ints) {
+  for (size_t i = 0; i < ints->n; i++) {
+    const char *date = cairn_report_text(d, &ints->v[i], "date");
+    cairn_report_partner_t *p = row_of(m, ps, cairn_report_text(d, &ints->v[i], "partner"));
     long days;
     if (p != NULL && days_before(d, date, &days))
       contact_at(p, date, days);
@@ -135,17 +135,17 @@ static void meetings_contact(cairn_report_data_t *d, cairn_report_partners_t *m,
 /* The latest date, on or before the data's date, of an interaction with each
  * partner (by the partner's position in ps; -1: none), as days before it. */
 static long *latest_interactions(cairn_report_data_t *d, const cairn_report_set_t *ps,
-                                 const cairn_report_set_t *is_) {
+                                 const cairn_report_set_t *ints) {
   long *latest = malloc((ps->n + 1) * sizeof *latest);
   if (latest == NULL)
     return NULL;
   for (size_t i = 0; i < ps->n; i++)
     latest[i] = -1;
-  for (size_t i = 0; i < is_->n; i++) {
-    const char *pid = cairn_report_text(d, &is_->v[i], "partner");
+  for (size_t i = 0; i < ints->n; i++) {
+    const char *pid = cairn_report_text(d, &ints->v[i], "partner");
     const cairn_report_rec_t *p = pid != NULL ? cairn_report_find(ps, pid) : NULL;
     long days;
-    if (p != NULL && days_before(d, cairn_report_text(d, &is_->v[i], "date"), &days) &&
+    if (p != NULL && days_before(d, cairn_report_text(d, &ints->v[i], "date"), &days) &&
         (latest[p - ps->v] < 0 || days < latest[p - ps->v]))
       latest[p - ps->v] = days;
   }
@@ -190,16 +190,16 @@ static int follow_up_of(cairn_report_data_t *d, const cairn_report_set_t *ps,
 
 static int follow_ups(cairn_report_data_t *d, cairn_report_partners_t *m,
                       const cairn_report_set_t *ps, const cairn_report_set_t *people,
-                      const cairn_report_set_t *is_) {
-  long *latest = latest_interactions(d, ps, is_);
+                      const cairn_report_set_t *ints) {
+  long *latest = latest_interactions(d, ps, ints);
   if (latest == NULL)
     return CAIRN_ENOMEM;
-  if (is_->n > 0 && (m->follow_ups = calloc(is_->n, sizeof *m->follow_ups)) == NULL) {
+  if (ints->n > 0 && (m->follow_ups = calloc(ints->n, sizeof *m->follow_ups)) == NULL) {
     free(latest);
     return CAIRN_ENOMEM;
   }
-  for (size_t i = 0; i < is_->n; i++)
-    if (follow_up_of(d, ps, people, latest, &is_->v[i], &m->follow_ups[m->nfollow_ups])) {
+  for (size_t i = 0; i < ints->n; i++)
+    if (follow_up_of(d, ps, people, latest, &ints->v[i], &m->follow_ups[m->nfollow_ups])) {
       m->overdue += m->follow_ups[m->nfollow_ups].overdue;
       m->nfollow_ups++;
     }
@@ -255,7 +255,7 @@ static int quiet_list(cairn_report_partners_t *m) {
 }
 
 int cairn_report_partners(cairn_report_data_t *d, unsigned days, cairn_report_partners_t **out) {
-  const cairn_report_set_t *ps, *people, *is_, *ms;
+  const cairn_report_set_t *ps, *people, *ints, *ms;
   cairn_report_partners_t *m = calloc(1, sizeof *m);
   int rc;
   *out = NULL;
@@ -264,7 +264,7 @@ int cairn_report_partners(cairn_report_data_t *d, unsigned days, cairn_report_pa
   m->days = days ? days : DEFAULT_DAYS;
   if ((rc = cairn_report_set(d, "partner", &ps)) != 0 ||
       (rc = cairn_report_set(d, "person", &people)) != 0 ||
-      (rc = cairn_report_set(d, "interaction", &is_)) != 0 ||
+      (rc = cairn_report_set(d, "interaction", &ints)) != 0 ||
       (rc = cairn_report_set(d, "meeting", &ms)) != 0)
     goto fail;
   if (ps->n > 0 && (m->rows = calloc(ps->n, sizeof *m->rows)) == NULL) {
@@ -273,9 +273,9 @@ int cairn_report_partners(cairn_report_data_t *d, unsigned days, cairn_report_pa
   }
   for (size_t i = 0; i < ps->n; i++)
     fill_row(d, people, &ps->v[i], &m->rows[m->n++]);
-  interactions_contact(d, m, ps, is_);
+  interactions_contact(d, m, ps, ints);
   meetings_contact(d, m, ms);
-  if ((rc = follow_ups(d, m, ps, people, is_)) != 0)
+  if ((rc = follow_ups(d, m, ps, people, ints)) != 0)
     goto fail;
   if (m->n > 1) /* row_of needed the set's order: done with it */
     qsort(m->rows, m->n, sizeof *m->rows, row_cmp);
