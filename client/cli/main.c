@@ -171,7 +171,8 @@ static const cli_cmd_t commands[] = {
     {"report", cmd_report,
      "NAME [--as-of DATE] [--format text|json|csv|html] [-o FILE] [--since DATE] [--days N]",
      "Write a report of the partnership, from this device's records.\n"
-     "NAME: commitments (by partner and plan: done, on time, overdue, at risk,\n"
+     "NAME: meeting (the accountability score, then every report below, for the\n"
+     "monthly meeting); commitments (by partner and plan: done, on time, overdue, at risk,\n"
      "dropped); measures (each indicator and measure per site and group: actuals by\n"
      "period, slope against the slope needed to reach the target, on-track, too-slow,\n"
      "wrong-way or no-data); goals (soft-goal ratings per partner, change since the\n"

@@ -688,4 +688,39 @@ CAIRN_EXTERN int cairn_report_changes_doc(const cairn_report_changes_t *m,
 
 /* ---- meeting (meeting.c) ---- */
 
+/*
+ * The accountability score, in the spirit of Clear Impact's: how current the
+ * partnership keeps its data and notes (engagement) and how its measures move
+ * (performance), each 0-100 (NAN when there is nothing to score).
+ *   data_current         of indicators and measures with any actual, those with
+ *                        an actual for the latest period: a period that
+ *                        overlaps the latest period any series has an actual
+ *                        for (2026-09 and 2026 overlap 2026-Q3);
+ *   stories_current      of indicators, those with a story behind the curve
+ *                        written or changed in the last 90 days;
+ *   commitments_updated  of open commitments (not done, not dropped), those
+ *                        changed in the last 30 days;
+ *   engagement           the mean of those three that are known;
+ *   performance          of series with data (trend not no-data), those on
+ *                        track;
+ *   score                the mean of engagement and performance, those known.
+ * "In the last N days" counts back from the data's time.
+ */
+typedef struct cairn_report_accountability {
+  char latest_period[16]; /* "" when no series has an actual */
+  unsigned measures_with_data, measures_current;
+  unsigned indicators, indicators_with_story;
+  unsigned open_commitments, commitments_recent;
+  unsigned series_with_data, series_on_track;
+  double data_current, stories_current, commitments_updated;
+  double engagement, performance, score;
+} cairn_report_accountability_t;
+
+CAIRN_EXTERN int cairn_report_accountability(cairn_report_data_t *d, const cairn_report_measures_t *mm,
+                                    const cairn_report_commitments_t *cm,
+                                    cairn_report_accountability_t *out) CAIRN_WUR;
+/* Add the score's section to doc. */
+CAIRN_EXTERN int cairn_report_accountability_doc(const cairn_report_accountability_t *sc,
+                                        cairn_report_doc_t *doc) CAIRN_WUR;
+
 #endif
