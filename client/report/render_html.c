@@ -6,7 +6,7 @@
  * One file: inline CSS, inline SVG charts (svg.c), no script, no font, image
  * or link loaded from anywhere. The page opens with the report's title and
  * date, a table of contents when there are several sections, then each
- * section: its headline facts as cards, its tables, its charts. A tone is
+ * section: its headline facts as cards, its charts, its tables. A tone is
  * never colour alone: a toned word is a badge that keeps the word, a toned
  * number keeps its column's name. Laptop, tablet and projector widths reflow;
  * wide tables scroll inside their box. Printing drops the screen margins and
@@ -100,10 +100,10 @@ static const char css[] =
     ".badge.muted{color:var(--muted);background:var(--muted-bg);border-color:#d3d9df}"
     ".badge.plain{color:#323f4b;background:#fff;border-color:#cbd2d9;font-weight:500}"
     ".empty{color:var(--soft);font-style:italic}"
-    ".charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,31rem),1fr));"
-    "gap:1rem 1.5rem}"
+    ".charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,31rem),1fr));"
+    "gap:1rem 1.5rem;margin:1rem 0}"
     "figure.chart-box{margin:0;border:1px solid var(--line);border-radius:8px;"
-    "padding:.6rem .8rem .7rem}"
+    "padding:.6rem .8rem .7rem;max-width:46rem}"
     "figure.chart-box h3{margin:0 0 .3rem;font-size:1.02rem}"
     "svg.chart{display:block;width:100%;height:auto;font-family:inherit;fill:#3e4c59}"
     "svg.chart .unit,svg.chart .ref{font-weight:600}"
@@ -169,10 +169,12 @@ static void facts(FILE *f, const cairn_report_section_t *s) {
   fputs("</div>\n", f);
 }
 
-/* Short text without a space (a date, a state, a number) never wraps: a
- * "2026-10-31" or "in-progress" broken at its hyphen misreads. */
+/* Short text without a space (a date, a state, a number) or a short one
+ * starting with a digit (a time, a quantity) never wraps: a "2026-10-31" or
+ * "in-progress" broken at its hyphen misreads. */
 static int keep_whole(const char *s) {
-  return strchr(s, ' ') == NULL && strlen(s) <= 24;
+  size_t n = strlen(s);
+  return (strchr(s, ' ') == NULL && n <= 24) || (n <= 20 && s[0] >= '0' && s[0] <= '9');
 }
 
 /* A cell: numbers right-aligned and coloured by tone (the column says what
@@ -180,8 +182,8 @@ static int keep_whole(const char *s) {
  * a column of badges (a state column reads as one). */
 static void cell(FILE *f, const cairn_report_cell_t *c, int numeric, int badges) {
   const char *tone = c->tone != CAIRN_TONE_PLAIN ? tone_class(c->tone) : "";
-  if (numeric || c->is_number) {
-    fprintf(f, "<td class=\"n nw %s\">", tone);
+  if (numeric || c->is_number) { /* "-0.81 per quarter" may wrap on a tablet */
+    fprintf(f, "<td class=\"n%s %s\">", strlen(c->text) <= 12 ? " nw" : "", tone);
     text(f, "", c->text, "</td>");
   } else if ((tone[0] || badges) && c->text[0]) {
     fprintf(f, "<td class=\"nw\"><span class=\"badge %s\">", tone[0] ? tone : "plain");
@@ -227,7 +229,8 @@ static void table(FILE *f, const cairn_report_table_t *t) {
   fputs("</tbody></table></div>\n", f);
 }
 
-/* A section; *nchart numbers the charts of the page. A section named like the
+/* A section: intro, facts, charts (what the meeting looks at first), then the
+ * tables with the detail; *nchart numbers the charts of the page. A section named like the
  * report (a report of one section) keeps its heading for screen readers and
  * the outline, not on screen under the same words. */
 static void section(FILE *f, const cairn_report_doc_t *doc, const cairn_report_section_t *s,
@@ -238,14 +241,14 @@ static void section(FILE *f, const cairn_report_doc_t *doc, const cairn_report_s
   if (s->intro[0])
     text(f, "<p class=\"intro\">", s->intro, "</p>\n");
   facts(f, s);
-  for (size_t k = 0; k < s->ntables; k++)
-    table(f, s->tables[k]);
   if (s->ncharts)
     fputs("<div class=\"charts\">\n", f);
   for (size_t k = 0; k < s->ncharts; k++)
     cairn__svg_chart(f, s->charts[k], (*nchart)++);
   if (s->ncharts)
     fputs("</div>\n", f);
+  for (size_t k = 0; k < s->ntables; k++)
+    table(f, s->tables[k]);
   fputs("</section>\n", f);
 }
 

@@ -39,6 +39,7 @@ void cairn__axis_nice(double lo, double hi, int want, cairn__axis_t *out) {
     lo = hi;
     hi = t;
   }
+  double least = lo; /* the smallest value: above the bottom line unless 0 */
   if (hi - lo < 1e-9 * (fabs(hi) + 1)) { /* one value: room around it */
     double pad = fabs(lo) > 0 ? fabs(lo) * 0.1 : 1;
     lo -= pad;
@@ -54,6 +55,8 @@ void cairn__axis_nice(double lo, double hi, int want, cairn__axis_t *out) {
   double m = r <= 1 ? 1 : r <= 2 ? 2 : r <= 2.5 ? 2.5 : r <= 5 ? 5 : 10;
   out->step = m * mag;
   out->lo = floor(lo / out->step + 1e-9) * out->step;
+  if (out->lo != 0 && out->lo >= least - 1e-9 * out->step) /* not on the x axis */
+    out->lo -= out->step;
   out->hi = ceil(hi / out->step - 1e-9) * out->step;
   out->n = (size_t)llround((out->hi - out->lo) / out->step) + 1;
   int d = (int)-floor(log10(out->step) + 1e-9);
@@ -178,7 +181,7 @@ static int layout(const cairn_report_chart_t *c, cairn__plot_t *p) {
   p->left = fmax(fmax(widest + 14, first + 6), 36);
   p->right = VIEW_W - fmax(last + 6, 16);
   p->top = 34;
-  p->bottom = VIEW_H - 34;
+  p->bottom = VIEW_H - 36;
   if (c->nx == 1) /* one period in the middle: its label has room */
     p->right = VIEW_W - 16;
   return any;
@@ -224,7 +227,7 @@ static void x_labels(FILE *f, const cairn_report_chart_t *c, const cairn__plot_t
                "stroke=\"#9aa5b1\"/>",
             labelled ? "xtick" : "xtick-minor", x, x, p->bottom, p->bottom + (labelled ? 5 : 3));
     if (labelled) {
-      fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", x, p->bottom + 19);
+      fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", x, p->bottom + 22);
       cairn__html_esc(f, c->x[i]);
       fputs("</text>", f);
     }

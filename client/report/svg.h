@@ -30,7 +30,9 @@ typedef struct cairn__axis {
  * A readable axis covering [lo, hi]: steps of 1, 2, 2.5 or 5 times a power of
  * ten, about `want` ticks (at least 2), the ends on ticks. A range of one value
  * is widened around it; a range starting at or above 0 and reaching below a
- * third of its top starts at 0. lo and hi must be finite.
+ * third of its top starts at 0; otherwise the lowest value stays above the
+ * bottom tick (a line or a target on the x axis would hide in it). lo and hi
+ * must be finite.
  */
 void cairn__axis_nice(double lo, double hi, int want, cairn__axis_t *out);
 

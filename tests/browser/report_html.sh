@@ -10,7 +10,8 @@
 # expectations given below. The hand-made document with charts of every kind
 # (tests/tools/reportdoc) is checked the same way. Screenshots, DOMs and
 # printed PDFs are kept in BUILD/artifacts/ (report-NAME.png,
-# report-NAME-tablet.png, report-NAME.pdf, report-NAME.html).
+# report-NAME-tablet.png, report-NAME.pdf, report-NAME.html, and
+# report-measures-chart.png: the images in docs/ are copies of these).
 #
 # First, the checker itself must fail on a page that breaks each rule
 # (lib/bad_page.html).
@@ -96,6 +97,13 @@ report partners
 report goals
 report changes
 report meeting
+
+if [ -f "$ART/report-measures.html" ]; then # one chart alone, as docs/report-chart.png shows it
+  python3 "$HERE/lib/page_check.py" "$ART/report-measures.html" --name "measures chart" \
+    --width 1280 --crop 'figure:has(svg[aria-label^="Third graders"])' --png "$ART/report-measures-chart.png" >"$T/check.out" ||
+    { cat "$T/check.out"; fail "the measures report's chart"; }
+  ok "measures: the reading chart alone ($ART/report-measures-chart.png)"
+fi
 
 step "a document with charts of every kind (tests/tools/reportdoc)"
 "$BUILD/tests/tools/reportdoc" html "$ART/report-charts.html"

@@ -242,12 +242,14 @@ static void test_axis(void **state) {
   axis_is(50, 50, 45, 55, 2.5, 5, 1);    /* one value: room around it */
   axis_is(0, 0, 0, 1, 0.25, 5, 2);       /* one value, zero */
   axis_is(-3, 7, -5, 7.5, 2.5, 6, 1);    /* below zero */
-  axis_is(0.012, 0.018, 0.012, 0.018, 0.002, 4, 3);
+  axis_is(0.012, 0.018, 0.01, 0.018, 0.002, 5, 3);  /* the lowest value off the axis */
+  axis_is(15, 30, 10, 30, 5, 5, 0);     /* a target of 15 below the values */
+  axis_is(-5, 5, -7.5, 5, 2.5, 6, 1);
   axis_is(1200, 98000, 0, 100000, 25000, 5, 0);
-  cairn__axis_nice(-1, 1, 5, &a);
-  assert_int_equal(a.n, 5);
-  assert_true(cairn__axis_tick(&a, 2) == 0 && !signbit(cairn__axis_tick(&a, 2))); /* no -0 */
-  assert_true(cairn__axis_tick(&a, 4) == 1);
+  cairn__axis_nice(-0.25, 0.25, 6, &a); /* -0.3 + 3 * 0.1 is 5.6e-17, not 0 */
+  assert_true(fabs(a.step - 0.1) < 1e-12 && a.n == 7);
+  assert_true(cairn__axis_tick(&a, 3) == 0 && !signbit(cairn__axis_tick(&a, 3)));
+  assert_true(cairn__axis_tick(&a, 6) == a.hi);
 }
 
 static void test_label_step(void **state) {

@@ -213,6 +213,20 @@ def page_problems(events, page_url):
     return out
 
 
+def crop_box(b, s, selector):
+    """The page area of the element matching selector, with a margin."""
+    js = ("(() => { const e = document.querySelector(%s); if (!e) return null;"
+          " const r = e.getBoundingClientRect();"
+          " return [r.left + scrollX, r.top + scrollY, r.width, r.height]; })()"
+          % json.dumps(selector))
+    box = b.call("Runtime.evaluate", {"expression": js, "returnByValue": True}, s)["result"]
+    if not box.get("value"):
+        raise RuntimeError("--crop: nothing matches %s" % selector)
+    x, y, w, h = box["value"]
+    return {"x": max(0, x - 8), "y": max(0, y - 8), "width": w + 16, "height": h + 16,
+            "scale": 1}
+
+
 def load(args):
     """Open the page, probe it, save the screenshot, DOM and PDF."""
     deadline = time.monotonic() + args.timeout
@@ -238,10 +252,12 @@ def load(args):
             with open(args.dom, "w", encoding="utf-8") as f:
                 f.write(dom)
         size = b.call("Page.getLayoutMetrics", {}, s)["cssContentSize"]
+        clip = {"x": 0, "y": 0, "width": args.width, "height": min(size["height"], 16000),
+                "scale": 1}
+        if args.crop:
+            clip = crop_box(b, s, args.crop)
         shot = b.call("Page.captureScreenshot",
-                      {"format": "png", "captureBeyondViewport": True,
-                       "clip": {"x": 0, "y": 0, "width": args.width,
-                                "height": min(size["height"], 16000), "scale": 1}}, s)
+                      {"format": "png", "captureBeyondViewport": True, "clip": clip}, s)
         with open(args.png, "wb") as f:
             f.write(base64.b64decode(shot["data"]))
         pages = 0
@@ -303,6 +319,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("html")
     ap.add_argument("--png", required=True)
+    ap.add_argument("--crop", help="CSS selector: the screenshot shows only that element")
     ap.add_argument("--dom")
     ap.add_argument("--pdf")
     ap.add_argument("--json", help="the report as `cairn report --format json`")
