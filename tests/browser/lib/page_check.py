@@ -95,9 +95,12 @@ class Browser:
             os.dup2(b, 4)
 
         self.log = open(os.path.join(self.profile, "stderr.log"), "wb")
+        env = dict(os.environ)  # its caches and settings in the profile, not in ~
+        env.update(HOME=self.profile, XDG_CONFIG_HOME=os.path.join(self.profile, "config"),
+                   XDG_CACHE_HOME=os.path.join(self.profile, "cache"))
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=self.log,
                                      stderr=self.log, preexec_fn=fds, close_fds=False,
-                                     start_new_session=True)
+                                     start_new_session=True, env=env)
         os.close(to_child)
         os.close(from_child)
 
@@ -341,6 +344,8 @@ def main():
     if not args.chromium:
         print("page_check: no chromium found (install Debian's chromium)", file=sys.stderr)
         return 2
+    # a SIGTERM (ctest's timeout) still stops the browser: unwind through close()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("page_check: terminated"))
     c = Checks(args.name or os.path.basename(args.html))
     try:
         probe, problems, pages = load(args)
