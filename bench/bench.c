@@ -14,6 +14,9 @@
  *               fresh store (entries/s vs the LMDB put floor; target >= 0.20), and
  *               the rate that verifying every signature would cap it at
  *   (d)         the same apply with verify_all (the cost of every signature)
+ *   (e)         a revocation that arrives after the history (everything judged again)
+ *   (f)         importing as many CSV rows as the history has entries (rows/s vs (c);
+ *               target >= 0.3): import_bench.c
  *   sync        push, fresh pull, reconnect, idle connections and fan-out against a
  *               real relay (`cairnd serve`, a child process): sync_bench.c
  *
@@ -1416,6 +1419,7 @@ int main(int argc, char **argv) {
       add_append_row(b);
       failures += run_child(b, work_apply_d, "(d) apply with verify_all") != 0;
       failures += run_child(b, work_recompute, "(e) a revocation that arrives late") != 0;
+      failures += run_child(b, work_import, "(f) import of CSV rows") != 0;
     }
   }
   if (only(b, "sync"))

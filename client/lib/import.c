@@ -529,6 +529,19 @@ static const char *shown_id(const irow_t *r) {
   return r->generated || r->id == NULL ? NULL : r->id;
 }
 
+/* Keep mp (len bytes, from a packer whose buffer is larger) as the value of
+ * column i, in memory of its own size: a file holds many. */
+static int keep_value(irow_t *r, size_t i, uint8_t *mp, size_t len) {
+  uint8_t *v = realloc(mp, len ? len : 1);
+  if (v == NULL) {
+    free(mp);
+    return CAIRN_ENOMEM;
+  }
+  r->vals[i] = v;
+  r->lens[i] = len;
+  return 0;
+}
+
 /* A text cell (CSV) as the value of column i, typed by its field's kind. */
 static int text_value(importer_t *im, irow_t *r, size_t i, const char *cell, size_t n) {
   const cairn_schema_field_t *f = im->fields[i];
@@ -564,9 +577,7 @@ static int text_value(importer_t *im, irow_t *r, size_t i, const char *cell, siz
     free(mp);
     return 0;
   }
-  r->vals[i] = mp;
-  r->lens[i] = len;
-  return 0;
+  return keep_value(r, i, mp, len);
 }
 
 /* A JSON value as the value of column i: strings typed by the kind as text is,
@@ -598,9 +609,7 @@ static int json_value(importer_t *im, irow_t *r, size_t i, const json_t *v) {
     free(mp);
     return 0;
   }
-  r->vals[i] = mp;
-  r->lens[i] = len;
-  return 0;
+  return keep_value(r, i, mp, len);
 }
 
 static void row_free(irow_t *r, size_t ncols) {
@@ -1257,7 +1266,7 @@ int cairn_import_file(cairn_store_t *s, const char *type, const char *path,
                       cairn_import_result_t *out, cairn_error_t *err) {
   cairn_format_t fmt;
   char *data;
-  size_t len;
+  size_t len = 0;
   int rc;
   if (out != NULL)
     memset(out, 0, sizeof *out);
