@@ -378,9 +378,11 @@ done:
     cairn_schema_free(sc);
     return rc;
   }
-  qsort(sc->types, sc->ntypes, sizeof *sc->types, type_order);
+  if (sc->ntypes > 0) /* qsort takes no NULL, even for nothing */
+    qsort(sc->types, sc->ntypes, sizeof *sc->types, type_order);
   for (size_t i = 0; i < sc->ntypes; i++)
-    qsort(sc->types[i].fields, sc->types[i].nfields, sizeof *sc->types[i].fields, field_order);
+    if (sc->types[i].nfields > 0)
+      qsort(sc->types[i].fields, sc->types[i].nfields, sizeof *sc->types[i].fields, field_order);
   *out = sc;
   return 0;
 }

@@ -419,6 +419,12 @@ static void add_column(importer_t *im, size_t line, size_t i) {
                                        strcmp(name, "_conflicts") == 0))
     return; /* checked by the JSON reader; shown by `get --json` */
   if (im->t != NULL && (f = field_named(im->t, name)) != NULL) {
+    for (size_t j = 0; j < i; j++)
+      if (im->fields[j] == f) {
+        report(im, line, name, "this is field %s, which column %zu (%s) gives already", f->name,
+               j + 1, im->cols[j]);
+        return;
+      }
     im->fields[i] = f;
     im->use[i] = true;
     return;
