@@ -269,7 +269,8 @@ CAIRN_EXTERN int cairn_format_of(const char *path, cairn_format_t *out,
 
 typedef struct cairn_import_opts {
   const char *id_column; /* the column (CSV) or key (JSON) holding the ids; NULL:
-                            "_id" when the file has it. A row without an id gets
+                            "_id" when the file has it, else "id" when the type
+                            has no field of that name. A row without an id gets
                             a new one, made as `cairn add` makes them */
   int dry_run;           /* nonzero: check everything, sign nothing, write nothing */
   size_t max_errors;     /* errors given to the callback; 0: CAIRN_IMPORT_ERRORS_MAX */

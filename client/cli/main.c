@@ -131,7 +131,7 @@ static const cli_cmd_t commands[] = {
      "Import the rows of a CSV or JSON file as records of TYPE, all or none.\n"
      "FILE.csv: a header row names the fields (by name or label), one record per row;\n"
      "FILE.json: an array of records as `list --json` prints them. Ids come from the\n"
-     "_id column (or --id-column COL); rows without one get new ids. Every row is\n"
+     "_id (or id) column, or --id-column COL; rows without one get new ids. Each row is\n"
      "checked first: each error is printed with its line and column, and then nothing\n"
      "is written (exit 1). Otherwise rows create records or set the fields they give\n"
      "(an empty cell writes nothing), in as few entries as the size limit allows.\n"

@@ -385,13 +385,22 @@ static const cairn_schema_field_t *field_named(const cairn_schema_type_t *t, con
   return NULL;
 }
 
-/* Where the ids are: the column asked for, else `_id` when there is one. */
+/* The column named name, or NO_INDEX. */
+static size_t column_named(const importer_t *im, const char *name) {
+  for (size_t i = 0; i < im->ncols; i++)
+    if (strcmp(im->cols[i], name) == 0)
+      return i;
+  return NO_INDEX;
+}
+
+/* Where the ids are: the column asked for, else `_id` when there is one, else
+ * `id` when the type has no field of that name. */
 static void find_id_column(importer_t *im, size_t line) {
   const char *want = im->id_column ? im->id_column : "_id";
-  im->id_col = NO_INDEX;
-  for (size_t i = 0; i < im->ncols && im->id_col == NO_INDEX; i++)
-    if (strcmp(im->cols[i], want) == 0)
-      im->id_col = i;
+  im->id_col = column_named(im, want);
+  if (im->id_col == NO_INDEX && im->id_column == NULL &&
+      (im->t == NULL || field_named(im->t, "id") == NULL))
+    im->id_col = column_named(im, "id");
   if (im->id_col != NO_INDEX || im->id_column == NULL)
     return;
   const char *near = cairn_suggest(want, (const char *const *)im->cols, im->ncols);

@@ -462,6 +462,10 @@ static void test_ids(void **state) {
                          NULL, &x, &res));
   assert_int_equal(res.created, 3);
   assert_int_equal(count_type(s, "person"), 3);
+  /* a column named id, when the type has no such field */
+  CAIRN_PASS(import_text(s, "person", CAIRN_FORMAT_CSV, "id,name\nx1,Xi\n", NULL, &x, &res));
+  assert_string_equal(record_json(s, "person", "x1"),
+                      "{\"_type\":\"person\",\"_id\":\"x1\",\"name\":\"Xi\"}");
   cairn_import_opts_t opts = {"email", 0, 0};
   CAIRN_PASS(import_text(s, "person", CAIRN_FORMAT_CSV, "name,email\nDee,d@x\n", &opts, &x, &res));
   assert_string_equal(record_json(s, "person", "d@x"),
