@@ -395,7 +395,8 @@ static int xlsx_date(const char *s, lxw_datetime *d) {
   char tail;
   memset(d, 0, sizeof *d);
   return strlen(s) == 10 && sscanf(s, "%4d-%2d-%2d%c", &d->year, &d->month, &d->day, &tail) == 3 &&
-         d->year >= 1900 && d->year <= 9999;
+         d->year >= 1900 && d->year <= 9999 && d->month >= 1 && d->month <= 12 && d->day >= 1 &&
+         d->day <= 31;
 }
 
 /* One cell: a number, bool or date where its kind says so and the value is one;

@@ -449,9 +449,9 @@ static void add_column(importer_t *im, size_t line, size_t i) {
     im->use[i] = true;
     return;
   }
-  if (cairn_schema_field_for(im->sc, im->type, name, &t, &f, &err) == 0)
-    im->use[i] = true, im->fields[i] = f; /* cannot happen: field_named found none */
-  else
+  /* the schema's words for a name it does not take: renamed, removed, unknown
+   * (with "did you mean"); a name it takes was found above */
+  if (cairn_schema_field_for(im->sc, im->type, name, &t, &f, &err) != 0)
     report(im, line, name, "%s", err.msg);
 }
 
