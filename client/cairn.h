@@ -354,7 +354,7 @@ CAIRN_EXTERN int cairn_import(cairn_store_t *s, const char *type, cairn_format_t
 
 /* The same from a file, its format told by its extension (.csv or .json; an
  * .xlsx is refused: save it as CSV). Also CAIRN_ENOENT (no such file),
- * CAIRN_ETOOBIG (over 1 GiB). */
+ * CAIRN_ETOOBIG (over 256 MiB). */
 CAIRN_EXTERN int cairn_import_file(cairn_store_t *s, const char *type, const char *path,
                                    const cairn_import_opts_t *opts,
                                    cairn_import_error_cb on_error, void *ud,

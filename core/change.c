@@ -127,13 +127,18 @@ static int ops_reserve(cairn_change_t *c) {
  * del (or the reverse) replaces the earlier op: one op per record per entry. */
 static int find_op(cairn_change_t *c, const char *type, const char *id, cairn_op_kind_t kind,
                    chg_op_t **out) {
-  size_t *slot;
+  size_t *slot = NULL;
+  chg_op_t *last = c->n > 0 ? &c->ops[c->n - 1] : NULL;
   int rc;
-  if ((rc = ops_reserve(c)) != 0)
-    return rc;
-  slot = target_slot(c, type, id);
-  if (*slot != 0) {
-    chg_op_t *op = &c->ops[*slot - 1];
+  /* fields of one record usually come one after another: no lookup then */
+  if (last == NULL || strcmp(last->id, id) != 0 || strcmp(last->type, type) != 0) {
+    if ((rc = ops_reserve(c)) != 0)
+      return rc;
+    slot = target_slot(c, type, id);
+    last = *slot != 0 ? &c->ops[*slot - 1] : NULL;
+  }
+  if (last != NULL) {
+    chg_op_t *op = last;
     if (op->kind != kind || kind != CAIRN_OP_PUT)
       op_clear_fields(op);
     op->kind = kind;

@@ -35,7 +35,7 @@
 
 #include <sodium.h>
 
-#define IMPORT_FILE_MAX ((size_t)1 << 30) /* largest file cairn_import_file reads */
+#define IMPORT_FILE_MAX ((size_t)256 << 20) /* largest file cairn_import_file reads */
 #define NO_INDEX SIZE_MAX
 #define SUGGEST_MAX 20000 /* ids looked at for a reference's "did you mean" */
 
@@ -1121,11 +1121,14 @@ static int write_rows(importer_t *im, int dry_run, cairn_error_t *err) {
     if (!row_has_values(im, r, false))
       continue;
     op_row[nops++] = k;
-    for (size_t i = 0; i < im->ncols && rc == 0; i++)
-      if (r->vals[i] != NULL)
-        rc = cairn_change_put(c, im->type, r->id, im->fields[i] ? im->fields[i]->name
-                                                                : im->cols[i],
-                              r->vals[i], r->lens[i], 0);
+    for (size_t i = 0; i < im->ncols && rc == 0; i++) {
+      if (r->vals[i] == NULL)
+        continue;
+      rc = cairn_change_put(c, im->type, r->id, im->fields[i] ? im->fields[i]->name : im->cols[i],
+                            r->vals[i], r->lens[i], 0);
+      free(r->vals[i]); /* the change holds a copy */
+      r->vals[i] = NULL;
+    }
   }
   if (rc != 0) {
     cairn_change_abort(c);
