@@ -14,8 +14,12 @@
  *               fresh store (entries/s vs the LMDB put floor; target >= 0.20), and
  *               the rate that verifying every signature would cap it at
  *   (d)         the same apply with verify_all (the cost of every signature)
- *   (e)         a revocation that arrives after the history (everything judged again)
- *   (f)         importing as many CSV rows as the history has entries (rows/s vs (c);
+ *   (e)         a revocation that arrives after the history: everything judged again
+ *   (f)         typed queries over 100k commitments (default schema): a plain scan,
+ *               `list --where` with two comparisons (status, due date) read by a
+ *               scan, and an `=` on the partner with a range of due dates read by
+ *               the commitments-by-partner index (ms each, the best of three)
+ *   (g)         importing as many CSV rows as the history has entries (rows/s vs (c);
  *               target >= 0.3): import_bench.c
  *   sync        push, fresh pull, reconnect, idle connections and fan-out against a
  *               real relay (`cairnd serve`, a child process): sync_bench.c
@@ -1048,6 +1052,144 @@ static int work_recompute(bench_t *b, row_t *rows, size_t *nrows) {
   return 0;
 }
 
+/* ---- (f) typed queries ---- */
+
+#define QUERY_PARTNERS 100
+#define QUERY_BATCH 1000 /* commitments per change */
+
+static int count_record(const cairn_record_t *r, void *ud) {
+  (void)r;
+  (*(uint64_t *)ud)++;
+  return 0;
+}
+
+/* n commitments over QUERY_PARTNERS partners, with due dates over 2025-2026 and
+ * the five statuses, written QUERY_BATCH to a change. */
+static int query_fill(cairn_store_t *s, uint64_t n, row_t *r) {
+  static const char *const statuses[] = {"planned", "in-progress", "done", "at-risk", "dropped"};
+  static const char *const names[] = {"due", "partner", "status", "title"};
+  cairn_change_t *c = NULL;
+  cairn_error_t err = {0, ""};
+  uint8_t v[4][48];
+  char text[48], id[24];
+  for (unsigned p = 0; p < QUERY_PARTNERS; p++) {
+    const uint8_t *vals[1] = {v[0]};
+    size_t lens[1];
+    const char *pn[1] = {"name"};
+    snprintf(id, sizeof id, "p%03u", p);
+    lens[0] = mp_str(v[0], id);
+    if (put_change(s, "partner", id, 1, pn, vals, lens, r) != 0)
+      return -1;
+  }
+  for (uint64_t i = 0; i < n; i++) {
+    size_t lens[4];
+    if (c == NULL && cairn_change_begin(s, &c) != 0)
+      return row_fail(r, "change begin");
+    snprintf(text, sizeof text, "%u-%02u-%02u", 2025 + (unsigned)(i % 2),
+             1 + (unsigned)(i * 7 % 12), 1 + (unsigned)(i * 13 % 28));
+    lens[0] = mp_str(v[0], text);
+    snprintf(text, sizeof text, "p%03u", (unsigned)(i % QUERY_PARTNERS));
+    lens[1] = mp_str(v[1], text);
+    lens[2] = mp_str(v[2], statuses[i % 5]);
+    snprintf(text, sizeof text, "Commitment number %llu", (unsigned long long)i);
+    lens[3] = mp_str(v[3], text);
+    snprintf(id, sizeof id, "c%07llu", (unsigned long long)i);
+    for (int f = 0; f < 4; f++)
+      if (cairn_change_put(c, "commitment", id, names[f], v[f], lens[f], 0) != 0) {
+        cairn_change_abort(c);
+        return row_fail(r, "change put");
+      }
+    if ((i + 1) % QUERY_BATCH == 0 || i + 1 == n) {
+      if (cairn_change_commit(c, NULL, &err) != 0)
+        return row_fail(r, "commit: %s", err.msg);
+      c = NULL;
+    }
+  }
+  return 0;
+}
+
+/* Run the query with these conditions (NULL-terminated) three times: the best
+ * time, the records found, and whether it read an index. */
+static int query_time(cairn_store_t *s, const char *const *where, int use_index, double *best,
+                      uint64_t *found, int *indexed, row_t *r) {
+  cairn_error_t err = {0, ""};
+  *best = 0;
+  for (int k = 0; k < 3; k++) {
+    cairn_query_t *q;
+    uint64_t n = 0;
+    if (cairn_query_new(s, NULL, "commitment", &q, &err) != 0)
+      return row_fail(r, "query: %s", err.msg);
+    for (size_t i = 0; where[i] != NULL; i++)
+      if (cairn_query_where(q, where[i], &err) != 0) {
+        cairn_query_free(q);
+        return row_fail(r, "where %s: %s", where[i], err.msg);
+      }
+    cairn_query_use_index(q, use_index);
+    double t0 = now_s();
+    int rc = cairn_query_run(q, count_record, &n);
+    double t = now_s() - t0;
+    *indexed = cairn_query_used_index(q);
+    cairn_query_free(q);
+    if (rc != 0)
+      return row_fail(r, "run: %s", cairn_strerror(rc));
+    if (k == 0 || t < *best)
+      *best = t;
+    *found = n;
+  }
+  return 0;
+}
+
+/* Time one query into row r (rate: the records of the store per second); an
+ * index must be read exactly when use_index. */
+static int query_row(cairn_store_t *s, const bench_t *b, const char *const *where,
+                     int use_index, row_t *r, const char *what) {
+  double t;
+  uint64_t found;
+  int indexed;
+  if (query_time(s, where, use_index, &t, &found, &indexed, r) != 0)
+    return -1;
+  if (indexed != (use_index && where[0] != NULL && strncmp(where[0], "partner=", 8) == 0))
+    return row_fail(r, "the query %s the index", indexed ? "read" : "did not read");
+  row_set(r, b->query_records, t);
+  snprintf(r->note, sizeof r->note, "%s: %.2f ms, %llu found", what, t * 1e3,
+           (unsigned long long)found);
+  return 0;
+}
+
+static int work_query(bench_t *b, row_t *rows, size_t *nrows) {
+  row_t *scan = row_init(&rows[(*nrows)++], "f_list_scan_100k", NULL);
+  row_t *two = row_init(&rows[(*nrows)++], "f_list_where_2_comparisons", "f_list_scan_100k");
+  row_t *ix = row_init(&rows[(*nrows)++], "f_list_where_indexed", "f_list_scan_100k");
+  static const char *const none[] = {NULL};
+  static const char *const where2[] = {"status!=done", "due<2026-01-01", NULL};
+  static const char *const where_ix[] = {"partner=p007", "due>=2026-07-01", NULL};
+  cairn_store_opts_t opts = {0};
+  cairn_store_t *s;
+  cairn_error_t err = {0, ""};
+  opts.no_sync = 1;
+  if (store_new(b, "query", &opts, true, &s, scan) != 0)
+    return -1;
+  if (cairn_schema_apply(s, cairn_schema_default(), NULL, &err) != 0 ||
+      query_fill(s, b->query_records, scan) != 0) {
+    if (!scan->failed)
+      row_fail(scan, "schema: %s", err.msg);
+    cairn_close(s);
+    return -1;
+  }
+  if (query_row(s, b, none, 0, scan, "every commitment read through cairn_query_run, no "
+                                    "condition") != 0 ||
+      query_row(s, b, where2, 1, two, "--where status!=done --where due<2026-01-01 over the "
+                                      "same records (a scan)") != 0 ||
+      query_row(s, b, where_ix, 1, ix, "--where partner=p007 --where due>=2026-07-01 read by "
+                                       "the commitments-by-partner index") != 0)
+    goto fail;
+  cairn_close(s);
+  return 0;
+fail:
+  cairn_close(s);
+  return -1;
+}
+
 /* ---- running workloads in children ---- */
 
 typedef int (*work_fn)(bench_t *b, row_t *rows, size_t *nrows);
@@ -1314,16 +1456,17 @@ static void on_signal(int sig) {
 static void usage(FILE *f) {
   fprintf(f,
           "usage: cairn-bench [--json] [--quick] [--dir DIR] [--history N] [--fallback]\n"
-          "                   [--only floors|local|apply|sync]\n"
+          "                   [--only floors|local|apply|query|sync]\n"
           "  --json       one JSON object per line per workload (default: a table)\n"
           "  --quick      small sizes, for a smoke run (well under a minute)\n"
           "  --dir DIR    where to make the temporary directory (default: $TMPDIR or /tmp)\n"
           "  --history N  entries in the history applied by (c) and (d), and pushed and\n"
           "               pulled by sync (default 100000)\n"
           "  --fallback   apply with export + cairn_store_apply even if bundles exist\n"
-          "  --only WHAT  run only the floors, the local-change, the apply or the sync\n"
-          "               workloads (sync: push, pull, reconnect, idle connections and\n"
-          "               fan-out against a cairnd child process on 127.0.0.1)\n");
+          "  --only WHAT  run only the floors, the local-change, the apply, the query or\n"
+          "               the sync workloads (query: list --where over 100k commitments;\n"
+          "               sync: push, pull, reconnect, idle connections and fan-out\n"
+          "               against a cairnd child process on 127.0.0.1)\n");
 }
 
 static bool only(const bench_t *b, const char *what) {
@@ -1375,6 +1518,7 @@ int main(int argc, char **argv) {
   b->big_entries = b->quick ? 5 : 100;
   b->big_ops = 1000;
   b->history = history > 0 ? (uint64_t)history : b->quick ? 10000 : 100000;
+  b->query_records = b->quick ? 10000 : 100000;
   b->lmdb_puts = b->history < 100000 ? 100000 : b->history;
 
   if (base == NULL || base[0] == '\0')
@@ -1419,9 +1563,11 @@ int main(int argc, char **argv) {
       add_append_row(b);
       failures += run_child(b, work_apply_d, "(d) apply with verify_all") != 0;
       failures += run_child(b, work_recompute, "(e) a revocation that arrives late") != 0;
-      failures += run_child(b, work_import, "(f) import of CSV rows") != 0;
+      failures += run_child(b, work_import, "(g) import of CSV rows") != 0;
     }
   }
+  if (only(b, "query"))
+    failures += run_child(b, work_query, "(f) typed queries over 100k records") != 0;
   if (only(b, "sync"))
     failures += sync_bench_run(b);
   double total = now_s() - t0;

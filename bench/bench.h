@@ -46,6 +46,7 @@ typedef struct bench {
   char root[PATH_MAX];
   double crypto_secs, durable_secs;
   uint64_t lmdb_puts, changes, big_entries, big_ops, history;
+  uint64_t query_records; /* (f): commitments queried */
   char bundle[PATH_MAX + 32], raw[PATH_MAX + 32];
   char revoke[PATH_MAX + 32]; /* the owner's late revocation of an editor (raw) */
   row_t rows[MAX_ROWS];
@@ -88,7 +89,7 @@ bool read_all(int fd, void *buf, size_t n, size_t *got);
 int run_child(bench_t *b, work_fn fn, const char *label);
 row_t *find_row(bench_t *b, const char *name);
 
-/* import_bench.c: (f) a CSV import of b->history rows (its ratio is to (c)). */
+/* import_bench.c: (g) a CSV import of b->history rows (its ratio is to (c)). */
 int work_import(bench_t *b, row_t *rows, size_t *nrows);
 
 /* sync_bench.c: set up a relay and the stores, run the sync workloads, stop the

@@ -17,6 +17,7 @@
  *   store.h       cairn_create(), cairn_open(), cairn_close(), the device's identity
  *   change.h      changes: many puts and dels signed as one entry
  *   query.h       cairn_get(), cairn_history(), cairn_conflicts(), the log, heads
+ *   index.h       values compared by kind, record walks, the secondary indexes
  *   member.h      roles, members, invites' terms: the network's rules
  *   schema.h      the network's schema: types, fields, kinds, checks
  *   apply.h       applying received entries (prepare, then apply)
@@ -62,6 +63,7 @@
 #include "entry.h"
 #include "error.h"
 #include "heads.h"
+#include "index.h"
 #include "member.h"
 #include "query.h"
 #include "schema.h"
@@ -119,13 +121,14 @@ CAIRN_EXTERN int cairn_change_put_json(cairn_change_t *c, const char *type, cons
  * is refused at once, with "did you mean". On a free-form network, or for
  * cairn's own types (`_member`...), the text as a string. Reads the schema on
  * each call: for many rows, load it once (cairn_schema_load) and use
- * cairn_schema_parse_text and cairn_change_put. Otherwise as cairn_change_put().
+ * cairn_schema_parse_text and cairn_change_put. Otherwise (resolve too) as
+ * cairn_change_put().
  * @param[out] err  may be NULL; on CAIRN_ESCHEMA, what was wrong.
  * @return 0, or CAIRN_ESCHEMA, CAIRN_EINVAL (text is not UTF-8, or a name is
  *         bad), CAIRN_ETOOBIG, CAIRN_ENOMEM, CAIRN_EIO.
  */
 CAIRN_EXTERN int cairn_change_put_text(cairn_change_t *c, const char *type, const char *id,
-                                       const char *field, const char *text,
+                                       const char *field, const char *text, int resolve,
                                        cairn_error_t *err) CAIRN_WUR;
 
 /* ======================================================================
@@ -191,6 +194,140 @@ CAIRN_EXTERN json_t *cairn_schema_to_json(const cairn_schema_t *sc, const char *
  * look one field up with cairn_record_field(r, "title", &f).
  */
 
+/* ---- typed queries (list.c) ----
+ *
+ * A query on the records of one type, built from the text a person types:
+ * conditions (`cairn list --where`), an order (`--sort`), the fields to show
+ * (`--fields`), a limit and whether deleted records come too. Names and values
+ * are checked against the network's schema as they are added, so a mistake is
+ * an error with "did you mean", never an empty result. Running it reads in one
+ * read transaction and calls back with each record; it may be run again.
+ *
+ * Conditions (EXPR), all of which a record must meet:
+ *   FIELD=V  FIELD!=V  FIELD<V  FIELD<=V  FIELD>V  FIELD>=V
+ *   FIELD~TEXT    the value's text holds TEXT, in any case (ASCII and Latin-1
+ *                 letters fold; a list: any of its ids; other values: their JSON)
+ *   FIELD=in:A,B  equal to any of A, B
+ *   FIELD=  / FIELD!=   (no value) the record has no value for FIELD / has one
+ * V is typed by the field's kind (cairn_schema_parse_text): "40" is a number in
+ * a number field, "2026-Q2" a period; a value not of the kind is an error
+ * saying what was expected. Values compare in the kind's order (index.h): dates
+ * and datetimes in time, periods by their first day then the longer first,
+ * numbers as numbers, text, enums and refs bytewise, bools false before true;
+ * on a refs field, = and in: ask whether the list holds the id, and <, >
+ * are refused. A record without the field (or whose value is not of the
+ * field's kind) matches only !=. FIELD may be a former name of a renamed field;
+ * `_id` is the record's id (text).
+ *
+ * On a free-form network (no schema) and for cairn's own types (`_member`),
+ * FIELD=V is as cairn_value_matches (a string equal to V, or a value equal to V
+ * read as JSON: "42" finds 42 and "42"); the order compares numbers as numbers
+ * when both the value and V are numbers, strings with V bytewise otherwise, and
+ * other values do not compare.
+ *
+ * Order: by the --sort fields in turn, each in its kind's order with values
+ * not of the kind after the others (free-form: numbers, then strings, then
+ * other values); '-' reverses one field's order, but records without the field
+ * come last either way; then by id. Without --sort, by id.
+ *
+ * Indexes (index.h): with an `=` on an index's leading field (its schema field
+ * under that exact name, with no former names), the query reads that index's
+ * rows, narrowed by the conditions on its second field, instead of every
+ * record of the type; the result is the same.
+ */
+typedef struct cairn_query cairn_query_t;
+
+/*
+ * A query on the records of type.
+ * @param[in]  sc   the network's schema (cairn_schema_load), borrowed: it must
+ *                  outlive the query; NULL to have it read here (kept by q).
+ * @param[out] out  free with cairn_query_free.
+ * @param[out] err  may be NULL; why it failed.
+ * @return 0, CAIRN_ESCHEMA (the schema has no such type: err says so, with "did
+ *         you mean"), CAIRN_EINVAL (type empty or too long), CAIRN_ENOMEM, or a
+ *         store error reading the schema.
+ */
+CAIRN_EXTERN int cairn_query_new(cairn_store_t *s, const cairn_schema_t *sc, const char *type,
+                                 cairn_query_t **out, cairn_error_t *err) CAIRN_WUR;
+
+/*
+ * Add a condition (EXPR above, e.g. "due<2026-06-01", "status=in:planned,at-risk").
+ * @return 0, CAIRN_EINVAL (not an expression: no operator, no field name, or a
+ *         value missing after <, >, ~), CAIRN_ESCHEMA (a field the schema does
+ *         not know, with "did you mean"; a value not of the field's kind, saying
+ *         what was expected; <, > on a refs field), CAIRN_ENOMEM. On error the
+ *         query is as it was.
+ */
+CAIRN_EXTERN int cairn_query_where(cairn_query_t *q, const char *expr,
+                                   cairn_error_t *err) CAIRN_WUR;
+
+/* Add sort fields: "FIELD,-FIELD,..." ('-' for descending; `_id` allowed).
+ * @return 0, CAIRN_EINVAL (an empty name), CAIRN_ESCHEMA (a field the schema
+ *         does not know), CAIRN_ENOMEM. */
+CAIRN_EXTERN int cairn_query_sort(cairn_query_t *q, const char *spec,
+                                  cairn_error_t *err) CAIRN_WUR;
+
+/* Choose the fields to show, in order: "FIELD,...". Only recorded here (the
+ * caller prints; see cairn_query_value). @return as cairn_query_sort. */
+CAIRN_EXTERN int cairn_query_fields(cairn_query_t *q, const char *list,
+                                    cairn_error_t *err) CAIRN_WUR;
+
+/* At most n records (0: no limit), the first ones in the query's order. */
+CAIRN_EXTERN void cairn_query_limit(cairn_query_t *q, size_t n);
+/* Include deleted records (cairn_record_t.deleted says which); default 0. */
+CAIRN_EXTERN void cairn_query_deleted(cairn_query_t *q, int with_deleted);
+/* Allow the indexes (default 1). 0 reads every record: for tests and
+ * benchmarks, which compare the two. */
+CAIRN_EXTERN void cairn_query_use_index(cairn_query_t *q, int use);
+
+/*
+ * Run the query: cb gets each matching record in order (a view valid until it
+ * returns; nonzero stops). The store is read in one read transaction; records
+ * to sort are copied out of it first, so cb then runs after it has ended.
+ * @return 0, CAIRN_ENOMEM, CAIRN_EIO, CAIRN_ECORRUPT.
+ */
+CAIRN_EXTERN int cairn_query_run(cairn_query_t *q, cairn_record_cb cb, void *ud) CAIRN_WUR;
+
+/* After a run: 1 when it read an index rather than every record. */
+CAIRN_EXTERN int cairn_query_used_index(const cairn_query_t *q);
+
+/* The fields chosen with cairn_query_fields: how many, and the name of the
+ * i-th as shown (a renamed field's current name), owned by q. */
+CAIRN_EXTERN size_t cairn_query_nfields(const cairn_query_t *q);
+CAIRN_EXTERN const char *cairn_query_field_name(const cairn_query_t *q, size_t i);
+
+#define CAIRN_QUERY_IDBUF (CAIRN_ID_MAX + 2)
+/* The value of the i-th chosen field in r (through the schema: a value under a
+ * former name counts): 1 with *out set (out->value may point into idbuf, which
+ * must live as long as it is used), 0 when r has no value for it. */
+CAIRN_EXTERN int cairn_query_value(const cairn_query_t *q, const cairn_record_t *r, size_t i,
+                                   uint8_t idbuf[CAIRN_QUERY_IDBUF], cairn_record_field_t *out);
+
+/* Free a query (NULL is fine). */
+CAIRN_EXTERN void cairn_query_free(cairn_query_t *q);
+
+/* A type of this store and how many visible records it has. */
+typedef struct cairn_type_count {
+  char *type;
+  char *label;     /* the schema's label; "" for none */
+  uint64_t count;  /* visible (not deleted) records */
+  int in_schema;   /* the schema names it */
+} cairn_type_count_t;
+
+/*
+ * The types of this store: every type of the schema sc (may be NULL), in its
+ * order, with its label, even without records (a hidden one only when it has
+ * some); then every other type that has visible records, by name. cairn's own
+ * types (`_member`...) are left out. Counts are read in one read transaction.
+ * @param[out] out  malloc'd array of *n; free with cairn_types_free.
+ * @return 0, CAIRN_ENOMEM, CAIRN_EIO, CAIRN_ECORRUPT.
+ */
+CAIRN_EXTERN int cairn_types(cairn_store_t *s, const cairn_schema_t *sc,
+                             cairn_type_count_t **out, size_t *n) CAIRN_WUR;
+CAIRN_EXTERN void cairn_types_free(cairn_type_count_t *v, size_t n);
+
+/* ---- untyped filters ---- */
+
 /* A field filter for cairn_list: the record's field `field` matches `value`. */
 typedef struct cairn_where {
   const char *field; /* a field name */
@@ -199,7 +336,8 @@ typedef struct cairn_where {
 
 /*
  * The visible (not deleted) records of a type, in id order (bytewise), that
- * match every filter: cb is called for each. A filter matches a string field
+ * match every filter, without a schema (see cairn_query for typed
+ * conditions, order and limits): cb is called for each. A filter matches a string field
  * whose bytes equal value, and any other field whose value equals value read as
  * JSON, numbers by value (so value "42" matches 42, 42.0 and "42"); a record
  * without the field does not match. nwhere may be 0 (where then may be NULL).
@@ -217,6 +355,25 @@ CAIRN_EXTERN int cairn_list(cairn_store_t *s, const char *type, const cairn_wher
  * @return 0, CAIRN_EMALFORMED (a value that does not decode), CAIRN_ENOMEM.
  */
 CAIRN_EXTERN int cairn_record_json(const cairn_record_t *r, char **out) CAIRN_WUR;
+
+/*
+ * The conflicts of one visible record, as `cairn get` marks them: cb is called
+ * once per conflicted field, in field order (bytewise), with every head of the
+ * field, the visible one first and the others greatest stamp first (as
+ * cairn_conflicts gives them, query.h; a head's value may be nil: that author
+ * unset the field). A delete concurrent with an edit is the pseudo-field
+ * CAIRN_DELETED_FIELD ("_deleted", in its place in that order): its first head
+ * is `false` (the latest edit no delete saw), the others `true`, one per delete
+ * no edit saw (who deleted the record, and when). cb is not called when the
+ * record has no conflict. The views are valid until cb returns; its return value
+ * stops the walk as usual. Name the heads' authors from their `_member` records
+ * (cairn_member_get).
+ * @return 0, CAIRN_ENOENT (no such record), CAIRN_EDELETED (it is deleted),
+ *         CAIRN_EINVAL (a NULL argument, names too long), CAIRN_EIO,
+ *         CAIRN_ECORRUPT, CAIRN_ENOMEM.
+ */
+CAIRN_EXTERN int cairn_record_conflicts(cairn_store_t *s, const char *type, const char *id,
+                                        cairn_conflict_cb cb, void *ud);
 
 /*
  * One MessagePack value (len bytes, untrusted) as compact JSON text: nil, bool,
@@ -513,7 +670,8 @@ CAIRN_EXTERN int cairn_sync_once(cairn_store_t *s, const char *invite, unsigned 
  * by cairn_open/`cairn init` that has no network yet: keep the relay the code
  * names, pull the whole network (the relay admits this device on the invite's
  * proof), sign as the invite key the entry that grants this device the invite's
- * role and name, push it, and return once the relay has stored it. Blocking.
+ * role, name and organization (when it names one), push it, and return once the
+ * relay has stored it. Blocking.
  *
  * @param[in]  code        the invite code (text, "cairn1:...").
  * @param[in]  timeout_ms  for each of the two syncs; 0 for no limit.
@@ -542,6 +700,9 @@ CAIRN_EXTERN int cairn_join(cairn_store_t *s, const char *code, unsigned timeout
  *
  * @param[in]  role          the role it grants: CAIRN_ROLE_EDITOR, _VIEWER or _ADMIN.
  * @param[in]  name          the new member's name, 1-200 bytes.
+ * @param[in]  organization  may be NULL; the new member's organization, the id of
+ *                           a partner record (cairn_change_member_org), kept with
+ *                           the terms and written into the grant by cairn_join.
  * @param[in]  expires_days  1-365: it grants nothing after that.
  * @param[in]  uses          1-CAIRN_INVITE_USES_MAX: how many devices it may admit.
  * @param[out] code          cap >= CAIRN_INVITE_TEXT_MAX bytes; the code, NUL-terminated.
@@ -550,8 +711,8 @@ CAIRN_EXTERN int cairn_join(cairn_store_t *s, const char *code, unsigned timeout
  *         error of cairn_change_commit (CAIRN_EFORBIDDEN: this device may not invite).
  */
 CAIRN_EXTERN int cairn_invite(cairn_store_t *s, cairn_role_t role, const char *name,
-                              unsigned expires_days, unsigned uses, char *code, size_t cap,
-                              cairn_error_t *err) CAIRN_WUR;
+                              const char *organization, unsigned expires_days, unsigned uses,
+                              char *code, size_t cap, cairn_error_t *err) CAIRN_WUR;
 
 /* ---- a new device key for a copied store (rekey.c) ---- */
 
@@ -699,5 +860,97 @@ CAIRN_EXTERN void cairn_sync_live_stats(const cairn_sync_live_t *h, cairn_sync_s
  * live sync included); the loop must run for the close to complete.
  */
 CAIRN_EXTERN void cairn_sync_live_stop(cairn_sync_live_t *h, cairn_sync_stop_cb on_stop);
+
+/* ======================================================================
+ * The changes feed (changes.c)
+ * ======================================================================
+ *
+ * Who changed what, network-wide, from this replica's log: every op of every
+ * entry held (this device's and everyone else's), oldest first, with its
+ * author's member name. What `cairn changes` prints; the web app and reports
+ * read the same calls.
+ */
+
+/* cairn_changes_opts_t.flags: also report ops on cairn's own records (types
+ * starting with '_': `_member`, `_network`, `_schema`, `_invite`), left out
+ * by default. */
+#define CAIRN_CHANGES_RESERVED 1u
+
+/* Which changes to report; a zeroed struct (or NULL) reports every one. */
+typedef struct cairn_changes_opts {
+  uint64_t since_ms; /* only changes stamped at or after this wall-clock time (ms
+                        since 1970, the HLC's top 48 bits); 0: from the start */
+  uint64_t until_ms; /* only changes stamped before this time; 0: no bound */
+  unsigned flags;    /* CAIRN_CHANGES_* */
+} cairn_changes_opts_t;
+
+/*
+ * One change: one op of one entry. Every pointer is a view valid until the
+ * callback returns.
+ *
+ * kind is CAIRN_OP_PUT, _DEL or _PURGE, with the record's type and id (not
+ * NUL-terminated); or CAIRN_OP_REDACTED for an op a purge erased: its content is
+ * gone (type and id are NULL, lengths 0) and only its author and time remain. A
+ * purge op itself keeps its type and id. Walk a put's fields (name and value,
+ * one MessagePack object each) with cairn_field_iter_init(op, ...) and
+ * cairn_field_next() (entry.h), and make a value JSON with cairn_value_json().
+ */
+typedef struct cairn_changes_item {
+  const cairn_entry_t *entry; /* the whole entry the op belongs to */
+  uint64_t hlc;               /* the entry's hybrid logical clock */
+  uint64_t time_ms;           /* hlc >> 16: its wall-clock time, ms since 1970 */
+  const uint8_t *author;      /* CAIRN_KEY_BYTES: the author's device key */
+  const char *author_name;    /* NUL-terminated: the `name` of the author's
+                                 `_member` record (this device's own name, given
+                                 at cairn_create, when its record has none);
+                                 NULL when the author has no name */
+  uint64_t seq;               /* the entry's seq in its author's log */
+  uint32_t index;             /* the op's position in the entry, from 0 */
+  cairn_op_kind_t kind;
+  const char *type;
+  uint32_t type_len;
+  const char *id;
+  uint32_t id_len;
+  const cairn_op_t *op;       /* the op itself */
+  const char *refused;        /* NULL, or, for an entry held as evidence only (its
+                                 author's roles refuse it: cairn_entry_refused), the
+                                 reason; its ops are in no record */
+} cairn_changes_item_t;
+
+/* Called with each change: 0 goes on, > 0 stops (cairn_changes returns 0), < 0
+ * stops and cairn_changes returns that code. */
+typedef int (*cairn_changes_cb)(const cairn_changes_item_t *c, void *ud);
+
+/*
+ * Every change within opts' window, ordered by stamp (the entry's HLC, then its
+ * author's key bytewise: the order of cairn_history), oldest first; an entry's
+ * ops in their order in the entry. Ops on cairn's own records are left out
+ * unless opts->flags has CAIRN_CHANGES_RESERVED; erased ops are always reported.
+ *
+ * Runs in one read transaction. Entries stamped before since_ms are skipped from
+ * their header alone, their ops never read; the others are copied out of the
+ * store (memory in proportion to their bytes) to be sorted before the first call
+ * of cb.
+ *
+ * @param[in] opts  may be NULL: every change.
+ * @return 0 (also when there is nothing to report: cb is never called),
+ *         CAIRN_EINVAL (s or cb NULL), CAIRN_ENOMEM, CAIRN_EIO, CAIRN_ECORRUPT, or
+ *         the negative code cb returned.
+ */
+CAIRN_EXTERN int cairn_changes(cairn_store_t *s, const cairn_changes_opts_t *opts,
+                               cairn_changes_cb cb, void *ud) CAIRN_WUR;
+
+/*
+ * Read a since time as people write it, for cairn_changes_opts_t.since_ms:
+ *   - "YYYY-MM-DD": that day's midnight, UTC;
+ *   - "YYYY-MM-DDTHH:MM[:SS[.fff]]" with "Z", "+HH:MM" or "-HH:MM" after it (no
+ *     zone: UTC), as ISO 8601 writes a time;
+ *   - "Nd" (N of 0-99999): N days of 24 hours before now_ms.
+ * Years from 1970 on. Any thread.
+ * @param[out] since_ms  ms since 1970.
+ * @return 0, or CAIRN_EINVAL when text is none of these (or an impossible date).
+ */
+CAIRN_EXTERN int cairn_changes_parse_since(const char *text, uint64_t now_ms,
+                                           uint64_t *since_ms) CAIRN_WUR;
 
 #endif

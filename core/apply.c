@@ -1119,10 +1119,10 @@ static int log_by_stamp(apply_ctx_t *c, stamped_t **out, size_t *n) {
 }
 
 /* Empty what is derived from the log: records, conflicts, pending, history,
- * roles and the refused entries. */
+ * roles, the refused entries and the indexes. */
 static int derived_drop(apply_ctx_t *c) {
-  static const int derived[] = {DB_RECORDS, DB_CONFLICTS, DB_PENDING,
-                                DB_HISTORY, DB_ROLES,     DB_REFUSED};
+  static const int derived[] = {DB_RECORDS, DB_CONFLICTS, DB_PENDING, DB_HISTORY,
+                                DB_ROLES,   DB_REFUSED,   DB_INDEX};
   int rc = 0;
   cairn__wtxn_drop_cursors(&c->w);
   for (size_t i = 0; rc == 0 && i < sizeof derived / sizeof derived[0]; i++)

@@ -26,6 +26,7 @@ typedef struct chg_op {
   char *id;
   chg_field_t *f;
   size_t n;
+  bool keep; /* a put that may have no field: it keeps the record */
 } chg_op_t;
 
 struct cairn_change {
@@ -44,6 +45,7 @@ static void op_clear_fields(chg_op_t *op) {
   free(op->f);
   op->f = NULL;
   op->n = 0;
+  op->keep = false;
 }
 
 void cairn_change_abort(cairn_change_t *c) {
@@ -215,6 +217,16 @@ int cairn_change_purge(cairn_change_t *c, const char *type, const char *id) {
   return change_target(c, type, id, CAIRN_OP_PURGE);
 }
 
+int cairn_change_keep(cairn_change_t *c, const char *type, const char *id) {
+  chg_op_t *op;
+  if (!type_ok(type) || !id_ok(id))
+    return CAIRN_EINVAL;
+  int rc = find_op(c, type, id, CAIRN_OP_PUT, &op);
+  if (rc == 0)
+    op->keep = true;
+  return rc;
+}
+
 /* ---- packing ---- */
 
 static int pack_stamps(msgpack_packer *pk, const cairn_stamp_t *st, size_t n) {
@@ -247,15 +259,31 @@ static int field_cmp(const void *a, const void *b) {
   return strcmp(((const chg_field_t *)a)->name, ((const chg_field_t *)b)->name);
 }
 
-/* Fields go out in ascending bytewise order of name, as decode demands. */
-static int pack_op(MDB_txn *txn, cairn_store_t *s, msgpack_packer *pk, chg_op_t *op) {
-  int rc = msgpack_pack_array(pk, op->kind == CAIRN_OP_PUT ? 4 : 3);
+/* Fields go out in ascending bytewise order of name, as decode demands. A del
+ * carries what it saw of the record, a put the dels it saw (docs/design.md,
+ * "Merge"). */
+static int pack_op(MDB_txn *txn, cairn_store_t *s, msgpack_packer *pk, chg_op_t *op,
+                   cairn_error_t *err) {
+  cairn_stamp_t seen[CAIRN_SEEN_MAX];
+  uint32_t nseen = 0;
+  bool put = op->kind == CAIRN_OP_PUT;
+  int rc = 0;
+  if ((put || op->kind == CAIRN_OP_DEL) &&
+      (rc = cairn__record_seen(txn, s, op->type, op->id, put, seen, &nseen)) != 0)
+    return rc;
+  if (put && op->n == 0 && nseen == 0)
+    return cairn__error(err, CAIRN_EINVAL,
+                        "%s %s has no delete in effect here: nothing to keep", op->type,
+                        op->id);
+  rc = msgpack_pack_array(pk, put ? 4u + (nseen > 0) : op->kind == CAIRN_OP_DEL ? 4 : 3);
   rc |= msgpack_pack_uint8(pk, (uint8_t)op->kind);
   rc |= msgpack_pack_str_with_body(pk, op->type, strlen(op->type));
   rc |= msgpack_pack_str_with_body(pk, op->id, strlen(op->id));
   if (rc != 0)
     return CAIRN_ENOMEM;
-  if (op->kind != CAIRN_OP_PUT)
+  if (op->kind == CAIRN_OP_DEL)
+    return pack_stamps(pk, seen, nseen);
+  if (!put)
     return 0;
   if (msgpack_pack_map(pk, op->n) != 0)
     return CAIRN_ENOMEM;
@@ -263,7 +291,7 @@ static int pack_op(MDB_txn *txn, cairn_store_t *s, msgpack_packer *pk, chg_op_t 
   for (size_t i = 0; i < op->n; i++)
     if ((rc = pack_field(txn, s, pk, op, &op->f[i])) != 0)
       return rc;
-  return 0;
+  return nseen > 0 ? pack_stamps(pk, seen, nseen) : 0;
 }
 
 /* Whether the change makes record (type, id): a reference to it is good
@@ -290,7 +318,7 @@ static int check_put(MDB_txn *txn, cairn_change_t *c, const chg_op_t *op, cairn_
   int rc;
   if (op->type[0] == '_' && strcmp(op->type, CAIRN_SCHEMA_TYPE) != 0)
     return 0;
-  if (*sc == NULL && (rc = cairn__schema_load(txn, c->s, sc)) != 0)
+  if (*sc == NULL && (rc = cairn__schema_cached(txn, c->s, sc)) != 0)
     return rc;
   names = calloc(op->n + 1, sizeof *names);
   values = calloc(op->n + 1, sizeof *values);
@@ -396,7 +424,7 @@ done:
 static int op_precheck(MDB_txn *txn, commit_t *k, const chg_op_t *op, bool any_purged) {
   bool purged = false;
   int rc;
-  if (op->kind == CAIRN_OP_PUT && op->n == 0)
+  if (op->kind == CAIRN_OP_PUT && op->n == 0 && !op->keep)
     return cairn__error(k->err, CAIRN_EINVAL, "a put needs at least one field");
   if (any_purged && (rc = cairn__is_purged(txn, k->c->s, op->type, strlen(op->type), op->id,
                                            strlen(op->id), &purged)) != 0)
@@ -439,7 +467,7 @@ static int commit_ops(MDB_txn *txn, commit_t *k) {
   for (size_t i = 0; i < c->n; i++) {
     size_t mark = body.size;
     if ((rc = op_precheck(txn, k, &c->ops[i], ps.ms_entries > 0)) != 0 ||
-        (rc = pack_op(txn, c->s, &pk, &c->ops[i])) != 0) {
+        (rc = pack_op(txn, c->s, &pk, &c->ops[i], k->err)) != 0) {
       k->info.failed_op = i;
       goto done;
     }
@@ -629,6 +657,8 @@ static int resign_one(cairn_store_t *s, const cairn_entry_t *e, bool *signed_one
       rc = cairn_change_del(c, type, id);
     } else if (op.kind == CAIRN_OP_PURGE) {
       rc = cairn_change_purge(c, type, id);
+    } else if (op.nfields == 0) {
+      rc = cairn_change_keep(c, type, id);
     } else {
       cairn_field_iter_t fi;
       cairn_field_t f;

@@ -42,10 +42,27 @@ CAIRN_EXTERN int cairn_change_put(cairn_change_t *c, const char *type, const cha
                                   const char *field, const uint8_t *value, size_t value_len,
                                   int resolve) CAIRN_WUR;
 
-/* Delete the record (its history is kept; a later put revives it). One op per
- * record per change: a del replaces an earlier put of the same change, and the
- * reverse. @return 0, CAIRN_EINVAL, CAIRN_ENOMEM. */
+/* Delete the record (its history is kept; a later put revives it). The del
+ * names what this replica holds of the record at commit, so that an edit made
+ * meanwhile elsewhere shows as a delete/edit conflict instead of being lost
+ * (docs/design.md, "Merge"). One op per record per change: a del replaces an
+ * earlier put of the same change, and the reverse.
+ * @return 0, CAIRN_EINVAL, CAIRN_ENOMEM. */
 CAIRN_EXTERN int cairn_change_del(cairn_change_t *c, const char *type, const char *id) CAIRN_WUR;
+
+/*
+ * Keep the record: a put, with no field unless cairn_change_put adds some to it
+ * in this change, that has seen every delete of the record this replica holds
+ * (any put does: docs/design.md, "Merge"). It ends a delete/edit conflict
+ * (CAIRN_DELETED_FIELD, query.h) with the record kept, or brings back a deleted
+ * record with the fields it had. A del of the same record in this change
+ * replaces it, and the reverse.
+ * @return 0, CAIRN_EINVAL, CAIRN_ENOMEM; at commit, CAIRN_EINVAL when no delete of
+ *         the record is in effect on this replica (none that no put saw): nothing
+ *         to keep.
+ */
+CAIRN_EXTERN int cairn_change_keep(cairn_change_t *c, const char *type,
+                                   const char *id) CAIRN_WUR;
 
 /* Erase the record and its history on every replica (owner or admin; checked at
  * commit). @return 0, CAIRN_EINVAL, CAIRN_ENOMEM. */

@@ -126,15 +126,16 @@ static int name_cmp(const char *a, size_t alen, const char *b, size_t blen) {
   return alen < blen ? -1 : alen > blen;
 }
 
-/* Fields of a put: a non-empty map whose names are strictly ascending. One
- * canonical order makes the bytes of an op a function of its content and the
- * duplicate check linear (decode runs before any signature is checked). */
+/* Fields of a put: a map whose names are strictly ascending (empty only for a
+ * put with dseen, checked by the caller). One canonical order makes the bytes of
+ * an op a function of its content and the duplicate check linear (decode runs
+ * before any signature is checked). */
 static int parse_fields(cairn_mpr_t *r, cairn_op_t *op) {
   const uint8_t *start = r->p;
   cairn_field_t f;
   const char *prev = NULL;
   size_t prev_len = 0;
-  if (cairn_mpr_map(r, &op->nfields) != 0 || op->nfields == 0)
+  if (cairn_mpr_map(r, &op->nfields) != 0)
     return CAIRN_EMALFORMED;
   for (uint32_t i = 0; i < op->nfields; i++) {
     if (parse_field(r, &f) != 0)
@@ -147,6 +148,34 @@ static int parse_fields(cairn_mpr_t *r, cairn_op_t *op) {
   op->fields = start;
   op->fields_len = (size_t)(r->p - start);
   return 0;
+}
+
+/* A del's seen or a put's dseen: at most CAIRN_SEEN_MAX stamps whose authors are
+ * strictly ascending (one stamp per author, in one canonical order). */
+static int parse_seen(cairn_mpr_t *r, cairn_op_t *op) {
+  const uint8_t *start = r->p;
+  cairn_stamp_t st, prev;
+  if (cairn_mpr_array(r, &op->nseen) != 0 || op->nseen > CAIRN_SEEN_MAX)
+    return CAIRN_EMALFORMED;
+  for (uint32_t i = 0; i < op->nseen; i++) {
+    if (parse_stamp(r, &st) != 0 ||
+        (i > 0 && memcmp(prev.author, st.author, CAIRN_KEY_BYTES) >= 0))
+      return CAIRN_EMALFORMED;
+    prev = st;
+  }
+  op->seen = start;
+  op->seen_len = (size_t)(r->p - start);
+  return 0;
+}
+
+/* A put: [1, type, id, fields] or [1, type, id, fields, dseen]; dseen is never
+ * empty, and only a put with dseen may have no fields. */
+static int parse_put(cairn_mpr_t *r, uint32_t n, cairn_op_t *op) {
+  if ((n != 4 && n != 5) || parse_target(r, op) != 0 || parse_fields(r, op) != 0)
+    return CAIRN_EMALFORMED;
+  if (n == 5 && (parse_seen(r, op) != 0 || op->nseen == 0))
+    return CAIRN_EMALFORMED;
+  return op->nfields == 0 && op->seen == NULL ? CAIRN_EMALFORMED : 0;
 }
 
 int cairn__op_parse(const uint8_t *p, size_t len, size_t *used, cairn_op_t *op) {
@@ -164,10 +193,13 @@ int cairn__op_parse(const uint8_t *p, size_t len, size_t *used, cairn_op_t *op) 
       return CAIRN_EMALFORMED;
     break;
   case CAIRN_OP_PUT:
-    if (n != 4 || parse_target(&r, op) != 0 || parse_fields(&r, op) != 0)
+    if (parse_put(&r, n, op) != 0)
       return CAIRN_EMALFORMED;
     break;
   case CAIRN_OP_DEL:
+    if ((n != 3 && n != 4) || parse_target(&r, op) != 0 || (n == 4 && parse_seen(&r, op) != 0))
+      return CAIRN_EMALFORMED;
+    break;
   case CAIRN_OP_PURGE:
     if (n != 3 || parse_target(&r, op) != 0)
       return CAIRN_EMALFORMED;
@@ -234,6 +266,20 @@ int cairn_field_base(const cairn_field_t *f, uint32_t i, cairn_stamp_t *out) {
     if (parse_stamp(&r, out) != 0)
       return CAIRN_EMALFORMED;
   return 0;
+}
+
+uint32_t cairn_op_seen(const cairn_op_t *op, cairn_stamp_t out[CAIRN_SEEN_MAX]) {
+  cairn_mpr_t r;
+  uint32_t n;
+  if (op->seen == NULL)
+    return 0;
+  cairn_mpr_init(&r, op->seen, op->seen_len);
+  if (cairn_mpr_array(&r, &n) != 0 || n > CAIRN_SEEN_MAX)
+    return 0;
+  for (uint32_t i = 0; i < n; i++)
+    if (parse_stamp(&r, &out[i]) != 0)
+      return i;
+  return n;
 }
 
 /* ---- decode ---- */

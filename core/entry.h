@@ -7,11 +7,18 @@
  *             hlc(uint64), ops_root(bin32), op_count(uint)]
  *   entry  = [header_bytes(bin), signature(bin64), ops(array)]
  *
- *   op       = [1, type(str), id(str), {field(str): [value, base]}]   put
- *            | [2, type(str), id(str)]                                del
- *            | [3, type(str), id(str)]                                purge
- *            | [0, op_hash(bin32)]                                    redaction
+ *   op       = [1, type(str), id(str), {field(str): [value, base]}(, dseen)]  put
+ *            | [2, type(str), id(str)(, seen)]                               del
+ *            | [3, type(str), id(str)]                                       purge
+ *            | [0, op_hash(bin32)]                                           redaction
  *   base     = [stamp...]   the stamps of the values the author saw in that field
+ *   seen     = [stamp...]   a del's: for each author of the record as the
+ *                           deleter's replica held it, its greatest stamp there
+ *   dseen    = [stamp...]   a put's (only when a del of the record no put saw is
+ *                           held there, never empty): for each author of such a
+ *                           del, its greatest one. A put with dseen may have no
+ *                           fields (it keeps the record). seen and dseen list at
+ *                           most CAIRN_SEEN_MAX stamps, authors strictly ascending.
  *   stamp    = [hlc(uint64), author(bin32)]
  *   op_hash  = BLAKE2b-256(op bytes)
  *   ops_root = BLAKE2b-256(op_hash_1 || ... || op_hash_n)
@@ -45,6 +52,7 @@
 #define CAIRN_FIELD_MAX 64
 #define CAIRN_VALUE_DEPTH_MAX 16
 #define CAIRN_BASE_MAX 64 /* stamps in one field's base */
+#define CAIRN_SEEN_MAX 64 /* stamps in a del's seen or a put's dseen */
 
 typedef enum {
   CAIRN_OP_REDACTED = 0,
@@ -88,8 +96,12 @@ typedef struct cairn_op {
   uint32_t id_len;
   const uint8_t *fields; /* put: the fields map, header included */
   size_t fields_len;
-  uint32_t nfields;
+  uint32_t nfields;      /* 0 only for a put with dseen (it keeps the record) */
   const uint8_t *redacted_hash; /* redaction: the op hash it stands for */
+  const uint8_t *seen;   /* del: its seen; put: its dseen (header included);
+                            NULL when the op has none (read with cairn_op_seen) */
+  size_t seen_len;
+  uint32_t nseen;
 } cairn_op_t;
 
 /* One field of a put: name, value bytes, base stamps (views). */
@@ -164,6 +176,11 @@ CAIRN_EXTERN int cairn_field_next(cairn_field_iter_t *it, cairn_field_t *f);
 
 /* Read base stamp i (0-based, < f->nbase) of a field. */
 CAIRN_EXTERN int cairn_field_base(const cairn_field_t *f, uint32_t i, cairn_stamp_t *out);
+
+/* Copy the stamps of a decoded op's seen (a del) or dseen (a put) into out, in
+ * their order (authors ascending); returns how many (op->nseen; 0 when op->seen
+ * is NULL: a del written before seen existed, or a put with no dseen). */
+CAIRN_EXTERN uint32_t cairn_op_seen(const cairn_op_t *op, cairn_stamp_t out[CAIRN_SEEN_MAX]);
 
 /* Parse one op (used by the iterator and by decode); 0 or CAIRN_EMALFORMED. */
 int cairn__op_parse(const uint8_t *p, size_t len, size_t *used, cairn_op_t *op);

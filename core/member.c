@@ -449,9 +449,11 @@ static int member_of(const cairn_record_t *r, cairn_member_t *m) {
     return 0;
   if (!text_view(r, "name", &m->name, &m->name_len))
     m->name = NULL;
+  if (!text_view(r, "organization", &m->organization, &m->organization_len))
+    m->organization = NULL;
   if (text_view(r, "role", &role, &role_len))
     m->role = cairn_role_parse(role, role_len);
-  if (m->role != CAIRN_ROLE_INVITE)
+  if (m->role != CAIRN_ROLE_INVITE && m->role != CAIRN_ROLE_REVOKED)
     return 1;
   cairn_record_iter_init(r, &it);
   while (cairn_record_field_next(&it, &f))
@@ -527,6 +529,14 @@ int cairn_change_member(cairn_change_t *c, const uint8_t key[CAIRN_KEY_BYTES], c
        (rc = put_uint(c, id, "uses", terms->uses)) != 0))
     return rc;
   return 0;
+}
+
+int cairn_change_member_org(cairn_change_t *c, const uint8_t key[CAIRN_KEY_BYTES],
+                            const char *organization) {
+  char id[2 * CAIRN_KEY_BYTES + 1];
+  if (organization == NULL || !cairn__name_ok(organization, strlen(organization), CAIRN_ID_MAX))
+    return CAIRN_EINVAL;
+  return put_str(c, cairn_hex(key, CAIRN_KEY_BYTES, id), "organization", organization);
 }
 
 int cairn_change_revoke(cairn_change_t *c, const uint8_t key[CAIRN_KEY_BYTES], uint64_t last_seq) {

@@ -3,7 +3,8 @@
  * docs/design.md, "Membership and roles", "Invites").
  *
  * Members are `_member` records whose id is the device key in lowercase hex,
- * with a `role` and a `name`. Invite keys are members of role `invite` whose
+ * with a `role`, a `name` and optionally an `organization` (a partner record's
+ * id). Invite keys are members of role `invite` whose
  * record also holds the terms (`grants`, `expires`, `uses`). Every replica, the
  * relay first, judges an entry by its author's role at the entry's stamp; the
  * rules of which role may write what are cairn_role_may_write's, used by local
@@ -108,7 +109,13 @@ typedef struct cairn_member {
   const char *name;  /* NULL when the record has no text name; not NUL-terminated */
   uint32_t name_len;
   cairn_role_t role; /* CAIRN_ROLE_NONE when absent or not a role */
-  cairn_invite_terms_t terms; /* role CAIRN_ROLE_INVITE: its terms (else zero) */
+  cairn_invite_terms_t terms; /* an invite key's terms: role CAIRN_ROLE_INVITE, or
+                                 CAIRN_ROLE_REVOKED for a cancelled invite (its
+                                 record keeps them); else zero (grants NONE) */
+  const char *organization; /* the `organization` field: the id of the member's
+                               partner record (a record of type "partner"); NULL
+                               when absent or not text; not NUL-terminated */
+  uint32_t organization_len;
 } cairn_member_t;
 
 typedef int (*cairn_member_cb)(const cairn_member_t *m, void *ud);
@@ -132,6 +139,17 @@ CAIRN_EXTERN int cairn_member_get(cairn_store_t *s, const uint8_t key[CAIRN_KEY_
 CAIRN_EXTERN int cairn_change_member(cairn_change_t *c, const uint8_t key[CAIRN_KEY_BYTES],
                                      cairn_role_t role, const char *name,
                                      const cairn_invite_terms_t *terms) CAIRN_WUR;
+
+/*
+ * Add to change c the member's organization: the `organization` field of key's
+ * `_member` record, the id of a partner record (a record id: 1-CAIRN_ID_MAX
+ * bytes, no NUL; the partner need not exist here yet). A change to a `_member`
+ * record, so only owners and admins may write it, and an invite key within
+ * the grant it signs.
+ * @return 0, CAIRN_EINVAL (empty, too long or holding a NUL), CAIRN_ENOMEM.
+ */
+CAIRN_EXTERN int cairn_change_member_org(cairn_change_t *c, const uint8_t key[CAIRN_KEY_BYTES],
+                                         const char *organization) CAIRN_WUR;
 
 /*
  * Add to change c the revocation of key: its role becomes revoked, and every

@@ -3,8 +3,9 @@
  *
  * Each op on a purged record is replaced, in every logged entry, by its
  * redaction [0, op_hash]: ops_root still matches, so chains and signatures stay
- * valid. The record, its conflicts, pending rows and history rows are deleted and a
- * marker in `purged` makes entries that arrive later be redacted on arrival. After
+ * valid. The record, its conflicts, pending rows, history rows and index rows are
+ * deleted and a marker in `purged` makes entries that arrive later be redacted on
+ * arrival. After
  * the transaction the store file is compacted, because LMDB leaves freed pages as
  * they were.
  */
@@ -95,8 +96,7 @@ int cairn__entry_redact_purged(MDB_txn *txn, cairn_store_t *s, const uint8_t *au
   return rc;
 }
 
-/* Delete every row of dbi whose key starts with prefix. */
-static int del_prefix(MDB_txn *txn, MDB_dbi dbi, const keybuf_t *prefix) {
+int cairn__rows_del_prefix(MDB_txn *txn, MDB_dbi dbi, const keybuf_t *prefix) {
   MDB_cursor *cur;
   MDB_val k = mval(prefix->b, prefix->len), v;
   int rc = mdb_cursor_open(txn, dbi, &cur);
@@ -149,6 +149,19 @@ static int redact_history(MDB_txn *txn, cairn_store_t *s, const keybuf_t *prefix
   return rc;
 }
 
+/* Remove the record's index rows. */
+static int unindex(MDB_txn *txn, cairn_store_t *s, const keybuf_t *rk) {
+  rec_t r = {0};
+  ixkeys_t rows, none = {.n = 0};
+  int rc = cairn__rec_load(txn, s, NULL, rk, &r);
+  if (rc == 0) {
+    cairn__index_keys(rk, &r, &rows);
+    rc = cairn__index_update(txn, s, NULL, &rows, &none);
+  }
+  cairn__rec_free(&r);
+  return rc;
+}
+
 int cairn__purge_record(MDB_txn *txn, cairn_store_t *s, const cairn_op_t *op,
                         const cairn_stamp_t *st) {
   keybuf_t rk, prefix;
@@ -169,9 +182,11 @@ int cairn__purge_record(MDB_txn *txn, cairn_store_t *s, const cairn_op_t *op,
   prefix = rk;
   prefix.b[prefix.len++] = 0;
   if ((rc = redact_history(txn, s, &prefix)) != 0 ||
-      (rc = del_prefix(txn, s->dbi[DB_HISTORY], &prefix)) != 0 ||
-      (rc = del_prefix(txn, s->dbi[DB_CONFLICTS], &prefix)) != 0 ||
-      (rc = del_prefix(txn, s->dbi[DB_PENDING], &prefix)) != 0)
+      (rc = cairn__rows_del_prefix(txn, s->dbi[DB_HISTORY], &prefix)) != 0 ||
+      (rc = cairn__rows_del_prefix(txn, s->dbi[DB_CONFLICTS], &prefix)) != 0 ||
+      (rc = cairn__rows_del_prefix(txn, s->dbi[DB_PENDING], &prefix)) != 0)
+    return rc;
+  if ((rc = unindex(txn, s, &rk)) != 0)
     return rc;
   rc = mdb_del(txn, s->dbi[DB_RECORDS], &k, NULL);
   return rc == 0 || rc == MDB_NOTFOUND ? 0 : cairn__mdb_err(rc);

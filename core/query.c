@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "index.h"
 #include "store_internal.h"
 
 int cairn__walk_begin(cairn_store_t *s, int db, walk_t *w) {
@@ -35,55 +36,36 @@ static bool has_prefix(const MDB_val *k, const keybuf_t *p) {
   return k->mv_size >= p->len && memcmp(k->mv_data, p->b, p->len) == 0;
 }
 
+/* The record at key k (type \0 id) as txn sees it: 0 with *r when visible, else
+ * CAIRN_ENOENT, CAIRN_EDELETED or the store's error. */
+static int visible_record(MDB_txn *txn, cairn_store_t *s, const keybuf_t *k, cairn_record_t *r) {
+  MDB_val key = mval(k->b, k->len), val;
+  int rc = mdb_get(txn, s->dbi[DB_RECORDS], &key, &val);
+  if (rc != 0)
+    return cairn__mdb_err(rc);
+  if ((rc = cairn__rec_view(&key, &val, r)) != 0)
+    return rc;
+  return r->deleted ? CAIRN_EDELETED : 0;
+}
+
 int cairn_get(cairn_store_t *s, const char *type, const char *id, cairn_record_cb cb,
                     void *ud) {
   keybuf_t k;
   MDB_txn *txn;
-  MDB_val key, val;
   cairn_record_t r;
   int rc = cairn__key_record(&k, type, strlen(type), id, strlen(id));
   if (rc != 0)
     return rc;
   if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
     return cairn__mdb_err(rc);
-  key = mval(k.b, k.len);
-  rc = mdb_get(txn, s->dbi[DB_RECORDS], &key, &val);
-  if (rc != 0)
-    rc = cairn__mdb_err(rc);
-  else if ((rc = cairn__rec_view(&key, &val, &r)) == 0) {
-    if (r.deleted)
-      rc = CAIRN_EDELETED;
-    else
-      cb(&r, ud);
-  }
+  if ((rc = visible_record(txn, s, &k, &r)) == 0)
+    cb(&r, ud);
   mdb_txn_abort(txn);
   return rc;
 }
 
 int cairn__list_type(cairn_store_t *s, const char *type, cairn_record_cb cb, void *ud) {
-  keybuf_t prefix;
-  walk_t w;
-  MDB_val k, v;
-  cairn_record_t r;
-  int rc;
-  if (strlen(type) + 1 > sizeof prefix.b)
-    return CAIRN_EINVAL;
-  memcpy(prefix.b, type, strlen(type) + 1);
-  prefix.len = strlen(type) + 1;
-  if ((rc = cairn__walk_begin(s, DB_RECORDS, &w)) != 0)
-    return rc;
-  k = mval(prefix.b, prefix.len);
-  for (rc = mdb_cursor_get(w.cur, &k, &v, MDB_SET_RANGE); rc == 0;
-       rc = mdb_cursor_get(w.cur, &k, &v, MDB_NEXT)) {
-    if (!has_prefix(&k, &prefix))
-      break;
-    if ((rc = cairn__rec_view(&k, &v, &r)) != 0)
-      break;
-    if (!r.deleted && cb(&r, ud) != 0)
-      break;
-  }
-  cairn__walk_end(&w);
-  return walk_rc(rc);
+  return cairn_records_walk(s, type, 0, cb, ud); /* index.h */
 }
 
 /* Load the entry of author at seq from the log (a view). */
@@ -100,15 +82,23 @@ static int logged(MDB_txn *txn, cairn_store_t *s, const uint8_t *author, uint64_
 }
 
 /* The op of e on (type, id); 1 if found. */
-static int op_on(const cairn_entry_t *e, const char *type, const char *id, cairn_op_t *op) {
+static int op_on(const cairn_entry_t *e, const char *type, size_t tl, const char *id, size_t il,
+                 cairn_op_t *op) {
   cairn_op_iter_t it;
-  size_t tl = strlen(type), il = strlen(id);
   cairn_op_iter_init(e, &it);
   while (cairn_op_next(&it, op))
     if (op->kind != CAIRN_OP_REDACTED && op->type_len == tl && op->id_len == il &&
         memcmp(op->type, type, tl) == 0 && memcmp(op->id, id, il) == 0)
       return 1;
   return 0;
+}
+
+int cairn__logged_op(MDB_txn *txn, cairn_store_t *s, const uint8_t *author, uint64_t seq,
+                     const char *type, size_t tl, const char *id, size_t il, cairn_entry_t *e,
+                     cairn_op_t *op, bool *found) {
+  int rc = logged(txn, s, author, seq, e);
+  *found = rc == 0 && op_on(e, type, tl, id, il, op);
+  return rc;
 }
 
 int cairn_history(cairn_store_t *s, const char *type, const char *id,
@@ -131,9 +121,11 @@ int cairn_history(cairn_store_t *s, const char *type, const char *id,
         v.mv_size != 8)
       break;
     const uint8_t *author = (const uint8_t *)k.mv_data + prefix.len + 8;
-    if ((rc = logged(w.txn, s, author, cairn_get_be64(v.mv_data), &e)) != 0)
+    bool found;
+    if ((rc = cairn__logged_op(w.txn, s, author, cairn_get_be64(v.mv_data), type,
+                               strlen(type), id, strlen(id), &e, &op, &found)) != 0)
       break;
-    if (op_on(&e, type, id, &op) && cb(&e, &op, ud) != 0)
+    if (found && cb(&e, &op, ud) != 0)
       break;
   }
   cairn__walk_end(&w);
@@ -160,6 +152,37 @@ static int heads_add(heads_buf_t *b, const cairn_head_t *h) {
   return 0;
 }
 
+/* Whether every head is nil: nothing to show (an unset field is absent). */
+static bool heads_all_nil(const heads_buf_t *rows, const cairn_record_field_t *winner) {
+  if (!cairn__value_nil(winner->value, winner->value_len))
+    return false;
+  for (size_t i = 0; i < rows->n; i++)
+    if (!cairn__value_nil(rows->h[i].value, rows->h[i].value_len))
+      return false;
+  return true;
+}
+
+/* The heads of a delete/edit conflict: the rows of the CAIRN_DELETED_FIELD
+ * pseudo-field, one `false` (the greatest edit no delete saw: the record stays)
+ * and one `true` per delete no edit saw. The `false` one goes first, the others
+ * greatest stamp first. */
+static bool head_false(const cairn_head_t *h) {
+  return h->value_len == 1 && h->value[0] == 0xc2;
+}
+
+static int deleted_heads(const heads_buf_t *rows, heads_buf_t *all) {
+  int rc = 0;
+  for (size_t i = 0; rc == 0 && i < rows->n; i++)
+    if (head_false(&rows->h[i]))
+      rc = heads_add(all, &rows->h[i]);
+  if (rc == 0 && (all->n != 1 || rows->n < 2))
+    rc = CAIRN_ECORRUPT;
+  for (size_t i = rows->n; rc == 0 && i-- > 0;)
+    if (!head_false(&rows->h[i]))
+      rc = heads_add(all, &rows->h[i]);
+  return rc;
+}
+
 /* Report one conflicted field: its winner from the record, then the rows. */
 static int report_field(MDB_txn *txn, cairn_store_t *s, const keybuf_t *field_prefix,
                         heads_buf_t *rows, cairn_conflict_cb cb, void *ud, int *stop) {
@@ -170,55 +193,50 @@ static int report_field(MDB_txn *txn, cairn_store_t *s, const keybuf_t *field_pr
   const char *field = id + il + 1;
   size_t fl = strlen(field);
   keybuf_t rk;
-  MDB_val k, v;
   cairn_record_t r;
-  cairn_record_iter_t it;
   cairn_record_field_t f;
   heads_buf_t all = {0};
   int rc = cairn__key_record(&rk, type, tl, id, il);
-  if (rc != 0)
-    return rc;
-  k = mval(rk.b, rk.len);
-  if ((rc = mdb_get(txn, s->dbi[DB_RECORDS], &k, &v)) != 0)
-    return rc == MDB_NOTFOUND ? 0 : cairn__mdb_err(rc);
-  if ((rc = cairn__rec_view(&k, &v, &r)) != 0 || r.deleted)
-    return rc;
-  cairn_record_iter_init(&r, &it);
-  while (cairn_record_field_next(&it, &f)) {
-    if (f.name_len != fl || memcmp(f.name, field, fl) != 0)
-      continue;
+  if (rc == 0)
+    rc = visible_record(txn, s, &rk, &r);
+  if (rc != 0) /* a deleted record's conflicts are not listed */
+    return rc == CAIRN_ENOENT || rc == CAIRN_EDELETED ? 0 : rc;
+  if (strcmp(field, CAIRN_DELETED_FIELD) == 0) {
+    rc = deleted_heads(rows, &all);
+  } else {
+    if (!cairn__record_field_any(&r, field, fl, &f) || heads_all_nil(rows, &f))
+      return 0;
     cairn_head_t h = {f.value, f.value_len, f.stamp};
-    if ((rc = heads_add(&all, &h)) != 0)
-      goto done;
+    rc = heads_add(&all, &h);
     /* losers, greatest stamp first */
     for (size_t i = rows->n; rc == 0 && i-- > 0;)
       rc = heads_add(&all, &rows->h[i]);
-    if (rc == 0 && cb(type, tl, id, il, field, fl, all.h, all.n, ud) != 0)
-      *stop = 1;
-    break;
   }
-done:
+  if (rc == 0 && cb(type, tl, id, il, field, fl, all.h, all.n, ud) != 0)
+    *stop = 1;
   free(all.h);
   return rc;
 }
 
-int cairn_conflicts(cairn_store_t *s, cairn_conflict_cb cb, void *ud) {
-  walk_t w;
-  MDB_val k, v;
+/* Every conflicted field whose `conflicts` rows start with prefix (all when its
+ * length is 0), in key order, in the walk w. */
+static int conflicts_walk(cairn_store_t *s, walk_t *w, const keybuf_t *prefix,
+                          cairn_conflict_cb cb, void *ud) {
+  MDB_val k = mval(prefix->b, prefix->len), v;
   keybuf_t cur = {.len = 0};
   heads_buf_t rows = {0};
   int rc, stop = 0;
-  if ((rc = cairn__walk_begin(s, DB_CONFLICTS, &w)) != 0)
-    return rc;
-  for (rc = mdb_cursor_get(w.cur, &k, &v, MDB_FIRST); rc == 0 && !stop;
-       rc = mdb_cursor_get(w.cur, &k, &v, MDB_NEXT)) {
+  for (rc = mdb_cursor_get(w->cur, &k, &v, prefix->len ? MDB_SET_RANGE : MDB_FIRST);
+       rc == 0 && !stop; rc = mdb_cursor_get(w->cur, &k, &v, MDB_NEXT)) {
+    if (!has_prefix(&k, prefix))
+      break;
     if (k.mv_size <= 8 + CAIRN_KEY_BYTES || k.mv_size > sizeof cur.b) {
       rc = MDB_CORRUPTED;
       break;
     }
     size_t plen = k.mv_size - 8 - CAIRN_KEY_BYTES;
     if (cur.len != plen || memcmp(cur.b, k.mv_data, plen) != 0) {
-      if (cur.len > 0 && (rc = report_field(w.txn, s, &cur, &rows, cb, ud, &stop)) != 0)
+      if (cur.len > 0 && (rc = report_field(w->txn, s, &cur, &rows, cb, ud, &stop)) != 0)
         break;
       memcpy(cur.b, k.mv_data, plen);
       cur.len = plen;
@@ -230,10 +248,36 @@ int cairn_conflicts(cairn_store_t *s, cairn_conflict_cb cb, void *ud) {
       break;
   }
   if ((rc == 0 || rc == MDB_NOTFOUND) && !stop && cur.len > 0)
-    rc = report_field(w.txn, s, &cur, &rows, cb, ud, &stop);
+    rc = report_field(w->txn, s, &cur, &rows, cb, ud, &stop);
   free(rows.h);
-  cairn__walk_end(&w);
   return walk_rc(rc);
+}
+
+int cairn_conflicts(cairn_store_t *s, cairn_conflict_cb cb, void *ud) {
+  walk_t w;
+  keybuf_t all = {.len = 0};
+  int rc = cairn__walk_begin(s, DB_CONFLICTS, &w);
+  if (rc != 0)
+    return rc;
+  rc = conflicts_walk(s, &w, &all, cb, ud);
+  cairn__walk_end(&w);
+  return rc;
+}
+
+int cairn__record_conflicts(cairn_store_t *s, const char *type, const char *id,
+                            cairn_conflict_cb cb, void *ud) {
+  keybuf_t prefix;
+  walk_t w;
+  cairn_record_t r;
+  int rc = cairn__key_record(&prefix, type, strlen(type), id, strlen(id));
+  if (rc != 0 || (rc = cairn__walk_begin(s, DB_CONFLICTS, &w)) != 0)
+    return rc;
+  if ((rc = visible_record(w.txn, s, &prefix, &r)) == 0) {
+    prefix.b[prefix.len++] = 0;
+    rc = conflicts_walk(s, &w, &prefix, cb, ud);
+  }
+  cairn__walk_end(&w);
+  return rc;
 }
 
 /* ---- log, heads, export ---- */
@@ -297,6 +341,21 @@ int cairn_store_entry_hash(cairn_store_t *s, const uint8_t author[CAIRN_KEY_BYTE
     cairn_entry_hash(&e, out);
   mdb_txn_abort(txn);
   return rc;
+}
+
+int cairn__entry_refused_in(MDB_txn *txn, cairn_store_t *s, const uint8_t *author,
+                            uint64_t seq, bool *refused) {
+  MDB_val k, v;
+  uint8_t kb[40];
+  int rc;
+  *refused = false;
+  if (!s->has_refused_db)
+    return 0;
+  cairn__key_log(kb, author, seq);
+  k = mval(kb, sizeof kb);
+  rc = mdb_get(txn, s->dbi[DB_REFUSED], &k, &v);
+  *refused = rc == 0;
+  return rc == 0 || rc == MDB_NOTFOUND ? 0 : cairn__mdb_err(rc);
 }
 
 int cairn_entry_refused(cairn_store_t *s, const uint8_t author[CAIRN_KEY_BYTES], uint64_t seq,

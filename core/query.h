@@ -48,11 +48,12 @@ typedef struct cairn_record_iter {
 
 /* Start a walk over r's fields, in name order (bytewise). */
 CAIRN_EXTERN void cairn_record_iter_init(const cairn_record_t *r, cairn_record_iter_t *it);
-/* 1 with the next field in *f, 0 at the end. */
+/* 1 with the next field in *f, 0 at the end. A field whose value is nil (unset)
+ * is absent: the walk skips it. */
 CAIRN_EXTERN int cairn_record_field_next(cairn_record_iter_t *it, cairn_record_field_t *f);
 
 /* Look up field `name` (NUL-terminated) of r: 1 with it in *f, 0 if r has no
- * such field. */
+ * such field (or its value is nil). */
 CAIRN_EXTERN int cairn_record_field(const cairn_record_t *r, const char *name,
                                     cairn_record_field_t *f);
 
@@ -71,6 +72,22 @@ CAIRN_EXTERN int cairn_get(cairn_store_t *s, const char *type, const char *id,
 /* Every visible record of a type, in id order: the walk under cairn_list
  * (cairn.h), which filters it. Not part of the API: use cairn_list. */
 int cairn__list_type(cairn_store_t *s, const char *type, cairn_record_cb cb, void *ud);
+
+/*
+ * The records of a type as this replica held them at a past time: every op on
+ * them stamped at or before hlc (an HLC value; (ms << 16) | 0xffff for the end of
+ * millisecond ms), replayed from the records' history in stamp order: each
+ * field's value the latest written, a record deleted when its latest del or put
+ * is a del. Entries held as evidence only, erased ops and purged records have
+ * no part. Conflicts are not kept: a field shows its latest write, which is the
+ * value the record showed then unless an edit concurrent with it was still to
+ * arrive. In id order, in one read transaction; records that did not exist yet
+ * are left out, and deleted ones too unless with_deleted. cb gets each record (a
+ * view valid until it returns) and returns nonzero to stop.
+ * @return 0, CAIRN_EINVAL (type too long), CAIRN_ENOMEM, CAIRN_EIO, CAIRN_ECORRUPT.
+ */
+CAIRN_EXTERN int cairn_records_as_of(cairn_store_t *s, const char *type, uint64_t hlc,
+                                     int with_deleted, cairn_record_cb cb, void *ud);
 
 /*
  * Every change to a record, oldest first: cb gets each entry that touched it
@@ -104,15 +121,33 @@ typedef struct cairn_head {
 } cairn_head_t;
 
 /*
+ * The pseudo-field naming a delete concurrent with an edit (docs/design.md,
+ * "Conflicts"): the record stays visible, and its heads are `false` (the latest
+ * edit that no delete saw: its author and time), first, then `true` for each
+ * delete that no edit saw (who deleted it, and when), greatest stamp first.
+ * Field names never start with '_', so it cannot clash with a field. Ended by
+ * keeping the record (cairn_change_keep, or any put) or deleting it again
+ * (cairn_change_del: the new delete has seen every edit).
+ */
+#define CAIRN_DELETED_FIELD "_deleted"
+
+/*
  * Every conflicted field of every visible record, ordered by type, id, field:
- * cb gets the field's heads, the visible one (greatest stamp) first. Resolve one
- * by writing the field with resolve set (cairn_change_put).
+ * cb gets the field's heads, the visible one (greatest stamp) first, and a
+ * delete/edit conflict as the field CAIRN_DELETED_FIELD. A head's value may be
+ * nil (a field unset by cairn `unset`); a field whose heads are all nil is not
+ * listed. Resolve one by writing the field with resolve set (cairn_change_put).
  * @return 0, CAIRN_EIO, CAIRN_ECORRUPT, CAIRN_ENOMEM.
  */
 typedef int (*cairn_conflict_cb)(const char *type, size_t type_len, const char *id,
                                  size_t id_len, const char *field, size_t field_len,
                                  const cairn_head_t *heads, size_t nheads, void *ud);
 CAIRN_EXTERN int cairn_conflicts(cairn_store_t *s, cairn_conflict_cb cb, void *ud);
+
+/* The same for one record only, in one read transaction: the walk under
+ * cairn_record_conflicts (cairn.h). Not part of the API: use that. */
+int cairn__record_conflicts(cairn_store_t *s, const char *type, const char *id,
+                            cairn_conflict_cb cb, void *ud);
 
 /* Called with each entry of a walk: a decoded view (entry.h). */
 typedef int (*cairn_entry_cb)(const cairn_entry_t *e, void *ud);

@@ -2,10 +2,16 @@
  * record.c — the encoding of materialized records (docs/storage.md, `records`):
  *
  *   [deleted(bool), del_hlc(uint), del_author(bin32),
- *    {field: [value, hlc(uint), author(bin32)], ...}]    fields sorted by name
+ *    {field: [value, hlc(uint), author(bin32)], ...}    fields sorted by name
+ *    (, [dels, seen, dseen, puts, legacy, top_put])]    once it had a del
  *
- * Each field holds its winning head; the other heads of a conflicted field live in
- * `conflicts`. The deleted register is stamped like a field.
+ * Each field holds its winning head (nil: an unset field, which readers skip);
+ * the other heads of a conflicted field live in `conflicts`. The header holds
+ * whether the record is deleted and the stamp of the greatest del merged into it
+ * (zero: it never had one, and merge decides nothing about deletion). A record
+ * that has had a del also keeps its deletion state (rec_sum_t): dels as
+ * [hlc, author, legacy(bool)], the sets as [[hlc, author], ...], the two stamps
+ * as [hlc, author].
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +22,10 @@
 void cairn__rec_free(rec_t *r) {
   free(r->f);
   free(r->buf);
+  free(r->sum.dels);
+  free(r->sum.seen.v);
+  free(r->sum.dseen.v);
+  free(r->sum.puts.v);
   memset(r, 0, sizeof *r);
 }
 
@@ -45,15 +55,81 @@ static int read_field(cairn_mpr_t *r, rec_field_t *f) {
   return 0;
 }
 
-/* Header of a stored record: deleted register and the field count. */
-static int read_head(cairn_mpr_t *r, int *deleted, cairn_stamp_t *del, uint32_t *nfields) {
+/* Header of a stored record: whether it is deleted, its greatest del, the field
+ * count, and whether its deletion state follows the fields. */
+static int read_head(cairn_mpr_t *r, int *deleted, cairn_stamp_t *del, uint32_t *nfields,
+                     bool *has_sum) {
   uint32_t n;
   const uint8_t *author;
-  if (cairn_mpr_array(r, &n) != 0 || n != 4 || cairn_mpr_bool(r, deleted) != 0 ||
+  if (cairn_mpr_array(r, &n) != 0 || (n != 4 && n != 5) || cairn_mpr_bool(r, deleted) != 0 ||
       cairn_mpr_uint(r, &del->hlc) != 0 ||
       cairn_mpr_bin_exact(r, &author, CAIRN_KEY_BYTES) != 0 || cairn_mpr_map(r, nfields) != 0)
     return CAIRN_ECORRUPT;
   memcpy(del->author, author, CAIRN_KEY_BYTES);
+  *has_sum = n == 5;
+  return 0;
+}
+
+/* [hlc, author] */
+static int read_stamp(cairn_mpr_t *r, cairn_stamp_t *st) {
+  uint32_t n;
+  const uint8_t *author;
+  if (cairn_mpr_array(r, &n) != 0 || n != 2 || cairn_mpr_uint(r, &st->hlc) != 0 ||
+      cairn_mpr_bin_exact(r, &author, CAIRN_KEY_BYTES) != 0)
+    return CAIRN_ECORRUPT;
+  memcpy(st->author, author, CAIRN_KEY_BYTES);
+  return 0;
+}
+
+int cairn__grow(void **p, size_t *cap, size_t n, size_t size) {
+  size_t c = *cap ? *cap : 4;
+  if (n <= *cap)
+    return 0;
+  while (c < n)
+    c *= 2;
+  void *np = realloc(*p, c * size);
+  if (np == NULL)
+    return CAIRN_ENOMEM;
+  *p = np;
+  *cap = c;
+  return 0;
+}
+
+static int read_set(cairn_mpr_t *r, stamp_set_t *ss) {
+  uint32_t n;
+  int rc;
+  if (cairn_mpr_array(r, &n) != 0)
+    return CAIRN_ECORRUPT;
+  if ((rc = cairn__grow((void **)&ss->v, &ss->cap, n, sizeof *ss->v)) != 0)
+    return rc;
+  for (ss->n = 0; ss->n < n; ss->n++)
+    if ((rc = read_stamp(r, &ss->v[ss->n])) != 0)
+      return rc;
+  return 0;
+}
+
+/* The deletion state that follows the fields (has_sum). */
+static int read_sum(cairn_mpr_t *r, rec_sum_t *m) {
+  uint32_t n, k;
+  int legacy, rc;
+  if (cairn_mpr_array(r, &n) != 0 || n != 6 || cairn_mpr_array(r, &k) != 0)
+    return CAIRN_ECORRUPT;
+  if ((rc = cairn__grow((void **)&m->dels, &m->capdels, k, sizeof *m->dels)) != 0)
+    return rc;
+  for (m->ndels = 0; m->ndels < k; m->ndels++) {
+    rec_del_t *d = &m->dels[m->ndels];
+    const uint8_t *author;
+    if (cairn_mpr_array(r, &n) != 0 || n != 3 || cairn_mpr_uint(r, &d->st.hlc) != 0 ||
+        cairn_mpr_bin_exact(r, &author, CAIRN_KEY_BYTES) != 0 || cairn_mpr_bool(r, &legacy))
+      return CAIRN_ECORRUPT;
+    memcpy(d->st.author, author, CAIRN_KEY_BYTES);
+    d->legacy = legacy != 0;
+  }
+  if ((rc = read_set(r, &m->seen)) != 0 || (rc = read_set(r, &m->dseen)) != 0 ||
+      (rc = read_set(r, &m->puts)) != 0 || (rc = read_stamp(r, &m->legacy)) != 0 ||
+      (rc = read_stamp(r, &m->top_put)) != 0)
+    return rc;
+  m->on = true;
   return 0;
 }
 
@@ -74,9 +150,14 @@ int cairn__rec_load(MDB_txn *txn, cairn_store_t *s, wtxn_t *w, const keybuf_t *k
   cairn_mpr_t rd;
   uint32_t n;
   int deleted, rc;
+  bool has_sum;
   r->exists = r->deleted = false;
   memset(&r->del, 0, sizeof r->del);
   r->n = 0;
+  r->sum.on = false;
+  r->sum.ndels = r->sum.seen.n = r->sum.dseen.n = r->sum.puts.n = 0;
+  memset(&r->sum.legacy, 0, sizeof r->sum.legacy);
+  memset(&r->sum.top_put, 0, sizeof r->sum.top_put);
   rc = w != NULL ? cairn__wtxn_get(w, DB_RECORDS, &key, &val)
                  : mdb_get(txn, s->dbi[DB_RECORDS], &key, &val);
   if (rc == MDB_NOTFOUND)
@@ -96,19 +177,21 @@ int cairn__rec_load(MDB_txn *txn, cairn_store_t *s, wtxn_t *w, const keybuf_t *k
   }
   memcpy(r->buf, val.mv_data, val.mv_size);
   cairn_mpr_init(&rd, r->buf, val.mv_size);
-  if ((rc = read_head(&rd, &deleted, &r->del, &n)) != 0)
+  if ((rc = read_head(&rd, &deleted, &r->del, &n, &has_sum)) != 0)
     return rc;
   r->exists = true;
   r->deleted = deleted != 0;
-  for (uint32_t i = 0; i < n; i++) {
-    if ((rc = rec_grow(r)) != 0 || (rc = read_field(&rd, &r->f[r->n])) != 0) {
-      r->exists = false;
-      r->n = 0;
-      return rc;
-    }
-    r->n++;
+  for (uint32_t i = 0; rc == 0 && i < n; i++) {
+    if ((rc = rec_grow(r)) == 0 && (rc = read_field(&rd, &r->f[r->n])) == 0)
+      r->n++;
   }
-  return 0;
+  if (rc == 0 && has_sum)
+    rc = read_sum(&rd, &r->sum);
+  if (rc != 0) {
+    r->exists = r->sum.on = false;
+    r->n = 0;
+  }
+  return rc;
 }
 
 rec_field_t *cairn__rec_find(rec_t *r, const char *name, size_t len) {
@@ -193,17 +276,52 @@ static uint8_t *enc_key(uint8_t *p, const uint8_t *key) {
   return p + CAIRN_KEY_BYTES;
 }
 
+/* [hlc, author] */
+static uint8_t *enc_stamp(uint8_t *p, const cairn_stamp_t *st) {
+  *p++ = 0x92;
+  p = enc_uint(p, st->hlc);
+  return enc_key(p, st->author);
+}
+
+static uint8_t *enc_set(uint8_t *p, const stamp_set_t *ss) {
+  p = enc_len(p, ss->n, 0x90, 15, 0, 0xdc, 0xdd);
+  for (size_t i = 0; i < ss->n; i++)
+    p = enc_stamp(p, &ss->v[i]);
+  return p;
+}
+
+/* The deletion state: [dels, seen, dseen, puts, legacy, top_put]. */
+static uint8_t *enc_sum(uint8_t *p, const rec_sum_t *m) {
+  *p++ = 0x96;
+  p = enc_len(p, m->ndels, 0x90, 15, 0, 0xdc, 0xdd);
+  for (size_t i = 0; i < m->ndels; i++) {
+    *p++ = 0x93;
+    p = enc_uint(p, m->dels[i].st.hlc);
+    p = enc_key(p, m->dels[i].st.author);
+    *p++ = m->dels[i].legacy ? 0xc3 : 0xc2;
+  }
+  p = enc_set(p, &m->seen);
+  p = enc_set(p, &m->dseen);
+  p = enc_set(p, &m->puts);
+  p = enc_stamp(p, &m->legacy);
+  return enc_stamp(p, &m->top_put);
+}
+
 /* Encode r into b (replacing its contents). */
-static int rec_encode(const rec_t *r, bbuf_t *b) {
+int cairn__rec_encode(const rec_t *r, bbuf_t *b) {
   /* header: array, bool, uint, bin 32, map; per field: str, array, value, uint, bin 32 */
+  const size_t stamp = 1 + 9 + 2 + CAIRN_KEY_BYTES;
   size_t max = 1 + 1 + 9 + 2 + CAIRN_KEY_BYTES + 5;
   for (size_t i = 0; i < r->n; i++)
     max += 5 + r->f[i].name_len + 1 + r->f[i].value_len + 9 + 2 + CAIRN_KEY_BYTES;
+  if (r->sum.on)
+    max += 1 + 4 * 5 + r->sum.ndels * (stamp + 1) +
+           (r->sum.seen.n + r->sum.dseen.n + r->sum.puts.n + 2) * stamp;
   b->len = 0;
   if (cairn__bbuf_reserve(b, max) != 0)
     return CAIRN_ENOMEM;
   uint8_t *p = b->p;
-  *p++ = 0x94;
+  *p++ = r->sum.on ? 0x95 : 0x94;
   *p++ = r->deleted ? 0xc3 : 0xc2;
   p = enc_uint(p, r->del.hlc);
   p = enc_key(p, r->del.author);
@@ -219,6 +337,8 @@ static int rec_encode(const rec_t *r, bbuf_t *b) {
     p = enc_uint(p, f->stamp.hlc);
     p = enc_key(p, f->stamp.author);
   }
+  if (r->sum.on)
+    p = enc_sum(p, &r->sum);
   b->len = (size_t)(p - b->p);
   return 0;
 }
@@ -226,7 +346,7 @@ static int rec_encode(const rec_t *r, bbuf_t *b) {
 int cairn__rec_save(MDB_txn *txn, cairn_store_t *s, wtxn_t *w, const keybuf_t *k,
                     const rec_t *r) {
   bbuf_t own = {NULL, 0, 0}, *b = w != NULL ? &w->enc : &own;
-  int rc = rec_encode(r, b);
+  int rc = cairn__rec_encode(r, b);
   if (rc == 0) {
     MDB_val key = mval(k->b, k->len), val = mval(b->p, b->len);
     rc = cairn__mdb_err(w != NULL ? cairn__wtxn_put(w, DB_RECORDS, &key, &val, 0)
@@ -243,6 +363,7 @@ int cairn__rec_view(const MDB_val *key, const MDB_val *val, cairn_record_t *out)
   cairn_stamp_t del;
   uint32_t n;
   int deleted;
+  bool has_sum;
   if (nul == NULL)
     return CAIRN_ECORRUPT;
   out->type = k;
@@ -250,9 +371,10 @@ int cairn__rec_view(const MDB_val *key, const MDB_val *val, cairn_record_t *out)
   out->id = nul + 1;
   out->id_len = key->mv_size - out->type_len - 1;
   cairn_mpr_init(&rd, val->mv_data, val->mv_size);
-  if (read_head(&rd, &deleted, &del, &n) != 0)
+  if (read_head(&rd, &deleted, &del, &n, &has_sum) != 0)
     return CAIRN_ECORRUPT;
   out->deleted = deleted;
+  /* the deletion state, after the fields, is left to the iterator's count */
   /* the fields map header was consumed: step back to keep it for the iterator */
   out->fields_len = cairn_mpr_left(&rd);
   out->fields = rd.p;
@@ -266,7 +388,12 @@ void cairn_record_iter_init(const cairn_record_t *r, cairn_record_iter_t *it) {
   it->left = r->nfields_;
 }
 
-int cairn_record_field_next(cairn_record_iter_t *it, cairn_record_field_t *f) {
+bool cairn__value_nil(const uint8_t *value, size_t len) {
+  return len == 1 && value[0] == 0xc0;
+}
+
+/* The next field, nil values included. */
+static int field_next_any(cairn_record_iter_t *it, cairn_record_field_t *f) {
   cairn_mpr_t rd;
   rec_field_t rf;
   if (it->left == 0)
@@ -284,12 +411,25 @@ int cairn_record_field_next(cairn_record_iter_t *it, cairn_record_field_t *f) {
   return 1;
 }
 
-int cairn_record_field(const cairn_record_t *r, const char *name, cairn_record_field_t *f) {
+/* An unset field (nil) is absent wherever people look. */
+int cairn_record_field_next(cairn_record_iter_t *it, cairn_record_field_t *f) {
+  int more;
+  while ((more = field_next_any(it, f)) != 0 && cairn__value_nil(f->value, f->value_len))
+    ;
+  return more;
+}
+
+int cairn__record_field_any(const cairn_record_t *r, const char *name, size_t len,
+                            cairn_record_field_t *f) {
   cairn_record_iter_t it;
-  size_t n = strlen(name);
   cairn_record_iter_init(r, &it);
-  while (cairn_record_field_next(&it, f))
-    if (f->name_len == n && memcmp(f->name, name, n) == 0)
+  while (field_next_any(&it, f))
+    if (f->name_len == len && memcmp(f->name, name, len) == 0)
       return 1;
   return 0;
+}
+
+int cairn_record_field(const cairn_record_t *r, const char *name, cairn_record_field_t *f) {
+  return cairn__record_field_any(r, name, strlen(name), f) &&
+         !cairn__value_nil(f->value, f->value_len);
 }

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <math.h>
 #include <msgpack.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,7 +98,7 @@ static void field_free(cairn_schema_field_t *f) {
 }
 
 void cairn_schema_free(cairn_schema_t *sc) {
-  if (sc == NULL)
+  if (sc == NULL || __atomic_sub_fetch(&sc->refs_, 1, __ATOMIC_ACQ_REL) != 0)
     return;
   for (size_t i = 0; i < sc->ntypes; i++) {
     cairn_schema_type_t *t = &sc->types[i];
@@ -353,6 +354,8 @@ int cairn__schema_load(MDB_txn *txn, cairn_store_t *s, cairn_schema_t **out) {
   static const char prefix[] = CAIRN_SCHEMA_TYPE;
   cairn_schema_t *sc = calloc(1, sizeof *sc);
   MDB_cursor *cur = NULL;
+  if (sc != NULL)
+    sc->refs_ = 1;
   MDB_val k = mval(prefix, sizeof prefix), v;
   cairn_record_t r;
   int rc;
@@ -378,12 +381,54 @@ done:
     cairn_schema_free(sc);
     return rc;
   }
-  if (sc->ntypes > 0) /* qsort takes no NULL, even for nothing */
+  if (sc->ntypes > 0) /* qsort wants a pointer even for nothing */
     qsort(sc->types, sc->ntypes, sizeof *sc->types, type_order);
   for (size_t i = 0; i < sc->ntypes; i++)
     if (sc->types[i].nfields > 0)
-      qsort(sc->types[i].fields, sc->types[i].nfields, sizeof *sc->types[i].fields, field_order);
+      qsort(sc->types[i].fields, sc->types[i].nfields, sizeof *sc->types[i].fields,
+            field_order);
   *out = sc;
+  return 0;
+}
+
+/* The schema's generation: random bytes rewritten whenever a `_schema` record
+ * merges (cairn__schema_touch); 0 when none ever did. */
+static int schema_gen(MDB_txn *txn, cairn_store_t *s, uint64_t *gen) {
+  MDB_val v;
+  int rc = cairn__meta_get(txn, s, META_SCHEMA_GEN, &v);
+  *gen = 0;
+  if (rc == CAIRN_ENOENT)
+    return 0;
+  if (rc != 0)
+    return rc;
+  if (v.mv_size != 8)
+    return CAIRN_ECORRUPT;
+  *gen = cairn_get_be64(v.mv_data);
+  return 0;
+}
+
+int cairn__schema_touch(MDB_txn *txn, cairn_store_t *s) {
+  uint8_t gen[8];
+  randombytes_buf(gen, sizeof gen);
+  return cairn__meta_put(txn, s, META_SCHEMA_GEN, gen, sizeof gen);
+}
+
+int cairn__schema_cached(MDB_txn *txn, cairn_store_t *s, cairn_schema_t **out) {
+  uint64_t gen;
+  cairn_schema_t *sc;
+  int rc = schema_gen(txn, s, &gen);
+  *out = NULL;
+  if (rc != 0)
+    return rc;
+  if (s->schema == NULL || s->schema_gen != gen) {
+    if ((rc = cairn__schema_load(txn, s, &sc)) != 0)
+      return rc;
+    cairn_schema_free(s->schema);
+    s->schema = sc;
+    s->schema_gen = gen;
+  }
+  __atomic_add_fetch(&s->schema->refs_, 1, __ATOMIC_RELAXED);
+  *out = s->schema;
   return 0;
 }
 
@@ -392,77 +437,26 @@ int cairn_schema_load(cairn_store_t *s, cairn_schema_t **out) {
   int rc = cairn__txn_begin(s, MDB_RDONLY, &txn);
   if (rc != 0)
     return rc;
-  rc = cairn__schema_load(txn, s, out);
+  rc = cairn__schema_cached(txn, s, out);
   mdb_txn_abort(txn);
   return rc;
 }
 
-/* ---- the forms of dates, times and periods ---- */
+/* ---- the forms of dates, times and periods (index.c reads them) ---- */
 
-static int digits(const char *s, size_t n, int *v) {
-  *v = 0;
-  for (size_t i = 0; i < n; i++) {
-    if (!isdigit((unsigned char)s[i]))
-      return 0;
-    *v = *v * 10 + (s[i] - '0');
-  }
-  return 1;
-}
-
-static int days_in_month(int y, int m) {
-  static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  return m == 2 && leap ? 29 : d[m - 1];
-}
-
-/* YYYY-MM-DD, a real day. */
 static int date_ok(const char *s, size_t n) {
-  int y, m, d;
-  return n == 10 && s[4] == '-' && s[7] == '-' && digits(s, 4, &y) && digits(s + 5, 2, &m) &&
-         digits(s + 8, 2, &d) && y >= 1 && m >= 1 && m <= 12 && d >= 1 &&
-         d <= days_in_month(y, m);
-}
-
-/* HH:MM[:SS[.fff]], then Z, +HH:MM, -HH:MM or nothing. */
-static int time_ok(const char *s, size_t n) {
-  int h, mi, sec;
-  size_t i = 5;
-  if (n < 5 || !digits(s, 2, &h) || s[2] != ':' || !digits(s + 3, 2, &mi) || h > 23 || mi > 59)
-    return 0;
-  if (i < n && s[i] == ':') {
-    if (n < i + 3 || !digits(s + i + 1, 2, &sec) || sec > 60)
-      return 0;
-    i += 3;
-    if (i < n && s[i] == '.') {
-      size_t j = ++i;
-      while (i < n && isdigit((unsigned char)s[i]))
-        i++;
-      if (i == j)
-        return 0;
-    }
-  }
-  if (i == n)
-    return 1;
-  if (s[i] == 'Z' || s[i] == 'z')
-    return i + 1 == n;
-  return (s[i] == '+' || s[i] == '-') && n - i == 6 && digits(s + i + 1, 2, &h) &&
-         s[i + 3] == ':' && digits(s + i + 4, 2, &mi) && h <= 23 && mi <= 59;
+  uint8_t k[CAIRN__SORTKEY_MAX];
+  return cairn__sortkey_date(s, n, k) != 0;
 }
 
 static int datetime_ok(const char *s, size_t n) {
-  return n > 11 && date_ok(s, 10) && (s[10] == 'T' || s[10] == ' ') && time_ok(s + 11, n - 11);
+  uint8_t k[CAIRN__SORTKEY_MAX];
+  return cairn__sortkey_datetime(s, n, k) != 0;
 }
 
-/* YYYY, YYYY-Qn, YYYY-MM. */
 static int period_ok(const char *s, size_t n) {
-  int y, m;
-  if (n < 4 || !digits(s, 4, &y) || y < 1)
-    return 0;
-  if (n == 4)
-    return 1;
-  if (n == 7 && s[4] == '-' && (s[5] == 'Q' || s[5] == 'q'))
-    return s[6] >= '1' && s[6] <= '4';
-  return n == 7 && s[4] == '-' && digits(s + 5, 2, &m) && m >= 1 && m <= 12;
+  uint8_t k[CAIRN__SORTKEY_MAX];
+  return cairn__sortkey_period(s, n, k) != 0;
 }
 
 /* ---- checking a value ---- */

@@ -84,19 +84,25 @@ typedef struct cairn_schema_type {
   size_t nfields;
 } cairn_schema_type_t;
 
-/* A schema read from a store: its types in display order. */
+/* A schema read from a store: its types in display order. Read-only once
+ * returned; it may be shared (a reference count). */
 typedef struct cairn_schema {
   cairn_schema_type_t *types;
   size_t ntypes;
+  unsigned refs_; /* internal */
 } cairn_schema_t;
 
 /*
- * Read the schema from the store's `_schema` records.
- * @param[out] out  malloc'd; free with cairn_schema_free. A free-form network
- *                  gives a schema with ntypes 0.
+ * Read the schema from the store's `_schema` records. The store keeps the last
+ * schema read and hands it out again, shared, until a `_schema` record changes
+ * (in any process): a call costs a read transaction and one lookup then.
+ * @param[out] out  a reference: release it with cairn_schema_free (any thread);
+ *                  never modify it. A free-form network gives a schema with
+ *                  ntypes 0.
  * @return 0, CAIRN_ENOMEM, CAIRN_EIO, CAIRN_ECORRUPT.
  */
 CAIRN_EXTERN int cairn_schema_load(cairn_store_t *s, cairn_schema_t **out) CAIRN_WUR;
+/* Release a reference (NULL is fine); the last one frees the schema. */
 CAIRN_EXTERN void cairn_schema_free(cairn_schema_t *sc);
 
 /* The type named name (hidden ones too), or NULL. */

@@ -9,18 +9,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "keyfile.h"
+#include "schema.h"
 #include "store_internal.h"
 
 #define KEY_NEXT "key.next" /* a new device key waiting (cairn_store_key_next) */
 
 static const char *const db_names[DB_COUNT] = {
     "log", "heads", "arrivals", "records", "conflicts", "pending", "history",
-    "purged", "roles", "meta", "refused"};
+    "purged", "roles", "meta", "refused", "index"};
 
 int cairn__mdb_err(int rc) {
   switch (rc) {
@@ -206,6 +209,27 @@ int cairn__txn_begin(cairn_store_t *s, unsigned flags, MDB_txn **txn) {
   return cairn__mdb_err(mdb_txn_begin(s->env, NULL, flags, txn));
 }
 
+/* What a commit's failure means. LMDB reports a write cut short as EIO, without
+ * a reason: when the disk is full, or the data file is at the process's file
+ * size limit, that is CAIRN_ENOSPC (which of the two depends only on where the
+ * last pages fell). */
+static int commit_err(cairn_store_t *s, int rc) {
+  const uint64_t margin = 1u << 20;
+  struct statvfs fs;
+  struct rlimit rl;
+  struct stat st;
+  mdb_filehandle_t fd;
+  if (rc != EIO)
+    return cairn__mdb_err(rc);
+  if (statvfs(s->dir, &fs) == 0 && (uint64_t)fs.f_bavail * fs.f_frsize < margin)
+    return CAIRN_ENOSPC;
+  if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+      mdb_env_get_fd(s->env, &fd) == 0 && fstat(fd, &st) == 0 &&
+      (uint64_t)st.st_size + margin >= (uint64_t)rl.rlim_cur)
+    return CAIRN_ENOSPC;
+  return CAIRN_EIO;
+}
+
 int cairn__txn_write(cairn_store_t *s, cairn__txn_fn fn, void *ud) {
   uint64_t hlc = s->hlc;
   bool had_network = s->has_network;
@@ -215,7 +239,7 @@ int cairn__txn_write(cairn_store_t *s, cairn__txn_fn fn, void *ud) {
     if (rc != 0)
       return rc;
     if ((rc = fn(txn, ud)) == 0)
-      rc = cairn__mdb_err(mdb_txn_commit(txn));
+      rc = commit_err(s, mdb_txn_commit(txn));
     else
       mdb_txn_abort(txn);
     if (rc == 0)
@@ -268,11 +292,17 @@ static int env_open(cairn_store_t *s, cairn_error_t *err) {
   if ((rc = mdb_txn_begin(s->env, NULL, ro ? MDB_RDONLY : 0, &txn)) != 0)
     goto fail;
   s->has_refused_db = true;
+  s->has_index_db = true;
   for (int i = 0; i < DB_COUNT; i++) {
     rc = mdb_dbi_open(txn, db_names[i], ro ? 0 : MDB_CREATE, &s->dbi[i]);
     /* a store written before `refused` existed, opened read-only: none refused */
     if (rc == MDB_NOTFOUND && ro && i == DB_REFUSED) {
       s->has_refused_db = false;
+      continue;
+    }
+    /* a store of format 1 opened read-only: queries read the records instead */
+    if (rc == MDB_NOTFOUND && ro && i == DB_INDEX) {
+      s->has_index_db = false;
       continue;
     }
     if (rc != 0)
@@ -290,6 +320,37 @@ fail:
                       mdb_strerror(rc));
 }
 
+/* A store of format 1 becomes one of format 2: its `index` is built from the
+ * records, in the transaction that writes the new version. */
+static int format_step_fn(MDB_txn *txn, void *ud) {
+  cairn_store_t *s = ud;
+  uint8_t version = STORE_FORMAT_VERSION;
+  int rc = cairn__index_build(txn, s);
+  return rc != 0 ? rc : cairn__meta_put(txn, s, "version", &version, 1);
+}
+
+/* The format version: the current one, or an older one this program reads (made
+ * current now unless the store is open read-only). */
+static int check_format(cairn_store_t *s, cairn_error_t *err) {
+  MDB_txn *txn;
+  MDB_val v;
+  int rc = cairn__txn_begin(s, MDB_RDONLY, &txn);
+  if (rc != 0)
+    return cairn__error(err, rc, "cannot read the store in %s", s->dir);
+  rc = cairn__meta_get(txn, s, "version", &v);
+  uint8_t version = rc == 0 && v.mv_size == 1 ? *(uint8_t *)v.mv_data : 0;
+  mdb_txn_abort(txn);
+  if (version < 1 || version > STORE_FORMAT_VERSION)
+    return cairn__error(err, rc == CAIRN_ENOENT ? CAIRN_ENOENT : CAIRN_EVERSION,
+                        "%s is not a cairn store of a version this program reads", s->dir);
+  if (version == STORE_FORMAT_VERSION || s->opts.read_only)
+    return 0;
+  if ((rc = cairn__txn_write(s, format_step_fn, s)) != 0)
+    return cairn__error(err, rc, "cannot bring the store in %s to this program's format: %s",
+                        s->dir, cairn_strerror(rc));
+  return 0;
+}
+
 /* Load meta: format version, name, network id, clock. */
 static int load_meta(cairn_store_t *s, cairn_error_t *err) {
   MDB_txn *txn;
@@ -297,12 +358,6 @@ static int load_meta(cairn_store_t *s, cairn_error_t *err) {
   int rc = cairn__txn_begin(s, MDB_RDONLY, &txn);
   if (rc != 0)
     return cairn__error(err, rc, "cannot read the store in %s", s->dir);
-  rc = cairn__meta_get(txn, s, "version", &v);
-  if (rc != 0 || v.mv_size != 1 || *(uint8_t *)v.mv_data != STORE_FORMAT_VERSION) {
-    rc = cairn__error(err, rc == CAIRN_ENOENT ? CAIRN_ENOENT : CAIRN_EVERSION,
-                      "%s is not a cairn store of a version this program reads", s->dir);
-    goto done;
-  }
   if (cairn__meta_get(txn, s, "name", &v) == 0 &&
       (s->name = strndup(v.mv_data, v.mv_size)) == NULL) {
     rc = CAIRN_ENOMEM;
@@ -379,6 +434,7 @@ void cairn_close(cairn_store_t *s) {
     return;
   if (s->env != NULL)
     mdb_env_close(s->env);
+  cairn_schema_free(s->schema);
   if (s->sk != NULL)
     sodium_free(s->sk); /* sodium_free wipes the memory */
   free(s->dir);
@@ -402,7 +458,8 @@ int cairn_open(const char *dir, const cairn_store_opts_t *opts, cairn_store_t **
     goto fail;
   }
   free(data);
-  if ((rc = env_open(s, err)) != 0 || (rc = load_meta(s, err)) != 0)
+  if ((rc = env_open(s, err)) != 0 || (rc = check_format(s, err)) != 0 ||
+      (rc = load_meta(s, err)) != 0)
     goto fail;
   *out = s;
   return 0;

@@ -25,10 +25,18 @@ static const char *find_allowed(const char *const *allowed, const char *name, si
   return NULL;
 }
 
+/* Whether arg is a one-letter option allowed here ("-o" for "o="). */
+static int short_opt(const char *arg, const char *const *allowed) {
+  int tv;
+  return arg[0] == '-' && arg[1] != '\0' && arg[1] != '-' && arg[2] == '\0' &&
+         find_allowed(allowed, arg + 1, 1, &tv) != NULL;
+}
+
 /* Parse one option at argv[*i]; advances *i past its value. */
 static int parse_opt(cli_t *cli, int argc, char **argv, int *i, const char *const *allowed,
                      cli_opt_t *out) {
-  const char *arg = argv[*i] + 2, *eq = strchr(arg, '=');
+  /* "--name" or, for a one-letter option such as "-o", "-o" */
+  const char *arg = argv[*i] + (argv[*i][1] == '-' ? 2 : 1), *eq = strchr(arg, '=');
   size_t n = eq != NULL ? (size_t)(eq - arg) : strlen(arg);
   int takes_value = 0;
   const char *spec = find_allowed(allowed, arg, n, &takes_value);
@@ -38,7 +46,8 @@ static int parse_opt(cli_t *cli, int argc, char **argv, int *i, const char *cons
   out->value = NULL;
   if (!takes_value) {
     if (eq != NULL)
-      return cli_usage(cli, "option --%.*s takes no value", (int)n, arg);
+      return cli_usage(cli, "option %s%.*s takes no value", arg - argv[*i] == 2 ? "--" : "-",
+                       (int)n, arg);
     return 0;
   }
   if (eq != NULL) {
@@ -46,7 +55,8 @@ static int parse_opt(cli_t *cli, int argc, char **argv, int *i, const char *cons
   } else if (*i + 1 < argc) {
     out->value = argv[++*i];
   } else {
-    return cli_usage(cli, "option --%.*s needs a value", (int)n, arg);
+    return cli_usage(cli, "option %s%.*s needs a value", arg - argv[*i] == 2 ? "--" : "-",
+                     (int)n, arg);
   }
   return 0;
 }
@@ -92,7 +102,7 @@ int cli_args_parse(cli_t *cli, int argc, char **argv, const char *const *allowed
   for (int i = 0; i < argc; i++) {
     if (options && strcmp(argv[i], "--") == 0) {
       options = 0;
-    } else if (options && strncmp(argv[i], "--", 2) == 0) {
+    } else if (options && (strncmp(argv[i], "--", 2) == 0 || short_opt(argv[i], allowed))) {
       if ((rc = parse_opt(cli, argc, argv, &i, allowed, &a->opt[a->nopt])) != 0) {
         cli_args_free(a);
         return rc;

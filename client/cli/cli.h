@@ -4,7 +4,7 @@
  * of docs/cli.md, and the output helpers.
  *
  * The command table itself lives in main.c; each handler lives in a file named
- * after its concept (device.c, records.c, journal.c, members.c, sync_file.c).
+ * after its concept (device.c, records.c, query.c, journal.c, members.c, sync_file.c).
  * Handlers return the process exit code. Every failure path prints exactly one
  * line on stderr, through cli_fail* or cli_usage; warnings (cli_warn) are the
  * only other lines there.
@@ -121,6 +121,8 @@ typedef struct cli_member {
   uint8_t key[CAIRN_KEY_BYTES];
   char *name; /* NULL when the record has none */
   char *role; /* NULL when the record has none */
+  char *org;  /* the organization (a partner id), NULL when the record has none */
+  cairn_invite_terms_t terms; /* an invite key's terms (grants NONE: not an invite) */
 } cli_member_t;
 
 typedef struct cli_members {
@@ -137,6 +139,18 @@ int cli_write_member(cli_t *cli, const uint8_t key[CAIRN_KEY_BYTES], cairn_role_
 void cli_members_free(cli_members_t *m);
 /* The member name of a key, or NULL. */
 const char *cli_member_name(const cli_members_t *m, const uint8_t key[CAIRN_KEY_BYTES]);
+
+/* ---- conflicts (journal.c) ---- */
+
+/*
+ * The conflicts of one visible record (cairn_record_conflicts), in field order,
+ * the delete/edit conflict (CAIRN_DELETED_FIELD) among them: *out is a JSON array
+ * of {"field", "heads": [{"value", "author", "name", "time", "hlc", "text"}]},
+ * the visible head first; "text" is the value as text output prints it (`kept`
+ * and `deleted` for the delete/edit conflict, `(unset)` for nil). 0, or the exit
+ * code after printing.
+ */
+int cli_record_conflicts(cli_t *cli, const char *type, const char *id, json_t **out);
 
 /* ---- output (output.c) ---- */
 
@@ -187,12 +201,16 @@ int cmd_get(cli_t *cli, int argc, char **argv);
 int cmd_del(cli_t *cli, int argc, char **argv);
 int cmd_purge(cli_t *cli, int argc, char **argv);
 int cmd_resolve(cli_t *cli, int argc, char **argv);
-int cmd_list(cli_t *cli, int argc, char **argv);
+int cmd_unset(cli_t *cli, int argc, char **argv);
+int cmd_list(cli_t *cli, int argc, char **argv);          /* query.c */
+int cmd_types(cli_t *cli, int argc, char **argv);
 int cmd_history(cli_t *cli, int argc, char **argv);        /* journal.c */
 int cmd_conflicts(cli_t *cli, int argc, char **argv);
 int cmd_log(cli_t *cli, int argc, char **argv);
+int cmd_changes(cli_t *cli, int argc, char **argv);
 int cmd_members(cli_t *cli, int argc, char **argv);        /* members.c */
 int cmd_grant(cli_t *cli, int argc, char **argv);
+int cmd_changes(cli_t *cli, int argc, char **argv);
 int cmd_revoke(cli_t *cli, int argc, char **argv);
 int cmd_rekey(cli_t *cli, int argc, char **argv);
 int cmd_invite(cli_t *cli, int argc, char **argv);
@@ -208,5 +226,6 @@ int cmd_schema_apply(cli_t *cli, int argc, char **argv);
 int cmd_check(cli_t *cli, int argc, char **argv);
 int cmd_import(cli_t *cli, int argc, char **argv);         /* io.c */
 int cmd_export(cli_t *cli, int argc, char **argv);
+int cmd_report(cli_t *cli, int argc, char **argv);         /* reports.c */
 
 #endif

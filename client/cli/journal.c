@@ -1,8 +1,10 @@
 /*
  * journal.c — what happened and who did it: `history` of one record, the open
- * `conflicts`, and the `log` of entries in this replica's arrival order. Authors
- * are printed as their key and, from the `_member` records, their name. Times
- * are the HLC's milliseconds (hlc >> 16) in ISO-8601 UTC.
+ * `conflicts` (also one record's, which `get` marks), the `log` of entries in
+ * this replica's arrival order, and the network-wide feed of `changes`
+ * (cairn_changes: the library orders and filters, this file only prints).
+ * Authors are printed as their key and, from the `_member` records, their name.
+ * Times are the HLC's milliseconds (hlc >> 16) in ISO-8601 UTC.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,7 @@ typedef struct walk_ctx {
   json_t *out; /* NULL in text mode */
   int rc;      /* a CAIRN_E* code from a callback */
   size_t count;
+  int one_record; /* conflicts of one record: no "_type" and "_id", a "text" per head */
 } walk_ctx_t;
 
 /* Add "author", "name", "time" and "hlc" of a stamp to a JSON object. */
@@ -61,17 +64,33 @@ static int walk_end(cli_t *cli, walk_ctx_t *c, int rc, const char *what) {
 
 /* ---- history ---- */
 
-static int history_json(walk_ctx_t *c, const cairn_entry_t *e, const cairn_op_t *op,
-                        const char *refused) {
-  static const char *const kinds[] = {"redacted", "put", "del", "purge"};
-  json_t *o = json_object(), *fields = NULL;
+/* What an op did, as `history` and `changes` name it: an op a purge erased is
+ * "erased" (history never meets one: a purge removes the record's history). */
+static const char *op_name(cairn_op_kind_t kind) {
+  static const char *const kinds[] = {"erased", "put", "del", "purge"};
+  return (unsigned)kind < 4 ? kinds[kind] : "unknown";
+}
+
+/* A new object with who, seq, op and refused (when not NULL); NULL when out of
+ * memory. */
+static json_t *change_json(walk_ctx_t *c, const cairn_entry_t *e, const cairn_op_t *op,
+                           const char *refused) {
+  json_t *o = json_object();
+  if (o == NULL || set_who(c, o, e->author, e->hlc) ||
+      json_object_set_new(o, "seq", json_integer((json_int_t)e->seq)) ||
+      json_object_set_new(o, "op", json_string(op_name(op->kind))) ||
+      (refused != NULL && json_object_set_new(o, "refused", json_string(refused)) != 0)) {
+    json_decref(o);
+    return NULL;
+  }
+  return o;
+}
+
+/* For a put, "fields": an object of each field's name and value. */
+static int set_fields(json_t *o, const cairn_op_t *op) {
+  json_t *fields;
   cairn_field_iter_t it;
   cairn_field_t f;
-  if (o == NULL || json_array_append_new(c->out, o) != 0 || set_who(c, o, e->author, e->hlc) ||
-      json_object_set_new(o, "seq", json_integer((json_int_t)e->seq)) ||
-      json_object_set_new(o, "op", json_string(kinds[op->kind])) ||
-      (refused != NULL && json_object_set_new(o, "refused", json_string(refused)) != 0))
-    return CAIRN_ENOMEM;
   if (op->kind != CAIRN_OP_PUT)
     return 0;
   if ((fields = json_object()) == NULL || json_object_set_new(o, "fields", fields) != 0)
@@ -83,6 +102,14 @@ static int history_json(walk_ctx_t *c, const cairn_entry_t *e, const cairn_op_t 
       return rc;
   }
   return 0;
+}
+
+static int history_json(walk_ctx_t *c, const cairn_entry_t *e, const cairn_op_t *op,
+                        const char *refused) {
+  json_t *o = change_json(c, e, op, refused);
+  if (o == NULL || json_array_append_new(c->out, o) != 0)
+    return CAIRN_ENOMEM;
+  return set_fields(o, op);
 }
 
 static int history_text(walk_ctx_t *c, const cairn_entry_t *e, const cairn_op_t *op,
@@ -97,6 +124,8 @@ static int history_text(walk_ctx_t *c, const cairn_entry_t *e, const cairn_op_t 
     printf("\trefused: %s", refused);
   if (op->kind == CAIRN_OP_DEL || op->kind == CAIRN_OP_PURGE)
     printf("\t%s", op->kind == CAIRN_OP_DEL ? "deleted" : "purged");
+  if (op->kind == CAIRN_OP_PUT && op->nfields == 0)
+    printf("\tkept"); /* a put that only keeps the record (resolve --keep) */
   cairn_field_iter_init(op, &it);
   while (op->kind == CAIRN_OP_PUT && cairn_field_next(&it, &f)) {
     int rc = cli_print_field(f.name, f.name_len, f.value, f.value_len);
@@ -146,6 +175,23 @@ int cmd_history(cli_t *cli, int argc, char **argv) {
 
 /* ---- conflicts ---- */
 
+/*
+ * A head's value as text output prints it: for the delete/edit pseudo-field,
+ * `kept` (the edit) or `deleted`; an unset field (nil) `(unset)`; any other value
+ * as cli_value_text does. *out is malloc'd.
+ */
+static int head_text(const char *field, size_t fl, const cairn_head_t *h, char **out) {
+  const char *word = NULL;
+  if (fl == strlen(CAIRN_DELETED_FIELD) && memcmp(field, CAIRN_DELETED_FIELD, fl) == 0)
+    word = h->value_len == 1 && h->value[0] == 0xc2 ? "kept" : "deleted";
+  else if (h->value_len == 1 && h->value[0] == 0xc0)
+    word = "(unset)";
+  if (word == NULL)
+    return cli_value_text(h->value, h->value_len, out);
+  *out = strdup(word);
+  return *out != NULL ? 0 : CAIRN_ENOMEM;
+}
+
 static int conflict_json(walk_ctx_t *c, const char *type, size_t tl, const char *id,
                          size_t il, const char *field, size_t fl, const cairn_head_t *h,
                          size_t n) {
@@ -154,19 +200,25 @@ static int conflict_json(walk_ctx_t *c, const char *type, size_t tl, const char 
     json_decref(heads);
     return CAIRN_ENOMEM;
   }
-  if (json_object_set_new(o, "_type", cli_json_str(type, tl)) ||
-      json_object_set_new(o, "_id", cli_json_str(id, il)) ||
+  if ((!c->one_record && (json_object_set_new(o, "_type", cli_json_str(type, tl)) ||
+                          json_object_set_new(o, "_id", cli_json_str(id, il)))) ||
       json_object_set_new(o, "field", cli_json_str(field, fl)) ||
       json_object_set_new(o, "heads", heads))
     return CAIRN_ENOMEM;
   for (size_t i = 0; i < n; i++) {
     json_t *ho = json_object();
+    char *text = NULL;
     int rc;
     if (ho == NULL || json_array_append_new(heads, ho) != 0)
       return CAIRN_ENOMEM;
     if ((rc = cli_json_set_value(ho, "value", 5, h[i].value, h[i].value_len)) != 0 ||
-        (rc = set_who(c, ho, h[i].stamp.author, h[i].stamp.hlc)) != 0)
+        (rc = set_who(c, ho, h[i].stamp.author, h[i].stamp.hlc)) != 0 ||
+        (c->one_record && (rc = head_text(field, fl, &h[i], &text)) != 0))
       return rc;
+    rc = text != NULL && json_object_set_new(ho, "text", json_string(text)) != 0;
+    free(text);
+    if (rc != 0)
+      return CAIRN_ENOMEM;
   }
   return 0;
 }
@@ -178,7 +230,7 @@ static int conflict_text(walk_ctx_t *c, const char *type, size_t tl, const char 
   for (size_t i = 0; i < n; i++) {
     const char *name = cli_member_name(&c->members, h[i].stamp.author);
     char *text;
-    int rc = cli_value_text(h[i].value, h[i].value_len, &text);
+    int rc = head_text(field, fl, &h[i], &text);
     if (rc != 0)
       return rc;
     printf("%.*s\t%.*s\t%.*s\t%s\t%s\t%s\t%s\n", (int)tl, type, (int)il, id, (int)fl, field,
@@ -221,6 +273,25 @@ int cmd_conflicts(cli_t *cli, int argc, char **argv) {
   return cmd_walk(cli, argc, argv, walk_conflicts, "cannot read the conflicts");
 }
 
+int cli_record_conflicts(cli_t *cli, const char *type, const char *id, json_t **out) {
+  walk_ctx_t c;
+  int rc;
+  *out = NULL;
+  if ((rc = walk_begin(cli, &c, 1)) != 0)
+    return rc;
+  c.one_record = 1;
+  rc = cairn_record_conflicts(cli->store, type, id, conflict_one, &c);
+  if (rc == 0)
+    rc = c.rc;
+  cli_members_free(&c.members);
+  if (rc != 0) {
+    json_decref(c.out);
+    return cli_fail_rc(cli, rc, NULL, "cannot read the record's conflicts");
+  }
+  *out = c.out;
+  return 0;
+}
+
 /* ---- log ---- */
 
 static int log_one(const cairn_entry_t *e, void *ud) {
@@ -247,4 +318,115 @@ static int walk_log(cairn_store_t *s, walk_ctx_t *c) {
 
 int cmd_log(cli_t *cli, int argc, char **argv) {
   return cmd_walk(cli, argc, argv, walk_log, "cannot read the log");
+}
+
+/* ---- changes ---- */
+
+/*
+ * The feed can be long (every change in the network), so --json does not build
+ * one tree of it: each change becomes a small object, written compactly into a
+ * buffer and freed, and the buffer is printed once the walk succeeded (nothing
+ * is printed on failure).
+ */
+typedef struct changes_ctx {
+  walk_ctx_t w;
+  int json;
+  char *buf; /* the JSON array's items, comma-separated */
+  size_t len, cap;
+} changes_ctx_t;
+
+static const char *const changes_opts[] = {"since=", "all", "json", NULL};
+
+/* json_dump_callback's writer: append to the buffer. */
+static int buf_add(const char *p, size_t n, void *ud) {
+  changes_ctx_t *c = ud;
+  if (c->cap - c->len < n) {
+    size_t cap = c->cap ? c->cap : 1 << 16;
+    while (cap - c->len < n)
+      cap *= 2;
+    char *b = realloc(c->buf, cap);
+    if (b == NULL)
+      return -1;
+    c->buf = b;
+    c->cap = cap;
+  }
+  memcpy(c->buf + c->len, p, n);
+  c->len += n;
+  return 0;
+}
+
+static int changes_json(changes_ctx_t *c, const cairn_changes_item_t *ch) {
+  json_t *o = change_json(&c->w, ch->entry, ch->op, ch->refused);
+  int rc = o == NULL ? CAIRN_ENOMEM : 0;
+  if (rc == 0 && (json_object_set_new(o, "_type", cli_json_str(ch->type, ch->type_len)) ||
+                  json_object_set_new(o, "_id", cli_json_str(ch->id, ch->id_len))))
+    rc = CAIRN_ENOMEM;
+  if (rc == 0)
+    rc = set_fields(o, ch->op);
+  if (rc == 0 && ((c->len > 0 && buf_add(",", 1, c) != 0) ||
+                  json_dump_callback(o, buf_add, c, JSON_COMPACT) != 0))
+    rc = CAIRN_ENOMEM;
+  json_decref(o);
+  return rc;
+}
+
+/* TIME WHO OP TYPE ID FIELDS, then `refused: REASON` for evidence. */
+static int changes_text(const cairn_changes_item_t *ch) {
+  char hex[2 * CAIRN_KEY_BYTES + 1], when[CLI_TIME_MAX];
+  cairn_field_iter_t it;
+  cairn_field_t f;
+  printf("%s\t%s\t%s\t%.*s\t%.*s\t", cli_time(ch->hlc, when),
+         ch->author_name ? ch->author_name : cairn_hex(ch->author, CAIRN_KEY_BYTES, hex),
+         op_name(ch->kind), (int)ch->type_len, ch->type ? ch->type : "", (int)ch->id_len,
+         ch->id ? ch->id : "");
+  if (ch->kind == CAIRN_OP_REDACTED)
+    fputs("(erased by a purge)", stdout);
+  if (ch->kind == CAIRN_OP_PUT && ch->op->nfields == 0)
+    fputs("(kept)", stdout); /* a put that only keeps the record (resolve --keep) */
+  cairn_field_iter_init(ch->op, &it);
+  for (int first = 1; cairn_field_next(&it, &f); first = 0)
+    printf("%s%.*s", first ? "" : ",", (int)f.name_len, f.name);
+  if (ch->refused != NULL)
+    printf("\trefused: %s", ch->refused);
+  putchar('\n');
+  return 0;
+}
+
+static int change_one(const cairn_changes_item_t *ch, void *ud) {
+  changes_ctx_t *c = ud;
+  int rc = c->json ? changes_json(c, ch) : changes_text(ch);
+  return rc < 0 ? rc : 0;
+}
+
+/* --since as the library reads it; 0 or CLI_USAGE. */
+static int parse_since(cli_t *cli, const char *text, uint64_t *since) {
+  if (text == NULL)
+    return 0;
+  if (cairn_changes_parse_since(text, cairn_now_ms(), since) != 0)
+    return cli_usage(cli, "--since takes a date (2026-01-31, midnight UTC), a time "
+                          "(2026-01-31T09:30:00Z) or a number of days back (7d), not '%s'",
+                     text);
+  return 0;
+}
+
+int cmd_changes(cli_t *cli, int argc, char **argv) {
+  cli_args_t a;
+  changes_ctx_t c;
+  cairn_changes_opts_t o = {0, 0, 0};
+  int rc = cli_args_parse(cli, argc, argv, changes_opts, 0, 0, &a);
+  if (rc != 0)
+    return rc;
+  memset(&c, 0, sizeof c);
+  c.json = cli_flag(&a, "json");
+  o.flags = cli_flag(&a, "all") ? CAIRN_CHANGES_RESERVED : 0;
+  if ((rc = parse_since(cli, cli_opt(&a, "since"), &o.since_ms)) == 0 &&
+      (rc = walk_begin(cli, &c.w, 0)) == 0) {
+    rc = walk_end(cli, &c.w, cairn_changes(cli->store, &o, change_one, &c),
+                  "cannot read the changes");
+    if (rc == 0 && c.json)
+      printf("[%.*s]\n", (int)c.len, c.len ? c.buf : "");
+  }
+  free(c.buf);
+  cli_args_free(&a);
+  return rc;
 }

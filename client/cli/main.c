@@ -36,22 +36,46 @@ static const cli_cmd_t commands[] = {
      "creation time.", 0},
     {"get", cmd_get, "TYPE ID [--json]",
      "Print one record: FIELD<TAB>VALUE lines, or one JSON object.\n"
-     "Exit 3 if the record does not exist or is deleted.", 1},
-    {"del", cmd_del, "TYPE ID", "Delete a record (its history is kept).\n"
-                                "A later put on it brings it back. Exit 3 if there is no such "
-                                "record.", 0},
+     "A field in conflict prints FIELD VALUE `in conflict` NAME TIME, then one line\n"
+     "TAB VALUE NAME TIME per other value; a delete concurrent with an edit prints\n"
+     "first as `_deleted kept in conflict` (the edit) and a `deleted` line per delete.\n"
+     "--json adds \"_conflicts\": field -> the other values. Exit 3 if the record does\n"
+     "not exist or is deleted.", 1},
+    {"del", cmd_del, "TYPE ID",
+     "Delete a record (its history is kept).\n"
+     "A later put on it brings it back; an edit made elsewhere that this device had\n"
+     "not seen keeps it, as a conflict. Exit 3 if there is no such record.", 0},
     {"purge", cmd_purge, "TYPE ID",
      "Erase a record and its history everywhere (owner or admin).\n"
      "Every replica that applies the purge removes the record's content from its log\n"
      "and its store file. Exit 3 if there is no such record.", 0},
-    {"resolve", cmd_resolve, "TYPE ID FIELD=VALUE...",
+    {"resolve", cmd_resolve, "TYPE ID [FIELD=VALUE...] [--keep]",
      "Write fields having seen every conflicting value, which ends their conflicts.\n"
-     "See `cairn conflicts`. Exit 3 if there is no such record.", 0},
-    {"list", cmd_list, "TYPE [--where FIELD=VALUE]... [--json]",
-     "Print the records of a type, ordered by id.\n"
-     "Text: one line per record, ID then FIELD=VALUE items, tab-separated. Every\n"
-     "--where must match: a string equals VALUE, any other value equals VALUE read as\n"
-     "JSON (so --where count=42 finds 42 and \"42\").", 1},
+     "Each FIELD must be in conflict (see `cairn get` or `cairn conflicts`), else exit\n"
+     "1 and nothing is written. --keep keeps a record deleted while it was edited (a\n"
+     "delete/edit conflict); `cairn del` deletes it instead. Exit 3 if there is no\n"
+     "such record.", 0},
+    {"unset", cmd_unset, "TYPE ID FIELD...",
+     "Remove fields from a record (each is written as null, which is absent).\n"
+     "One signed entry. Exit 3 if there is no such record.", 0},
+    {"list", cmd_list,
+     "TYPE [--where EXPR]... [--sort [-]FIELD,...] [--fields F,...] [--limit N] [--deleted] "
+     "[--json|--csv]",
+     "Print the records of a type that meet every --where, ordered by id unless sorted.\n"
+     "EXPR: FIELD=V, FIELD!=V, FIELD<V, <=, >, >=, FIELD~TEXT (contains, any case),\n"
+     "FIELD=in:A,B; FIELD= (no value) and FIELD!= (any value). V is typed by the field's\n"
+     "kind and values compare by it: dates and periods in time (2026 < 2026-Q2 <\n"
+     "2026-05), numbers as numbers; on a list of references, = asks whether it holds\n"
+     "the id. A record without the field meets only !=. A type or field the schema\n"
+     "does not know, or a value not of the field's kind, is an error. --sort orders by\n"
+     "fields in turn ('-' descending; records without the field last); --fields\n"
+     "chooses and orders the fields shown; --deleted includes deleted records (marked\n"
+     "_deleted). Text: ID then FIELD=VALUE items, tab-separated; --csv: a header row\n"
+     "(_id, then the fields) and one row per record.", 1},
+    {"types", cmd_types, "[--json]",
+     "Print the record types with their counts of records: TYPE COUNT LABEL.\n"
+     "Every type of the schema (with 0 when it has none), then any other type this\n"
+     "store holds. cairn's own types (_member...) are left out.", 1},
     {"history", cmd_history, "TYPE ID [--json]",
      "Print every change to a record, oldest first.\n"
      "Text: TIME<TAB>AUTHOR<TAB>NAME then FIELD=VALUE items, or `deleted`. Exit 3 if\n"
@@ -59,19 +83,36 @@ static const cli_cmd_t commands[] = {
     {"conflicts", cmd_conflicts, "[--json]",
      "Print the fields edited concurrently and not yet resolved.\n"
      "Text: TYPE ID FIELD VALUE AUTHOR NAME TIME, one line per value, the visible\n"
-     "value first.", 1},
+     "value first. A delete concurrent with an edit is the field `_deleted`: `kept`\n"
+     "(the edit), then `deleted` per delete.", 1},
     {"log", cmd_log, "[--json]", "Print the entries of this replica in arrival order.\n"
                                  "Text: AUTHOR SEQ TIME OPS NAME, tab-separated.", 1},
+    {"changes", cmd_changes, "[--since DATE|DAYSd] [--all] [--json]",
+     "Print who changed what, network-wide, oldest first.\n"
+     "Text: TIME NAME OP TYPE ID FIELDS, tab-separated: NAME is the author's member name\n"
+     "(its key when unnamed), OP put, del, purge or erased (a change a purge erased:\n"
+     "no type, id or fields), FIELDS the names a put set, comma-separated; a change\n"
+     "its author's role did not allow ends with `refused: REASON`. --since keeps\n"
+     "changes from a date (2026-01-31, midnight UTC), a time (2026-01-31T09:30:00Z)\n"
+     "or N days back (7d). --all adds changes to cairn's own records (_member...).", 1},
     {"members", cmd_members, "[--json]",
-     "Print the members of the network: KEY NAME ROLE, tab-separated.", 1},
-    {"grant", cmd_grant, "KEY --role ROLE [--name NAME]",
+     "Print the members of the network, then the invites.\n"
+     "Members: KEY NAME ROLE ORGANIZATION, tab-separated, by name; the keys of one\n"
+     "person's devices (one name) sit together, each ending with `key N of M`.\n"
+     "ORGANIZATION is the member's partner's name, or its id when that partner is\n"
+     "not here. Invites: KEY NAME ROLE ORGANIZATION STATUS EXPIRES USED/USES, STATUS\n"
+     "pending, used, expired or revoked. --json prints {\"members\":[...],\"invites\":[...]}.", 1},
+    {"grant", cmd_grant, "KEY --role ROLE [--name NAME] [--org PARTNER_ID]",
      "Give a device key a role (owner, admin, editor, viewer, relay, revoked).\n"
-     "An offline change to its `_member` record; owner or admin only.", 0},
-    {"invite", cmd_invite, "--role editor|viewer|admin --name NAME [--expires DAYS] [--uses N]",
+     "An offline change to its `_member` record; owner or admin only. --org sets the\n"
+     "member's organization: the id of a partner record.", 0},
+    {"invite", cmd_invite,
+     "--role editor|viewer|admin --name NAME [--org PARTNER_ID] [--expires DAYS] [--uses N]",
      "Make an invite and print its code (owner or admin; the relay must be set).\n"
      "Run `cairn sync` next so the relay knows it. The code lets a new device join\n"
-     "(`cairn join CODE`) with that role; it expires after DAYS (default 7) and\n"
-     "serves N devices (default 1). `cairn revoke` on the invite key cancels it.", 0},
+     "(`cairn join CODE`) with that role, name and organization (--org, a partner id);\n"
+     "it expires after DAYS (default 7) and serves N devices (default 1). `cairn\n"
+     "revoke` on the invite key cancels it.", 0},
     {"revoke", cmd_revoke, "KEY", "Revoke a device key (its role becomes `revoked`).\n"
                                   "Its earlier changes stay. Exit 3 if it is not a member.", 0},
     {"rekey", cmd_rekey, "",
@@ -141,6 +182,13 @@ static const cli_cmd_t commands[] = {
      "CSV: a header `_id` then the fields, one type only. JSON: records as `list --json`\n"
      "prints them; --all writes an object type -> records. XLSX: a sheet per type, with\n"
      "numbers, bools and dates as such. What export writes, import reads back.", 1},
+    {"report", cmd_report,
+     "NAME [--as-of DATE] [--format text|json|csv|html] [-o FILE] [--since DATE] [--days N]",
+     "Write a report of the partnership, from this device's records.\n"
+     "NAME: commitments (by partner and plan: done, on time, overdue, at risk,\n"
+     "dropped). --as-of shows the records as they stood at the end of that day.\n"
+     "Text on the terminal unless --format or -o FILE.html|.json|.csv says otherwise;\n"
+     "html is one self-contained page that prints well.", 1},
     {"help", cmd_help, "[COMMAND]", "Print help on all commands or on one.", 0},
 };
 

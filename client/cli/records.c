@@ -1,10 +1,13 @@
 /*
- * records.c — the record commands: put, add, get, del, purge, resolve, list
- * (docs/cli.md, "Records"). Arguments are checked before the store is opened, so a
- * mistyped command line is a usage error whatever state the store is in. Each
- * writing command is one change, hence one signed entry.
+ * records.c — the record commands: put, add, get, del, purge, resolve, unset
+ * (docs/cli.md, "Records"; list and types are in query.c). Arguments are
+ * checked before the store is opened, so a mistyped command line is a usage
+ * error whatever state the store is in. Each writing command is one change,
+ * hence one signed entry. `get` marks the fields in conflict, and `resolve`
+ * writes only those.
  */
 #include <sodium.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,17 +66,22 @@ static int check_target(cli_t *cli, const char *type, const char *id) {
   return rc != 0 ? rc : cli_check_name(cli, "record id", id, CAIRN_ID_MAX);
 }
 
-/* Put every field on (type, id) in one change and commit it. */
+/* Put every field on (type, id) in one change and commit it; keep: the change
+ * also keeps the record (it ends a delete/edit conflict). */
 static int write_fields(cli_t *cli, const char *type, const char *id, const fields_t *f,
-                        int resolve) {
+                        int resolve, int keep) {
   cairn_change_t *c;
   int rc = cairn_change_begin(cli->store, &c);
   if (rc != 0)
     return cli_fail_rc(cli, rc, NULL, "cannot start a change");
+  if (keep && (rc = cairn_change_keep(c, type, id)) != 0) {
+    cairn_change_abort(c);
+    return cli_fail_rc(cli, rc, NULL, "cannot keep the record");
+  }
   for (int i = 0; i < f->n; i++) {
     cairn_error_t err = {0, ""};
-    if (f->text[i] != NULL && !resolve)
-      rc = cairn_change_put_text(c, type, id, f->name[i], f->text[i], &err);
+    if (f->text[i] != NULL)
+      rc = cairn_change_put_text(c, type, id, f->name[i], f->text[i], resolve, &err);
     else
       rc = cairn_change_put(c, type, id, f->name[i], f->value[i], f->len[i], resolve);
     if (rc != 0) {
@@ -84,18 +92,55 @@ static int write_fields(cli_t *cli, const char *type, const char *id, const fiel
   return cli_commit(cli, c, NULL);
 }
 
-/* put and resolve: TYPE ID FIELD=VALUE... */
-static int put_like(cli_t *cli, int argc, char **argv, int resolve) {
-  cli_args_t a;
-  fields_t f;
-  int rc = cli_args_parse(cli, argc, argv, NULL, 3, -1, &a);
+/* The item of a record's conflicts (cli_record_conflicts) for field, or NULL. */
+static json_t *conflict_item(const json_t *conflicts, const char *field) {
+  size_t i;
+  json_t *item;
+  json_array_foreach(conflicts, i, item) {
+    const char *name = json_string_value(json_object_get(item, "field"));
+    if (name != NULL && strcmp(name, field) == 0)
+      return item;
+  }
+  return NULL;
+}
+
+/* resolve writes only what is in conflict: each field, and --keep a record in a
+ * delete/edit conflict. 0, or the exit code after printing. */
+static int check_resolvable(cli_t *cli, const char *type, const char *id, const fields_t *f,
+                            int keep) {
+  json_t *conflicts;
+  int rc = cli_record_conflicts(cli, type, id, &conflicts);
   if (rc != 0)
     return rc;
-  if ((rc = check_target(cli, a.pos[0], a.pos[1])) == 0 &&
+  for (int i = 0; rc == 0 && i < f->n; i++)
+    if (conflict_item(conflicts, f->name[i]) == NULL)
+      rc = cli_fail(cli, "%s %s field %s is not in conflict; use `cairn put` to change it",
+                    type, id, f->name[i]);
+  if (rc == 0 && keep && conflict_item(conflicts, CAIRN_DELETED_FIELD) == NULL)
+    rc = cli_fail(cli, "%s %s is not in a delete/edit conflict (nobody deleted it while it "
+                       "was edited); nothing to keep",
+                  type, id);
+  json_decref(conflicts);
+  return rc;
+}
+
+/* put and resolve: TYPE ID FIELD=VALUE... (resolve: or TYPE ID --keep) */
+static int put_like(cli_t *cli, int argc, char **argv, int resolve) {
+  static const char *const keep_opt[] = {"keep", NULL};
+  cli_args_t a;
+  fields_t f;
+  int rc = cli_args_parse(cli, argc, argv, resolve ? keep_opt : NULL, resolve ? 2 : 3, -1, &a);
+  if (rc != 0)
+    return rc;
+  int keep = resolve && cli_flag(&a, "keep");
+  if (a.npos == 2 && !keep)
+    rc = cli_usage(cli, "give the fields to write (FIELD=VALUE...), or --keep");
+  if (rc == 0 && (rc = check_target(cli, a.pos[0], a.pos[1])) == 0 &&
       (rc = fields_parse(cli, a.pos + 2, a.npos - 2, &f)) == 0) {
     if ((rc = cli_open(cli)) == 0 &&
-        (!resolve || (rc = cli_need_record(cli, a.pos[0], a.pos[1], 0)) == 0))
-      rc = write_fields(cli, a.pos[0], a.pos[1], &f, resolve);
+        (!resolve || ((rc = cli_need_record(cli, a.pos[0], a.pos[1], 0)) == 0 &&
+                      (rc = check_resolvable(cli, a.pos[0], a.pos[1], &f, keep)) == 0)))
+      rc = write_fields(cli, a.pos[0], a.pos[1], &f, resolve, keep);
     fields_free(&f);
   }
   cli_args_free(&a);
@@ -108,6 +153,38 @@ int cmd_put(cli_t *cli, int argc, char **argv) {
 
 int cmd_resolve(cli_t *cli, int argc, char **argv) {
   return put_like(cli, argc, argv, 1);
+}
+
+/* unset TYPE ID FIELD...: each field written nil (absent), as `FIELD:=null`. */
+int cmd_unset(cli_t *cli, int argc, char **argv) {
+  cli_args_t a;
+  fields_t f;
+  char **args = NULL;
+  int rc = cli_args_parse(cli, argc, argv, NULL, 3, -1, &a);
+  if (rc != 0)
+    return rc;
+  if ((rc = check_target(cli, a.pos[0], a.pos[1])) == 0 &&
+      (args = calloc((size_t)a.npos, sizeof *args)) == NULL)
+    rc = cli_fail(cli, "out of memory");
+  for (int i = 2; rc == 0 && i < a.npos; i++) {
+    size_t n = strlen(a.pos[i]) + sizeof ":=null";
+    if (strchr(a.pos[i], '=') != NULL)
+      rc = cli_usage(cli, "give field names only ('%s' holds '=')", a.pos[i]);
+    else if ((args[i - 2] = malloc(n)) == NULL)
+      rc = cli_fail(cli, "out of memory");
+    else
+      snprintf(args[i - 2], n, "%s:=null", a.pos[i]);
+  }
+  if (rc == 0 && (rc = fields_parse(cli, args, a.npos - 2, &f)) == 0) {
+    if ((rc = cli_open(cli)) == 0 && (rc = cli_need_record(cli, a.pos[0], a.pos[1], 0)) == 0)
+      rc = write_fields(cli, a.pos[0], a.pos[1], &f, 0, 0);
+    fields_free(&f);
+  }
+  for (int i = 0; args != NULL && i < a.npos; i++)
+    free(args[i]);
+  free(args);
+  cli_args_free(&a);
+  return rc;
 }
 
 /* A new id: 12 hex digits of the millisecond clock, then 8 random ones, so that
@@ -128,7 +205,7 @@ int cmd_add(cli_t *cli, int argc, char **argv) {
   if ((rc = cli_check_name(cli, "record type", a.pos[0], CAIRN_TYPE_MAX)) == 0 &&
       (rc = fields_parse(cli, a.pos + 1, a.npos - 1, &f)) == 0) {
     new_id(id);
-    if ((rc = cli_open(cli)) == 0 && (rc = write_fields(cli, a.pos[0], id, &f, 0)) == 0)
+    if ((rc = cli_open(cli)) == 0 && (rc = write_fields(cli, a.pos[0], id, &f, 0, 0)) == 0)
       printf("%s\n", id);
     fields_free(&f);
   }
@@ -143,26 +220,114 @@ typedef struct show_ctx {
   int json;
   int rc; /* CAIRN_E* code from a callback */
   json_t *out;
+  json_t *conflicts; /* cli_record_conflicts */
+  bool *shown;       /* text: which of them were printed */
 } show_ctx_t;
 
-/* FIELD<TAB>VALUE */
+/* Who wrote a head: the member's name, else the key. */
+static const char *head_who(const json_t *h) {
+  const char *name = json_string_value(json_object_get(h, "name"));
+  return name != NULL ? name : json_string_value(json_object_get(h, "author"));
+}
+
+/* A conflicted field: FIELD TEXT `in conflict` WHO TIME for the visible head,
+ * then TAB TEXT WHO TIME for each other head. */
+static void print_conflicted(show_ctx_t *c, size_t i) {
+  const json_t *item = json_array_get(c->conflicts, i);
+  const char *field = json_string_value(json_object_get(item, "field"));
+  size_t k;
+  json_t *h;
+  c->shown[i] = true;
+  json_array_foreach(json_object_get(item, "heads"), k, h) {
+    const char *text = json_string_value(json_object_get(h, "text"));
+    const char *when = json_string_value(json_object_get(h, "time"));
+    if (k == 0)
+      printf("%s\t%s\tin conflict\t%s\t%s\n", field, text, head_who(h), when);
+    else
+      printf("\t%s\t%s\t%s\n", text, head_who(h), when);
+  }
+}
+
+/* The index of field name (len bytes) in a record's conflicts, or their count. */
+static size_t conflict_index(const json_t *conflicts, const char *name, size_t len) {
+  size_t i;
+  json_t *item;
+  json_array_foreach(conflicts, i, item) {
+    const char *f = json_string_value(json_object_get(item, "field"));
+    if (f != NULL && strlen(f) == len && memcmp(f, name, len) == 0)
+      return i;
+  }
+  return json_array_size(conflicts);
+}
+
+/* FIELD<TAB>VALUE, or the field's conflict */
 static int show_field(const cairn_record_field_t *f, void *ud) {
   show_ctx_t *c = ud;
   char *text;
+  size_t i = conflict_index(c->conflicts, f->name, f->name_len);
+  if (i < json_array_size(c->conflicts)) {
+    print_conflicted(c, i);
+    return 0;
+  }
   if ((c->rc = cli_value_text(f->value, f->value_len, &text)) == 0)
     printf("%.*s\t%s\n", (int)f->name_len, f->name, text);
   free(text);
   return c->rc != 0;
 }
 
+/* Text: the delete/edit conflict first, then the fields as people see them, those
+ * in conflict with their heads, then the conflicts of fields not shown (their
+ * visible value is unset). */
+static int show_text(show_ctx_t *c, const cairn_record_t *r) {
+  size_t n = json_array_size(c->conflicts);
+  size_t del = conflict_index(c->conflicts, CAIRN_DELETED_FIELD, strlen(CAIRN_DELETED_FIELD));
+  if ((c->shown = calloc(n + 1, sizeof *c->shown)) == NULL)
+    return CAIRN_ENOMEM;
+  if (del < n)
+    print_conflicted(c, del);
+  cairn_schema_fields(c->schema, r, show_field, c);
+  for (size_t i = 0; c->rc == 0 && i < n; i++)
+    if (!c->shown[i])
+      print_conflicted(c, i);
+  return c->rc;
+}
+
+/* JSON: the record, and "_conflicts": field -> its other heads (the visible one
+ * is the field's value), the delete/edit conflict as "_deleted" -> the deletes. */
+static json_t *show_json(const cairn_record_t *r, json_t *conflicts) {
+  json_t *o = cli_record_json(r), *marks = json_object(), *item;
+  size_t i;
+  if (o == NULL || marks == NULL)
+    goto fail;
+  json_array_foreach(conflicts, i, item) {
+    json_t *heads = json_object_get(item, "heads"), *others = json_array(), *h;
+    size_t k;
+    if (others == NULL ||
+        json_object_set_new(marks, json_string_value(json_object_get(item, "field")), others))
+      goto fail;
+    json_array_foreach(heads, k, h) {
+      if (json_object_del(h, "text") != 0 || (k > 0 && json_array_append(others, h) != 0))
+        goto fail;
+    }
+  }
+  if (json_object_size(marks) > 0 && json_object_set(o, "_conflicts", marks) != 0)
+    goto fail;
+  json_decref(marks);
+  return o;
+fail:
+  json_decref(marks);
+  json_decref(o);
+  return NULL;
+}
+
 static int show_record(const cairn_record_t *r, void *ud) {
   show_ctx_t *c = ud;
   if (c->json) {
-    c->out = cli_record_json(r);
+    c->out = show_json(r, c->conflicts);
     c->rc = c->out != NULL ? 0 : CAIRN_ENOMEM;
     return 0;
   }
-  cairn_schema_fields(c->schema, r, show_field, c);
+  c->rc = show_text(c, r);
   return 0;
 }
 
@@ -170,13 +335,14 @@ static const char *const json_opt[] = {"json", NULL};
 
 int cmd_get(cli_t *cli, int argc, char **argv) {
   cli_args_t a;
-  show_ctx_t c = {NULL, 0, 0, NULL};
+  show_ctx_t c = {NULL, 0, 0, NULL, NULL, NULL};
   int rc = cli_args_parse(cli, argc, argv, json_opt, 2, 2, &a);
   if (rc != 0)
     return rc;
   c.json = cli_flag(&a, "json");
   if ((rc = check_target(cli, a.pos[0], a.pos[1])) == 0 && (rc = cli_open(cli)) == 0 &&
-      (rc = cli_need_record(cli, a.pos[0], a.pos[1], 0)) == 0) {
+      (rc = cli_need_record(cli, a.pos[0], a.pos[1], 0)) == 0 &&
+      (rc = cli_record_conflicts(cli, a.pos[0], a.pos[1], &c.conflicts)) == 0) {
     c.schema = cli->schema;
     rc = cairn_get(cli->store, a.pos[0], a.pos[1], show_record, &c);
     if (rc == 0)
@@ -187,6 +353,8 @@ int cmd_get(cli_t *cli, int argc, char **argv) {
       rc = cli_print_json(cli, c.out), c.out = NULL;
   }
   json_decref(c.out);
+  json_decref(c.conflicts);
+  free(c.shown);
   cli_args_free(&a);
   return rc;
 }
@@ -224,81 +392,4 @@ int cmd_del(cli_t *cli, int argc, char **argv) {
 
 int cmd_purge(cli_t *cli, int argc, char **argv) {
   return remove_record(cli, argc, argv, 1);
-}
-
-/* ---- list ---- */
-
-typedef struct list_ctx {
-  int json;
-  int rc;
-  json_t *out;
-} list_ctx_t;
-
-static int list_one(const cairn_record_t *r, void *ud) {
-  list_ctx_t *c = ud;
-  if (c->json) {
-    json_t *o = cli_record_json(r);
-    if (o == NULL || json_array_append_new(c->out, o) != 0)
-      c->rc = CAIRN_ENOMEM;
-  } else {
-    printf("%.*s", (int)r->id_len, r->id);
-    c->rc = cli_print_record_fields(r);
-    putchar('\n');
-  }
-  return c->rc != 0;
-}
-
-/* The --where options as filters: FIELD=VALUE split at the first '=' (the
- * field names are copied into names, which the caller frees). */
-static int wheres_of(cli_t *cli, const cli_args_t *a, cairn_where_t *w, char **names,
-                     size_t *n) {
-  *n = 0;
-  for (int i = 0; i < a->nopt; i++) {
-    const char *v = a->opt[i].value, *eq;
-    if (v == NULL)
-      continue; /* --json */
-    if ((eq = strchr(v, '=')) == NULL || v == eq)
-      return cli_usage(cli, "--where takes FIELD=VALUE, not '%s'", v);
-    if ((names[*n] = strndup(v, (size_t)(eq - v))) == NULL)
-      return cli_fail(cli, "out of memory");
-    w[*n].field = names[*n];
-    w[*n].value = eq + 1;
-    (*n)++;
-  }
-  return 0;
-}
-
-static const char *const list_opts[] = {"json", "where=", NULL};
-
-int cmd_list(cli_t *cli, int argc, char **argv) {
-  cli_args_t a;
-  list_ctx_t c = {0, 0, NULL};
-  cairn_where_t *w = NULL;
-  char **names = NULL;
-  size_t nw = 0;
-  int rc = cli_args_parse(cli, argc, argv, list_opts, 1, 1, &a);
-  if (rc != 0)
-    return rc;
-  c.json = cli_flag(&a, "json");
-  w = calloc((size_t)a.nopt + 1, sizeof *w);
-  names = calloc((size_t)a.nopt + 1, sizeof *names);
-  if (w == NULL || names == NULL)
-    rc = cli_fail(cli, "out of memory");
-  else if ((rc = cli_check_name(cli, "record type", a.pos[0], CAIRN_TYPE_MAX)) == 0 &&
-           (rc = wheres_of(cli, &a, w, names, &nw)) == 0 && (rc = cli_open(cli)) == 0) {
-    if (c.json && (c.out = json_array()) == NULL)
-      rc = cli_fail(cli, "out of memory");
-    else if ((rc = cairn_list(cli->store, a.pos[0], w, nw, list_one, &c)) != 0 ||
-             (rc = c.rc) != 0)
-      rc = cli_fail_rc(cli, rc, NULL, "cannot list the records");
-    else if (c.json)
-      rc = cli_print_json(cli, c.out), c.out = NULL;
-  }
-  for (size_t i = 0; names != NULL && i < nw; i++)
-    free(names[i]);
-  free(names);
-  free(w);
-  json_decref(c.out);
-  cli_args_free(&a);
-  return rc;
 }

@@ -54,7 +54,7 @@ static int write_note(cairn_store_t *s, const char *text) {
   snprintf(len, sizeof len, "%zu", strlen(text));
   if ((rc = cairn_change_begin(s, &c)) != 0)
     return rc;
-  if ((rc = cairn_change_put_text(c, "note", id, "text", text, NULL)) != 0 ||
+  if ((rc = cairn_change_put_text(c, "note", id, "text", text, 0, NULL)) != 0 ||
       (rc = cairn_change_put_json(c, "note", id, "length", len, 0, &err)) != 0) {
     cairn_change_abort(c);
     return rc;

@@ -1,8 +1,8 @@
 /*
  * cairn.c — the parts of libcairn's public API (client/cairn.h) that are not
  * the core's own functions: the library's start and version, JSON values in and
- * out, list filters. Sync lives in sync.c, invites in join.c. Everything here is a
- * thin layer over core's headers and values.h.
+ * out, list filters, one record's conflicts. Sync lives in sync.c, invites in
+ * join.c. Everything here is a thin layer over core's headers and values.h.
  */
 #include "cairn.h"
 
@@ -92,7 +92,7 @@ int cairn_change_put_json(cairn_change_t *c, const char *type, const char *id, c
 }
 
 int cairn_change_put_text(cairn_change_t *c, const char *type, const char *id, const char *field,
-                          const char *text, cairn_error_t *err) {
+                          const char *text, int resolve, cairn_error_t *err) {
   cairn_schema_t *sc = NULL;
   const cairn_schema_type_t *t;
   const cairn_schema_field_t *f;
@@ -106,10 +106,10 @@ int cairn_change_put_text(cairn_change_t *c, const char *type, const char *id, c
     return rc;
   if ((rc = cairn_schema_field_for(sc, type, field, &t, &f, err)) == 0 && f != NULL &&
       (rc = cairn_schema_parse_text(t, f, id, text, &mp, &len, err)) == 0)
-    rc = cairn_change_put(c, type, id, field, mp, len, 0);
+    rc = cairn_change_put(c, type, id, field, mp, len, resolve);
   else if (rc == 0) {
     j = json_string(text); /* NULL unless valid UTF-8 */
-    rc = j != NULL ? put_json_value(c, type, id, field, j, 0, NULL) : CAIRN_EINVAL;
+    rc = j != NULL ? put_json_value(c, type, id, field, j, resolve, NULL) : CAIRN_EINVAL;
     json_decref(j);
   }
   free(mp);
@@ -192,4 +192,11 @@ int cairn_list(cairn_store_t *s, const char *type, const cairn_where_t *where, s
     if (where[i].field == NULL || where[i].value == NULL)
       return CAIRN_EINVAL;
   return cairn__list_type(s, type, list_filtered, &fl);
+}
+
+int cairn_record_conflicts(cairn_store_t *s, const char *type, const char *id,
+                           cairn_conflict_cb cb, void *ud) {
+  if (s == NULL || type == NULL || id == NULL || cb == NULL)
+    return CAIRN_EINVAL;
+  return cairn__record_conflicts(s, type, id, cb, ud);
 }

@@ -9,9 +9,10 @@
 #include "cairn.h"
 #include "invite.h"
 
-/* The invite's member name, copied (empty when it has none). */
+/* The invite's member name and organization, copied (empty when it has none). */
 typedef struct name_copy {
   char text[201];
+  char org[CAIRN_ID_MAX + 1];
 } name_copy_t;
 
 static int copy_name(const cairn_member_t *m, void *ud) {
@@ -20,15 +21,19 @@ static int copy_name(const cairn_member_t *m, void *ud) {
     memcpy(n->text, m->name, m->name_len);
     n->text[m->name_len] = '\0';
   }
+  if (m->organization != NULL && m->organization_len < sizeof n->org) {
+    memcpy(n->org, m->organization, m->organization_len);
+    n->org[m->organization_len] = '\0';
+  }
   return 1;
 }
 
-/* As the invite key, grant this device the invite's role and name. */
+/* As the invite key, grant this device the invite's role, name and organization. */
 static int grant_self(cairn_store_t *s, const uint8_t seed[CAIRN_INVITE_SEED_BYTES],
                       cairn_error_t *err) {
   uint8_t pk[CAIRN_KEY_BYTES], sk[CAIRN_SECRET_BYTES];
   cairn_invite_terms_t t;
-  name_copy_t name = {{0}};
+  name_copy_t name = {{0}, {0}};
   cairn_change_t *c = NULL;
   int rc;
   cairn_invite_keys(seed, pk, sk);
@@ -42,7 +47,9 @@ static int grant_self(cairn_store_t *s, const uint8_t seed[CAIRN_INVITE_SEED_BYT
     rc = cairn__error(err, rc, "cannot read the invite: %s", cairn_strerror(rc));
   else if ((rc = cairn_change_begin(s, &c)) == 0 &&
            (rc = cairn_change_member(c, cairn_store_key(s), t.grants,
-                                     name.text[0] ? name.text : NULL, NULL)) == 0)
+                                     name.text[0] ? name.text : NULL, NULL)) == 0 &&
+           (name.org[0] == '\0' ||
+            (rc = cairn_change_member_org(c, cairn_store_key(s), name.org)) == 0))
     rc = cairn_change_commit_as(c, sk, NULL, err);
   else if (c != NULL)
     cairn_change_abort(c);
@@ -96,8 +103,9 @@ int cairn_join(cairn_store_t *s, const char *code, unsigned timeout_ms,
 
 _Static_assert(CAIRN_INVITE_TEXT_MAX == CAIRN_INVITE_CODE_MAX, "one invite code size");
 
-int cairn_invite(cairn_store_t *s, cairn_role_t role, const char *name, unsigned expires_days,
-                 unsigned uses, char *code, size_t cap, cairn_error_t *err) {
+int cairn_invite(cairn_store_t *s, cairn_role_t role, const char *name,
+                 const char *organization, unsigned expires_days, unsigned uses, char *code,
+                 size_t cap, cairn_error_t *err) {
   cairn_invite_code_t ic;
   cairn_invite_terms_t t = {role, 0, uses};
   uint8_t pk[CAIRN_KEY_BYTES], sk[CAIRN_SECRET_BYTES];
@@ -105,10 +113,13 @@ int cairn_invite(cairn_store_t *s, cairn_role_t role, const char *name, unsigned
   int rc;
   if ((role != CAIRN_ROLE_EDITOR && role != CAIRN_ROLE_VIEWER && role != CAIRN_ROLE_ADMIN) ||
       name == NULL || name[0] == '\0' || strlen(name) > 200 || expires_days < 1 ||
-      expires_days > 365 || uses < 1 || uses > CAIRN_INVITE_USES_MAX || cap < CAIRN_INVITE_TEXT_MAX)
+      expires_days > 365 || uses < 1 || uses > CAIRN_INVITE_USES_MAX ||
+      cap < CAIRN_INVITE_TEXT_MAX ||
+      (organization != NULL && (organization[0] == '\0' || strlen(organization) > CAIRN_ID_MAX)))
     return cairn__error(err, CAIRN_EINVAL, "an invite needs a role (editor, viewer or admin), a "
-                                           "name, 1-365 days and 1-%d uses",
-                        CAIRN_INVITE_USES_MAX);
+                                           "name, 1-365 days, 1-%d uses and, if any, an "
+                                           "organization id of 1-%d bytes",
+                        CAIRN_INVITE_USES_MAX, CAIRN_ID_MAX);
   if (cairn_store_network(s, ic.network) != 0)
     return cairn__error(err, CAIRN_ENONETWORK, "this store has no network yet");
   if ((rc = cairn_sync_remote(s, ic.addr, sizeof ic.addr, ic.relay_key)) != 0)
@@ -120,7 +131,8 @@ int cairn_invite(cairn_store_t *s, cairn_role_t role, const char *name, unsigned
   sodium_memzero(sk, sizeof sk);
   t.expires_ms = cairn_now_ms() + (uint64_t)expires_days * 86400000u;
   if ((rc = cairn_change_begin(s, &c)) == 0 &&
-      (rc = cairn_change_member(c, pk, CAIRN_ROLE_INVITE, name, &t)) == 0)
+      (rc = cairn_change_member(c, pk, CAIRN_ROLE_INVITE, name, &t)) == 0 &&
+      (organization == NULL || (rc = cairn_change_member_org(c, pk, organization)) == 0))
     rc = cairn_change_commit(c, NULL, err);
   else
     cairn_change_abort(c), rc = cairn__error(err, rc, "cannot prepare the invite: %s",

@@ -18,7 +18,9 @@
 #include "store.h"
 #include "sync_store.h"
 
-#define STORE_FORMAT_VERSION 1
+/* 1: the first format; 2: with the `index` database (built when a store of
+ * format 1 is first opened for writing) */
+#define STORE_FORMAT_VERSION 2
 #define NETWORK_LABEL "cairn network v1"
 #define NETWORK_TYPE "_network"
 #define NONCE_BYTES 32
@@ -38,6 +40,7 @@ enum {
   DB_ROLES,
   DB_META,
   DB_REFUSED, /* entries kept as evidence, not applied: log key -> the reason */
+  DB_INDEX,   /* the secondary indexes (index.c) */
   DB_COUNT
 };
 
@@ -54,9 +57,13 @@ struct cairn_store {
   uint64_t hlc; /* last HLC written or seen */
   int64_t clock_offset_ms; /* the relay's clock minus this device's, last learnt */
   bool has_refused_db; /* false: a store of an older format opened read-only */
+  struct cairn_schema *schema; /* the last schema read (one reference), or NULL */
+  uint64_t schema_gen;         /* the generation it was read at (schema.c) */
+  bool has_index_db;   /* false: a store of format 1 opened read-only */
 };
 
 #define META_CLOCK_OFFSET "clock_offset"
+#define META_SCHEMA_GEN "schema_gen" /* 8 random bytes, new whenever `_schema` changes */
 
 /* This device's clock corrected by the offset to the relay's, when one is known:
  * what local changes are stamped with and received entries' clocks checked
@@ -145,16 +152,47 @@ typedef struct rec_field {
   cairn_stamp_t stamp;
 } rec_field_t;
 
+/* A set of stamps with one per author (the greatest merged in). */
+typedef struct stamp_set {
+  cairn_stamp_t *v;
+  size_t n, cap;
+} stamp_set_t;
+
+/* A del kept in a record's deletion state: its stamp, and whether it is one
+ * written before dels named what they saw (ordered by stamp). */
+typedef struct rec_del {
+  cairn_stamp_t st;
+  bool legacy;
+} rec_del_t;
+
+/*
+ * The deletion state of a record that has had a del (docs/design.md, "Merge";
+ * merge.c updates it, record.c stores it): joins of what the ops merged so far
+ * saw, and the dels and latest puts that nothing saw yet. Each part depends only
+ * on the set of ops merged, so it is kept incrementally.
+ */
+typedef struct rec_sum {
+  bool on;               /* the record has had a del: the rest is kept */
+  rec_del_t *dels;       /* the dels no put saw */
+  size_t ndels, capdels;
+  stamp_set_t seen;      /* per author, the greatest stamp a del's seen names */
+  stamp_set_t dseen;     /* per author, the greatest stamp a put's dseen names */
+  stamp_set_t puts;      /* per author, its latest put, while no del saw it */
+  cairn_stamp_t legacy;  /* the greatest del without seen (zero: none) */
+  cairn_stamp_t top_put; /* the greatest put (zero: none) */
+} rec_sum_t;
+
 /* A record decoded for update; owns `buf` (a copy of the stored bytes). A zeroed
  * rec_t is ready for load; loading again reuses its buffers. */
 typedef struct rec {
   bool exists;
   bool deleted;
-  cairn_stamp_t del; /* stamp of the deleted register */
+  cairn_stamp_t del; /* the greatest del merged (zero: none) */
   rec_field_t *f;
   size_t n, cap;
   uint8_t *buf;
   size_t buf_cap;
+  rec_sum_t sum;     /* the deletion state, when sum.on */
 } rec_t;
 
 /* A growable byte buffer. */
@@ -162,6 +200,10 @@ typedef struct bbuf {
   uint8_t *p;
   size_t len, cap;
 } bbuf_t;
+
+/* Room for n items of size bytes in the array *p of capacity *cap (doubled as
+ * needed; record.c). 0 or CAIRN_ENOMEM. */
+int cairn__grow(void **p, size_t *cap, size_t n, size_t size);
 
 /* Make room for n more bytes; 0 or CAIRN_ENOMEM. */
 int cairn__bbuf_reserve(bbuf_t *b, size_t n);
@@ -202,6 +244,8 @@ void cairn__rec_free(rec_t *r);
 rec_field_t *cairn__rec_find(rec_t *r, const char *name, size_t len);
 int cairn__rec_set(rec_t *r, const rec_field_t *f);
 void cairn__rec_remove(rec_t *r, rec_field_t *f);
+/* Encode r into b, as `records` holds it (replacing b's contents). */
+int cairn__rec_encode(const rec_t *r, bbuf_t *b);
 /* Decode stored record bytes into a public view. */
 int cairn__rec_view(const MDB_val *key, const MDB_val *val, cairn_record_t *out);
 
@@ -227,10 +271,25 @@ int cairn__merge_history(const cairn_entry_t *e, const cairn_op_t *op, const cai
 int cairn__merge_op(MDB_txn *txn, cairn_store_t *s, const cairn_entry_t *e,
                     const cairn_op_t *op, const cairn_stamp_t *st, merge_env_t *env);
 
-/* The current heads of a field: the winner first, then (if all) the conflicting
- * heads. The stamps are appended to *out (malloc'd, caller frees) and *n. */
+/*
+ * What a change writes beside an op on (type, id)
+ * (docs/design.md, "Merge"): for a del (dels false), its seen: each author's
+ * greatest stamp on the record (from its history rows); for a put (dels true),
+ * its dseen: each author's greatest stamp of a del of the record that no put saw
+ * (from the record's deletion state; none when there is no such del).
+ * At most CAIRN_SEEN_MAX (the greatest), authors ascending, in out[0..*n).
+ */
+int cairn__record_seen(MDB_txn *txn, cairn_store_t *s, const char *type, const char *id,
+                       bool dels, cairn_stamp_t out[CAIRN_SEEN_MAX], uint32_t *n);
+
+/* The current heads of a field: the winner first, then (if all, or if every head
+ * is nil: a field people see as absent) the conflicting heads. The stamps are
+ * appended to *out (malloc'd, caller frees) and *n. */
 int cairn__field_heads(MDB_txn *txn, cairn_store_t *s, const char *type, const char *id,
                        const char *field, bool all, cairn_stamp_t **out, size_t *n);
+
+/* Delete every row of dbi whose key starts with prefix (purge.c). */
+int cairn__rows_del_prefix(MDB_txn *txn, MDB_dbi dbi, const keybuf_t *prefix);
 
 /* Erase a record, its conflicts, pending rows and history rows; redact its ops in
  * every logged entry; keep the purge marker. */
@@ -245,11 +304,42 @@ int cairn__entry_redact_purged(MDB_txn *txn, cairn_store_t *s, const uint8_t *au
 /* Rewrite the store file without free pages (after a purge). */
 int cairn__store_compact(cairn_store_t *s);
 
+/* ---- indexes (index.c) ---- */
+
+#define CAIRN__SORTKEY_MAX 12
+/* The sort key of text in the form of a date (4 bytes), a datetime (12) or a
+ * period (4): its length, or 0 when the text is not of that form (index.h says
+ * the order). */
+size_t cairn__sortkey_date(const char *s, size_t n, uint8_t out[CAIRN__SORTKEY_MAX]);
+size_t cairn__sortkey_datetime(const char *s, size_t n, uint8_t out[CAIRN__SORTKEY_MAX]);
+size_t cairn__sortkey_period(const char *s, size_t n, uint8_t out[CAIRN__SORTKEY_MAX]);
+
+#define IX_PER_TYPE 2 /* most indexes on one type */
+
+/* The index rows of one record. */
+typedef struct ixkeys {
+  keybuf_t k[IX_PER_TYPE];
+  size_t n;
+} ixkeys_t;
+
+/* The rows of the record whose key (type \0 id) is rk and whose state is r:
+ * none when it does not exist or is deleted. */
+void cairn__index_keys(const keybuf_t *rk, const rec_t *r, ixkeys_t *out);
+/* Replace a record's rows before by after (rows in both stay); w may be NULL. */
+int cairn__index_update(MDB_txn *txn, cairn_store_t *s, wtxn_t *w, const ixkeys_t *before,
+                        const ixkeys_t *after);
+/* Empty `index` and build it from the records (a store of format 1). */
+int cairn__index_build(MDB_txn *txn, cairn_store_t *s);
+
 /* ---- schema (schema.c, validate.c) ---- */
 
 struct cairn_schema;
 /* Read the schema inside txn (schema.h, cairn_schema_load). */
 int cairn__schema_load(MDB_txn *txn, cairn_store_t *s, struct cairn_schema **out);
+/* The store's schema as of txn, shared (a new reference: cairn_schema_free). */
+int cairn__schema_cached(MDB_txn *txn, cairn_store_t *s, struct cairn_schema **out);
+/* A `_schema` record merged in txn: cached schemas are stale from its commit. */
+int cairn__schema_touch(MDB_txn *txn, cairn_store_t *s);
 /* Whether the change being checked writes record (type, id) itself (ilen bytes
  * of id): a reference to it is then good, as the record exists once the change
  * is applied. */
@@ -323,6 +413,21 @@ typedef struct walk {
  * cairn__walk_end, which closes the cursor and the transaction. */
 int cairn__walk_begin(cairn_store_t *s, int db, walk_t *w);
 void cairn__walk_end(walk_t *w);
+
+/* The op on record (type, id) of author's logged entry at seq, decoded into *e
+ * and *op (views into the map, valid until the next write in txn); *found false
+ * when the entry holds none (it was redacted). */
+int cairn__logged_op(MDB_txn *txn, cairn_store_t *s, const uint8_t *author, uint64_t seq,
+                     const char *type, size_t tl, const char *id, size_t il, cairn_entry_t *e,
+                     cairn_op_t *op, bool *found);
+/* Whether author's logged entry at seq is held as evidence only (`refused`). */
+int cairn__entry_refused_in(MDB_txn *txn, cairn_store_t *s, const uint8_t *author,
+                            uint64_t seq, bool *refused);
+/* A field value that is nil: an absent field wherever people look. */
+bool cairn__value_nil(const uint8_t *value, size_t len);
+/* Field `name` of a record view, nil values included: 1 with it in *f, or 0. */
+int cairn__record_field_any(const cairn_record_t *r, const char *name, size_t len,
+                            cairn_record_field_t *f);
 
 /* ---- files beside the store (store.c) ---- */
 

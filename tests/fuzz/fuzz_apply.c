@@ -126,8 +126,18 @@ static int on_record(const cairn_record_t *r, void *ud) {
 static int on_conflict(const char *type, size_t type_len, const char *id, size_t id_len,
                        const char *field, size_t field_len, const cairn_head_t *heads,
                        size_t nheads, void *ud) {
-  (void)type, (void)type_len, (void)id, (void)id_len, (void)field, (void)field_len, (void)ud;
+  (void)type, (void)type_len, (void)id, (void)id_len, (void)ud;
   CHECK(nheads >= 2);
+  if (field_len == strlen(CAIRN_DELETED_FIELD) &&
+      memcmp(field, CAIRN_DELETED_FIELD, field_len) == 0) {
+    /* a delete/edit conflict: the edit kept (false), then each live delete (true),
+     * greatest first */
+    CHECK(heads[0].value_len == 1 && heads[0].value[0] == 0xc2);
+    for (size_t i = 1; i < nheads; i++)
+      CHECK(heads[i].value_len == 1 && heads[i].value[0] == 0xc3 &&
+            (i == 1 || cairn_stamp_cmp(&heads[i - 1].stamp, &heads[i].stamp) > 0));
+    return 0;
+  }
   for (size_t i = 1; i < nheads; i++)
     CHECK(cairn_stamp_cmp(&heads[0].stamp, &heads[i].stamp) > 0);
   return 0;

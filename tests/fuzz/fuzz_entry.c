@@ -7,7 +7,9 @@
  *   - the op iterator yields exactly op_count ops, back to back, that fill the ops
  *     array; each op has a kind, valid names, and (for a put) fields whose count,
  *     strictly ascending names, values (one object, nesting <= 16) and bases (each
- *     stamp read with cairn_field_base, one past the end refused) hold;
+ *     stamp read with cairn_field_base, one past the end refused) hold; a del's
+ *     seen and a put's dseen come last, at most 64 stamps with authors strictly
+ *     ascending, and only a put with dseen has no fields;
  *   - cairn_entry_check_ops agrees with an ops_root recomputed here from the ops
  *     the iterator gave;
  *   - cairn_entry_verify_sig answers 0 or CAIRN_EBADSIG, cairn_entry_hash equals a
@@ -64,6 +66,25 @@ static void check_field(const cairn_op_t *op, const cairn_field_t *f) {
   CHECK(cairn_field_base(f, f->nbase, &st) == CAIRN_EINVAL);
 }
 
+/* A del's seen or a put's dseen: the op's last element, read back in order. */
+static void check_seen(const cairn_op_t *op) {
+  cairn_stamp_t st[CAIRN_SEEN_MAX];
+  if (op->seen == NULL) {
+    CHECK(op->nseen == 0 && cairn_op_seen(op, st) == 0);
+    return;
+  }
+  CHECK(op->kind == CAIRN_OP_PUT || op->kind == CAIRN_OP_DEL);
+  CHECK(inside(op->seen, op->seen_len, op->raw, op->raw_len));
+  CHECK(op->seen + op->seen_len == op->raw + op->raw_len);
+  CHECK(op->nseen <= CAIRN_SEEN_MAX && (op->kind == CAIRN_OP_DEL || op->nseen > 0));
+  CHECK(cairn_op_seen(op, st) == op->nseen);
+  for (uint32_t i = 0; i < op->nseen; i++) {
+    CHECK(holds(op->seen, op->seen_len, st[i].author, CAIRN_KEY_BYTES));
+    if (i > 0)
+      CHECK(memcmp(st[i - 1].author, st[i].author, CAIRN_KEY_BYTES) < 0);
+  }
+}
+
 static void check_op(const cairn_entry_t *e, const cairn_op_t *op) {
   CHECK(inside(op->raw, op->raw_len, e->ops, e->ops_len));
   switch (op->kind) {
@@ -87,13 +108,15 @@ static void check_op(const cairn_entry_t *e, const cairn_op_t *op) {
   uint32_t n = 0;
   const char *prev = NULL;
   size_t prev_len = 0;
+  check_seen(op);
   cairn_field_iter_init(op, &it);
   if (op->kind != CAIRN_OP_PUT) {
     CHECK(op->nfields == 0 && cairn_field_next(&it, &f) == 0);
     return;
   }
-  CHECK(op->nfields >= 1 && inside(op->fields, op->fields_len, op->raw, op->raw_len));
-  CHECK(op->fields + op->fields_len == op->raw + op->raw_len);
+  CHECK((op->nfields >= 1 || op->seen != NULL) &&
+        inside(op->fields, op->fields_len, op->raw, op->raw_len));
+  CHECK(op->fields + op->fields_len == (op->seen != NULL ? op->seen : op->raw + op->raw_len));
   while (cairn_field_next(&it, &f) == 1) {
     check_field(op, &f);
     if (prev != NULL)

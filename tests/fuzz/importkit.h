@@ -56,7 +56,8 @@ static cairn_store_t *import_store_get(void) {
   for (size_t i = 0; i < sizeof records / sizeof records[0]; i++) {
     cairn_change_t *c;
     CHECK(cairn_change_begin(import_store, &c) == 0);
-    CHECK(cairn_change_put_text(c, records[i][0], records[i][1], records[i][2], records[i][3], &err) == 0);
+    CHECK(cairn_change_put_text(c, records[i][0], records[i][1], records[i][2], records[i][3], 0,
+                                &err) == 0);
     CHECK(cairn_change_commit(c, NULL, &err) == 0);
   }
   atexit(import_store_close);

@@ -7,9 +7,10 @@
  *                   oversized length, trailing data)
  *   corpus/entry/   signed entries: genesis, grant, a put of every value type,
  *                   a put with base stamps, del, purge, several ops, a redacted
- *                   op, the longest names
+ *                   op, the longest names, a del with seen and puts with dseen
  *   corpus/apply/   inputs in fuzz_apply.c's chunk format: genesis, roles,
- *                   conflicts and their resolution, delete and purge, a gap
+ *                   conflicts and their resolution, delete and purge, a gap, a
+ *                   delete concurrent with an edit and the record kept
  *   corpus/heads/   heads files, good and bad
  *
  * Built only on demand (target fuzz_seeds) and run by hand:
@@ -19,6 +20,7 @@
  * store carry its random key and the wall clock, so they differ on every run.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +114,37 @@ static void stamp(pk_t *k, uint64_t hlc, const uint8_t author[CAIRN_KEY_BYTES]) 
   msgpack_pack_array(&k->p, 2);
   msgpack_pack_uint64(&k->p, hlc);
   msgpack_pack_bin_with_body(&k->p, author, CAIRN_KEY_BYTES);
+}
+
+/* seen or dseen: [[hlc, a], [hlc, b]] with the authors in ascending order. */
+static void seen2(pk_t *k, uint64_t hlc, const uint8_t *a, const uint8_t *b) {
+  bool a_first = memcmp(a, b, CAIRN_KEY_BYTES) < 0;
+  msgpack_pack_array(&k->p, 2);
+  stamp(k, hlc, a_first ? a : b);
+  stamp(k, hlc, a_first ? b : a);
+}
+
+/* [2, type, id, seen] */
+static void del_seen(pk_t *k, const char *type, const char *id, uint64_t hlc, const uint8_t *a,
+                     const uint8_t *b) {
+  msgpack_pack_array(&k->p, 4);
+  msgpack_pack_uint8(&k->p, CAIRN_OP_DEL);
+  str(k, type);
+  str(k, id);
+  seen2(k, hlc, a, b);
+}
+
+/* [1, type, id, {} or {f: ["v", []]}, dseen]: a put keeping the record */
+static void put_dseen(pk_t *k, const char *type, const char *id, bool field, uint64_t hlc,
+                      const uint8_t *a, const uint8_t *b) {
+  msgpack_pack_array(&k->p, 5);
+  msgpack_pack_uint8(&k->p, CAIRN_OP_PUT);
+  str(k, type);
+  str(k, id);
+  msgpack_pack_map(&k->p, field ? 1 : 0);
+  if (field)
+    str(k, "f"), msgpack_pack_array(&k->p, 2), str(k, "v"), msgpack_pack_array(&k->p, 0);
+  seen2(k, hlc, a, b);
 }
 
 /* One put of every kind of value, fields in ascending order. */
@@ -267,6 +300,15 @@ static void entry_seeds(void) {
   sign(&keys[2], clock++, &k, &e, &len);
   write_file("entry", "long_names", e, len);
   free(e);
+
+  pk_init(&k); /* a del naming what it saw; puts naming the dels they saw */
+  msgpack_pack_array(&k.p, 3);
+  del_seen(&k, "t", "x", FUZZ_HLC_BASE + 16, keys[0].pk, keys[1].pk);
+  put_dseen(&k, "t", "y", false, FUZZ_HLC_BASE + 17, keys[1].pk, keys[2].pk);
+  put_dseen(&k, "t", "z", true, FUZZ_HLC_BASE + 18, keys[0].pk, keys[2].pk);
+  sign(&keys[2], clock++, &k, &e, &len);
+  write_file("entry", "seen_dseen", e, len);
+  free(e);
 }
 
 /* ---- fuzz_apply inputs ---- */
@@ -361,6 +403,22 @@ static void apply_seeds(void) {
   put1(&k, "t", "y", "f", "again");
   in_ops(&in, 0x02, &k);
   write_file("apply", "del_purge", in.buf, in.n);
+
+  /* a delete concurrent with an edit (its seen names what it saw of the owner's
+   * put and nothing of the editor's), then the editor keeps the record having seen
+   * the delete */
+  in_start(&in, FUZZ_APPLY_PRESET);
+  put1(&k, "t", "d", "f", "v");
+  in_ops(&in, 0x00, &k);
+  put1(&k, "t", "d", "g", "edit");
+  in_ops(&in, 0x02, &k);
+  msgpack_pack_array(&k.p, 1);
+  del_seen(&k, "t", "d", FUZZ_HLC_BASE + 1000, keys[0].pk, keys[3].pk);
+  in_ops(&in, 0x41, &k);
+  msgpack_pack_array(&k.p, 1);
+  put_dseen(&k, "t", "d", false, FUZZ_HLC_BASE + 1000, keys[1].pk, keys[3].pk);
+  in_ops(&in, 0x02, &k);
+  write_file("apply", "del_edit_keep", in.buf, in.n);
 
   /* roles: a viewer writes, an editor grants and purges, a key is revoked */
   in_start(&in, FUZZ_APPLY_PRESET);

@@ -88,7 +88,7 @@ check 2 '--name is required' "$BIN" --store "$T/new" init
 check 2 "unexpected argument" ca get task t1 extra
 check 2 "unknown option '--jsno'" ca list task --jsno
 check 2 'needs a value' ca list task --where
-check 2 'FIELD=VALUE' ca list task --where novalue
+check 2 'is not FIELD=V, FIELD!=V' ca list task --where novalue
 check 2 'invalid JSON' ca put task t1 'x:=notjson'
 check 2 'empty field name' ca put task t1 '=v'
 check 2 'reserved' ca put task t1 '_type=x'
@@ -166,8 +166,9 @@ env -u HOME -u CAIRN_STORE "$BIN" list task >"$T/out" 2>"$T/err" && { echo "FAIL
 [ "$(wc -l <"$T/err")" -eq 1 ] || { echo "FAIL: no HOME: not one line" >&2; failures=$((failures + 1)); }
 
 echo "== help exits 0"
-for cmd in "" init id "network create" put add get del purge resolve list history conflicts \
-  log members grant revoke heads "bundle create" "bundle apply" bundle network; do
+for cmd in "" init id "network create" put add get del purge resolve unset list history \
+  conflicts log members grant revoke heads "bundle create" "bundle apply" bundle network \
+  schema "schema apply" check changes; do
   # shellcheck disable=SC2086
   if ! "$BIN" $cmd --help >"$T/out" 2>"$T/err" || ! grep -q '^usage: cairn' "$T/out" || [ -s "$T/err" ]; then
     echo "FAIL: cairn $cmd --help" >&2

@@ -61,7 +61,7 @@ step "A -> B: full bundle"
 ca bundle create "$T/a1.bdl" >/dev/null
 out=$(cb bundle apply "$T/a1.bdl")
 [ "$out" = "applied 4, skipped 0" ] || fail "first apply printed '$out'"
-cb members | has "^$KB	Ben	editor$" || fail "B does not see its own grant: $(cb members)"
+cb members | has "^$KB	Ben	editor	$" || fail "B does not see its own grant: $(cb members)"
 same "commitment c1" "$(ca get commitment c1 --json)" "$(cb get commitment c1 --json)"
 
 step "both edit offline"
@@ -101,7 +101,8 @@ grep -q '"value":"2027-02-01"' <<<"$CA" || fail "A's value missing from the conf
 grep -q '"value":"2027-03-01"' <<<"$CA" || fail "B's value missing from the conflict: $CA"
 grep -q '"name":"Ana"' <<<"$CA" && grep -q '"name":"Ben"' <<<"$CA" ||
   fail "conflict heads lack author names: $CA"
-VISIBLE=$(ca get commitment c1 | sed -n 's/^due\t//p')
+VISIBLE=$(ca get commitment c1 | sed -n 's/^due\t\([^\t]*\)\tin conflict\t.*/\1/p')
+[ -n "$VISIBLE" ] || fail "get does not mark due in conflict: $(ca get commitment c1)"
 grep -q "\"heads\":\[{\"value\":\"$VISIBLE\"" <<<"$CA" || fail "visible value $VISIBLE not first: $CA"
 [ "$(ca conflicts | wc -l)" -eq 2 ] || fail "text conflicts should list 2 heads: $(ca conflicts)"
 

@@ -66,7 +66,7 @@ c ana2 status | has "^rekey	granted	$NEW2$" || fail "status: $(c ana2 status)"
 sync_ok ana2
 [ "$(c ana2 id)" = "$NEW2" ] || fail "the copy did not switch to its new key after the sync"
 if c ana2 status | has "^rekey"; then fail "the move is still pending: $(c ana2 status)"; fi
-c ana2 members | has "^$NEW2	ana	owner$" || fail "the new key is not an owner: $(c ana2 members)"
+c ana2 members | has "^$NEW2	ana	owner		key [12] of 2$" || fail "the new key is not an owner: $(c ana2 members)"
 c ana2 put note a3 text="the copy, with its own key"
 sync_ok ana2
 c ana put note a2 text="the original goes on"

@@ -36,7 +36,7 @@ VIC_CODE=$(c ana invite --role viewer --name Vic --expires 2)
 TWO_CODE=$(c ana invite --role editor --name "Site laptops" --uses 2)
 OLD_CODE=$(c ana invite --role editor --name Old)
 [[ $BEN_CODE == cairn1:* ]] || fail "invite printed '$BEN_CODE'"
-c ana members | has "	Ben Ortiz	invite$" || fail "no invite member: $(c ana members)"
+c ana members | has "	Ben Ortiz	editor		pending	" || fail "no pending invite: $(c ana members)"
 c ana sync >/dev/null
 
 step "Ben and Vic join with their codes alone"
@@ -44,8 +44,8 @@ c ben init --name "ben-laptop" >/dev/null
 [ "$(c ben join "$BEN_CODE")" = "$NET" ] || fail "join did not print the network id"
 c vic init --name "vic-phone" >/dev/null
 [ "$(c vic join "$VIC_CODE")" = "$NET" ] || fail "vic's join"
-c ben members | has "^$(c ben id)	Ben Ortiz	editor$" || fail "ben is not an editor: $(c ben members)"
-c vic members | has "^$(c vic id)	Vic	viewer$" || fail "vic is not a viewer: $(c vic members)"
+c ben members | has "^$(c ben id)	Ben Ortiz	editor	$" || fail "ben is not an editor: $(c ben members)"
+c vic members | has "^$(c vic id)	Vic	viewer	$" || fail "vic is not a viewer: $(c vic members)"
 same "partners on ben" "$(c ana list partner --json)" "$(c ben list partner --json)"
 
 step "members write and sync"
@@ -82,9 +82,9 @@ c late init --name late >/dev/null
 c late bundle apply "$T/net.bdl" >/dev/null # holds the network, is no member yet
 OUT=$(c late join "$LATE_CODE" 2>&1) || true
 [ "$OUT" = "$NET" ] || fail "late's join: $OUT"
-c late members | has "^$(c late id)	Late	viewer$" || fail "late is not a viewer: $(c late members)"
+c late members | has "^$(c late id)	Late	viewer	$" || fail "late is not a viewer: $(c late members)"
 c ana sync >/dev/null
-c ana members | has "^$(c late id)	Late	viewer$" || fail "late's grant did not reach ana"
+c ana members | has "^$(c late id)	Late	viewer	$" || fail "late's grant did not reach ana"
 
 step "a two-use invite serves exactly two devices"
 for who in s1 s2 s3; do c "$who" init --name "$who" >/dev/null; done

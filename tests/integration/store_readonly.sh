@@ -28,7 +28,7 @@ run() { "$CAIRN" --store "$T/ro/s" "\$@"; }
 n=0
 for cmd in "id" "get partner p1" "get partner p1 --json" "list partner --json" \\
            "list note --where text=kept" "history partner p1" "conflicts" "log" "members" \\
-           "heads --json" "status"; do
+           "heads --json" "status" "changes" "changes --json" "schema" "check"; do
   # shellcheck disable=SC2086
   if run \$cmd >"$T/out/cmd.out" 2>"$T/out/cmd.err"; then
     n=\$((n + 1))

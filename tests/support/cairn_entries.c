@@ -118,3 +118,32 @@ int cairn_test_grant_all(cairn_store_t *owner, cairn_store_t *const *members, si
   }
   return cairn_change_commit(c, NULL, err); /* frees c */
 }
+
+int cairn_test_network_keys(const char *owner, const char *title, cairn_test_key_t *keys,
+                            const char *const *names, size_t n, cairn_store_t **out,
+                            char **dir) {
+  uint8_t net[CAIRN_KEY_BYTES];
+  cairn_change_t *c = NULL;
+  int rc = cairn_test_store(owner, out, dir);
+  if (rc == 0)
+    rc = cairn_store_network_create(*out, title, net, NULL);
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    cairn_test_key_init(&keys[i], NULL);
+    memcpy(keys[i].network, net, CAIRN_KEY_BYTES);
+    if ((rc = cairn_change_begin(*out, &c)) != 0)
+      break;
+    if ((rc = cairn_change_member(c, keys[i].pk, CAIRN_ROLE_EDITOR, names[i], NULL)) != 0) {
+      cairn_change_abort(c);
+      break;
+    }
+    rc = cairn_change_commit(c, NULL, NULL); /* frees c */
+  }
+  if (rc != 0 && *out != NULL) {
+    cairn_close(*out);
+    cairn_test_rmrf(*dir);
+    free(*dir);
+    *out = NULL;
+    *dir = NULL;
+  }
+  return rc;
+}

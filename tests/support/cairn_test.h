@@ -289,6 +289,17 @@ int cairn_test_sync(cairn_store_t *dst, cairn_store_t *src, const uint8_t *autho
 int cairn_test_grant_all(cairn_store_t *owner, cairn_store_t *const *members, size_t n,
                          const char *role, cairn_error_t *err);
 
+/*
+ * A store for `owner` (as cairn_test_store) that owns a new network titled
+ * title, and n fresh signing keys of that network (keys[i], network set), each
+ * granted editor under names[i] (NULL: no name) in one change of its own, in
+ * order. On failure
+ * nothing is left behind and *out, *dir are NULL.
+ */
+int cairn_test_network_keys(const char *owner, const char *title, cairn_test_key_t *keys,
+                            const char *const *names, size_t n, cairn_store_t **out,
+                            char **dir);
+
 /* ---- a store's visible state as text (cairn_state.c) ---- */
 
 /* Also write every record's history (each entry and op on it). */

@@ -74,9 +74,9 @@ static void test_write_and_read(void **state) {
   CAIRN_PASS(cairn_store_network_create(n.s, "App", net, NULL));
   cairn_store_t *s = reopen(&n);
   CAIRN_PASS(cairn_change_begin(s, &c));
-  CAIRN_PASS(cairn_change_put_text(c, "partner", "p1", "name", "Lincoln Elementary", NULL));
+  CAIRN_PASS(cairn_change_put_text(c, "partner", "p1", "name", "Lincoln Elementary", 0, NULL));
   CAIRN_PASS(cairn_change_put_json(c, "partner", "p1", "students", "412", 0, &err));
-  CAIRN_PASS(cairn_change_put_text(c, "partner", "p2", "name", "Eastside Clinic", NULL));
+  CAIRN_PASS(cairn_change_put_text(c, "partner", "p2", "name", "Eastside Clinic", 0, NULL));
   CAIRN_PASS(cairn_change_put_json(c, "partner", "p2", "students", "\"412\"", 0, &err));
   CAIRN_PASS(cairn_change_put_json(c, "partner", "p3", "tags", "[\"a\",{\"b\":null}]", 0, &err));
   CAIRN_FAIL(cairn_change_put_json(c, "partner", "p3", "bad", "[1,", 0, &err), CAIRN_EINVAL);
@@ -142,7 +142,7 @@ static void test_conflicts(void **state) {
   cairn_store_t *st[2] = {a.s, b.s};
   for (int i = 0; i < 2; i++) {
     CAIRN_PASS(cairn_change_begin(st[i], &c));
-    CAIRN_PASS(cairn_change_put_text(c, "task", "t1", "status", v[i], NULL));
+    CAIRN_PASS(cairn_change_put_text(c, "task", "t1", "status", v[i], 0, NULL));
     CAIRN_PASS(cairn_change_commit(c, NULL, &err));
   }
   CAIRN_PASS(cairn_test_sync(a.s, b.s, NULL, &err));

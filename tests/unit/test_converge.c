@@ -5,10 +5,14 @@
  *
  * A seeded generator runs 3 to 5 author stores through many rounds of random
  * actions on a small set of records, so that authors collide often: puts of 1-3
- * fields, deletes, revivals, resolutions of conflicted fields, and partial syncs
- * (a random prefix of what another author holds), which make authors see some of
- * each other's writes and not others, so bases and concurrent edits of one field
- * are common. In the second variant the owner also purges records.
+ * fields (some unset: nil), deletes, revivals, resolutions of conflicted fields
+ * and of delete/edit conflicts (keeping the record or deleting it again), and
+ * partial syncs (a random prefix of what another author holds), which make
+ * authors see some of each other's writes and not others, so bases, concurrent
+ * edits of one field and deletes concurrent with edits (a del that saw some puts
+ * and not others, a put that saw one del and not another, two dels, revivals
+ * after a del seen) are common. In the second variant the owner also purges
+ * records.
  *
  * Then the union of every author's entries is applied to fresh stores in many
  * random interleavings (random merges of the per-author sequences, cut into
@@ -114,7 +118,7 @@ typedef struct world {
   size_t npurged;
   unsigned counter;
   /* what happened, for the report */
-  size_t puts, dels, revives, resolves, syncs, purges_done, refused;
+  size_t puts, dels, revives, resolves, keeps, syncs, purges_done, refused;
 } world_t;
 
 static void commit_or_fail(world_t *w, cairn_change_t *c, const char *what) {
@@ -145,6 +149,10 @@ static void put_fields(world_t *w, size_t ai, cairn_change_t *c, size_t t, size_
   for (size_t k = 0; k < nf; k++) {
     uint8_t v[32];
     size_t len = make_value(w, ai, v);
+    if (rnd_below(10) == 0) { /* unset */
+      v[0] = 0xc0;
+      len = 1;
+    }
     assert_int_equal(cairn_change_put(c, TYPES[t], IDS[i], FIELDS[rnd_below(NFIELDS)], v, len,
                                       resolve),
                      0);
@@ -231,6 +239,33 @@ static size_t conflict_count(cairn_store_t *s) {
   return n;
 }
 
+/* A delete/edit conflict: the record is visible, one `false` head (the latest
+ * edit no delete saw) first, then `true` heads (the deletes no edit saw). */
+static int count_del_conf_cb(const char *type, size_t tl, const char *id, size_t il,
+                             const char *field, size_t fl, const cairn_head_t *h, size_t nh,
+                             void *ud) {
+  char t[CAIRN_TYPE_MAX + 1], i[CAIRN_ID_MAX + 1];
+  if (fl != strlen(CAIRN_DELETED_FIELD) || memcmp(field, CAIRN_DELETED_FIELD, fl) != 0)
+    return 0;
+  snprintf(t, sizeof t, "%.*s", (int)tl, type);
+  snprintf(i, sizeof i, "%.*s", (int)il, id);
+  assert_true(nh >= 2);
+  assert_true(h[0].value_len == 1 && h[0].value[0] == 0xc2);
+  for (size_t k = 1; k < nh; k++) {
+    assert_true(h[k].value_len == 1 && h[k].value[0] == 0xc3);
+    if (k > 1)
+      assert_true(cairn_stamp_cmp(&h[k - 1].stamp, &h[k].stamp) > 0);
+  }
+  ++*(size_t *)ud;
+  return 0;
+}
+
+static size_t del_conflict_count(cairn_store_t *s) {
+  size_t n = 0;
+  assert_int_equal(cairn_conflicts(s, count_del_conf_cb, &n), 0);
+  return n;
+}
+
 /* Resolve a random conflicted field this author sees (a put naming every head),
  * else an ordinary put. */
 static void act_resolve(world_t *w, size_t ai) {
@@ -246,7 +281,16 @@ static void act_resolve(world_t *w, size_t ai) {
   uint8_t v[32];
   size_t len = make_value(w, ai, v);
   assert_int_equal(cairn_change_begin(w->a[ai].s, &c), 0);
-  assert_int_equal(cairn_change_put(c, p.type, p.id, p.field, v, len, 1), 0);
+  if (strcmp(p.field, CAIRN_DELETED_FIELD) == 0) {
+    /* a delete/edit conflict: keep the record, or delete it having seen the edits */
+    if (rnd_below(3) > 0)
+      assert_int_equal(cairn_change_keep(c, p.type, p.id), 0);
+    else
+      assert_int_equal(cairn_change_del(c, p.type, p.id), 0);
+    w->keeps++;
+  } else {
+    assert_int_equal(cairn_change_put(c, p.type, p.id, p.field, v, len, 1), 0);
+  }
   w->resolves++;
   commit_or_fail(w, c, "resolve");
 }
@@ -474,8 +518,9 @@ static void assert_purged(world_t *w, cairn_store_t *s) {
 
 #define INTERLEAVINGS 32
 
-/* Run one seed; returns the number of conflicted fields in the final state. */
-static size_t run_seed(uint64_t seed, bool purges) {
+/* Run one seed; returns the number of conflicted fields in the final state, and
+ * in *dels how many delete/edit conflicts it met (resolved or left). */
+static size_t run_seed(uint64_t seed, bool purges, size_t *dels) {
   world_t w;
   elist_t u;
   cairn_test_text_t want = {0}, got = {0};
@@ -520,17 +565,18 @@ static size_t run_seed(uint64_t seed, bool purges) {
     cairn_test_node_free(&f);
   }
 
-  size_t nconf = conflict_count(w.a[0].s);
+  size_t nconf = conflict_count(w.a[0].s), ndel = del_conflict_count(w.a[0].s);
   size_t visible = 0;
   for (size_t r = 0; r < NRECS; r++)
     visible += cairn_get(w.a[0].s, TYPES[r / NIDS], IDS[r % NIDS], noop_rec_cb, NULL) ==
                0;
+  *dels = w.keeps + ndel;
   print_message("seed %-6llu authors %zu entries %3zu (puts %zu dels %zu revives %zu "
-                "resolves %zu syncs %zu purges %zu refused %zu): %zu conflicted fields, "
-                "%zu/%zu records visible, %.2fs\n",
+                "resolves %zu of which delete/edit %zu, syncs %zu purges %zu refused %zu): "
+                "%zu conflicted fields (%zu delete/edit), %zu/%zu records visible, %.2fs\n",
                 (unsigned long long)seed, w.nauthors, u.n, w.puts, w.dels, w.revives,
-                w.resolves, w.syncs, w.purges_done, w.refused, nconf, visible, NRECS,
-                (double)(clock() - t0) / CLOCKS_PER_SEC);
+                w.resolves, w.keeps, w.syncs, w.purges_done, w.refused, nconf, ndel, visible,
+                NRECS, (double)(clock() - t0) / CLOCKS_PER_SEC);
   cairn_test_text_free(&want);
   cairn_test_text_free(&got);
   cairn_test_entries_free(&u);
@@ -543,16 +589,23 @@ static void run_seeds(const uint64_t *seeds, size_t n, bool purges) {
   if (env != NULL && env[0] != '\0') {
     uint64_t seed = strtoull(env, NULL, 10);
     print_message("CAIRN_SEED=%llu\n", (unsigned long long)seed);
-    run_seed(seed, purges);
+    size_t dels;
+    run_seed(seed, purges, &dels);
     return;
   }
-  size_t with_conflicts = 0;
-  for (size_t i = 0; i < n; i++)
-    with_conflicts += run_seed(seeds[i], purges) > 0;
+  size_t with_conflicts = 0, with_dels = 0;
+  for (size_t i = 0; i < n; i++) {
+    size_t dels;
+    with_conflicts += run_seed(seeds[i], purges, &dels) > 0;
+    with_dels += dels > 0;
+  }
   /* a generator that rarely leaves conflicts tests too little */
   if (with_conflicts * 3 < n * 2)
     fail_msg("only %zu of %zu seeds end with conflicts: the generator is too tame",
              with_conflicts, n);
+  if (with_dels * 3 < n * 2)
+    fail_msg("only %zu of %zu seeds meet a delete/edit conflict: the generator is too tame",
+             with_dels, n);
 }
 
 static void test_converge(void **state) {

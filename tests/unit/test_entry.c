@@ -1008,6 +1008,27 @@ static char *base_hex(size_t n) {
   return s;
 }
 
+/* A del's seen or a put's dseen of n stamps whose authors are 0..0 a, with a
+ * going from `first` by `step` (1: ascending; 0: all the same; -1: descending). */
+static char *seen_hex(size_t n, int first, int step) {
+  size_t cap = 16 + n * (2 + 18 + 4 + 64) + 1;
+  char *s = malloc(cap), *p = s;
+  assert_non_null(s);
+  p += snprintf(p, cap, n < 16 ? "%02zx" : "dc%04zx", n < 16 ? 0x90 + n : n);
+  for (size_t i = 0; i < n; i++)
+    p += snprintf(p, cap - (size_t)(p - s), "92 cd%04zx c420%060d%04x", i + 1, 0,
+                  (unsigned)(first + (int)i * step));
+  return s;
+}
+
+/* hex, then hex2 appended (either may be NULL), as one op. */
+static cairn_test_bytes_t op_hex2(const char *hex, const char *hex2) {
+  cairn_test_bytes_t b = bytes_from_hex(hex);
+  if (hex2 != NULL)
+    bytes_hex(&b, hex2);
+  return b;
+}
+
 typedef struct badop {
   const char *what;
   cairn_test_bytes_t op;
@@ -1016,7 +1037,8 @@ typedef struct badop {
 static size_t make_bad_ops(badop_t *b) {
   size_t n = 0;
   cairn_test_bytes_t t65 = str_of('t', 65), i129 = str_of('i', 129), f65 = str_of('f', 65);
-  char *b65 = base_hex(65);
+  char *b65 = base_hex(65), *s65 = seen_hex(65, 1, 1), *s2same = seen_hex(2, 1, 0);
+  char *s2desc = seen_hex(2, 2, -1);
   b[n++] = (badop_t){"op kind 9", bytes_from_hex("94 09 a1 74 a1 69 81 a1 66 92 c0 90")};
   b[n++] = (badop_t){"op kind 4", bytes_from_hex("93 04 a1 74 a1 69")};
   b[n++] = (badop_t){"op kind -1", bytes_from_hex("93 ff a1 74 a1 69")};
@@ -1069,6 +1091,18 @@ static size_t make_bad_ops(badop_t *b) {
   b[n++] = (badop_t){"put of 3 elements", bytes_from_hex("93 01 a1 74 a1 69")};
   b[n++] = (badop_t){"put of 5 elements", bytes_from_hex("95 01 a1 74 a1 69 81 a1 66 92 c0 90 c0")};
   b[n++] = (badop_t){"del of 4 elements", bytes_from_hex("94 02 a1 74 a1 69 c0")};
+  b[n++] = (badop_t){"put of 6 elements", bytes_from_hex("96 01 a1 74 a1 69 81 a1 66 92 c0 90 90 90")};
+  b[n++] = (badop_t){"del of 5 elements", bytes_from_hex("95 02 a1 74 a1 69 90 90")};
+  b[n++] = (badop_t){"purge with a seen", bytes_from_hex("94 03 a1 74 a1 69 90")};
+  b[n++] = (badop_t){"put with an empty dseen", bytes_from_hex("95 01 a1 74 a1 69 81 a1 66 92 c0 90 90")};
+  b[n++] = (badop_t){"put with no field and an empty dseen", bytes_from_hex("95 01 a1 74 a1 69 80 90")};
+  b[n++] = (badop_t){"del seen of 65 stamps", op_hex2("94 02 a1 74 a1 69", s65)};
+  b[n++] = (badop_t){"put dseen of 65 stamps", op_hex2("95 01 a1 74 a1 69 80", s65)};
+  b[n++] = (badop_t){"del seen naming one author twice", op_hex2("94 02 a1 74 a1 69", s2same)};
+  b[n++] = (badop_t){"del seen authors descending", op_hex2("94 02 a1 74 a1 69", s2desc)};
+  b[n++] = (badop_t){"put dseen authors descending", op_hex2("95 01 a1 74 a1 69 80", s2desc)};
+  b[n++] = (badop_t){"del seen stamp without its author", bytes_from_hex("94 02 a1 74 a1 69 91 91 01")};
+  b[n++] = (badop_t){"del seen as a map", bytes_from_hex("94 02 a1 74 a1 69 80")};
   b[n++] = (badop_t){"purge of 2 elements", bytes_from_hex("92 03 a1 74")};
   b[n++] = (badop_t){"redaction of 31 bytes",
                      bytes_from_hex("92 00 c4 1f 00000000000000000000000000000000000000000000000000000000"
@@ -1080,6 +1114,9 @@ static size_t make_bad_ops(badop_t *b) {
   bytes_free(&i129);
   bytes_free(&f65);
   free(b65);
+  free(s65);
+  free(s2same);
+  free(s2desc);
   return n;
 }
 
@@ -1110,6 +1147,57 @@ static void test_ops_at_limits(void **state) {
   bytes_free(&i128);
   bytes_free(&f64);
   free(b64);
+  world_close(&w);
+}
+
+/*
+ * A del's seen and a put's dseen decode, read back in order with cairn_op_seen,
+ * and a store applies them: a del with an empty seen (it saw nothing) or 64
+ * stamps, a put with fields and a dseen, a put with no field and a dseen (it
+ * keeps the record). A del without seen still decodes, seen NULL.
+ */
+static void test_seen_ops(void **state) {
+  world_t w;
+  char *s64 = seen_hex(64, 1, 1), *s2 = seen_hex(2, 1, 1);
+  cairn_test_bytes_t ops[5];
+  cairn_entry_t d;
+  cairn_op_iter_t it;
+  cairn_op_t op;
+  cairn_stamp_t st[CAIRN_SEEN_MAX];
+  cairn_error_t err;
+  (void)state;
+  world_open(&w, NULL, NULL);
+  ops[0] = op_hex2("94 02 a1 74 a1 61", "90");
+  ops[1] = op_hex2("94 02 a1 74 a1 62", s64);
+  ops[2] = op_hex2("95 01 a1 74 a1 63 81 a1 66 92 a1 76 90", s2);
+  ops[3] = op_hex2("95 01 a1 74 a1 64 80", s2);
+  ops[4] = op_target(CAIRN_OP_DEL, "t", "e");
+  cairn_test_bytes_t e = raw_next(&w.owner, ops, 5, 0);
+  CAIRN_PASS(cairn_entry_decode(e.p, e.len, SIZE_MAX, &d, NULL));
+  CAIRN_PASS(cairn_entry_check_ops(&d));
+  static const uint32_t nseen[5] = {0, 64, 2, 2, 0};
+  static const uint32_t nfields[5] = {0, 0, 1, 0, 0};
+  cairn_op_iter_init(&d, &it);
+  for (int i = 0; i < 5; i++) {
+    assert_int_equal(cairn_op_next(&it, &op), 1);
+    assert_int_equal(op.nseen, nseen[i]);
+    assert_int_equal(op.nfields, nfields[i]);
+    assert_true((op.seen == NULL) == (i == 4));
+    assert_int_equal(cairn_op_seen(&op, st), nseen[i]);
+    for (uint32_t k = 0; k < nseen[i]; k++) {
+      assert_int_equal(st[k].hlc, k + 1);
+      assert_int_equal(st[k].author[31], k + 1);
+    }
+  }
+  assert_int_equal(cairn_op_next(&it, &op), 0);
+  int rc = apply_bytes(w.s, &e, &err);
+  if (rc != 0)
+    fail_msg("seen and dseen refused: %s", err.msg);
+  bytes_free(&e);
+  for (int i = 0; i < 5; i++)
+    bytes_free(&ops[i]);
+  free(s64);
+  free(s2);
   world_close(&w);
 }
 
@@ -1942,6 +2030,7 @@ int main(void) {
       cmocka_unit_test(test_decode_header_refused),
       cmocka_unit_test(test_decode_shape_refused),
       cmocka_unit_test(test_ops_at_limits),
+      cmocka_unit_test(test_seen_ops),
       cmocka_unit_test(test_malformed_ops),
       cmocka_unit_test(test_many_fields_decode_fast),
       cmocka_unit_test(test_flip_every_byte),

@@ -187,6 +187,78 @@ static void test_member_records(void **state) {
   free(dir);
 }
 
+/* A member's organization, copied out ("" when it has none), and its record. */
+typedef struct org_seen {
+  cairn_member_t m;
+  char org[CAIRN_ID_MAX + 1];
+} org_seen_t;
+
+static int copy_org(const cairn_member_t *m, void *ud) {
+  org_seen_t *o = ud;
+  o->m = *m;
+  o->m.name = o->m.organization = NULL; /* the views end with the callback */
+  o->org[0] = '\0';
+  if (m->organization != NULL) {
+    assert_true(m->organization_len <= CAIRN_ID_MAX);
+    memcpy(o->org, m->organization, m->organization_len);
+    o->org[m->organization_len] = '\0';
+  }
+  return 0;
+}
+
+/* cairn_change_member_org writes a member's organization, the reader gives it
+ * back; a revoked (cancelled) invite keeps its terms, a revoked member has none. */
+static void test_member_org(void **state) {
+  cairn_store_t *s;
+  char *dir;
+  uint8_t net[CAIRN_KEY_BYTES], ed[CAIRN_KEY_BYTES], inv[CAIRN_KEY_BYTES];
+  char long_id[CAIRN_ID_MAX + 2];
+  cairn_change_t *c;
+  cairn_error_t err;
+  cairn_invite_terms_t t = {CAIRN_ROLE_EDITOR, cairn_now_ms() + 60000, 1};
+  org_seen_t o;
+  (void)state;
+  memset(ed, 0x11, sizeof ed);
+  memset(inv, 0x22, sizeof inv);
+  memset(long_id, 'p', sizeof long_id - 1);
+  long_id[sizeof long_id - 1] = '\0';
+  CAIRN_PASS(cairn_test_store("Ana", &s, &dir));
+  CAIRN_PASS(cairn_store_network_create(s, "Northside", net, &err));
+  CAIRN_PASS(cairn_change_begin(s, &c));
+  CAIRN_PASS(cairn_change_member(c, ed, CAIRN_ROLE_EDITOR, "Dan", NULL));
+  CAIRN_PASS(cairn_change_member_org(c, ed, "p1"));
+  CAIRN_PASS(cairn_change_member(c, inv, CAIRN_ROLE_INVITE, "Eve", &t));
+  CAIRN_PASS(cairn_change_member_org(c, inv, "p2"));
+  CAIRN_FAIL(cairn_change_member_org(c, ed, ""), CAIRN_EINVAL);
+  CAIRN_FAIL(cairn_change_member_org(c, ed, long_id), CAIRN_EINVAL);
+  CAIRN_FAIL(cairn_change_member_org(c, ed, NULL), CAIRN_EINVAL);
+  CAIRN_PASS(cairn_change_commit(c, NULL, &err));
+  CAIRN_PASS(cairn_member_get(s, ed, copy_org, &o));
+  assert_string_equal(o.org, "p1");
+  assert_int_equal(o.m.terms.grants, CAIRN_ROLE_NONE);
+  CAIRN_PASS(cairn_member_get(s, inv, copy_org, &o));
+  assert_string_equal(o.org, "p2");
+  CAIRN_PASS(cairn_member_get(s, cairn_store_key(s), copy_org, &o));
+  assert_string_equal(o.org, "");
+  /* revoked: the invite keeps its terms (a cancelled invite), Dan has none */
+  CAIRN_PASS(cairn_change_begin(s, &c));
+  CAIRN_PASS(cairn_change_revoke(c, inv, 0));
+  CAIRN_PASS(cairn_change_revoke(c, ed, 0));
+  CAIRN_PASS(cairn_change_commit(c, NULL, &err));
+  CAIRN_PASS(cairn_member_get(s, inv, copy_org, &o));
+  assert_int_equal(o.m.role, CAIRN_ROLE_REVOKED);
+  assert_int_equal(o.m.terms.grants, CAIRN_ROLE_EDITOR);
+  assert_int_equal(o.m.terms.expires_ms, t.expires_ms);
+  assert_string_equal(o.org, "p2");
+  CAIRN_PASS(cairn_member_get(s, ed, copy_org, &o));
+  assert_int_equal(o.m.role, CAIRN_ROLE_REVOKED);
+  assert_int_equal(o.m.terms.grants, CAIRN_ROLE_NONE);
+  assert_string_equal(o.org, "p1");
+  cairn_close(s);
+  CAIRN_PASS(cairn_test_rmrf(dir));
+  free(dir);
+}
+
 static int check_fields(const cairn_record_t *r, void *ud) {
   cairn_record_field_t f;
   (void)ud;
@@ -218,6 +290,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_may_write),
       cmocka_unit_test(test_member_records),
+      cmocka_unit_test(test_member_org),
       cmocka_unit_test(test_record_field),
   };
   if (cairn_init() != 0)

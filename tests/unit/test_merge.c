@@ -2,6 +2,13 @@
  * test_merge.c — targeted, deterministic cases of merge, conflicts, delete,
  * purge and roles (docs/design.md, "Merge", "Conflicts", "Purge", "Membership and roles").
  *
+ * Deletes concurrent with edits: a del names what it saw of the record, a put
+ * the dels it saw; whatever no op of the other kind saw is live, and live dels
+ * beside live puts are a delete/edit conflict (the record stays, listed as the
+ * pseudo-field `_deleted`), resolved by keeping the record or deleting it again.
+ * A del written before dels named what they saw is ordered by stamp. A nil value
+ * (an unset field) is an absent field.
+ *
  * Every case builds a small network of real stores in temporary directories: an
  * owner and one or more editors, exchanging entries with cairn_store_export and
  * cairn_store_apply exactly as a sync would. After each exchange both sides must
@@ -107,6 +114,24 @@ static void del(node_t *n, const char *id) {
   assert_int_equal(cairn_change_begin(n->s, &c), 0);
   assert_int_equal(cairn_change_del(c, "task", id), 0);
   commit_ok(n, c, "del");
+}
+
+/* Keep task/id (ends a delete/edit conflict); returns the commit's result. */
+static int keep(node_t *n, const char *id) {
+  cairn_change_t *c;
+  cairn_error_t err = {0, ""};
+  assert_int_equal(cairn_change_begin(n->s, &c), 0);
+  assert_int_equal(cairn_change_keep(c, "task", id), 0);
+  return cairn_change_commit(c, NULL, &err);
+}
+
+/* Unset task/id.field: write it nil. */
+static void unset(node_t *n, const char *id, const char *field) {
+  cairn_change_t *c;
+  static const uint8_t nil = 0xc0;
+  assert_int_equal(cairn_change_begin(n->s, &c), 0);
+  assert_int_equal(cairn_change_put(c, "task", id, field, &nil, 1, 0), 0);
+  commit_ok(n, c, "unset");
 }
 
 static void key_hex(const node_t *n, char out[2 * CAIRN_KEY_BYTES + 1]) {
@@ -246,6 +271,30 @@ static void conflicts_of(node_t *n, confs_t *cs) {
 static bool val_is(const val_t *v, const char *s) {
   val_t w = str_val(s);
   return v->len == w.len && memcmp(v->b, w.b, w.len) == 0;
+}
+
+/* One record's conflicts through the library call (cairn_record_conflicts). */
+static int record_conflicts_of(node_t *n, const char *id, confs_t *cs) {
+  memset(cs, 0, sizeof *cs);
+  return cairn_record_conflicts(n->s, "task", id, confs_cb, cs);
+}
+
+/* The delete/edit conflict of task/id on n: the `false` head stamped by the
+ * edit `put`, then one `true` head per live del (ndel, greatest stamp first). */
+static void assert_del_conflict(node_t *n, const char *id, const cairn_stamp_t *put,
+                                const cairn_stamp_t *dels, size_t ndel) {
+  confs_t cs;
+  assert_int_equal(record_conflicts_of(n, id, &cs), 0);
+  assert_true(cs.n >= 1);
+  assert_string_equal(cs.c[0].field, CAIRN_DELETED_FIELD);
+  assert_int_equal(cs.c[0].nheads, 1 + ndel);
+  assert_int_equal(cs.c[0].heads[0].len, 1);
+  assert_int_equal(cs.c[0].heads[0].b[0], 0xc2);
+  assert_int_equal(cairn_stamp_cmp(&cs.c[0].stamps[0], put), 0);
+  for (size_t i = 0; i < ndel; i++) {
+    assert_int_equal(cs.c[0].heads[1 + i].b[0], 0xc3);
+    assert_int_equal(cairn_stamp_cmp(&cs.c[0].stamps[1 + i], &dels[i]), 0);
+  }
 }
 
 /* The stamp of author's newest entry (the stamp of its last write). */
@@ -436,6 +485,11 @@ static void test_del_then_put_revives(void **state) {
   assert_value(b, "t1", "title", "two");
   sync_from(a, b, NULL);
   assert_value(a, "t1", "title", "two");
+  {
+    confs_t cs; /* the put saw the del: a revival, not a conflict */
+    conflicts_of(a, &cs);
+    assert_int_equal(cs.n, 0);
+  }
   assert_same_state(a, b);
   /* deleting a record that does not exist yet is fine and hides later-stamped
    * nothing: a put after it revives it */
@@ -448,11 +502,17 @@ static void test_del_then_put_revives(void **state) {
   world_free(w);
 }
 
-/* A delete concurrent with a put: the greater stamp wins, on both sides. */
-static void del_vs_put(int del_first) {
+/*
+ * A delete concurrent with a put: a delete/edit conflict whichever is stamped
+ * later. The record stays with the edit; the conflict names the edit and the
+ * delete. Keeping it (b) or deleting it again having seen the edit (a) ends it
+ * on both sides.
+ */
+static void del_vs_put(int del_first, int resolve_by_del) {
   world_t *w = world_new(1);
   node_t *a = &w->n[0], *b = &w->n[1];
   got_t g;
+  confs_t cs;
   put(a, "t1", "title", "one");
   sync_from(b, a, NULL);
   /* the later one in wall time gets the greater stamp: HLCs are milliseconds */
@@ -470,11 +530,30 @@ static void del_vs_put(int del_first) {
   sync_from(a, b, NULL);
   sync_from(b, a, NULL);
   for (int i = 0; i < 2; i++) {
+    assert_value(&w->n[i], "t1", "title", "two");
+    assert_del_conflict(&w->n[i], "t1", &sp, &sd, 1);
+    conflicts_of(&w->n[i], &cs);
+    assert_int_equal(cs.n, 1);
+  }
+  assert_same_state(a, b);
+  if (resolve_by_del)
+    del(a, "t1");
+  else
+    assert_int_equal(keep(b, "t1"), 0);
+  sync_from(a, b, NULL);
+  sync_from(b, a, NULL);
+  for (int i = 0; i < 2; i++) {
     node_t *x = &w->n[i];
-    if (del_first)
-      assert_value(x, "t1", "title", "two");
-    else
+    if (resolve_by_del) {
       assert_int_equal(get_field(x, "t1", "title", &g), CAIRN_EDELETED);
+      assert_int_equal(record_conflicts_of(x, "t1", &cs), CAIRN_EDELETED);
+    } else {
+      assert_value(x, "t1", "title", "two");
+      assert_int_equal(record_conflicts_of(x, "t1", &cs), 0);
+      assert_int_equal(cs.n, 0);
+    }
+    conflicts_of(x, &cs);
+    assert_int_equal(cs.n, 0);
   }
   assert_same_state(a, b);
   world_free(w);
@@ -482,8 +561,272 @@ static void del_vs_put(int del_first) {
 
 static void test_del_concurrent_with_put(void **state) {
   (void)state;
-  del_vs_put(1);
-  del_vs_put(0);
+  del_vs_put(1, 0);
+  del_vs_put(0, 0);
+  del_vs_put(1, 1);
+  del_vs_put(0, 1);
+}
+
+/* A del that saw every put deletes, with no conflict, even when a put of the
+ * record is stamped after the del (a clock behind): only what it saw counts. */
+static void test_del_saw_put(void **state) {
+  (void)state;
+  world_t *w = world_new(2);
+  node_t *a = &w->n[0], *b = &w->n[1], *c = &w->n[2];
+  got_t g;
+  confs_t cs;
+  put(a, "t1", "title", "one");
+  put(b, "t1", "owner", "bob");
+  sync_from(c, a, NULL);
+  sync_from(c, b, NULL);
+  del(c, "t1");
+  /* a and b get c's del before or after each other's put */
+  sync_from(a, c, cairn_store_key(c->s));
+  sync_from(a, b, NULL);
+  sync_from(b, c, NULL);
+  for (int i = 0; i < 3; i++) {
+    assert_int_equal(get_field(&w->n[i], "t1", "title", &g), CAIRN_EDELETED);
+    conflicts_of(&w->n[i], &cs);
+    assert_int_equal(cs.n, 0);
+  }
+  assert_same_state(a, b);
+  assert_same_state(a, c);
+  world_free(w);
+}
+
+/*
+ * Two dels, and a put that saw one of them. b and c delete the same record (each
+ * having seen a's put): deleted, no conflict. d holds c's del but not b's (the
+ * earlier one) and revives the record: its put saw c's del, not b's, and b's del
+ * did not see it, so b's del and d's put are in conflict. Once d holds b's del,
+ * keeping the record ends it.
+ */
+static void test_two_dels_and_a_revival(void **state) {
+  (void)state;
+  world_t *w = world_new(3);
+  node_t *a = &w->n[0], *b = &w->n[1], *c = &w->n[2], *d = &w->n[3];
+  got_t g;
+  confs_t cs;
+  put(a, "t1", "title", "one");
+  sync_from(b, a, NULL);
+  sync_from(c, a, NULL);
+  sync_from(d, a, NULL);
+  del(b, "t1");
+  sleep_ms(3);
+  del(c, "t1");
+  cairn_stamp_t db = last_write(b);
+  sync_from(a, b, NULL);
+  sync_from(a, c, NULL);
+  assert_int_equal(get_field(a, "t1", "title", &g), CAIRN_EDELETED);
+  conflicts_of(a, &cs);
+  assert_int_equal(cs.n, 0);
+
+  sync_from(d, c, cairn_store_key(c->s));
+  assert_int_equal(get_field(d, "t1", "title", &g), CAIRN_EDELETED);
+  put(d, "t1", "title", "back");
+  cairn_stamp_t pd = last_write(d);
+  assert_value(d, "t1", "title", "back");
+  sync_from(a, d, NULL);
+  sync_from(d, a, NULL);
+  for (int i = 0; i < 4; i += 3) {
+    assert_value(&w->n[i], "t1", "title", "back");
+    assert_del_conflict(&w->n[i], "t1", &pd, &db, 1);
+  }
+  assert_same_state(a, d);
+
+  assert_int_equal(keep(d, "t1"), 0);
+  sync_from(a, d, NULL);
+  assert_value(a, "t1", "title", "back");
+  conflicts_of(a, &cs);
+  assert_int_equal(cs.n, 0);
+  assert_same_state(a, d);
+  world_free(w);
+}
+
+/* Keeping a record that never had a delete is refused; keeping a deleted one
+ * brings it back with the fields it had. */
+static void test_keep(void **state) {
+  (void)state;
+  world_t *w = world_new(1);
+  node_t *a = &w->n[0], *b = &w->n[1];
+  got_t g;
+  cairn_change_t *c;
+  cairn_error_t err = {0, ""};
+  put(a, "t1", "title", "one");
+  assert_int_equal(keep(a, "t1"), CAIRN_EINVAL);
+  assert_int_equal(cairn_change_begin(a->s, &c), 0);
+  assert_int_equal(cairn_change_keep(c, "task", "t1"), 0);
+  assert_int_equal(cairn_change_commit(c, NULL, &err), CAIRN_EINVAL);
+  assert_contains(err.msg, "nothing to keep");
+  del(a, "t1");
+  assert_int_equal(get_field(a, "t1", "title", &g), CAIRN_EDELETED);
+  assert_int_equal(keep(a, "t1"), 0);
+  assert_value(a, "t1", "title", "one");
+  sync_from(b, a, NULL);
+  assert_value(b, "t1", "title", "one");
+  assert_same_state(a, b);
+  world_free(w);
+}
+
+/* A nil value is an absent field: not in the record's fields, not found by
+ * name, and a conflict whose every head is nil is not listed; one between a
+ * value and nil is. */
+static void test_unset(void **state) {
+  (void)state;
+  world_t *w = world_new(1);
+  node_t *a = &w->n[0], *b = &w->n[1];
+  got_t g;
+  confs_t cs;
+  put(a, "t1", "title", "one");
+  put(a, "t1", "owner", "ana");
+  unset(a, "t1", "owner");
+  assert_int_equal(get_field(a, "t1", "owner", &g), 0);
+  assert_false(g.found);
+  assert_int_equal(g.nfields, 1);
+  sync_from(b, a, NULL);
+  unset(a, "t1", "title");
+  unset(b, "t1", "title");
+  sync_from(a, b, NULL);
+  sync_from(b, a, NULL);
+  conflicts_of(a, &cs);
+  assert_int_equal(cs.n, 0); /* both unset it: nothing to choose */
+  put(a, "t1", "title", "again"); /* saw both unsets: no conflict left */
+  conflicts_of(a, &cs);
+  assert_int_equal(cs.n, 0);
+  sync_from(b, a, NULL);
+  unset(a, "t1", "title");
+  put(b, "t1", "title", "kept");
+  sync_from(a, b, NULL);
+  sync_from(b, a, NULL);
+  conflicts_of(a, &cs);
+  assert_int_equal(cs.n, 1);
+  assert_int_equal(cs.c[0].nheads, 2);
+  assert_same_state(a, b);
+  world_free(w);
+}
+
+/* The library call for one record: ENOENT, its own conflicts only. */
+static void test_record_conflicts(void **state) {
+  (void)state;
+  world_t *w = world_new(2);
+  node_t *a = &w->n[0], *b = &w->n[1];
+  confs_t cs;
+  const char *win, *lose;
+  assert_int_equal(record_conflicts_of(a, "t1", &cs), CAIRN_ENOENT);
+  concurrent_titles(a, b, &win, &lose);
+  put(a, "t10", "title", "other");
+  assert_int_equal(record_conflicts_of(a, "t10", &cs), 0);
+  assert_int_equal(cs.n, 0);
+  assert_int_equal(record_conflicts_of(a, "t1", &cs), 0);
+  assert_int_equal(cs.n, 1);
+  assert_string_equal(cs.c[0].field, "title");
+  assert_true(val_is(&cs.c[0].heads[0], win));
+  assert_true(val_is(&cs.c[0].heads[1], lose));
+  CAIRN_FAIL(cairn_record_conflicts(a->s, NULL, "t1", confs_cb, &cs), CAIRN_EINVAL);
+  world_free(w);
+}
+
+/* Sign ops (hex) as k's next entry, into *out (a copy the caller frees). */
+static cairn_test_bytes_t signed_ops(cairn_test_key_t *k, const char *hexops) {
+  cairn_test_bytes_t ops = {0}, out = {0};
+  uint8_t *e;
+  size_t len;
+  CAIRN_PASS(cairn_test_bytes_hex(&ops, hexops));
+  CAIRN_PASS(cairn_test_key_sign(k, ops.p, ops.len, &e, &len));
+  CAIRN_PASS(cairn_test_bytes_put(&out, e, len));
+  free(e);
+  cairn_test_bytes_free(&ops);
+  return out;
+}
+
+static void apply_bytes(node_t *to, const cairn_test_bytes_t *e) {
+  cairn_error_t err = {0, ""};
+  int rc = cairn_test_apply1(to->s, e->p, e->len, &err);
+  if (rc != 0)
+    fail_msg("apply to %s: %s", to->name, err.msg);
+}
+
+/* Sign ops (hex) as k's next entry and apply it to `to`. */
+static void sign_ops(cairn_test_key_t *k, const char *hexops, node_t *to) {
+  cairn_test_bytes_t e = signed_ops(k, hexops);
+  apply_bytes(to, &e);
+  cairn_test_bytes_free(&e);
+}
+
+/*
+ * A del without `seen` (written before dels named what they saw) keeps its old
+ * meaning, last writer wins: it hides the puts stamped before it, and a put
+ * stamped after it brings the record back, with no conflict either way.
+ */
+static void test_legacy_del(void **state) {
+  (void)state;
+  node_t a;
+  cairn_test_key_t k;
+  uint8_t *e;
+  size_t len;
+  got_t g;
+  confs_t cs;
+  static const char put1[] = "91 94 01 a4 7461736b a2 7431 81 a5 7469746c65 92 a3 6f6e65 90";
+  static const char legacy_del[] = "91 93 02 a4 7461736b a2 7431";
+  static const char put2[] = "91 94 01 a4 7461736b a2 7431 81 a4 646f6e65 92 a3 74776f 90";
+  CAIRN_PASS(cairn_test_node_new(&a, "A", NULL));
+  cairn_test_key_init(&k, NULL);
+  CAIRN_PASS(cairn_test_genesis(&k, NULL, "legacy", &e, &len));
+  CAIRN_PASS(cairn_test_apply1(a.s, e, len, NULL));
+  free(e);
+  sign_ops(&k, put1, &a);
+  sign_ops(&k, legacy_del, &a);
+  assert_int_equal(get_field(&a, "t1", "title", &g), CAIRN_EDELETED);
+  sign_ops(&k, put2, &a);
+  assert_value(&a, "t1", "done", "two");
+  assert_value(&a, "t1", "title", "one");
+  conflicts_of(&a, &cs);
+  assert_int_equal(cs.n, 0);
+  cairn_test_node_free(&a);
+}
+
+/*
+ * An entry holding two ops on one record (which a change never writes: the
+ * history row names the first) is judged by its first op whatever the record
+ * held when it arrived: before another author's del of the record, or after.
+ */
+static void test_two_ops_one_entry(void **state) {
+  (void)state;
+  node_t a, b;
+  cairn_test_key_t o, k;
+  cairn_test_bytes_t e[5];
+  uint8_t *g;
+  size_t len;
+  static const char put1[] = "91 94 01 a4 7461736b a2 7431 81 a5 7469746c65 92 a3 6f6e65 90";
+  static const char del1[] = "91 94 02 a4 7461736b a2 7431 90";
+  static const char put_del[] =
+      "92 94 01 a4 7461736b a2 7431 81 a4 646f6e65 92 a1 78 90 94 02 a4 7461736b a2 7431 90";
+  CAIRN_PASS(cairn_test_node_new(&a, "A", NULL));
+  CAIRN_PASS(cairn_test_node_new(&b, "B", NULL));
+  cairn_test_key_init(&o, NULL);
+  cairn_test_key_init(&k, NULL);
+  CAIRN_PASS(cairn_test_genesis(&o, NULL, "two ops", &g, &len));
+  e[0] = (cairn_test_bytes_t){0};
+  CAIRN_PASS(cairn_test_bytes_put(&e[0], g, len));
+  free(g);
+  memcpy(k.network, o.network, CAIRN_KEY_BYTES);
+  CAIRN_PASS(cairn_test_grant(&o, k.pk, "editor", &g, &len));
+  e[1] = (cairn_test_bytes_t){0};
+  CAIRN_PASS(cairn_test_bytes_put(&e[1], g, len));
+  free(g);
+  e[2] = signed_ops(&o, put1);
+  e[3] = signed_ops(&k, put_del);
+  e[4] = signed_ops(&o, del1);
+  static const int order_a[5] = {0, 1, 2, 4, 3}, order_b[5] = {0, 1, 2, 3, 4};
+  for (int i = 0; i < 5; i++) {
+    apply_bytes(&a, &e[order_a[i]]);
+    apply_bytes(&b, &e[order_b[i]]);
+  }
+  assert_same_state(&a, &b);
+  for (int i = 0; i < 5; i++)
+    cairn_test_bytes_free(&e[i]);
+  cairn_test_node_free(&a);
+  cairn_test_node_free(&b);
 }
 
 /*
@@ -764,6 +1107,13 @@ int main(void) {
       cmocka_unit_test(test_plain_put_keeps_conflict_resolve_clears),
       cmocka_unit_test(test_del_then_put_revives),
       cmocka_unit_test(test_del_concurrent_with_put),
+      cmocka_unit_test(test_del_saw_put),
+      cmocka_unit_test(test_two_dels_and_a_revival),
+      cmocka_unit_test(test_keep),
+      cmocka_unit_test(test_unset),
+      cmocka_unit_test(test_record_conflicts),
+      cmocka_unit_test(test_legacy_del),
+      cmocka_unit_test(test_two_ops_one_entry),
       cmocka_unit_test(test_out_of_causal_order),
       cmocka_unit_test(test_purge),
       cmocka_unit_test(test_editor_forbidden),

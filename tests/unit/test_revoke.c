@@ -6,7 +6,11 @@
  * note a; Ana applies it, writes once more and revokes Rob, accepting his
  * entries up to seq 1. Rob, not knowing, writes twice: note b with his clock set
  * back (stamped before the revocation, seq 2: refused by the cut-off) and note c
- * after it (refused by his role at that stamp). Mia writes note c concurrently.
+ * after it (refused by his role at that stamp), then deletes Ana's note n
+ * (refused too: n stays). Mia writes note c concurrently, and deletes note a
+ * without having seen Rob's note: a delete concurrent with an edit, which every
+ * store shows as a conflict (a store that held Rob's delete before the
+ * revocation judges it again and drops it).
  * Every entry is then applied to fresh stores in many random orders (each
  * author's entries in seq order, in random batches; an entry refused outright,
  * as one whose author's grant has not arrived yet, is offered again later, as
@@ -56,6 +60,17 @@ static void sign_note(world_t *w, cairn_test_key_t *k, uint64_t hlc, const char 
   CAIRN_PASS(cairn_test_entries_push(&w->all, &x));
 }
 
+/* k signs del note id (one letter) at hlc, having seen nothing of it, into w->all. */
+static void sign_del(world_t *w, cairn_test_key_t *k, uint64_t hlc, char id) {
+  cairn_test_entry_t x;
+  /* [[2, "note", id, []]] */
+  const uint8_t ops[] = {0x91, 0x94, 0x02, 0xa4, 'n', 'o', 't', 'e', 0xa1, (uint8_t)id, 0x90};
+  CAIRN_PASS(cairn_test_key_sign_at(k, hlc, ops, sizeof ops, &x.data, &x.len));
+  memcpy(x.author, k->pk, CAIRN_KEY_BYTES);
+  x.seq = k->seq;
+  CAIRN_PASS(cairn_test_entries_push(&w->all, &x));
+}
+
 /* Ana's entries from the (*seen + 1)th on, appended to w->all. */
 static void take_anas(world_t *w, size_t *seen) {
   cairn_test_entries_t l = {0};
@@ -67,27 +82,16 @@ static void take_anas(world_t *w, size_t *seen) {
   cairn_test_entries_free(&l);
 }
 
-static void grant(cairn_store_t *s, const uint8_t *key, const char *name) {
-  cairn_change_t *c;
-  CAIRN_PASS(cairn_change_begin(s, &c));
-  CAIRN_PASS(cairn_change_member(c, key, CAIRN_ROLE_EDITOR, name, NULL));
-  CAIRN_PASS(cairn_change_commit(c, NULL, NULL));
-}
-
 static void world_make(world_t *w) {
+  static const char *const names[] = {"Rob", "Mia"};
+  cairn_test_key_t keys[2];
   size_t seen = 0;
-  uint8_t net[CAIRN_KEY_BYTES];
-  cairn_error_t err;
   cairn_change_t *c;
   memset(w, 0, sizeof *w);
-  CAIRN_PASS(cairn_test_store("Ana", &w->ana, &w->dir));
-  CAIRN_PASS(cairn_store_network_create(w->ana, "Late revocations", net, &err));
-  cairn_test_key_init(&w->rob, NULL);
-  cairn_test_key_init(&w->mia, NULL);
-  memcpy(w->rob.network, net, CAIRN_KEY_BYTES);
-  memcpy(w->mia.network, net, CAIRN_KEY_BYTES);
-  grant(w->ana, w->rob.pk, "Rob");
-  grant(w->ana, w->mia.pk, "Mia");
+  CAIRN_PASS(cairn_test_network_keys("Ana", "Late revocations", keys, names, 2, &w->ana,
+                                     &w->dir));
+  w->rob = keys[0];
+  w->mia = keys[1];
   take_anas(w, &seen);
   uint64_t granted = hlc_of(&w->all.e[w->all.n - 1]);
   sign_note(w, &w->rob, granted + 1, "a", "Rob's, before the revocation");
@@ -103,6 +107,8 @@ static void world_make(world_t *w) {
   sign_note(w, &w->rob, granted + 2, "b", "Rob's, his clock set back");
   sign_note(w, &w->rob, revoked + 1, "c", "Rob's, after the revocation");
   sign_note(w, &w->mia, revoked + 2, "c", "Mia's");
+  sign_del(w, &w->rob, revoked + 3, 'n');
+  sign_del(w, &w->mia, revoked + 4, 'a');
 }
 
 static void world_free(world_t *w) {
@@ -176,17 +182,37 @@ static void state(cairn_store_t *s, cairn_test_text_t *t) {
   CAIRN_PASS(cairn_test_state(s, types, 3, CAIRN_TEST_STATE_HISTORY, t));
 }
 
+static int count_deleted(const char *type, size_t tl, const char *id, size_t il,
+                         const char *field, size_t fl, const cairn_head_t *h, size_t nh,
+                         void *ud) {
+  (void)type, (void)tl, (void)id, (void)il, (void)h;
+  if (fl == strlen(CAIRN_DELETED_FIELD) && memcmp(field, CAIRN_DELETED_FIELD, fl) == 0 &&
+      nh == 2)
+    ++*(size_t *)ud;
+  return 0;
+}
+
 static void check_verdicts(const world_t *w, cairn_store_t *s) {
   cairn_error_t why;
   assert_int_equal(cairn_entry_refused(s, w->rob.pk, 1, NULL), 0);
   assert_int_equal(cairn_entry_refused(s, w->rob.pk, 2, &why), 1);
   assert_contains(why.msg, "accepting its entries up to seq 1 only");
   assert_int_equal(cairn_entry_refused(s, w->rob.pk, 3, NULL), 1);
+  assert_int_equal(cairn_entry_refused(s, w->rob.pk, 4, NULL), 1);
   assert_int_equal(cairn_entry_refused(s, w->mia.pk, 1, NULL), 0);
+  assert_int_equal(cairn_entry_refused(s, w->mia.pk, 2, NULL), 0);
   assert_string_equal(cairn_test_field_text(s, "note", "a", "text"),
                       "Rob's, before the revocation");
   CAIRN_FAIL(cairn_get(s, "note", "b", NULL, NULL), CAIRN_ENOENT);
   assert_string_equal(cairn_test_field_text(s, "note", "c", "text"), "Mia's");
+  assert_string_equal(cairn_test_field_text(s, "note", "n", "text"), "Ana's");
+  /* note a: Mia's delete and Rob's edit in conflict; note n: none */
+  size_t n = 0;
+  CAIRN_PASS(cairn_record_conflicts(s, "note", "a", count_deleted, &n));
+  assert_int_equal(n, 1);
+  n = 0;
+  CAIRN_PASS(cairn_record_conflicts(s, "note", "n", count_deleted, &n));
+  assert_int_equal(n, 0);
 }
 
 static void test_late_revocation_any_order(void **state_) {

@@ -40,7 +40,7 @@ c() { local who=$1; shift; timeout 60 "$CAIRN" --store "$T/$who" "$@"; }
 # in $T/live.err)
 stop_live() {
   local rc=0
-  kill -TERM "$1"
+  kill -TERM "$1" 2>/dev/null || true # it may have exited on an earlier signal
   wait "$1" || rc=$?
   [ "$rc" -eq 0 ] || fail "live sync exited $rc on SIGTERM: $(cat "$T/live.err")"
 }

@@ -1,0 +1,378 @@
+/*
+ * data.c — the records reports read, copied out of the store once, as of a
+ * time (report.h, "Data"; docs/design.md, "Reports").
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mpread.h"
+#include "report.h"
+
+struct cairn_report_data {
+  cairn_store_t *s;
+  cairn_schema_t *schema;
+  uint64_t as_of_ms;
+  char date[11];
+  char *title;
+  cairn_report_set_t **sets;
+  size_t nsets;
+  char **texts; /* strings handed out by cairn_report_text */
+  size_t ntexts, texts_cap;
+};
+
+/* ---- loading ---- */
+
+static void set_free(cairn_report_set_t *set) {
+  if (set == NULL)
+    return;
+  for (size_t i = 0; i < set->n; i++) {
+    free(set->v[i].id);
+    free((void *)set->v[i].rec.fields);
+  }
+  free(set->v);
+  free(set->type);
+  free(set);
+}
+
+typedef struct load {
+  cairn_report_set_t *set;
+  size_t cap;
+  int rc;
+} load_t;
+
+static uint64_t latest_write(const cairn_record_t *r) {
+  cairn_record_iter_t it;
+  cairn_record_field_t f;
+  uint64_t best = 0;
+  cairn_record_iter_init(r, &it);
+  while (cairn_record_field_next(&it, &f))
+    if (f.stamp.hlc > best)
+      best = f.stamp.hlc;
+  return best >> 16;
+}
+
+static int load_one(const cairn_record_t *r, void *ud) {
+  load_t *l = ud;
+  cairn_report_set_t *set = l->set;
+  if (set->n == l->cap) {
+    size_t cap = l->cap ? 2 * l->cap : 64;
+    cairn_report_rec_t *v = realloc(set->v, cap * sizeof *v);
+    if (v == NULL)
+      return l->rc = CAIRN_ENOMEM, 1;
+    set->v = v;
+    l->cap = cap;
+  }
+  cairn_report_rec_t *x = &set->v[set->n];
+  uint8_t *fields = malloc(r->fields_len ? r->fields_len : 1);
+  char *id = malloc(r->id_len + 1);
+  if (fields == NULL || id == NULL) {
+    free(fields);
+    free(id);
+    return l->rc = CAIRN_ENOMEM, 1;
+  }
+  memcpy(fields, r->fields, r->fields_len);
+  memcpy(id, r->id, r->id_len);
+  id[r->id_len] = 0;
+  x->id = id;
+  x->rec = *r;
+  x->rec.type = set->type;
+  x->rec.id = id;
+  x->rec.fields = fields;
+  x->updated_ms = latest_write(r);
+  set->n++;
+  return 0;
+}
+
+static int load_set(cairn_report_data_t *d, const char *type, cairn_report_set_t **out) {
+  load_t l = {calloc(1, sizeof *l.set), 0, 0};
+  int rc;
+  *out = NULL;
+  if (l.set == NULL || (l.set->type = strdup(type)) == NULL) {
+    free(l.set);
+    return CAIRN_ENOMEM;
+  }
+  if (d->as_of_ms == 0)
+    rc = cairn_records_walk(d->s, type, 0, load_one, &l);
+  else
+    rc = cairn_records_as_of(d->s, type, (d->as_of_ms << 16) | 0xffff, 0, load_one, &l);
+  if (rc == 0)
+    rc = l.rc;
+  if (rc != 0) {
+    set_free(l.set);
+    return rc;
+  }
+  *out = l.set;
+  return 0;
+}
+
+int cairn_report_set(cairn_report_data_t *d, const char *type, const cairn_report_set_t **out) {
+  cairn_report_set_t *set, **v;
+  int rc;
+  for (size_t i = 0; i < d->nsets; i++)
+    if (strcmp(d->sets[i]->type, type) == 0) {
+      *out = d->sets[i];
+      return 0;
+    }
+  if ((rc = load_set(d, type, &set)) != 0)
+    return rc;
+  if ((v = realloc(d->sets, (d->nsets + 1) * sizeof *v)) == NULL) {
+    set_free(set);
+    return CAIRN_ENOMEM;
+  }
+  d->sets = v;
+  d->sets[d->nsets++] = set;
+  *out = set;
+  return 0;
+}
+
+const cairn_report_rec_t *cairn_report_find(const cairn_report_set_t *set, const char *id) {
+  size_t lo = 0, hi = set->n;
+  size_t n = strlen(id);
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    const cairn_report_rec_t *r = &set->v[mid];
+    /* ids are in bytewise order, as the store keeps them */
+    size_t m = r->rec.id_len < n ? r->rec.id_len : n;
+    int c = memcmp(r->id, id, m);
+    if (c == 0)
+      c = r->rec.id_len < n ? -1 : r->rec.id_len > n;
+    if (c == 0)
+      return r;
+    if (c < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return NULL;
+}
+
+/* ---- the data ---- */
+
+static void date_of(uint64_t ms, char out[11]) {
+  time_t t = (time_t)(ms / 1000);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+static int network_title(cairn_report_data_t *d) {
+  const cairn_report_set_t *net;
+  int rc = cairn_report_set(d, "_network", &net);
+  const char *t = rc == 0 && net->n > 0 ? cairn_report_text(d, &net->v[0], "title") : NULL;
+  if (rc != 0)
+    return rc;
+  d->title = strdup(t != NULL ? t : "");
+  return d->title != NULL ? 0 : CAIRN_ENOMEM;
+}
+
+int cairn_report_data_open(cairn_store_t *s, uint64_t as_of_ms, cairn_report_data_t **out) {
+  cairn_report_data_t *d = calloc(1, sizeof *d);
+  int rc;
+  *out = NULL;
+  if (d == NULL)
+    return CAIRN_ENOMEM;
+  d->s = s;
+  d->as_of_ms = as_of_ms;
+  date_of(as_of_ms ? as_of_ms : cairn_now_ms(), d->date);
+  if ((rc = cairn_schema_load(s, &d->schema)) != 0 || (rc = network_title(d)) != 0) {
+    cairn_report_data_free(d);
+    return rc;
+  }
+  *out = d;
+  return 0;
+}
+
+void cairn_report_data_free(cairn_report_data_t *d) {
+  if (d == NULL)
+    return;
+  for (size_t i = 0; i < d->nsets; i++)
+    set_free(d->sets[i]);
+  free(d->sets);
+  for (size_t i = 0; i < d->ntexts; i++)
+    free(d->texts[i]);
+  free(d->texts);
+  free(d->title);
+  cairn_schema_free(d->schema);
+  free(d);
+}
+
+uint64_t cairn_report_data_time(const cairn_report_data_t *d) {
+  return d->as_of_ms ? d->as_of_ms : cairn_now_ms();
+}
+
+const char *cairn_report_data_date(const cairn_report_data_t *d) {
+  return d->date;
+}
+
+cairn_store_t *cairn_report_data_store(const cairn_report_data_t *d) {
+  return d->s;
+}
+
+const cairn_schema_t *cairn_report_data_schema(const cairn_report_data_t *d) {
+  return d->schema;
+}
+
+const char *cairn_report_data_title(const cairn_report_data_t *d) {
+  return d->title;
+}
+
+/* ---- fields ---- */
+
+/* The value of field in r, through the schema (a renamed field's former name). */
+static int field_value(const cairn_report_data_t *d, const cairn_report_rec_t *r,
+                       const char *field, cairn_record_field_t *f) {
+  char type[CAIRN_TYPE_MAX + 1];
+  const cairn_schema_field_t *sf = NULL;
+  snprintf(type, sizeof type, "%.*s", (int)r->rec.type_len, r->rec.type);
+  if (d != NULL)
+    sf = cairn_schema_field(cairn_schema_type(d->schema, type), field);
+  if (sf != NULL)
+    return cairn_schema_value(&r->rec, sf, f);
+  return cairn_record_field(&r->rec, field, f) && !(f->value_len == 1 && f->value[0] == 0xc0);
+}
+
+static char *keep(cairn_report_data_t *d, char *s) {
+  if (s == NULL)
+    return NULL;
+  if (d->ntexts == d->texts_cap) {
+    size_t cap = d->texts_cap ? 2 * d->texts_cap : 256;
+    char **v = realloc(d->texts, cap * sizeof *v);
+    if (v == NULL) {
+      free(s);
+      return NULL;
+    }
+    d->texts = v;
+    d->texts_cap = cap;
+  }
+  d->texts[d->ntexts++] = s;
+  return s;
+}
+
+/* A list of strings joined by ", ", or NULL when it is not one. */
+static char *joined(const uint8_t *mp, size_t len) {
+  cairn_mpr_t m;
+  uint32_t count, n;
+  const char *s;
+  size_t total = 1;
+  cairn_mpr_init(&m, mp, len);
+  if (cairn_mpr_array(&m, &count) != 0)
+    return NULL;
+  for (uint32_t i = 0; i < count; i++) {
+    if (cairn_mpr_str(&m, &s, &n) != 0)
+      return NULL;
+    total += n + 2;
+  }
+  char *out = malloc(total), *p = out;
+  if (out == NULL)
+    return NULL;
+  cairn_mpr_init(&m, mp, len);
+  (void)cairn_mpr_array(&m, &count);
+  for (uint32_t i = 0; i < count; i++) {
+    (void)cairn_mpr_str(&m, &s, &n);
+    if (i > 0)
+      *p++ = ',', *p++ = ' ';
+    memcpy(p, s, n);
+    p += n;
+  }
+  *p = 0;
+  return out;
+}
+
+const char *cairn_report_text(cairn_report_data_t *d, const cairn_report_rec_t *r,
+                              const char *field) {
+  cairn_record_field_t f;
+  cairn_mpr_t m;
+  const char *s;
+  uint32_t n;
+  double v;
+  char num[64], *out;
+  if (!field_value(d, r, field, &f))
+    return NULL;
+  cairn_mpr_init(&m, f.value, f.value_len);
+  if (cairn_mpr_str(&m, &s, &n) == 0)
+    return keep(d, strndup(s, n));
+  if (cairn_report_number(r, field, &v)) {
+    snprintf(num, sizeof num, "%.15g", v);
+    return keep(d, strdup(num));
+  }
+  if ((out = joined(f.value, f.value_len)) != NULL)
+    return keep(d, out);
+  if (cairn_value_json(f.value, f.value_len, &out) != 0)
+    return NULL;
+  char *copy = strdup(out);
+  cairn_free(out);
+  return keep(d, copy);
+}
+
+int cairn_report_number(const cairn_report_rec_t *r, const char *field, double *out) {
+  cairn_record_field_t f;
+  cairn_mpr_t m;
+  int64_t i;
+  uint64_t u;
+  if (!field_value(NULL, r, field, &f))
+    return 0;
+  cairn_mpr_init(&m, f.value, f.value_len);
+  if (cairn_mpr_int(&m, &i) == 0) {
+    *out = (double)i;
+    return 1;
+  }
+  cairn_mpr_init(&m, f.value, f.value_len);
+  if (cairn_mpr_uint(&m, &u) == 0) {
+    *out = (double)u;
+    return 1;
+  }
+  cairn_mpr_init(&m, f.value, f.value_len);
+  return cairn_mpr_float(&m, out) == 0 && isfinite(*out);
+}
+
+const char *cairn_report_label(cairn_report_data_t *d, const cairn_report_rec_t *r) {
+  const char *s = cairn_report_text(d, r, "name");
+  if (s == NULL || s[0] == 0)
+    s = cairn_report_text(d, r, "title");
+  return s != NULL && s[0] != 0 ? s : r->id;
+}
+
+int cairn_report_refs_hold(const cairn_report_rec_t *r, const char *field, const char *id) {
+  cairn_record_field_t f;
+  cairn_mpr_t m;
+  uint32_t count, n;
+  const char *s;
+  size_t len = strlen(id);
+  if (!field_value(NULL, r, field, &f))
+    return 0;
+  cairn_mpr_init(&m, f.value, f.value_len);
+  if (cairn_mpr_array(&m, &count) != 0)
+    return cairn_mpr_str(&m, &s, &n) == 0 && n == len && memcmp(s, id, n) == 0;
+  for (uint32_t i = 0; i < count; i++)
+    if (cairn_mpr_str(&m, &s, &n) == 0 && n == len && memcmp(s, id, n) == 0)
+      return 1;
+  return 0;
+}
+
+/* Days since 1970-01-01 of a civil date (Howard Hinnant's days_from_civil). */
+static long days_from_civil(long y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  long era = (y >= 0 ? y : y - 399) / 400;
+  unsigned yoe = (unsigned)(y - era * 400);
+  unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + (long)doe - 719468;
+}
+
+static int date_days(const char *s, long *out) {
+  unsigned y, m, d;
+  char tail;
+  if (s == NULL || strlen(s) < 10 || sscanf(s, "%4u-%2u-%2u%c", &y, &m, &d, &tail) < 3 ||
+      m < 1 || m > 12 || d < 1 || d > 31)
+    return 0;
+  *out = days_from_civil((long)y, m, d);
+  return 1;
+}
+
+long cairn_report_days(const char *a, const char *b, int *ok) {
+  long x, y;
+  *ok = date_days(a, &x) && date_days(b, &y);
+  return *ok ? y - x : 0;
+}

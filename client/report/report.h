@@ -1,0 +1,346 @@
+/*
+ * report.h — the partnership's reports for its monthly accountability meeting
+ * (client/report/; docs/design.md, "Reports"): each report computes a plain
+ * model from the local replica once, as of a date, and renderers turn it into
+ * text for a terminal, JSON, CSV, or one self-contained HTML file.
+ *
+ * Three layers, each usable alone:
+ *
+ *   cairn_report_data_t   the records a report reads, loaded once as of a time
+ *                         (data.c): types of the collective-impact schema
+ *                         (report.h's names are the default schema's)
+ *   models                one typed model per report (commitments.c,
+ *                         measures.c, partners.c, goals.c, changes.c,
+ *                         meeting.c): what unit tests check
+ *   cairn_report_doc_t    a document every model becomes (doc.c): a title,
+ *                         sections of facts, tables and charts; the renderers
+ *                         (render_text.c, render_json.c, render_csv.c,
+ *                         render_html.c) know only it
+ *
+ * cairn_report_build() does the three for a report named as `cairn report NAME`
+ * takes it. Nothing here prints, exits or aborts; every function that can fail
+ * returns 0 or a negative CAIRN_E* code. A report reads a store through
+ * cairn.h only. Strings are UTF-8, NUL-terminated and owned by their model or
+ * document.
+ */
+#ifndef CAIRN_REPORT_H
+#define CAIRN_REPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cairn.h"
+
+/* ======================================================================
+ * Data: records as of a time
+ * ====================================================================== */
+
+/* One record copied out of the store: its id and fields (use cairn.h's record
+ * calls on rec, which points into this copy). */
+typedef struct cairn_report_rec {
+  char *id;
+  cairn_record_t rec;
+  uint64_t updated_ms; /* the time of its latest field write (ms since 1970) */
+} cairn_report_rec_t;
+
+/* Every visible record of one type as of the data's time, in id order. */
+typedef struct cairn_report_set {
+  char *type;
+  cairn_report_rec_t *v;
+  size_t n;
+} cairn_report_set_t;
+
+typedef struct cairn_report_data cairn_report_data_t;
+
+/*
+ * Load what reports read, as of as_of_ms (ms since 1970; 0: now, the records as
+ * they are). A time in the past replays the records' history up to its end
+ * (cairn_records_as_of): what the replica held then, so a report of a past
+ * date reads the same as it did on that date.
+ * @param[out] out  free with cairn_report_data_free.
+ * @return 0, CAIRN_ENOMEM, or a store error.
+ */
+CAIRN_EXTERN int cairn_report_data_open(cairn_store_t *s, uint64_t as_of_ms,
+                                        cairn_report_data_t **out) CAIRN_WUR;
+CAIRN_EXTERN void cairn_report_data_free(cairn_report_data_t *d);
+
+/* The time the data stands at (ms since 1970), and its date "YYYY-MM-DD" (UTC). */
+CAIRN_EXTERN uint64_t cairn_report_data_time(const cairn_report_data_t *d);
+CAIRN_EXTERN const char *cairn_report_data_date(const cairn_report_data_t *d);
+/* The store and its schema (borrowed). */
+CAIRN_EXTERN cairn_store_t *cairn_report_data_store(const cairn_report_data_t *d);
+CAIRN_EXTERN const cairn_schema_t *cairn_report_data_schema(const cairn_report_data_t *d);
+/* The network's title ("" when unknown). */
+CAIRN_EXTERN const char *cairn_report_data_title(const cairn_report_data_t *d);
+
+/* The records of type (loaded on first use and kept). @return 0, or an error
+ * of the store; *out is never NULL on success (an empty set for no records). */
+CAIRN_EXTERN int cairn_report_set(cairn_report_data_t *d, const char *type,
+                                  const cairn_report_set_t **out) CAIRN_WUR;
+/* The record of set with id, or NULL. */
+CAIRN_EXTERN const cairn_report_rec_t *cairn_report_find(const cairn_report_set_t *set,
+                                                         const char *id);
+
+/* A field of a record as text (a string as it is, a number as it prints, a
+ * list of ids joined by ", "), through the schema (renamed fields under their
+ * new name); NULL when absent. Valid until the data is freed. */
+CAIRN_EXTERN const char *cairn_report_text(cairn_report_data_t *d, const cairn_report_rec_t *r,
+                                           const char *field);
+/* A field as a number: 1 with *out set, 0 when absent or not a number. */
+CAIRN_EXTERN int cairn_report_number(const cairn_report_rec_t *r, const char *field,
+                                     double *out);
+/* The name people know a record by: its name, else title, else id. */
+CAIRN_EXTERN const char *cairn_report_label(cairn_report_data_t *d, const cairn_report_rec_t *r);
+/* Whether a refs field of r holds id. */
+CAIRN_EXTERN int cairn_report_refs_hold(const cairn_report_rec_t *r, const char *field,
+                                        const char *id);
+
+/* Days from date a to date b ("YYYY-MM-DD" each): b - a; 0 with *ok 0 when
+ * either is not a date. */
+CAIRN_EXTERN long cairn_report_days(const char *a, const char *b, int *ok);
+
+/* ======================================================================
+ * The document every report becomes
+ * ====================================================================== */
+
+/* How a cell reads: the renderers colour it (HTML) or mark it (text). */
+typedef enum cairn_report_tone {
+  CAIRN_TONE_PLAIN = 0,
+  CAIRN_TONE_GOOD, /* done, on track */
+  CAIRN_TONE_WARN, /* at risk, too slow, due soon */
+  CAIRN_TONE_BAD,  /* overdue, going the wrong way, not contacted */
+  CAIRN_TONE_MUTED /* dropped, no data */
+} cairn_report_tone_t;
+
+typedef struct cairn_report_cell {
+  char *text;     /* as shown; "" for nothing */
+  int is_number;  /* JSON writes num (or null when text is "") */
+  double num;
+  cairn_report_tone_t tone;
+} cairn_report_cell_t;
+
+/* A table: columns with ids (JSON keys, CSV header) and labels (people's
+ * words), rows of cells, each row naming the record it shows (its _type and
+ * _id in JSON; NULL for a row of totals). */
+typedef struct cairn_report_row {
+  char *type, *id;
+  cairn_report_cell_t *cells; /* ncols */
+} cairn_report_row_t;
+
+typedef struct cairn_report_table {
+  char *id, *title;
+  char **col_ids, **col_labels;
+  int *col_numeric; /* right-aligned */
+  size_t ncols;
+  cairn_report_row_t *rows;
+  size_t nrows, cap;
+  char *empty; /* what to say when there are no rows */
+} cairn_report_table_t;
+
+/* A line chart: x labels (periods in time order), one series per line (y per x,
+ * NAN where there is no value), an optional target line. */
+typedef struct cairn_report_series {
+  char *name;
+  double *y; /* nx values */
+} cairn_report_series_t;
+
+typedef struct cairn_report_chart {
+  char *id, *title, *unit;
+  char **x;
+  size_t nx;
+  cairn_report_series_t *series;
+  size_t nseries;
+  int has_target;
+  double target;       /* drawn as a dashed line */
+  char *target_label;  /* "target 60 by 2027" */
+  int has_baseline;
+  double baseline;
+  char *caption;       /* one line under the chart, e.g. the trend */
+} cairn_report_chart_t;
+
+/* A headline number: "Overdue commitments  12". */
+typedef struct cairn_report_fact {
+  char *id, *label, *text;
+  int is_number;
+  double num;
+  cairn_report_tone_t tone;
+} cairn_report_fact_t;
+
+typedef struct cairn_report_section {
+  char *id, *title, *intro; /* intro: one paragraph, may be "" */
+  cairn_report_fact_t *facts;
+  size_t nfacts;
+  cairn_report_table_t **tables;
+  size_t ntables;
+  cairn_report_chart_t **charts;
+  size_t ncharts;
+} cairn_report_section_t;
+
+typedef struct cairn_report_doc {
+  char *name;     /* "commitments" */
+  char *title;    /* "Commitments" */
+  char *subtitle; /* "Northside Cradle to Career — as of 2026-11-30" */
+  char *as_of;    /* "2026-11-30" */
+  cairn_report_section_t **sections;
+  size_t nsections;
+} cairn_report_doc_t;
+
+/* Building a document (doc.c). Each returns NULL or nonzero on out of memory;
+ * the document owns what is added. Text is copied. */
+CAIRN_EXTERN cairn_report_doc_t *cairn_report_doc_new(const char *name, const char *title,
+                                                      const cairn_report_data_t *d);
+CAIRN_EXTERN void cairn_report_doc_free(cairn_report_doc_t *doc);
+CAIRN_EXTERN cairn_report_section_t *cairn_report_section_add(cairn_report_doc_t *doc,
+                                                              const char *id, const char *title,
+                                                              const char *intro);
+CAIRN_EXTERN int cairn_report_fact_add(cairn_report_section_t *sec, const char *id,
+                                       const char *label, const char *text, int is_number,
+                                       double num, cairn_report_tone_t tone);
+/* A table with ncols columns: ids[i] and labels[i]; numeric: may be NULL. */
+CAIRN_EXTERN cairn_report_table_t *cairn_report_table_add(cairn_report_section_t *sec,
+                                                          const char *id, const char *title,
+                                                          const char *const *ids,
+                                                          const char *const *labels,
+                                                          const int *numeric, size_t ncols,
+                                                          const char *empty);
+/* A row (type and id may be NULL); its cells are set with cairn_report_cell_*. */
+CAIRN_EXTERN cairn_report_row_t *cairn_report_row_add(cairn_report_table_t *t, const char *type,
+                                                      const char *id);
+CAIRN_EXTERN int cairn_report_cell_text(cairn_report_row_t *row, size_t col, const char *text,
+                                        cairn_report_tone_t tone);
+/* A number cell shown with decimals places (and unit after it when not NULL). */
+CAIRN_EXTERN int cairn_report_cell_number(cairn_report_row_t *row, size_t col, double v,
+                                          int decimals, const char *unit,
+                                          cairn_report_tone_t tone);
+CAIRN_EXTERN cairn_report_chart_t *cairn_report_chart_add(cairn_report_section_t *sec,
+                                                          const char *id, const char *title,
+                                                          const char *unit,
+                                                          const char *const *x, size_t nx);
+/* A series of nx values (NAN: none), copied. */
+CAIRN_EXTERN int cairn_report_series_add(cairn_report_chart_t *c, const char *name,
+                                         const double *y);
+
+/* ======================================================================
+ * Renderers
+ * ====================================================================== */
+
+typedef enum cairn_report_format {
+  CAIRN_REPORT_TEXT = 1,
+  CAIRN_REPORT_JSON,
+  CAIRN_REPORT_CSV,
+  CAIRN_REPORT_HTML
+} cairn_report_format_t;
+
+/* The format named "text", "json", "csv" or "html": 1 with *out, 0 if none. */
+CAIRN_EXTERN int cairn_report_format_parse(const char *name, cairn_report_format_t *out);
+
+/*
+ * Write doc to f in a format:
+ *   text  headings, facts, aligned tables (tones as words where colour is
+ *         absent), charts as their values per period;
+ *   json  {"report", "title", "subtitle", "as_of", "sections": [{"id", "title",
+ *         "intro", "facts": {id: value}, "tables": [{"id", "title", "columns":
+ *         [{"id", "label"}], "rows": [{"_type", "_id", col: value...}]}],
+ *         "charts": [{"id", "title", "unit", "x": [...], "series": [{"name",
+ *         "y": [...]}], "target", "baseline"}]}]};
+ *   csv   every table: a line with its title, a header of column ids, its rows
+ *         (RFC 4180 quoting, `_type` and `_id` first), then an empty line;
+ *   html  one self-contained page: inline CSS (print-friendly), inline SVG
+ *         charts, no script, nothing loaded from elsewhere.
+ * @return 0, CAIRN_EIO (a write failed), CAIRN_ENOMEM.
+ */
+CAIRN_EXTERN int cairn_report_render(const cairn_report_doc_t *doc, cairn_report_format_t format,
+                                     FILE *f) CAIRN_WUR;
+
+/* ======================================================================
+ * Reports
+ * ====================================================================== */
+
+typedef struct cairn_report_opts {
+  uint64_t as_of_ms; /* 0: now */
+  uint64_t since_ms; /* changes: from this time; 0: 30 days before as_of */
+  unsigned days;     /* partners: not contacted in this many days; 0: 60 */
+} cairn_report_opts_t;
+
+/* The report names, NULL-terminated: meeting, commitments, measures,
+ * partners, goals, changes. */
+CAIRN_EXTERN const char *const *cairn_report_names(void);
+
+/*
+ * Build report `name` as a document.
+ * @param[out] out  free with cairn_report_doc_free.
+ * @param[out] err  may be NULL; why it failed (an unknown name, with "did you
+ *                  mean").
+ * @return 0, CAIRN_EINVAL (no such report), CAIRN_ENOMEM, or a store error.
+ */
+CAIRN_EXTERN int cairn_report_build(cairn_store_t *s, const char *name,
+                                    const cairn_report_opts_t *opts, cairn_report_doc_t **out,
+                                    cairn_error_t *err) CAIRN_WUR;
+
+/* ---- commitments (commitments.c) ---- */
+
+/* A commitment's state as of the data's date:
+ *   done      status done;
+ *   dropped   status dropped;
+ *   overdue   open (any other status, or none) and due before the date;
+ *   at-risk   status at-risk and not yet due (due on or after the date, or none);
+ *   on-time   open, not at risk, not yet due (or no due date). */
+typedef enum cairn_commitment_state {
+  CAIRN_COMMIT_DONE = 0,
+  CAIRN_COMMIT_ON_TIME,
+  CAIRN_COMMIT_OVERDUE,
+  CAIRN_COMMIT_AT_RISK,
+  CAIRN_COMMIT_DROPPED,
+  CAIRN_COMMIT_NSTATES
+} cairn_commitment_state_t;
+
+/* "done", "on-time", "overdue", "at-risk", "dropped". */
+CAIRN_EXTERN const char *cairn_commitment_state_name(cairn_commitment_state_t st);
+
+typedef struct cairn_report_commitment {
+  const cairn_report_rec_t *rec;
+  const char *title, *partner, *partner_name, *plan, *plan_title, *due, *status; /* NULL: none */
+  cairn_commitment_state_t state;
+  long days_late; /* overdue: days past due; else 0 */
+} cairn_report_commitment_t;
+
+/* Counts of one partner's or plan's commitments by state. */
+typedef struct cairn_report_tally {
+  const char *id;    /* the partner's or plan's id; NULL for none */
+  const char *label; /* its name or title */
+  unsigned count[CAIRN_COMMIT_NSTATES];
+  unsigned total;
+  double on_time_share; /* of commitments not dropped, the share not overdue;
+                           -1 when all are dropped */
+} cairn_report_tally_t;
+
+typedef struct cairn_report_commitments {
+  cairn_report_commitment_t *rows; /* by partner label, then due date, then id */
+  size_t n;
+  cairn_report_tally_t *by_partner; /* by label */
+  size_t npartners;
+  cairn_report_tally_t *by_plan;
+  size_t nplans;
+  cairn_report_tally_t all;
+} cairn_report_commitments_t;
+
+CAIRN_EXTERN int cairn_report_commitments(cairn_report_data_t *d,
+                                          cairn_report_commitments_t **out) CAIRN_WUR;
+CAIRN_EXTERN void cairn_report_commitments_free(cairn_report_commitments_t *m);
+/* Add the model's sections to doc. */
+CAIRN_EXTERN int cairn_report_commitments_doc(const cairn_report_commitments_t *m,
+                                              cairn_report_data_t *d,
+                                              cairn_report_doc_t *doc) CAIRN_WUR;
+
+/* ---- measures (measures.c) ---- */
+
+/* ---- partners (partners.c) ---- */
+
+/* ---- goals (goals.c) ---- */
+
+/* ---- changes (changes.c) ---- */
+
+/* ---- meeting (meeting.c) ---- */
+
+#endif
