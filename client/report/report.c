@@ -14,6 +14,8 @@ typedef struct report_def {
 
 static const report_def_t reports[] = {
     {"commitments", "Commitments", cairn__report_commitments},
+    {"measures", "Measures", cairn__report_measures},
+    {"goals", "Soft goals", cairn__report_goals},
 };
 #define NREPORTS (sizeof reports / sizeof reports[0])
 

@@ -335,9 +335,196 @@ CAIRN_EXTERN int cairn_report_commitments_doc(const cairn_report_commitments_t *
 
 /* ---- measures (measures.c) ---- */
 
+/*
+ * Whether each indicator and each performance measure is moving toward its
+ * target, per site and group (docs/design.md, "Reports", "measures").
+ *
+ * A period is the schema's: "2026", "2026-Q2" or "2026-05". Its position in
+ * time is its first month; periods sort by it, then the longer first
+ * (2026 < 2026-Q1 < 2026-01), as index.h orders them.
+ */
+typedef struct cairn_report_period {
+  long month; /* its first month: 12 * year + (month - 1) */
+  int months; /* its length: 12, 3 or 1 */
+} cairn_report_period_t;
+
+/* Read text as a period: 1 with *out set, 0 when it is not one. */
+CAIRN_EXTERN int cairn_report_period_parse(const char *text, cairn_report_period_t *out);
+/* Period order: <0, 0 or >0 as a comes before, with or after b. */
+CAIRN_EXTERN int cairn_report_period_cmp(const cairn_report_period_t *a,
+                                         const cairn_report_period_t *b);
+/* Whether p has begun on date ("YYYY-MM-DD"): its first day is on or before
+ * it. 0 when date is not a date. */
+CAIRN_EXTERN int cairn_report_period_started(const cairn_report_period_t *p, const char *date);
+
+/*
+ * A series' trend, where better is up or down (the record's direction):
+ *   on-track   at or ahead of the target; or at or ahead of the line from
+ *              baseline to target at the latest period; or moving the right
+ *              way at least as fast as needed to reach the target by the
+ *              target period; or, with no target or no target period,
+ *              moving the right way;
+ *   too-slow   moving the right way, slower than needed (or the target
+ *              period has passed without reaching it), or not moving at all;
+ *   wrong-way  moving away from better;
+ *   no-data    fewer than two periods with an actual.
+ * "Moving" is the least-squares slope of the actuals (report.h's
+ * cairn_report_measure_series_t).
+ */
+typedef enum cairn_trend {
+  CAIRN_TREND_ON_TRACK = 0,
+  CAIRN_TREND_TOO_SLOW,
+  CAIRN_TREND_WRONG_WAY,
+  CAIRN_TREND_NO_DATA,
+  CAIRN_TREND_N
+} cairn_trend_t;
+
+/* "on-track", "too-slow", "wrong-way", "no-data". */
+CAIRN_EXTERN const char *cairn_trend_name(cairn_trend_t t);
+
+/* One period of a series: what the value records for it say. Several
+ * records for the same indicator, site, group and period merge field by
+ * field, the latest written winning. */
+typedef struct cairn_report_point {
+  const cairn_report_rec_t *rec; /* the value whose actual is shown (else the
+                                    latest written) */
+  const char *period;
+  cairn_report_period_t at;
+  double actual; /* NAN: none, or its period begins after the data's date */
+  double target, forecast; /* NAN: none */
+} cairn_report_point_t;
+
+/*
+ * The values of one indicator or measure at one site for one group. Slopes
+ * are per period of the series' own length (per_months: the length of its
+ * latest actual's period, so a quarterly series gives its slope per quarter):
+ *   slope     least squares over (position, actual), positions in months
+ *             from each period's first month, times per_months;
+ *   needed    (target - latest) / periods left, the periods left being
+ *             (target period's first month - latest actual's first month) /
+ *             per_months: the slope that reaches the target in the target
+ *             period from where the series is now; 0 when the target is
+ *             already reached; NAN without a target, a target period, a
+ *             latest actual, or when the target period is not after the
+ *             latest actual's;
+ *   expected  the line from (baseline period, baseline) to (target period,
+ *             target) at the latest actual's position, held at the baseline
+ *             before and at the target after; NAN when the record lacks any
+ *             of the four or the target period is not after the baseline's.
+ */
+typedef struct cairn_report_measure_series {
+  const char *site;      /* the site's id; NULL: all sites */
+  const char *site_name; /* its name (its id when it is not here), "All sites" */
+  const char *group;     /* NULL: all */
+  cairn_report_point_t *points; /* one per period, in period order */
+  size_t npoints;
+  size_t nactuals;                    /* points with an actual */
+  const cairn_report_point_t *latest; /* the latest with an actual; NULL: none */
+  int per_months;                     /* 12, 3 or 1 */
+  double slope, needed, expected;     /* NAN: not known (above) */
+  cairn_trend_t trend;
+} cairn_report_measure_series_t;
+
+/* An indicator (population level) or a performance measure (a program's). */
+typedef struct cairn_report_measure {
+  const cairn_report_rec_t *rec;
+  const char *type;        /* "indicator" or "measure" */
+  const char *title;       /* its title, else its id */
+  const char *unit;        /* NULL: none */
+  const char *context;     /* the indicator's result or the measure's program,
+                              by title; NULL: none */
+  const char *kind;        /* a measure's kind (how-much...); NULL: none */
+  int direction;           /* +1: higher is better, -1: lower. The record's
+                              direction; without one, -1 when the target is
+                              below the baseline, else +1 */
+  double baseline, target; /* NAN: none (a measure has no baseline) */
+  const char *baseline_period, *target_period; /* NULL: none */
+  cairn_report_measure_series_t *series;       /* all sites first, then by site
+                                                  name; all groups first, then
+                                                  by group */
+  size_t nseries;
+  unsigned count[CAIRN_TREND_N]; /* series by trend */
+} cairn_report_measure_t;
+
+/*
+ * The model. Values that name no indicator or measure here, or whose period
+ * is not a period, are left out; a value naming both counts for both.
+ * Actuals count only when their period began on or before the data's date;
+ * targets and forecasts count for any period. Strings and records are the
+ * data's (valid until it is freed).
+ */
+typedef struct cairn_report_measures {
+  cairn_report_measure_t *indicators; /* by title, then id */
+  size_t nindicators;
+  cairn_report_measure_t *measures; /* by title, then id */
+  size_t nmeasures;
+  unsigned count[CAIRN_TREND_N]; /* all series by trend */
+  size_t nseries;
+} cairn_report_measures_t;
+
+CAIRN_EXTERN int cairn_report_measures(cairn_report_data_t *d,
+                                       cairn_report_measures_t **out) CAIRN_WUR;
+CAIRN_EXTERN void cairn_report_measures_free(cairn_report_measures_t *m);
+/* Add the model's sections to doc: a summary (facts by trend, a table of the
+ * series of indicators and one of measures), then one section per indicator
+ * and measure with its chart (x: every period of its values, a line per
+ * series, the target and baseline) and a table of its values. */
+CAIRN_EXTERN int cairn_report_measures_doc(const cairn_report_measures_t *m,
+                                           cairn_report_data_t *d,
+                                           cairn_report_doc_t *doc) CAIRN_WUR;
+
 /* ---- partners (partners.c) ---- */
 
 /* ---- goals (goals.c) ---- */
+
+/* One rating in a partner's run. */
+typedef struct cairn_report_score {
+  const cairn_report_rec_t *rec; /* the rating (the latest written when several
+                                    share a period) */
+  const char *period;
+  cairn_report_period_t at;
+  double score;
+} cairn_report_score_t;
+
+/* One partner's ratings on one soft goal. */
+typedef struct cairn_report_rated {
+  const char *partner;      /* the partner's id; NULL: ratings naming none */
+  const char *partner_name; /* its name (its id when it is not here), or
+                               "Whole partnership" */
+  cairn_report_score_t *scores; /* one per period, in period order */
+  size_t n;
+  const cairn_report_score_t *latest, *previous; /* the last two periods rated;
+                                                    previous NULL with one */
+  double change; /* latest score - previous score; NAN with one rating */
+  int direction; /* the sign of change: +1, 0, -1 (0 with one rating) */
+} cairn_report_rated_t;
+
+typedef struct cairn_report_goal {
+  const cairn_report_rec_t *rec;
+  const char *title;
+  double scale_min, scale_max; /* NAN: none */
+  cairn_report_rated_t *partners; /* by name; "Whole partnership" first */
+  size_t npartners;
+} cairn_report_goal_t;
+
+/*
+ * The model: each goal (by title, then id) with each partner's ratings over
+ * time. Ratings of a goal not here, without a score, whose period is not a
+ * period, or whose period begins after the data's date are left out.
+ */
+typedef struct cairn_report_goals {
+  cairn_report_goal_t *goals;
+  size_t n;
+  unsigned up, down, same; /* partners whose latest rating rose, fell, held */
+} cairn_report_goals_t;
+
+CAIRN_EXTERN int cairn_report_goals(cairn_report_data_t *d, cairn_report_goals_t **out) CAIRN_WUR;
+CAIRN_EXTERN void cairn_report_goals_free(cairn_report_goals_t *m);
+/* Add the model's sections to doc: a summary, then per goal a table (partner,
+ * latest period, score, previous period and score, change, direction) and a
+ * line chart (a line per partner). */
+CAIRN_EXTERN int cairn_report_goals_doc(const cairn_report_goals_t *m, cairn_report_data_t *d,
+                                        cairn_report_doc_t *doc) CAIRN_WUR;
 
 /* ---- changes (changes.c) ---- */
 

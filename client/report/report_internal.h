@@ -21,5 +21,9 @@ typedef int (*cairn__report_fn)(cairn_report_data_t *d, const cairn_report_opts_
 /* The builders, one per report (their files). */
 int cairn__report_commitments(cairn_report_data_t *d, const cairn_report_opts_t *opts,
                               cairn_report_doc_t *doc);
+int cairn__report_measures(cairn_report_data_t *d, const cairn_report_opts_t *opts,
+                           cairn_report_doc_t *doc);
+int cairn__report_goals(cairn_report_data_t *d, const cairn_report_opts_t *opts,
+                        cairn_report_doc_t *doc);
 
 #endif
