@@ -1114,7 +1114,7 @@ static int log_by_stamp(apply_ctx_t *c, stamped_t **out, size_t *n) {
   if (rc == 0 && mrc != MDB_NOTFOUND && mrc != 0)
     rc = cairn__mdb_err(mrc);
   if (rc == 0)
-    qsort(*out, *n, sizeof **out, stamped_cmp);
+    cairn_sort(*out, *n, sizeof **out, stamped_cmp);
   return rc;
 }
 

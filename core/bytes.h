@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 /* Bytes borrowed from someone else: one entry, one frame. */
 typedef struct cairn_buf {
@@ -33,6 +34,14 @@ static inline void cairn_put_be64(uint8_t *p, uint64_t v) {
 
 static inline uint64_t cairn_get_be64(const uint8_t *p) {
   return (uint64_t)cairn_get_be32(p) << 32 | cairn_get_be32(p + 4);
+}
+
+/* qsort for arrays that may be empty, and then NULL (qsort's base must not be
+ * NULL, even for no elements). */
+static inline void cairn_sort(void *base, size_t n, size_t size,
+                              int (*cmp)(const void *, const void *)) {
+  if (n > 1)
+    qsort(base, n, size, cmp);
 }
 
 #endif

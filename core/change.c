@@ -287,7 +287,7 @@ static int pack_op(MDB_txn *txn, cairn_store_t *s, msgpack_packer *pk, chg_op_t 
     return 0;
   if (msgpack_pack_map(pk, op->n) != 0)
     return CAIRN_ENOMEM;
-  qsort(op->f, op->n, sizeof *op->f, field_cmp);
+  cairn_sort(op->f, op->n, sizeof *op->f, field_cmp);
   for (size_t i = 0; i < op->n; i++)
     if ((rc = pack_field(txn, s, pk, op, &op->f[i])) != 0)
       return rc;

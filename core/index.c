@@ -647,7 +647,7 @@ static int walk_records(MDB_txn *txn, cairn_store_t *s, const range_t *g, cairn_
   mdb_cursor_close(cur);
   rc = rc == 0 || rc == MDB_NOTFOUND ? 0 : rc < 0 && rc > -100 ? rc : cairn__mdb_err(rc);
   if (rc == 0 && f.n > 0)
-    qsort(f.k, f.n, sizeof *f.k, keybuf_cmp);
+    cairn_sort(f.k, f.n, sizeof *f.k, keybuf_cmp);
   for (size_t i = 0; rc == 0 && !stop && i < f.n; i++)
     rc = visit_row(txn, s, g, f.k[i].b, f.k[i].len, cb, ud, &stop);
   free(f.k);

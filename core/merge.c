@@ -478,10 +478,12 @@ static int author_asc(const void *a, const void *b) {
 
 /* The greatest CAIRN_SEEN_MAX stamps of ss, authors ascending. */
 static void seen_pick(stamp_set_t *ss, cairn_stamp_t out[CAIRN_SEEN_MAX], uint32_t *n) {
-  qsort(ss->v, ss->n, sizeof *ss->v, stamp_desc);
   *n = (uint32_t)(ss->n < CAIRN_SEEN_MAX ? ss->n : CAIRN_SEEN_MAX);
+  if (*n == 0)
+    return; /* ss->v may be NULL: memcpy must not see it */
+  cairn_sort(ss->v, ss->n, sizeof *ss->v, stamp_desc);
   memcpy(out, ss->v, *n * sizeof *out);
-  qsort(out, *n, sizeof *out, author_asc);
+  cairn_sort(out, *n, sizeof *out, author_asc);
 }
 
 int cairn__record_seen(MDB_txn *txn, cairn_store_t *s, const char *type, const char *id,

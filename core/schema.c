@@ -382,10 +382,10 @@ done:
     return rc;
   }
   if (sc->ntypes > 0) /* qsort wants a pointer even for nothing */
-    qsort(sc->types, sc->ntypes, sizeof *sc->types, type_order);
+    cairn_sort(sc->types, sc->ntypes, sizeof *sc->types, type_order);
   for (size_t i = 0; i < sc->ntypes; i++)
     if (sc->types[i].nfields > 0)
-      qsort(sc->types[i].fields, sc->types[i].nfields, sizeof *sc->types[i].fields,
+      cairn_sort(sc->types[i].fields, sc->types[i].nfields, sizeof *sc->types[i].fields,
             field_order);
   *out = sc;
   return 0;

@@ -162,8 +162,8 @@ static int rows_make(cli_t *cli, const cli_members_t *m, row_t **out, size_t *nm
     rows_free(rows, m->n);
     return rc;
   }
-  qsort(rows, nm, sizeof *rows, row_cmp);
-  qsort(rows + nm, m->n - nm, sizeof *rows, row_cmp);
+  cairn_sort(rows, nm, sizeof *rows, row_cmp);
+  cairn_sort(rows + nm, m->n - nm, sizeof *rows, row_cmp);
   /* a person's keys: a run of rows with one name */
   for (size_t i = 0, end; i < nm; i = end) {
     for (end = i + 1; end < nm && rows[i].name && rows[end].name &&

@@ -271,7 +271,7 @@ int cairn_changes(cairn_store_t *s, const cairn_changes_opts_t *opts, cairn_chan
   if ((rc = names_load(s, &names)) != 0 ||
       (rc = cairn_store_arrivals(s, 0, keep_entry, &f)) != 0)
     goto done;
-  qsort(f.refs, f.n, sizeof *f.refs, ref_cmp);
+  cairn_sort(f.refs, f.n, sizeof *f.refs, ref_cmp);
   for (size_t i = 0; i < f.n && rc == 0; i++)
     rc = emit_entry(&f, &names, &f.refs[i], cb, ud);
   if (rc > 0)

@@ -3,6 +3,7 @@
  * then each key and value checked before it is used. Rows are sorted so that
  * cairn_heads_seq, called once per author by the bundle writer, is a bsearch.
  */
+#include "bytes.h"
 #include "heads.h"
 
 #include <jansson.h>
@@ -35,7 +36,7 @@ static int heads_from_json(const char *what, json_t *j, cairn_heads_t *h, cairn_
     r->seq = (uint64_t)json_integer_value(v);
     h->n++;
   }
-  qsort(h->v, h->n, sizeof *h->v, row_cmp);
+  cairn_sort(h->v, h->n, sizeof *h->v, row_cmp);
   /* keys differing only in case name the same author: which seq would hold? */
   for (size_t i = 1; i < h->n; i++)
     if (row_cmp(&h->v[i - 1], &h->v[i]) == 0) {

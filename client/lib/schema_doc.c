@@ -419,6 +419,8 @@ int cairn_schema_apply(cairn_store_t *s, const char *json, cairn_schema_changes_
     goto done;
   if (s == NULL)
     sc = calloc(1, sizeof *sc); /* checking only, as for a free-form network */
+  if (s == NULL && sc != NULL)
+    sc->refs_ = 1;
   else if ((rc = cairn_schema_load(s, &sc)) != 0 || (rc = cairn_change_begin(s, &a.c)) != 0)
     goto done;
   if (sc == NULL) {

@@ -126,8 +126,8 @@ static int tally_rows(cairn_report_commitments_t *m) {
   for (size_t i = 0; i < m->nplans; i++)
     tally_share(&m->by_plan[i]);
   tally_share(&m->all);
-  qsort(m->by_partner, m->npartners, sizeof *m->by_partner, tally_cmp);
-  qsort(m->by_plan, m->nplans, sizeof *m->by_plan, tally_cmp);
+  cairn_sort(m->by_partner, m->npartners, sizeof *m->by_partner, tally_cmp);
+  cairn_sort(m->by_plan, m->nplans, sizeof *m->by_plan, tally_cmp);
   return 0;
 }
 
@@ -149,7 +149,7 @@ int cairn_report_commitments(cairn_report_data_t *d, cairn_report_commitments_t 
   }
   for (size_t i = 0; i < cs->n; i++)
     fill_row(d, partners, plans, &cs->v[i], &m->rows[m->n++]);
-  qsort(m->rows, m->n, sizeof *m->rows, row_cmp);
+  cairn_sort(m->rows, m->n, sizeof *m->rows, row_cmp);
   if ((rc = tally_rows(m)) != 0)
     goto fail;
   *out = m;

@@ -64,7 +64,7 @@ static int ratings_of(cairn_report_data_t *d, const cairn_report_set_t *ratings,
       x->partner = NULL;
     (*n)++;
   }
-  qsort(v, *n, sizeof *v, rref_cmp);
+  cairn_sort(v, *n, sizeof *v, rref_cmp);
   return 0;
 }
 
@@ -165,8 +165,8 @@ int cairn_report_goals(cairn_report_data_t *d, cairn_report_goals_t **out) {
       (rc = build_goals(d, partners, m, refs, nrefs)) != 0)
     goto fail;
   for (size_t i = 0; i < m->n; i++)
-    qsort(m->goals[i].partners, m->goals[i].npartners, sizeof *m->goals[i].partners, rated_cmp);
-  qsort(m->goals, m->n, sizeof *m->goals, goal_cmp);
+    cairn_sort(m->goals[i].partners, m->goals[i].npartners, sizeof *m->goals[i].partners, rated_cmp);
+  cairn_sort(m->goals, m->n, sizeof *m->goals, goal_cmp);
   free(refs);
   *out = m;
   return 0;
@@ -268,7 +268,7 @@ static const cairn_report_score_t **goal_periods(const cairn_report_goal_t *g, s
   for (size_t i = 0; i < g->npartners; i++)
     for (size_t j = 0; j < g->partners[i].n; j++)
       v[k++] = &g->partners[i].scores[j];
-  qsort(v, total, sizeof *v, score_at_cmp);
+  cairn_sort(v, total, sizeof *v, score_at_cmp);
   for (size_t i = 0; i < total; i++)
     if (*n == 0 || cairn_report_period_cmp(&v[*n - 1]->at, &v[i]->at) != 0)
       v[(*n)++] = v[i];

@@ -233,7 +233,7 @@ static int values_of(cairn_report_data_t *d, const cairn_report_set_t *values,
     if (!isnan(x->actual) || !isnan(x->target) || !isnan(x->forecast))
       (*n)++;
   }
-  qsort(v, *n, sizeof *v, vref_cmp);
+  cairn_sort(v, *n, sizeof *v, vref_cmp);
   return 0;
 }
 
@@ -378,8 +378,8 @@ static int owners_load(cairn_report_data_t *d, cairn_report_measures_t *m, const
       m->nseries++;
     }
   for (size_t i = 0; i < set->n; i++)
-    qsort(v[i].series, v[i].nseries, sizeof *v[i].series, series_cmp);
-  qsort(v, set->n, sizeof *v, title_cmp);
+    cairn_sort(v[i].series, v[i].nseries, sizeof *v[i].series, series_cmp);
+  cairn_sort(v, set->n, sizeof *v, title_cmp);
   free(refs);
   *out = v;
   *nout = set->n;
