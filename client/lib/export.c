@@ -211,7 +211,8 @@ static int table_open(table_t *tb, cairn_store_t *s, const cairn_schema_t *sc, c
   size_t known = tb->ncols;
   if ((rc = cairn_list(s, type, NULL, 0, note_record, tb)) != 0 || (rc = tb->rc) != 0)
     return cairn__error(err, rc, "cannot read the %s records: %s", type, cairn_strerror(rc));
-  qsort(tb->cols + known, tb->ncols - known, sizeof *tb->cols, cmp_str);
+  if (tb->ncols > known) /* cols may be NULL: no arithmetic on it */
+    cairn_sort(tb->cols + known, tb->ncols - known, sizeof *tb->cols, cmp_str);
   return 0;
 }
 

@@ -294,7 +294,7 @@ static void emit_errors(importer_t *im) {
     memcpy(all, a->v, a->n * sizeof *all);
   if (b->n > 0)
     memcpy(all + a->n, b->v, b->n * sizeof *all);
-  qsort(all, a->n + b->n, sizeof *all, ierr_cmp);
+  cairn_sort(all, a->n + b->n, sizeof *all, ierr_cmp);
   for (size_t k = 0; k < a->n + b->n && k < im->max_errors; k++) {
     const ierr_t *e = &all[k];
     if (e->column == NULL)
