@@ -557,6 +557,26 @@ static int keep_value(irow_t *r, size_t i, uint8_t *mp, size_t len) {
   return 0;
 }
 
+/* n bytes of s (UTF-8, checked) as a MessagePack str, in memory of its own
+ * size. */
+static int pack_text(const char *s, size_t n, uint8_t **mp, size_t *len) {
+  size_t h = n < 32 ? 1 : n < 256 ? 2 : n < 65536 ? 3 : 5;
+  uint8_t *p = malloc(h + n);
+  if (p == NULL)
+    return CAIRN_ENOMEM;
+  if (h == 1) {
+    p[0] = (uint8_t)(0xa0 | n);
+  } else {
+    p[0] = h == 2 ? 0xd9 : h == 3 ? 0xda : 0xdb;
+    for (size_t i = 1; i < h; i++)
+      p[i] = (uint8_t)(n >> (8 * (h - 1 - i)));
+  }
+  memcpy(p + h, s, n);
+  *mp = p;
+  *len = h + n;
+  return 0;
+}
+
 /* A text cell (CSV) as the value of column i, typed by its field's kind. */
 static int text_value(importer_t *im, irow_t *r, size_t i, const char *cell, size_t n) {
   const cairn_schema_field_t *f = im->fields[i];
@@ -571,13 +591,12 @@ static int text_value(importer_t *im, irow_t *r, size_t i, const char *cell, siz
     r->bad[i] = true;
     return 0;
   }
-  if (f == NULL || f->kind == CAIRN_KIND_JSON) {
-    /* JSON text where it parses (a json field), else the text as a string */
-    if (f == NULL || cairn_value_from_json_text(cell, &mp, &len, NULL) != 0) {
-      json_t *j = json_stringn(cell, n);
-      rc = j != NULL ? cairn_value_from_json(j, &mp, &len, NULL) : CAIRN_ENOMEM;
-      json_decref(j);
-    }
+  if (f == NULL) {
+    rc = pack_text(cell, n, &mp, &len); /* free-form: the text itself */
+  } else if (f->kind == CAIRN_KIND_JSON) {
+    /* JSON text where it parses, else the text as a string */
+    if (cairn_value_from_json_text(cell, &mp, &len, NULL) != 0)
+      rc = pack_text(cell, n, &mp, &len);
   } else {
     rc = cairn_schema_parse_text(im->t, f, shown_id(r), cell, &mp, &len, &err);
     if (rc == CAIRN_ESCHEMA) {
