@@ -185,11 +185,15 @@ static const cli_cmd_t commands[] = {
     {"report", cmd_report,
      "NAME [--as-of DATE] [--format text|json|csv|html] [-o FILE] [--since DATE] [--days N]",
      "Write a report of the partnership, from this device's records.\n"
-     "NAME: commitments (by partner and plan: done, on time, overdue, at risk,\n"
+     "NAME: meeting (the accountability score, then every report below, for the\n"
+     "monthly meeting); commitments (by partner and plan: done, on time, overdue, at risk,\n"
      "dropped); measures (each indicator and measure per site and group: actuals by\n"
      "period, slope against the slope needed to reach the target, on-track, too-slow,\n"
      "wrong-way or no-data); goals (soft-goal ratings per partner, change since the\n"
-     "previous rating). --as-of shows the records as they stood at the end of that day.\n"
+     "previous rating); partners (pipeline by stage, last contact, not contacted in\n"
+     "--days N, default 60, follow-ups due); changes (who changed what since --since\n"
+     "DATE or Nd, default 30 days back). --as-of shows the records as they stood at\n"
+     "the end of that day.\n"
      "Text on the terminal unless --format or -o FILE.html|.json|.csv says otherwise;\n"
      "html is one self-contained page that prints well.", 1},
     {"help", cmd_help, "[COMMAND]", "Print help on all commands or on one.", 0},

@@ -74,7 +74,10 @@ int cmd_report(cli_t *cli, int argc, char **argv) {
       (rc = cli_opt_number(cli, &a, "days", 1, 3650, 60, &days)) != 0)
     goto done;
   opts.days = (unsigned)days;
-  if (since != NULL && cairn_changes_parse_since(since, cairn_now_ms(), &opts.since_ms) != 0) {
+  /* --since Nd counts back from the report's time */
+  if (since != NULL &&
+      cairn_changes_parse_since(since, opts.as_of_ms ? opts.as_of_ms : cairn_now_ms(),
+                                &opts.since_ms) != 0) {
     rc = cli_usage(cli, "--since takes a date (2026-10-01), a time or a number of days ago "
                         "(30d), not '%s'", since);
     goto done;

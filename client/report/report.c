@@ -13,11 +13,21 @@ typedef struct report_def {
 } report_def_t;
 
 static const report_def_t reports[] = {
+    {"meeting", "Accountability meeting", cairn__report_meeting},
     {"commitments", "Commitments", cairn__report_commitments},
     {"measures", "Measures", cairn__report_measures},
+    {"partners", "Partners", cairn__report_partners},
     {"goals", "Soft goals", cairn__report_goals},
+    {"changes", "Changes", cairn__report_changes},
 };
 #define NREPORTS (sizeof reports / sizeof reports[0])
+
+cairn__report_fn cairn__report_builder(const char *name) {
+  for (size_t i = 0; i < NREPORTS; i++)
+    if (strcmp(reports[i].name, name) == 0)
+      return reports[i].build;
+  return NULL;
+}
 
 const char *const *cairn_report_names(void) {
   static const char *names[NREPORTS + 1];

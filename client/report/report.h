@@ -475,6 +475,89 @@ CAIRN_EXTERN int cairn_report_measures_doc(const cairn_report_measures_t *m,
 
 /* ---- partners (partners.c) ---- */
 
+/*
+ * The partners report, as of the data's date A (docs/design.md, "Reports"):
+ *
+ *   contact       an interaction with the partner (its `partner`) or a meeting
+ *                 it attended (its id in the meeting's `attendees`), dated on or
+ *                 before A; interactions and meetings dated after A have not
+ *                 happened yet and count for nothing, nor do those without a
+ *                 valid date;
+ *   last contact  the latest contact's date; days since: A minus it;
+ *   not contacted in N days
+ *                 never contacted, or last contacted more than N days before A
+ *                 (contacted exactly N days ago still counts as contacted);
+ *   follow-up due an interaction of a partner in the records, dated on or before
+ *                 A, whose `follow_up` date F is on or before A + 7 days and that
+ *                 no later interaction answered: an interaction with the same
+ *                 partner dated after the first one's date and on or before A
+ *                 (a meeting does not answer it; record the contact as an
+ *                 interaction). Overdue when F is before A; due when F is A to
+ *                 A + 7.
+ */
+
+#define CAIRN_REPORT_FOLLOW_UP_DAYS 7 /* follow-ups due this many days ahead are listed */
+
+typedef struct cairn_report_partner {
+  const cairn_report_rec_t *rec;
+  const char *name, *kind, *stage; /* NULL: none */
+  const char *contact;             /* the main contact's id; NULL: none */
+  const char *contact_name;        /* that person's name (the id when not in the records) */
+  const char *last_contact;        /* "YYYY-MM-DD"; NULL: never contacted */
+  long days_since;                 /* A - last_contact; -1 when never contacted */
+  int not_contacted;               /* never, or more than `days` days ago */
+} cairn_report_partner_t;
+
+/* One stage of the pipeline and its partners. */
+typedef struct cairn_report_stage {
+  const char *stage; /* NULL: partners without a stage */
+  unsigned count;
+} cairn_report_stage_t;
+
+typedef struct cairn_report_follow_up {
+  const cairn_report_rec_t *rec; /* the interaction */
+  const char *partner, *partner_name;
+  const char *person_name; /* NULL: no person */
+  const char *date, *kind, *follow_up; /* kind NULL: none */
+  long due_in;                         /* F - A in days: < 0 overdue */
+  int overdue;
+} cairn_report_follow_up_t;
+
+typedef struct cairn_report_partners {
+  unsigned days; /* N */
+  cairn_report_partner_t *rows; /* every partner, by name, then id */
+  size_t n;
+  /* the schema's stages of partner.stage in its order (each, even with no
+   * partner), then stages the schema does not list (by name), then, when any
+   * partner has none, the partners without a stage (stage NULL) */
+  cairn_report_stage_t *stages;
+  size_t nstages;
+  /* the partners not contacted in N days (pointers into rows): never
+   * contacted first, then the longest since, then by name */
+  const cairn_report_partner_t **quiet;
+  size_t nquiet;
+  cairn_report_follow_up_t *follow_ups; /* by follow-up date, then partner name, then id */
+  size_t nfollow_ups;
+  unsigned engaged;   /* partners at stage engaged or committed */
+  unsigned overdue;   /* follow-ups overdue */
+} cairn_report_partners_t;
+
+/*
+ * Compute the model from d (its partner, person, interaction and meeting
+ * records). days: N (0: 60). Strings point into d: free the model before d.
+ * @param[out] out  free with cairn_report_partners_free.
+ * @return 0, CAIRN_ENOMEM, or a store error.
+ */
+CAIRN_EXTERN int cairn_report_partners(cairn_report_data_t *d, unsigned days,
+                                       cairn_report_partners_t **out) CAIRN_WUR;
+CAIRN_EXTERN void cairn_report_partners_free(cairn_report_partners_t *m);
+/* Add the model's section to doc: facts (partners, engaged or committed, not
+ * contacted in N days, follow-ups due) and tables (pipeline, not_contacted,
+ * follow_ups, partners). */
+CAIRN_EXTERN int cairn_report_partners_doc(const cairn_report_partners_t *m,
+                                           cairn_report_data_t *d,
+                                           cairn_report_doc_t *doc) CAIRN_WUR;
+
 /* ---- goals (goals.c) ---- */
 
 /* One rating in a partner's run. */
@@ -528,6 +611,116 @@ CAIRN_EXTERN int cairn_report_goals_doc(const cairn_report_goals_t *m, cairn_rep
 
 /* ---- changes (changes.c) ---- */
 
+/*
+ * The changes report: who changed what from a time to the data's time, from
+ * the changes feed (cairn_changes), oldest first. Ops on cairn's own records
+ * (`_member`...) and entries held as evidence only (their author's roles
+ * refused them: they changed nothing) are left out.
+ */
+
+/* What a change did. */
+typedef enum cairn_report_change_op {
+  CAIRN_CHANGE_ADDED = 0, /* a put that reads as creating the record, told from
+                             the op alone: it writes every field the schema
+                             requires of the type (at least one), and replaces
+                             no value or makes a deleted record again */
+  CAIRN_CHANGE_CHANGED,   /* any other put */
+  CAIRN_CHANGE_DELETED,   /* a del */
+  CAIRN_CHANGE_PURGED,    /* a purge: the record erased, everywhere */
+  CAIRN_CHANGE_ERASED,    /* an op a purge erased: its author and time remain,
+                             no type, id or fields */
+  CAIRN_CHANGE_NOPS
+} cairn_report_change_op_t;
+
+/* "added", "changed", "deleted", "purged", "erased". */
+CAIRN_EXTERN const char *cairn_report_change_op_name(cairn_report_change_op_t op);
+
+typedef struct cairn_report_change {
+  uint64_t time_ms;                  /* its entry's wall-clock time */
+  char author_key[2 * CAIRN_KEY_BYTES + 1]; /* the author's key, hex */
+  uint64_t seq;                      /* the entry's seq in its author's log */
+  char *author;                      /* the author's member name, else "key " and
+                                        the key's first 16 hex digits */
+  cairn_report_change_op_t op;
+  char *type;       /* the record's type; NULL when erased */
+  char *type_label; /* the schema's label for it (the type when none); NULL when erased */
+  char *id;         /* NULL when erased */
+  char *label;      /* the record's name or title as of the data's time, else
+                       the latest one its puts in the window wrote, else (a
+                       deleted record; for the first 100 of them) the latest
+                       one in its history, else its id; the same on all its
+                       rows; NULL when erased */
+  char *fields;     /* a put's field names (current names through renames),
+                       joined by ", "; "" for other ops */
+} cairn_report_change_t;
+
+/* One person's changes. */
+typedef struct cairn_report_changer {
+  const char *author;     /* as in the rows */
+  const char *author_key; /* hex */
+  unsigned changes;
+  unsigned records; /* distinct records touched (erased ops not counted) */
+} cairn_report_changer_t;
+
+typedef struct cairn_report_changes {
+  uint64_t since_ms, until_ms; /* the window: since <= time <= until */
+  cairn_report_change_t *rows; /* oldest first (the feed's order) */
+  size_t n;
+  cairn_report_changer_t *people; /* most changes first, then by name */
+  size_t npeople;
+  size_t records; /* distinct records touched (erased ops not counted) */
+} cairn_report_changes_t;
+
+/*
+ * Compute the model: the changes from since_ms (ms since 1970; 0: 30 days
+ * before the data's time) up to the data's time (cairn_report_data_time).
+ * @param[out] out  free with cairn_report_changes_free; owns its strings.
+ * @return 0, CAIRN_ENOMEM, or a store error.
+ */
+CAIRN_EXTERN int cairn_report_changes(cairn_report_data_t *d, uint64_t since_ms,
+                                      cairn_report_changes_t **out) CAIRN_WUR;
+CAIRN_EXTERN void cairn_report_changes_free(cairn_report_changes_t *m);
+/* Add the model's section to doc: facts (changes, people, records) and tables
+ * (by_person, changes). */
+CAIRN_EXTERN int cairn_report_changes_doc(const cairn_report_changes_t *m,
+                                          cairn_report_data_t *d,
+                                          cairn_report_doc_t *doc) CAIRN_WUR;
+
 /* ---- meeting (meeting.c) ---- */
+
+/*
+ * The accountability score, in the spirit of Clear Impact's: how current the
+ * partnership keeps its data and notes (engagement) and how its measures move
+ * (performance), each 0-100 (NAN when there is nothing to score).
+ *   data_current         of indicators and measures with any actual, those with
+ *                        an actual for the latest period: a period that
+ *                        overlaps the latest period any series has an actual
+ *                        for (2026-09 and 2026 overlap 2026-Q3);
+ *   stories_current      of indicators, those with a story behind the curve
+ *                        written or changed in the last 90 days;
+ *   commitments_updated  of open commitments (not done, not dropped), those
+ *                        changed in the last 30 days;
+ *   engagement           the mean of those three that are known;
+ *   performance          of series with data (trend not no-data), those on
+ *                        track;
+ *   score                the mean of engagement and performance, those known.
+ * "In the last N days" counts back from the data's time.
+ */
+typedef struct cairn_report_accountability {
+  char latest_period[16]; /* "" when no series has an actual */
+  unsigned measures_with_data, measures_current;
+  unsigned indicators, indicators_with_story;
+  unsigned open_commitments, commitments_recent;
+  unsigned series_with_data, series_on_track;
+  double data_current, stories_current, commitments_updated;
+  double engagement, performance, score;
+} cairn_report_accountability_t;
+
+CAIRN_EXTERN int cairn_report_accountability(cairn_report_data_t *d, const cairn_report_measures_t *mm,
+                                    const cairn_report_commitments_t *cm,
+                                    cairn_report_accountability_t *out) CAIRN_WUR;
+/* Add the score's section to doc. */
+CAIRN_EXTERN int cairn_report_accountability_doc(const cairn_report_accountability_t *sc,
+                                        cairn_report_doc_t *doc) CAIRN_WUR;
 
 #endif

@@ -25,5 +25,14 @@ int cairn__report_measures(cairn_report_data_t *d, const cairn_report_opts_t *op
                            cairn_report_doc_t *doc);
 int cairn__report_goals(cairn_report_data_t *d, const cairn_report_opts_t *opts,
                         cairn_report_doc_t *doc);
+int cairn__report_partners(cairn_report_data_t *d, const cairn_report_opts_t *opts,
+                           cairn_report_doc_t *doc);
+int cairn__report_changes(cairn_report_data_t *d, const cairn_report_opts_t *opts,
+                          cairn_report_doc_t *doc);
+
+int cairn__report_meeting(cairn_report_data_t *d, const cairn_report_opts_t *opts,
+                          cairn_report_doc_t *doc);
+/* The builder of the report named name, or NULL (report.c). */
+cairn__report_fn cairn__report_builder(const char *name);
 
 #endif

@@ -20,11 +20,8 @@
 set -euo pipefail
 
 . "$(dirname "$0")/lib/common.sh" "$@"
-grep -q '^CAIRN_TEST_HOOKS:BOOL=ON' "$BUILD/CMakeCache.txt" ||
-  fail "this build has no clock hook: configure with -DCAIRN_TEST_HOOKS=ON (scripts/test does)"
+need_clock_hook
 DAY=86400000
-# at OFFSET WHO ARGS...: the CLI on WHO's store with its clock shifted by OFFSET ms
-at() { local off=$1 who=$2; shift 2; CAIRN_TEST_CLOCK_OFFSET_MS=$off timeout 60 "$CAIRN" --store "$T/$who" "$@"; }
 
 network_with ana bob carol dave
 

@@ -9,8 +9,7 @@
 set -euo pipefail
 
 . "$(dirname "$0")/lib/common.sh" "$@"
-grep -q '^CAIRN_TEST_HOOKS:BOOL=ON' "$BUILD/CMakeCache.txt" ||
-  fail "this build has no clock hook: configure with -DCAIRN_TEST_HOOKS=ON (scripts/test does)"
+need_clock_hook
 
 # line WHO KEY: WHO's `members` line for KEY
 line() { c "$1" members | grep "^$2	" || true; }

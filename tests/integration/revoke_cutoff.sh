@@ -9,8 +9,7 @@
 set -euo pipefail
 
 . "$(dirname "$0")/lib/common.sh" "$@"
-grep -q '^CAIRN_TEST_HOOKS:BOOL=ON' "$BUILD/CMakeCache.txt" ||
-  fail "this build has no clock hook: configure with -DCAIRN_TEST_HOOKS=ON (scripts/test does)"
+need_clock_hook
 
 c ana init --name Ana >/dev/null
 c ana network create "Revocation network" --schema none >/dev/null

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
 #include <time.h>
 
 #include <cmocka.h>
@@ -267,12 +268,69 @@ static void test_render(void **state) {
   fx_close(&f);
 }
 
+/* The accountability score on known data, now and 40 days on. */
+static void test_score(void **state) {
+  static const char *const north[] = {"40", "42", "44", "46"}, *const south[] = {"50", "49",
+                                                                                  "47", "46"};
+  static const char *const periods[] = {"2025-Q4", "2026-Q1", "2026-Q2", "2026-Q3"};
+  cairn_report_accountability_t sc;
+  cairn_report_data_t *d;
+  cairn_report_measures_t *mm;
+  cairn_report_commitments_t *cm;
+  char id[16];
+  fx_t f;
+  (void)state;
+  fx_open(&f);
+  put(&f, "site", "n", "name", "North", NULL);
+  put(&f, "site", "s", "name", "South", NULL);
+  put(&f, "indicator", "a", "title", "Reading", "direction", "up", NULL);
+  put(&f, "indicator", "b", "title", "Attendance", NULL);
+  for (int i = 0; i < 4; i++) {
+    snprintf(id, sizeof id, "n%d", i);
+    put(&f, "value", id, "indicator", "a", "site", "n", "period", periods[i], "actual", north[i],
+        NULL);
+    snprintf(id, sizeof id, "s%d", i);
+    put(&f, "value", id, "indicator", "a", "site", "s", "period", periods[i], "actual", south[i],
+        NULL);
+  }
+  put(&f, "story", "st", "indicator", "a", "story", "Tutors began in spring", NULL);
+  put(&f, "partner", "p", "name", "P", NULL);
+  put(&f, "commitment", "c1", "partner", "p", "status", "planned", NULL);
+  put(&f, "commitment", "c2", "partner", "p", "status", "at-risk", NULL);
+  put(&f, "commitment", "c3", "partner", "p", "status", "done", NULL);
+  for (int later = 0; later < 2; later++) {
+    uint64_t at = later ? cairn_now_ms() + 40ull * 86400000 : 0;
+    CAIRN_PASS(cairn_report_data_open(f.s, at, &d));
+    CAIRN_PASS(cairn_report_measures(d, &mm));
+    CAIRN_PASS(cairn_report_commitments(d, &cm));
+    CAIRN_PASS(cairn_report_accountability(d, mm, cm, &sc));
+    assert_string_equal(sc.latest_period, "2026-Q3");
+    assert_int_equal(sc.measures_with_data, 1);
+    assert_int_equal(sc.measures_current, 1);
+    assert_int_equal(sc.indicators, 2);
+    assert_int_equal(sc.indicators_with_story, 1);
+    assert_int_equal(sc.open_commitments, 2);
+    assert_int_equal(sc.commitments_recent, later ? 0 : 2);
+    assert_int_equal(sc.series_with_data, 2);
+    assert_int_equal(sc.series_on_track, 1); /* north rises, south falls */
+    double engagement = later ? (100 + 50 + 0) / 3.0 : (100 + 50 + 100) / 3.0;
+    assert_true(fabs(sc.engagement - engagement) < 1e-9);
+    assert_true(fabs(sc.performance - 50) < 1e-9);
+    assert_true(fabs(sc.score - (engagement + 50) / 2) < 1e-9);
+    cairn_report_commitments_free(cm);
+    cairn_report_measures_free(mm);
+    cairn_report_data_free(d);
+  }
+  fx_close(&f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_commitment_states),
       cmocka_unit_test(test_commitments_edges),
       cmocka_unit_test(test_as_of),
       cmocka_unit_test(test_render),
+      cmocka_unit_test(test_score),
   };
   return cmocka_run_group_tests(tests, cairn_test_setup, NULL);
 }

@@ -36,6 +36,14 @@ ok() { n=$((n + 1)); echo "ok   $*"; }
 has() { local in; in=$(cat); grep -q -- "$1" <<<"$in"; }
 # c WHO ARGS...: the CLI on WHO's store, bounded in time
 c() { local who=$1; shift; timeout 60 "$CAIRN" --store "$T/$who" "$@"; }
+# need_clock_hook: fail unless this build shifts the clock by
+# CAIRN_TEST_CLOCK_OFFSET_MS (CAIRN_TEST_HOOKS, as scripts/test configures it)
+need_clock_hook() {
+  grep -q '^CAIRN_TEST_HOOKS:BOOL=ON' "$BUILD/CMakeCache.txt" ||
+    fail "this build has no clock hook: configure with -DCAIRN_TEST_HOOKS=ON (scripts/test does)"
+}
+# at OFFSET WHO ARGS...: the CLI on WHO's store with its clock shifted by OFFSET ms
+at() { local off=$1 who=$2; shift 2; CAIRN_TEST_CLOCK_OFFSET_MS=$off timeout 60 "$CAIRN" --store "$T/$who" "$@"; }
 # stop_live PID: SIGTERM to a `cairn sync --live`, which must exit 0 (its stderr
 # in $T/live.err)
 stop_live() {
