@@ -1454,15 +1454,16 @@ static void on_signal(int sig) {
 static void usage(FILE *f) {
   fprintf(f,
           "usage: cairn-bench [--json] [--quick] [--dir DIR] [--history N] [--fallback]\n"
-          "                   [--only floors|local|apply|query|sync]\n"
+          "                   [--only floors|local|apply|query|report|sync]\n"
           "  --json       one JSON object per line per workload (default: a table)\n"
           "  --quick      small sizes, for a smoke run (well under a minute)\n"
           "  --dir DIR    where to make the temporary directory (default: $TMPDIR or /tmp)\n"
           "  --history N  entries in the history applied by (c) and (d), and pushed and\n"
           "               pulled by sync (default 100000)\n"
           "  --fallback   apply with export + cairn_store_apply even if bundles exist\n"
-          "  --only WHAT  run only the floors, the local-change, the apply, the query or\n"
-          "               the sync workloads (query: list --where over 100k commitments;\n"
+          "  --only WHAT  run only the floors, the local-change, the apply, the query, the\n"
+          "               report or the sync workloads (query: list --where over 100k\n"
+          "               commitments; report: the meeting report over 52k records;\n"
           "               sync: push, pull, reconnect, idle connections and fan-out\n"
           "               against a cairnd child process on 127.0.0.1)\n");
 }
@@ -1565,6 +1566,8 @@ int main(int argc, char **argv) {
   }
   if (only(b, "query"))
     failures += run_child(b, work_query, "(f) typed queries over 100k records") != 0;
+  if (only(b, "report"))
+    failures += run_child(b, work_report, "(g) the meeting report over 52k records") != 0;
   if (only(b, "sync"))
     failures += sync_bench_run(b);
   double total = now_s() - t0;

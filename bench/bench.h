@@ -93,4 +93,7 @@ row_t *find_row(bench_t *b, const char *name);
  * relay and return the number of failed workloads. */
 int sync_bench_run(bench_t *b);
 
+/* (g) the meeting report against a scan of its records (report_bench.c). */
+int work_report(bench_t *b, row_t *rows, size_t *nrows);
+
 #endif
