@@ -1,5 +1,5 @@
 /*
- * import_bench.c — (g): `cairn import` of a CSV file of many rows into a fresh
+ * import_bench.c — (h): `cairn import` of a CSV file of many rows into a fresh
  * store with the default schema, as a ratio to (c), the bundle apply rate of
  * the same run (docs/design.md, "Performance targets"; target >= 0.3).
  *
@@ -62,7 +62,7 @@ static int import_setup(cairn_store_t *s, row_t *r) {
 }
 
 int work_import(bench_t *b, row_t *rows, size_t *nrows) {
-  row_t *r = row_init(&rows[(*nrows)++], "g_import_csv", "c_apply_bundle");
+  row_t *r = row_init(&rows[(*nrows)++], "h_import_csv", "c_apply_bundle");
   cairn_import_result_t res;
   cairn_error_t err = {0, ""};
   cairn_store_t *s;
