@@ -19,6 +19,9 @@
  *               `list --where` with two comparisons (status, due date) read by a
  *               scan, and an `=` on the partner with a range of due dates read by
  *               the commitments-by-partner index (ms each, the best of three)
+ *   (g)         the meeting report against a scan of its records: report_bench.c
+ *   (h)         importing as many CSV rows as the history has entries (rows/s vs (c);
+ *               target >= 0.3): import_bench.c
  *   sync        push, fresh pull, reconnect, idle connections and fan-out against a
  *               real relay (`cairnd serve`, a child process): sync_bench.c
  *
@@ -1454,15 +1457,17 @@ static void on_signal(int sig) {
 static void usage(FILE *f) {
   fprintf(f,
           "usage: cairn-bench [--json] [--quick] [--dir DIR] [--history N] [--fallback]\n"
-          "                   [--only floors|local|apply|query|sync]\n"
+          "                   [--only floors|local|apply|query|report|sync]\n"
           "  --json       one JSON object per line per workload (default: a table)\n"
           "  --quick      small sizes, for a smoke run (well under a minute)\n"
           "  --dir DIR    where to make the temporary directory (default: $TMPDIR or /tmp)\n"
-          "  --history N  entries in the history applied by (c) and (d), and pushed and\n"
-          "               pulled by sync (default 100000)\n"
+          "  --history N  entries in the history applied by (c) and (d), rows imported by\n"
+          "               (h, with apply), and entries pushed and pulled by sync\n"
+          "               (default 100000)\n"
           "  --fallback   apply with export + cairn_store_apply even if bundles exist\n"
-          "  --only WHAT  run only the floors, the local-change, the apply, the query or\n"
-          "               the sync workloads (query: list --where over 100k commitments;\n"
+          "  --only WHAT  run only the floors, the local-change, the apply, the query, the\n"
+          "               report or the sync workloads (query: list --where over 100k\n"
+          "               commitments; report: the meeting report over 52k records;\n"
           "               sync: push, pull, reconnect, idle connections and fan-out\n"
           "               against a cairnd child process on 127.0.0.1)\n");
 }
@@ -1561,10 +1566,13 @@ int main(int argc, char **argv) {
       add_append_row(b);
       failures += run_child(b, work_apply_d, "(d) apply with verify_all") != 0;
       failures += run_child(b, work_recompute, "(e) a revocation that arrives late") != 0;
+      failures += run_child(b, work_import, "(h) import of CSV rows") != 0;
     }
   }
   if (only(b, "query"))
     failures += run_child(b, work_query, "(f) typed queries over 100k records") != 0;
+  if (only(b, "report"))
+    failures += run_child(b, work_report, "(g) the meeting report over 52k records") != 0;
   if (only(b, "sync"))
     failures += sync_bench_run(b);
   double total = now_s() - t0;

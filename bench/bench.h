@@ -89,8 +89,14 @@ bool read_all(int fd, void *buf, size_t n, size_t *got);
 int run_child(bench_t *b, work_fn fn, const char *label);
 row_t *find_row(bench_t *b, const char *name);
 
+/* import_bench.c: (h) a CSV import of b->history rows (its ratio is to (c)). */
+int work_import(bench_t *b, row_t *rows, size_t *nrows);
+
 /* sync_bench.c: set up a relay and the stores, run the sync workloads, stop the
  * relay and return the number of failed workloads. */
 int sync_bench_run(bench_t *b);
+
+/* (g) the meeting report against a scan of its records (report_bench.c). */
+int work_report(bench_t *b, row_t *rows, size_t *nrows);
 
 #endif

@@ -52,6 +52,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <uv.h>
 
@@ -396,6 +397,178 @@ CAIRN_EXTERN int cairn_value_json(const uint8_t *mp, size_t len, char **out) CAI
  */
 CAIRN_EXTERN int cairn_value_from_json_text(const char *json, uint8_t **out, size_t *out_len,
                                             cairn_error_t *err) CAIRN_WUR;
+
+/* ======================================================================
+ * Import and export (import.c, export.c; docs/cli.md, "Import and export")
+ * ======================================================================
+ *
+ * Records of one type come in from CSV or JSON and go out to CSV, JSON or an
+ * XLSX workbook. An export of a type imports back unchanged into a store with
+ * the same schema. A cell's text form by kind (CSV, and text cells of XLSX):
+ * text, date, datetime, period, enum and ref as themselves; number and integer
+ * in decimal (the shortest form that reads back to the same number); bool as
+ * true/false; refs as ids separated by ", "; json as JSON text. An empty cell
+ * is no value.
+ */
+
+typedef enum cairn_format {
+  CAIRN_FORMAT_CSV = 1, /* RFC 4180, UTF-8, a header row naming the fields */
+  CAIRN_FORMAT_JSON,    /* an array of records as `cairn list --json` prints them */
+  CAIRN_FORMAT_XLSX     /* export only: a workbook, one sheet per type */
+} cairn_format_t;
+
+/* The format a file name's extension names: .csv, .json or .xlsx, in any case.
+ * @return 0 with *out set, or CAIRN_EINVAL (err says which are known). */
+CAIRN_EXTERN int cairn_format_of(const char *path, cairn_format_t *out,
+                                 cairn_error_t *err) CAIRN_WUR;
+
+#define CAIRN_IMPORT_ERRORS_MAX 50 /* errors reported by default; the rest counted */
+
+typedef struct cairn_import_opts {
+  const char *id_column; /* the column (CSV) or key (JSON) holding the ids; NULL:
+                            "_id" when the file has it, else "id" when the type
+                            has no field of that name. A row without an id gets
+                            a new one, made as `cairn add` makes them */
+  int dry_run;           /* nonzero: check everything, sign nothing, write nothing */
+  size_t max_errors;     /* errors given to the callback; 0: CAIRN_IMPORT_ERRORS_MAX */
+} cairn_import_opts_t;
+
+/* One error of an import, with its place. The strings are valid during the
+ * callback only. */
+typedef struct cairn_import_error {
+  size_t line;        /* CSV: the line of the file (1: the first; a row is at the
+                         line it starts on); JSON: the element's index in the
+                         array (from 0), or for a file that is not JSON at all,
+                         the line of the fault */
+  const char *column; /* the column (CSV) or key (JSON) at fault; NULL for a
+                         whole row or the file */
+  const char *why;    /* what is wrong, in the schema's words: `commitment c14:
+                         status "plannned" is not one of ...; did you mean
+                         planned?` */
+  const char *text;   /* the place and why, one line for people: `line 14,
+                         column status: ...` or `element [3], key status: ...` */
+} cairn_import_error_t;
+
+typedef void (*cairn_import_error_cb)(const cairn_import_error_t *e, void *ud);
+
+/* What an import did (or, on a dry run, would do). */
+typedef struct cairn_import_result {
+  size_t rows;      /* rows read (blank rows left out) */
+  size_t created;   /* of those, records the store does not hold (or holds deleted) */
+  size_t updated;   /* records held, with at least one value the file changes */
+  size_t unchanged; /* records held whose values are as the file says: not written */
+  size_t entries;   /* entries signed, one or more (the entry size limit decides) */
+  uint64_t first_seq, last_seq; /* their seqs in this device's log */
+  size_t errors;    /* every error found, those past max_errors too */
+} cairn_import_result_t;
+
+/*
+ * Import the rows of a CSV or JSON text as records of type, all or none.
+ *
+ * CSV: the first row names the fields (by name, or by label in any case); a
+ * byte order mark, CRLF line ends, quoted cells holding commas, quotes and line
+ * breaks are read as RFC 4180 says; spaces around an unquoted cell are
+ * dropped; a row shorter than the header has empty cells; a row of empty cells
+ * is skipped. Each cell is typed by its field's kind as cairn_schema_parse_text
+ * types text; an empty cell is no value and writes nothing (a held record keeps
+ * the value it has). JSON: an array of objects (or an object whose member
+ * `type` is that array, as an export of every type writes), each a record:
+ * "_id", "_type" (must be type when present), and fields; a string in a field
+ * of kind number, integer, bool or refs is typed as text is, any other value
+ * is taken as it is; null is no value.
+ *
+ * Everything is checked before anything is written: unknown columns (with "did
+ * you mean"), values of the wrong kind, duplicate ids, references (to a record
+ * of the store or to a row of the file, in any order), required fields (from
+ * the row, or the record held). Each error goes to on_error with its line and
+ * column, up to opts->max_errors; then nothing is written. Otherwise every row
+ * that creates a record or changes one becomes a put of its given fields, all
+ * in one change committed as cairn_change_commit_split does: as few entries as
+ * the size limit allows, in one transaction. A row naming a held record with
+ * the same values writes nothing.
+ *
+ * @param[in]  type      a type of the network's schema (any on a free-form
+ *                       network, where every value is text); never one of
+ *                       cairn's own (`_member`...).
+ * @param[in]  data      the file's bytes (len of them); borrowed.
+ * @param[in]  opts      may be NULL for the defaults.
+ * @param[in]  on_error  may be NULL; called for each error, in file order.
+ * @param[out] out       may be NULL; what was done, filled whatever the result.
+ * @param[out] err       may be NULL; on error, the code and one line.
+ * @return 0, or nothing is written and
+ *   - CAIRN_ESCHEMA      rows break the schema (on_error has them; err counts them),
+ *                        or type is unknown (err says so, with "did you mean");
+ *   - CAIRN_EMALFORMED   not CSV or not JSON (on_error has the line);
+ *   - CAIRN_EINVAL       a bad type or format;
+ *   - an error of cairn_change_commit_split (CAIRN_EFORBIDDEN for a viewer,
+ *     CAIRN_EPURGED; when one row is to blame, on_error has its line),
+ *     CAIRN_ENOMEM, CAIRN_EIO.
+ */
+CAIRN_EXTERN int cairn_import(cairn_store_t *s, const char *type, cairn_format_t format,
+                              const char *data, size_t len, const cairn_import_opts_t *opts,
+                              cairn_import_error_cb on_error, void *ud,
+                              cairn_import_result_t *out, cairn_error_t *err) CAIRN_WUR;
+
+/* The same from a file, its format told by its extension (.csv or .json; an
+ * .xlsx is refused: save it as CSV). Also CAIRN_ENOENT (no such file),
+ * CAIRN_ETOOBIG (over 256 MiB). */
+CAIRN_EXTERN int cairn_import_file(cairn_store_t *s, const char *type, const char *path,
+                                   const cairn_import_opts_t *opts,
+                                   cairn_import_error_cb on_error, void *ud,
+                                   cairn_import_result_t *out, cairn_error_t *err) CAIRN_WUR;
+
+/* What an export wrote. */
+typedef struct cairn_export_result {
+  size_t types;   /* types written (sheets of a workbook, members of an object) */
+  size_t records; /* records written, over every type */
+} cairn_export_result_t;
+
+/*
+ * Export the visible records of type (or, type NULL, of every type of the
+ * schema) to a file whose extension says the format. Records go in id order,
+ * their fields as people see them (cairn_schema_fields): the schema's in order
+ * under their current names, hidden ones left out, then any field the schema
+ * does not know.
+ *   CSV:  a header `_id` then the schema's fields in order, then any other
+ *         field the records hold (in name order); values in their text form;
+ *         quoted as RFC 4180 says when they hold a comma, a quote, a line
+ *         break or spaces at either end. Only one type: type NULL is
+ *         CAIRN_EINVAL (err says to use .json or .xlsx).
+ *   JSON: an array of records as `cairn list --json` prints them ("_type",
+ *         "_id", fields), one per line; for every type, an object type -> array.
+ *   XLSX: one sheet per type, named after it, with a bold header row as in CSV;
+ *         numbers as numbers, bools as bools, dates as dates (shown
+ *         YYYY-MM-DD, so that a copy saved as CSV imports again), everything
+ *         else in its text form.
+ * The file is written whole under a temporary name beside it and renamed over
+ * path at the end: a failed export leaves no part of a file.
+ * @param[out] out  may be NULL; what was written.
+ * @return 0, CAIRN_EINVAL (format, or CSV of every type), CAIRN_ESCHEMA (type is
+ *         not in the schema: err says so), CAIRN_ETOOBIG (a value longer than a
+ *         spreadsheet cell holds, or more rows than a sheet), CAIRN_EIO (err
+ *         names the file), CAIRN_ENOMEM.
+ */
+CAIRN_EXTERN int cairn_export_file(cairn_store_t *s, const char *type, const char *path,
+                                   cairn_export_result_t *out, cairn_error_t *err) CAIRN_WUR;
+
+/*
+ * The same to a stream (CSV or JSON; an HTTP response, a pipe): written as it
+ * is read, nothing renamed, the stream neither flushed nor closed.
+ * @return as cairn_export_file (CAIRN_EINVAL for XLSX).
+ */
+CAIRN_EXTERN int cairn_export_stream(cairn_store_t *s, const char *type, cairn_format_t format,
+                                     FILE *f, cairn_export_result_t *out,
+                                     cairn_error_t *err) CAIRN_WUR;
+
+/*
+ * One value as text in the form a CSV cell holds for a field of kind f (NULL:
+ * strings as they are, anything else as JSON text), the form cairn_import
+ * reads back.
+ * @param[out] out  malloc'd, NUL-terminated; free with cairn_free().
+ * @return 0, CAIRN_EMALFORMED (mp is not one value), CAIRN_ENOMEM.
+ */
+CAIRN_EXTERN int cairn_value_text(const cairn_schema_field_t *f, const uint8_t *mp, size_t len,
+                                  char **out) CAIRN_WUR;
 
 /* ======================================================================
  * Sync with a relay

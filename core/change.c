@@ -1,7 +1,8 @@
 /*
  * change.c — local changes (change.h): many puts and dels become one signed
- * entry, checked like a received entry and committed durably in one transaction.
- * Also the network's genesis.
+ * entry (or, split by the size limit, several consecutive ones), checked like a
+ * received entry and committed durably in one transaction. Also the network's
+ * genesis.
  */
 #include <msgpack.h>
 #include <sodium.h>
@@ -128,13 +129,18 @@ static int ops_reserve(cairn_change_t *c) {
  * del (or the reverse) replaces the earlier op: one op per record per entry. */
 static int find_op(cairn_change_t *c, const char *type, const char *id, cairn_op_kind_t kind,
                    chg_op_t **out) {
-  size_t *slot;
+  size_t *slot = NULL;
+  chg_op_t *last = c->n > 0 ? &c->ops[c->n - 1] : NULL;
   int rc;
-  if ((rc = ops_reserve(c)) != 0)
-    return rc;
-  slot = target_slot(c, type, id);
-  if (*slot != 0) {
-    chg_op_t *op = &c->ops[*slot - 1];
+  /* fields of one record usually come one after another: no lookup then */
+  if (last == NULL || strcmp(last->id, id) != 0 || strcmp(last->type, type) != 0) {
+    if ((rc = ops_reserve(c)) != 0)
+      return rc;
+    slot = target_slot(c, type, id);
+    last = *slot != 0 ? &c->ops[*slot - 1] : NULL;
+  }
+  if (last != NULL) {
+    chg_op_t *op = last;
     if (op->kind != kind || kind != CAIRN_OP_PUT)
       op_clear_fields(op);
     op->kind = kind;
@@ -288,8 +294,19 @@ static int pack_op(MDB_txn *txn, cairn_store_t *s, msgpack_packer *pk, chg_op_t 
   return nseen > 0 ? pack_stamps(pk, seen, nseen) : 0;
 }
 
-static int pack_ops_checked(MDB_txn *txn, cairn_change_t *c, msgpack_sbuffer *sb,
-                            cairn_schema_t **sc, cairn_error_t *err);
+/* Whether the change makes record (type, id): a reference to it is good
+ * (validate.c). */
+static bool change_makes(void *ud, const char *type, const char *id, size_t ilen) {
+  cairn_change_t *c = ud;
+  char buf[CAIRN_ID_MAX + 1];
+  size_t *slot;
+  if (ilen > CAIRN_ID_MAX || memchr(id, '\0', ilen) != NULL || c->slot == NULL)
+    return false;
+  memcpy(buf, id, ilen);
+  buf[ilen] = '\0';
+  slot = target_slot(c, type, buf);
+  return *slot != 0 && c->ops[*slot - 1].kind == CAIRN_OP_PUT;
+}
 
 /* Check a put against the schema (loaded once per commit, on the first put
  * that needs it): where a person types, before anything is signed. */
@@ -316,7 +333,7 @@ static int check_put(MDB_txn *txn, cairn_change_t *c, const chg_op_t *op, cairn_
     lens[i] = op->f[i].len;
   }
   rc = cairn__schema_check_put(txn, c->s, *sc, op->type, op->id, names, values, lens, op->n,
-                               err);
+                               change_makes, c, err);
 done:
   free(names);
   free(values);
@@ -324,122 +341,197 @@ done:
   return rc;
 }
 
-static int pack_ops(MDB_txn *txn, cairn_change_t *c, msgpack_sbuffer *sb, cairn_error_t *err) {
-  cairn_schema_t *sc = NULL;
-  int rc = pack_ops_checked(txn, c, sb, &sc, err);
-  cairn_schema_free(sc);
-  return rc;
-}
-
-static int pack_ops_checked(MDB_txn *txn, cairn_change_t *c, msgpack_sbuffer *sb,
-                            cairn_schema_t **sc, cairn_error_t *err) {
-  msgpack_packer pk;
-  MDB_stat ps;
-  bool purged, any_purged;
-  int rc;
-  msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-  if (msgpack_pack_array(&pk, c->n) != 0)
-    return CAIRN_ENOMEM;
-  /* no record was ever purged (the usual case): no lookups */
-  if ((rc = mdb_stat(txn, c->s->dbi[DB_PURGED], &ps)) != 0)
-    return cairn__mdb_err(rc);
-  any_purged = ps.ms_entries > 0;
-  for (size_t i = 0; i < c->n; i++) {
-    chg_op_t *op = &c->ops[i];
-    if (op->kind == CAIRN_OP_PUT && op->n == 0 && !op->keep)
-      return cairn__error(err, CAIRN_EINVAL, "a put needs at least one field");
-    purged = false;
-    if (any_purged && (rc = cairn__is_purged(txn, c->s, op->type, strlen(op->type), op->id,
-                                             strlen(op->id), &purged)) != 0)
-      return rc;
-    if (purged)
-      return cairn__error(err, CAIRN_EPURGED, "%s %s was purged; its id cannot be used again",
-                          op->type, op->id);
-    if (op->kind == CAIRN_OP_PUT && (rc = check_put(txn, c, op, sc, err)) != 0)
-      return rc;
-    if ((rc = pack_op(txn, c->s, &pk, op, err)) != 0)
-      return rc;
-  }
-  return 0;
-}
-
 /* ---- commit ---- */
 
-/* Pack ops with pack(), sign them as this device's next entry and commit. */
-typedef int (*pack_fn)(MDB_txn *txn, void *ud, msgpack_sbuffer *sb, cairn_error_t *err);
+/* An entry's bytes besides its ops: the header (at most 164 bytes with its bin
+ * prefix), the signature (66) and the outer array, rounded up. */
+#define ENTRY_OVERHEAD_MAX 256
 
-/* Sign with sk (its public key at sk + 32: the author) as its next entry. */
-static int sign_and_apply(cairn_store_t *s, MDB_txn *txn, const uint8_t *sk, pack_fn pack,
-                          void *ud, uint64_t *seq, bool *purged, cairn_error_t *err) {
-  msgpack_sbuffer sb;
+/* One commit of a change, run by cairn__txn_write (again after the map grew). */
+typedef struct commit {
+  cairn_change_t *c;
+  const uint8_t *sk; /* signs, its public key at sk + 32: the author */
+  bool split;        /* the ops may become several entries */
+  bool dry_run;      /* check and sign everything, then write nothing */
+  bool checked;      /* dry run: everything passed (the abort is ours) */
+  bool purged;       /* a purge was applied: compact the store after */
+  cairn_schema_t *sc;
+  cairn_commit_info_t info;
+  cairn_error_t *err;
+} commit_t;
+
+/* Sign ops (count ops packed one after another, body_len bytes) as the author's
+ * next entry and apply it inside txn. first: the index of its first op. */
+static int sign_apply(MDB_txn *txn, commit_t *k, const uint8_t *body, size_t body_len,
+                      size_t count, size_t first) {
+  cairn_store_t *s = k->c->s;
+  msgpack_sbuffer ops;
+  msgpack_packer pk;
   head_t h;
   uint8_t *entry = NULL;
   size_t len;
+  bool purged = false;
   int rc;
-  msgpack_sbuffer_init(&sb);
-  if ((rc = cairn__head_get(txn, s, sk + 32, &h)) != 0 ||
-      (rc = pack(txn, ud, &sb, err)) != 0)
+  msgpack_sbuffer_init(&ops);
+  msgpack_packer_init(&pk, &ops, msgpack_sbuffer_write);
+  if (msgpack_pack_array(&pk, count) != 0 ||
+      msgpack_sbuffer_write(&ops, (const char *)body, body_len) != 0) {
+    rc = CAIRN_ENOMEM;
+    goto done;
+  }
+  if ((rc = cairn__head_get(txn, s, k->sk + 32, &h)) != 0)
     goto done;
   uint64_t hlc = cairn__now_corrected(s) << 16;
   if (hlc <= s->hlc)
     hlc = s->hlc + 1;
   if (hlc <= h.hlc)
     hlc = h.hlc + 1;
-  rc = cairn_entry_build(sk, s->network, h.seq + 1, h.seq ? h.hash : NULL, hlc,
-                         (const uint8_t *)sb.data, sb.size, &entry, &len);
+  rc = cairn_entry_build(k->sk, s->network, h.seq + 1, h.seq ? h.hash : NULL, hlc,
+                         (const uint8_t *)ops.data, ops.size, &entry, &len);
   if (rc != 0)
     goto done;
   if (len > s->opts.max_entry) {
-    rc = cairn__error(err, CAIRN_ETOOBIG, "the change makes an entry of %zu bytes; the limit is %zu",
-                      len, s->opts.max_entry);
+    const chg_op_t *op = &k->c->ops[first];
+    if (count == 1 && k->split) {
+      k->info.failed_op = first;
+      rc = cairn__error(k->err, CAIRN_ETOOBIG,
+                        "%s %s alone makes an entry of %zu bytes; the limit is %zu", op->type,
+                        op->id, len, s->opts.max_entry);
+    } else {
+      rc = cairn__error(k->err, CAIRN_ETOOBIG,
+                        "the change makes an entry of %zu bytes; the limit is %zu", len,
+                        s->opts.max_entry);
+    }
     goto done;
   }
-  rc = cairn__apply_local(txn, s, entry, len, purged, err);
-  if (rc == 0 && seq != NULL)
-    *seq = h.seq + 1;
+  if ((rc = cairn__apply_local(txn, s, entry, len, &purged, k->err)) != 0) {
+    k->info.failed_op = first; /* the entry's: a role, a limit */
+    goto done;
+  }
+  k->purged |= purged;
+  if (k->info.entries++ == 0)
+    k->info.first_seq = h.seq + 1;
+  k->info.last_seq = h.seq + 1;
+  k->info.bytes += len;
 done:
   free(entry);
-  msgpack_sbuffer_destroy(&sb);
+  msgpack_sbuffer_destroy(&ops);
   return rc;
 }
 
-/* One commit: what sign_and_apply needs, run by cairn__txn_write. */
-typedef struct commit {
-  cairn_store_t *s;
-  const uint8_t *sk;
-  pack_fn pack;
-  void *ud;
-  uint64_t *seq;
-  bool purged;
-  cairn_error_t *err;
-} commit_t;
-
-static int commit_fn(MDB_txn *txn, void *ud) {
-  commit_t *c = ud;
-  c->purged = false;
-  return sign_and_apply(c->s, txn, c->sk, c->pack, c->ud, c->seq, &c->purged, c->err);
+/* What an op must pass before it is packed: a put has fields, the record was
+ * never purged, the schema. */
+static int op_precheck(MDB_txn *txn, commit_t *k, const chg_op_t *op, bool any_purged) {
+  bool purged = false;
+  int rc;
+  if (op->kind == CAIRN_OP_PUT && op->n == 0 && !op->keep)
+    return cairn__error(k->err, CAIRN_EINVAL, "a put needs at least one field");
+  if (any_purged && (rc = cairn__is_purged(txn, k->c->s, op->type, strlen(op->type), op->id,
+                                           strlen(op->id), &purged)) != 0)
+    return rc;
+  if (purged)
+    return cairn__error(k->err, CAIRN_EPURGED, "%s %s was purged; its id cannot be used again",
+                        op->type, op->id);
+  return op->kind == CAIRN_OP_PUT ? check_put(txn, k->c, op, &k->sc, k->err) : 0;
 }
 
-/* Sign and apply in a durable transaction (growing the map when it is full). */
-static int commit_entry(cairn_store_t *s, const uint8_t *sk, pack_fn pack, void *ud,
-                        uint64_t *seq, cairn_error_t *err) {
-  commit_t c = {s, sk, pack, ud, seq, false, err};
-  int rc = cairn__txn_write(s, commit_fn, &c);
+/* Move the last op packed (from mark on) out of body, into *tail. */
+static int take_tail(msgpack_sbuffer *body, size_t mark, uint8_t **tail, size_t *len) {
+  *len = body->size - mark;
+  if ((*tail = malloc(*len ? *len : 1)) == NULL)
+    return CAIRN_ENOMEM;
+  memcpy(*tail, body->data + mark, *len);
+  body->size = mark;
+  return 0;
+}
+
+/* Check, pack, sign and apply every op of the change: one entry, or (split) as
+ * many as the size limit asks, each holding whole ops in order. Each op's
+ * base is read before any entry of the change is applied; ops touch distinct
+ * records, so applying the earlier entries changes no later op's base. */
+static int commit_ops(MDB_txn *txn, commit_t *k) {
+  cairn_change_t *c = k->c;
+  size_t budget = k->c->s->opts.max_entry, count = 0, first = 0;
+  msgpack_sbuffer body;
+  msgpack_packer pk;
+  MDB_stat ps;
+  int rc;
+  budget = budget > ENTRY_OVERHEAD_MAX + 5 ? budget - ENTRY_OVERHEAD_MAX - 5 : 1;
+  msgpack_sbuffer_init(&body);
+  msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+  /* no record was ever purged (the usual case): no lookups */
+  if ((rc = mdb_stat(txn, c->s->dbi[DB_PURGED], &ps)) != 0) {
+    rc = cairn__mdb_err(rc);
+    goto done;
+  }
+  for (size_t i = 0; i < c->n; i++) {
+    size_t mark = body.size;
+    if ((rc = op_precheck(txn, k, &c->ops[i], ps.ms_entries > 0)) != 0 ||
+        (rc = pack_op(txn, c->s, &pk, &c->ops[i], k->err)) != 0) {
+      k->info.failed_op = i;
+      goto done;
+    }
+    if (k->split && count > 0 && body.size > budget) {
+      uint8_t *tail;
+      size_t tail_len;
+      if ((rc = take_tail(&body, mark, &tail, &tail_len)) != 0)
+        goto done;
+      rc = sign_apply(txn, k, (const uint8_t *)body.data, body.size, count, first);
+      body.size = 0;
+      if (rc == 0 && msgpack_sbuffer_write(&body, (const char *)tail, tail_len) != 0)
+        rc = CAIRN_ENOMEM;
+      free(tail);
+      if (rc != 0)
+        goto done;
+      count = 0;
+      first = i;
+    }
+    count++;
+  }
+  rc = sign_apply(txn, k, (const uint8_t *)body.data, body.size, count, first);
+done:
+  msgpack_sbuffer_destroy(&body);
+  return rc;
+}
+
+static int commit_fn(MDB_txn *txn, void *ud) {
+  commit_t *k = ud;
+  int rc;
+  memset(&k->info, 0, sizeof k->info);
+  k->info.failed_op = SIZE_MAX;
+  k->purged = false;
+  cairn_schema_free(k->sc);
+  k->sc = NULL;
+  rc = commit_ops(txn, k);
+  if (rc == 0 && k->dry_run) {
+    k->checked = true;
+    return CAIRN_ECANCELED; /* everything passed: abort, nothing is written */
+  }
+  return rc;
+}
+
+/* Run the commit in a durable transaction (growing the map when it is full). */
+static int commit_run(commit_t *k) {
+  cairn_store_t *s = k->c->s;
+  int rc = cairn__txn_write(s, commit_fn, k);
+  cairn_schema_free(k->sc);
+  k->sc = NULL;
+  if (rc == CAIRN_ECANCELED && k->checked)
+    return 0;
   if (rc != 0)
-    return err && err->code == rc ? rc : cairn__error(err, rc, "cannot commit the change: %s",
-                                                      cairn_strerror(rc));
-  if (c.purged && (rc = cairn__store_compact(s)) != 0)
-    return cairn__error(err, rc, "purged, but compacting the store failed: %s",
+    return k->err && k->err->code == rc
+               ? rc
+               : cairn__error(k->err, rc, "cannot commit the change: %s", cairn_strerror(rc));
+  if (k->purged && (rc = cairn__store_compact(s)) != 0)
+    return cairn__error(k->err, rc, "purged, but compacting the store failed: %s",
                         cairn_strerror(rc));
   return 0;
 }
 
-static int pack_change(MDB_txn *txn, void *ud, msgpack_sbuffer *sb, cairn_error_t *err) {
-  return pack_ops(txn, ud, sb, err);
-}
-
-int cairn_change_commit_as(cairn_change_t *c, const uint8_t sk[CAIRN_SECRET_BYTES],
-                           uint64_t *seq, cairn_error_t *err) {
+/* Commit c signed with sk; c is freed whatever the result. */
+static int commit_change(cairn_change_t *c, const uint8_t *sk, bool split, bool dry_run,
+                         cairn_commit_info_t *info, cairn_error_t *err) {
+  commit_t k = {c, sk, split, dry_run, false, false, NULL, {0, 0, 0, 0, SIZE_MAX}, err};
   int rc;
   if (!c->s->has_network)
     rc = cairn__error(err, CAIRN_ENONETWORK,
@@ -448,13 +540,29 @@ int cairn_change_commit_as(cairn_change_t *c, const uint8_t sk[CAIRN_SECRET_BYTE
   else if (c->n == 0)
     rc = cairn__error(err, CAIRN_EINVAL, "the change is empty");
   else
-    rc = commit_entry(c->s, sk, pack_change, c, seq, err);
+    rc = commit_run(&k);
+  if (info != NULL)
+    *info = k.info;
   cairn_change_abort(c);
+  return rc;
+}
+
+int cairn_change_commit_as(cairn_change_t *c, const uint8_t sk[CAIRN_SECRET_BYTES],
+                           uint64_t *seq, cairn_error_t *err) {
+  cairn_commit_info_t info;
+  int rc = commit_change(c, sk, false, false, &info, err);
+  if (rc == 0 && seq != NULL)
+    *seq = info.last_seq;
   return rc;
 }
 
 int cairn_change_commit(cairn_change_t *c, uint64_t *seq, cairn_error_t *err) {
   return cairn_change_commit_as(c, c->s->sk, seq, err);
+}
+
+int cairn_change_commit_split(cairn_change_t *c, int dry_run, cairn_commit_info_t *info,
+                              cairn_error_t *err) {
+  return commit_change(c, c->s->sk, true, dry_run != 0, info, err);
 }
 
 /* ---- genesis ---- */
@@ -510,7 +618,8 @@ int cairn_store_network_create(cairn_store_t *s, const char *title,
     return cairn__error(err, rc, "cannot make the network's first entry: %s",
                         cairn_strerror(rc));
   /* has_network stays false: the genesis is adopted as a received one would be */
-  rc = commit_entry(s, s->sk, pack_change, c, NULL, err);
+  commit_t k = {c, s->sk, false, false, false, false, NULL, {0, 0, 0, 0, SIZE_MAX}, err};
+  rc = commit_run(&k);
   cairn_change_abort(c);
   if (rc != 0)
     return rc;

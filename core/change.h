@@ -1,7 +1,8 @@
 /*
  * change.h — local changes: many puts and dels signed as one entry of this
- * device's log and committed durably in one transaction; and a network's
- * genesis (change.c; docs/design.md, "Entry", "Operations", "Conflicts").
+ * device's log (or, for a change too big for one, as several consecutive
+ * entries) and committed durably in one transaction; and a network's genesis
+ * (change.c; docs/design.md, "Entry", "Operations", "Conflicts").
  *
  * A change belongs to the caller from cairn_change_begin() until
  * cairn_change_commit() or cairn_change_abort() frees it. Nothing touches the
@@ -77,7 +78,8 @@ CAIRN_EXTERN int cairn_change_purge(cairn_change_t *c, const char *type,
  * @param[out] err  may be NULL; on error, the code and a message.
  * On a network with a schema (schema.h), every put is checked against it
  * first: an unknown type or field, a value of the wrong kind, a reference to no
- * record, a required field left without a value.
+ * record (a record this change puts counts), a required field left without a
+ * value.
  *
  * @return 0, or CAIRN_ESCHEMA (the change breaks the schema: err names the
  *         record, the field, the value and what was expected, with "did you
@@ -89,6 +91,42 @@ CAIRN_EXTERN int cairn_change_purge(cairn_change_t *c, const char *type,
  */
 CAIRN_EXTERN int cairn_change_commit(cairn_change_t *c, uint64_t *seq,
                                      cairn_error_t *err) CAIRN_WUR;
+
+/* What a commit wrote (cairn_change_commit_split). */
+typedef struct cairn_commit_info {
+  size_t entries;     /* entries signed (and, unless a dry run, written) */
+  uint64_t first_seq; /* the first one's seq in this device's log */
+  uint64_t last_seq;  /* the last one's */
+  size_t bytes;       /* their size, added up */
+  size_t failed_op;   /* on an error about one op (a value the schema refuses, a
+                         purged id, an op too big for an entry): its index among
+                         the change's ops, which are in the order each record
+                         was first named (put, del or purge); for an error of a
+                         whole entry (a role), its first op; SIZE_MAX when no op
+                         is to blame */
+} cairn_commit_info_t;
+
+/*
+ * Commit a change too big for one entry, such as an import of many rows: its
+ * ops are signed as consecutive entries of this device, each holding as many
+ * whole ops, in order, as fit in the entry size limit (cairn_store_opts_t
+ * max_entry), and every entry is applied in ONE durable write transaction, so
+ * that all of them are written or none. Each op is checked as
+ * cairn_change_commit checks it; a reference to a record that the same change
+ * puts is good wherever that put lands. A change that fits in one entry makes
+ * one entry, as cairn_change_commit would. Frees c whatever the result.
+ *
+ * @param[in]  dry_run  nonzero: check, sign and apply everything in the
+ *                      transaction, then abort it: nothing is written, and info
+ *                      says what would have been.
+ * @param[out] info     may be NULL; what was written (on error, failed_op).
+ * @param[out] err      may be NULL; on error, the code and a message.
+ * @return 0, or an error of cairn_change_commit (nothing is written then);
+ *         CAIRN_ETOOBIG when one op alone is over the limit.
+ */
+CAIRN_EXTERN int cairn_change_commit_split(cairn_change_t *c, int dry_run,
+                                           cairn_commit_info_t *info,
+                                           cairn_error_t *err) CAIRN_WUR;
 
 /* The same, signed as the next entry of another key: an invite key granting this
  * device its role (cairn_join). sk is that key's secret (CAIRN_SECRET_BYTES),

@@ -148,10 +148,11 @@ static int ref_error(MDB_txn *txn, cairn_store_t *s, const cairn_schema_type_t *
                       f->name, word, f->ref, hint);
 }
 
-/* Every id a ref or refs value names is a visible record of the field's type. */
+/* Every id a ref or refs value names is a visible record of the field's type,
+ * or one the change being checked writes (made, when not NULL). */
 static int check_refs(MDB_txn *txn, cairn_store_t *s, const cairn_schema_type_t *t,
                       const cairn_schema_field_t *f, const char *id, const uint8_t *mp,
-                      size_t len, cairn_error_t *err) {
+                      size_t len, cairn__made_fn made, void *made_ud, cairn_error_t *err) {
   cairn_mpr_t m;
   uint32_t count = 1, n;
   const char *ref;
@@ -168,6 +169,8 @@ static int check_refs(MDB_txn *txn, cairn_store_t *s, const cairn_schema_type_t 
       return 0;
     if ((rc = ref_exists(txn, s, f->ref, ref, n, &yes)) != 0)
       return rc;
+    if (!yes && made != NULL)
+      yes = made(made_ud, f->ref, ref, n);
     if (!yes)
       return ref_error(txn, s, t, f, id, ref, n, err);
   }
@@ -364,7 +367,7 @@ static int check_required(MDB_txn *txn, cairn_store_t *s, const cairn_schema_typ
 int cairn__schema_check_put(MDB_txn *txn, cairn_store_t *s, const cairn_schema_t *sc,
                             const char *type, const char *id, const char *const *names,
                             const uint8_t *const *values, const size_t *lens, size_t n,
-                            cairn_error_t *err) {
+                            cairn__made_fn made, void *made_ud, cairn_error_t *err) {
   const cairn_schema_type_t *t;
   const cairn_schema_field_t *f;
   int rc;
@@ -377,7 +380,7 @@ int cairn__schema_check_put(MDB_txn *txn, cairn_store_t *s, const cairn_schema_t
   for (size_t i = 0; i < n; i++)
     if ((rc = writable_field(t, names[i], &f, err)) != 0 ||
         (rc = cairn_schema_check_value(t, f, id, values[i], lens[i], err)) != 0 ||
-        (rc = check_refs(txn, s, t, f, id, values[i], lens[i], err)) != 0)
+        (rc = check_refs(txn, s, t, f, id, values[i], lens[i], made, made_ud, err)) != 0)
       return rc;
   return check_required(txn, s, t, id, names, values, lens, n, err);
 }
@@ -435,7 +438,7 @@ static int check_fields(check_ctx_t *c, const cairn_schema_type_t *t, const cair
     }
     rc = cairn_schema_check_value(t, f, id, v.value, v.value_len, &e);
     if (rc == 0)
-      rc = check_refs(c->txn, c->s, t, f, id, v.value, v.value_len, &e);
+      rc = check_refs(c->txn, c->s, t, f, id, v.value, v.value_len, NULL, NULL, &e);
     if (rc == CAIRN_ESCHEMA)
       report(c, r, f->name, stop, e.msg);
     else if (rc != 0)

@@ -224,6 +224,8 @@ int cmd_join(cli_t *cli, int argc, char **argv);
 int cmd_schema(cli_t *cli, int argc, char **argv);         /* schema.c */
 int cmd_schema_apply(cli_t *cli, int argc, char **argv);
 int cmd_check(cli_t *cli, int argc, char **argv);
+int cmd_import(cli_t *cli, int argc, char **argv);         /* io.c */
+int cmd_export(cli_t *cli, int argc, char **argv);
 int cmd_report(cli_t *cli, int argc, char **argv);         /* reports.c */
 
 #endif

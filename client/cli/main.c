@@ -168,6 +168,20 @@ static const cli_cmd_t commands[] = {
      "List the records that break the current schema, with the reason.\n"
      "A device behind on the schema may write them; nothing is ever dropped for it.\n"
      "Exit 1 when there is any.", 1},
+    {"import", cmd_import, "TYPE FILE [--id-column COL] [--dry-run]",
+     "Import the rows of a CSV or JSON file as records of TYPE, all or none.\n"
+     "FILE.csv: a header row names the fields (by name or label), one record per row;\n"
+     "FILE.json: an array of records as `list --json` prints them. Ids come from the\n"
+     "_id (or id) column, or --id-column COL; rows without one get new ids. Each row is\n"
+     "checked first: each error is printed with its line and column, and then nothing\n"
+     "is written (exit 1). Otherwise rows create records or set the fields they give\n"
+     "(an empty cell writes nothing), in as few entries as the size limit allows.\n"
+     "Prints `imported N TYPE records`; --dry-run checks and writes nothing.", 0},
+    {"export", cmd_export, "TYPE|--all FILE",
+     "Export the records of TYPE, or of every type, to FILE.csv, FILE.json or FILE.xlsx.\n"
+     "CSV: a header `_id` then the fields, one type only. JSON: records as `list --json`\n"
+     "prints them; --all writes an object type -> records. XLSX: a sheet per type, with\n"
+     "numbers, bools and dates as such. What export writes, import reads back.", 1},
     {"report", cmd_report,
      "NAME [--as-of DATE] [--format text|json|csv|html] [-o FILE] [--since DATE] [--days N]",
      "Write a report of the partnership, from this device's records.\n"

@@ -119,8 +119,9 @@ int cairn_change_put_text(cairn_change_t *c, const char *type, const char *id, c
 
 /* A record's type or id as a JSON string. Names in entries are checked to be
  * UTF-8 by the core, but they come from other people: anything else goes
- * through the value converter, which repairs it. */
-static json_t *name_json(const char *s, size_t n) {
+ * through the value converter, which repairs it. Shared with export.c. */
+json_t *cairn__name_json(const char *s, size_t n);
+json_t *cairn__name_json(const char *s, size_t n) {
   msgpack_sbuffer b;
   msgpack_packer pk;
   json_t *j = json_stringn(s, n);
@@ -141,8 +142,8 @@ int cairn_record_json(const cairn_record_t *r, char **out) {
   json_t *o = json_object(), *v;
   int rc = CAIRN_ENOMEM;
   *out = NULL;
-  if (o == NULL || json_object_set_new(o, "_type", name_json(r->type, r->type_len)) != 0 ||
-      json_object_set_new(o, "_id", name_json(r->id, r->id_len)) != 0)
+  if (o == NULL || json_object_set_new(o, "_type", cairn__name_json(r->type, r->type_len)) != 0 ||
+      json_object_set_new(o, "_id", cairn__name_json(r->id, r->id_len)) != 0)
     goto done;
   cairn_record_iter_init(r, &it);
   while (cairn_record_field_next(&it, &f)) {

@@ -484,14 +484,25 @@ static int change_row(cairn_report_table_t *t, const cairn_report_change_t *r) {
   return rc;
 }
 
+/* The table lists at most this many changes, the latest: a month that holds an
+ * import of thousands of rows says so rather than listing them all. */
+#define CHANGES_SHOWN 200
+
 static int changes_table(cairn_report_section_t *sec, const cairn_report_changes_t *m) {
   const char *ids[] = {"time", "person", "op", "type", "record", "fields"};
   const char *labels[] = {"When (UTC)", "Person", "Did", "Type", "Record", "Fields"};
-  cairn_report_table_t *t = cairn_report_table_add(sec, "changes", "Every change", ids, labels,
-                                                   NULL, 6, "No changes in this time.");
+  char title[96];
+  size_t from = m->n > CHANGES_SHOWN ? m->n - CHANGES_SHOWN : 0;
+  if (from > 0)
+    snprintf(title, sizeof title, "The latest %d of %zu changes (all: cairn changes --since)",
+             CHANGES_SHOWN, m->n);
+  else
+    snprintf(title, sizeof title, "Every change");
+  cairn_report_table_t *t = cairn_report_table_add(sec, "changes", title, ids, labels, NULL, 6,
+                                                   "No changes in this time.");
   if (t == NULL)
     return CAIRN_ENOMEM;
-  for (size_t i = 0; i < m->n; i++) {
+  for (size_t i = from; i < m->n; i++) {
     int rc = change_row(t, &m->rows[i]);
     if (rc != 0)
       return rc;

@@ -20,6 +20,8 @@ struct cairn_report_data {
   size_t nsets;
   char **texts; /* strings handed out by cairn_report_text */
   size_t ntexts, texts_cap;
+  const char *last_type; /* a set's type string, and its schema type: */
+  const cairn_schema_type_t *last_schema; /* records of one set come in runs */
 };
 
 /* ---- loading ---- */
@@ -30,6 +32,7 @@ static void set_free(cairn_report_set_t *set) {
   for (size_t i = 0; i < set->n; i++) {
     free(set->v[i].id);
     free((void *)set->v[i].rec.fields);
+    free(set->v[i].fields_);
   }
   free(set->v);
   free(set->type);
@@ -42,15 +45,78 @@ typedef struct load {
   int rc;
 } load_t;
 
-static uint64_t latest_write(const cairn_record_t *r) {
+static int is_nil(const cairn_record_field_t *f) {
+  return f->value_len == 1 && f->value[0] == 0xc0;
+}
+
+/* A number value as a double: 1 when it is one. */
+static int mp_number(const uint8_t *mp, size_t len, double *out) {
+  cairn_mpr_t m;
+  int64_t i;
+  uint64_t u;
+  cairn_mpr_init(&m, mp, len);
+  if (cairn_mpr_int(&m, &i) == 0)
+    return *out = (double)i, 1;
+  cairn_mpr_init(&m, mp, len);
+  if (cairn_mpr_uint(&m, &u) == 0)
+    return *out = (double)u, 1;
+  cairn_mpr_init(&m, mp, len);
+  return cairn_mpr_float(&m, out) == 0 && isfinite(*out);
+}
+
+/*
+ * Decode the fields of x (its copied record) once: each non-nil field's name
+ * (a view into the copy), its string as NUL-terminated text or its number, in
+ * one allocation. Also sets updated_ms.
+ */
+static int index_fields(cairn_report_rec_t *x) {
   cairn_record_iter_t it;
   cairn_record_field_t f;
+  size_t n = 0, bytes = 0;
+  cairn_record_iter_init(&x->rec, &it);
+  while (cairn_record_field_next(&it, &f)) {
+    cairn_mpr_t m;
+    const char *s;
+    uint32_t len;
+    cairn_mpr_init(&m, f.value, f.value_len);
+    n += !is_nil(&f);
+    if (cairn_mpr_str(&m, &s, &len) == 0)
+      bytes += len + 1;
+  }
+  uint8_t *mem = malloc(n * sizeof(cairn_report_field_t) + bytes + 1);
+  if (mem == NULL)
+    return CAIRN_ENOMEM;
+  cairn_report_field_t *v = (cairn_report_field_t *)mem;
+  char *text = (char *)(mem + n * sizeof *v);
   uint64_t best = 0;
-  cairn_record_iter_init(r, &it);
-  while (cairn_record_field_next(&it, &f))
-    if (f.stamp.hlc > best)
-      best = f.stamp.hlc;
-  return best >> 16;
+  n = 0;
+  cairn_record_iter_init(&x->rec, &it);
+  while (cairn_record_field_next(&it, &f)) {
+    cairn_mpr_t m;
+    const char *s;
+    uint32_t len;
+    best = f.stamp.hlc > best ? f.stamp.hlc : best;
+    if (is_nil(&f))
+      continue;
+    cairn_report_field_t *y = &v[n++];
+    memset(y, 0, sizeof *y);
+    y->name = f.name;
+    y->name_len = f.name_len;
+    y->hlc = f.stamp.hlc;
+    cairn_mpr_init(&m, f.value, f.value_len);
+    if (cairn_mpr_str(&m, &s, &len) == 0) {
+      memcpy(text, s, len);
+      text[len] = 0;
+      y->text = text;
+      text += len + 1;
+    } else {
+      y->is_number = mp_number(f.value, f.value_len, &y->num);
+    }
+  }
+  x->fields_ = v;
+  x->nfields_ = (uint32_t)n;
+  x->updated_ms = best >> 16;
+  return 0;
 }
 
 static int load_one(const cairn_record_t *r, void *ud) {
@@ -80,7 +146,11 @@ static int load_one(const cairn_record_t *r, void *ud) {
   x->rec.type = set->type;
   x->rec.id = id;
   x->rec.fields = fields;
-  x->updated_ms = latest_write(r);
+  if (index_fields(x) != 0) {
+    free(fields);
+    free(id);
+    return l->rc = CAIRN_ENOMEM, 1;
+  }
   set->n++;
   return 0;
 }
@@ -220,14 +290,48 @@ const char *cairn_report_data_title(const cairn_report_data_t *d) {
 
 /* ---- fields ---- */
 
-/* The value of field in r, through the schema (a renamed field's former name). */
-static int field_value(const cairn_report_data_t *d, const cairn_report_rec_t *r,
-                       const char *field, cairn_record_field_t *f) {
-  char type[CAIRN_TYPE_MAX + 1];
-  const cairn_schema_field_t *sf = NULL;
-  snprintf(type, sizeof type, "%.*s", (int)r->rec.type_len, r->rec.type);
-  if (d != NULL)
-    sf = cairn_schema_field(cairn_schema_type(d->schema, type), field);
+/* The decoded field of r named name (n bytes), or NULL. */
+static const cairn_report_field_t *indexed(const cairn_report_rec_t *r, const char *name,
+                                           size_t n) {
+  for (uint32_t i = 0; i < r->nfields_; i++)
+    if (r->fields_[i].name_len == n && memcmp(r->fields_[i].name, name, n) == 0)
+      return &r->fields_[i];
+  return NULL;
+}
+
+/* The schema's field of r's type named field, or NULL (cached per run of one
+ * set's records, which share their type string). */
+static const cairn_schema_field_t *schema_field(cairn_report_data_t *d,
+                                                const cairn_report_rec_t *r, const char *field) {
+  if (d == NULL)
+    return NULL;
+  if (d->last_type != r->rec.type) {
+    d->last_type = r->rec.type;
+    d->last_schema = cairn_schema_type(d->schema, r->rec.type);
+  }
+  return cairn_schema_field(d->last_schema, field);
+}
+
+/* The decoded value of field in r: the field itself, else (a renamed field) its
+ * newest former name's. */
+static const cairn_report_field_t *field_of(cairn_report_data_t *d, const cairn_report_rec_t *r,
+                                            const char *field) {
+  const cairn_report_field_t *f = indexed(r, field, strlen(field)), *g;
+  const cairn_schema_field_t *sf;
+  if (f != NULL || (sf = schema_field(d, r, field)) == NULL)
+    return f;
+  for (size_t i = 0; i < sf->naliases; i++)
+    if ((g = indexed(r, sf->aliases[i], strlen(sf->aliases[i]))) != NULL &&
+        (f == NULL || g->hlc > f->hlc))
+      f = g;
+  return f;
+}
+
+/* The raw value of field in r, through the schema, for kinds the index does
+ * not hold (lists, maps). */
+static int field_value(cairn_report_data_t *d, const cairn_report_rec_t *r, const char *field,
+                       cairn_record_field_t *f) {
+  const cairn_schema_field_t *sf = schema_field(d, r, field);
   if (sf != NULL)
     return cairn_schema_value(&r->rec, sf, f);
   return cairn_record_field(&r->rec, field, f) && !(f->value_len == 1 && f->value[0] == 0xc0);
@@ -282,21 +386,19 @@ static char *joined(const uint8_t *mp, size_t len) {
 
 const char *cairn_report_text(cairn_report_data_t *d, const cairn_report_rec_t *r,
                               const char *field) {
+  const cairn_report_field_t *x = field_of(d, r, field);
   cairn_record_field_t f;
-  cairn_mpr_t m;
-  const char *s;
-  uint32_t n;
-  double v;
   char num[64], *out;
-  if (!field_value(d, r, field, &f))
+  if (x == NULL)
     return NULL;
-  cairn_mpr_init(&m, f.value, f.value_len);
-  if (cairn_mpr_str(&m, &s, &n) == 0)
-    return keep(d, strndup(s, n));
-  if (cairn_report_number(r, field, &v)) {
-    snprintf(num, sizeof num, "%.15g", v);
+  if (x->text != NULL)
+    return x->text; /* decoded when the record was loaded */
+  if (x->is_number) {
+    snprintf(num, sizeof num, "%.15g", x->num);
     return keep(d, strdup(num));
   }
+  if (!field_value(d, r, field, &f))
+    return NULL;
   if ((out = joined(f.value, f.value_len)) != NULL)
     return keep(d, out);
   if (cairn_value_json(f.value, f.value_len, &out) != 0)
@@ -307,24 +409,11 @@ const char *cairn_report_text(cairn_report_data_t *d, const cairn_report_rec_t *
 }
 
 int cairn_report_number(const cairn_report_rec_t *r, const char *field, double *out) {
-  cairn_record_field_t f;
-  cairn_mpr_t m;
-  int64_t i;
-  uint64_t u;
-  if (!field_value(NULL, r, field, &f))
+  const cairn_report_field_t *x = indexed(r, field, strlen(field));
+  if (x == NULL || !x->is_number)
     return 0;
-  cairn_mpr_init(&m, f.value, f.value_len);
-  if (cairn_mpr_int(&m, &i) == 0) {
-    *out = (double)i;
-    return 1;
-  }
-  cairn_mpr_init(&m, f.value, f.value_len);
-  if (cairn_mpr_uint(&m, &u) == 0) {
-    *out = (double)u;
-    return 1;
-  }
-  cairn_mpr_init(&m, f.value, f.value_len);
-  return cairn_mpr_float(&m, out) == 0 && isfinite(*out);
+  *out = x->num;
+  return 1;
 }
 
 const char *cairn_report_label(cairn_report_data_t *d, const cairn_report_rec_t *r) {

@@ -542,6 +542,11 @@ static void intro_of(const cairn_report_measure_t *m, char *out, size_t cap) {
 #undef ADD
 }
 
+static int point_period_cmp(const void *a, const void *b) {
+  const cairn_report_point_t *const *x = a, *const *y = b;
+  return cairn_report_period_cmp(&(*x)->at, &(*y)->at);
+}
+
 /* One point of each period of m's series, in period order: the chart's x. */
 static const cairn_report_point_t **periods_of(const cairn_report_measure_t *m, size_t *n) {
   size_t total = 0, k = 0;
@@ -554,13 +559,8 @@ static const cairn_report_point_t **periods_of(const cairn_report_measure_t *m, 
   for (size_t i = 0; i < m->nseries; i++)
     for (size_t j = 0; j < m->series[i].npoints; j++)
       p[k++] = &m->series[i].points[j];
-  /* an insertion sort: a chart has tens of periods */
-  for (size_t i = 1; i < total; i++)
-    for (size_t j = i; j > 0 && cairn_report_period_cmp(&p[j - 1]->at, &p[j]->at) > 0; j--) {
-      const cairn_report_point_t *t = p[j];
-      p[j] = p[j - 1];
-      p[j - 1] = t;
-    }
+  /* every series' points, a series per site: thousands for years of months */
+  cairn_sort(p, total, sizeof *p, point_period_cmp);
   for (size_t i = 0; i < total; i++)
     if (*n == 0 || cairn_report_period_cmp(&p[*n - 1]->at, &p[i]->at) != 0)
       p[(*n)++] = p[i];
@@ -641,18 +641,30 @@ done:
   return rc;
 }
 
+#define VALUES_SHOWN 8 /* periods of each series in a record's table of values */
+
 static int values_table(cairn_report_section_t *sec, const cairn_report_measure_t *m) {
   const char *ids[] = {"site", "group", "period", "actual", "target", "forecast"};
   const char *labels[] = {"Site", "Group", "Period", "Actual", "Target", "Forecast"};
   const int numeric[] = {0, 0, 0, 1, 1, 1};
   char title[600];
-  snprintf(title, sizeof title, "%s: values", m->title); /* alone in CSV, it says whose */
+  size_t most = 0;
+  for (size_t i = 0; i < m->nseries; i++)
+    most = m->series[i].npoints > most ? m->series[i].npoints : most;
+  /* alone in CSV, the title says whose; a long series shows its latest periods */
+  if (most > VALUES_SHOWN)
+    snprintf(title, sizeof title, "%s: values of the latest %d periods of each series",
+             m->title, VALUES_SHOWN);
+  else
+    snprintf(title, sizeof title, "%s: values", m->title);
   cairn_report_table_t *t =
       cairn_report_table_add(sec, "values", title, ids, labels, numeric, 6, "No values yet.");
   if (t == NULL)
     return CAIRN_ENOMEM;
   for (size_t i = 0; i < m->nseries; i++)
-    for (size_t k = 0; k < m->series[i].npoints; k++) {
+    for (size_t k = m->series[i].npoints > VALUES_SHOWN ? m->series[i].npoints - VALUES_SHOWN
+                                                        : 0;
+         k < m->series[i].npoints; k++) {
       const cairn_report_measure_series_t *s = &m->series[i];
       const cairn_report_point_t *p = &s->points[k];
       cairn_report_row_t *row = cairn_report_row_add(t, "value", p->rec->id);

@@ -197,12 +197,17 @@ int cairn__report_meeting(cairn_report_data_t *d, const cairn_report_opts_t *opt
     rc = cairn_report_accountability(d, mm, cm, &sc);
   if (rc == 0)
     rc = cairn_report_accountability_doc(&sc, doc);
-  cairn_report_measures_free(mm);
-  cairn_report_commitments_free(cm);
+  /* the models computed for the score serve their own sections too */
   for (size_t i = 0; rc == 0 && i < sizeof agenda / sizeof agenda[0]; i++) {
     cairn__report_fn build = cairn__report_builder(agenda[i]);
-    if (build != NULL)
+    if (strcmp(agenda[i], "commitments") == 0)
+      rc = cairn_report_commitments_doc(cm, d, doc);
+    else if (strcmp(agenda[i], "measures") == 0)
+      rc = cairn_report_measures_doc(mm, d, doc);
+    else if (build != NULL)
       rc = build(d, opts, doc);
   }
+  cairn_report_measures_free(mm);
+  cairn_report_commitments_free(cm);
   return rc;
 }

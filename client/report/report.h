@@ -38,10 +38,23 @@
 
 /* One record copied out of the store: its id and fields (use cairn.h's record
  * calls on rec, which points into this copy). */
+/* A field of a copied record, decoded once when it was loaded (internal: use
+ * cairn_report_text and cairn_report_number). */
+typedef struct cairn_report_field {
+  const char *name;
+  uint32_t name_len;
+  const char *text; /* a string value, NUL-terminated; NULL for other kinds */
+  int is_number;
+  double num;
+  uint64_t hlc; /* its stamp's */
+} cairn_report_field_t;
+
 typedef struct cairn_report_rec {
   char *id;
   cairn_record_t rec;
   uint64_t updated_ms; /* the time of its latest field write (ms since 1970) */
+  cairn_report_field_t *fields_; /* internal: the non-nil fields, by name */
+  uint32_t nfields_;
 } cairn_report_rec_t;
 
 /* Every visible record of one type as of the data's time, in id order. */

@@ -340,12 +340,17 @@ int cairn__schema_load(MDB_txn *txn, cairn_store_t *s, struct cairn_schema **out
 int cairn__schema_cached(MDB_txn *txn, cairn_store_t *s, struct cairn_schema **out);
 /* A `_schema` record merged in txn: cached schemas are stale from its commit. */
 int cairn__schema_touch(MDB_txn *txn, cairn_store_t *s);
+/* Whether the change being checked writes record (type, id) itself (ilen bytes
+ * of id): a reference to it is then good, as the record exists once the change
+ * is applied. */
+typedef bool (*cairn__made_fn)(void *ud, const char *type, const char *id, size_t ilen);
 /* Check a local put of fields names[i] = values[i] on (type, id) against the
- * schema: 0 or CAIRN_ESCHEMA with the reason in err (or a store error). */
+ * schema: 0 or CAIRN_ESCHEMA with the reason in err (or a store error). made
+ * (may be NULL) says which records the same change writes. */
 int cairn__schema_check_put(MDB_txn *txn, cairn_store_t *s, const struct cairn_schema *sc,
                             const char *type, const char *id, const char *const *names,
                             const uint8_t *const *values, const size_t *lens, size_t n,
-                            cairn_error_t *err);
+                            cairn__made_fn made, void *made_ud, cairn_error_t *err);
 
 /* ---- apply (apply.c) ---- */
 
