@@ -183,6 +183,17 @@ CAIRN_EXTERN int cairn_schema_check(cairn_store_t *s, cairn_schema_problem_cb cb
                                     void *ud) CAIRN_WUR;
 
 /*
+ * "Did you mean" for a reference that names no record: among n records (ids[i]
+ * and their names or titles, names[i] NULL when none), the closest id, else
+ * the closest name, else the first whose name has a word close to word. Writes
+ * "; did you mean ID (NAME)?" (or "; did you mean ID?") to out, or "" when none
+ * is close.
+ */
+CAIRN_EXTERN void cairn_suggest_record(const char *word, const char *const *ids,
+                                       const char *const *names, size_t n, char *out,
+                                       size_t cap);
+
+/*
  * "Did you mean": the candidate closest to word (case-insensitive edit
  * distance, at most a third of the word's length, at least 1), or NULL.
  */

@@ -70,7 +70,7 @@ static char *record_name(const cairn_record_t *r) {
 }
 
 /* The first record one of whose name's words is near word (n if none). */
-static size_t name_word_match(const char *word, char *const *names, size_t n) {
+static size_t name_word_match(const char *word, const char *const *names, size_t n) {
   char token[65];
   for (size_t i = 0; i < n; i++) {
     for (const char *p = names[i]; p != NULL && *p;) {
@@ -86,6 +86,25 @@ static size_t name_word_match(const char *word, char *const *names, size_t n) {
     }
   }
   return n;
+}
+
+void cairn_suggest_record(const char *word, const char *const *ids, const char *const *names,
+                          size_t n, char *out, size_t cap) {
+  const char *pick = n ? cairn_suggest(word, ids, n) : NULL;
+  size_t at = 0;
+  out[0] = 0;
+  if (pick == NULL && n && (pick = cairn_suggest(word, names, n)) != NULL)
+    while (names[at] != pick)
+      at++;
+  else if (pick != NULL)
+    while (ids[at] != pick)
+      at++;
+  else if ((at = name_word_match(word, names, n)) < n)
+    pick = ids[at];
+  if (pick != NULL && names[at] != NULL)
+    snprintf(out, cap, "; did you mean %s (%s)?", ids[at], names[at]);
+  else if (pick != NULL)
+    snprintf(out, cap, "; did you mean %s?", ids[at]);
 }
 
 /* " did you mean ID (NAME)?" for a reference that names no record: the closest
@@ -116,20 +135,9 @@ static void ref_suggestion(MDB_txn *txn, cairn_store_t *s, const char *type, con
     names[n++] = record_name(&r);
   }
   mdb_cursor_close(cur);
-  const char *pick = n ? cairn_suggest(word, (const char *const *)ids, n) : NULL;
-  size_t at = 0;
-  if (pick == NULL && n && (pick = cairn_suggest(word, (const char *const *)names, n)) != NULL)
-    while (names[at] != pick)
-      at++;
-  else if (pick != NULL)
-    while (ids[at] != pick)
-      at++;
-  else if ((at = name_word_match(word, names, n)) < n)
-    pick = ids[at];
-  if (pick != NULL && names[at] != NULL)
-    snprintf(out, cap, "; did you mean %s (%s)?", ids[at], names[at]);
-  else if (pick != NULL)
-    snprintf(out, cap, "; did you mean %s?", ids[at]);
+  if (ids != NULL && names != NULL)
+    cairn_suggest_record(word, (const char *const *)ids, (const char *const *)names, n, out,
+                         cap);
   for (size_t i = 0; i < n; i++) {
     free(ids[i]);
     free(names[i]);

@@ -971,18 +971,8 @@ static void ref_hint(importer_t *im, const known_t *k, bool same, const char *wo
   for (size_t i = 0; ids && names && same && i < im->nrows && n < SUGGEST_MAX; i++)
     if (im->rows[i].id != NULL && !im->rows[i].generated)
       ids[n++] = im->rows[i].id;
-  const char *pick = ids && names ? cairn_suggest(word, ids, n) : NULL;
-  size_t at = 0;
-  if (pick == NULL && ids && names && (pick = cairn_suggest(word, names, n)) != NULL)
-    while (names[at] != pick)
-      at++;
-  else if (pick != NULL)
-    while (ids[at] != pick)
-      at++;
-  if (pick != NULL && names[at] != NULL)
-    snprintf(out, cap, "; did you mean %s (%s)?", ids[at], names[at]);
-  else if (pick != NULL)
-    snprintf(out, cap, "; did you mean %s?", ids[at]);
+  if (ids != NULL && names != NULL)
+    cairn_suggest_record(word, ids, names, n, out, cap);
   free(ids);
   free(names);
 }

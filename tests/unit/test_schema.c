@@ -114,6 +114,20 @@ static void test_suggest(void **state) {
   assert_string_equal(cairn_suggest("comitment", types, 3), "commitment");
   assert_null(cairn_suggest("budget", types, 3));
   assert_null(cairn_suggest("x", statuses, 5));
+  /* a record: by id, by name, by a word of the name, or none */
+  const char *const ids[] = {"lib", "sch", "p9"};
+  const char *const names[] = {"Lincoln Library", "Lincoln Elementary", NULL};
+  char out[200];
+  cairn_suggest_record("lbi", ids, names, 3, out, sizeof out);
+  assert_string_equal(out, "; did you mean lib (Lincoln Library)?");
+  cairn_suggest_record("Lincoln Elementry", ids, names, 3, out, sizeof out);
+  assert_string_equal(out, "; did you mean sch (Lincoln Elementary)?");
+  cairn_suggest_record("libary", ids, names, 3, out, sizeof out);
+  assert_string_equal(out, "; did you mean lib (Lincoln Library)?");
+  cairn_suggest_record("p8", ids, names, 3, out, sizeof out);
+  assert_string_equal(out, "; did you mean p9?");
+  cairn_suggest_record("zzzz", ids, names, 3, out, sizeof out);
+  assert_string_equal(out, "");
 }
 
 /* The field of the default schema named type.field. */
