@@ -296,14 +296,6 @@ static int by_record(const void *a, const void *b) {
   return c != 0 ? c : (x > y) - (x < y);
 }
 
-/* Rows by author, then by record. */
-static int by_author(const void *a, const void *b) {
-  const cairn_report_change_t *x = *(cairn_report_change_t *const *)a;
-  const cairn_report_change_t *y = *(cairn_report_change_t *const *)b;
-  int c = strcmp(x->author_key, y->author_key);
-  return c != 0 ? c : by_record(a, b);
-}
-
 /* Of the puts of one entry on one record, only the first is "added": the
  * others were written from the same state (v[i..end): one record's rows). */
 static void one_added_per_entry(cairn_report_change_t **v, size_t i, size_t end) {
@@ -322,29 +314,102 @@ static int per_record(cairn_report_data_t *d, cairn_report_changes_t *m,
   for (size_t i = 0, end; rc == 0 && i < nv; i = end) {
     for (end = i + 1; end < nv && same_record(v[i], v[end]); end++)
       ;
-    m->records++;
     one_added_per_entry(v, i, end);
     rc = label_record(d, v, i, end, &histories);
   }
   return rc;
 }
 
-/* ---- people ---- */
+/* ---- people and records: counted over every change ---- */
 
-static cairn_report_changer_t *changer_of(cairn_report_changes_t *m,
-                                          const cairn_report_change_t *r) {
+/* FNV-1a of a record's type and id: records touched are counted by it (a
+ * collision between two records of one window is left to chance: 2^-64). */
+static uint64_t record_hash(const char *type, size_t tl, const char *id, size_t il) {
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < tl; i++)
+    h = (h ^ (uint8_t)type[i]) * 1099511628211ull;
+  h = (h ^ 0xff) * 1099511628211ull;
+  for (size_t i = 0; i < il; i++)
+    h = (h ^ (uint8_t)id[i]) * 1099511628211ull;
+  return h;
+}
+
+typedef struct touch {
+  uint64_t record;
+  size_t person;
+} touch_t;
+
+typedef struct count {
+  cairn_report_changes_t *m;
+  uint64_t *times; /* every change's time, in the feed's order */
+  touch_t *touched;
+  size_t ntouched, cap_t, cap_times;
+  int rc;
+} count_t;
+
+static size_t person_of(cairn_report_changes_t *m, const cairn_changes_item_t *c) {
+  char key[2 * CAIRN_KEY_BYTES + 1];
+  cairn_hex(c->author, CAIRN_KEY_BYTES, key);
   for (size_t i = 0; i < m->npeople; i++)
-    if (strcmp(m->people[i].author_key, r->author_key) == 0)
-      return &m->people[i];
+    if (strcmp(m->people[i].author_key, key) == 0)
+      return i;
   cairn_report_changer_t *v = realloc(m->people, (m->npeople + 1) * sizeof *v);
   if (v == NULL)
-    return NULL;
+    return SIZE_MAX;
   m->people = v;
-  v[m->npeople].author = r->author;
-  v[m->npeople].author_key = r->author_key;
-  v[m->npeople].changes = 0;
-  v[m->npeople].records = 0;
-  return &v[m->npeople++];
+  cairn_report_changer_t *p = &v[m->npeople];
+  memset(p, 0, sizeof *p);
+  memcpy(p->author_key, key, sizeof key);
+  if (c->author_name != NULL)
+    p->author = strdup(c->author_name);
+  else if ((p->author = malloc(21)) != NULL)
+    snprintf(p->author, 21, "key %.16s", key);
+  if (p->author == NULL)
+    return SIZE_MAX;
+  return m->npeople++;
+}
+
+static int grow(void **v, size_t *cap, size_t n, size_t size) {
+  if (n < *cap)
+    return 0;
+  size_t nc = *cap ? 2 * *cap : 1024;
+  void *nv = realloc(*v, nc * size);
+  if (nv == NULL)
+    return CAIRN_ENOMEM;
+  *v = nv;
+  *cap = nc;
+  return 0;
+}
+
+static int count_one(const cairn_changes_item_t *c, void *ud) {
+  count_t *k = ud;
+  size_t who;
+  if (c->refused != NULL)
+    return 0; /* held as evidence only: it changed nothing */
+  if (grow((void **)&k->times, &k->cap_times, k->m->total, sizeof *k->times) != 0 ||
+      (who = person_of(k->m, c)) == SIZE_MAX)
+    return k->rc = CAIRN_ENOMEM, -1;
+  k->times[k->m->total++] = c->time_ms;
+  k->m->people[who].changes++;
+  if (c->kind == CAIRN_OP_REDACTED)
+    return 0; /* erased: no record to count */
+  if (grow((void **)&k->touched, &k->cap_t, k->ntouched, sizeof *k->touched) != 0)
+    return k->rc = CAIRN_ENOMEM, -1;
+  k->touched[k->ntouched].record = record_hash(c->type, c->type_len, c->id, c->id_len);
+  k->touched[k->ntouched++].person = who;
+  return 0;
+}
+
+static int touch_cmp(const void *a, const void *b) {
+  const touch_t *x = a, *y = b;
+  if (x->person != y->person)
+    return x->person < y->person ? -1 : 1;
+  return (x->record > y->record) - (x->record < y->record);
+}
+
+static int u64_cmp(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return (x > y) - (x < y);
 }
 
 static int changer_cmp(const void *a, const void *b) {
@@ -355,25 +420,23 @@ static int changer_cmp(const void *a, const void *b) {
   return c != 0 ? c : strcmp(x->author_key, y->author_key);
 }
 
-/* Each person's changes (every row), and records (v: the rows on a record). */
-static int per_person(cairn_report_changes_t *m, cairn_report_change_t **v, size_t nv) {
-  for (size_t i = 0; i < m->n; i++) {
-    cairn_report_changer_t *p = changer_of(m, &m->rows[i]);
-    if (p == NULL)
-      return CAIRN_ENOMEM;
-    p->changes++;
+/* Records touched, in all and by each person. */
+static int count_records(count_t *k) {
+  cairn_report_changes_t *m = k->m;
+  uint64_t *all = malloc((k->ntouched + 1) * sizeof *all);
+  if (all == NULL)
+    return CAIRN_ENOMEM;
+  cairn_sort(k->touched, k->ntouched, sizeof *k->touched, touch_cmp);
+  for (size_t i = 0; i < k->ntouched; i++) {
+    all[i] = k->touched[i].record;
+    if (i == 0 || touch_cmp(&k->touched[i], &k->touched[i - 1]) != 0)
+      m->people[k->touched[i].person].records++;
   }
-  qsort(v, nv, sizeof *v, by_author);
-  for (size_t i = 0; i < nv; i++)
-    if (i == 0 || strcmp(v[i]->author_key, v[i - 1]->author_key) != 0 ||
-        !same_record(v[i], v[i - 1])) {
-      cairn_report_changer_t *p = changer_of(m, v[i]);
-      if (p == NULL)
-        return CAIRN_ENOMEM;
-      p->records++;
-    }
-  if (m->npeople > 1)
-    qsort(m->people, m->npeople, sizeof *m->people, changer_cmp);
+  cairn_sort(all, k->ntouched, sizeof *all, u64_cmp);
+  for (size_t i = 0; i < k->ntouched; i++)
+    m->records += i == 0 || all[i] != all[i - 1];
+  free(all);
+  cairn_sort(m->people, m->npeople, sizeof *m->people, changer_cmp);
   return 0;
 }
 
@@ -389,18 +452,34 @@ static int summarise(cairn_report_data_t *d, cairn_report_changes_t *m) {
     if (m->rows[i].type != NULL)
       v[nv++] = &m->rows[i];
   rc = per_record(d, m, v, nv);
-  if (rc == 0)
-    rc = per_person(m, v, nv);
   free(v);
   return rc;
+}
+
+/* Rows of the latest changes: from the time of the CAIRN_REPORT_CHANGES_KEPT-th
+ * last, then the ones before it that share that millisecond dropped. */
+static int latest_rows(cairn_report_data_t *d, cairn_report_changes_t *m, const count_t *k) {
+  feed_t f = {m, cairn_report_data_schema(d), 0};
+  size_t kept = CAIRN_REPORT_CHANGES_KEPT;
+  uint64_t from = m->total > kept ? k->times[m->total - kept] : m->since_ms;
+  cairn_changes_opts_t o = {from, m->until_ms + 1, 0};
+  int rc = cairn_changes(cairn_report_data_store(d), &o, feed_one, &f);
+  if (rc != 0 || m->n <= kept)
+    return rc;
+  size_t extra = m->n - kept;
+  for (size_t i = 0; i < extra; i++)
+    row_free(&m->rows[i]);
+  memmove(m->rows, m->rows + extra, kept * sizeof *m->rows);
+  m->n = kept;
+  return 0;
 }
 
 int cairn_report_changes(cairn_report_data_t *d, uint64_t since_ms,
                          cairn_report_changes_t **out) {
   cairn_report_changes_t *m = calloc(1, sizeof *m);
-  feed_t f = {m, cairn_report_data_schema(d), 0};
+  count_t k = {m, NULL, NULL, 0, 0, 0, 0};
   uint64_t now = cairn_report_data_time(d);
-  int rc;
+  int rc = 0;
   *out = NULL;
   if (m == NULL)
     return CAIRN_ENOMEM;
@@ -409,16 +488,26 @@ int cairn_report_changes(cairn_report_data_t *d, uint64_t since_ms,
                 : now > DEFAULT_SINCE_DAYS * DAY_MS ? now - DEFAULT_SINCE_DAYS * DAY_MS
                                                     : 1;
   cairn_changes_opts_t o = {m->since_ms, m->until_ms + 1, 0};
-  if (m->since_ms <= m->until_ms &&
-      (rc = cairn_changes(cairn_report_data_store(d), &o, feed_one, &f)) != 0)
-    goto fail;
-  if ((rc = summarise(d, m)) != 0)
-    goto fail;
+  if (m->since_ms <= m->until_ms) {
+    /* one pass counts every change; a second reads the latest in full */
+    rc = cairn_changes(cairn_report_data_store(d), &o, count_one, &k);
+    if (rc == 0)
+      rc = k.rc;
+    if (rc == 0)
+      rc = count_records(&k);
+    if (rc == 0)
+      rc = latest_rows(d, m, &k);
+  }
+  free(k.times);
+  free(k.touched);
+  if (rc == 0)
+    rc = summarise(d, m);
+  if (rc != 0) {
+    cairn_report_changes_free(m);
+    return rc;
+  }
   *out = m;
   return 0;
-fail:
-  cairn_report_changes_free(m);
-  return rc;
 }
 
 void cairn_report_changes_free(cairn_report_changes_t *m) {
@@ -427,6 +516,8 @@ void cairn_report_changes_free(cairn_report_changes_t *m) {
   for (size_t i = 0; i < m->n; i++)
     row_free(&m->rows[i]);
   free(m->rows);
+  for (size_t i = 0; i < m->npeople; i++)
+    free(m->people[i].author);
   free(m->people);
   free(m);
 }
@@ -484,18 +575,14 @@ static int change_row(cairn_report_table_t *t, const cairn_report_change_t *r) {
   return rc;
 }
 
-/* The table lists at most this many changes, the latest: a month that holds an
- * import of thousands of rows says so rather than listing them all. */
-#define CHANGES_SHOWN 200
-
 static int changes_table(cairn_report_section_t *sec, const cairn_report_changes_t *m) {
   const char *ids[] = {"time", "person", "op", "type", "record", "fields"};
   const char *labels[] = {"When (UTC)", "Person", "Did", "Type", "Record", "Fields"};
   char title[96];
-  size_t from = m->n > CHANGES_SHOWN ? m->n - CHANGES_SHOWN : 0;
-  if (from > 0)
-    snprintf(title, sizeof title, "The latest %d of %zu changes (all: cairn changes --since)",
-             CHANGES_SHOWN, m->n);
+  size_t from = 0;
+  if (m->total > m->n)
+    snprintf(title, sizeof title, "The latest %zu of %zu changes (all: cairn changes --since)",
+             m->n, m->total);
   else
     snprintf(title, sizeof title, "Every change");
   cairn_report_table_t *t = cairn_report_table_add(sec, "changes", title, ids, labels, NULL, 6,
@@ -524,7 +611,7 @@ int cairn_report_changes_doc(const cairn_report_changes_t *m, cairn_report_data_
   cairn_report_section_t *sec = cairn_report_section_add(doc, "changes", "Changes", intro);
   if (sec == NULL)
     return CAIRN_ENOMEM;
-  if ((rc = count_fact(sec, "changes", "Changes", m->n)) != 0 ||
+  if ((rc = count_fact(sec, "changes", "Changes", m->total)) != 0 ||
       (rc = count_fact(sec, "people", "People who made them", m->npeople)) != 0 ||
       (rc = count_fact(sec, "records", "Records touched", m->records)) != 0 ||
       (rc = people_table(sec, m)) != 0)

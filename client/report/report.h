@@ -669,15 +669,22 @@ typedef struct cairn_report_change {
 
 /* One person's changes. */
 typedef struct cairn_report_changer {
-  const char *author;     /* as in the rows */
-  const char *author_key; /* hex */
+  char *author;     /* as in the rows */
+  char author_key[2 * CAIRN_KEY_BYTES + 1]; /* hex */
   unsigned changes;
   unsigned records; /* distinct records touched (erased ops not counted) */
 } cairn_report_changer_t;
 
+/* The model keeps rows for the latest changes only: a month that holds an
+ * import of thousands of rows is counted, not listed. */
+#define CAIRN_REPORT_CHANGES_KEPT 200
+
 typedef struct cairn_report_changes {
   uint64_t since_ms, until_ms; /* the window: since <= time <= until */
-  cairn_report_change_t *rows; /* oldest first (the feed's order) */
+  size_t total;                /* changes in the window */
+  cairn_report_change_t *rows; /* the latest CAIRN_REPORT_CHANGES_KEPT of them (all
+                                  when there are no more), oldest first (the
+                                  feed's order) */
   size_t n;
   cairn_report_changer_t *people; /* most changes first, then by name */
   size_t npeople;

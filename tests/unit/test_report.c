@@ -324,6 +324,36 @@ static void test_score(void **state) {
   fx_close(&f);
 }
 
+/* A window of more changes than the model keeps rows for: every one counted,
+ * the latest kept. */
+static void test_changes_kept(void **state) {
+  cairn_report_data_t *d;
+  cairn_report_changes_t *m;
+  char id[16];
+  fx_t f;
+  (void)state;
+  fx_open(&f);
+  for (int i = 0; i < 250; i++) {
+    snprintf(id, sizeof id, "s%03d", i);
+    put(&f, "site", id, "name", id, NULL);
+  }
+  put(&f, "site", "s000", "name", "First again", NULL);
+  CAIRN_PASS(cairn_report_data_open(f.s, 0, &d));
+  CAIRN_PASS(cairn_report_changes(d, 0, &m));
+  assert_int_equal(m->total, 251);
+  assert_int_equal(m->n, CAIRN_REPORT_CHANGES_KEPT);
+  assert_int_equal(m->records, 250);
+  assert_int_equal(m->npeople, 1);
+  assert_int_equal(m->people[0].changes, 251);
+  assert_int_equal(m->people[0].records, 250);
+  assert_string_equal(m->rows[m->n - 1].id, "s000");
+  assert_string_equal(m->rows[m->n - 1].label, "First again");
+  assert_string_equal(m->rows[0].id, "s051");
+  cairn_report_changes_free(m);
+  cairn_report_data_free(d);
+  fx_close(&f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_commitment_states),
@@ -331,6 +361,7 @@ int main(void) {
       cmocka_unit_test(test_as_of),
       cmocka_unit_test(test_render),
       cmocka_unit_test(test_score),
+      cmocka_unit_test(test_changes_kept),
   };
   return cmocka_run_group_tests(tests, cairn_test_setup, NULL);
 }
