@@ -216,8 +216,10 @@ static int values_of(cairn_report_data_t *d, const cairn_report_set_t *values,
     const char *id = cairn_report_text(d, r, field);
     const cairn_report_rec_t *owner = id != NULL ? cairn_report_find(set, id) : NULL;
     vref_t *x = &v[*n];
+    if (owner == NULL)
+      continue; /* a value of the other kind of owner, or of none here */
     x->period = cairn_report_text(d, r, "period");
-    if (owner == NULL || !cairn_report_period_parse(x->period, &x->at))
+    if (!cairn_report_period_parse(x->period, &x->at))
       continue;
     x->owner = (size_t)(owner - set->v);
     x->rec = r;
