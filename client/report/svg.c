@@ -87,6 +87,36 @@ double cairn__plot_y(const cairn__plot_t *p, double v) {
   return p->bottom - (p->bottom - p->top) * (span > 0 ? (v - p->axis.lo) / span : 0.5);
 }
 
+/* v with one decimal, as "%.1f" writes it (drawing coordinates: a page holds
+ * tens of thousands, and printf's exact decimal conversion was most of a
+ * report's time). */
+static void num1(FILE *f, double v) {
+  char buf[32], *p = buf + sizeof buf;
+  if (!isfinite(v) || fabs(v) > 1e15) {
+    fprintf(f, "%.1f", v);
+    return;
+  }
+  long long t = llround(fabs(v) * 10);
+  *--p = (char)('0' + t % 10);
+  *--p = '.';
+  t /= 10;
+  do
+    *--p = (char)('0' + t % 10);
+  while ((t /= 10) > 0);
+  if (v < 0 && (p[0] != '0' || p[2] != '0' || p + 3 != buf + sizeof buf))
+    *--p = '-';
+  fwrite(p, 1, (size_t)(buf + sizeof buf - p), f);
+}
+
+/* fmt with each '#' replaced by the next of v in one decimal. */
+static void pathf(FILE *f, const char *fmt, const double *v) {
+  for (; *fmt; fmt++)
+    if (*fmt == '#')
+      num1(f, *v++);
+    else
+      fputc(*fmt, f);
+}
+
 void cairn__series_path(FILE *f, const cairn__plot_t *p, const double *y) {
   int wrote = 0, in_run = 0;
   for (size_t i = 0; i < p->nx; i++) {
@@ -94,8 +124,8 @@ void cairn__series_path(FILE *f, const cairn__plot_t *p, const double *y) {
       in_run = 0;
       continue;
     }
-    fprintf(f, "%s%c%.1f %.1f", wrote ? " " : "", in_run ? 'L' : 'M', cairn__plot_x(p, i),
-            cairn__plot_y(p, y[i]));
+    double xy[2] = {cairn__plot_x(p, i), cairn__plot_y(p, y[i])};
+    pathf(f, wrote ? (in_run ? " L# #" : " M# #") : (in_run ? "L# #" : "M# #"), xy);
     wrote = in_run = 1;
   }
 }
@@ -272,23 +302,23 @@ static void refs(FILE *f, const cairn_report_chart_t *c, const cairn__plot_t *p)
 static void shape(FILE *f, size_t k, double x, double y, double r) {
   switch (k % NSHAPES) {
   case 1:
-    fprintf(f, "M%.1f %.1fh%.1fv%.1fh%.1fZ", x - r * .9, y - r * .9, r * 1.8, r * 1.8, -r * 1.8);
+    pathf(f, "M# #h#v#h#Z", (const double[]){x - r * .9, y - r * .9, r * 1.8, r * 1.8, -r * 1.8});
     break;
   case 2:
-    fprintf(f, "M%.1f %.1fL%.1f %.1fL%.1f %.1fZ", x, y - r * 1.2, x + r * 1.1, y + r * .8,
-            x - r * 1.1, y + r * .8);
+    pathf(f, "M# #L# #L# #Z",
+          (const double[]){x, y - r * 1.2, x + r * 1.1, y + r * .8, x - r * 1.1, y + r * .8});
     break;
   case 3:
-    fprintf(f, "M%.1f %.1fL%.1f %.1fL%.1f %.1fL%.1f %.1fZ", x, y - r * 1.3, x + r * 1.3, y, x,
-            y + r * 1.3, x - r * 1.3, y);
+    pathf(f, "M# #L# #L# #L# #Z",
+          (const double[]){x, y - r * 1.3, x + r * 1.3, y, x, y + r * 1.3, x - r * 1.3, y});
     break;
   case 4:
-    fprintf(f, "M%.1f %.1fL%.1f %.1fL%.1f %.1fZ", x, y + r * 1.2, x + r * 1.1, y - r * .8,
-            x - r * 1.1, y - r * .8);
+    pathf(f, "M# #L# #L# #Z",
+          (const double[]){x, y + r * 1.2, x + r * 1.1, y - r * .8, x - r * 1.1, y - r * .8});
     break;
   default: /* 0 and 5: a circle (5 drawn hollow) */
-    fprintf(f, "M%.1f %.1fa%.1f %.1f 0 1 0 %.1f 0a%.1f %.1f 0 1 0 %.1f 0Z", x - r, y, r, r, 2 * r,
-            r, r, -2 * r);
+    pathf(f, "M# #a# # 0 1 0 # 0a# # 0 1 0 # 0Z",
+          (const double[]){x - r, y, r, r, 2 * r, r, r, -2 * r});
   }
 }
 
