@@ -22,15 +22,20 @@
 #include "svg.h"
 
 void cairn__html_esc(FILE *f, const char *s) {
-  for (; *s; s++)
+  while (*s) {
+    size_t run = strcspn(s, "&<>\"'"); /* written whole, not a byte at a time */
+    fwrite(s, 1, run, f);
+    s += run;
     switch (*s) {
     case '&': fputs("&amp;", f); break;
     case '<': fputs("&lt;", f); break;
     case '>': fputs("&gt;", f); break;
     case '"': fputs("&quot;", f); break;
     case '\'': fputs("&#39;", f); break;
-    default: fputc(*s, f);
+    default: continue; /* the end */
     }
+    s++;
+  }
 }
 
 static void text(FILE *f, const char *open, const char *s, const char *close) {

@@ -110,11 +110,14 @@ static void num1(FILE *f, double v) {
 
 /* fmt with each '#' replaced by the next of v in one decimal. */
 static void pathf(FILE *f, const char *fmt, const double *v) {
-  for (; *fmt; fmt++)
-    if (*fmt == '#')
-      num1(f, *v++);
-    else
-      fputc(*fmt, f);
+  while (*fmt) {
+    size_t run = strcspn(fmt, "#");
+    fwrite(fmt, 1, run, f);
+    if (fmt[run] == 0)
+      break;
+    num1(f, *v++);
+    fmt += run + 1;
+  }
 }
 
 void cairn__series_path(FILE *f, const cairn__plot_t *p, const double *y) {
