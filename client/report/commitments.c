@@ -267,7 +267,7 @@ int cairn_report_commitments_doc(const cairn_report_commitments_t *m, cairn_repo
   snprintf(text, sizeof text, "%u", a->count[CAIRN_COMMIT_DONE]);
   rc = rc ? rc
           : cairn_report_fact_add(sec, "done", "Done", text, 1, a->count[CAIRN_COMMIT_DONE],
-                                  CAIRN_TONE_GOOD);
+                                  a->count[CAIRN_COMMIT_DONE] ? CAIRN_TONE_GOOD : 0);
   if (a->on_time_share >= 0)
     snprintf(text, sizeof text, "%.0f%%", 100 * a->on_time_share);
   else

@@ -152,8 +152,11 @@ int cairn_report_accountability_doc(const cairn_report_accountability_t *sc, cai
   static const char *const labels[] = {"Part", "Score", "Counted", "What it asks"};
   static const int numeric[] = {0, 1, 0, 0};
   char latest[96];
-  snprintf(latest, sizeof latest, "a value for %s, the latest period reported",
-           sc->latest_period[0] ? sc->latest_period : "the latest period");
+  if (sc->latest_period[0])
+    snprintf(latest, sizeof latest, "a value for %s, the latest period reported",
+             sc->latest_period);
+  else
+    snprintf(latest, sizeof latest, "a value for the latest period reported");
   cairn_report_section_t *sec = cairn_report_section_add(
       doc, "score", "Accountability score",
       "How well the partnership keeps its shared data current (engagement) and how its "
