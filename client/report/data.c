@@ -29,11 +29,8 @@ struct cairn_report_data {
 static void set_free(cairn_report_set_t *set) {
   if (set == NULL)
     return;
-  for (size_t i = 0; i < set->n; i++) {
-    free(set->v[i].id);
-    free((void *)set->v[i].rec.fields);
-    free(set->v[i].fields_);
-  }
+  for (size_t i = 0; i < set->n; i++)
+    free(set->v[i].fields_); /* one block: the index, the texts, the id, the fields */
   free(set->v);
   free(set->type);
   free(set);
@@ -64,32 +61,34 @@ static int mp_number(const uint8_t *mp, size_t len, double *out) {
   return cairn_mpr_float(&m, out) == 0 && isfinite(*out);
 }
 
-/*
- * Decode the fields of x (its copied record) once: each non-nil field's name
- * (a view into the copy), its string as NUL-terminated text or its number, in
- * one allocation. Also sets updated_ms.
- */
-static int index_fields(cairn_report_rec_t *x) {
+/* What a record's index needs: non-nil fields, and the bytes of its strings. */
+static void index_size(const cairn_record_t *r, size_t *n, size_t *bytes) {
   cairn_record_iter_t it;
   cairn_record_field_t f;
-  size_t n = 0, bytes = 0;
-  cairn_record_iter_init(&x->rec, &it);
+  *n = *bytes = 0;
+  cairn_record_iter_init(r, &it);
   while (cairn_record_field_next(&it, &f)) {
     cairn_mpr_t m;
     const char *s;
     uint32_t len;
     cairn_mpr_init(&m, f.value, f.value_len);
-    n += !is_nil(&f);
+    *n += !is_nil(&f);
     if (cairn_mpr_str(&m, &s, &len) == 0)
-      bytes += len + 1;
+      *bytes += len + 1;
   }
-  uint8_t *mem = malloc(n * sizeof(cairn_report_field_t) + bytes + 1);
-  if (mem == NULL)
-    return CAIRN_ENOMEM;
-  cairn_report_field_t *v = (cairn_report_field_t *)mem;
-  char *text = (char *)(mem + n * sizeof *v);
+}
+
+/*
+ * Decode the fields of x (its copied record) once into v (room for each
+ * non-nil field) and text (room for its strings): each field's name (a view
+ * into the copy), its string as NUL-terminated text or its number. Also sets
+ * updated_ms.
+ */
+static void index_fields(cairn_report_rec_t *x, cairn_report_field_t *v, char *text) {
+  cairn_record_iter_t it;
+  cairn_record_field_t f;
   uint64_t best = 0;
-  n = 0;
+  size_t n = 0;
   cairn_record_iter_init(&x->rec, &it);
   while (cairn_record_field_next(&it, &f)) {
     cairn_mpr_t m;
@@ -116,7 +115,6 @@ static int index_fields(cairn_report_rec_t *x) {
   x->fields_ = v;
   x->nfields_ = (uint32_t)n;
   x->updated_ms = best >> 16;
-  return 0;
 }
 
 static int load_one(const cairn_record_t *r, void *ud) {
@@ -131,13 +129,15 @@ static int load_one(const cairn_record_t *r, void *ud) {
     l->cap = cap;
   }
   cairn_report_rec_t *x = &set->v[set->n];
-  uint8_t *fields = malloc(r->fields_len ? r->fields_len : 1);
-  char *id = malloc(r->id_len + 1);
-  if (fields == NULL || id == NULL) {
-    free(fields);
-    free(id);
+  size_t nf, bytes;
+  index_size(r, &nf, &bytes);
+  /* one block a record: its index, its texts, its id, its fields' bytes */
+  size_t at_text = nf * sizeof(cairn_report_field_t), at_id = at_text + bytes;
+  uint8_t *mem = malloc(at_id + r->id_len + 1 + r->fields_len);
+  if (mem == NULL)
     return l->rc = CAIRN_ENOMEM, 1;
-  }
+  char *id = (char *)mem + at_id;
+  uint8_t *fields = (uint8_t *)id + r->id_len + 1;
   memcpy(fields, r->fields, r->fields_len);
   memcpy(id, r->id, r->id_len);
   id[r->id_len] = 0;
@@ -146,11 +146,7 @@ static int load_one(const cairn_record_t *r, void *ud) {
   x->rec.type = set->type;
   x->rec.id = id;
   x->rec.fields = fields;
-  if (index_fields(x) != 0) {
-    free(fields);
-    free(id);
-    return l->rc = CAIRN_ENOMEM, 1;
-  }
+  index_fields(x, (cairn_report_field_t *)mem, (char *)mem + at_text);
   set->n++;
   return 0;
 }
