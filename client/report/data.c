@@ -3,6 +3,7 @@
  * time (report.h, "Data"; docs/design.md, "Reports").
  */
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -26,11 +27,43 @@ struct cairn_report_data {
 
 /* ---- loading ---- */
 
+/* The copies of a set's records live in blocks of ARENA_BLOCK bytes (a record
+ * larger than that in a block of its own): one allocation for hundreds of
+ * records, all freed with the set. */
+#define ARENA_BLOCK ((size_t)256 << 10)
+
+typedef struct block {
+  struct block *next;
+  size_t used, cap;
+  max_align_t data[];
+} block_t;
+
+/* n bytes from the set's arena, aligned for any type; NULL when out of memory. */
+static void *arena_alloc(cairn_report_set_t *set, size_t n) {
+  block_t *b = set->arena_;
+  n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+  if (b == NULL || b->cap - b->used < n) {
+    size_t cap = n > ARENA_BLOCK ? n : ARENA_BLOCK;
+    block_t *nb = malloc(sizeof *nb + cap);
+    if (nb == NULL)
+      return NULL;
+    nb->next = b;
+    nb->used = 0;
+    nb->cap = cap;
+    set->arena_ = b = nb;
+  }
+  void *p = (uint8_t *)b->data + b->used;
+  b->used += n;
+  return p;
+}
+
 static void set_free(cairn_report_set_t *set) {
   if (set == NULL)
     return;
-  for (size_t i = 0; i < set->n; i++)
-    free(set->v[i].fields_); /* one block: the index, the texts, the id, the fields */
+  for (block_t *b = set->arena_, *next; b != NULL; b = next) {
+    next = b->next;
+    free(b);
+  }
   free(set->v);
   free(set->type);
   free(set);
@@ -131,9 +164,9 @@ static int load_one(const cairn_record_t *r, void *ud) {
   cairn_report_rec_t *x = &set->v[set->n];
   size_t nf, bytes;
   index_size(r, &nf, &bytes);
-  /* one block a record: its index, its texts, its id, its fields' bytes */
+  /* one piece of the arena a record: its index, its texts, its id, its fields */
   size_t at_text = nf * sizeof(cairn_report_field_t), at_id = at_text + bytes;
-  uint8_t *mem = malloc(at_id + r->id_len + 1 + r->fields_len);
+  uint8_t *mem = arena_alloc(set, at_id + r->id_len + 1 + r->fields_len);
   if (mem == NULL)
     return l->rc = CAIRN_ENOMEM, 1;
   char *id = (char *)mem + at_id;

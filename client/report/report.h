@@ -62,6 +62,7 @@ typedef struct cairn_report_set {
   char *type;
   cairn_report_rec_t *v;
   size_t n;
+  void *arena_; /* internal: the blocks the records' copies live in */
 } cairn_report_set_t;
 
 typedef struct cairn_report_data cairn_report_data_t;
