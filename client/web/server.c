@@ -72,7 +72,7 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, web_reply_t *r) {
   char *text = r->body ? json_dumps(r->body, JSON_COMPACT | JSON_ENCODE_ANY) : strdup("");
   json_decref(r->body);
   r->body = NULL;
-  if (text != NULL && r->body == NULL) {
+  if (text != NULL && text[0] != '\0') {
     size_t n = strlen(text);
     char *nl = realloc(text, n + 2); /* a newline, as the CLI prints JSON */
     if (nl != NULL) {
