@@ -346,10 +346,26 @@ static int write_token(cairn_web_t *w, const char *dir, cairn_error_t *err) {
   ok = fchmod(fd, 0600) == 0 && write(fd, line, sizeof line) == (ssize_t)sizeof line;
   if (close(fd) != 0 || !ok) {
     unlink(w->token_path);
+    free(w->token_path);
+    w->token_path = NULL;
     return set_error(err, CAIRN_EIO, "cannot write %s: %s", w->token_path,
                            strerror(errno));
   }
   return 0;
+}
+
+/* Remove the token file if it still holds this server's token (a later
+ * `cairn ui` on the same store may have written its own). */
+static void remove_token(const cairn_web_t *w) {
+  char line[CAIRN_WEB_TOKEN_CHARS + 1];
+  int fd = w->token_path != NULL ? open(w->token_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
+  ssize_t n;
+  if (fd < 0)
+    return;
+  n = read(fd, line, sizeof line);
+  close(fd);
+  if (n == (ssize_t)sizeof line && sodium_memcmp(line, w->token, CAIRN_WEB_TOKEN_CHARS) == 0)
+    unlink(w->token_path);
 }
 
 static int start_daemon(cairn_web_t *w, struct sockaddr_in *sa, cairn_error_t *err) {
@@ -389,8 +405,9 @@ int cairn_web_start(cairn_store_t *s, const cairn_web_opts_t *opts, cairn_web_t 
   randombytes_buf(raw, sizeof raw);
   sodium_bin2hex(w->token, sizeof w->token, raw, sizeof raw);
   sodium_memzero(raw, sizeof raw);
-  if ((rc = write_token(w, opts->store_dir, err)) != 0 ||
-      (rc = start_daemon(w, &sa, err)) != 0) {
+  /* bind first: a server that cannot start leaves another's token file alone */
+  if ((rc = start_daemon(w, &sa, err)) != 0 ||
+      (rc = write_token(w, opts->store_dir, err)) != 0) {
     cairn_web_stop(w);
     return rc;
   }
@@ -411,8 +428,7 @@ void cairn_web_stop(cairn_web_t *w) {
     return;
   if (w->daemon != NULL)
     MHD_stop_daemon(w->daemon);
-  if (w->token_path != NULL)
-    unlink(w->token_path);
+  remove_token(w);
   free(w->token_path);
   sodium_memzero(w->token, sizeof w->token);
   free(w);

@@ -110,6 +110,13 @@ raw GET "/?token=${TOKEN:0:63}x"
 expect 401 "the page with a wrong token"
 ok "the page at /?token= sets the cookie (HttpOnly, SameSite=Strict)"
 
+c ana ui --listen nowhere 2>/dev/null && fail "a bad --listen was taken"
+[ $? = 2 ] || fail "a bad --listen: not a usage error"
+c ana ui --listen "${BASE#http://}" >/dev/null 2>"$T/ui2.err" && fail "a second server on a taken port"
+has "port is taken" <"$T/ui2.err" || fail "a taken port: $(cat "$T/ui2.err")"
+[ "$(cat "$T/ana/ui.token")" = "$TOKEN" ] || fail "a server that could not start touched ui.token"
+ok "a bad --listen: exit 2; a taken port: exit 1, the running server's token file untouched"
+
 step "records"
 api PUT /api/records/partner/p5 '{"name":"Northside Library","kind":"nonprofit","stage":"engaged"}'
 expect 200 "PUT a partner"
