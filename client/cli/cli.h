@@ -227,5 +227,6 @@ int cmd_check(cli_t *cli, int argc, char **argv);
 int cmd_import(cli_t *cli, int argc, char **argv);         /* io.c */
 int cmd_export(cli_t *cli, int argc, char **argv);
 int cmd_report(cli_t *cli, int argc, char **argv);         /* reports.c */
+int cmd_ui(cli_t *cli, int argc, char **argv);             /* ui.c */
 
 #endif

@@ -196,6 +196,12 @@ static const cli_cmd_t commands[] = {
      "the end of that day.\n"
      "Text on the terminal unless --format or -o FILE.html|.json|.csv says otherwise;\n"
      "html is one self-contained page that prints well.", 1},
+    {"ui", cmd_ui, "[--listen 127.0.0.1:PORT]",
+     "Serve this store's web app and JSON HTTP API (docs/http.md) until Ctrl-C.\n"
+     "Prints the URL to open, with a random access token (also in the store's ui.token\n"
+     "file, mode 0600). It listens on 127.0.0.1 and a free port unless --listen says\n"
+     "otherwise; it answers only requests to that address that carry the token, and\n"
+     "changes only with the token in the Authorization header.", 0},
     {"help", cmd_help, "[COMMAND]", "Print help on all commands or on one.", 0},
 };
 
