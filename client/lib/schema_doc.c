@@ -298,10 +298,15 @@ static int field_rename(apply_t *a, const cairn_schema_type_t *t, const char *id
     return cairn__error(a->err, CAIRN_ESCHEMA, "%s: a renamed field keeps its kind (%s)", id,
                         cairn_kind_name(old->kind));
   json_t *aliases = json_array(), *values = json_array();
-  for (size_t i = 0; aliases && i < old->naliases; i++)
+  if (aliases == NULL || values == NULL) {
+    json_decref(aliases);
+    json_decref(values);
+    return CAIRN_ENOMEM;
+  }
+  for (size_t i = 0; i < old->naliases; i++)
     json_array_append_new(aliases, json_string(old->aliases[i]));
   json_array_append_new(aliases, json_string(from));
-  for (size_t i = 0; values && i < old->nvalues; i++)
+  for (size_t i = 0; i < old->nvalues; i++)
     json_array_append_new(values, json_string(old->values[i]));
   snprintf(oid, sizeof oid, "%s.%s", t->name, from);
   rc = put_new(a, id, "kind", json_string(cairn_kind_name(old->kind)));

@@ -561,21 +561,44 @@ static int people_table(cairn_report_section_t *sec, const cairn_report_changes_
   return 0;
 }
 
-static int change_row(cairn_report_table_t *t, const cairn_report_change_t *r) {
-  char when[32];
+/* The field names of a row as people read them: each field's label from the
+ * schema (its name when it has none), joined by ", ". */
+static void field_labels(const cairn_schema_t *sc, const cairn_report_change_t *r, char *out,
+                         size_t cap) {
+  const cairn_schema_type_t *t = r->type != NULL ? cairn_schema_type(sc, r->type) : NULL;
+  char name[CAIRN_FIELD_MAX + 1];
+  size_t len = 0;
+  out[0] = 0;
+  for (const char *p = r->fields; *p && len + 1 < cap;) {
+    size_t n = strcspn(p, ",");
+    snprintf(name, sizeof name, "%.*s", (int)n, p);
+    const cairn_schema_field_t *f = cairn_schema_field(t, name);
+    int w = snprintf(out + len, cap - len, "%s%s", len ? ", " : "",
+                     f != NULL && f->label[0] ? f->label : name);
+    len = w < 0 || (size_t)w >= cap - len ? cap - 1 : len + (size_t)w;
+    p += n;
+    p += strspn(p, ", ");
+  }
+}
+
+static int change_row(cairn_report_table_t *t, const cairn_schema_t *sc,
+                      const cairn_report_change_t *r) {
+  char when[32], fields[600];
   cairn_report_row_t *row = cairn_report_row_add(t, r->type, r->id);
   const char *erased = r->op == CAIRN_CHANGE_ERASED ? "(erased by a purge)" : "";
   const char *cells[] = {when, r->author, cairn_report_change_op_name(r->op),
                          r->type_label ? r->type_label : "", r->label ? r->label : erased,
-                         r->fields};
+                         fields};
   int rc = row == NULL ? CAIRN_ENOMEM : 0;
+  field_labels(sc, r, fields, sizeof fields);
   time_text(r->time_ms, when);
   for (size_t k = 0; rc == 0 && k < 6; k++)
     rc = cairn_report_cell_text(row, k, cells[k], k == 2 ? op_tone(r->op) : 0);
   return rc;
 }
 
-static int changes_table(cairn_report_section_t *sec, const cairn_report_changes_t *m) {
+static int changes_table(cairn_report_section_t *sec, const cairn_schema_t *sc,
+                         const cairn_report_changes_t *m) {
   const char *ids[] = {"time", "person", "op", "type", "record", "fields"};
   const char *labels[] = {"When (UTC)", "Person", "Did", "Type", "Record", "Fields"};
   char title[96];
@@ -590,7 +613,7 @@ static int changes_table(cairn_report_section_t *sec, const cairn_report_changes
   if (t == NULL)
     return CAIRN_ENOMEM;
   for (size_t i = from; i < m->n; i++) {
-    int rc = change_row(t, &m->rows[i]);
+    int rc = change_row(t, sc, &m->rows[i]);
     if (rc != 0)
       return rc;
   }
@@ -601,7 +624,6 @@ int cairn_report_changes_doc(const cairn_report_changes_t *m, cairn_report_data_
                              cairn_report_doc_t *doc) {
   char since[32], until[32], intro[200];
   int rc;
-  (void)d;
   time_text(m->since_ms, since);
   time_text(m->until_ms, until);
   snprintf(intro, sizeof intro,
@@ -616,7 +638,7 @@ int cairn_report_changes_doc(const cairn_report_changes_t *m, cairn_report_data_
       (rc = count_fact(sec, "records", "Records touched", m->records)) != 0 ||
       (rc = people_table(sec, m)) != 0)
     return rc;
-  return changes_table(sec, m);
+  return changes_table(sec, cairn_report_data_schema(d), m);
 }
 
 int cairn__report_changes(cairn_report_data_t *d, const cairn_report_opts_t *opts,

@@ -83,8 +83,9 @@ int cairn_report_accountability(cairn_report_data_t *d, const cairn_report_measu
   uint64_t since = cairn_report_data_time(d) - 30 * DAY_MS;
   int rc;
   memset(out, 0, sizeof *out);
-  if (latest_period(mm->indicators, mm->nindicators, &latest) |
-      latest_period(mm->measures, mm->nmeasures, &latest)) {
+  /* both kinds are looked at: the latest period of either counts */
+  latest_period(mm->indicators, mm->nindicators, &latest);
+  if (latest_period(mm->measures, mm->nmeasures, &latest)) {
     snprintf(out->latest_period, sizeof out->latest_period, "%s", latest->period);
     count_current(mm->indicators, mm->nindicators, &latest->at, out);
     count_current(mm->measures, mm->nmeasures, &latest->at, out);

@@ -101,7 +101,9 @@ CAIRN_EXTERN const cairn_report_rec_t *cairn_report_find(const cairn_report_set_
  * new name); NULL when absent. Valid until the data is freed. */
 CAIRN_EXTERN const char *cairn_report_text(cairn_report_data_t *d, const cairn_report_rec_t *r,
                                            const char *field);
-/* A field as a number: 1 with *out set, 0 when absent or not a number. */
+/* A field as a number, by its stored name (not through a rename's former
+ * names, as cairn_report_text reads): 1 with *out set, 0 when absent or not a
+ * number. */
 CAIRN_EXTERN int cairn_report_number(const cairn_report_rec_t *r, const char *field,
                                      double *out);
 /* The name people know a record by: its name, else title, else id. */

@@ -116,8 +116,8 @@ has "^Changes$" <"$T/c.txt" || fail "no title"
 has "^  Changes: 5$" <"$T/c.txt" || fail "5 changes: $(cat "$T/c.txt")"
 has "^  People who made them: 2$" <"$T/c.txt" || fail "2 people"
 has "^  Records touched: 4$" <"$T/c.txt" || fail "4 records"
-has "  Ben  *added  *Partner  *Late Org  *name, stage$" <"$T/c.txt" || fail "Ben's add: $(cat "$T/c.txt")"
-has "  Ben  *changed  *Partner  *Past Org  *stage$" <"$T/c.txt" || fail "Ben's change"
+has "  Ben  *added  *Partner  *Late Org  *Name, Stage$" <"$T/c.txt" || fail "Ben's add: $(cat "$T/c.txt")"
+has "  Ben  *changed  *Partner  *Past Org  *Stage$" <"$T/c.txt" || fail "Ben's change"
 has "  Ana  *deleted  *Partner  *Gone Org *$" <"$T/c.txt" || fail "Ana's delete, named from history"
 has "  Ana  *erased  *(erased by a purge) *$" <"$T/c.txt" || fail "the erased put"
 has "  Ana  *purged  *Partner  *secret *$" <"$T/c.txt" || fail "the purge"
@@ -134,7 +134,7 @@ c ana report changes --since 7d --format json | json >"$T/c.json"
 has '"facts": {"changes": 5,"people": 2,"records": 4}' <"$T/c.json" || fail "facts: $(cat "$T/c.json")"
 has '{"_type": "_member","_id": "'"$(c ben id)"'","person": "Ben","changes": 2,"records": 2}' <"$T/c.json" ||
   fail "Ben by person, JSON: $(cat "$T/c.json")"
-has '{"_type": "partner","_id": "late","time": "'"$TODAY"' [0-9:]*","person": "Ben","op": "added","type": "Partner","record": "Late Org","fields": "name, stage"}' <"$T/c.json" ||
+has '{"_type": "partner","_id": "late","time": "'"$TODAY"' [0-9:]*","person": "Ben","op": "added","type": "Partner","record": "Late Org","fields": "Name, Stage"}' <"$T/c.json" ||
   fail "Ben's add, JSON"
 has '{"time": "[0-9: -]*","person": "Ana","op": "erased","type": "","record": "(erased by a purge)","fields": ""}' <"$T/c.json" ||
   fail "the erased put, JSON"
