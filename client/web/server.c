@@ -41,31 +41,58 @@ typedef struct web_req {
 
 /* ---- replies ---- */
 
-static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned status, char *text,
-                                 const char *type, const char *cookie, const char *allow) {
+/* How a reply is sent besides its body. */
+typedef struct reply_head {
+  const char *type;   /* Content-Type */
+  const char *cookie; /* Set-Cookie, or NULL */
+  const char *allow;  /* Allow (405), or NULL */
+  int framed;         /* a report page, which the app's own pages may frame */
+} reply_head_t;
+
+/* Send len bytes of data (freed here when mode is MHD_RESPMEM_MUST_FREE, even
+ * on failure); NULL data (out of memory) drops the connection. */
+static enum MHD_Result send_body(struct MHD_Connection *conn, unsigned status, char *data,
+                                 size_t len, enum MHD_ResponseMemoryMode mode,
+                                 const reply_head_t *h) {
   struct MHD_Response *resp;
   enum MHD_Result ok;
-  if (text == NULL)
-    return MHD_NO; /* out of memory: drop the connection */
-  resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+  if (data == NULL)
+    return MHD_NO;
+  resp = MHD_create_response_from_buffer(len, data, mode);
   if (resp == NULL) {
-    free(text);
+    if (mode == MHD_RESPMEM_MUST_FREE)
+      free(data);
     return MHD_NO;
   }
-  MHD_add_response_header(resp, "Content-Type", type);
+  MHD_add_response_header(resp, "Content-Type", h->type);
   MHD_add_response_header(resp, "Cache-Control", "no-store");
   MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-  MHD_add_response_header(resp, "X-Frame-Options", "DENY");
   MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
-  MHD_add_response_header(resp, "Content-Security-Policy",
-                          "default-src 'self'; frame-ancestors 'none'");
-  if (cookie != NULL)
-    MHD_add_response_header(resp, "Set-Cookie", cookie);
-  if (allow != NULL)
-    MHD_add_response_header(resp, "Allow", allow);
+  if (h->framed) {
+    /* the report's own CSS is inline; it has no script */
+    MHD_add_response_header(resp, "X-Frame-Options", "SAMEORIGIN");
+    MHD_add_response_header(resp, "Content-Security-Policy",
+                            "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+                            "frame-ancestors 'self'");
+  } else {
+    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+    MHD_add_response_header(resp, "Content-Security-Policy",
+                            "default-src 'self'; frame-ancestors 'none'");
+  }
+  if (h->cookie != NULL)
+    MHD_add_response_header(resp, "Set-Cookie", h->cookie);
+  if (h->allow != NULL)
+    MHD_add_response_header(resp, "Allow", h->allow);
   ok = MHD_queue_response(conn, status, resp);
   MHD_destroy_response(resp);
   return ok;
+}
+
+static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned status, char *text,
+                                 const char *type, const char *cookie, const char *allow) {
+  reply_head_t h = {type, cookie, allow, 0};
+  return send_body(conn, status, text, text != NULL ? strlen(text) : 0, MHD_RESPMEM_MUST_FREE,
+                   &h);
 }
 
 static enum MHD_Result send_reply(struct MHD_Connection *conn, web_reply_t *r) {
@@ -147,23 +174,74 @@ static unsigned check_api_access(const cairn_web_t *w, struct MHD_Connection *co
   return 0;
 }
 
-/* ---- the page at / ---- */
+/* ---- the app's pages ---- */
 
-static const char page_html[] =
-    "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-    "<title>cairn</title></head><body><h1>cairn</h1>"
-    "<p>This store is served here. The JSON API is under <code>/api/</code> "
-    "(docs/http.md).</p></body></html>\n";
-
-static enum MHD_Result serve_page(const cairn_web_t *w, struct MHD_Connection *conn,
-                                  const char *method) {
-  const char *given = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "token");
+/* The page at / with this server's token in it (for the app's own calls); a
+ * request that came with ?token= also gets the cookie. */
+static enum MHD_Result serve_index(const cairn_web_t *w, struct MHD_Connection *conn,
+                                   const web_asset_t *a, int set_cookie) {
+  static const char mark[] = "{{TOKEN}}";
   char cookie[CAIRN_WEB_TOKEN_CHARS + 80];
+  const char *at = strstr(a->data, mark);
+  size_t head = at != NULL ? (size_t)(at - a->data) : *a->len;
+  size_t n = *a->len - (at != NULL ? sizeof mark - 1 : 0) + (at != NULL ? CAIRN_WEB_TOKEN_CHARS : 0);
+  char *page = malloc(n + 1);
+  reply_head_t h = {a->type, set_cookie ? cookie : NULL, NULL, 0};
+  if (page != NULL) {
+    memcpy(page, a->data, head);
+    if (at != NULL) {
+      memcpy(page + head, w->token, CAIRN_WEB_TOKEN_CHARS);
+      memcpy(page + head + CAIRN_WEB_TOKEN_CHARS, at + sizeof mark - 1,
+             *a->len - head - (sizeof mark - 1));
+    }
+    page[n] = '\0';
+  }
+  snprintf(cookie, sizeof cookie, "cairn_token=%s; Path=/; HttpOnly; SameSite=Strict",
+           w->token);
+  return send_body(conn, 200, page, n, MHD_RESPMEM_MUST_FREE, &h);
+}
+
+/* A report as its own page: /reports/NAME.html[?as_of=DATE]. */
+static enum MHD_Result serve_report(const cairn_web_t *w, struct MHD_Connection *conn,
+                                    const char *url) {
+  const char *as_of = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "as_of");
+  const char *name = url + strlen("/reports/");
+  size_t nl = strlen(name);
+  char report[32];
+  cairn_error_t err = {0, ""};
+  char *html;
+  size_t len;
+  reply_head_t h = {"text/html; charset=utf-8", NULL, NULL, 1};
+  int rc;
+  if (nl <= 5 || nl - 5 >= sizeof report || strcmp(name + nl - 5, ".html") != 0)
+    return send_error(conn, 404, "no such page: %s (reports are /reports/NAME.html)", url);
+  memcpy(report, name, nl - 5);
+  report[nl - 5] = '\0';
+  rc = web_report_page(w->store, report, as_of, &html, &len, &err);
+  if (rc != 0)
+    return send_error(conn, web_status_of(rc), "%s",
+                      err.msg[0] ? err.msg : cairn_strerror(rc));
+  return send_body(conn, 200, html, len, MHD_RESPMEM_MUST_FREE, &h);
+}
+
+/* Everything outside /api/: the app's files, and the report pages. The files
+ * hold nothing of the store's; the page at / and the reports need the token
+ * (in the URL, the cookie or the header). */
+static enum MHD_Result serve_page(const cairn_web_t *w, struct MHD_Connection *conn,
+                                  const char *url, const char *method) {
+  const char *given = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "token");
+  const web_asset_t *a = web_asset_find(url);
+  int is_report = strncmp(url, "/reports/", 9) == 0;
   if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
     web_reply_t r = {405, NULL, "GET"};
     web_error(&r, 405, "%s is not allowed here: use GET", method);
     return send_reply(conn, &r);
+  }
+  if (a == NULL && !is_report)
+    return send_error(conn, 404, "no such page: %s", url);
+  if (a != NULL && strcmp(url, "/") != 0) {
+    reply_head_t h = {a->type, NULL, NULL, 0};
+    return send_body(conn, 200, (char *)a->data, *a->len, MHD_RESPMEM_PERSISTENT, &h);
   }
   if (given != NULL && !token_equal(w, given))
     return send_text(conn, 401, strdup("This link's token is not this server's: open the "
@@ -172,10 +250,9 @@ static enum MHD_Result serve_page(const cairn_web_t *w, struct MHD_Connection *c
   if (given == NULL && token_of(w, conn) == TOKEN_NONE)
     return send_text(conn, 401, strdup("Open the URL `cairn ui` printed, with its token.\n"),
                      "text/plain; charset=utf-8", NULL, NULL);
-  snprintf(cookie, sizeof cookie, "cairn_token=%s; Path=/; HttpOnly; SameSite=Strict",
-           w->token);
-  return send_text(conn, 200, strdup(page_html), "text/html; charset=utf-8",
-                   given != NULL ? cookie : NULL, NULL);
+  if (is_report)
+    return serve_report(w, conn, url);
+  return serve_index(w, conn, a, given != NULL);
 }
 
 /* ---- requests ---- */
@@ -269,10 +346,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
   if (host == NULL || strcmp(host, w->address) != 0)
     return send_error(conn, 403, "this server answers only to the address %s (Host was %s)",
                       w->address, host ? host : "missing");
-  if (strcmp(url, "/") == 0)
-    return serve_page(w, conn, method);
   if (strncmp(url, "/api/", 5) != 0)
-    return send_error(conn, 404, "no such page: %s", url);
+    return serve_page(w, conn, url, method);
   if (check_api_access(w, conn, method, &sent) != 0)
     return sent;
   return serve_api(w, conn, url, method, req);

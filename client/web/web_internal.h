@@ -67,4 +67,31 @@ json_t *web_heads_json(const cairn_head_t *heads, size_t n);
 /* A change of the feed as `cairn changes --json` shows it. NULL when out of memory. */
 json_t *web_change_json(const cairn_changes_item_t *ch);
 
+
+/* ---- pages outside /api/ (static.c) ---- */
+
+/* A file of the app, compiled in. */
+typedef struct web_asset {
+  const char *path; /* "/", "/app.css", "/app.js", "/favicon.svg" */
+  const char *type; /* its Content-Type */
+  const char *data; /* the bytes (the page at / holds {{TOKEN}} for the token) */
+  const unsigned long *len;
+} web_asset_t;
+
+/* The app's file at path, or NULL. */
+const web_asset_t *web_asset_find(const char *path);
+
+struct cairn_report_opts;
+/* Report options for as_of (NULL or "" for now): a date means the end of that
+ * day, as `cairn report --as-of`. 0, or CAIRN_EINVAL when as_of is not a date,
+ * a time or a number of days ago. */
+int web_report_opts(const char *as_of, struct cairn_report_opts *opts);
+
+/* Report name built as of as_of and rendered as one self-contained HTML page
+ * into *html (malloc'd, *len bytes). 0, or CAIRN_EINVAL (as_of; err says so),
+ * CAIRN_ENOENT (no such report; err names those there are), or an error of
+ * the report. */
+int web_report_page(cairn_store_t *s, const char *name, const char *as_of, char **html,
+                    size_t *len, cairn_error_t *err);
+
 #endif
