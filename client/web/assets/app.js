@@ -162,18 +162,41 @@ function titleField(type) {
   return pick ? pick.name : null;
 }
 
-function recordTitle(type, rec) {
+/* The fields that may name a record of a type with no name or title: its
+ * references (to a partner first) and its dates and periods. */
+function describingFields(type) {
+  const fs = visibleFields(type);
+  const refs = fs.filter(f => f.kind === 'ref');
+  return refs.filter(f => f.ref === 'partner').concat(refs.filter(f => f.ref !== 'partner'))
+    .concat(fs.filter(f => f.kind === 'date' || f.kind === 'period')).map(f => f.name);
+}
+
+/* What people call a record: its name or title; else the name of the first
+ * record it refers to and its first date ("Lincoln Library · 2026-11-24");
+ * else its id. names: {field: Map id -> title}. */
+function recordTitle(type, rec, names) {
+  if (!rec) return '';
   const tf = titleField(type);
-  const v = tf && rec ? rec[tf] : null;
-  return v !== null && v !== undefined && v !== '' ? String(v) : (rec ? rec._id : '');
+  if (tf) return rec[tf] !== null && rec[tf] !== undefined && rec[tf] !== '' ? String(rec[tf]) : rec._id;
+  const set = describingFields(type).filter(n => rec[n] !== undefined && rec[n] !== null);
+  const ref = set.find(n => fieldOf(type, n).kind === 'ref');
+  const when = set.find(n => fieldOf(type, n).kind !== 'ref');
+  const parts = [];
+  if (ref) parts.push((names && names[ref] && names[ref].get(rec[ref])) || rec[ref]);
+  if (when) parts.push(String(rec[when]));
+  return parts.length ? parts.join(' · ') : rec._id;
 }
 
 /* Map id -> title of every record of type (cached until the data changes). */
 function namesOf(type) {
   if (!app.names.has(type)) {
     const tf = titleField(type);
-    const p = api('GET', 'records/' + enc(type) + (tf ? '?fields=' + enc(tf) : ''))
-      .then(rows => new Map(rows.map(r => [r._id, recordTitle(type, r)])))
+    const fields = tf ? [tf] : describingFields(type);
+    const p = api('GET', 'records/' + enc(type) + (fields.length ? '?fields=' + enc(fields.join(',')) : ''))
+      .then(async rows => {
+        const names = tf ? {} : await refNames(type, fields);
+        return new Map(rows.map(r => [r._id, recordTitle(type, r, names)]));
+      })
       .catch(() => new Map());
     app.names.set(type, p);
   }
@@ -408,7 +431,7 @@ function listColumns(type) {
   const tf = titleField(type);
   const rest = visibleFields(type).filter(f => f.name !== tf && f.kind !== 'json' &&
                                                !/notes|description|summary|text|story/.test(f.name));
-  return (tf ? [tf] : []).concat(rest.slice(0, tf ? 5 : 6).map(f => f.name));
+  return rest.slice(0, 5).map(f => f.name);
 }
 
 function listHash(type, q) {
@@ -445,7 +468,7 @@ async function viewList(type, params) {
   }
   const more = rows.length > LIST_LIMIT;
   rows = rows.slice(0, LIST_LIMIT);
-  const names = await refNames(type, cols);
+  const names = await refNames(type, cols.concat(titleField(type) ? [] : describingFields(type)));
   if (rows.length === 0) {
     main.append(h('p', {class: 'empty'}, q.search || q.where.length
       ? 'No ' + plural(t.label || type).toLowerCase() + ' match. Clear the search or a filter to see more.'
@@ -456,7 +479,9 @@ async function viewList(type, params) {
   main.append(h('p', {class: 'count'}, more ? 'The first ' + LIST_LIMIT + ' shown: search or filter to find others.'
                                           : rows.length + (rows.length === 1 ? ' record' : ' records')));
   const sortOf = c => q.sort === c ? 'ascending' : q.sort === '-' + c ? 'descending' : null;
-  const head = h('tr', {}, cols.map(c => {
+  const tf = titleField(type);
+  const head = h('tr', {}, [tf || ''].concat(cols).map(c => {
+    if (c === '') return h('th', {scope: 'col'}, t.label || type);
     const dir = sortOf(c);
     const next = dir === 'ascending' ? '-' + c : c;
     return h('th', {scope: 'col', 'aria-sort': dir},
@@ -465,10 +490,8 @@ async function viewList(type, params) {
                fieldLabel(type, c), dir ? (dir === 'ascending' ? ' ▲' : ' ▼') : ''));
   }));
   const body = h('tbody', {}, rows.map(r => h('tr', {},
-    cols.map((c, i) => h('td', {class: cellClass(type, c)},
-      i === 0 ? h('a', {href: '#/record/' + enc(type) + '/' + enc(r._id)},
-                  r[c] !== undefined && r[c] !== null ? String(r[c]) : r._id)
-              : showValue(type, c, r[c], names))))));
+    h('td', {}, h('a', {href: '#/record/' + enc(type) + '/' + enc(r._id)}, recordTitle(type, r, names))),
+    cols.map(c => h('td', {class: cellClass(type, c)}, showValue(type, c, r[c], names))))));
   main.append(h('div', {class: 'tablewrap'}, h('table', {class: 'list'}, h('thead', {}, head), body)));
 }
 
@@ -527,18 +550,19 @@ async function viewRecord(type, id) {
     main.append(h('p', {}, h('a', {href: '#/list/' + enc(type)}, '← All ' + plural(t.label || type).toLowerCase())));
     return;
   }
+  const shown = visibleFields(type).map(f => f.name).filter(n => n in rec);
+  const names = await refNames(type, shown);
+  const title = recordTitle(type, rec, names);
   const del = h('button', {type: 'button', class: 'danger ghost'}, 'Delete');
-  del.addEventListener('click', () => deleteRecord(type, id, recordTitle(type, rec)));
-  const main = page(recordTitle(type, rec), t.label || type,
+  del.addEventListener('click', () => deleteRecord(type, id, title));
+  const main = page(title, t.label || type,
                     h('a', {class: 'button', href: '#/edit/' + enc(type) + '/' + enc(id)}, 'Edit'),
                     del);
   main.prepend(h('p', {class: 'crumbs'}, h('a', {href: '#/list/' + enc(type)},
                                                '← All ' + plural(t.label || type).toLowerCase())));
-  if (rec._conflicts) main.append(await conflictPanel(type, id, rec));
-  const shown = visibleFields(type).map(f => f.name).filter(n => n in rec);
+  if (rec._conflicts) main.append(await conflictPanel(type, id, rec, title));
   const other = Object.keys(rec).filter(k => !k.startsWith('_') && !shown.includes(k) &&
                                              !(fieldOf(type, k).hidden));
-  const names = await refNames(type, shown);
   const marked = rec._conflicts || {};
   main.append(h('section', {class: 'card'}, h('dl', {class: 'fields'},
     shown.concat(other).map(n => [
@@ -562,7 +586,7 @@ async function deleteRecord(type, id, title) {
 }
 
 /* Conflicting values of each field, each with the button that keeps it. */
-async function conflictPanel(type, id, rec) {
+async function conflictPanel(type, id, rec, title) {
   const box = h('section', {class: 'card conflict', 'aria-labelledby': 'conflict-h'},
                 h('h2', {id: 'conflict-h'}, 'Edits to resolve'),
                 h('p', {}, 'People changed this record at the same time on different devices. ' +
@@ -577,7 +601,7 @@ async function conflictPanel(type, id, rec) {
           h('button', {type: 'button', class: 'keep', onclick: () => resolve(type, id, {_keep: true})},
             'Keep the record'),
           h('button', {type: 'button', class: 'danger ghost',
-                       onclick: () => deleteRecord(type, id, recordTitle(type, rec))}, 'Delete it'))));
+                       onclick: () => deleteRecord(type, id, title)}, 'Delete it'))));
       continue;
     }
     const names = await refNames(type, [field]);
@@ -740,7 +764,8 @@ async function viewForm(type, id) {
       return;
     }
   }
-  const main = page(creating ? 'New ' + (t.label || type).toLowerCase() : 'Edit ' + recordTitle(type, rec),
+  const title = creating ? '' : (await namesOf(type)).get(id) || recordTitle(type, rec);
+  const main = page(creating ? 'New ' + (t.label || type).toLowerCase() : 'Edit ' + title,
                     creating ? t.help || null : t.label || type);
   const fields = [];
   for (const f of visibleFields(type)) fields.push(await fieldInput(type, f, rec[f.name]));
