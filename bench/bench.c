@@ -22,6 +22,9 @@
  *   (g)         the meeting report against a scan of its records: report_bench.c
  *   (h)         importing as many CSV rows as the history has entries (rows/s vs (c);
  *               target >= 0.3): import_bench.c
+ *   (i)         `cairn ui`'s GET and PUT of a record from a load loop on 127.0.0.1
+ *               (requests/s, p50, p99; 1 and 4 connections) beside cairn_get and the
+ *               same change by the library in the same run: web_bench.c
  *   sync        push, fresh pull, reconnect, idle connections and fan-out against a
  *               real relay (`cairnd serve`, a child process): sync_bench.c
  *
@@ -1457,7 +1460,7 @@ static void on_signal(int sig) {
 static void usage(FILE *f) {
   fprintf(f,
           "usage: cairn-bench [--json] [--quick] [--dir DIR] [--history N] [--fallback]\n"
-          "                   [--only floors|local|apply|query|report|sync]\n"
+          "                   [--only floors|local|apply|query|report|web|sync]\n"
           "  --json       one JSON object per line per workload (default: a table)\n"
           "  --quick      small sizes, for a smoke run (well under a minute)\n"
           "  --dir DIR    where to make the temporary directory (default: $TMPDIR or /tmp)\n"
@@ -1466,8 +1469,10 @@ static void usage(FILE *f) {
           "               (default 100000)\n"
           "  --fallback   apply with export + cairn_store_apply even if bundles exist\n"
           "  --only WHAT  run only the floors, the local-change, the apply, the query, the\n"
-          "               report or the sync workloads (query: list --where over 100k\n"
-          "               commitments; report: the meeting report over 52k records;\n"
+          "               report, the web or the sync workloads (query: list --where over\n"
+          "               100k commitments; report: the meeting report over 52k records;\n"
+          "               web: cairn ui's GET and PUT of a record against cairn_get and\n"
+          "               the library's change;\n"
           "               sync: push, pull, reconnect, idle connections and fan-out\n"
           "               against a cairnd child process on 127.0.0.1)\n");
 }
@@ -1573,6 +1578,8 @@ int main(int argc, char **argv) {
     failures += run_child(b, work_query, "(f) typed queries over 100k records") != 0;
   if (only(b, "report"))
     failures += run_child(b, work_report, "(g) the meeting report over 52k records") != 0;
+  if (only(b, "web"))
+    failures += run_child(b, work_web, "(i) cairn ui: GET and PUT of a record") != 0;
   if (only(b, "sync"))
     failures += sync_bench_run(b);
   double total = now_s() - t0;

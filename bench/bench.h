@@ -99,4 +99,8 @@ int sync_bench_run(bench_t *b);
 /* (g) the meeting report against a scan of its records (report_bench.c). */
 int work_report(bench_t *b, row_t *rows, size_t *nrows);
 
+/* (i) `cairn ui`'s GET and PUT of a record, from a load loop on 127.0.0.1, beside
+ * cairn_get and the same change made by the library (web_bench.c). */
+int work_web(bench_t *b, row_t *rows, size_t *nrows);
+
 #endif
