@@ -41,15 +41,19 @@ typedef struct web_req {
 
 /* ---- replies ---- */
 
-static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned status, char *text,
-                                 const char *type, const char *cookie, const char *allow) {
+/* Send len bytes of data (malloc'd; freed here) with the headers every reply
+ * carries; filename (may be NULL) makes it an attachment. */
+static enum MHD_Result send_bytes(struct MHD_Connection *conn, unsigned status, char *data,
+                                  size_t len, const char *type, const char *cookie,
+                                  const char *allow, const char *filename) {
   struct MHD_Response *resp;
   enum MHD_Result ok;
-  if (text == NULL)
+  char disposition[WEB_FILENAME_MAX + 40];
+  if (data == NULL)
     return MHD_NO; /* out of memory: drop the connection */
-  resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+  resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
   if (resp == NULL) {
-    free(text);
+    free(data);
     return MHD_NO;
   }
   MHD_add_response_header(resp, "Content-Type", type);
@@ -63,13 +67,32 @@ static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned status, c
     MHD_add_response_header(resp, "Set-Cookie", cookie);
   if (allow != NULL)
     MHD_add_response_header(resp, "Allow", allow);
+  if (filename != NULL && filename[0] != '\0') {
+    snprintf(disposition, sizeof disposition, "attachment; filename=\"%s\"", filename);
+    MHD_add_response_header(resp, "Content-Disposition", disposition);
+  }
   ok = MHD_queue_response(conn, status, resp);
   MHD_destroy_response(resp);
   return ok;
 }
 
+static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned status, char *text,
+                                 const char *type, const char *cookie, const char *allow) {
+  return send_bytes(conn, status, text, text != NULL ? strlen(text) : 0, type, cookie, allow,
+                    NULL);
+}
+
+/* Send r (a file when r->raw is set, else its JSON) and release it. */
 static enum MHD_Result send_reply(struct MHD_Connection *conn, web_reply_t *r) {
-  char *text = r->body ? json_dumps(r->body, JSON_COMPACT | JSON_ENCODE_ANY) : strdup("");
+  char *text;
+  if (r->raw != NULL) {
+    char *raw = r->raw;
+    r->raw = NULL;
+    json_decref(r->body);
+    r->body = NULL;
+    return send_bytes(conn, r->status, raw, r->raw_len, r->raw_type, NULL, NULL, r->filename);
+  }
+  text = r->body ? json_dumps(r->body, JSON_COMPACT | JSON_ENCODE_ANY) : strdup("");
   json_decref(r->body);
   r->body = NULL;
   if (text != NULL && text[0] != '\0') {
@@ -88,11 +111,12 @@ static enum MHD_Result send_error(struct MHD_Connection *conn, unsigned status,
 static enum MHD_Result send_error(struct MHD_Connection *conn, unsigned status,
                                   const char *fmt, ...) {
   char msg[256];
-  web_reply_t r = {status, NULL, NULL};
+  web_reply_t r;
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
+  web_reply_init(&r);
   web_error(&r, status, "%s", msg);
   return send_reply(conn, &r);
 }
@@ -161,7 +185,9 @@ static enum MHD_Result serve_page(const cairn_web_t *w, struct MHD_Connection *c
   const char *given = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "token");
   char cookie[CAIRN_WEB_TOKEN_CHARS + 80];
   if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
-    web_reply_t r = {405, NULL, "GET"};
+    web_reply_t r;
+    web_reply_init(&r);
+    r.allow = "GET";
     web_error(&r, 405, "%s is not allowed here: use GET", method);
     return send_reply(conn, &r);
   }
@@ -202,8 +228,9 @@ static enum MHD_Result param_one(void *cls, enum MHD_ValueKind kind, const char 
 static enum MHD_Result serve_api(cairn_web_t *w, struct MHD_Connection *conn, const char *url,
                                  const char *method, web_req_t *req) {
   params_t p;
-  web_reply_t r = {500, NULL, NULL};
-  web_call_t call = {w->store, method, url + 5, NULL, 0, "", 0, w->sync_timeout_ms};
+  web_reply_t r;
+  web_call_t call = {w->store, method, url + 5, NULL, 0, "", 0, NULL, w->sync_timeout_ms};
+  call.content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
   p.n = 0;
   p.too_many = 0;
   MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, param_one, &p);
