@@ -17,6 +17,7 @@
 #include <cmocka.h>
 #include <lmdb.h>
 
+#include "cairn_report_test.h"
 #include "cairn_test.h"
 
 /* ---- helpers ---- */
@@ -121,15 +122,10 @@ static void del(cairn_store_t *s, const char *type, const char *id, int purge) {
   CAIRN_PASS(cairn_change_commit(c, NULL, NULL));
 }
 
-/* A store with a network and the default schema. */
+/* A store named Ana owning a network with the default schema. */
 static cairn_store_t *schema_store(char **dir) {
   cairn_store_t *s;
-  uint8_t net[CAIRN_KEY_BYTES];
-  cairn_error_t err = {0, ""};
-  CAIRN_PASS(cairn_test_store("Ana", &s, dir));
-  CAIRN_PASS(cairn_store_network_create(s, "Northside", net, &err));
-  if (cairn_schema_apply(s, cairn_schema_default(), NULL, &err) != 0)
-    fail_msg("schema: %s", err.msg);
+  CAIRN_PASS(cairn_test_schema_store("Ana", "Northside", &s, dir, NULL));
   return s;
 }
 

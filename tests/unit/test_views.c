@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "cairn_report_test.h"
 #include "cairn_test.h"
 
 /* ---- helpers ---- */
@@ -34,12 +35,7 @@ static const char *dump(json_t *j) {
 /* A store named Ana owning a network with the default schema. */
 static cairn_store_t *schema_store(char **dir) {
   cairn_store_t *s;
-  uint8_t net[CAIRN_KEY_BYTES];
-  cairn_error_t err = {0, ""};
-  CAIRN_PASS(cairn_test_store("Ana", &s, dir));
-  CAIRN_PASS(cairn_store_network_create(s, "Northside", net, &err));
-  if (cairn_schema_apply(s, cairn_schema_default(), NULL, &err) != 0)
-    fail_msg("schema: %s", err.msg);
+  CAIRN_PASS(cairn_test_schema_store("Ana", "Northside", &s, dir, NULL));
   return s;
 }
 
