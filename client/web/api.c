@@ -379,6 +379,8 @@ static void route_records(const web_call_t *call, const char *rest, web_reply_t 
     return;
   }
   snprintf(id, sizeof id, "%s", slash + 1);
+  if (web_unknown_param(call, NULL, r))
+    return;
   if (strcmp(call->method, "GET") == 0)
     web_record_reply(call, type, id, r);
   else if (strcmp(call->method, "PUT") == 0)
@@ -437,7 +439,7 @@ static void route_conflicts(const web_call_t *call, web_reply_t *r) {
 
 static void route_schema(const web_call_t *call, web_reply_t *r) {
   cairn_schema_t *sc = NULL;
-  if (load_schema(call, &sc, r) != 0)
+  if (web_unknown_param(call, NULL, r) || load_schema(call, &sc, r) != 0)
     return;
   web_reply_json(r, 200, cairn_schema_to_json(sc, NULL));
   cairn_schema_free(sc);
@@ -566,7 +568,10 @@ static void route_status(const web_call_t *call, web_reply_t *r) {
 static void route_sync(const web_call_t *call, web_reply_t *r) {
   cairn_sync_stats_t st;
   cairn_error_t err = {0, ""};
-  int rc = cairn_sync_once(call->store, NULL, call->sync_timeout_ms, &st, &err);
+  int rc;
+  if (web_unknown_param(call, NULL, r))
+    return;
+  rc = cairn_sync_once(call->store, NULL, call->sync_timeout_ms, &st, &err);
   if (rc == CAIRN_ENOENT || rc == CAIRN_ENONETWORK) {
     web_error(r, 409, "%s", err.msg[0] ? err.msg : cairn_strerror(rc));
     return;

@@ -27,7 +27,7 @@
 #    days behind says so after a sync.
 # 8. Search: GET /api/records/TYPE?search= is `cairn list TYPE --search --json`.
 # Every new route refuses an unknown query parameter (400) and a wrong method
-# (405 with Allow).
+# (405 with Allow); so do the routes that take no parameter.
 #
 # Usage: bash tests/integration/web_api_more.sh BUILD_DIR
 set -euo pipefail
@@ -330,6 +330,8 @@ c ana bundle apply "$T/ben2.bdl" >/dev/null
 api GET /api/status
 [ "$(jq .last_arrival <<<"$OUT")" -gt "$arrival" ] || fail "last_arrival did not grow: $OUT"
 refuses_param /api/status GET
+refuses_param /api/schema GET
+refuses_param /api/records/partner/p1 GET
 ok "status: name, key, role, network, clock, conflicts; last_arrival grows when entries arrive"
 
 stop_ui
