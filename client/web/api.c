@@ -33,13 +33,6 @@ void web_reply_init(web_reply_t *r) {
   r->status = 500;
 }
 
-void web_reply_free(web_reply_t *r) {
-  json_decref(r->body);
-  free(r->raw);
-  r->body = NULL;
-  r->raw = NULL;
-}
-
 unsigned web_status_of(int rc) {
   switch (rc) {
   case CAIRN_ESCHEMA:

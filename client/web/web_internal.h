@@ -50,10 +50,9 @@ typedef struct web_reply {
  * {"error": "..."} with its status). */
 void web_api(const web_call_t *call, web_reply_t *r);
 
-/* An empty reply of status 500 (until a route fills it). */
+/* An empty reply of status 500 (until a route fills it); server.c sends and
+ * releases it. */
 void web_reply_init(web_reply_t *r);
-/* Release what r owns. */
-void web_reply_free(web_reply_t *r);
 
 /* ---- helpers for the routes (api.c) ---- */
 
