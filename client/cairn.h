@@ -131,6 +131,22 @@ CAIRN_EXTERN int cairn_change_put_text(cairn_change_t *c, const char *type, cons
                                        const char *field, const char *text, int resolve,
                                        cairn_error_t *err) CAIRN_WUR;
 
+/*
+ * Set one field from a JSON value as a form or the web app sends it: a string
+ * in a field whose schema kind is neither text nor json (number, integer,
+ * bool, date, datetime, period, enum, ref, refs) is what a person typed, and
+ * is typed as cairn_change_put_text types it ("40" is the number 40 in a number
+ * field; "forty" is refused with the message `cairn put TYPE ID count=forty`
+ * prints); any other value (a string in a text or json field, or in a field
+ * the schema does not know; a number, bool, array, object) is stored as the
+ * JSON value it is, as cairn_change_put_json stores it; null unsets the field.
+ * Reads the schema on each call. value is borrowed.
+ * @return as cairn_change_put_text.
+ */
+CAIRN_EXTERN int cairn_change_put_value(cairn_change_t *c, const char *type, const char *id,
+                                        const char *field, const json_t *value, int resolve,
+                                        cairn_error_t *err) CAIRN_WUR;
+
 /* ======================================================================
  * Schema documents (schema_doc.c; schema.h declares the schema itself)
  * ======================================================================
@@ -272,6 +288,17 @@ CAIRN_EXTERN int cairn_query_sort(cairn_query_t *q, const char *spec,
 CAIRN_EXTERN int cairn_query_fields(cairn_query_t *q, const char *list,
                                     cairn_error_t *err) CAIRN_WUR;
 
+/*
+ * Add a search: the record must have some field, among those people see
+ * (cairn_schema_fields: hidden fields left out), whose text holds text in any
+ * case, as `FIELD~TEXT` matches one field (`cairn list --search TEXT`). The id
+ * is not searched (`_id~TEXT` does that). May be called again: every search
+ * must match.
+ * @return 0, CAIRN_EINVAL (text NULL or empty), CAIRN_ENOMEM.
+ */
+CAIRN_EXTERN int cairn_query_search(cairn_query_t *q, const char *text,
+                                    cairn_error_t *err) CAIRN_WUR;
+
 /* At most n records (0: no limit), the first ones in the query's order. */
 CAIRN_EXTERN void cairn_query_limit(cairn_query_t *q, size_t n);
 /* Include deleted records (cairn_record_t.deleted says which); default 0. */
@@ -305,6 +332,19 @@ CAIRN_EXTERN int cairn_query_value(const cairn_query_t *q, const cairn_record_t 
 
 /* Free a query (NULL is fine). */
 CAIRN_EXTERN void cairn_query_free(cairn_query_t *q);
+
+/*
+ * A record as `cairn list --json` prints it and the web app receives it: a flat
+ * object, "_type" and "_id" first, then the fields q chose (cairn_query_fields)
+ * when q (may be NULL) chose some, else every field as people see it through
+ * sc (cairn_schema_fields: current names, hidden ones left out; sc may be NULL
+ * for every field), values converted as cairn_value_to_json does; and
+ * "_deleted": true for a deleted record.
+ * @return a new object (json_decref it), or NULL when out of memory or a value
+ *         does not decode.
+ */
+CAIRN_EXTERN json_t *cairn_record_object(const cairn_schema_t *sc, const cairn_query_t *q,
+                                         const cairn_record_t *r);
 
 /* A type of this store and how many visible records it has. */
 typedef struct cairn_type_count {
@@ -640,6 +680,17 @@ typedef struct cairn_sync_stats {
 } cairn_sync_stats_t;
 
 /*
+ * A sentence for people when this device's clock is more than a minute off the
+ * relay's (offset_ms as cairn_sync_stats_t.clock_offset_ms and
+ * cairn_store_clock_offset give it): "this device's clock is 3 days ahead of
+ * the relay's; set the date and time (changes are stamped with the relay's time
+ * meanwhile)", rounded to minutes, hours or days. Written into out (cap bytes;
+ * 200 hold it); out is "" when the clock is within a minute.
+ * @return 1 when a warning was written, else 0. Any thread.
+ */
+CAIRN_EXTERN int cairn_clock_warning(int64_t offset_ms, char *out, size_t cap);
+
+/*
  * Sync once, blocking: connect, push this device's entries the relay lacks, pull
  * what arrived since the last sync, and return once both directions are caught
  * up. Runs its own event loop; the caller's thread blocks meanwhile.
@@ -692,6 +743,22 @@ CAIRN_EXTERN int cairn_join(cairn_store_t *s, const char *code, unsigned timeout
 #define CAIRN_INVITE_TEXT_MAX 512 /* longest invite code, with its NUL */
 
 /*
+ * Check an invite's terms as cairn_invite does, before anything is read or
+ * written: role editor, viewer or admin; a name of 1-200 bytes of UTF-8; an
+ * organization (may be NULL) of 1-CAIRN_ID_MAX bytes without control
+ * characters; 1-365 days; 1-CAIRN_INVITE_USES_MAX uses.
+ * @return 0, or CAIRN_EINVAL with err saying which term is wrong. Any thread.
+ */
+CAIRN_EXTERN int cairn_invite_terms_check(cairn_role_t role, const char *name,
+                                          const char *organization, unsigned long expires_days,
+                                          unsigned long uses, cairn_error_t *err) CAIRN_WUR;
+
+/* The invite key that a code (cairn_invite) names: the key its `_member`
+ * record, and `cairn members`, list it under. 0 or CAIRN_EMALFORMED. Any thread. */
+CAIRN_EXTERN int cairn_invite_key(const char *code, uint8_t key[CAIRN_KEY_BYTES],
+                                  cairn_error_t *err) CAIRN_WUR;
+
+/*
  * Make an invite (an owner or admin; an admin invite needs an owner or admin):
  * a fresh invite key whose `_member` record holds the terms, committed as one
  * signed entry of this device, and its code, which carries the relay's address
@@ -707,8 +774,9 @@ CAIRN_EXTERN int cairn_join(cairn_store_t *s, const char *code, unsigned timeout
  * @param[in]  uses          1-CAIRN_INVITE_USES_MAX: how many devices it may admit.
  * @param[out] code          cap >= CAIRN_INVITE_TEXT_MAX bytes; the code, NUL-terminated.
  * @param[out] err           may be NULL; on error, the code and a message.
- * @return 0, CAIRN_EINVAL, CAIRN_ENONETWORK, CAIRN_ENOENT (no relay set), or any
- *         error of cairn_change_commit (CAIRN_EFORBIDDEN: this device may not invite).
+ * @return 0, CAIRN_EINVAL (terms cairn_invite_terms_check refuses, with its message),
+ *         CAIRN_ENONETWORK, CAIRN_ENOENT (no relay set), or any error of
+ *         cairn_change_commit (CAIRN_EFORBIDDEN: this device may not invite).
  */
 CAIRN_EXTERN int cairn_invite(cairn_store_t *s, cairn_role_t role, const char *name,
                               const char *organization, unsigned expires_days, unsigned uses,
@@ -952,5 +1020,101 @@ CAIRN_EXTERN int cairn_changes(cairn_store_t *s, const cairn_changes_opts_t *opt
  */
 CAIRN_EXTERN int cairn_changes_parse_since(const char *text, uint64_t now_ms,
                                            uint64_t *since_ms) CAIRN_WUR;
+
+/* ======================================================================
+ * JSON views (journal.c, members.c)
+ * ======================================================================
+ *
+ * The JSON the CLI prints with --json and the web app receives, built once
+ * here for both. A time is ISO 8601 UTC with milliseconds
+ * ("2026-10-01T09:30:00.000Z"); an author is named as cairn_changes names it
+ * (the `name` of its `_member` record, or this device's own name when its
+ * record has none; null when unnamed). Every function returns new references
+ * (json_decref them).
+ */
+
+#define CAIRN_TIME_TEXT_MAX 32 /* a time as text, with its NUL */
+
+/* ms since 1970 as "YYYY-MM-DDTHH:MM:SS.mmmZ" (or "@MS" for a time gmtime
+ * cannot show) into out; returns out. Any thread. */
+CAIRN_EXTERN char *cairn_time_text(uint64_t ms, char out[CAIRN_TIME_TEXT_MAX]);
+
+/* Set "author" (the device key in hex), "name" (name, or null when NULL),
+ * "time" (of hlc >> 16) and "hlc" on o. 0 or CAIRN_ENOMEM. */
+CAIRN_EXTERN int cairn_stamp_json(json_t *o, const uint8_t author[CAIRN_KEY_BYTES],
+                                  const char *name, uint64_t hlc) CAIRN_WUR;
+
+/* The heads of a conflicted field (as cairn_conflicts gives them, the visible
+ * one first) as [{"value", "author", "name", "time", "hlc"}]; the authors'
+ * names are read from s. NULL when out of memory or a value does not decode. */
+CAIRN_EXTERN json_t *cairn_heads_json(cairn_store_t *s, const cairn_head_t *heads, size_t n);
+
+/* Every open conflict, as `cairn conflicts --json` prints it: an array of
+ * {"_type", "_id", "field", "heads": cairn_heads_json}, by type, id, field.
+ * @param[out] out  the array. @return 0, CAIRN_ENOMEM, CAIRN_EIO, CAIRN_ECORRUPT. */
+CAIRN_EXTERN int cairn_conflicts_json(cairn_store_t *s, json_t **out) CAIRN_WUR;
+
+/* One change of the feed as `cairn changes --json` prints it: {"author",
+ * "name", "time", "hlc", "seq", "op" ("put", "del", "purge", "erased"),
+ * "refused" (only for an entry held as evidence), "_type", "_id" (null for an
+ * erased op), "fields" (a put's fields and values)}. NULL when out of memory or
+ * a value does not decode. */
+CAIRN_EXTERN json_t *cairn_changes_item_json(const cairn_changes_item_t *ch);
+
+/*
+ * Every change to one record, oldest first, as `cairn history --json` prints
+ * it: an array of changes shaped as cairn_changes_item_json's without "_type"
+ * and "_id" (a put with no fields, "fields": {}, only kept the record).
+ * @param[out] out  the array.
+ * @return 0, CAIRN_ENOENT (no history: the record never existed here, or was
+ *         purged; err says so), CAIRN_EINVAL, CAIRN_ENOMEM, CAIRN_EIO,
+ *         CAIRN_ECORRUPT.
+ */
+CAIRN_EXTERN int cairn_history_json(cairn_store_t *s, const char *type, const char *id,
+                                    json_t **out, cairn_error_t *err) CAIRN_WUR;
+
+/*
+ * Whether a resolve of record type/id writes only what is in conflict, as
+ * `cairn resolve` requires: every one of fields (nfields names) is a field in
+ * conflict, and keep (nonzero: the change keeps the record, cairn_change_keep)
+ * only for a record in a delete/edit conflict. Write the resolve afterwards
+ * with resolve = 1.
+ * @return 0, CAIRN_ENOENT (no such record), CAIRN_EDELETED (it is deleted),
+ *         CAIRN_EINVAL (a field not in conflict, or keep without a delete/edit
+ *         conflict: err names the record and the field), or a store error.
+ */
+CAIRN_EXTERN int cairn_resolve_check(cairn_store_t *s, const char *type, const char *id,
+                                     const char *const *fields, size_t nfields, int keep,
+                                     cairn_error_t *err) CAIRN_WUR;
+
+/*
+ * The network's people, as `cairn members --json` prints it:
+ * {"members": [MEMBER...], "invites": [INVITE...]}.
+ *   MEMBER {"key", "name", "role", "organization" (a partner id),
+ *           "organization_name" (that partner's `name` when its record is here),
+ *           "other_keys" (the keys of the other members of the same name: one
+ *           person's devices)}, ordered by name (unnamed last), then key;
+ *   INVITE {"key" (the invite key), "name" (the new member's), "role" (the role
+ *           it grants), "organization", "organization_name", "status"
+ *           ("pending", "used": every use taken, "expired", "revoked"),
+ *           "expires" (a time), "uses", "used" (devices it admitted)}, ordered
+ *           the same way.
+ * Absent values are null.
+ * @param[out] out  the document.
+ * @return 0, CAIRN_EINVAL (s NULL), CAIRN_ENOMEM, CAIRN_EIO, CAIRN_ECORRUPT.
+ */
+CAIRN_EXTERN int cairn_members_json(cairn_store_t *s, json_t **out) CAIRN_WUR;
+
+/*
+ * Revoke a member's key (an owner or admin), as `cairn revoke` does: one
+ * change making its role revoked, accepting its entries up to the last one this
+ * replica holds; any later entry of the key is refused everywhere, whatever its
+ * stamp (cairn_change_revoke).
+ * @return 0, CAIRN_ENOENT (the key is not a member here: err says so), or an
+ *         error of cairn_change_commit (CAIRN_EFORBIDDEN: this device's role may
+ *         not; err has the reason).
+ */
+CAIRN_EXTERN int cairn_revoke(cairn_store_t *s, const uint8_t key[CAIRN_KEY_BYTES],
+                              cairn_error_t *err) CAIRN_WUR;
 
 #endif

@@ -116,13 +116,10 @@ int cli_need_record(cli_t *cli, const char *type, const char *id, int allow_dele
 
 /* ---- members (members.c) ---- */
 
-/* The `_member` records, loaded once, for names in history, log and conflicts. */
+/* The `_member` records' names, loaded once, for the text of log and conflicts. */
 typedef struct cli_member {
   uint8_t key[CAIRN_KEY_BYTES];
   char *name; /* NULL when the record has none */
-  char *role; /* NULL when the record has none */
-  char *org;  /* the organization (a partner id), NULL when the record has none */
-  cairn_invite_terms_t terms; /* an invite key's terms (grants NONE: not an invite) */
 } cli_member_t;
 
 typedef struct cli_members {
@@ -161,6 +158,8 @@ char *cli_time(uint64_t hlc, char out[CLI_TIME_MAX]);
 /* A value as text (docs/cli.md): strings as they are when printable, anything
  * else as compact JSON. *out is malloc'd. 0 or a CAIRN_E* code. */
 int cli_value_text(const uint8_t *mp, size_t len, char **out);
+/* The same of a JSON value. */
+int cli_json_text(const json_t *v, char **out);
 /* Show records through this schema from now on (NULL: raw fields): fields
  * under their current names, in the schema's order, hidden ones left out. */
 void cli_output_schema(const cairn_schema_t *sc);
@@ -168,11 +167,9 @@ void cli_output_schema(const cairn_schema_t *sc);
 int cli_print_field(const char *name, size_t name_len, const uint8_t *value, size_t len);
 /* Print each field of a record as people see it (cairn_schema_fields). */
 int cli_print_record_fields(const cairn_record_t *r);
-/* A record as a flat JSON object with "_type" and "_id" first; NULL on error. */
+/* A record as a flat JSON object with "_type" and "_id" first, through the
+ * output schema (cairn_record_object); NULL on error. */
 json_t *cli_record_json(const cairn_record_t *r);
-/* Add a field (name, MessagePack value) to a JSON object. 0 or a CAIRN_E* code. */
-int cli_json_set_value(json_t *obj, const char *name, size_t name_len, const uint8_t *mp,
-                       size_t len);
 /* Print j compactly on stdout with a newline, and release it. 0 or CLI_FAIL. */
 int cli_print_json(cli_t *cli, json_t *j);
 /* A string of n bytes as a JSON string (NULL on error), or JSON null for NULL. */

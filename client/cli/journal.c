@@ -2,8 +2,11 @@
  * journal.c — what happened and who did it: `history` of one record, the open
  * `conflicts` (also one record's, which `get` marks), the `log` of entries in
  * this replica's arrival order, and the network-wide feed of `changes`
- * (cairn_changes: the library orders and filters, this file only prints).
- * Authors are printed as their key and, from the `_member` records, their name.
+ * (cairn_changes: the library orders and filters, this file only prints). The
+ * JSON is the library's (cairn_history_json, cairn_conflicts_json,
+ * cairn_heads_json, cairn_changes_item_json), the web app's too; history's
+ * text is printed from it. Authors are printed as their key and, from the
+ * `_member` records, their name.
  * Times are the HLC's milliseconds (hlc >> 16) in ISO-8601 UTC.
  */
 #include <stdlib.h>
@@ -19,21 +22,7 @@ typedef struct walk_ctx {
   cli_members_t members;
   json_t *out; /* NULL in text mode */
   int rc;      /* a CAIRN_E* code from a callback */
-  size_t count;
-  int one_record; /* conflicts of one record: no "_type" and "_id", a "text" per head */
 } walk_ctx_t;
-
-/* Add "author", "name", "time" and "hlc" of a stamp to a JSON object. */
-static int set_who(walk_ctx_t *c, json_t *o, const uint8_t *author, uint64_t hlc) {
-  char hex[2 * CAIRN_KEY_BYTES + 1], when[CLI_TIME_MAX];
-  const char *name = cli_member_name(&c->members, author);
-  if (json_object_set_new(o, "author", json_string(cairn_hex(author, CAIRN_KEY_BYTES, hex))) ||
-      json_object_set_new(o, "name", cli_json_str(name, name ? strlen(name) : 0)) ||
-      json_object_set_new(o, "time", json_string(cli_time(hlc, when))) ||
-      json_object_set_new(o, "hlc", json_integer((json_int_t)hlc)))
-    return CAIRN_ENOMEM;
-  return 0;
-}
 
 /* Begin a walk: members loaded, the output array made when json. */
 static int walk_begin(cli_t *cli, walk_ctx_t *c, int json) {
@@ -64,111 +53,58 @@ static int walk_end(cli_t *cli, walk_ctx_t *c, int rc, const char *what) {
 
 /* ---- history ---- */
 
-/* What an op did, as `history` and `changes` name it: an op a purge erased is
- * "erased" (history never meets one: a purge removes the record's history). */
-static const char *op_name(cairn_op_kind_t kind) {
-  static const char *const kinds[] = {"erased", "put", "del", "purge"};
-  return (unsigned)kind < 4 ? kinds[kind] : "unknown";
-}
-
-/* A new object with who, seq, op and refused (when not NULL); NULL when out of
- * memory. */
-static json_t *change_json(walk_ctx_t *c, const cairn_entry_t *e, const cairn_op_t *op,
-                           const char *refused) {
-  json_t *o = json_object();
-  if (o == NULL || set_who(c, o, e->author, e->hlc) ||
-      json_object_set_new(o, "seq", json_integer((json_int_t)e->seq)) ||
-      json_object_set_new(o, "op", json_string(op_name(op->kind))) ||
-      (refused != NULL && json_object_set_new(o, "refused", json_string(refused)) != 0)) {
-    json_decref(o);
-    return NULL;
-  }
-  return o;
-}
-
-/* For a put, "fields": an object of each field's name and value. */
-static int set_fields(json_t *o, const cairn_op_t *op) {
-  json_t *fields;
-  cairn_field_iter_t it;
-  cairn_field_t f;
-  if (op->kind != CAIRN_OP_PUT)
-    return 0;
-  if ((fields = json_object()) == NULL || json_object_set_new(o, "fields", fields) != 0)
-    return CAIRN_ENOMEM;
-  cairn_field_iter_init(op, &it);
-  while (cairn_field_next(&it, &f)) {
-    int rc = cli_json_set_value(fields, f.name, f.name_len, f.value, f.value_len);
-    if (rc != 0)
-      return rc;
-  }
-  return 0;
-}
-
-static int history_json(walk_ctx_t *c, const cairn_entry_t *e, const cairn_op_t *op,
-                        const char *refused) {
-  json_t *o = change_json(c, e, op, refused);
-  if (o == NULL || json_array_append_new(c->out, o) != 0)
-    return CAIRN_ENOMEM;
-  return set_fields(o, op);
-}
-
-static int history_text(walk_ctx_t *c, const cairn_entry_t *e, const cairn_op_t *op,
-                        const char *refused) {
-  char hex[2 * CAIRN_KEY_BYTES + 1], when[CLI_TIME_MAX];
-  const char *name = cli_member_name(&c->members, e->author);
-  cairn_field_iter_t it;
-  cairn_field_t f;
-  printf("%s\t%s\t%s", cli_time(e->hlc, when), cairn_hex(e->author, CAIRN_KEY_BYTES, hex),
-         name ? name : "");
+/* TIME AUTHOR NAME [refused: WHY] [deleted|purged|kept] FIELD=VALUE... of one
+ * change of cairn_history_json. */
+static int history_line(const json_t *ch) {
+  const char *op = json_string_value(json_object_get(ch, "op"));
+  const char *refused = json_string_value(json_object_get(ch, "refused"));
+  const char *name = json_string_value(json_object_get(ch, "name"));
+  json_t *fields = json_object_get(ch, "fields"), *v;
+  const char *field;
+  printf("%s\t%s\t%s", json_string_value(json_object_get(ch, "time")),
+         json_string_value(json_object_get(ch, "author")), name ? name : "");
   if (refused != NULL)
     printf("\trefused: %s", refused);
-  if (op->kind == CAIRN_OP_DEL || op->kind == CAIRN_OP_PURGE)
-    printf("\t%s", op->kind == CAIRN_OP_DEL ? "deleted" : "purged");
-  if (op->kind == CAIRN_OP_PUT && op->nfields == 0)
+  if (strcmp(op, "del") == 0 || strcmp(op, "purge") == 0)
+    printf("\t%s", strcmp(op, "del") == 0 ? "deleted" : "purged");
+  if (strcmp(op, "put") == 0 && json_object_size(fields) == 0)
     printf("\tkept"); /* a put that only keeps the record (resolve --keep) */
-  cairn_field_iter_init(op, &it);
-  while (op->kind == CAIRN_OP_PUT && cairn_field_next(&it, &f)) {
-    int rc = cli_print_field(f.name, f.name_len, f.value, f.value_len);
+  json_object_foreach(fields, field, v) {
+    char *text;
+    int rc = cli_json_text(v, &text);
     if (rc != 0)
       return rc;
+    printf("\t%s=%s", field, text);
+    free(text);
   }
   putchar('\n');
   return 0;
 }
 
-static int history_one(const cairn_entry_t *e, const cairn_op_t *op, void *ud) {
-  walk_ctx_t *c = ud;
-  cairn_error_t why;
-  int refused = cairn_entry_refused(c->store, e->author, e->seq, &why);
-  c->count++;
-  if (refused < 0)
-    c->rc = refused;
-  else if (c->out != NULL)
-    c->rc = history_json(c, e, op, refused ? why.msg : NULL);
-  else
-    c->rc = history_text(c, e, op, refused ? why.msg : NULL);
-  return c->rc != 0;
-}
-
 int cmd_history(cli_t *cli, int argc, char **argv) {
+  cairn_error_t err = {0, ""};
   cli_args_t a;
-  walk_ctx_t c;
+  json_t *h = NULL, *ch;
+  size_t i;
   int rc = cli_args_parse(cli, argc, argv, json_opt, 2, 2, &a);
   if (rc != 0)
     return rc;
   if ((rc = cli_check_name(cli, "record type", a.pos[0], CAIRN_TYPE_MAX)) == 0 &&
       (rc = cli_check_name(cli, "record id", a.pos[1], CAIRN_ID_MAX)) == 0 &&
-      (rc = walk_begin(cli, &c, cli_flag(&a, "json"))) == 0) {
-    rc = cairn_history(cli->store, a.pos[0], a.pos[1], history_one, &c);
-    if (rc == 0 && c.rc == 0 && c.count == 0) {
-      json_decref(c.out);
-      cli_members_free(&c.members);
-      rc = cli_fail_code(cli, CLI_NOTFOUND, "no history for %s '%s' (it never existed here, "
-                                            "or it was purged)", a.pos[0], a.pos[1]);
-    } else {
-      rc = walk_end(cli, &c, rc, "cannot read the history");
+      (rc = cli_open(cli)) == 0) {
+    rc = cairn_history_json(cli->store, a.pos[0], a.pos[1], &h, &err);
+    if (rc == CAIRN_ENOENT)
+      rc = cli_fail_code(cli, CLI_NOTFOUND, "%s", err.msg);
+    else if (rc != 0)
+      rc = cli_fail_rc(cli, rc, NULL, "cannot read the history");
+    else if (cli_flag(&a, "json"))
+      rc = cli_print_json(cli, h), h = NULL;
+    json_array_foreach(h, i, ch) {
+      if (rc == 0 && (rc = history_line(ch)) != 0)
+        rc = cli_fail_rc(cli, rc, NULL, "cannot print the history");
     }
   }
+  json_decref(h);
   cli_args_free(&a);
   return rc;
 }
@@ -192,33 +128,25 @@ static int head_text(const char *field, size_t fl, const cairn_head_t *h, char *
   return *out != NULL ? 0 : CAIRN_ENOMEM;
 }
 
-static int conflict_json(walk_ctx_t *c, const char *type, size_t tl, const char *id,
-                         size_t il, const char *field, size_t fl, const cairn_head_t *h,
+/* One record's conflicted field: {"field", "heads"}, each head with its "text". */
+static int conflict_json(walk_ctx_t *c, const char *field, size_t fl, const cairn_head_t *h,
                          size_t n) {
-  json_t *o = json_object(), *heads = json_array();
+  json_t *o = json_object(), *heads = cairn_heads_json(c->store, h, n);
   if (o == NULL || heads == NULL || json_array_append_new(c->out, o) != 0) {
     json_decref(heads);
     return CAIRN_ENOMEM;
   }
-  if ((!c->one_record && (json_object_set_new(o, "_type", cli_json_str(type, tl)) ||
-                          json_object_set_new(o, "_id", cli_json_str(id, il)))) ||
-      json_object_set_new(o, "field", cli_json_str(field, fl)) ||
+  if (json_object_set_new(o, "field", cli_json_str(field, fl)) ||
       json_object_set_new(o, "heads", heads))
     return CAIRN_ENOMEM;
   for (size_t i = 0; i < n; i++) {
-    json_t *ho = json_object();
     char *text = NULL;
-    int rc;
-    if (ho == NULL || json_array_append_new(heads, ho) != 0)
-      return CAIRN_ENOMEM;
-    if ((rc = cli_json_set_value(ho, "value", 5, h[i].value, h[i].value_len)) != 0 ||
-        (rc = set_who(c, ho, h[i].stamp.author, h[i].stamp.hlc)) != 0 ||
-        (c->one_record && (rc = head_text(field, fl, &h[i], &text)) != 0))
-      return rc;
-    rc = text != NULL && json_object_set_new(ho, "text", json_string(text)) != 0;
+    int rc = head_text(field, fl, &h[i], &text);
+    if (rc == 0 && json_object_set_new(json_array_get(heads, i), "text", json_string(text)))
+      rc = CAIRN_ENOMEM;
     free(text);
     if (rc != 0)
-      return CAIRN_ENOMEM;
+      return rc;
   }
   return 0;
 }
@@ -245,7 +173,7 @@ static int conflict_one(const char *type, size_t tl, const char *id, size_t il,
                         const char *field, size_t fl, const cairn_head_t *heads, size_t n,
                         void *ud) {
   walk_ctx_t *c = ud;
-  c->rc = c->out != NULL ? conflict_json(c, type, tl, id, il, field, fl, heads, n)
+  c->rc = c->out != NULL ? conflict_json(c, field, fl, heads, n)
                          : conflict_text(c, type, tl, id, il, field, fl, heads, n);
   return c->rc != 0;
 }
@@ -265,8 +193,12 @@ static int cmd_walk(cli_t *cli, int argc, char **argv, walker_fn walk, const cha
   return rc;
 }
 
+/* --json: cairn_conflicts_json; text: a line per head. */
 static int walk_conflicts(cairn_store_t *s, walk_ctx_t *c) {
-  return cairn_conflicts(s, conflict_one, c);
+  if (c->out == NULL)
+    return cairn_conflicts(s, conflict_one, c);
+  json_decref(c->out);
+  return cairn_conflicts_json(s, &c->out);
 }
 
 int cmd_conflicts(cli_t *cli, int argc, char **argv) {
@@ -279,7 +211,6 @@ int cli_record_conflicts(cli_t *cli, const char *type, const char *id, json_t **
   *out = NULL;
   if ((rc = walk_begin(cli, &c, 1)) != 0)
     return rc;
-  c.one_record = 1;
   rc = cairn_record_conflicts(cli->store, type, id, conflict_one, &c);
   if (rc == 0)
     rc = c.rc;
@@ -305,7 +236,8 @@ static int log_one(const cairn_entry_t *e, void *ud) {
     return 0;
   }
   json_t *o = json_object();
-  if (o == NULL || json_array_append_new(c->out, o) != 0 || set_who(c, o, e->author, e->hlc) ||
+  if (o == NULL || json_array_append_new(c->out, o) != 0 ||
+      cairn_stamp_json(o, e->author, cli_member_name(&c->members, e->author), e->hlc) ||
       json_object_set_new(o, "seq", json_integer((json_int_t)e->seq)) ||
       json_object_set_new(o, "ops", json_integer((json_int_t)e->op_count)))
     c->rc = CAIRN_ENOMEM;
@@ -356,18 +288,19 @@ static int buf_add(const char *p, size_t n, void *ud) {
 }
 
 static int changes_json(changes_ctx_t *c, const cairn_changes_item_t *ch) {
-  json_t *o = change_json(&c->w, ch->entry, ch->op, ch->refused);
+  json_t *o = cairn_changes_item_json(ch);
   int rc = o == NULL ? CAIRN_ENOMEM : 0;
-  if (rc == 0 && (json_object_set_new(o, "_type", cli_json_str(ch->type, ch->type_len)) ||
-                  json_object_set_new(o, "_id", cli_json_str(ch->id, ch->id_len))))
-    rc = CAIRN_ENOMEM;
-  if (rc == 0)
-    rc = set_fields(o, ch->op);
   if (rc == 0 && ((c->len > 0 && buf_add(",", 1, c) != 0) ||
                   json_dump_callback(o, buf_add, c, JSON_COMPACT) != 0))
     rc = CAIRN_ENOMEM;
   json_decref(o);
   return rc;
+}
+
+/* What an op did, as `changes` names it. */
+static const char *op_name(cairn_op_kind_t kind) {
+  static const char *const kinds[] = {"erased", "put", "del", "purge"};
+  return (unsigned)kind < 4 ? kinds[kind] : "unknown";
 }
 
 /* TIME WHO OP TYPE ID FIELDS, then `refused: REASON` for evidence. */

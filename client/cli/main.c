@@ -59,15 +59,17 @@ static const cli_cmd_t commands[] = {
      "Remove fields from a record (each is written as null, which is absent).\n"
      "One signed entry. Exit 3 if there is no such record.", 0},
     {"list", cmd_list,
-     "TYPE [--where EXPR]... [--sort [-]FIELD,...] [--fields F,...] [--limit N] [--deleted] "
-     "[--json|--csv]",
+     "TYPE [--where EXPR]... [--search TEXT] [--sort [-]FIELD,...] [--fields F,...] [--limit N] "
+     "[--deleted] [--json|--csv]",
      "Print the records of a type that meet every --where, ordered by id unless sorted.\n"
      "EXPR: FIELD=V, FIELD!=V, FIELD<V, <=, >, >=, FIELD~TEXT (contains, any case),\n"
      "FIELD=in:A,B; FIELD= (no value) and FIELD!= (any value). V is typed by the field's\n"
      "kind and values compare by it: dates and periods in time (2026 < 2026-Q2 <\n"
      "2026-05), numbers as numbers; on a list of references, = asks whether it holds\n"
      "the id. A record without the field meets only !=. A type or field the schema\n"
-     "does not know, or a value not of the field's kind, is an error. --sort orders by\n"
+     "does not know, or a value not of the field's kind, is an error. --search TEXT\n"
+     "keeps the records with a field (any of those shown) whose text holds TEXT, in\n"
+     "any case, as FIELD~TEXT does for one field. --sort orders by\n"
      "fields in turn ('-' descending; records without the field last); --fields\n"
      "chooses and orders the fields shown; --deleted includes deleted records (marked\n"
      "_deleted). Text: ID then FIELD=VALUE items, tab-separated; --csv: a header row\n"

@@ -15,15 +15,7 @@
 #include "cli.h"
 
 char *cli_time(uint64_t hlc, char out[CLI_TIME_MAX]) {
-  uint64_t ms = hlc >> 16;
-  time_t secs = (time_t)(ms / 1000u);
-  struct tm tm;
-  char day[24];
-  if (gmtime_r(&secs, &tm) == NULL || strftime(day, sizeof day, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
-    snprintf(out, CLI_TIME_MAX, "@%llu", (unsigned long long)ms);
-  else
-    snprintf(out, CLI_TIME_MAX, "%s.%03uZ", day, (unsigned)(ms % 1000u));
-  return out;
+  return cairn_time_text(hlc >> 16, out);
 }
 
 /* A string that prints as it is: no control characters or NUL, not empty, and not
@@ -39,18 +31,22 @@ static int plain_string(const json_t *v) {
   return 1;
 }
 
-int cli_value_text(const uint8_t *mp, size_t len, char **out) {
-  json_t *v = NULL;
-  int rc = cairn_value_to_json(mp, len, &v);
-  *out = NULL;
-  if (rc != 0)
-    return rc;
+int cli_json_text(const json_t *v, char **out) {
   if (json_is_string(v) && plain_string(v))
     *out = strdup(json_string_value(v));
   else
     *out = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-  json_decref(v);
   return *out != NULL ? 0 : CAIRN_ENOMEM;
+}
+
+int cli_value_text(const uint8_t *mp, size_t len, char **out) {
+  json_t *v = NULL;
+  int rc = cairn_value_to_json(mp, len, &v);
+  *out = NULL;
+  if (rc == 0)
+    rc = cli_json_text(v, out);
+  json_decref(v);
+  return rc;
 }
 
 int cli_print_field(const char *name, size_t name_len, const uint8_t *value, size_t len) {
@@ -128,38 +124,8 @@ json_t *cli_json_str(const char *s, size_t n) {
   return j;
 }
 
-int cli_json_set_value(json_t *obj, const char *name, size_t name_len, const uint8_t *mp,
-                       size_t len) {
-  json_t *v;
-  int rc = cairn_value_to_json(mp, len, &v);
-  if (rc != 0)
-    return rc;
-  if (json_object_setn_new(obj, name, name_len, v) != 0)
-    return CAIRN_ENOMEM;
-  return 0;
-}
-
-/* Add a field to the object; on failure, drop "_id" to say so and stop. */
-static int json_one(const cairn_record_field_t *f, void *ud) {
-  json_t *o = ud;
-  if (cli_json_set_value(o, f->name, f->name_len, f->value, f->value_len) == 0)
-    return 0;
-  json_object_del(o, "_id");
-  return 1;
-}
-
 json_t *cli_record_json(const cairn_record_t *r) {
-  json_t *o = json_object();
-  if (o == NULL || json_object_set_new(o, "_type", cli_json_str(r->type, r->type_len)) != 0 ||
-      json_object_set_new(o, "_id", cli_json_str(r->id, r->id_len)) != 0)
-    goto fail;
-  cairn_schema_fields(view_schema, r, json_one, o);
-  if (json_object_get(o, "_id") == NULL) /* a field failed */
-    goto fail;
-  return o;
-fail:
-  json_decref(o);
-  return NULL;
+  return cairn_record_object(view_schema, NULL, r);
 }
 
 int cli_print_json(cli_t *cli, json_t *j) {

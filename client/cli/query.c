@@ -31,38 +31,10 @@ static int text_fields(list_ctx_t *c, const cairn_record_t *r) {
   return rc;
 }
 
-/* r as a flat JSON object: "_type", "_id", the chosen fields or all of them, and
- * "_deleted": true for a deleted record. NULL when out of memory. */
-static json_t *record_object(list_ctx_t *c, const cairn_record_t *r) {
-  uint8_t idbuf[CAIRN_QUERY_IDBUF];
-  cairn_record_field_t f;
-  json_t *o;
-  size_t n = cairn_query_nfields(c->q);
-  if (n == 0) {
-    o = cli_record_json(r);
-  } else if ((o = json_object()) != NULL &&
-             (json_object_set_new(o, "_type", cli_json_str(r->type, r->type_len)) != 0 ||
-              json_object_set_new(o, "_id", cli_json_str(r->id, r->id_len)) != 0)) {
-    json_decref(o);
-    o = NULL;
-  }
-  for (size_t i = 0; o != NULL && i < n; i++)
-    if (cairn_query_value(c->q, r, i, idbuf, &f) &&
-        cli_json_set_value(o, f.name, f.name_len, f.value, f.value_len) != 0) {
-      json_decref(o);
-      o = NULL;
-    }
-  if (o != NULL && r->deleted && json_object_set_new(o, "_deleted", json_true()) != 0) {
-    json_decref(o);
-    o = NULL;
-  }
-  return o;
-}
-
 static int list_one(const cairn_record_t *r, void *ud) {
   list_ctx_t *c = ud;
   if (c->out != OUT_TEXT) {
-    json_t *o = record_object(c, r);
+    json_t *o = cairn_record_object(c->cli->schema, c->q, r);
     if (o == NULL || json_array_append_new(c->rows, o) != 0)
       c->rc = CAIRN_ENOMEM;
     return c->rc != 0;
@@ -177,7 +149,7 @@ static int query_fail(cli_t *cli, int rc, const cairn_error_t *err) {
   return cli_fail_rc(cli, rc, err, "cannot list the records");
 }
 
-/* Every --where, --sort and --fields, in order. */
+/* Every --where, --search, --sort and --fields, in order. */
 static int query_build(cli_t *cli, const cli_args_t *a, cairn_query_t *q) {
   for (int i = 0; i < a->nopt; i++) {
     cairn_error_t err = {0, ""};
@@ -185,6 +157,8 @@ static int query_build(cli_t *cli, const cli_args_t *a, cairn_query_t *q) {
     int rc = 0;
     if (strcmp(o->name, "where=") == 0)
       rc = cairn_query_where(q, o->value, &err);
+    else if (strcmp(o->name, "search=") == 0)
+      rc = cairn_query_search(q, o->value, &err);
     else if (strcmp(o->name, "sort=") == 0)
       rc = cairn_query_sort(q, o->value, &err);
     else if (strcmp(o->name, "fields=") == 0)
@@ -223,8 +197,8 @@ static int list_run(cli_t *cli, const cli_args_t *a, list_ctx_t *c) {
   return 0;
 }
 
-static const char *const list_opts[] = {"json",    "csv",     "where=", "sort=",
-                                        "fields=", "limit=",  "deleted", NULL};
+static const char *const list_opts[] = {"json",   "csv",     "where=",  "search=", "sort=",
+                                        "fields=", "limit=", "deleted", NULL};
 
 int cmd_list(cli_t *cli, int argc, char **argv) {
   cli_args_t a;

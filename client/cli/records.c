@@ -92,36 +92,16 @@ static int write_fields(cli_t *cli, const char *type, const char *id, const fiel
   return cli_commit(cli, c, NULL);
 }
 
-/* The item of a record's conflicts (cli_record_conflicts) for field, or NULL. */
-static json_t *conflict_item(const json_t *conflicts, const char *field) {
-  size_t i;
-  json_t *item;
-  json_array_foreach(conflicts, i, item) {
-    const char *name = json_string_value(json_object_get(item, "field"));
-    if (name != NULL && strcmp(name, field) == 0)
-      return item;
-  }
-  return NULL;
-}
-
 /* resolve writes only what is in conflict: each field, and --keep a record in a
- * delete/edit conflict. 0, or the exit code after printing. */
+ * delete/edit conflict (cairn_resolve_check). 0, or the exit code after printing. */
 static int check_resolvable(cli_t *cli, const char *type, const char *id, const fields_t *f,
                             int keep) {
-  json_t *conflicts;
-  int rc = cli_record_conflicts(cli, type, id, &conflicts);
-  if (rc != 0)
-    return rc;
-  for (int i = 0; rc == 0 && i < f->n; i++)
-    if (conflict_item(conflicts, f->name[i]) == NULL)
-      rc = cli_fail(cli, "%s %s field %s is not in conflict; use `cairn put` to change it",
-                    type, id, f->name[i]);
-  if (rc == 0 && keep && conflict_item(conflicts, CAIRN_DELETED_FIELD) == NULL)
-    rc = cli_fail(cli, "%s %s is not in a delete/edit conflict (nobody deleted it while it "
-                       "was edited); nothing to keep",
-                  type, id);
-  json_decref(conflicts);
-  return rc;
+  cairn_error_t err = {0, ""};
+  int rc = cairn_resolve_check(cli->store, type, id, (const char *const *)f->name,
+                               (size_t)f->n, keep, &err);
+  if (rc == CAIRN_EINVAL)
+    return cli_fail(cli, "%s", err.msg);
+  return rc != 0 ? cli_fail_rc(cli, rc, &err, "cannot read the record's conflicts") : 0;
 }
 
 /* put and resolve: TYPE ID FIELD=VALUE... (resolve: or TYPE ID --keep) */

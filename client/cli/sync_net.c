@@ -134,23 +134,11 @@ static int sync_live(cli_t *cli, unsigned long ping) {
 
 static const char *const sync_opts[] = {"timeout=", "live", "ping=", NULL};
 
-/* "this device's clock is 3 days ahead of the relay's; ..." when the relay's
- * clock differs from this device's by more than a minute, else "". */
+/* The warning of cairn_clock_warning when the relay said its time, else "". */
 static void clock_words(const cairn_sync_stats_t *st, char *out, size_t cap) {
-  int64_t off = st->clock_offset_ms, a = off < 0 ? -off : off;
-  const char *unit = "minute";
-  int64_t per = 60000;
-  if (!st->clock_known || a <= 60000)
-    return;
-  if (a >= 2 * 86400000LL - 43200000LL)
-    per = 86400000LL, unit = "day";
-  else if (a >= 2 * 3600000LL - 1800000LL)
-    per = 3600000LL, unit = "hour";
-  int64_t n = (a + per / 2) / per; /* rounded: a sync takes a few ms */
-  snprintf(out, cap,
-           "this device's clock is %lld %s%s %s the relay's; set the date and time "
-           "(changes are stamped with the relay's time meanwhile)",
-           (long long)n, unit, n == 1 ? "" : "s", off < 0 ? "ahead of" : "behind");
+  out[0] = '\0';
+  if (st->clock_known)
+    cairn_clock_warning(st->clock_offset_ms, out, cap);
 }
 
 int cmd_sync(cli_t *cli, int argc, char **argv) {

@@ -1,7 +1,8 @@
 /*
  * cairn.c — the parts of libcairn's public API (client/cairn.h) that are not
  * the core's own functions: the library's start and version, JSON values in and
- * out, list filters, one record's conflicts. Sync lives in sync.c, invites in
+ * out (values a form sends typed by the field's kind), the clock's warning,
+ * list filters, one record's conflicts. Sync lives in sync.c, invites in
  * join.c. Everything here is a thin layer over core's headers and values.h.
  */
 #include "cairn.h"
@@ -11,6 +12,7 @@
 
 #include <msgpack.h>
 
+#include "lib_internal.h"
 #include "values.h"
 
 int cairn_init(void) {
@@ -117,10 +119,62 @@ int cairn_change_put_text(cairn_change_t *c, const char *type, const char *id, c
   return rc;
 }
 
+/* A string in a field of kind text or json is a value as it is; in any other
+ * kind (number, date, enum, refs...) it is what a person typed. */
+static int typed_as_text(cairn_store_t *s, const char *type, const char *field, const json_t *v,
+                         int *out) {
+  cairn_schema_t *sc = NULL;
+  const cairn_schema_type_t *t;
+  const cairn_schema_field_t *f;
+  int rc;
+  *out = 0;
+  if (!json_is_string(v))
+    return 0;
+  if ((rc = cairn_schema_load(s, &sc)) != 0)
+    return rc;
+  t = type[0] != '_' ? cairn_schema_type(sc, type) : NULL;
+  f = t != NULL ? cairn_schema_field(t, field) : NULL;
+  *out = f != NULL && f->kind != CAIRN_KIND_TEXT && f->kind != CAIRN_KIND_JSON;
+  cairn_schema_free(sc);
+  return 0;
+}
+
+int cairn_change_put_value(cairn_change_t *c, const char *type, const char *id, const char *field,
+                           const json_t *value, int resolve, cairn_error_t *err) {
+  int as_text, rc;
+  if (c == NULL || type == NULL || field == NULL || value == NULL)
+    return cairn__error(err, CAIRN_EINVAL, "no field or value");
+  if ((rc = typed_as_text(cairn_change_store(c), type, field, value, &as_text)) != 0)
+    return cairn__error(err, rc, "cannot read the network's schema: %s", cairn_strerror(rc));
+  if (as_text)
+    return cairn_change_put_text(c, type, id, field, json_string_value(value), resolve, err);
+  return put_json_value(c, type, id, field, value, resolve, err);
+}
+
+/* ---- the clock ---- */
+
+int cairn_clock_warning(int64_t offset_ms, char *out, size_t cap) {
+  int64_t a = offset_ms < 0 ? -offset_ms : offset_ms, per = 60000;
+  const char *unit = "minute";
+  if (cap > 0)
+    out[0] = '\0';
+  if (a <= 60000)
+    return 0;
+  if (a >= 2 * 86400000LL - 43200000LL)
+    per = 86400000LL, unit = "day";
+  else if (a >= 2 * 3600000LL - 1800000LL)
+    per = 3600000LL, unit = "hour";
+  int64_t n = (a + per / 2) / per; /* rounded: a sync takes a few ms */
+  snprintf(out, cap,
+           "this device's clock is %lld %s%s %s the relay's; set the date and time "
+           "(changes are stamped with the relay's time meanwhile)",
+           (long long)n, unit, n == 1 ? "" : "s", offset_ms < 0 ? "ahead of" : "behind");
+  return 1;
+}
+
 /* A record's type or id as a JSON string. Names in entries are checked to be
  * UTF-8 by the core, but they come from other people: anything else goes
- * through the value converter, which repairs it. Shared with export.c. */
-json_t *cairn__name_json(const char *s, size_t n);
+ * through the value converter, which repairs it (lib_internal.h). */
 json_t *cairn__name_json(const char *s, size_t n) {
   msgpack_sbuffer b;
   msgpack_packer pk;

@@ -11,6 +11,7 @@
  * path at the end.
  */
 #include "cairn.h"
+#include "lib_internal.h"
 #include "mpread.h"
 
 #include <errno.h>
@@ -29,7 +30,6 @@
 #define XLSX_CELL_MAX 32767
 #define EXACT_INT_MAX 9007199254740992.0 /* 2^53: larger integers lose digits as numbers */
 
-json_t *cairn__name_json(const char *s, size_t n); /* cairn.c */
 
 /* ---- values as text ---- */
 

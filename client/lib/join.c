@@ -1,7 +1,8 @@
 /*
  * join.c — invites (cairn.h, cairn_invite and cairn_join; docs/protocol.md
  * "Invites"; docs/design.md, "Invites"): making one, a fresh invite key whose
- * `_member` record holds the terms, and joining a network with its code.
+ * `_member` record holds the terms, the key a code names, and joining a network
+ * with its code.
  */
 #include <sodium.h>
 #include <string.h>
@@ -101,6 +102,18 @@ int cairn_join(cairn_store_t *s, const char *code, unsigned timeout_ms,
   return rc;
 }
 
+int cairn_invite_key(const char *code, uint8_t key[CAIRN_KEY_BYTES], cairn_error_t *err) {
+  cairn_invite_code_t ic;
+  uint8_t sk[CAIRN_SECRET_BYTES];
+  int rc = cairn_invite_decode(code, &ic, err);
+  if (rc != 0)
+    return rc;
+  cairn_invite_keys(ic.seed, key, sk);
+  sodium_memzero(sk, sizeof sk);
+  sodium_memzero(&ic, sizeof ic);
+  return 0;
+}
+
 _Static_assert(CAIRN_INVITE_TEXT_MAX == CAIRN_INVITE_CODE_MAX, "one invite code size");
 
 int cairn_invite(cairn_store_t *s, cairn_role_t role, const char *name,
@@ -111,15 +124,10 @@ int cairn_invite(cairn_store_t *s, cairn_role_t role, const char *name,
   uint8_t pk[CAIRN_KEY_BYTES], sk[CAIRN_SECRET_BYTES];
   cairn_change_t *c = NULL;
   int rc;
-  if ((role != CAIRN_ROLE_EDITOR && role != CAIRN_ROLE_VIEWER && role != CAIRN_ROLE_ADMIN) ||
-      name == NULL || name[0] == '\0' || strlen(name) > 200 || expires_days < 1 ||
-      expires_days > 365 || uses < 1 || uses > CAIRN_INVITE_USES_MAX ||
-      cap < CAIRN_INVITE_TEXT_MAX ||
-      (organization != NULL && (organization[0] == '\0' || strlen(organization) > CAIRN_ID_MAX)))
-    return cairn__error(err, CAIRN_EINVAL, "an invite needs a role (editor, viewer or admin), a "
-                                           "name, 1-365 days, 1-%d uses and, if any, an "
-                                           "organization id of 1-%d bytes",
-                        CAIRN_INVITE_USES_MAX, CAIRN_ID_MAX);
+  if ((rc = cairn_invite_terms_check(role, name, organization, expires_days, uses, err)) != 0)
+    return rc;
+  if (cap < CAIRN_INVITE_TEXT_MAX)
+    return cairn__error(err, CAIRN_EINVAL, "no room for the invite code");
   if (cairn_store_network(s, ic.network) != 0)
     return cairn__error(err, CAIRN_ENONETWORK, "this store has no network yet");
   if ((rc = cairn_sync_remote(s, ic.addr, sizeof ic.addr, ic.relay_key)) != 0)

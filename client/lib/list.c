@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib_internal.h"
 #include "mpread.h"
 #include "values.h"
 
@@ -45,6 +46,7 @@ typedef struct cond {
   uint8_t *num;  /* free-form: the text as a number, when it is one */
   size_t num_len;
   char *folded;  /* ~: the text folded to lower case */
+  int any;       /* a search: any field of the record holds folded */
   size_t n;
 } cond_t;
 
@@ -368,6 +370,23 @@ fail:
   return rc;
 }
 
+int cairn_query_search(cairn_query_t *q, const char *text, cairn_error_t *err) {
+  cond_t *v;
+  if (text == NULL || text[0] == 0)
+    return cairn__error(err, CAIRN_EINVAL, "a search needs some text to look for");
+  if ((v = realloc(q->conds, (q->nconds + 1) * sizeof *v)) == NULL)
+    return cairn__error(err, CAIRN_ENOMEM, "out of memory");
+  q->conds = v;
+  memset(&v[q->nconds], 0, sizeof *v);
+  v[q->nconds].op = OP_CONTAINS;
+  v[q->nconds].any = 1;
+  if ((v[q->nconds].folded = strdup(text)) == NULL)
+    return cairn__error(err, CAIRN_ENOMEM, "out of memory");
+  fold(v[q->nconds].folded, strlen(text));
+  q->nconds++;
+  return 0;
+}
+
 /* Split a comma-separated list of names, each given to add. */
 typedef int (*name_fn)(cairn_query_t *q, const char *name, size_t n, cairn_error_t *err);
 
@@ -450,6 +469,43 @@ int cairn_query_value(const cairn_query_t *q, const cairn_record_t *r, size_t i,
   return i < q->nfields && value_of(&q->fields[i], r, idbuf, out);
 }
 
+/* ---- records as JSON ---- */
+
+/* Add a field; on failure, drop "_id" to say so and stop. */
+static int object_field(const cairn_record_field_t *f, void *ud) {
+  json_t *o = ud;
+  if (cairn__json_set_value(o, f->name, f->name_len, f->value, f->value_len) == 0)
+    return 0;
+  json_object_del(o, "_id");
+  return 1;
+}
+
+json_t *cairn_record_object(const cairn_schema_t *sc, const cairn_query_t *q,
+                            const cairn_record_t *r) {
+  uint8_t idbuf[CAIRN_QUERY_IDBUF];
+  cairn_record_field_t f;
+  json_t *o = json_object();
+  if (o == NULL || json_object_set_new(o, "_type", cairn__name_json(r->type, r->type_len)) ||
+      json_object_set_new(o, "_id", cairn__name_json(r->id, r->id_len)))
+    goto fail;
+  if (q != NULL && q->nfields > 0) {
+    for (size_t i = 0; i < q->nfields; i++)
+      if (cairn_query_value(q, r, i, idbuf, &f) &&
+          cairn__json_set_value(o, f.name, f.name_len, f.value, f.value_len) != 0)
+        goto fail;
+  } else {
+    cairn_schema_fields(sc, r, object_field, o);
+    if (json_object_get(o, "_id") == NULL) /* a field failed */
+      goto fail;
+  }
+  if (r->deleted && json_object_set_new(o, "_deleted", json_true()) != 0)
+    goto fail;
+  return o;
+fail:
+  json_decref(o);
+  return NULL;
+}
+
 /* ---- matching ---- */
 
 /* Whether folded text holds needle (both folded). */
@@ -468,9 +524,9 @@ static int holds_text(const char *s, size_t n, const char *needle) {
   return found;
 }
 
-/* ~: the value's text holds the condition's, in any case: a string itself, a
+/* ~: the value's text holds needle (folded), in any case: a string itself, a
  * list any of its strings, anything else its JSON text. */
-static int contains(const cond_t *c, const uint8_t *mp, size_t len) {
+static int contains(const char *needle, const uint8_t *mp, size_t len) {
   cairn_mpr_t m;
   const char *s;
   uint32_t n, count;
@@ -478,11 +534,11 @@ static int contains(const cond_t *c, const uint8_t *mp, size_t len) {
   int found = 0;
   cairn_mpr_init(&m, mp, len);
   if (cairn_mpr_str(&m, &s, &n) == 0)
-    return holds_text(s, n, c->folded);
+    return holds_text(s, n, needle);
   if (cairn_mpr_array(&m, &count) == 0) {
     for (uint32_t i = 0; !found && i < count; i++) {
       if (cairn_mpr_str(&m, &s, &n) == 0)
-        found = holds_text(s, n, c->folded);
+        found = holds_text(s, n, needle);
       else if (cairn_mpr_skip(&m, CAIRN_MP_MAX_DEPTH) != 0)
         break;
     }
@@ -491,7 +547,7 @@ static int contains(const cond_t *c, const uint8_t *mp, size_t len) {
   }
   if (cairn_value_json(mp, len, &json) != 0)
     return 0;
-  found = holds_text(json, strlen(json), c->folded);
+  found = holds_text(json, strlen(json), needle);
   free(json);
   return found;
 }
@@ -538,16 +594,33 @@ static int equal_any(const cond_t *c, const uint8_t *mp, size_t len) {
   return 0;
 }
 
-static int cond_match(const cond_t *c, const cairn_record_t *r) {
+/* A search: some field of r, as people see it, holds the text. */
+typedef struct search {
+  const char *needle;
+  int found;
+} search_t;
+
+static int search_one(const cairn_record_field_t *f, void *ud) {
+  search_t *s = ud;
+  s->found = contains(s->needle, f->value, f->value_len);
+  return s->found;
+}
+
+static int cond_match(const cairn_query_t *q, const cond_t *c, const cairn_record_t *r) {
   uint8_t idbuf[CAIRN_QUERY_IDBUF];
   cairn_record_field_t f;
+  search_t any = {c->folded, 0};
+  if (c->any) {
+    cairn_schema_fields(q->sc, r, search_one, &any);
+    return any.found;
+  }
   int found = value_of(&c->fld, r, idbuf, &f), order, ok;
   if (c->empty)
     return c->op == OP_EQ ? !found : found;
   if (!found)
     return c->op == OP_NE;
   switch (c->op) {
-  case OP_CONTAINS: return contains(c, f.value, f.value_len);
+  case OP_CONTAINS: return contains(c->folded, f.value, f.value_len);
   case OP_EQ:
   case OP_IN: return equal_any(c, f.value, f.value_len);
   case OP_NE: return !equal_any(c, f.value, f.value_len);
@@ -564,7 +637,7 @@ static int cond_match(const cond_t *c, const cairn_record_t *r) {
 
 static int matches(const cairn_query_t *q, const cairn_record_t *r) {
   for (size_t i = 0; i < q->nconds; i++)
-    if (!cond_match(&q->conds[i], r))
+    if (!cond_match(q, &q->conds[i], r))
       return 0;
   return 1;
 }

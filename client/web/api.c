@@ -1,8 +1,10 @@
 /*
  * api.c — the routes of the JSON API (docs/http.md), each over the same calls
  * as the CLI command it mirrors: records (list, get, put, del), the changes
- * feed, conflicts, the schema, reports, sync status and sync. Each request
- * reads the schema afresh, since another process or a sync may change it.
+ * feed, conflicts, the schema, reports, sync status and sync; the routing of
+ * every route, and the helpers the routes of api_people.c, api_journal.c and
+ * api_files.c share. Each request reads the schema afresh, since another
+ * process or a sync may change it.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,8 +13,6 @@
 
 #include "report.h"
 #include "web_internal.h"
-
-#define DAY_MS 86400000ull
 
 unsigned web_error(web_reply_t *r, unsigned status, const char *fmt, ...) {
   char msg[CAIRN_ERRMSG_MAX + 64];
@@ -26,12 +26,25 @@ unsigned web_error(web_reply_t *r, unsigned status, const char *fmt, ...) {
   return status;
 }
 
+void web_reply_init(web_reply_t *r) {
+  memset(r, 0, sizeof *r);
+  r->status = 500;
+}
+
 unsigned web_status_of(int rc) {
   switch (rc) {
   case CAIRN_ESCHEMA:
     return 422;
   case CAIRN_EINVAL:
+  case CAIRN_EMALFORMED:
     return 400;
+  case CAIRN_EFORBIDDEN:
+  case CAIRN_ENOTMEMBER:
+  case CAIRN_EREADONLY:
+    return 403;
+  case CAIRN_ENONETWORK:
+  case CAIRN_EPURGED:
+    return 409;
   case CAIRN_ENOENT:
   case CAIRN_EDELETED:
     return 404;
@@ -42,15 +55,14 @@ unsigned web_status_of(int rc) {
   }
 }
 
-/* A library failure: err's message when it has one, else what and the code's text. */
-static void fail_rc(web_reply_t *r, int rc, const cairn_error_t *err, const char *what) {
+void web_fail(web_reply_t *r, int rc, const cairn_error_t *err, const char *what) {
   if (err != NULL && err->msg[0] != '\0')
     web_error(r, web_status_of(rc), "%s", err->msg);
   else
     web_error(r, web_status_of(rc), "%s: %s", what, cairn_strerror(rc));
 }
 
-static void reply_json(web_reply_t *r, unsigned status, json_t *body) {
+void web_reply_json(web_reply_t *r, unsigned status, json_t *body) {
   if (body == NULL) {
     web_error(r, 500, "out of memory");
     return;
@@ -60,8 +72,7 @@ static void reply_json(web_reply_t *r, unsigned status, json_t *body) {
   r->body = body;
 }
 
-/* The last value of query parameter name, or NULL. */
-static const char *param(const web_call_t *call, const char *name) {
+const char *web_param(const web_call_t *call, const char *name) {
   const char *v = NULL;
   for (size_t i = 0; i < call->nparams; i++)
     if (strcmp(call->params[i].name, name) == 0)
@@ -69,13 +80,12 @@ static const char *param(const web_call_t *call, const char *name) {
   return v;
 }
 
-/* Refuse any query parameter not in allowed (NULL-terminated): 1 if refused. */
-static int unknown_param(const web_call_t *call, const char *const *allowed, web_reply_t *r) {
+int web_unknown_param(const web_call_t *call, const char *const *allowed, web_reply_t *r) {
   for (size_t i = 0; i < call->nparams; i++) {
     size_t k = 0;
-    while (allowed[k] != NULL && strcmp(allowed[k], call->params[i].name) != 0)
+    while (allowed != NULL && allowed[k] != NULL && strcmp(allowed[k], call->params[i].name) != 0)
       k++;
-    if (allowed[k] == NULL) {
+    if (allowed == NULL || allowed[k] == NULL) {
       web_error(r, 400, "unknown query parameter '%s'", call->params[i].name);
       return 1;
     }
@@ -83,10 +93,49 @@ static int unknown_param(const web_call_t *call, const char *const *allowed, web
   return 0;
 }
 
+int web_only(const web_call_t *call, const char *method, web_reply_t *r) {
+  if (strcmp(call->method, method) == 0)
+    return 1;
+  r->allow = method;
+  web_error(r, 405, "%s is not allowed here: use %s", call->method, method);
+  return 0;
+}
+
+json_t *web_body_object(const web_call_t *call, web_reply_t *r) {
+  json_error_t jerr;
+  json_t *obj = json_loadb(call->body, call->body_len, JSON_REJECT_DUPLICATES, &jerr);
+  if (obj == NULL) {
+    web_error(r, 400, "the body is not JSON (line %d, column %d: %s)", jerr.line, jerr.column,
+              jerr.text);
+    return NULL;
+  }
+  if (!json_is_object(obj)) {
+    json_decref(obj);
+    web_error(r, 400, "the body must be a JSON object");
+    return NULL;
+  }
+  return obj;
+}
+
+int web_target(const char *rest, const char *route, char type[CAIRN_TYPE_MAX + 1],
+               char id[CAIRN_ID_MAX + 1], web_reply_t *r) {
+  const char *slash = strchr(rest, '/');
+  size_t tl = slash ? (size_t)(slash - rest) : 0;
+  if (tl == 0 || tl > CAIRN_TYPE_MAX || slash[1] == '\0' || strlen(slash + 1) > CAIRN_ID_MAX ||
+      strchr(slash + 1, '/') != NULL) {
+    web_error(r, 404, "no such route: /api/%s/%s (%s/TYPE/ID)", route, rest, route);
+    return 0;
+  }
+  memcpy(type, rest, tl);
+  type[tl] = '\0';
+  snprintf(id, CAIRN_ID_MAX + 1, "%s", slash + 1);
+  return 1;
+}
+
 static int load_schema(const web_call_t *call, cairn_schema_t **sc, web_reply_t *r) {
   int rc = cairn_schema_load(call->store, sc);
   if (rc != 0)
-    fail_rc(r, rc, NULL, "cannot read the network's schema");
+    web_fail(r, rc, NULL, "cannot read the network's schema");
   return rc;
 }
 
@@ -101,7 +150,7 @@ typedef struct list_ctx {
 
 static int list_one(const cairn_record_t *r, void *ud) {
   list_ctx_t *c = ud;
-  json_t *o = web_record_json(c->sc, c->q, r);
+  json_t *o = cairn_record_object(c->sc, c->q, r);
   if (o == NULL || json_array_append_new(c->rows, o) != 0)
     c->rc = CAIRN_ENOMEM;
   return c->rc != 0;
@@ -114,6 +163,8 @@ static int query_params(const web_call_t *call, cairn_query_t *q, cairn_error_t 
     const web_param_t *p = &call->params[i];
     if (strcmp(p->name, "where") == 0)
       rc = cairn_query_where(q, p->value, err);
+    else if (strcmp(p->name, "search") == 0)
+      rc = cairn_query_search(q, p->value, err);
     else if (strcmp(p->name, "sort") == 0)
       rc = cairn_query_sort(q, p->value, err);
     else if (strcmp(p->name, "fields") == 0)
@@ -131,13 +182,14 @@ static int parse_count(const char *text, unsigned long long max, unsigned long l
 }
 
 static void records_list(const web_call_t *call, const char *type, web_reply_t *r) {
-  static const char *const allowed[] = {"where", "sort", "fields", "limit", "deleted", NULL};
-  const char *limit = param(call, "limit"), *deleted = param(call, "deleted");
+  static const char *const allowed[] = {"where", "search", "sort",    "fields",
+                                       "limit", "deleted", NULL};
+  const char *limit = web_param(call, "limit"), *deleted = web_param(call, "deleted");
   unsigned long long n = 0;
   cairn_error_t err = {0, ""};
   list_ctx_t c = {NULL, NULL, NULL, 0};
   int rc;
-  if (unknown_param(call, allowed, r))
+  if (web_unknown_param(call, allowed, r))
     return;
   if (limit != NULL && !parse_count(limit, 1000000000ull, &n)) {
     web_error(r, 400, "limit takes a whole number, not '%s'", limit);
@@ -151,7 +203,7 @@ static void records_list(const web_call_t *call, const char *type, web_reply_t *
     return;
   if ((rc = cairn_query_new(call->store, c.sc, type, &c.q, &err)) != 0 ||
       (rc = query_params(call, c.q, &err)) != 0) {
-    fail_rc(r, rc, &err, "cannot make the query");
+    web_fail(r, rc, &err, "cannot make the query");
     goto done;
   }
   cairn_query_limit(c.q, (size_t)n);
@@ -161,9 +213,9 @@ static void records_list(const web_call_t *call, const char *type, web_reply_t *
   else if ((rc = cairn_query_run(c.q, list_one, &c)) == 0)
     rc = c.rc;
   if (rc != 0)
-    fail_rc(r, rc, NULL, "cannot list the records");
+    web_fail(r, rc, NULL, "cannot list the records");
   else
-    reply_json(r, 200, json_incref(c.rows));
+    web_reply_json(r, 200, json_incref(c.rows));
 done:
   json_decref(c.rows);
   cairn_query_free(c.q);
@@ -171,13 +223,15 @@ done:
 }
 
 typedef struct get_ctx {
+  cairn_store_t *store;
   const cairn_schema_t *sc;
   json_t *out;
+  json_t *marks; /* "_conflicts" */
 } get_ctx_t;
 
 static int get_one(const cairn_record_t *rec, void *ud) {
   get_ctx_t *g = ud;
-  g->out = web_record_json(g->sc, NULL, rec);
+  g->out = cairn_record_object(g->sc, NULL, rec);
   return 0;
 }
 
@@ -185,55 +239,47 @@ static int get_one(const cairn_record_t *rec, void *ud) {
 static int conflict_one(const char *type, size_t tl, const char *id, size_t il,
                         const char *field, size_t fl, const cairn_head_t *heads, size_t n,
                         void *ud) {
-  json_t *marks = ud, *h = web_heads_json(heads, n);
-  if (h == NULL || json_object_setn_new(marks, field, fl, h) != 0)
+  get_ctx_t *g = ud;
+  json_t *h = cairn_heads_json(g->store, heads, n);
+  if (h == NULL || json_object_setn_new(g->marks, field, fl, h) != 0)
     return CAIRN_ENOMEM;
   return 0;
 }
 
-/* The record (visible only) with its conflicts; fills r either way. */
-static void record_get(const web_call_t *call, const char *type, const char *id,
-                       web_reply_t *r) {
-  get_ctx_t g = {NULL, NULL};
-  json_t *marks = json_object();
+void web_record_reply(const web_call_t *call, const char *type, const char *id,
+                      web_reply_t *r) {
+  get_ctx_t g = {call->store, NULL, NULL, json_object()};
   int rc;
-  if (marks == NULL || load_schema(call, (cairn_schema_t **)&g.sc, r) != 0) {
-    if (marks == NULL)
+  if (g.marks == NULL || load_schema(call, (cairn_schema_t **)&g.sc, r) != 0) {
+    if (g.marks == NULL)
       web_error(r, 500, "out of memory");
-    json_decref(marks);
+    json_decref(g.marks);
     return;
   }
   rc = cairn_get(call->store, type, id, get_one, &g);
   if (rc == 0 && g.out == NULL)
     rc = CAIRN_ENOMEM;
   if (rc == 0)
-    rc = cairn_record_conflicts(call->store, type, id, conflict_one, marks);
-  if (rc == 0 && json_object_size(marks) > 0 && json_object_set(g.out, "_conflicts", marks))
+    rc = cairn_record_conflicts(call->store, type, id, conflict_one, &g);
+  if (rc == 0 && json_object_size(g.marks) > 0 && json_object_set(g.out, "_conflicts", g.marks))
     rc = CAIRN_ENOMEM;
   if (rc == CAIRN_ENOENT || rc == CAIRN_EDELETED)
     web_error(r, 404, rc == CAIRN_ENOENT ? "no %s record '%s'" : "%s '%s' is deleted", type, id);
   else if (rc != 0)
-    fail_rc(r, rc, NULL, "cannot read the record");
+    web_fail(r, rc, NULL, "cannot read the record");
   else
-    reply_json(r, 200, json_incref(g.out));
+    web_reply_json(r, 200, json_incref(g.out));
   json_decref(g.out);
-  json_decref(marks);
+  json_decref(g.marks);
   cairn_schema_free((cairn_schema_t *)g.sc);
 }
 
-/* Put each field of obj (values JSON) in change c. 0 or a CAIRN_E* code. */
-static int put_fields(cairn_change_t *c, const char *type, const char *id, json_t *obj,
-                      cairn_error_t *err) {
+int web_put_fields(cairn_change_t *c, const char *type, const char *id, json_t *obj,
+                   int resolve, cairn_error_t *err) {
   const char *name;
   json_t *v;
   json_object_foreach(obj, name, v) {
-    uint8_t *mp;
-    size_t len;
-    int rc = cairn_value_from_json(v, &mp, &len, err);
-    if (rc == 0) {
-      rc = cairn_change_put(c, type, id, name, mp, len, 0);
-      cairn_free(mp);
-    }
+    int rc = cairn_change_put_value(c, type, id, name, v, resolve, err);
     if (rc != 0) {
       if (err->msg[0] == '\0')
         snprintf(err->msg, sizeof err->msg, "field '%s': %s", name, cairn_strerror(rc));
@@ -245,35 +291,31 @@ static int put_fields(cairn_change_t *c, const char *type, const char *id, json_
 
 static void record_put(const web_call_t *call, const char *type, const char *id,
                        web_reply_t *r) {
-  json_error_t jerr;
   cairn_error_t err = {0, ""};
   cairn_change_t *c = NULL;
-  json_t *obj = json_loadb(call->body, call->body_len, JSON_REJECT_DUPLICATES, &jerr);
+  json_t *obj = web_body_object(call, r);
   int rc;
-  if (obj == NULL) {
-    web_error(r, 400, "the body is not JSON (line %d, column %d: %s)", jerr.line, jerr.column,
-              jerr.text);
+  if (obj == NULL)
     return;
-  }
-  if (!json_is_object(obj) || json_object_size(obj) == 0) {
+  if (json_object_size(obj) == 0) {
     web_error(r, 400, "the body must be a JSON object of the fields to write, "
                       "{\"FIELD\": VALUE, ...}");
     goto done;
   }
   if ((rc = cairn_change_begin(call->store, &c)) != 0) {
-    fail_rc(r, rc, NULL, "cannot start a change");
+    web_fail(r, rc, NULL, "cannot start a change");
     goto done;
   }
-  if ((rc = put_fields(c, type, id, obj, &err)) != 0) {
+  if ((rc = web_put_fields(c, type, id, obj, 0, &err)) != 0) {
     cairn_change_abort(c);
-    fail_rc(r, rc, &err, "cannot set the field");
+    web_fail(r, rc, &err, "cannot set the field");
     goto done;
   }
   if ((rc = cairn_change_commit(c, NULL, &err)) != 0) {
-    fail_rc(r, rc, &err, "the change was not saved");
+    web_fail(r, rc, &err, "the change was not saved");
     goto done;
   }
-  record_get(call, type, id, r);
+  web_record_reply(call, type, id, r);
 done:
   json_decref(obj);
 }
@@ -300,9 +342,9 @@ static void record_del(const web_call_t *call, const char *type, const char *id,
       rc = cairn_change_commit(c, NULL, &err);
   }
   if (rc != 0)
-    fail_rc(r, rc, &err, "the record was not deleted");
+    web_fail(r, rc, &err, "the record was not deleted");
   else
-    reply_json(r, 200, json_pack("{s:s,s:s,s:b}", "_type", type, "_id", id, "_deleted", 1));
+    web_reply_json(r, 200, json_pack("{s:s,s:s,s:b}", "_type", type, "_id", id, "_deleted", 1));
 }
 
 /* records/TYPE and records/TYPE/ID */
@@ -328,8 +370,10 @@ static void route_records(const web_call_t *call, const char *rest, web_reply_t 
     return;
   }
   snprintf(id, sizeof id, "%s", slash + 1);
+  if (web_unknown_param(call, NULL, r))
+    return;
   if (strcmp(call->method, "GET") == 0)
-    record_get(call, type, id, r);
+    web_record_reply(call, type, id, r);
   else if (strcmp(call->method, "PUT") == 0)
     record_put(call, type, id, r);
   else if (strcmp(call->method, "DELETE") == 0)
@@ -343,7 +387,7 @@ static void route_records(const web_call_t *call, const char *rest, web_reply_t 
 /* ---- changes, conflicts, schema ---- */
 
 static int change_one(const cairn_changes_item_t *ch, void *ud) {
-  json_t *o = web_change_json(ch);
+  json_t *o = cairn_changes_item_json(ch);
   if (o == NULL || json_array_append_new(ud, o) != 0)
     return CAIRN_ENOMEM;
   return 0;
@@ -351,11 +395,11 @@ static int change_one(const cairn_changes_item_t *ch, void *ud) {
 
 static void route_changes(const web_call_t *call, web_reply_t *r) {
   static const char *const allowed[] = {"since", NULL};
-  const char *since = param(call, "since");
+  const char *since = web_param(call, "since");
   cairn_changes_opts_t opts = {0, 0, 0};
   json_t *a;
   int rc;
-  if (unknown_param(call, allowed, r))
+  if (web_unknown_param(call, allowed, r))
     return;
   if (since != NULL && cairn_changes_parse_since(since, cairn_now_ms(), &opts.since_ms) != 0) {
     web_error(r, 400, "since takes a date (2026-10-01), a time (2026-10-01T09:00Z) or a "
@@ -367,40 +411,28 @@ static void route_changes(const web_call_t *call, web_reply_t *r) {
     return;
   }
   if ((rc = cairn_changes(call->store, &opts, change_one, a)) != 0)
-    fail_rc(r, rc, NULL, "cannot read the changes");
+    web_fail(r, rc, NULL, "cannot read the changes");
   else
-    reply_json(r, 200, json_incref(a));
+    web_reply_json(r, 200, json_incref(a));
   json_decref(a);
-}
-
-static int conflicts_one(const char *type, size_t tl, const char *id, size_t il,
-                         const char *field, size_t fl, const cairn_head_t *heads, size_t n,
-                         void *ud) {
-  json_t *o = json_object();
-  if (o == NULL || json_array_append_new(ud, o) != 0 ||
-      json_object_set_new(o, "_type", web_json_str(type, tl)) ||
-      json_object_set_new(o, "_id", web_json_str(id, il)) ||
-      json_object_set_new(o, "field", web_json_str(field, fl)) ||
-      json_object_set_new(o, "heads", web_heads_json(heads, n)))
-    return CAIRN_ENOMEM;
-  return 0;
 }
 
 static void route_conflicts(const web_call_t *call, web_reply_t *r) {
-  json_t *a = json_array();
-  int rc = a == NULL ? CAIRN_ENOMEM : cairn_conflicts(call->store, conflicts_one, a);
-  if (rc != 0)
-    fail_rc(r, rc, NULL, "cannot read the conflicts");
+  json_t *a = NULL;
+  int rc;
+  if (web_unknown_param(call, NULL, r))
+    return;
+  if ((rc = cairn_conflicts_json(call->store, &a)) != 0)
+    web_fail(r, rc, NULL, "cannot read the conflicts");
   else
-    reply_json(r, 200, json_incref(a));
-  json_decref(a);
+    web_reply_json(r, 200, a);
 }
 
 static void route_schema(const web_call_t *call, web_reply_t *r) {
   cairn_schema_t *sc = NULL;
-  if (load_schema(call, &sc, r) != 0)
+  if (web_unknown_param(call, NULL, r) || load_schema(call, &sc, r) != 0)
     return;
-  reply_json(r, 200, cairn_schema_to_json(sc, NULL));
+  web_reply_json(r, 200, cairn_schema_to_json(sc, NULL));
   cairn_schema_free(sc);
 }
 
@@ -415,66 +447,114 @@ static void report_reply(const cairn_report_doc_t *doc, web_reply_t *r) {
   if (f != NULL && fclose(f) != 0 && rc == 0)
     rc = CAIRN_ENOMEM;
   if (rc != 0)
-    fail_rc(r, rc, NULL, "cannot render the report");
+    web_fail(r, rc, NULL, "cannot render the report");
   else
-    reply_json(r, 200, json_loadb(text, len, 0, NULL));
+    web_reply_json(r, 200, json_loadb(text, len, 0, NULL));
   free(text);
 }
 
 static void route_report(const web_call_t *call, const char *name, web_reply_t *r) {
   static const char *const allowed[] = {"as_of", NULL};
-  const char *as_of = param(call, "as_of");
-  cairn_report_opts_t opts = {0, 0, 0};
   cairn_report_doc_t *doc = NULL;
   cairn_error_t err = {0, ""};
   int rc;
-  if (unknown_param(call, allowed, r))
+  if (web_unknown_param(call, allowed, r))
     return;
-  if (as_of != NULL && cairn_changes_parse_since(as_of, cairn_now_ms(), &opts.as_of_ms) != 0) {
-    web_error(r, 400, "as_of takes a date (2026-10-31), a time (2026-10-31T18:00Z) or a "
-                      "number of days ago (30d), not '%s'", as_of);
-    return;
-  }
-  if (as_of != NULL && strlen(as_of) == 10)
-    opts.as_of_ms += DAY_MS - 1; /* the whole of that day, as `cairn report --as-of` */
-  if ((rc = cairn_report_build(call->store, name, &opts, &doc, &err)) != 0)
-    fail_rc(r, rc == CAIRN_EINVAL ? CAIRN_ENOENT : rc, &err, "cannot build the report");
+  rc = web_report_build(call->store, name, web_param(call, "as_of"), &doc, &err);
+  if (rc != 0)
+    web_fail(r, rc, &err, "cannot build the report");
   else
     report_reply(doc, r);
   cairn_report_doc_free(doc);
 }
 
+static int count_conflict(const char *type, size_t tl, const char *id, size_t il,
+                          const char *field, size_t fl, const cairn_head_t *heads, size_t n,
+                          void *ud) {
+  (*(uint64_t *)ud)++;
+  return 0;
+}
+
+static json_t *hex_or_null(const uint8_t *key, int known) {
+  char hex[2 * CAIRN_KEY_BYTES + 1];
+  return known ? json_string(cairn_hex(key, CAIRN_KEY_BYTES, hex)) : json_null();
+}
+
+/* This device: "name", "key", "role", "network". 0 or a CAIRN_E* code. */
+static int status_device(cairn_store_t *s, json_t *o) {
+  uint8_t net[CAIRN_KEY_BYTES];
+  cairn_role_t role = CAIRN_ROLE_NONE;
+  const char *name = cairn_store_name(s), *role_name;
+  int has_net = cairn_store_network(s, net) == 0, rc = cairn_store_role(s, cairn_store_key(s), &role);
+  if (rc != 0)
+    return rc;
+  role_name = cairn_role_name(role);
+  if (json_object_set_new(o, "name", name[0] ? json_string(name) : json_null()) ||
+      json_object_set_new(o, "key", hex_or_null(cairn_store_key(s), 1)) ||
+      json_object_set_new(o, "role", role_name ? json_string(role_name) : json_null()) ||
+      json_object_set_new(o, "network", hex_or_null(net, has_net)))
+    return CAIRN_ENOMEM;
+  return 0;
+}
+
+/* The clock, what arrived, the conflicts. 0 or a CAIRN_E* code. */
+static int status_state(cairn_store_t *s, const cairn_sync_status_t *st, json_t *o) {
+  char warning[256];
+  int64_t offset = 0;
+  uint64_t arrival = 0, conflicts = 0;
+  int rc = cairn_store_clock_offset(s, &offset);
+  /* the offset is learnt by a sync: 0 before the first one is not known */
+  int known = rc == 0 && (offset != 0 || st->last_sync_ms != 0);
+  if (rc != 0 || (rc = cairn_store_last_arrival(s, &arrival)) != 0 ||
+      (rc = cairn_conflicts(s, count_conflict, &conflicts)) != 0)
+    return rc;
+  if (json_object_set_new(o, "clock_offset_ms", known ? json_integer(offset) : json_null()) ||
+      json_object_set_new(o, "clock_warning", known && cairn_clock_warning(offset, warning,
+                                                                           sizeof warning)
+                                                  ? json_string(warning)
+                                                  : json_null()) ||
+      json_object_set_new(o, "last_arrival", json_integer((json_int_t)arrival)) ||
+      json_object_set_new(o, "conflicts", json_integer((json_int_t)conflicts)))
+    return CAIRN_ENOMEM;
+  return 0;
+}
+
 static void route_status(const web_call_t *call, web_reply_t *r) {
   cairn_sync_status_t st;
-  char key[2 * CAIRN_KEY_BYTES + 1];
   json_t *o;
-  int rc = cairn_sync_status(call->store, &st);
-  if (rc != 0) {
-    fail_rc(r, rc, NULL, "cannot read the sync status");
+  int rc;
+  if (web_unknown_param(call, NULL, r))
+    return;
+  if ((rc = cairn_sync_status(call->store, &st)) != 0) {
+    web_fail(r, rc, NULL, "cannot read the sync status");
     return;
   }
-  o = json_object();
-  if (o == NULL ||
+  if ((o = json_object()) == NULL ||
       json_object_set_new(o, "relay", st.has_remote ? json_string(st.remote) : json_null()) ||
-      json_object_set_new(o, "relay_key", st.has_remote
-                                              ? json_string(cairn_hex(st.relay_key,
-                                                                      CAIRN_KEY_BYTES, key))
-                                              : json_null()) ||
+      json_object_set_new(o, "relay_key", hex_or_null(st.relay_key, st.has_remote)) ||
       json_object_set_new(o, "last_sync_ms", st.last_sync_ms
                                                  ? json_integer((json_int_t)st.last_sync_ms)
                                                  : json_null()) ||
       json_object_set_new(o, "own_entries", json_integer((json_int_t)st.head_seq)) ||
-      json_object_set_new(o, "unacknowledged", json_integer((json_int_t)st.unacknowledged))) {
+      json_object_set_new(o, "unacknowledged", json_integer((json_int_t)st.unacknowledged)))
+    rc = CAIRN_ENOMEM;
+  if (rc == 0 && (rc = status_device(call->store, o)) == 0)
+    rc = status_state(call->store, &st, o);
+  if (rc != 0) {
     json_decref(o);
-    o = NULL;
+    web_fail(r, rc, NULL, "cannot read the status");
+    return;
   }
-  reply_json(r, 200, o);
+  web_reply_json(r, 200, o);
 }
 
 static void route_sync(const web_call_t *call, web_reply_t *r) {
   cairn_sync_stats_t st;
   cairn_error_t err = {0, ""};
-  int rc = cairn_sync_once(call->store, NULL, call->sync_timeout_ms, &st, &err);
+  int rc;
+  if (web_unknown_param(call, NULL, r))
+    return;
+  rc = cairn_sync_once(call->store, NULL, call->sync_timeout_ms, &st, &err);
   if (rc == CAIRN_ENOENT || rc == CAIRN_ENONETWORK) {
     web_error(r, 409, "%s", err.msg[0] ? err.msg : cairn_strerror(rc));
     return;
@@ -483,41 +563,70 @@ static void route_sync(const web_call_t *call, web_reply_t *r) {
     web_error(r, 502, "the sync failed: %s", err.msg[0] ? err.msg : cairn_strerror(rc));
     return;
   }
-  reply_json(r, 200, json_pack("{s:I,s:I,s:I}", "pushed", (json_int_t)st.pushed, "pulled",
+  web_reply_json(r, 200, json_pack("{s:I,s:I,s:I}", "pushed", (json_int_t)st.pushed, "pulled",
                                (json_int_t)st.pulled, "applied", (json_int_t)st.applied));
 }
 
 /* ---- routing ---- */
 
-/* A route taking one method: 1 when call has it, else 0 with a 405 in r. */
-static int only(const web_call_t *call, const char *method, web_reply_t *r) {
-  if (strcmp(call->method, method) == 0)
-    return 1;
-  r->allow = method;
-  web_error(r, 405, "%s is not allowed here: use %s", call->method, method);
-  return 0;
+/* A route under PREFIX/ with something after it: the rest, or NULL. */
+static const char *under(const char *path, const char *prefix) {
+  size_t n = strlen(prefix);
+  if (strncmp(path, prefix, n) != 0 || path[n] != '/' || path[n + 1] == '\0')
+    return NULL;
+  return path + n + 1;
+}
+
+/* The routes of people, a record's journal, and files. 1 when p is one of
+ * them (r filled), else 0. */
+static int route_more(const web_call_t *call, const char *p, web_reply_t *r) {
+  const char *rest;
+  if (strcmp(p, "members") == 0) {
+    if (web_only(call, "GET", r))
+      web_route_members(call, r);
+  } else if (strcmp(p, "invites") == 0) {
+    if (web_only(call, "POST", r))
+      web_route_invites(call, r);
+  } else if ((rest = under(p, "revoke")) != NULL) {
+    if (web_only(call, "POST", r))
+      web_route_revoke(call, rest, r);
+  } else if ((rest = under(p, "history")) != NULL) {
+    if (web_only(call, "GET", r))
+      web_route_history(call, rest, r);
+  } else if ((rest = under(p, "resolve")) != NULL) {
+    if (web_only(call, "POST", r))
+      web_route_resolve(call, rest, r);
+  } else if ((rest = under(p, "import")) != NULL && strchr(rest, '/') == NULL) {
+    if (web_only(call, "POST", r))
+      web_route_import(call, rest, r);
+  } else if (strcmp(p, "export") == 0 ||
+             ((rest = under(p, "export")) != NULL && strchr(rest, '/') == NULL)) {
+    if (web_only(call, "GET", r))
+      web_route_export(call, strcmp(p, "export") == 0 ? NULL : rest, r);
+  } else {
+    return 0;
+  }
+  return 1;
 }
 
 void web_api(const web_call_t *call, web_reply_t *r) {
   const char *p = call->path;
-  r->status = 500;
-  r->body = NULL;
-  r->allow = NULL;
+  web_reply_init(r);
   if (strncmp(p, "records/", 8) == 0)
     route_records(call, p + 8, r);
-  else if (strcmp(p, "changes") == 0 && only(call, "GET", r))
+  else if (strcmp(p, "changes") == 0 && web_only(call, "GET", r))
     route_changes(call, r);
-  else if (strcmp(p, "conflicts") == 0 && only(call, "GET", r))
+  else if (strcmp(p, "conflicts") == 0 && web_only(call, "GET", r))
     route_conflicts(call, r);
-  else if (strcmp(p, "schema") == 0 && only(call, "GET", r))
+  else if (strcmp(p, "schema") == 0 && web_only(call, "GET", r))
     route_schema(call, r);
   else if (strncmp(p, "reports/", 8) == 0 && p[8] != '\0' && strchr(p + 8, '/') == NULL &&
-           only(call, "GET", r))
+           web_only(call, "GET", r))
     route_report(call, p + 8, r);
-  else if (strcmp(p, "status") == 0 && only(call, "GET", r))
+  else if (strcmp(p, "status") == 0 && web_only(call, "GET", r))
     route_status(call, r);
-  else if (strcmp(p, "sync") == 0 && only(call, "POST", r))
+  else if (strcmp(p, "sync") == 0 && web_only(call, "POST", r))
     route_sync(call, r);
-  else if (r->status != 405)
+  else if (r->status != 405 && !route_more(call, p, r))
     web_error(r, 404, "no such route: /api/%s (docs/http.md lists them)", p);
 }

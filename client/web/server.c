@@ -47,6 +47,7 @@ typedef struct reply_head {
   const char *cookie; /* Set-Cookie, or NULL */
   const char *allow;  /* Allow (405), or NULL */
   int framed;         /* a report page, which the app's own pages may frame */
+  const char *filename; /* an attachment's file name, or NULL */
 } reply_head_t;
 
 /* Send len bytes of data (freed here when mode is MHD_RESPMEM_MUST_FREE, even
@@ -83,6 +84,11 @@ static enum MHD_Result send_body(struct MHD_Connection *conn, unsigned status, c
     MHD_add_response_header(resp, "Set-Cookie", h->cookie);
   if (h->allow != NULL)
     MHD_add_response_header(resp, "Allow", h->allow);
+  if (h->filename != NULL && h->filename[0] != '\0') {
+    char disposition[WEB_FILENAME_MAX + 40];
+    snprintf(disposition, sizeof disposition, "attachment; filename=\"%s\"", h->filename);
+    MHD_add_response_header(resp, "Content-Disposition", disposition);
+  }
   ok = MHD_queue_response(conn, status, resp);
   MHD_destroy_response(resp);
   return ok;
@@ -90,13 +96,23 @@ static enum MHD_Result send_body(struct MHD_Connection *conn, unsigned status, c
 
 static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned status, char *text,
                                  const char *type, const char *cookie, const char *allow) {
-  reply_head_t h = {type, cookie, allow, 0};
+  reply_head_t h = {type, cookie, allow, 0, NULL};
   return send_body(conn, status, text, text != NULL ? strlen(text) : 0, MHD_RESPMEM_MUST_FREE,
                    &h);
 }
 
+/* Send r (a file when r->raw is set, else its JSON) and release it. */
 static enum MHD_Result send_reply(struct MHD_Connection *conn, web_reply_t *r) {
-  char *text = r->body ? json_dumps(r->body, JSON_COMPACT | JSON_ENCODE_ANY) : strdup("");
+  char *text;
+  if (r->raw != NULL) {
+    char *raw = r->raw;
+    r->raw = NULL;
+    json_decref(r->body);
+    r->body = NULL;
+    reply_head_t h = {r->raw_type, NULL, NULL, 0, r->filename};
+    return send_body(conn, r->status, raw, r->raw_len, MHD_RESPMEM_MUST_FREE, &h);
+  }
+  text = r->body ? json_dumps(r->body, JSON_COMPACT | JSON_ENCODE_ANY) : strdup("");
   json_decref(r->body);
   r->body = NULL;
   if (text != NULL && text[0] != '\0') {
@@ -115,11 +131,12 @@ static enum MHD_Result send_error(struct MHD_Connection *conn, unsigned status,
 static enum MHD_Result send_error(struct MHD_Connection *conn, unsigned status,
                                   const char *fmt, ...) {
   char msg[256];
-  web_reply_t r = {status, NULL, NULL};
+  web_reply_t r;
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
+  web_reply_init(&r);
   web_error(&r, status, "%s", msg);
   return send_reply(conn, &r);
 }
@@ -186,7 +203,7 @@ static enum MHD_Result serve_index(const cairn_web_t *w, struct MHD_Connection *
   size_t head = at != NULL ? (size_t)(at - a->data) : *a->len;
   size_t n = *a->len - (at != NULL ? sizeof mark - 1 : 0) + (at != NULL ? CAIRN_WEB_TOKEN_CHARS : 0);
   char *page = malloc(n + 1);
-  reply_head_t h = {a->type, set_cookie ? cookie : NULL, NULL, 0};
+  reply_head_t h = {a->type, set_cookie ? cookie : NULL, NULL, 0, NULL};
   if (page != NULL) {
     memcpy(page, a->data, head);
     if (at != NULL) {
@@ -211,7 +228,7 @@ static enum MHD_Result serve_report(const cairn_web_t *w, struct MHD_Connection 
   cairn_error_t err = {0, ""};
   char *html;
   size_t len;
-  reply_head_t h = {"text/html; charset=utf-8", NULL, NULL, 1};
+  reply_head_t h = {"text/html; charset=utf-8", NULL, NULL, 1, NULL};
   int rc;
   if (nl <= 5 || nl - 5 >= sizeof report || strcmp(name + nl - 5, ".html") != 0)
     return send_error(conn, 404, "no such page: %s (reports are /reports/NAME.html)", url);
@@ -233,14 +250,16 @@ static enum MHD_Result serve_page(const cairn_web_t *w, struct MHD_Connection *c
   const web_asset_t *a = web_asset_find(url);
   int is_report = strncmp(url, "/reports/", 9) == 0;
   if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
-    web_reply_t r = {405, NULL, "GET"};
+    web_reply_t r;
+    web_reply_init(&r);
+    r.allow = "GET";
     web_error(&r, 405, "%s is not allowed here: use GET", method);
     return send_reply(conn, &r);
   }
   if (a == NULL && !is_report)
     return send_error(conn, 404, "no such page: %s", url);
   if (a != NULL && strcmp(url, "/") != 0) {
-    reply_head_t h = {a->type, NULL, NULL, 0};
+    reply_head_t h = {a->type, NULL, NULL, 0, NULL};
     return send_body(conn, 200, (char *)a->data, *a->len, MHD_RESPMEM_PERSISTENT, &h);
   }
   if (given != NULL && !token_equal(w, given))
@@ -279,8 +298,9 @@ static enum MHD_Result param_one(void *cls, enum MHD_ValueKind kind, const char 
 static enum MHD_Result serve_api(cairn_web_t *w, struct MHD_Connection *conn, const char *url,
                                  const char *method, web_req_t *req) {
   params_t p;
-  web_reply_t r = {500, NULL, NULL};
-  web_call_t call = {w->store, method, url + 5, NULL, 0, "", 0, w->sync_timeout_ms};
+  web_reply_t r;
+  web_call_t call = {w->store, method, url + 5, NULL, 0, "", 0, NULL, w->sync_timeout_ms};
+  call.content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
   p.n = 0;
   p.too_many = 0;
   MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, param_one, &p);

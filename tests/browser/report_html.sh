@@ -27,17 +27,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../integration/lib/common.sh" "$@"
 . "$HERE/lib/seed.sh"
 
-CHROMIUM=${CHROMIUM:-$(command -v chromium || command -v chromium-browser || true)}
-if [ -z "$CHROMIUM" ] || ! command -v python3 >/dev/null; then
-  if [ -n "${CI:-}" ] || [ -n "${CAIRN_REQUIRE_BROWSER:-}" ]; then
-    fail "chromium or python3 is missing: install Debian's chromium and python3 (scripts/deps browser)"
-  fi
-  echo "$NAME: SKIP: no chromium (scripts/deps browser installs it; under CI this fails)"
-  exit 77
-fi
-export CHROMIUM
-ART=$BUILD/artifacts
-mkdir -p "$ART"
+. "$HERE/lib/browser.sh"
 
 # check PAGE NAME [page_check options]: the page at a laptop's width (with the
 # printed PDF), then at a tablet's.

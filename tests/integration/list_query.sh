@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # list_query.sh — `cairn list` with the default collective-impact schema
 # (docs/cli.md, "Records"): every --where operator compared by the field's kind,
+# --search over every field shown,
 # --sort (records without the field last), --fields, --limit, --deleted, --csv
 # with RFC 4180 quoting, unknown types and fields refused with "did you mean", a
 # value not of the field's kind refused, a malformed expression a usage error;
@@ -45,6 +46,12 @@ expect c4 commitment --where due=
 expect c1 commitment --where 'title~TUTOR' --where partner=p1 --sort -due --limit 1
 expect c1 commitment --where 'title~tUtOr'
 expect c1,c3,c4 commitment --where status=in:planned,at-risk
+# --search: any field shown, any case; with --where too
+expect p1 partner --search LIBRARY
+expect c1,c4 commitment --search PLANNED
+expect c4 commitment --search planned --search OPEN
+expect c4 commitment --search planned --where partner=p2
+expect "" commitment --search zebra
 # periods in time: 2025-12 < 2026 < 2026-Q2 < 2026-05; numbers as numbers
 expect v4,v3 value --where 'period<2026-Q2' --sort period
 expect v2 value --where period=2026-q2
@@ -106,7 +113,9 @@ rc=0; c ana list commitment --json --csv >"$T/out" 2>"$T/err" || rc=$?
 [ "$rc" -eq 2 ] || fail "--json --csv: rc $rc"
 rc=0; c ana list commitment --limit 0 >"$T/out" 2>"$T/err" || rc=$?
 [ "$rc" -eq 2 ] || fail "--limit 0: rc $rc"
-ok "--json with --csv, --limit 0: usage errors"
+rc=0; c ana list commitment --search '' >"$T/out" 2>"$T/err" || rc=$?
+[ "$rc" -eq 2 ] || fail "--search '': rc $rc"
+ok "--json with --csv, --limit 0, an empty --search: usage errors"
 
 # types: every schema type with its count and label
 c ana types >"$T/types"

@@ -22,52 +22,9 @@
 set -euo pipefail
 
 . "$(dirname "$0")/lib/common.sh" "$@"
+. "$(dirname "$0")/lib/web.sh"
 
 SCHEMA=$(dirname "$0")/../../client/lib/schemas/collective-impact.json
-UI_PID=""
-fail_details() { [ -f "$T/ui.err" ] && tail -5 "$T/ui.err"; }
-
-# start_ui: `cairn ui` on ana's store, on a free port; sets URL, BASE, TOKEN
-start_ui() {
-  "$CAIRN" --store "$T/ana" ui --listen 127.0.0.1:0 >"$T/ui.url" 2>"$T/ui.err" &
-  UI_PID=$!
-  BG+=("$UI_PID")
-  for _ in $(seq 1 100); do
-    [ -s "$T/ui.url" ] && break
-    kill -0 "$UI_PID" 2>/dev/null || fail "cairn ui exited: $(cat "$T/ui.err")"
-    sleep 0.1
-  done
-  URL=$(head -1 "$T/ui.url")
-  [[ "$URL" =~ ^http://127\.0\.0\.1:[0-9]+/\?token=[0-9a-f]{64}$ ]] || fail "printed URL: '$URL'"
-  BASE=${URL%%/\?*}
-  TOKEN=${URL##*token=}
-}
-
-# api METHOD PATH [BODY] [CURL OPTIONS...]: with the token header; sets CODE and OUT
-api() {
-  local method=$1 path=$2 body=${3:-}
-  shift 3 2>/dev/null || shift $#
-  local args=(-s -o "$T/out" -w '%{http_code}' -X "$method" -H "Authorization: Bearer $TOKEN")
-  [ -n "$body" ] && args+=(--data-binary "$body")
-  CODE=$(curl "${args[@]}" "$@" "$BASE$path")
-  OUT=$(cat "$T/out")
-}
-# raw METHOD PATH [CURL OPTIONS...]: no token unless the options give one
-raw() {
-  local method=$1 path=$2
-  shift 2
-  CODE=$(curl -s -o "$T/out" -w '%{http_code}' -X "$method" "$@" "$BASE$path")
-  OUT=$(cat "$T/out")
-}
-expect() { [ "$CODE" = "$1" ] || fail "$2: status $CODE, not $1: $OUT"; }
-# error_is TEXT: the body is {"error": TEXT}
-error_is() {
-  local got
-  got=$(jq -r .error <<<"$OUT")
-  same "error message" "$1" "$got"
-}
-
-command -v jq >/dev/null || { echo "web_api: jq is needed (scripts/deps installs it)" >&2; exit 1; }
 
 network_with ana ben
 c ana schema apply "$SCHEMA" >/dev/null
@@ -261,11 +218,7 @@ expect 405 "GET on sync"
 ok "POST /api/sync pulls a concurrent edit; /api/conflicts and the record show it"
 
 step "stop"
-kill -TERM "$UI_PID"
-rc=0
-timeout 20 tail --pid="$UI_PID" -f /dev/null || fail "cairn ui did not stop on SIGTERM"
-wait "$UI_PID" || rc=$?
-[ "$rc" = 0 ] || fail "cairn ui exited $rc on SIGTERM"
+stop_ui
 [ ! -e "$T/ana/ui.token" ] || fail "ui.token left behind"
 ok "SIGTERM: exit 0, token file removed"
 echo "$NAME: $n checks passed"

@@ -1,6 +1,6 @@
 /*
  * test_query.c — values compared by kind (core/index.c), typed queries
- * (client/lib/list.c) and the secondary indexes: kept through puts, changes of
+ * (client/lib/list.c) and their searches over every field and the secondary indexes: kept through puts, changes of
  * the indexed fields, deletes, revivals, purges and a late revocation's
  * recompute; the same results with and without them over random data; built
  * once for a store of the format before them (docs/design.md, "Queries and
@@ -17,6 +17,7 @@
 #include <cmocka.h>
 #include <lmdb.h>
 
+#include "cairn_report_test.h"
 #include "cairn_test.h"
 
 /* ---- helpers ---- */
@@ -121,15 +122,10 @@ static void del(cairn_store_t *s, const char *type, const char *id, int purge) {
   CAIRN_PASS(cairn_change_commit(c, NULL, NULL));
 }
 
-/* A store with a network and the default schema. */
+/* A store named Ana owning a network with the default schema. */
 static cairn_store_t *schema_store(char **dir) {
   cairn_store_t *s;
-  uint8_t net[CAIRN_KEY_BYTES];
-  cairn_error_t err = {0, ""};
-  CAIRN_PASS(cairn_test_store("Ana", &s, dir));
-  CAIRN_PASS(cairn_store_network_create(s, "Northside", net, &err));
-  if (cairn_schema_apply(s, cairn_schema_default(), NULL, &err) != 0)
-    fail_msg("schema: %s", err.msg);
+  CAIRN_PASS(cairn_test_schema_store("Ana", "Northside", &s, dir, NULL));
   return s;
 }
 
@@ -270,6 +266,56 @@ static void test_operators(void **state) {
   /* two conditions */
   const char *two[] = {"partner=p1", "due>=2026-04-01", NULL};
   assert_string_equal(run_q(s, "commitment", two, NULL, 0, 0, 1, NULL), "c1");
+  done(s, dir);
+}
+
+/* The ids a query with searches (NULL-terminated), an optional condition and
+ * an index allowed finds. */
+static const char *search_q(cairn_store_t *s, const char *type, const char *const *texts,
+                            const char *expr) {
+  static ids_t out;
+  cairn_query_t *q;
+  cairn_error_t err = {0, ""};
+  out.s[0] = 0;
+  CAIRN_PASS(cairn_query_new(s, NULL, type, &q, &err));
+  for (size_t i = 0; texts[i] != NULL; i++)
+    CAIRN_PASS(cairn_query_search(q, texts[i], &err));
+  if (expr != NULL)
+    CAIRN_PASS(cairn_query_where(q, expr, &err));
+  CAIRN_PASS(cairn_query_run(q, add_id, &out));
+  cairn_query_free(q);
+  return out.s;
+}
+
+static void test_search(void **state) {
+  char *dir;
+  cairn_store_t *s = schema_store(&dir);
+  cairn_query_t *q;
+  cairn_error_t err = {0, ""};
+  (void)state;
+  fill(s);
+  /* any field, any case (Latin-1 letters too), a list's ids, numbers' text */
+  const char *lib[] = {"LIBRARY", NULL}, *ecole[] = {"\xc3\xa9" "COLE", NULL};
+  const char *s2[] = {"s2", NULL}, *o[] = {"o", NULL}, *ten[] = {"10", NULL};
+  assert_string_equal(search_q(s, "partner", lib, NULL), "p1");
+  assert_string_equal(search_q(s, "partner", ecole, NULL), "p2");
+  assert_string_equal(search_q(s, "partner", s2, NULL), "p1");
+  assert_string_equal(search_q(s, "commitment", o, NULL), "c1,c2,c4");
+  assert_string_equal(search_q(s, "value", ten, NULL), "v2,v3");
+  /* "planned" is c1's status and c4's; the enum counts as a field like any */
+  const char *planned[] = {"PLANNED", NULL}, *two[] = {"planned", "date", NULL};
+  assert_string_equal(search_q(s, "commitment", planned, NULL), "c1,c4");
+  /* every search must match, and every condition too (the index still serves) */
+  assert_string_equal(search_q(s, "commitment", two, NULL), "c4");
+  assert_string_equal(search_q(s, "commitment", planned, "partner=p1"), "c1");
+  /* the id is not a field; nothing found is no error */
+  const char *id[] = {"c3", NULL}, *none[] = {"zebra", NULL};
+  assert_string_equal(search_q(s, "commitment", id, NULL), "");
+  assert_string_equal(search_q(s, "commitment", none, NULL), "");
+  CAIRN_PASS(cairn_query_new(s, NULL, "partner", &q, &err));
+  CAIRN_FAIL(cairn_query_search(q, "", &err), CAIRN_EINVAL);
+  CAIRN_FAIL(cairn_query_search(q, NULL, &err), CAIRN_EINVAL);
+  cairn_query_free(q);
   done(s, dir);
 }
 
@@ -728,6 +774,7 @@ static void test_types(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_compare_kinds),    cmocka_unit_test(test_operators),
+      cmocka_unit_test(test_search),
       cmocka_unit_test(test_sort_limit_deleted), cmocka_unit_test(test_errors),
       cmocka_unit_test(test_fields),           cmocka_unit_test(test_free_form),
       cmocka_unit_test(test_index_maintained), cmocka_unit_test(test_index_random),

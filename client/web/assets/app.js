@@ -110,7 +110,9 @@ function newId() {
 function toast(text, kind) {
   const t = h('div', {class: 'toast ' + (kind || ''), role: kind === 'bad' ? 'alert' : 'status'},
               text);
-  document.getElementById('toasts').append(t);
+  const box = document.getElementById('toasts');
+  box.append(t);
+  while (box.children.length > 3) box.firstChild.remove();
   setTimeout(() => t.remove(), kind === 'bad' ? 9000 : 4500);
 }
 
@@ -350,6 +352,18 @@ async function syncNow(btn) {
   btn.disabled = false;
 }
 
+/* After this page's own write: take the new counts as seen, so that the write
+ * is not announced as news. */
+async function wrote() {
+  try {
+    const st = await api('GET', 'status');
+    app.status = st;
+    app.seen = st.last_arrival + '/' + st.own_entries;
+    renderSync();
+    renderNav();
+  } catch (e) { /* the next poll tries again */ }
+}
+
 /* Read the status; when entries arrived or were written elsewhere, show them. */
 async function poll(force) {
   let st;
@@ -579,6 +593,7 @@ async function deleteRecord(type, id, title) {
     await api('DELETE', 'records/' + enc(type) + '/' + enc(id));
     toast(typeLabel(type) + ' "' + title + '" deleted.', 'good');
     app.names.delete(type);
+    await wrote();
     location.hash = '#/list/' + enc(type);
   } catch (e) {
     toast(e.message, 'bad');
@@ -621,7 +636,7 @@ async function resolve(type, id, body) {
   try {
     await api('POST', 'resolve/' + enc(type) + '/' + enc(id), body);
     toast('Resolved. Everyone gets your choice when they sync.', 'good');
-    await poll(true);
+    await wrote();
     route();
   } catch (e) {
     toast(e.message, 'bad');
@@ -802,10 +817,12 @@ async function viewForm(type, id) {
       await api('PUT', 'records/' + enc(type) + '/' + enc(rid), body);
       app.dirty = false;
       app.names.delete(type);
+      await wrote();
       toast((t.label || type) + ' saved.', 'good');
       location.hash = '#/record/' + enc(type) + '/' + enc(rid);
     } catch (e) {
-      showFormError(form, msg, e.message, guessField(e.message, fields.map(x => x.name)));
+      const text = e.message.startsWith(type + ' ' + rid + ': ') ? e.message.slice(type.length + rid.length + 3) : e.message;
+      showFormError(form, msg, text, guessField(text, fields.map(x => x.name)));
     } finally {
       save.disabled = false;
     }
@@ -858,16 +875,18 @@ async function viewChanges(params) {
     return;
   }
   items = items.slice(-500).reverse();
+  const parts = [];
   let day = null, list = null;
   for (const x of items) {
     const d = dayOf(x.time);
     if (d !== day) {
       day = d;
       list = h('ul', {class: 'feed'});
-      main.append(h('h2', {class: 'day'}, d), list);
+      parts.push(h('h2', {class: 'day'}, d), list);
     }
     list.append(await changeItem(x));
   }
+  main.append(...parts);
 }
 
 async function changeItem(x) {
@@ -976,7 +995,7 @@ async function importRun(type, text, ctype, dry, out) {
       app.names.delete(type);
       out.append(h('div', {class: 'msg good'}, h('strong', {}, 'Imported. '), summary + '. ',
                    h('a', {href: '#/list/' + enc(type)}, 'See them')));
-      await poll(true);
+      await wrote();
     }
   } catch (e) {
     out.append(h('div', {class: 'msg bad', role: 'alert'}, h('strong', {}, 'Nothing was written. '), e.message));
@@ -1008,8 +1027,8 @@ async function viewMembers() {
         h('td', {}, m.name || h('span', {class: 'none'}, 'unnamed')),
         h('td', {}, org(m)),
         h('td', {}, h('span', {class: 'tag tag-' + m.role}, m.role)),
-        h('td', {class: 'mono soft', title: m.key}, m.key.slice(0, 12) + '…' +
-                 (m.other_keys && m.other_keys.length ? ' and ' + m.other_keys.length + ' more' : '')),
+        h('td', {class: 'soft', title: [m.key].concat(m.other_keys || []).join('\n')},
+          devices(m)),
         h('td', {}, m.role !== 'revoked' && m.role !== 'owner' && m.role !== 'relay'
           ? revokeButton(m.key, 'Revoke', (m.name || 'this device') + ' will no longer be able to sync or write.') : null))))))));
   const inv = doc.invites || [];
@@ -1025,12 +1044,20 @@ async function viewMembers() {
     await inviteForm(orgs)));
 }
 
+function devices(m) {
+  const n = 1 + (m.other_keys ? m.other_keys.length : 0);
+  const mine = app.status && (m.key === app.status.key || (m.other_keys || []).includes(app.status.key));
+  if (n === 1) return mine ? 'this device' : '1 device';
+  return n + ' devices' + (mine ? ', this one among them' : '');
+}
+
 function revokeButton(key, label, warning) {
   return h('button', {type: 'button', class: 'danger ghost small', onclick: async () => {
     if (!confirm(warning + ' Go on?')) return;
     try {
       await api('POST', 'revoke/' + enc(key));
       toast('Done. Others see it when they sync.', 'good');
+      await wrote();
       route();
     } catch (e) {
       toast(e.message, 'bad');
@@ -1061,6 +1088,7 @@ async function inviteForm(orgs) {
     if (days.value.trim()) body.expires_days = Number(days.value.trim());
     try {
       const r = await api('POST', 'invites', body);
+      await wrote();
       const code = h('code', {class: 'code'}, r.code);
       out.append(h('div', {class: 'msg good'}, h('p', {}, 'Give this invite to ' + body.name +
         ' (by a message they can copy). On their device they run:'),

@@ -137,3 +137,31 @@ class Checks:
         else:
             self.failed += 1
             print("FAIL %s: %s%s" % (self.name, what, (": " + detail) if detail else ""))
+
+
+def page_problems(events, is_own, count_api_refusals=False):
+    """Console messages, exceptions, log errors and requests for anything that
+    is_own(url) does not accept, as lines; and the 4xx replies of /api/ seen,
+    counted apart instead of listed when count_api_refusals (steps that provoke
+    refusals on purpose compare the count)."""
+    out, refused = [], 0
+    for e in events:
+        m, p = e.get("method"), e.get("params", {})
+        if m == "Runtime.consoleAPICalled":
+            args = " ".join(str(a.get("value", a.get("description", ""))) for a in p.get("args", []))
+            out.append("console.%s: %s" % (p.get("type"), args))
+        elif m == "Runtime.exceptionThrown":
+            out.append("exception: %s" % p.get("exceptionDetails", {}).get("text"))
+        elif m == "Log.entryAdded" and p.get("entry", {}).get("level") == "error":
+            entry = p["entry"]
+            if count_api_refusals and entry.get("source") == "network" and \
+               "/api/" in entry.get("url", "") and " 4" in entry.get("text", ""):
+                refused += 1
+            else:
+                out.append("log error: %s" % entry.get("text"))
+        elif m == "Network.requestWillBeSent":
+            url = p.get("request", {}).get("url", "")
+            if not is_own(url) and not url.startswith("data:"):
+                out.append("loaded from elsewhere: %s" % url)
+    return out, refused
+

@@ -32,7 +32,7 @@ import signal
 import sys
 import time
 
-from cdp import Browser, Checks
+from cdp import Browser, Checks, page_problems
 
 # What the page is asked, run in the page by the protocol (the page itself has
 # no script). Returns a JSON string.
@@ -66,25 +66,6 @@ PROBE = r"""
   });
 })()
 """
-
-
-def page_problems(events, page_url):
-    """Console messages, exceptions, log errors and outside requests seen."""
-    out = []
-    for e in events:
-        m, p = e.get("method"), e.get("params", {})
-        if m == "Runtime.consoleAPICalled":
-            args = " ".join(str(a.get("value", a.get("description", ""))) for a in p.get("args", []))
-            out.append("console.%s: %s" % (p.get("type"), args))
-        elif m == "Runtime.exceptionThrown":
-            out.append("exception: %s" % p.get("exceptionDetails", {}).get("text"))
-        elif m == "Log.entryAdded" and p.get("entry", {}).get("level") == "error":
-            out.append("log error: %s" % p["entry"].get("text"))
-        elif m == "Network.requestWillBeSent":
-            url = p.get("request", {}).get("url", "")
-            if url != page_url and not url.startswith("data:"):
-                out.append("loaded from elsewhere: %s" % url)
-    return out
 
 
 def crop_box(b, s, selector):
@@ -143,7 +124,7 @@ def load(args):
                 f.write(pdf)
             pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
         b.drain(0.2)
-        return probe, page_problems(b.events, url), pages
+        return probe, page_problems(b.events, lambda u: u == url)[0], pages
     finally:
         b.close()
 
