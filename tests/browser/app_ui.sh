@@ -6,8 +6,9 @@
 # dashboard, a partner and a commitment made through the forms, the CLI's own
 # messages for a missing partner and a bad number, lists with search and
 # filters, an edit of Dan's brought by a bundle that becomes a conflict on the
-# open page by itself and is resolved with a click, what changed, the members;
-# then at a tablet's width. No console message or outside request is allowed.
+# open page by itself and is resolved with a click, what changed, the members
+# and an invite, a CSV import refused line by line then done, "Sync now"
+# through a real relay; then at a tablet's width. No console message or outside request is allowed.
 # Screenshots in BUILD/artifacts/app-*.png (docs/app-*.png are copies).
 #
 # Without chromium the test is skipped (lib/browser.sh).
@@ -38,6 +39,14 @@ missing=$(c dan put commitment zz title=x 2>&1 >/dev/null || true)
 [[ "$missing" == "cairn: commitment zz: partner is required"* ]] ||
   fail "the CLI's message for a missing partner: $missing"
 
+step "a relay for Ana's network (Ana has not synced yet)"
+NET=$(c ana list _network --json | jq -r '.[0]._id')
+RK=$("$CAIRND" init "$T/relay")
+"$CAIRND" host "$T/relay" "$NET" 2>/dev/null
+touch "$T/relay.log"
+start_relay ""
+c ana remote "127.0.0.1:$PORT" --key "$RK"
+
 step "cairn ui on Ana's store"
 start_ui ana
 
@@ -49,4 +58,5 @@ cat "$T/app.out"
 n=$(grep -c '^ok' "$T/app.out")
 
 stop_ui
+stop_relay
 echo "$NAME: $n checks passed; screenshots in $ART/app-*.png"

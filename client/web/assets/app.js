@@ -969,7 +969,7 @@ function viewImport() {
   });
   const exp = h('section', {class: 'card'}, h('h2', {}, 'Export'),
     h('p', {}, 'Every visible record of a type, as the schema lists its fields.'),
-    h('table', {class: 'list'}, h('tbody', {}, app.schema.types.map(t => h('tr', {},
+    h('table', {class: 'list compact'}, h('tbody', {}, app.schema.types.map(t => h('tr', {},
       h('td', {}, plural(t.label || t.name)),
       h('td', {}, ['csv', 'json', 'xlsx'].map(fmt => [h('a', {class: 'button ghost small',
         href: '/api/export/' + enc(t.name) + '?format=' + fmt, download: t.name + '.' + fmt},
@@ -998,8 +998,10 @@ async function importRun(type, text, ctype, dry, out) {
       await wrote();
     }
   } catch (e) {
-    out.append(h('div', {class: 'msg bad', role: 'alert'}, h('strong', {}, 'Nothing was written. '), e.message));
     const errs = (e.data && e.data.errors) || [];
+    out.append(h('div', {class: 'msg bad', role: 'alert'}, errs.length
+      ? [h('strong', {}, e.message + '.'), ' Correct the file and check it again.']
+      : [h('strong', {}, 'Nothing was written. '), e.message]));
     if (errs.length) out.append(h('table', {class: 'list errors'},
       h('thead', {}, h('tr', {}, ['Line', 'Column', 'What is wrong'].map(x => h('th', {scope: 'col'}, x)))),
       h('tbody', {}, errs.map(x => h('tr', {}, h('td', {class: 'n'}, String(x.line)),
