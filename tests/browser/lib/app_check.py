@@ -90,6 +90,8 @@ class App:
             raise RuntimeError("no %s holding %r" % (selector, text))
 
     def shot(self, name, width):
+        """A screenshot of the page (the notices of earlier steps cleared)."""
+        self.js("document.getElementById('toasts').replaceChildren()")
         self.b.drain(0.3)
         size = self.b.call("Page.getLayoutMetrics", {}, self.s)["cssContentSize"]
         clip = {"x": 0, "y": 0, "width": width, "height": min(max(size["height"], 600), 6000),
