@@ -189,12 +189,16 @@ function recordTitle(type, rec, names) {
   return parts.length ? parts.join(' · ') : rec._id;
 }
 
-/* Map id -> title of every record of type (cached until the data changes). */
+/* Names looked up per type: past this many records, the rest show their ids. */
+const NAMES_LIMIT = 5000;
+
+/* Map id -> title of the records of type (cached until the data changes). */
 function namesOf(type) {
   if (!app.names.has(type)) {
     const tf = titleField(type);
     const fields = tf ? [tf] : describingFields(type);
-    const p = api('GET', 'records/' + enc(type) + (fields.length ? '?fields=' + enc(fields.join(',')) : ''))
+    const q = 'limit=' + NAMES_LIMIT + (fields.length ? '&fields=' + enc(fields.join(',')) : '');
+    const p = api('GET', 'records/' + enc(type) + '?' + q)
       .then(async rows => {
         const names = tf ? {} : await refNames(type, fields);
         return new Map(rows.map(r => [r._id, recordTitle(type, r, names)]));
@@ -427,12 +431,22 @@ async function viewReport(name, asOf) {
                     h('a', {class: 'button ghost', href: src, target: '_blank',
                             rel: 'noopener'}, 'Open to print'));
   const frame = h('iframe', {class: 'report', src, title: label + ' report'});
-  frame.addEventListener('load', () => {
-    const doc = frame.contentDocument;
-    if (doc && doc.documentElement) frame.style.height = doc.documentElement.scrollHeight + 'px';
-  });
+  frame.addEventListener('load', () => fitFrame(frame));
   main.append(frame);
 }
+
+/* A framed report as tall as its page, so that the app's page scrolls, not the frame. */
+function fitFrame(frame) {
+  const doc = frame.contentDocument;
+  if (!doc || !doc.documentElement) return;
+  frame.style.height = '0';
+  frame.style.height = doc.documentElement.scrollHeight + 'px';
+}
+
+window.addEventListener('resize', () => {
+  const frame = document.querySelector('iframe.report');
+  if (frame) fitFrame(frame);
+});
 
 /* ---- lists ---- */
 
