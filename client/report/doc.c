@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "out.h"
 #include "report.h"
 
 static char *dup(const char *s) {
@@ -235,12 +236,13 @@ int cairn_report_cell_text(cairn_report_row_t *row, size_t col, const char *text
 int cairn_report_cell_number(cairn_report_row_t *row, size_t col, double v, int decimals,
                              const char *unit, cairn_report_tone_t tone) {
   char buf[96];
-  if (isnan(v))
-    buf[0] = 0;
-  else if (unit != NULL && unit[0] != 0)
-    snprintf(buf, sizeof buf, "%.*f%s%s", decimals, v, unit[0] == '%' ? "" : " ", unit);
-  else
-    snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  buf[0] = 0;
+  if (!isnan(v)) { /* "%.*f%s%s" of v, " " (but before "%"), unit */
+    size_t len = (size_t)cairn__fixed(buf, sizeof buf, v, decimals);
+    if (unit != NULL && unit[0] != 0)
+      cairn__cat(buf, sizeof buf, cairn__cat(buf, sizeof buf, len, unit[0] == '%' ? "" : " "),
+                 unit);
+  }
   int rc = cairn_report_cell_text(row, col, buf, tone);
   if (rc == 0) {
     row->cells[col].is_number = 1;
