@@ -43,10 +43,12 @@
 typedef struct cairn_report_field {
   const char *name;
   uint32_t name_len;
-  const char *text; /* a string value, NUL-terminated; NULL for other kinds */
-  int is_number;
-  double num;
-  uint64_t hlc; /* its stamp's */
+  uint32_t is_number; /* 1: v.num holds the value; 0: v.text */
+  union {
+    const char *text; /* a string value, NUL-terminated; NULL for other kinds */
+    double num;
+  } v;                /* 32 bytes a field: a report holds hundreds of thousands */
+  uint64_t hlc;       /* its stamp's */
 } cairn_report_field_t;
 
 typedef struct cairn_report_rec {
