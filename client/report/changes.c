@@ -51,6 +51,7 @@ typedef struct feed {
   cairn_report_changes_t *m;
   const cairn_schema_t *sc;
   size_t cap;
+  size_t skip; /* changes to pass over first, unread */
 } feed_t;
 
 /* name with its text appended (", " between), reallocated; NULL on out of memory
@@ -185,14 +186,12 @@ static int feed_one(const cairn_changes_item_t *c, void *ud) {
   int rc;
   if (c->refused != NULL)
     return 0; /* held as evidence only: it changed nothing */
-  if (m->n == f->cap) {
-    size_t cap = f->cap ? 2 * f->cap : 64;
-    cairn_report_change_t *v = realloc(m->rows, cap * sizeof *v);
-    if (v == NULL)
-      return CAIRN_ENOMEM;
-    m->rows = v;
-    f->cap = cap;
+  if (f->skip > 0) {
+    f->skip--;
+    return 0;
   }
+  if (cairn__report_grow((void **)&m->rows, &f->cap, m->n + 1, sizeof *m->rows) != 0)
+    return CAIRN_ENOMEM;
   rc = fill_row(f, c, &m->rows[m->n]);
   m->n++; /* freed with the model even when half filled */
   return rc;
@@ -334,16 +333,71 @@ static uint64_t record_hash(const char *type, size_t tl, const char *id, size_t 
   return h;
 }
 
+/*
+ * The records touched, as a set of (record, who) keys: who 0 for "anyone"
+ * (the records touched in all), a person's index + 1 for that person's. Open
+ * addressing, at most half full; an empty slot has who EMPTY.
+ */
+#define EMPTY UINT64_MAX
+
 typedef struct touch {
-  uint64_t record;
-  size_t person;
+  uint64_t record, who;
 } touch_t;
+
+typedef struct touched {
+  touch_t *v;
+  size_t cap, n; /* cap: a power of two */
+} touched_t;
+
+static size_t touch_slot(const touched_t *t, uint64_t record, uint64_t who) {
+  uint64_t h = record ^ (who * 0x9e3779b97f4a7c15ull); /* splitmix64's finish */
+  h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ull;
+  h = (h ^ (h >> 27)) * 0x94d049bb133111ebull;
+  size_t i = (size_t)(h ^ (h >> 31)) & (t->cap - 1);
+  while (t->v[i].who != EMPTY && (t->v[i].record != record || t->v[i].who != who))
+    i = (i + 1) & (t->cap - 1);
+  return i;
+}
+
+static int touched_grow(touched_t *t) {
+  touched_t bigger = {NULL, t->cap ? 2 * t->cap : 4096, t->n};
+  if ((bigger.v = malloc(bigger.cap * sizeof *bigger.v)) == NULL)
+    return CAIRN_ENOMEM;
+  for (size_t i = 0; i < bigger.cap; i++)
+    bigger.v[i].who = EMPTY;
+  for (size_t i = 0; i < t->cap; i++)
+    if (t->v[i].who != EMPTY)
+      bigger.v[touch_slot(&bigger, t->v[i].record, t->v[i].who)] = t->v[i];
+  free(t->v);
+  *t = bigger;
+  return 0;
+}
+
+static int touched_add(touched_t *t, uint64_t record, uint64_t who) {
+  if (2 * (t->n + 1) > t->cap && touched_grow(t) != 0)
+    return CAIRN_ENOMEM;
+  size_t i = touch_slot(t, record, who);
+  if (t->v[i].who == EMPTY) {
+    t->v[i] = (touch_t){record, who};
+    t->n++;
+  }
+  return 0;
+}
+
+/* One entry of the window as the count saw it: its stamp and its changes. */
+typedef struct counted {
+  uint64_t hlc;
+  uint8_t author[CAIRN_KEY_BYTES];
+  uint64_t seq;
+  size_t changes;
+  size_t person;
+} counted_t;
 
 typedef struct count {
   cairn_report_changes_t *m;
-  uint64_t *times; /* every change's time, in the feed's order */
-  touch_t *touched;
-  size_t ntouched, cap_t, cap_times;
+  counted_t *entries; /* in arrival order, then by stamp */
+  size_t nentries, cap;
+  touched_t touched;
   int rc;
 } count_t;
 
@@ -369,47 +423,42 @@ static size_t person_of(cairn_report_changes_t *m, const cairn_changes_item_t *c
   return m->npeople++;
 }
 
-static int grow(void **v, size_t *cap, size_t n, size_t size) {
-  if (n < *cap)
-    return 0;
-  size_t nc = *cap ? 2 * *cap : 1024;
-  void *nv = realloc(*v, nc * size);
-  if (nv == NULL)
-    return CAIRN_ENOMEM;
-  *v = nv;
-  *cap = nc;
-  return 0;
+/* The count's record of c's entry: the last one, or a new one at its first
+ * change (an entry's changes come together). NULL when out of memory. */
+static counted_t *entry_of(count_t *k, const cairn_changes_item_t *c) {
+  counted_t *e = k->nentries ? &k->entries[k->nentries - 1] : NULL;
+  if (e != NULL && e->seq == c->seq && memcmp(e->author, c->author, CAIRN_KEY_BYTES) == 0)
+    return e;
+  if (cairn__report_grow((void **)&k->entries, &k->cap, k->nentries + 1, sizeof *k->entries) != 0)
+    return NULL;
+  e = &k->entries[k->nentries];
+  e->hlc = c->hlc;
+  memcpy(e->author, c->author, CAIRN_KEY_BYTES);
+  e->seq = c->seq;
+  e->changes = 0;
+  if ((e->person = person_of(k->m, c)) == SIZE_MAX)
+    return NULL;
+  k->nentries++;
+  return e;
 }
 
 static int count_one(const cairn_changes_item_t *c, void *ud) {
   count_t *k = ud;
-  size_t who;
+  counted_t *e;
   if (c->refused != NULL)
     return 0; /* held as evidence only: it changed nothing */
-  if (grow((void **)&k->times, &k->cap_times, k->m->total, sizeof *k->times) != 0 ||
-      (who = person_of(k->m, c)) == SIZE_MAX)
+  if ((e = entry_of(k, c)) == NULL)
     return k->rc = CAIRN_ENOMEM, -1;
-  k->times[k->m->total++] = c->time_ms;
-  k->m->people[who].changes++;
+  e->changes++;
+  k->m->total++;
+  k->m->people[e->person].changes++;
   if (c->kind == CAIRN_OP_REDACTED)
     return 0; /* erased: no record to count */
-  if (grow((void **)&k->touched, &k->cap_t, k->ntouched, sizeof *k->touched) != 0)
+  uint64_t record = record_hash(c->type, c->type_len, c->id, c->id_len);
+  if (touched_add(&k->touched, record, 0) != 0 ||
+      touched_add(&k->touched, record, e->person + 1) != 0)
     return k->rc = CAIRN_ENOMEM, -1;
-  k->touched[k->ntouched].record = record_hash(c->type, c->type_len, c->id, c->id_len);
-  k->touched[k->ntouched++].person = who;
   return 0;
-}
-
-static int touch_cmp(const void *a, const void *b) {
-  const touch_t *x = a, *y = b;
-  if (x->person != y->person)
-    return x->person < y->person ? -1 : 1;
-  return (x->record > y->record) - (x->record < y->record);
-}
-
-static int u64_cmp(const void *a, const void *b) {
-  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-  return (x > y) - (x < y);
 }
 
 static int changer_cmp(const void *a, const void *b) {
@@ -420,24 +469,44 @@ static int changer_cmp(const void *a, const void *b) {
   return c != 0 ? c : strcmp(x->author_key, y->author_key);
 }
 
-/* Records touched, in all and by each person. */
-static int count_records(count_t *k) {
+/* Records touched, in all and by each person; then the people in order. */
+static void count_records(count_t *k) {
   cairn_report_changes_t *m = k->m;
-  uint64_t *all = malloc((k->ntouched + 1) * sizeof *all);
-  if (all == NULL)
-    return CAIRN_ENOMEM;
-  cairn_sort(k->touched, k->ntouched, sizeof *k->touched, touch_cmp);
-  for (size_t i = 0; i < k->ntouched; i++) {
-    all[i] = k->touched[i].record;
-    if (i == 0 || touch_cmp(&k->touched[i], &k->touched[i - 1]) != 0)
-      m->people[k->touched[i].person].records++;
+  for (size_t i = 0; i < k->touched.cap; i++) {
+    const touch_t *t = &k->touched.v[i];
+    if (t->who == 0)
+      m->records++;
+    else if (t->who != EMPTY)
+      m->people[t->who - 1].records++;
   }
-  cairn_sort(all, k->ntouched, sizeof *all, u64_cmp);
-  for (size_t i = 0; i < k->ntouched; i++)
-    m->records += i == 0 || all[i] != all[i - 1];
-  free(all);
   cairn_sort(m->people, m->npeople, sizeof *m->people, changer_cmp);
-  return 0;
+}
+
+static int counted_cmp(const void *a, const void *b) {
+  const counted_t *x = a, *y = b;
+  if (x->hlc != y->hlc)
+    return x->hlc < y->hlc ? -1 : 1;
+  return memcmp(x->author, y->author, CAIRN_KEY_BYTES);
+}
+
+/* Where the latest kept changes start, in the feed's order: the time of the
+ * kept-th last change (since_ms when there are no more), and how many changes
+ * from that time come before it (*skip: those of its millisecond). */
+static uint64_t latest_from(count_t *k, size_t kept, size_t *skip) {
+  cairn_report_changes_t *m = k->m;
+  size_t after = 0;
+  *skip = 0;
+  if (m->total <= kept)
+    return m->since_ms;
+  cairn_sort(k->entries, k->nentries, sizeof *k->entries, counted_cmp);
+  size_t i = k->nentries;
+  while (i-- > 0 && (after += k->entries[i].changes) < kept)
+    ;
+  uint64_t from = k->entries[i].hlc >> 16;
+  while (i-- > 0 && k->entries[i].hlc >> 16 == from)
+    after += k->entries[i].changes;
+  *skip = after - kept;
+  return from;
 }
 
 /* ---- the model ---- */
@@ -456,12 +525,14 @@ static int summarise(cairn_report_data_t *d, cairn_report_changes_t *m) {
   return rc;
 }
 
-/* Rows of the latest changes: from the time of the CAIRN_REPORT_CHANGES_KEPT-th
- * last, then the ones before it that share that millisecond dropped. */
-static int latest_rows(cairn_report_data_t *d, cairn_report_changes_t *m, const count_t *k) {
-  feed_t f = {m, cairn_report_data_schema(d), 0};
+/* Rows of the latest changes: the feed read again from the time of the
+ * CAIRN_REPORT_CHANGES_KEPT-th last, the ones before it that share that
+ * millisecond passed over unread, and (should the log have grown since the
+ * count) any beyond the kept dropped from the front. */
+static int latest_rows(cairn_report_data_t *d, cairn_report_changes_t *m, count_t *k) {
+  feed_t f = {m, cairn_report_data_schema(d), 0, 0};
   size_t kept = CAIRN_REPORT_CHANGES_KEPT;
-  uint64_t from = m->total > kept ? k->times[m->total - kept] : m->since_ms;
+  uint64_t from = latest_from(k, kept, &f.skip);
   cairn_changes_opts_t o = {from, m->until_ms + 1, 0};
   int rc = cairn_changes(cairn_report_data_store(d), &o, feed_one, &f);
   if (rc != 0 || m->n <= kept)
@@ -477,7 +548,7 @@ static int latest_rows(cairn_report_data_t *d, cairn_report_changes_t *m, const 
 int cairn_report_changes(cairn_report_data_t *d, uint64_t since_ms,
                          cairn_report_changes_t **out) {
   cairn_report_changes_t *m = calloc(1, sizeof *m);
-  count_t k = {m, NULL, NULL, 0, 0, 0, 0};
+  count_t k = {m, NULL, 0, 0, {NULL, 0, 0}, 0};
   uint64_t now = cairn_report_data_time(d);
   int rc = 0;
   *out = NULL;
@@ -487,19 +558,20 @@ int cairn_report_changes(cairn_report_data_t *d, uint64_t since_ms,
   m->since_ms = since_ms ? since_ms
                 : now > DEFAULT_SINCE_DAYS * DAY_MS ? now - DEFAULT_SINCE_DAYS * DAY_MS
                                                     : 1;
-  cairn_changes_opts_t o = {m->since_ms, m->until_ms + 1, 0};
+  /* one pass counts every change, in the order the log holds them; a second
+   * reads the latest in full, in time order */
+  cairn_changes_opts_t o = {m->since_ms, m->until_ms + 1, CAIRN_CHANGES_UNORDERED};
   if (m->since_ms <= m->until_ms) {
-    /* one pass counts every change; a second reads the latest in full */
     rc = cairn_changes(cairn_report_data_store(d), &o, count_one, &k);
     if (rc == 0)
       rc = k.rc;
-    if (rc == 0)
-      rc = count_records(&k);
-    if (rc == 0)
+    if (rc == 0) {
+      count_records(&k);
       rc = latest_rows(d, m, &k);
+    }
   }
-  free(k.times);
-  free(k.touched);
+  free(k.entries);
+  free(k.touched.v);
   if (rc == 0)
     rc = summarise(d, m);
   if (rc != 0) {
