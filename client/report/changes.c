@@ -321,8 +321,9 @@ static int per_record(cairn_report_data_t *d, cairn_report_changes_t *m,
 
 /* ---- people and records: counted over every change ---- */
 
-/* FNV-1a of a record's type and id: records touched are counted by it (a
- * collision between two records of one window is left to chance: 2^-64). */
+/* FNV-1a of a record's type and id: records touched are counted by it, and by
+ * it mixed with a person's number (a collision between two records, or two
+ * pairs, of one window is left to chance: 2^-64). */
 static uint64_t record_hash(const char *type, size_t tl, const char *id, size_t il) {
   uint64_t h = 1469598103934665603ull;
   for (size_t i = 0; i < tl; i++)
@@ -333,55 +334,50 @@ static uint64_t record_hash(const char *type, size_t tl, const char *id, size_t 
   return h;
 }
 
-/*
- * The records touched, as a set of (record, who) keys: who 0 for "anyone"
- * (the records touched in all), a person's index + 1 for that person's. Open
- * addressing, at most half full; an empty slot has who EMPTY.
- */
-#define EMPTY UINT64_MAX
-
-typedef struct touch {
-  uint64_t record, who;
-} touch_t;
-
-typedef struct touched {
-  touch_t *v;
+/* A set of 64-bit keys: open addressing, at most half full, 0 kept apart. */
+typedef struct keyset {
+  uint64_t *v;
   size_t cap, n; /* cap: a power of two */
-} touched_t;
+  int has_zero;
+} keyset_t;
 
-static size_t touch_slot(const touched_t *t, uint64_t record, uint64_t who) {
-  uint64_t h = record ^ (who * 0x9e3779b97f4a7c15ull); /* splitmix64's finish */
+static size_t key_slot(const keyset_t *t, uint64_t key) {
+  uint64_t h = key; /* splitmix64's finish: keys of one record's pairs spread */
   h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ull;
   h = (h ^ (h >> 27)) * 0x94d049bb133111ebull;
   size_t i = (size_t)(h ^ (h >> 31)) & (t->cap - 1);
-  while (t->v[i].who != EMPTY && (t->v[i].record != record || t->v[i].who != who))
+  while (t->v[i] != 0 && t->v[i] != key)
     i = (i + 1) & (t->cap - 1);
   return i;
 }
 
-static int touched_grow(touched_t *t) {
-  touched_t bigger = {NULL, t->cap ? 2 * t->cap : 4096, t->n};
-  if ((bigger.v = malloc(bigger.cap * sizeof *bigger.v)) == NULL)
+static int keyset_grow(keyset_t *t) {
+  keyset_t bigger = {NULL, t->cap ? 2 * t->cap : 4096, t->n, t->has_zero};
+  if ((bigger.v = calloc(bigger.cap, sizeof *bigger.v)) == NULL)
     return CAIRN_ENOMEM;
-  for (size_t i = 0; i < bigger.cap; i++)
-    bigger.v[i].who = EMPTY;
   for (size_t i = 0; i < t->cap; i++)
-    if (t->v[i].who != EMPTY)
-      bigger.v[touch_slot(&bigger, t->v[i].record, t->v[i].who)] = t->v[i];
+    if (t->v[i] != 0)
+      bigger.v[key_slot(&bigger, t->v[i])] = t->v[i];
   free(t->v);
   *t = bigger;
   return 0;
 }
 
-static int touched_add(touched_t *t, uint64_t record, uint64_t who) {
-  if (2 * (t->n + 1) > t->cap && touched_grow(t) != 0)
-    return CAIRN_ENOMEM;
-  size_t i = touch_slot(t, record, who);
-  if (t->v[i].who == EMPTY) {
-    t->v[i] = (touch_t){record, who};
-    t->n++;
+/* Add key: 1 when it is new, 0 when it was there, or CAIRN_ENOMEM. */
+static int keyset_add(keyset_t *t, uint64_t key) {
+  if (key == 0) {
+    int added = !t->has_zero;
+    t->has_zero = 1;
+    return added;
   }
-  return 0;
+  if (2 * (t->n + 1) > t->cap && keyset_grow(t) != 0)
+    return CAIRN_ENOMEM;
+  size_t i = key_slot(t, key);
+  if (t->v[i] != 0)
+    return 0;
+  t->v[i] = key;
+  t->n++;
+  return 1;
 }
 
 /* One entry of the window as the count saw it: its stamp and its changes. */
@@ -397,7 +393,8 @@ typedef struct count {
   cairn_report_changes_t *m;
   counted_t *entries; /* in arrival order, then by stamp */
   size_t nentries, cap;
-  touched_t touched;
+  keyset_t records; /* the records touched */
+  keyset_t pairs;   /* the records each person touched: a hash of both */
   int rc;
 } count_t;
 
@@ -455,9 +452,12 @@ static int count_one(const cairn_changes_item_t *c, void *ud) {
   if (c->kind == CAIRN_OP_REDACTED)
     return 0; /* erased: no record to count */
   uint64_t record = record_hash(c->type, c->type_len, c->id, c->id_len);
-  if (touched_add(&k->touched, record, 0) != 0 ||
-      touched_add(&k->touched, record, e->person + 1) != 0)
+  int added = keyset_add(&k->records, record), pair;
+  if (added < 0 ||
+      (pair = keyset_add(&k->pairs, record ^ ((e->person + 1) * 0x9e3779b97f4a7c15ull))) < 0)
     return k->rc = CAIRN_ENOMEM, -1;
+  k->m->records += (size_t)added;
+  k->m->people[e->person].records += (unsigned)pair;
   return 0;
 }
 
@@ -469,18 +469,6 @@ static int changer_cmp(const void *a, const void *b) {
   return c != 0 ? c : strcmp(x->author_key, y->author_key);
 }
 
-/* Records touched, in all and by each person; then the people in order. */
-static void count_records(count_t *k) {
-  cairn_report_changes_t *m = k->m;
-  for (size_t i = 0; i < k->touched.cap; i++) {
-    const touch_t *t = &k->touched.v[i];
-    if (t->who == 0)
-      m->records++;
-    else if (t->who != EMPTY)
-      m->people[t->who - 1].records++;
-  }
-  cairn_sort(m->people, m->npeople, sizeof *m->people, changer_cmp);
-}
 
 static int counted_cmp(const void *a, const void *b) {
   const counted_t *x = a, *y = b;
@@ -548,7 +536,7 @@ static int latest_rows(cairn_report_data_t *d, cairn_report_changes_t *m, count_
 int cairn_report_changes(cairn_report_data_t *d, uint64_t since_ms,
                          cairn_report_changes_t **out) {
   cairn_report_changes_t *m = calloc(1, sizeof *m);
-  count_t k = {m, NULL, 0, 0, {NULL, 0, 0}, 0};
+  count_t k = {m, NULL, 0, 0, {NULL, 0, 0, 0}, {NULL, 0, 0, 0}, 0};
   uint64_t now = cairn_report_data_time(d);
   int rc = 0;
   *out = NULL;
@@ -566,12 +554,13 @@ int cairn_report_changes(cairn_report_data_t *d, uint64_t since_ms,
     if (rc == 0)
       rc = k.rc;
     if (rc == 0) {
-      count_records(&k);
+      cairn_sort(m->people, m->npeople, sizeof *m->people, changer_cmp);
       rc = latest_rows(d, m, &k);
     }
   }
   free(k.entries);
-  free(k.touched.v);
+  free(k.records.v);
+  free(k.pairs.v);
   if (rc == 0)
     rc = summarise(d, m);
   if (rc != 0) {

@@ -32,38 +32,10 @@ struct cairn_report_data {
  * records, all freed with the set. */
 #define ARENA_BLOCK ((size_t)256 << 10)
 
-typedef struct block {
-  struct block *next;
-  size_t used, cap;
-  max_align_t data[];
-} block_t;
-
-/* n bytes from the set's arena, aligned for any type; NULL when out of memory. */
-static void *arena_alloc(cairn_report_set_t *set, size_t n) {
-  block_t *b = set->arena_;
-  n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
-  if (b == NULL || b->cap - b->used < n) {
-    size_t cap = n > ARENA_BLOCK ? n : ARENA_BLOCK;
-    block_t *nb = malloc(sizeof *nb + cap);
-    if (nb == NULL)
-      return NULL;
-    nb->next = b;
-    nb->used = 0;
-    nb->cap = cap;
-    set->arena_ = b = nb;
-  }
-  void *p = (uint8_t *)b->data + b->used;
-  b->used += n;
-  return p;
-}
-
 static void set_free(cairn_report_set_t *set) {
   if (set == NULL)
     return;
-  for (block_t *b = set->arena_, *next; b != NULL; b = next) {
-    next = b->next;
-    free(b);
-  }
+  cairn__arena_free(set->arena_);
   free(set->v);
   free(set->type);
   free(set);
@@ -175,7 +147,8 @@ static int copy_record(load_t *l, const cairn_record_t *r, cairn_report_rec_t *x
       return rc;
   }
   size_t at_text = n * sizeof(cairn_report_field_t), at_id = at_text + l->text_len;
-  uint8_t *mem = arena_alloc(l->set, at_id + r->id_len + 1 + r->fields_len);
+  uint8_t *mem = cairn__arena_alloc(&l->set->arena_, at_id + r->id_len + 1 + r->fields_len,
+                                    sizeof(max_align_t), ARENA_BLOCK);
   if (mem == NULL)
     return CAIRN_ENOMEM;
   cairn_report_field_t *v = (cairn_report_field_t *)mem;
@@ -559,11 +532,29 @@ static long days_from_civil(long y, unsigned m, unsigned d) {
   return era * 146097 + (long)doe - 719468;
 }
 
+/* Whether s[0..n) are digits, and their value. */
+static int date_digits(const char *s, int n, unsigned *v) {
+  *v = 0;
+  for (int i = 0; i < n; i++) {
+    if (s[i] < '0' || s[i] > '9')
+      return 0;
+    *v = *v * 10 + (unsigned)(s[i] - '0');
+  }
+  return 1;
+}
+
 static int date_days(const char *s, long *out) {
   unsigned y, m, d;
   char tail;
-  if (s == NULL || strlen(s) < 10 || sscanf(s, "%4u-%2u-%2u%c", &y, &m, &d, &tail) < 3 ||
-      m < 1 || m > 12 || d < 1 || d > 31)
+  if (s == NULL || strlen(s) < 10)
+    return 0;
+  /* "YYYY-MM-DD..." read without sscanf (thousands of dates a report), as the
+   * sscanf below reads it */
+  if (!(date_digits(s, 4, &y) && s[4] == '-' && date_digits(s + 5, 2, &m) && s[7] == '-' &&
+        date_digits(s + 8, 2, &d)) &&
+      sscanf(s, "%4u-%2u-%2u%c", &y, &m, &d, &tail) < 3)
+    return 0;
+  if (m < 1 || m > 12 || d < 1 || d > 31)
     return 0;
   *out = days_from_civil((long)y, m, d);
   return 1;

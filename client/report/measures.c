@@ -646,28 +646,36 @@ static void intro_of(const cairn_report_measure_t *m, char *out, size_t cap) {
 #undef ADD
 }
 
-static int point_period_cmp(const void *a, const void *b) {
-  const cairn_report_point_t *const *x = a, *const *y = b;
-  return cairn_report_period_cmp(&(*x)->at, &(*y)->at);
-}
-
-/* One point of each period of m's series, in period order: the chart's x. */
+/* One point of each period of m's series, in period order: the chart's x (of
+ * points with one period, the first series'). Each series' points are in
+ * period order: each series is merged into the periods of those before it. */
 static const cairn_report_point_t **periods_of(const cairn_report_measure_t *m, size_t *n) {
-  size_t total = 0, k = 0;
+  size_t total = 0;
   for (size_t i = 0; i < m->nseries; i++)
     total += m->series[i].npoints;
   const cairn_report_point_t **p = malloc((total + 1) * sizeof *p);
+  const cairn_report_point_t **merged = malloc((total + 1) * sizeof *merged);
   *n = 0;
-  if (p == NULL)
+  if (p == NULL || merged == NULL) {
+    free(p);
+    free(merged);
     return NULL;
-  for (size_t i = 0; i < m->nseries; i++)
-    for (size_t j = 0; j < m->series[i].npoints; j++)
-      p[k++] = &m->series[i].points[j];
-  /* every series' points, a series per site: thousands for years of months */
-  cairn_sort(p, total, sizeof *p, point_period_cmp);
-  for (size_t i = 0; i < total; i++)
-    if (*n == 0 || cairn_report_period_cmp(&p[*n - 1]->at, &p[i]->at) != 0)
-      p[(*n)++] = p[i];
+  }
+  for (size_t i = 0; i < m->nseries; i++) {
+    const cairn_report_point_t *q = m->series[i].points;
+    size_t a = 0, b = 0, k = 0, nq = m->series[i].npoints;
+    while (a < *n || b < nq) {
+      int c = a == *n ? 1 : b == nq ? -1 : cairn_report_period_cmp(&p[a]->at, &q[b].at);
+      merged[k++] = c <= 0 ? p[a] : &q[b];
+      a += c <= 0;
+      b += c >= 0;
+    }
+    const cairn_report_point_t **t = p;
+    p = merged;
+    merged = t;
+    *n = k;
+  }
+  free(merged);
   return p;
 }
 

@@ -34,21 +34,45 @@ void cairn__out_mem(cairn__out_t *o, const char *s, size_t n) {
   o->n += n;
 }
 
+/* What c becomes in HTML text; NULL when it stays itself. */
+static const char *esc_of(char c) {
+  switch (c) {
+  case '&': return "&amp;";
+  case '<': return "&lt;";
+  case '>': return "&gt;";
+  case '"': return "&quot;";
+  case '\'': return "&#39;";
+  default: return NULL;
+  }
+}
+
 void cairn__out_esc(cairn__out_t *o, const char *s) {
   while (*s) {
     size_t run = strcspn(s, "&<>\"'"); /* written whole, not a byte at a time */
     cairn__out_mem(o, s, run);
     s += run;
-    switch (*s) {
-    case '&': cairn__out_mem(o, "&amp;", 5); break;
-    case '<': cairn__out_mem(o, "&lt;", 4); break;
-    case '>': cairn__out_mem(o, "&gt;", 4); break;
-    case '"': cairn__out_mem(o, "&quot;", 6); break;
-    case '\'': cairn__out_mem(o, "&#39;", 5); break;
-    default: continue; /* the end */
-    }
-    s++;
+    if (*s == 0)
+      break;
+    cairn__out_str(o, esc_of(*s++));
   }
+}
+
+char *cairn__esc_dup(const char *s, size_t *len) {
+  size_t n = 0;
+  for (const char *p = s; *p; p++)
+    n += esc_of(*p) != NULL ? strlen(esc_of(*p)) : 1;
+  char *out = malloc(n + 1), *q = out;
+  if (out == NULL)
+    return NULL;
+  for (const char *p = s; *p; p++) {
+    const char *e = esc_of(*p);
+    size_t k = e != NULL ? strlen(e) : 1;
+    memcpy(q, e != NULL ? e : p, k);
+    q += k;
+  }
+  *q = 0;
+  *len = n;
+  return out;
 }
 
 void cairn__out_fixed(cairn__out_t *o, double v, int decimals) {

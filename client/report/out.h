@@ -57,6 +57,10 @@ static inline void cairn__out_char(cairn__out_t *o, char c) {
  * attribute: &, <, >, " and ' escaped. */
 void cairn__out_esc(cairn__out_t *o, const char *s);
 
+/* s escaped as cairn__out_esc writes it, in a string of *len bytes (malloc'd,
+ * NUL-terminated); NULL when out of memory. */
+char *cairn__esc_dup(const char *s, size_t *len);
+
 /* v as "%.*f" writes it with decimals places. */
 void cairn__out_fixed(cairn__out_t *o, double v, int decimals);
 

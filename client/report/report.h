@@ -144,6 +144,7 @@ typedef struct cairn_report_cell {
 typedef struct cairn_report_row {
   char *type, *id;
   cairn_report_cell_t *cells; /* ncols */
+  struct cairn_report_table *table_; /* internal: the table it is in */
 } cairn_report_row_t;
 
 typedef struct cairn_report_table {
@@ -154,6 +155,7 @@ typedef struct cairn_report_table {
   cairn_report_row_t *rows;
   size_t nrows, cap;
   char *empty; /* what to say when there are no rows */
+  void *blocks_; /* internal: where its rows' cells and texts live */
 } cairn_report_table_t;
 
 /* A line chart: x labels (periods in time order), one series per line (y per x,

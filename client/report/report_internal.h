@@ -15,6 +15,14 @@ json_t *cairn__report_json(const cairn_report_doc_t *doc);
  * CAIRN_ENOMEM. */
 int cairn__report_html(const cairn_report_doc_t *doc, FILE *f);
 
+/* n bytes from the blocks at *arena (NULL: none yet), at a multiple of align
+ * (a power of two up to alignof(max_align_t)): from the newest block, else a
+ * new one of size bytes (n when larger). Valid until cairn__arena_free. NULL
+ * when out of memory. */
+void *cairn__arena_alloc(void **arena, size_t n, size_t align, size_t size);
+/* Free every block (arena may be NULL). */
+void cairn__arena_free(void *arena);
+
 /* Room in the array *v (of *cap elements of size bytes) for need elements:
  * its capacity doubled (from 16) until it holds them. 0 or CAIRN_ENOMEM (*v
  * left as it was). */

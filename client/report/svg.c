@@ -95,21 +95,21 @@ double cairn__plot_y(const cairn__plot_t *p, double v) {
  * a report's time). @return the end of what it wrote, at most NUM1_MAX bytes. */
 #define NUM1_MAX 24
 static char *num1(char *p, double v) {
-  char buf[NUM1_MAX], *q = buf + sizeof buf;
   double t = fabs(v) * 10;
-  long long i = (long long)t; /* llround(t), without the call */
+  unsigned long long i = (unsigned long long)t; /* llround(t), without the call */
   i += t - (double)i >= 0.5;
-  int negative = v < 0 && i != 0;
+  size_t n = 3; /* digits before the point, the point, one decimal */
+  for (unsigned long long w = i / 10; w >= 10; w /= 10)
+    n++;
+  if (v < 0 && i != 0)
+    *p++ = '-';
+  char *q = p + n;
   *--q = (char)('0' + i % 10);
   *--q = '.';
   i /= 10;
   do
     *--q = (char)('0' + i % 10);
   while ((i /= 10) > 0);
-  if (negative)
-    *--q = '-';
-  size_t n = (size_t)(buf + sizeof buf - q);
-  memcpy(p, q, n);
   return p + n;
 }
 
@@ -177,17 +177,29 @@ static int is_percent(const char *unit) {
 
 /* A value as people read it: at most two decimals, no trailing zeros, with
  * its unit ("54%", "120 children"). */
+/* v with at most two decimals, trailing zeros dropped, into num (64 bytes):
+ * its length. */
+static size_t value_number(char num[64], double v) {
+  int n = cairn__fixed(num, 64, fabs(v) < 0.005 ? 0.0 : v, 2);
+  size_t len = n < 0 ? 0 : n < 64 ? (size_t)n : 63;
+  const char *dot = memchr(num, '.', len);
+  if (dot != NULL)
+    while (len > (size_t)(dot - num) && (num[len - 1] == '0' || num[len - 1] == '.'))
+      len--;
+  num[len] = 0;
+  return len;
+}
+
+/* What follows a value: " " and the unit, or "%" alone. */
+static const char *unit_space(const char *unit) {
+  return unit[0] && !is_percent(unit) ? " " : "";
+}
+
 static void value_text(char *buf, size_t size, double v, const char *unit) {
   char num[64];
-  cairn__fixed(num, sizeof num, fabs(v) < 0.005 ? 0.0 : v, 2);
-  char *dot = strchr(num, '.');
-  if (dot != NULL) {
-    char *end = num + strlen(num);
-    while (end > dot && (end[-1] == '0' || end[-1] == '.'))
-      *--end = 0;
-  }
+  value_number(num, v);
   size_t len = cairn__cat(buf, size, 0, num);
-  len = cairn__cat(buf, size, len, unit[0] && !is_percent(unit) ? " " : "");
+  len = cairn__cat(buf, size, len, unit_space(unit));
   cairn__cat(buf, size, len, unit);
 }
 
@@ -380,11 +392,82 @@ static void marker(cairn__out_t *f, size_t k, double x, double y, double r) {
 
 /* One series: its line (the element tests count) and a marker per value, each
  * with a tooltip "site, period: value". */
-static void series(cairn__out_t *f, const cairn_report_chart_t *c, const cairn__plot_t *p, size_t k) {
+/* The texts a chart's tooltips repeat, escaped once: each x label and what
+ * follows a value (" " and the unit). NULL members when out of memory (the
+ * tooltips are then escaped one by one). */
+typedef struct tips {
+  char **x;
+  size_t *xlen;
+  char *unit;
+  size_t unit_len, unit_raw; /* unit_raw: its length unescaped */
+} tips_t;
+
+static void tips_free(tips_t *t, size_t nx) {
+  for (size_t i = 0; t->x != NULL && i < nx; i++)
+    free(t->x[i]);
+  free(t->x);
+  free(t->xlen);
+  free(t->unit);
+}
+
+static void tips_make(tips_t *t, const cairn_report_chart_t *c) {
+  char suffix[300];
+  size_t len = cairn__cat(suffix, sizeof suffix, 0, unit_space(c->unit));
+  memset(t, 0, sizeof *t);
+  t->unit_raw = cairn__cat(suffix, sizeof suffix, len, c->unit);
+  t->x = calloc(c->nx + 1, sizeof *t->x);
+  t->xlen = calloc(c->nx + 1, sizeof *t->xlen);
+  int ok = t->x != NULL && t->xlen != NULL && t->unit_raw < sizeof suffix &&
+           (t->unit = cairn__esc_dup(suffix, &t->unit_len)) != NULL;
+  for (size_t i = 0; ok && i < c->nx; i++)
+    ok = (t->x[i] = cairn__esc_dup(c->x[i], &t->xlen[i])) != NULL;
+  if (!ok) {
+    tips_free(t, c->nx);
+    memset(t, 0, sizeof *t);
+  }
+}
+
+/* Series k's name, escaped once (NULL when out of memory). */
+typedef struct tip_name {
+  const char *raw;
+  char *esc;
+  size_t len;
+} tip_name_t;
+
+/* A marker's tooltip "site, period: value": from the texts escaped once, or
+ * (out of memory; a value and unit of 80 bytes or more, cut as value_text
+ * cuts them) escaped here. */
+static void tooltip(cairn__out_t *f, const cairn_report_chart_t *c, const tips_t *t,
+                    const tip_name_t *name, size_t i, double y) {
+  char num[80];
+  cairn__out_str(f, "<title>");
+  if (name->esc != NULL)
+    cairn__out_mem(f, name->esc, name->len);
+  else
+    cairn__out_esc(f, name->raw);
+  cairn__out_str(f, ", ");
+  size_t n = value_number(num, y);
+  if (t->x != NULL && n + t->unit_raw < sizeof num) {
+    cairn__out_mem(f, t->x[i], t->xlen[i]);
+    cairn__out_str(f, ": ");
+    cairn__out_mem(f, num, n); /* digits, "-" and ".": nothing to escape */
+    cairn__out_mem(f, t->unit, t->unit_len);
+  } else {
+    value_text(num, sizeof num, y, c->unit);
+    cairn__out_esc(f, c->x[i]);
+    cairn__out_str(f, ": ");
+    cairn__out_esc(f, num);
+  }
+  cairn__out_str(f, "</title></path>");
+}
+
+static void series(cairn__out_t *f, const cairn_report_chart_t *c, const cairn__plot_t *p,
+                   const tips_t *t, size_t k) {
   const cairn_report_series_t *s = &c->series[k];
   const char *colour = colours[k % NCOLOURS];
   double r = c->nx > 24 ? 2.8 : 3.8;
-  char num[80];
+  tip_name_t name = {s->name, NULL, 0};
+  name.esc = cairn__esc_dup(s->name, &name.len);
   cairn__out_str(f, "<g class=\"line\"><path class=\"series\" data-series=\"");
   cairn__out_esc(f, s->name);
   cairn__out_str(f, "\" fill=\"none\" stroke=\"");
@@ -396,15 +479,9 @@ static void series(cairn__out_t *f, const cairn_report_chart_t *c, const cairn__
     if (!isfinite(s->y[i]))
       continue;
     marker(f, k, cairn__plot_x(p, i), cairn__plot_y(p, s->y[i]), r);
-    value_text(num, sizeof num, s->y[i], c->unit);
-    cairn__out_str(f, "<title>");
-    cairn__out_esc(f, s->name);
-    cairn__out_str(f, ", ");
-    cairn__out_esc(f, c->x[i]);
-    cairn__out_str(f, ": ");
-    cairn__out_esc(f, num);
-    cairn__out_str(f, "</title></path>");
+    tooltip(f, c, t, &name, i, s->y[i]);
   }
+  free(name.esc);
   cairn__out_str(f, "</g>\n");
 }
 
@@ -528,8 +605,11 @@ void cairn__svg_chart(cairn__out_t *f, const cairn_report_chart_t *c, size_t ind
   grid(f, c, &p, any);
   x_labels(f, c, &p);
   refs(f, c, &p);
+  tips_t tips;
+  tips_make(&tips, c);
   for (size_t k = 0; k < c->nseries; k++)
-    series(f, c, &p, k);
+    series(f, c, &p, &tips, k);
+  tips_free(&tips, c->nx);
   if (!any)
     empty_note(f, &p);
   cairn__out_str(f, "</svg>\n");
