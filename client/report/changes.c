@@ -334,11 +334,19 @@ static uint64_t record_hash(const char *type, size_t tl, const char *id, size_t 
   return h;
 }
 
-/* A set of 64-bit keys: open addressing, at most half full, 0 kept apart. */
+/*
+ * A set of 64-bit keys, each with the number of who added it first: open
+ * addressing, at most half full, key 0 kept apart. The records touched are
+ * one such set (who: the first person to touch each); the records a second
+ * person touched as well, another (keys: the record mixed with the person).
+ * One look a change, then, for the common record touched by one person.
+ */
 typedef struct keyset {
-  uint64_t *v;
-  size_t cap, n; /* cap: a power of two */
+  uint64_t *keys; /* 0: empty */
+  size_t *who;    /* beside the keys: a look reads only the keys */
+  size_t cap, n;  /* cap: a power of two */
   int has_zero;
+  size_t zero_who;
 } keyset_t;
 
 static size_t key_slot(const keyset_t *t, uint64_t key) {
@@ -346,37 +354,57 @@ static size_t key_slot(const keyset_t *t, uint64_t key) {
   h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ull;
   h = (h ^ (h >> 27)) * 0x94d049bb133111ebull;
   size_t i = (size_t)(h ^ (h >> 31)) & (t->cap - 1);
-  while (t->v[i] != 0 && t->v[i] != key)
+  while (t->keys[i] != 0 && t->keys[i] != key)
     i = (i + 1) & (t->cap - 1);
   return i;
 }
 
+static void keyset_free(keyset_t *t) {
+  free(t->keys);
+  free(t->who);
+}
+
 static int keyset_grow(keyset_t *t) {
-  keyset_t bigger = {NULL, t->cap ? 2 * t->cap : 4096, t->n, t->has_zero};
-  if ((bigger.v = calloc(bigger.cap, sizeof *bigger.v)) == NULL)
+  keyset_t bigger = {NULL, NULL, t->cap ? 2 * t->cap : 4096, t->n, t->has_zero, t->zero_who};
+  bigger.keys = calloc(bigger.cap, sizeof *bigger.keys);
+  bigger.who = malloc(bigger.cap * sizeof *bigger.who);
+  if (bigger.keys == NULL || bigger.who == NULL) {
+    keyset_free(&bigger);
     return CAIRN_ENOMEM;
+  }
   for (size_t i = 0; i < t->cap; i++)
-    if (t->v[i] != 0)
-      bigger.v[key_slot(&bigger, t->v[i])] = t->v[i];
-  free(t->v);
+    if (t->keys[i] != 0) {
+      size_t j = key_slot(&bigger, t->keys[i]);
+      bigger.keys[j] = t->keys[i];
+      bigger.who[j] = t->who[i];
+    }
+  keyset_free(t);
   *t = bigger;
   return 0;
 }
 
-/* Add key: 1 when it is new, 0 when it was there, or CAIRN_ENOMEM. */
-static int keyset_add(keyset_t *t, uint64_t key) {
+/* Add key for who: 1 when it is new, 0 when it was there (*first: who added
+ * it), or CAIRN_ENOMEM. */
+static int keyset_add(keyset_t *t, uint64_t key, size_t who, size_t *first) {
   if (key == 0) {
     int added = !t->has_zero;
+    if (added)
+      t->zero_who = who;
     t->has_zero = 1;
+    *first = t->zero_who;
     return added;
   }
   if (2 * (t->n + 1) > t->cap && keyset_grow(t) != 0)
     return CAIRN_ENOMEM;
   size_t i = key_slot(t, key);
-  if (t->v[i] != 0)
+  if (t->keys[i] != 0) {
+    *first = t->who[i];
     return 0;
-  t->v[i] = key;
+  }
+  t->keys[i] = key;
+  t->who[i] = who;
   t->n++;
+  *first = who;
   return 1;
 }
 
@@ -393,8 +421,8 @@ typedef struct count {
   cairn_report_changes_t *m;
   counted_t *entries; /* in arrival order, then by stamp */
   size_t nentries, cap;
-  keyset_t records; /* the records touched */
-  keyset_t pairs;   /* the records each person touched: a hash of both */
+  keyset_t records; /* the records touched, with who touched each first */
+  keyset_t pairs;   /* the records a person touched after someone else */
   int rc;
 } count_t;
 
@@ -452,12 +480,16 @@ static int count_one(const cairn_changes_item_t *c, void *ud) {
   if (c->kind == CAIRN_OP_REDACTED)
     return 0; /* erased: no record to count */
   uint64_t record = record_hash(c->type, c->type_len, c->id, c->id_len);
-  int added = keyset_add(&k->records, record), pair;
-  if (added < 0 ||
-      (pair = keyset_add(&k->pairs, record ^ ((e->person + 1) * 0x9e3779b97f4a7c15ull))) < 0)
+  size_t first;
+  int added = keyset_add(&k->records, record, e->person, &first);
+  if (added > 0) /* a record nobody touched yet */
+    k->m->records++;
+  else if (added == 0 && first != e->person) /* touched by someone else first */
+    added = keyset_add(&k->pairs, record ^ ((e->person + 1) * 0x9e3779b97f4a7c15ull),
+                       e->person, &first);
+  if (added < 0)
     return k->rc = CAIRN_ENOMEM, -1;
-  k->m->records += (size_t)added;
-  k->m->people[e->person].records += (unsigned)pair;
+  k->m->people[e->person].records += (unsigned)added;
   return 0;
 }
 
@@ -536,7 +568,7 @@ static int latest_rows(cairn_report_data_t *d, cairn_report_changes_t *m, count_
 int cairn_report_changes(cairn_report_data_t *d, uint64_t since_ms,
                          cairn_report_changes_t **out) {
   cairn_report_changes_t *m = calloc(1, sizeof *m);
-  count_t k = {m, NULL, 0, 0, {NULL, 0, 0, 0}, {NULL, 0, 0, 0}, 0};
+  count_t k = {m, NULL, 0, 0, {NULL, NULL, 0, 0, 0, 0}, {NULL, NULL, 0, 0, 0, 0}, 0};
   uint64_t now = cairn_report_data_time(d);
   int rc = 0;
   *out = NULL;
@@ -559,8 +591,8 @@ int cairn_report_changes(cairn_report_data_t *d, uint64_t since_ms,
     }
   }
   free(k.entries);
-  free(k.records.v);
-  free(k.pairs.v);
+  keyset_free(&k.records);
+  keyset_free(&k.pairs);
   if (rc == 0)
     rc = summarise(d, m);
   if (rc != 0) {

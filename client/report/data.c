@@ -376,12 +376,24 @@ static int field_value(cairn_report_data_t *d, const cairn_report_rec_t *r, cons
 void cairn__fields_init(cairn_report_data_t *d, const char *type, const char *const *names,
                         size_t n, cairn__fields_t *out) {
   const cairn_schema_type_t *t = cairn_schema_type(d->schema, type);
+  memset(out, 0, sizeof *out);
   out->n = n < CAIRN__FIELDS_MAX ? n : CAIRN__FIELDS_MAX;
   for (size_t k = 0; k < out->n; k++) {
     out->names[k] = names[k];
     out->lens[k] = strlen(names[k]);
     out->sf[k] = cairn_schema_field(t, names[k]);
+    size_t b = out->lens[k] < CAIRN__FIELDS_LENS ? out->lens[k] : CAIRN__FIELDS_LENS;
+    out->by_len[b][out->nby_len[b]++] = (unsigned char)k;
   }
+}
+
+/* Whether the n bytes at a and b are the same (names of a few bytes: a loop,
+ * not a call). */
+static int same_bytes(const char *a, const char *b, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (a[i] != b[i])
+      return 0;
+  return 1;
 }
 
 void cairn__fields_find(const cairn__fields_t *fs, const cairn_report_rec_t *r,
@@ -390,12 +402,15 @@ void cairn__fields_find(const cairn__fields_t *fs, const cairn_report_rec_t *r,
     out[k] = NULL;
   for (uint32_t i = 0; i < r->nfields_; i++) {
     const cairn_report_field_t *f = &r->fields_[i];
-    for (size_t k = 0; k < fs->n; k++)
+    size_t b = f->name_len < CAIRN__FIELDS_LENS ? f->name_len : CAIRN__FIELDS_LENS;
+    for (size_t j = 0; j < fs->nby_len[b]; j++) {
+      size_t k = fs->by_len[b][j];
       if (f->name_len == fs->lens[k] && out[k] == NULL &&
-          memcmp(f->name, fs->names[k], f->name_len) == 0) {
+          same_bytes(f->name, fs->names[k], f->name_len)) {
         out[k] = f;
         break;
       }
+    }
   }
 }
 

@@ -55,12 +55,20 @@ int cairn_report_period_cmp(const cairn_report_period_t *a, const cairn_report_p
   return b->months - a->months; /* the longer first */
 }
 
-int cairn_report_period_started(const cairn_report_period_t *p, const char *date) {
+/* The month of date ("YYYY-MM..."): 12 * year + month - 1; 0 when it is not
+ * a date. */
+static int date_month(const char *date, long *out) {
   long y, m;
   if (date == NULL || strlen(date) < 7 || date[4] != '-' || !digits(date, 4, &y) ||
       !digits(date + 5, 2, &m))
     return 0;
-  return p->month <= 12 * y + m - 1; /* its first day is the 1st of that month */
+  *out = 12 * y + m - 1;
+  return 1;
+}
+
+int cairn_report_period_started(const cairn_report_period_t *p, const char *date) {
+  long month;
+  return date_month(date, &month) && p->month <= month; /* its first day: the 1st */
 }
 
 /* ---- trends ---- */
@@ -178,9 +186,40 @@ typedef struct vref {
 } vref_t;
 
 static int str_cmp(const char *a, const char *b) {
+  if (a == b)
+    return 0; /* the same text (interned below), or both none */
   if (a == NULL || b == NULL)
     return (a != NULL) - (b != NULL); /* none first */
   return strcmp(a, b);
+}
+
+/*
+ * Equal texts made one pointer: the values' sites and groups are compared
+ * again and again (sorting, cutting into series), and two pointers compared
+ * are two strings not read from records far apart in memory. The first
+ * INTERN_MAX distinct texts are kept (sites and groups are few); others stay
+ * as they are.
+ */
+#define INTERN_MAX 64
+
+typedef struct interned {
+  const char *v[INTERN_MAX];
+  size_t n, last;
+} interned_t;
+
+static const char *intern(interned_t *t, const char *s) {
+  if (s == NULL || (t->n > 0 && t->v[t->last] == s))
+    return s;
+  if (t->n > 0 && strcmp(t->v[t->last], s) == 0)
+    return t->v[t->last];
+  for (size_t i = 0; i < t->n; i++)
+    if (strcmp(t->v[i], s) == 0)
+      return t->v[t->last = i];
+  if (t->n < INTERN_MAX) {
+    t->v[t->n] = s;
+    t->last = t->n++;
+  }
+  return s;
 }
 
 static int vref_cmp(const void *pa, const void *pb) {
@@ -240,7 +279,7 @@ static const cairn_report_rec_t *owner_of(cairn_report_data_t *d, const cairn__f
 /* The parts of value r the series read; 0 when it has no period or no number. */
 static int value_read(cairn_report_data_t *d, const cairn__fields_t *fs,
                       const cairn_report_rec_t *r, const cairn_report_field_t **f,
-                      const char *date, vref_t *x) {
+                      const long *today, interned_t *texts, vref_t *x) {
   x->period = cairn__fields_text(d, fs, F_PERIOD, r, f[F_PERIOD]);
   if (!cairn_report_period_parse(x->period, &x->at))
     return 0;
@@ -251,8 +290,11 @@ static int value_read(cairn_report_data_t *d, const cairn__fields_t *fs,
     x->site = NULL;
   if (x->group != NULL && x->group[0] == 0)
     x->group = NULL;
+  x->site = intern(texts, x->site);
+  x->group = intern(texts, x->group);
   /* numbers by their stored names, as cairn_report_number reads them */
-  x->actual = cairn_report_period_started(&x->at, date) ? field_number(f[F_ACTUAL]) : NAN;
+  /* begun: its first month is not after the date's (cairn_report_period_started) */
+  x->actual = today != NULL && x->at.month <= *today ? field_number(f[F_ACTUAL]) : NAN;
   x->target = field_number(f[F_TARGET]);
   x->forecast = field_number(f[F_FORECAST]);
   return !isnan(x->actual) || !isnan(x->target) || !isnan(x->forecast);
@@ -296,8 +338,10 @@ static int refs_sort(refs_t *k) {
  * owner's id), read once for all of them, each kind's in vref order. */
 static int values_of(cairn_report_data_t *d, const cairn_report_set_t *values, refs_t *ks,
                      size_t nk) {
-  const char *date = cairn_report_data_date(d);
   const cairn_report_field_t *f[F_N];
+  long month; /* the data's date's, read once */
+  const long *today = date_month(cairn_report_data_date(d), &month) ? &month : NULL;
+  interned_t texts = {{NULL}, 0, 0};
   cairn__fields_t fs;
   int rc = 0;
   cairn__fields_init(d, "value", value_fields, F_N, &fs);
@@ -311,7 +355,7 @@ static int values_of(cairn_report_data_t *d, const cairn_report_set_t *values, r
     cairn__fields_find(&fs, r, f);
     for (size_t j = 0; j < nk && j < 2; j++)
       any |= (owner[j] = owner_of(d, &fs, &ks[j], r, f)) != NULL;
-    if (!any || !value_read(d, &fs, r, f, date, &x))
+    if (!any || !value_read(d, &fs, r, f, today, &texts, &x))
       continue; /* a value of no owner here, without a period or a number */
     for (size_t j = 0; j < nk && j < 2; j++)
       if (owner[j] != NULL) {

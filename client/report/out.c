@@ -21,17 +21,15 @@ int cairn__out_flush(cairn__out_t *o) {
   return o->failed || ferror(o->f) ? CAIRN_EIO : 0;
 }
 
-void cairn__out_mem(cairn__out_t *o, const char *s, size_t n) {
-  if (n > CAIRN__OUT_BUF - o->n) {
-    (void)cairn__out_flush(o);
-    if (n >= CAIRN__OUT_BUF) { /* larger than the buffer: written as it is */
-      if (fwrite(s, 1, n, o->f) != n)
-        o->failed = 1;
-      return;
-    }
+void cairn__out_spill(cairn__out_t *o, const char *s, size_t n) {
+  (void)cairn__out_flush(o);
+  if (n >= CAIRN__OUT_BUF) { /* larger than the buffer: written as it is */
+    if (fwrite(s, 1, n, o->f) != n)
+      o->failed = 1;
+    return;
   }
-  memcpy(o->buf + o->n, s, n);
-  o->n += n;
+  memcpy(o->buf, s, n);
+  o->n = n;
 }
 
 /* What c becomes in HTML text; NULL when it stays itself. */

@@ -30,8 +30,19 @@ void cairn__out_init(cairn__out_t *o, FILE *f);
  * f so far failed (f's error flag included). */
 int cairn__out_flush(cairn__out_t *o);
 
-/* n bytes of s. */
-void cairn__out_mem(cairn__out_t *o, const char *s, size_t n);
+/* What cairn__out_mem does when the buffer lacks room for n bytes. */
+void cairn__out_spill(cairn__out_t *o, const char *s, size_t n);
+
+/* n bytes of s (inline: most are a few bytes, and a literal's length and copy
+ * are then known where it is written). */
+static inline void cairn__out_mem(cairn__out_t *o, const char *s, size_t n) {
+  if (n > CAIRN__OUT_BUF - o->n) {
+    cairn__out_spill(o, s, n);
+    return;
+  }
+  memcpy(o->buf + o->n, s, n);
+  o->n += n;
+}
 
 static inline void cairn__out_str(cairn__out_t *o, const char *s) {
   cairn__out_mem(o, s, strlen(s));

@@ -36,11 +36,15 @@ int cairn__report_grow(void **v, size_t *cap, size_t need, size_t size);
  */
 #define CAIRN__FIELDS_MAX 16
 
+#define CAIRN__FIELDS_LENS 32 /* names by length: lengths from this on share one */
+
 typedef struct cairn__fields {
   size_t n;
   const char *names[CAIRN__FIELDS_MAX]; /* borrowed */
   size_t lens[CAIRN__FIELDS_MAX];
   const cairn_schema_field_t *sf[CAIRN__FIELDS_MAX]; /* NULL: not in the schema */
+  unsigned char nby_len[CAIRN__FIELDS_LENS + 1];    /* names of each length */
+  unsigned char by_len[CAIRN__FIELDS_LENS + 1][CAIRN__FIELDS_MAX]; /* their k */
 } cairn__fields_t;
 
 /* The fields names[0..n) (at most CAIRN__FIELDS_MAX) of records of type. */

@@ -95,6 +95,10 @@ double cairn__plot_y(const cairn__plot_t *p, double v) {
  * a report's time). @return the end of what it wrote, at most NUM1_MAX bytes. */
 #define NUM1_MAX 24
 static char *num1(char *p, double v) {
+  static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+                              "25262728293031323334353637383940414243444546474849"
+                              "50515253545556575859606162636465666768697071727374"
+                              "75767778798081828384858687888990919293949596979899";
   double t = fabs(v) * 10;
   unsigned long long i = (unsigned long long)t; /* llround(t), without the call */
   i += t - (double)i >= 0.5;
@@ -106,10 +110,16 @@ static char *num1(char *p, double v) {
   char *q = p + n;
   *--q = (char)('0' + i % 10);
   *--q = '.';
-  i /= 10;
-  do
-    *--q = (char)('0' + i % 10);
-  while ((i /= 10) > 0);
+  for (i /= 10; i >= 100; i /= 100) { /* two digits at a time */
+    q -= 2;
+    memcpy(q, pairs + 2 * (i % 100), 2);
+  }
+  if (i >= 10) {
+    q -= 2;
+    memcpy(q, pairs + 2 * i, 2);
+  } else {
+    *--q = (char)('0' + i);
+  }
   return p + n;
 }
 
@@ -129,8 +139,31 @@ static void put_nums(cairn__out_t *o, const char *fmt, const double *v, int exac
   }
 }
 
-static void pathf(cairn__out_t *o, const char *fmt, const double *v) {
-  put_nums(o, fmt, v, 0);
+#define PATH_ROOM 256 /* path data of one pathf at most: 40 bytes of fmt, 8 numbers */
+
+/* fmt (as pathf's) at p, which has room for PATH_ROOM bytes, when each of the n
+ * values of v is one num1 writes: the end of what it wrote; else NULL, nothing
+ * written. */
+static char *path_at(char *p, const char *fmt, const double *v, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (!isfinite(v[i]) || fabs(v[i]) > 1e15)
+      return NULL;
+  for (; *fmt; fmt++)
+    if (*fmt == '#')
+      p = num1(p, *v++);
+    else
+      *p++ = *fmt;
+  return p;
+}
+
+/* Path data: fmt (at most 40 bytes) with each '#' replaced by the next of v
+ * (n of them, at most 8) as num1 writes it. */
+static void pathf(cairn__out_t *o, const char *fmt, const double *v, size_t n) {
+  char *end = path_at(cairn__out_room(o, PATH_ROOM), fmt, v, n);
+  if (end != NULL)
+    o->n = (size_t)(end - o->buf);
+  else
+    put_nums(o, fmt, v, 0); /* a value num1 does not write */
 }
 
 /* fmt with each '#' replaced by the next of v as "%.1f" writes it. */
@@ -146,7 +179,7 @@ static void series_path(cairn__out_t *f, const cairn__plot_t *p, const double *y
       continue;
     }
     double xy[2] = {cairn__plot_x(p, i), cairn__plot_y(p, y[i])};
-    pathf(f, wrote ? (in_run ? " L# #" : " M# #") : (in_run ? "L# #" : "M# #"), xy);
+    pathf(f, wrote ? (in_run ? " L# #" : " M# #") : (in_run ? "L# #" : "M# #"), xy, 2);
     wrote = in_run = 1;
   }
 }
@@ -351,36 +384,69 @@ static void refs(cairn__out_t *f, const cairn_report_chart_t *c, const cairn__pl
   }
 }
 
-/* The outline of marker shape k centred on (x, y), r its size: a circle, a
- * square, a triangle, a diamond, a triangle pointing down, a ring. */
-static void shape(cairn__out_t *f, size_t k, double x, double y, double r) {
+/* The path data of marker shape k of size r after its first point, for the
+ * shapes whose rest is the same wherever they are (the circle's and the
+ * ring's arcs, the square's sides), into tail (PATH_ROOM bytes): written once
+ * a series. "" for the other shapes. */
+static void shape_tail(size_t k, double r, char *tail) {
+  char *end = NULL;
   switch (k % NSHAPES) {
   case 1:
-    pathf(f, "M# #h#v#h#Z", (const double[]){x - r * .9, y - r * .9, r * 1.8, r * 1.8, -r * 1.8});
+    end = path_at(tail, "h#v#h#Z", (const double[]){r * 1.8, r * 1.8, -r * 1.8}, 3);
+    break;
+  case 0:
+  case NSHAPES - 1:
+    end = path_at(tail, "a# # 0 1 0 # 0a# # 0 1 0 # 0Z",
+                  (const double[]){r, r, 2 * r, r, r, -2 * r}, 6);
+    break;
+  default:
+    break;
+  }
+  *(end != NULL ? end : tail) = 0;
+}
+
+/* The outline of marker shape k centred on (x, y), r its size: a circle, a
+ * square, a triangle, a diamond, a triangle pointing down, a ring. tail: its
+ * shape_tail, or NULL. */
+static void shape(cairn__out_t *f, size_t k, double x, double y, double r, const char *tail) {
+  switch (k % NSHAPES) {
+  case 1:
+    if (tail != NULL && tail[0]) {
+      pathf(f, "M# #", (const double[]){x - r * .9, y - r * .9}, 2);
+      cairn__out_str(f, tail);
+      break;
+    }
+    pathf(f, "M# #h#v#h#Z", (const double[]){x - r * .9, y - r * .9, r * 1.8, r * 1.8, -r * 1.8},
+          5);
     break;
   case 2:
     pathf(f, "M# #L# #L# #Z",
-          (const double[]){x, y - r * 1.2, x + r * 1.1, y + r * .8, x - r * 1.1, y + r * .8});
+          (const double[]){x, y - r * 1.2, x + r * 1.1, y + r * .8, x - r * 1.1, y + r * .8}, 6);
     break;
   case 3:
     pathf(f, "M# #L# #L# #L# #Z",
-          (const double[]){x, y - r * 1.3, x + r * 1.3, y, x, y + r * 1.3, x - r * 1.3, y});
+          (const double[]){x, y - r * 1.3, x + r * 1.3, y, x, y + r * 1.3, x - r * 1.3, y}, 8);
     break;
   case 4:
     pathf(f, "M# #L# #L# #Z",
-          (const double[]){x, y + r * 1.2, x + r * 1.1, y - r * .8, x - r * 1.1, y - r * .8});
+          (const double[]){x, y + r * 1.2, x + r * 1.1, y - r * .8, x - r * 1.1, y - r * .8}, 6);
     break;
   default: /* 0 and 5: a circle (5 drawn hollow) */
+    if (tail != NULL && tail[0]) {
+      pathf(f, "M# #", (const double[]){x - r, y}, 2);
+      cairn__out_str(f, tail);
+      break;
+    }
     pathf(f, "M# #a# # 0 1 0 # 0a# # 0 1 0 # 0Z",
-          (const double[]){x - r, y, r, r, 2 * r, r, r, -2 * r});
+          (const double[]){x - r, y, r, r, 2 * r, r, r, -2 * r}, 8);
   }
 }
 
 /* A marker of series k, left open for a <title> and the closing </path>. */
-static void marker(cairn__out_t *f, size_t k, double x, double y, double r) {
+static void marker(cairn__out_t *f, size_t k, double x, double y, double r, const char *tail) {
   const char *colour = colours[k % NCOLOURS];
   cairn__out_str(f, "<path class=\"marker\" d=\"");
-  shape(f, k, x, y, r);
+  shape(f, k, x, y, r, tail);
   if (k % NSHAPES == NSHAPES - 1)
     cairn__out_str(f, "\" fill=\"#fff\" stroke=\"");
   else
@@ -467,6 +533,8 @@ static void series(cairn__out_t *f, const cairn_report_chart_t *c, const cairn__
   const char *colour = colours[k % NCOLOURS];
   double r = c->nx > 24 ? 2.8 : 3.8;
   tip_name_t name = {s->name, NULL, 0};
+  char tail[PATH_ROOM];
+  shape_tail(k, r, tail);
   name.esc = cairn__esc_dup(s->name, &name.len);
   cairn__out_str(f, "<g class=\"line\"><path class=\"series\" data-series=\"");
   cairn__out_esc(f, s->name);
@@ -478,7 +546,7 @@ static void series(cairn__out_t *f, const cairn_report_chart_t *c, const cairn__
   for (size_t i = 0; i < c->nx; i++) {
     if (!isfinite(s->y[i]))
       continue;
-    marker(f, k, cairn__plot_x(p, i), cairn__plot_y(p, s->y[i]), r);
+    marker(f, k, cairn__plot_x(p, i), cairn__plot_y(p, s->y[i]), r, tail);
     tooltip(f, c, t, &name, i, s->y[i]);
   }
   free(name.esc);
@@ -554,7 +622,7 @@ static void legend(cairn__out_t *f, const cairn_report_chart_t *c) {
                       "<line x1=\"1\" x2=\"29\" y1=\"7\" y2=\"7\" stroke=\"");
     cairn__out_str(f, colours[k % NCOLOURS]);
     cairn__out_str(f, "\" stroke-width=\"2.2\"/>");
-    marker(f, k, 15, 7, 3.8);
+    marker(f, k, 15, 7, 3.8, NULL);
     cairn__out_str(f, "</path></svg>");
     cairn__out_esc(f, c->series[k].name);
     cairn__out_str(f, "</li>");
