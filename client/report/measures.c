@@ -309,28 +309,36 @@ static int in_order(const vref_t *v, size_t n) {
   return 1;
 }
 
-/* Sort k's values into vref order: placed by owner (the first key) in one
- * pass, then each owner's run sorted unless it is in order. */
+/* Sort k's values into vref order: moved to their owner's run in place (the
+ * owner is the first key; American flag sort's one pass), then each owner's
+ * run sorted unless it is in order. */
 static int refs_sort(refs_t *k) {
-  size_t *start = calloc(k->set->n + 1, sizeof *start);
-  vref_t *out = malloc((k->n + 1) * sizeof *out);
-  if (start == NULL || out == NULL) {
-    free(start);
-    free(out);
+  size_t owners = k->set->n;
+  size_t *end = calloc(2 * owners + 1, sizeof *end), *next = end + owners;
+  if (end == NULL)
     return CAIRN_ENOMEM;
+  for (size_t i = 0; i < k->n; i++)
+    end[k->v[i].owner]++;
+  for (size_t o = 0, at = 0; o < owners; o++) { /* next[o]: where o's run goes on */
+    next[o] = at;
+    at += end[o];
+    end[o] = at;
   }
-  for (size_t i = 0; i < k->n; i++)
-    start[k->v[i].owner + 1]++;
-  for (size_t o = 1; o <= k->set->n; o++)
-    start[o] += start[o - 1];
-  for (size_t i = 0; i < k->n; i++)
-    out[start[k->v[i].owner]++] = k->v[i]; /* start[o]: now the end of o's run */
-  for (size_t o = 0, from = 0; o < k->set->n; from = start[o++])
-    if (!in_order(out + from, start[o] - from))
-      cairn_sort(out + from, start[o] - from, sizeof *out, vref_cmp);
-  free(start);
-  free(k->v);
-  k->v = out;
+  for (size_t o = 0; o < owners; o++)
+    while (next[o] < end[o]) {
+      size_t w = k->v[next[o]].owner;
+      if (w == o) {
+        next[o]++;
+      } else { /* to w's run; what was there is looked at next */
+        vref_t t = k->v[next[w]];
+        k->v[next[w]++] = k->v[next[o]];
+        k->v[next[o]] = t;
+      }
+    }
+  for (size_t o = 0, from = 0; o < owners; from = end[o++])
+    if (!in_order(k->v + from, end[o] - from))
+      cairn_sort(k->v + from, end[o] - from, sizeof *k->v, vref_cmp);
+  free(end);
   return 0;
 }
 
