@@ -35,7 +35,6 @@ int cairn__report_grow(void **v, size_t *cap, size_t need, size_t size);
  * would read, for a report that reads the same fields of thousands of records.
  */
 #define CAIRN__FIELDS_MAX 16
-
 #define CAIRN__FIELDS_LENS 32 /* names by length: lengths from this on share one */
 
 typedef struct cairn__fields {
