@@ -943,6 +943,14 @@ CAIRN_EXTERN void cairn_sync_live_stop(cairn_sync_live_t *h, cairn_sync_stop_cb 
  * starting with '_': `_member`, `_network`, `_schema`, `_invite`), left out
  * by default. */
 #define CAIRN_CHANGES_RESERVED 1u
+/* cairn_changes_opts_t.flags: hand the changes out in this replica's arrival
+ * order instead of by stamp, each entry as the walk reaches it, nothing copied
+ * or sorted: for counting a window of any size in time and memory in
+ * proportion to what the callback keeps. Each author's entries still come in
+ * seq order (and an entry's ops in their order), but authors interleave as
+ * their entries arrived. cb then runs inside the walk's read transaction: it
+ * may read the store, and must not write to it. */
+#define CAIRN_CHANGES_UNORDERED 2u
 
 /* Which changes to report; a zeroed struct (or NULL) reports every one. */
 typedef struct cairn_changes_opts {
@@ -995,10 +1003,12 @@ typedef int (*cairn_changes_cb)(const cairn_changes_item_t *c, void *ud);
  * ops in their order in the entry. Ops on cairn's own records are left out
  * unless opts->flags has CAIRN_CHANGES_RESERVED; erased ops are always reported.
  *
- * Runs in one read transaction. Entries stamped before since_ms are skipped from
- * their header alone, their ops never read; the others are copied out of the
- * store (memory in proportion to their bytes) to be sorted before the first call
- * of cb.
+ * Runs in one read transaction. Entries stamped outside the window are skipped
+ * from their header alone, their ops never read; the others are copied out of
+ * the store (memory in proportion to their bytes) to be sorted before the first
+ * call of cb (unless opts->flags has CAIRN_CHANGES_UNORDERED). Each entry's ops
+ * are checked as they are handed out: an entry found corrupt makes the call
+ * return CAIRN_ECORRUPT after its ops before the bad one were handed out.
  *
  * @param[in] opts  may be NULL: every change.
  * @return 0 (also when there is nothing to report: cb is never called),

@@ -9,7 +9,13 @@
  * bytes first and skips, undecoded, every entry outside the time window; the
  * others are copied into an arena whose blocks never move (the views decoded
  * from them stay valid), sorted by stamp (HLC, then author: the order of
- * history and merge) and only then decoded and handed out, op by op.
+ * history and merge) and only then handed out, op by op. A walk that only
+ * counts (CAIRN_CHANGES_UNORDERED) hands each entry out where it lies in the
+ * store, in arrival order: nothing copied, nothing sorted.
+ *
+ * An entry handed out is read once: its header decoded, then its ops parsed
+ * one at a time as they are handed out (each checked as cairn_entry_decode
+ * checks it, their number and the bytes after them checked at the end).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -132,48 +138,132 @@ typedef struct ref {
   size_t len;
 } ref_t;
 
+/* The header fields of a stored entry (8: version, network, author, seq,
+ * prev, hlc, ops_root, op_count) as cairn_entry_decode reads them. */
+static int view_header(cairn_entry_t *e) {
+  cairn_mpr_t r;
+  uint32_t n;
+  uint64_t version, count;
+  cairn_mpr_init(&r, e->header, e->header_len);
+  if (cairn_mpr_array(&r, &n) != 0 || n != 8 || cairn_mpr_uint(&r, &version) != 0 ||
+      version != CAIRN_ENTRY_VERSION ||
+      cairn_mpr_bin_exact(&r, &e->network, CAIRN_KEY_BYTES) != 0 ||
+      cairn_mpr_bin_exact(&r, &e->author, CAIRN_KEY_BYTES) != 0 ||
+      cairn_mpr_uint(&r, &e->seq) != 0 || e->seq == 0)
+    return CAIRN_ECORRUPT;
+  if (cairn_mpr_peek(&r) == CAIRN_MP_NIL
+          ? cairn_mpr_nil(&r) != 0 || e->seq != 1
+          : cairn_mpr_bin_exact(&r, &e->prev, CAIRN_HASH_BYTES) != 0 || e->seq == 1)
+    return CAIRN_ECORRUPT;
+  if (cairn_mpr_uint(&r, &e->hlc) != 0 ||
+      cairn_mpr_bin_exact(&r, &e->ops_root, CAIRN_HASH_BYTES) != 0 ||
+      cairn_mpr_uint(&r, &count) != 0 || count == 0 || count > UINT32_MAX ||
+      cairn_mpr_left(&r) != 0)
+    return CAIRN_ECORRUPT;
+  e->op_count = (uint32_t)count;
+  return 0;
+}
+
+/* A stored entry [header, sig, ops] with its header decoded and its ops not
+ * yet read (emit_entry checks them as it reads them). */
+static int view_entry(const uint8_t *p, size_t len, cairn_entry_t *e) {
+  cairn_mpr_t r;
+  uint32_t n, hlen;
+  memset(e, 0, sizeof *e);
+  cairn_mpr_init(&r, p, len);
+  if (cairn_mpr_array(&r, &n) != 0 || n != 3 || cairn_mpr_bin(&r, &e->header, &hlen) != 0)
+    return CAIRN_ECORRUPT;
+  e->header_len = hlen;
+  if (view_header(e) != 0 || cairn_mpr_bin_exact(&r, &e->sig, CAIRN_SIG_BYTES) != 0)
+    return CAIRN_ECORRUPT;
+  e->ops = r.p;
+  e->ops_len = cairn_mpr_left(&r);
+  e->bytes = p;
+  e->len = len;
+  return 0;
+}
+
 typedef struct feed {
   cairn_store_t *s;
   cairn_changes_opts_t opts;
+  const names_t *names;
+  cairn_changes_cb cb;
+  void *ud;
   arena_t arena;
   ref_t *refs;
   size_t n, cap;
 } feed_t;
-
-/* The HLC and author of an entry, read from its header alone (no op is read). */
-static int peek_stamp(const uint8_t *p, size_t len, uint64_t *hlc, const uint8_t **author) {
-  cairn_mpr_t r;
-  uint32_t n, hlen;
-  const uint8_t *header, *skip;
-  uint64_t u;
-  cairn_mpr_init(&r, p, len);
-  if (cairn_mpr_array(&r, &n) != 0 || n != 3 || cairn_mpr_bin(&r, &header, &hlen) != 0)
-    return CAIRN_ECORRUPT;
-  cairn_mpr_init(&r, header, hlen);
-  if (cairn_mpr_array(&r, &n) != 0 || n != 8 || cairn_mpr_uint(&r, &u) != 0 ||
-      cairn_mpr_bin_exact(&r, &skip, CAIRN_KEY_BYTES) != 0 ||
-      cairn_mpr_bin_exact(&r, author, CAIRN_KEY_BYTES) != 0 || cairn_mpr_uint(&r, &u) != 0)
-    return CAIRN_ECORRUPT;
-  if (cairn_mpr_peek(&r) == CAIRN_MP_NIL ? cairn_mpr_nil(&r) != 0
-                                         : cairn_mpr_bin_exact(&r, &skip, CAIRN_HASH_BYTES) != 0)
-    return CAIRN_ECORRUPT;
-  return cairn_mpr_uint(&r, hlc) != 0 ? CAIRN_ECORRUPT : 0;
-}
 
 static int in_window(const cairn_changes_opts_t *o, uint64_t hlc) {
   uint64_t ms = hlc >> 16;
   return ms >= o->since_ms && (o->until_ms == 0 || ms < o->until_ms);
 }
 
-/* Keep a copy of each entry within the window. */
+static int reported(const cairn_changes_opts_t *o, const cairn_op_t *op) {
+  return op->kind == CAIRN_OP_REDACTED || (o->flags & CAIRN_CHANGES_RESERVED) != 0 ||
+         op->type[0] != '_';
+}
+
+/* Hand out the reported ops of the entry e (its header read), parsing each op
+ * once: 0, > 0 to stop, or an error. Whether the entry is refused and its
+ * author's name are looked up at its first reported op. A malformed op, a
+ * count of ops other than the header's or bytes after the last op make the
+ * entry corrupt (the ops before it were handed out). */
+static int emit_entry(feed_t *f, const cairn_entry_t *e) {
+  cairn_op_iter_t it;
+  cairn_op_t op;
+  cairn_error_t why = {0, ""};
+  uint32_t index = 0;
+  int rc, refused = -1;
+  cairn_changes_item_t c = {.entry = e,
+                            .hlc = e->hlc,
+                            .time_ms = e->hlc >> 16,
+                            .author = e->author,
+                            .author_name = NULL,
+                            .seq = e->seq,
+                            .index = 0,
+                            .kind = CAIRN_OP_REDACTED,
+                            .type = NULL,
+                            .type_len = 0,
+                            .id = NULL,
+                            .id_len = 0,
+                            .op = &op,
+                            .refused = NULL};
+  cairn_op_iter_init(e, &it);
+  if (it.left != e->op_count)
+    return CAIRN_ECORRUPT;
+  for (; cairn_op_next(&it, &op); index++) {
+    if (!reported(&f->opts, &op))
+      continue;
+    if (refused < 0) {
+      if ((refused = cairn_entry_refused(f->s, e->author, e->seq, &why)) < 0)
+        return refused;
+      c.refused = refused ? why.msg : NULL;
+      c.author_name = names_find(f->names, f->s, e->author);
+    }
+    c.index = index;
+    c.kind = op.kind;
+    c.type = op.kind == CAIRN_OP_REDACTED ? NULL : op.type;
+    c.type_len = op.kind == CAIRN_OP_REDACTED ? 0 : op.type_len;
+    c.id = op.kind == CAIRN_OP_REDACTED ? NULL : op.id;
+    c.id_len = op.kind == CAIRN_OP_REDACTED ? 0 : op.id_len;
+    if ((rc = f->cb(&c, f->ud)) != 0)
+      return rc;
+  }
+  return it.left != 0 || it.p != it.end ? CAIRN_ECORRUPT : 0;
+}
+
+/* Each entry within the window: handed out where it lies (unordered), or
+ * copied to be sorted. */
 static int keep_entry(const cairn_stored_t *st, uint64_t position, void *ud) {
   feed_t *f = ud;
-  uint64_t hlc;
-  const uint8_t *author;
+  cairn_entry_t e;
   (void)position;
-  int rc = peek_stamp(st->bytes, st->len, &hlc, &author);
-  if (rc != 0 || !in_window(&f->opts, hlc))
+  int rc = view_entry(st->bytes, st->len, &e);
+  if (rc != 0 || !in_window(&f->opts, e.hlc))
     return rc;
+  if (f->opts.flags & CAIRN_CHANGES_UNORDERED)
+    return emit_entry(f, &e);
   if (f->n == f->cap) {
     size_t cap = f->cap ? 2 * f->cap : 1024;
     ref_t *v = realloc(f->refs, cap * sizeof *v);
@@ -185,7 +275,7 @@ static int keep_entry(const cairn_stored_t *st, uint64_t position, void *ud) {
   uint8_t *copy = arena_copy(&f->arena, st->bytes, st->len);
   if (copy == NULL)
     return CAIRN_ENOMEM;
-  f->refs[f->n++] = (ref_t){hlc, copy + (author - st->bytes), copy, st->len};
+  f->refs[f->n++] = (ref_t){e.hlc, copy + (e.author - st->bytes), copy, st->len};
   return 0;
 }
 
@@ -196,71 +286,22 @@ static int ref_cmp(const void *a, const void *b) {
   return memcmp(x->author, y->author, CAIRN_KEY_BYTES);
 }
 
-static int reported(const cairn_changes_opts_t *o, const cairn_op_t *op) {
-  return op->kind == CAIRN_OP_REDACTED || (o->flags & CAIRN_CHANGES_RESERVED) != 0 ||
-         op->type[0] != '_';
-}
-
-/* Whether any op of e is reported. */
-static int any_reported(const cairn_changes_opts_t *o, const cairn_entry_t *e) {
-  cairn_op_iter_t it;
-  cairn_op_t op;
-  cairn_op_iter_init(e, &it);
-  while (cairn_op_next(&it, &op))
-    if (reported(o, &op))
-      return 1;
-  return 0;
-}
-
-/* Hand out the reported ops of one entry: 0, > 0 to stop, or an error. */
-static int emit_entry(feed_t *f, const names_t *names, const ref_t *r, cairn_changes_cb cb,
-                      void *ud) {
+/* The copied entries, by stamp. */
+static int emit_sorted(feed_t *f) {
   cairn_entry_t e;
-  cairn_op_iter_t it;
-  cairn_op_t op;
-  cairn_error_t why = {0, ""};
-  uint32_t index = 0;
-  int rc, refused;
-  if (cairn_entry_decode(r->bytes, r->len, SIZE_MAX, &e, NULL) != 0)
-    return CAIRN_ECORRUPT;
-  if (!any_reported(&f->opts, &e))
-    return 0;
-  if ((refused = cairn_entry_refused(f->s, e.author, e.seq, &why)) < 0)
-    return refused;
-  cairn_changes_item_t c = {.entry = &e,
-                            .hlc = e.hlc,
-                            .time_ms = e.hlc >> 16,
-                            .author = e.author,
-                            .author_name = names_find(names, f->s, e.author),
-                            .seq = e.seq,
-                            .index = 0,
-                            .kind = CAIRN_OP_REDACTED,
-                            .type = NULL,
-                            .type_len = 0,
-                            .id = NULL,
-                            .id_len = 0,
-                            .op = &op,
-                            .refused = refused ? why.msg : NULL};
-  cairn_op_iter_init(&e, &it);
-  for (; cairn_op_next(&it, &op); index++) {
-    if (!reported(&f->opts, &op))
-      continue;
-    c.index = index;
-    c.kind = op.kind;
-    c.type = op.kind == CAIRN_OP_REDACTED ? NULL : op.type;
-    c.type_len = op.kind == CAIRN_OP_REDACTED ? 0 : op.type_len;
-    c.id = op.kind == CAIRN_OP_REDACTED ? NULL : op.id;
-    c.id_len = op.kind == CAIRN_OP_REDACTED ? 0 : op.id_len;
-    if ((rc = cb(&c, ud)) != 0)
-      return rc;
-  }
-  return 0;
+  int rc = 0;
+  cairn_sort(f->refs, f->n, sizeof *f->refs, ref_cmp);
+  for (size_t i = 0; i < f->n && rc == 0; i++)
+    rc = view_entry(f->refs[i].bytes, f->refs[i].len, &e) != 0 ? CAIRN_ECORRUPT
+                                                                : emit_entry(f, &e);
+  return rc;
 }
 
 int cairn_changes(cairn_store_t *s, const cairn_changes_opts_t *opts, cairn_changes_cb cb,
                   void *ud) {
-  feed_t f = {.s = s, .opts = {0, 0, 0}, .arena = {NULL}, .refs = NULL, .n = 0, .cap = 0};
   names_t names = {NULL, 0, 0, 0};
+  feed_t f = {.s = s, .opts = {0, 0, 0}, .names = &names, .cb = cb, .ud = ud,
+              .arena = {NULL}, .refs = NULL, .n = 0, .cap = 0};
   int rc;
   if (s == NULL || cb == NULL)
     return CAIRN_EINVAL;
@@ -268,15 +309,10 @@ int cairn_changes(cairn_store_t *s, const cairn_changes_opts_t *opts, cairn_chan
     f.opts = *opts;
   if (f.opts.until_ms != 0 && f.opts.until_ms <= f.opts.since_ms)
     return 0;
-  if ((rc = names_load(s, &names)) != 0 ||
-      (rc = cairn_store_arrivals(s, 0, keep_entry, &f)) != 0)
-    goto done;
-  cairn_sort(f.refs, f.n, sizeof *f.refs, ref_cmp);
-  for (size_t i = 0; i < f.n && rc == 0; i++)
-    rc = emit_entry(&f, &names, &f.refs[i], cb, ud);
+  if ((rc = names_load(s, &names)) == 0 && (rc = cairn_store_arrivals(s, 0, keep_entry, &f)) == 0)
+    rc = emit_sorted(&f); /* nothing was kept when unordered */
   if (rc > 0)
     rc = 0;
-done:
   free(f.refs);
   arena_free(&f.arena);
   names_free(&names);

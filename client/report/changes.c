@@ -51,6 +51,7 @@ typedef struct feed {
   cairn_report_changes_t *m;
   const cairn_schema_t *sc;
   size_t cap;
+  size_t skip; /* changes to pass over first, unread */
 } feed_t;
 
 /* name with its text appended (", " between), reallocated; NULL on out of memory
@@ -185,14 +186,12 @@ static int feed_one(const cairn_changes_item_t *c, void *ud) {
   int rc;
   if (c->refused != NULL)
     return 0; /* held as evidence only: it changed nothing */
-  if (m->n == f->cap) {
-    size_t cap = f->cap ? 2 * f->cap : 64;
-    cairn_report_change_t *v = realloc(m->rows, cap * sizeof *v);
-    if (v == NULL)
-      return CAIRN_ENOMEM;
-    m->rows = v;
-    f->cap = cap;
+  if (f->skip > 0) {
+    f->skip--;
+    return 0;
   }
+  if (cairn__report_grow((void **)&m->rows, &f->cap, m->n + 1, sizeof *m->rows) != 0)
+    return CAIRN_ENOMEM;
   rc = fill_row(f, c, &m->rows[m->n]);
   m->n++; /* freed with the model even when half filled */
   return rc;
@@ -322,8 +321,9 @@ static int per_record(cairn_report_data_t *d, cairn_report_changes_t *m,
 
 /* ---- people and records: counted over every change ---- */
 
-/* FNV-1a of a record's type and id: records touched are counted by it (a
- * collision between two records of one window is left to chance: 2^-64). */
+/* FNV-1a of a record's type and id: records touched are counted by it, and by
+ * it mixed with a person's number (a collision between two records, or two
+ * pairs, of one window is left to chance: 2^-64). */
 static uint64_t record_hash(const char *type, size_t tl, const char *id, size_t il) {
   uint64_t h = 1469598103934665603ull;
   for (size_t i = 0; i < tl; i++)
@@ -334,16 +334,95 @@ static uint64_t record_hash(const char *type, size_t tl, const char *id, size_t 
   return h;
 }
 
-typedef struct touch {
-  uint64_t record;
+/*
+ * A set of 64-bit keys, each with the number of who added it first: open
+ * addressing, at most half full, key 0 kept apart. The records touched are
+ * one such set (who: the first person to touch each); the records a second
+ * person touched as well, another (keys: the record mixed with the person).
+ * One look a change, then, for the common record touched by one person.
+ */
+typedef struct keyset {
+  uint64_t *keys; /* 0: empty */
+  size_t *who;    /* beside the keys: a look reads only the keys */
+  size_t cap, n;  /* cap: a power of two */
+  int has_zero;
+  size_t zero_who;
+} keyset_t;
+
+static size_t key_slot(const keyset_t *t, uint64_t key) {
+  uint64_t h = key; /* splitmix64's finish: keys of one record's pairs spread */
+  h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ull;
+  h = (h ^ (h >> 27)) * 0x94d049bb133111ebull;
+  size_t i = (size_t)(h ^ (h >> 31)) & (t->cap - 1);
+  while (t->keys[i] != 0 && t->keys[i] != key)
+    i = (i + 1) & (t->cap - 1);
+  return i;
+}
+
+static void keyset_free(keyset_t *t) {
+  free(t->keys);
+  free(t->who);
+}
+
+static int keyset_grow(keyset_t *t) {
+  keyset_t bigger = {NULL, NULL, t->cap ? 2 * t->cap : 4096, t->n, t->has_zero, t->zero_who};
+  bigger.keys = calloc(bigger.cap, sizeof *bigger.keys);
+  bigger.who = malloc(bigger.cap * sizeof *bigger.who);
+  if (bigger.keys == NULL || bigger.who == NULL) {
+    keyset_free(&bigger);
+    return CAIRN_ENOMEM;
+  }
+  for (size_t i = 0; i < t->cap; i++)
+    if (t->keys[i] != 0) {
+      size_t j = key_slot(&bigger, t->keys[i]);
+      bigger.keys[j] = t->keys[i];
+      bigger.who[j] = t->who[i];
+    }
+  keyset_free(t);
+  *t = bigger;
+  return 0;
+}
+
+/* Add key for who: 1 when it is new, 0 when it was there (*first: who added
+ * it), or CAIRN_ENOMEM. */
+static int keyset_add(keyset_t *t, uint64_t key, size_t who, size_t *first) {
+  if (key == 0) {
+    int added = !t->has_zero;
+    if (added)
+      t->zero_who = who;
+    t->has_zero = 1;
+    *first = t->zero_who;
+    return added;
+  }
+  if (2 * (t->n + 1) > t->cap && keyset_grow(t) != 0)
+    return CAIRN_ENOMEM;
+  size_t i = key_slot(t, key);
+  if (t->keys[i] != 0) {
+    *first = t->who[i];
+    return 0;
+  }
+  t->keys[i] = key;
+  t->who[i] = who;
+  t->n++;
+  *first = who;
+  return 1;
+}
+
+/* One entry of the window as the count saw it: its stamp and its changes. */
+typedef struct counted {
+  uint64_t hlc;
+  uint8_t author[CAIRN_KEY_BYTES];
+  uint64_t seq;
+  size_t changes;
   size_t person;
-} touch_t;
+} counted_t;
 
 typedef struct count {
   cairn_report_changes_t *m;
-  uint64_t *times; /* every change's time, in the feed's order */
-  touch_t *touched;
-  size_t ntouched, cap_t, cap_times;
+  counted_t *entries; /* in arrival order, then by stamp */
+  size_t nentries, cap;
+  keyset_t records; /* the records touched, with who touched each first */
+  keyset_t pairs;   /* the records a person touched after someone else */
   int rc;
 } count_t;
 
@@ -369,47 +448,49 @@ static size_t person_of(cairn_report_changes_t *m, const cairn_changes_item_t *c
   return m->npeople++;
 }
 
-static int grow(void **v, size_t *cap, size_t n, size_t size) {
-  if (n < *cap)
-    return 0;
-  size_t nc = *cap ? 2 * *cap : 1024;
-  void *nv = realloc(*v, nc * size);
-  if (nv == NULL)
-    return CAIRN_ENOMEM;
-  *v = nv;
-  *cap = nc;
-  return 0;
+/* The count's record of c's entry: the last one, or a new one at its first
+ * change (an entry's changes come together). NULL when out of memory. */
+static counted_t *entry_of(count_t *k, const cairn_changes_item_t *c) {
+  counted_t *e = k->nentries ? &k->entries[k->nentries - 1] : NULL;
+  if (e != NULL && e->seq == c->seq && memcmp(e->author, c->author, CAIRN_KEY_BYTES) == 0)
+    return e;
+  if (cairn__report_grow((void **)&k->entries, &k->cap, k->nentries + 1, sizeof *k->entries) != 0)
+    return NULL;
+  e = &k->entries[k->nentries];
+  e->hlc = c->hlc;
+  memcpy(e->author, c->author, CAIRN_KEY_BYTES);
+  e->seq = c->seq;
+  e->changes = 0;
+  if ((e->person = person_of(k->m, c)) == SIZE_MAX)
+    return NULL;
+  k->nentries++;
+  return e;
 }
 
 static int count_one(const cairn_changes_item_t *c, void *ud) {
   count_t *k = ud;
-  size_t who;
+  counted_t *e;
   if (c->refused != NULL)
     return 0; /* held as evidence only: it changed nothing */
-  if (grow((void **)&k->times, &k->cap_times, k->m->total, sizeof *k->times) != 0 ||
-      (who = person_of(k->m, c)) == SIZE_MAX)
+  if ((e = entry_of(k, c)) == NULL)
     return k->rc = CAIRN_ENOMEM, -1;
-  k->times[k->m->total++] = c->time_ms;
-  k->m->people[who].changes++;
+  e->changes++;
+  k->m->total++;
+  k->m->people[e->person].changes++;
   if (c->kind == CAIRN_OP_REDACTED)
     return 0; /* erased: no record to count */
-  if (grow((void **)&k->touched, &k->cap_t, k->ntouched, sizeof *k->touched) != 0)
+  uint64_t record = record_hash(c->type, c->type_len, c->id, c->id_len);
+  size_t first;
+  int added = keyset_add(&k->records, record, e->person, &first);
+  if (added > 0) /* a record nobody touched yet */
+    k->m->records++;
+  else if (added == 0 && first != e->person) /* touched by someone else first */
+    added = keyset_add(&k->pairs, record ^ ((e->person + 1) * 0x9e3779b97f4a7c15ull),
+                       e->person, &first);
+  if (added < 0)
     return k->rc = CAIRN_ENOMEM, -1;
-  k->touched[k->ntouched].record = record_hash(c->type, c->type_len, c->id, c->id_len);
-  k->touched[k->ntouched++].person = who;
+  k->m->people[e->person].records += (unsigned)added;
   return 0;
-}
-
-static int touch_cmp(const void *a, const void *b) {
-  const touch_t *x = a, *y = b;
-  if (x->person != y->person)
-    return x->person < y->person ? -1 : 1;
-  return (x->record > y->record) - (x->record < y->record);
-}
-
-static int u64_cmp(const void *a, const void *b) {
-  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-  return (x > y) - (x < y);
 }
 
 static int changer_cmp(const void *a, const void *b) {
@@ -420,24 +501,32 @@ static int changer_cmp(const void *a, const void *b) {
   return c != 0 ? c : strcmp(x->author_key, y->author_key);
 }
 
-/* Records touched, in all and by each person. */
-static int count_records(count_t *k) {
+
+static int counted_cmp(const void *a, const void *b) {
+  const counted_t *x = a, *y = b;
+  if (x->hlc != y->hlc)
+    return x->hlc < y->hlc ? -1 : 1;
+  return memcmp(x->author, y->author, CAIRN_KEY_BYTES);
+}
+
+/* Where the latest kept changes start, in the feed's order: the time of the
+ * kept-th last change (since_ms when there are no more), and how many changes
+ * from that time come before it (*skip: those of its millisecond). */
+static uint64_t latest_from(count_t *k, size_t kept, size_t *skip) {
   cairn_report_changes_t *m = k->m;
-  uint64_t *all = malloc((k->ntouched + 1) * sizeof *all);
-  if (all == NULL)
-    return CAIRN_ENOMEM;
-  cairn_sort(k->touched, k->ntouched, sizeof *k->touched, touch_cmp);
-  for (size_t i = 0; i < k->ntouched; i++) {
-    all[i] = k->touched[i].record;
-    if (i == 0 || touch_cmp(&k->touched[i], &k->touched[i - 1]) != 0)
-      m->people[k->touched[i].person].records++;
-  }
-  cairn_sort(all, k->ntouched, sizeof *all, u64_cmp);
-  for (size_t i = 0; i < k->ntouched; i++)
-    m->records += i == 0 || all[i] != all[i - 1];
-  free(all);
-  cairn_sort(m->people, m->npeople, sizeof *m->people, changer_cmp);
-  return 0;
+  size_t after = 0;
+  *skip = 0;
+  if (m->total <= kept)
+    return m->since_ms;
+  cairn_sort(k->entries, k->nentries, sizeof *k->entries, counted_cmp);
+  size_t i = k->nentries;
+  while (i-- > 0 && (after += k->entries[i].changes) < kept)
+    ;
+  uint64_t from = k->entries[i].hlc >> 16;
+  while (i-- > 0 && k->entries[i].hlc >> 16 == from)
+    after += k->entries[i].changes;
+  *skip = after - kept;
+  return from;
 }
 
 /* ---- the model ---- */
@@ -456,12 +545,14 @@ static int summarise(cairn_report_data_t *d, cairn_report_changes_t *m) {
   return rc;
 }
 
-/* Rows of the latest changes: from the time of the CAIRN_REPORT_CHANGES_KEPT-th
- * last, then the ones before it that share that millisecond dropped. */
-static int latest_rows(cairn_report_data_t *d, cairn_report_changes_t *m, const count_t *k) {
-  feed_t f = {m, cairn_report_data_schema(d), 0};
+/* Rows of the latest changes: the feed read again from the time of the
+ * CAIRN_REPORT_CHANGES_KEPT-th last, the ones before it that share that
+ * millisecond passed over unread, and (should the log have grown since the
+ * count) any beyond the kept dropped from the front. */
+static int latest_rows(cairn_report_data_t *d, cairn_report_changes_t *m, count_t *k) {
+  feed_t f = {m, cairn_report_data_schema(d), 0, 0};
   size_t kept = CAIRN_REPORT_CHANGES_KEPT;
-  uint64_t from = m->total > kept ? k->times[m->total - kept] : m->since_ms;
+  uint64_t from = latest_from(k, kept, &f.skip);
   cairn_changes_opts_t o = {from, m->until_ms + 1, 0};
   int rc = cairn_changes(cairn_report_data_store(d), &o, feed_one, &f);
   if (rc != 0 || m->n <= kept)
@@ -477,7 +568,7 @@ static int latest_rows(cairn_report_data_t *d, cairn_report_changes_t *m, const 
 int cairn_report_changes(cairn_report_data_t *d, uint64_t since_ms,
                          cairn_report_changes_t **out) {
   cairn_report_changes_t *m = calloc(1, sizeof *m);
-  count_t k = {m, NULL, NULL, 0, 0, 0, 0};
+  count_t k = {m, NULL, 0, 0, {NULL, NULL, 0, 0, 0, 0}, {NULL, NULL, 0, 0, 0, 0}, 0};
   uint64_t now = cairn_report_data_time(d);
   int rc = 0;
   *out = NULL;
@@ -487,19 +578,21 @@ int cairn_report_changes(cairn_report_data_t *d, uint64_t since_ms,
   m->since_ms = since_ms ? since_ms
                 : now > DEFAULT_SINCE_DAYS * DAY_MS ? now - DEFAULT_SINCE_DAYS * DAY_MS
                                                     : 1;
-  cairn_changes_opts_t o = {m->since_ms, m->until_ms + 1, 0};
+  /* one pass counts every change, in the order the log holds them; a second
+   * reads the latest in full, in time order */
+  cairn_changes_opts_t o = {m->since_ms, m->until_ms + 1, CAIRN_CHANGES_UNORDERED};
   if (m->since_ms <= m->until_ms) {
-    /* one pass counts every change; a second reads the latest in full */
     rc = cairn_changes(cairn_report_data_store(d), &o, count_one, &k);
     if (rc == 0)
       rc = k.rc;
-    if (rc == 0)
-      rc = count_records(&k);
-    if (rc == 0)
+    if (rc == 0) {
+      cairn_sort(m->people, m->npeople, sizeof *m->people, changer_cmp);
       rc = latest_rows(d, m, &k);
+    }
   }
-  free(k.times);
-  free(k.touched);
+  free(k.entries);
+  keyset_free(&k.records);
+  keyset_free(&k.pairs);
   if (rc == 0)
     rc = summarise(d, m);
   if (rc != 0) {

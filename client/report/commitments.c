@@ -52,12 +52,16 @@ static void tally_share(cairn_report_tally_t *t) {
   t->on_time_share = live ? (double)(live - t->count[CAIRN_COMMIT_OVERDUE]) / live : -1;
 }
 
-/* The tally of key in *v (added when absent). */
-static cairn_report_tally_t *tally_of(cairn_report_tally_t **v, size_t *n, const char *id,
-                                      const char *label) {
+/* The tally of key in *v (added when absent). *last: the index of the tally
+ * found last, looked at first (rows come by partner); a tally of an id that is
+ * not empty is the only one of that id. */
+static cairn_report_tally_t *tally_of(cairn_report_tally_t **v, size_t *n, size_t *last,
+                                      const char *id, const char *label) {
+  if (id != NULL && id[0] && *last < *n && is((*v)[*last].id, id))
+    return &(*v)[*last];
   for (size_t i = 0; i < *n; i++)
     if (is((*v)[i].id, id != NULL ? id : "") || ((*v)[i].id == NULL && id == NULL))
-      return &(*v)[i];
+      return &(*v)[*last = i];
   cairn_report_tally_t *nv = realloc(*v, (*n + 1) * sizeof *nv);
   if (nv == NULL)
     return NULL;
@@ -65,6 +69,7 @@ static cairn_report_tally_t *tally_of(cairn_report_tally_t **v, size_t *n, const
   memset(&nv[*n], 0, sizeof nv[*n]);
   nv[*n].id = id;
   nv[*n].label = label;
+  *last = *n;
   return &nv[(*n)++];
 }
 
@@ -109,11 +114,13 @@ static int fill_row(cairn_report_data_t *d, const cairn_report_set_t *partners,
 }
 
 static int tally_rows(cairn_report_commitments_t *m) {
+  size_t last_partner = 0, last_plan = 0;
   for (size_t i = 0; i < m->n; i++) {
     cairn_report_commitment_t *c = &m->rows[i];
-    cairn_report_tally_t *p = tally_of(&m->by_partner, &m->npartners, c->partner,
-                                       c->partner_name ? c->partner_name : "(no partner)");
-    cairn_report_tally_t *q = tally_of(&m->by_plan, &m->nplans, c->plan,
+    cairn_report_tally_t *p =
+        tally_of(&m->by_partner, &m->npartners, &last_partner, c->partner,
+                 c->partner_name ? c->partner_name : "(no partner)");
+    cairn_report_tally_t *q = tally_of(&m->by_plan, &m->nplans, &last_plan, c->plan,
                                        c->plan_title ? c->plan_title : "(no plan)");
     if (p == NULL || q == NULL)
       return CAIRN_ENOMEM;

@@ -9,7 +9,7 @@
 #include <time.h>
 
 #include "mpread.h"
-#include "report.h"
+#include "report_internal.h"
 
 struct cairn_report_data {
   cairn_store_t *s;
@@ -32,46 +32,33 @@ struct cairn_report_data {
  * records, all freed with the set. */
 #define ARENA_BLOCK ((size_t)256 << 10)
 
-typedef struct block {
-  struct block *next;
-  size_t used, cap;
-  max_align_t data[];
-} block_t;
-
-/* n bytes from the set's arena, aligned for any type; NULL when out of memory. */
-static void *arena_alloc(cairn_report_set_t *set, size_t n) {
-  block_t *b = set->arena_;
-  n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
-  if (b == NULL || b->cap - b->used < n) {
-    size_t cap = n > ARENA_BLOCK ? n : ARENA_BLOCK;
-    block_t *nb = malloc(sizeof *nb + cap);
-    if (nb == NULL)
-      return NULL;
-    nb->next = b;
-    nb->used = 0;
-    nb->cap = cap;
-    set->arena_ = b = nb;
-  }
-  void *p = (uint8_t *)b->data + b->used;
-  b->used += n;
-  return p;
-}
-
 static void set_free(cairn_report_set_t *set) {
   if (set == NULL)
     return;
-  for (block_t *b = set->arena_, *next; b != NULL; b = next) {
-    next = b->next;
-    free(b);
-  }
+  cairn__arena_free(set->arena_);
   free(set->v);
   free(set->type);
   free(set);
 }
 
+/* A field of the record being loaded, decoded before the record is copied:
+ * where its name and text will be (offsets into the record's fields and into
+ * the texts gathered). */
+typedef struct gathered {
+  cairn_report_field_t f; /* name and text NULL until copied */
+  size_t name_at, text_at;
+  int has_text;
+} gathered_t;
+
+/* What loading a set keeps from record to record: what the record being
+ * loaded decoded, and the bytes of its texts. */
 typedef struct load {
   cairn_report_set_t *set;
   size_t cap;
+  gathered_t *fv;
+  size_t fv_cap;
+  char *text; /* its strings, each NUL-terminated */
+  size_t text_len, text_cap;
   int rc;
 } load_t;
 
@@ -94,98 +81,114 @@ static int mp_number(const uint8_t *mp, size_t len, double *out) {
   return cairn_mpr_float(&m, out) == 0 && isfinite(*out);
 }
 
-/* What a record's index needs: non-nil fields, and the bytes of its strings. */
-static void index_size(const cairn_record_t *r, size_t *n, size_t *bytes) {
-  cairn_record_iter_t it;
-  cairn_record_field_t f;
-  *n = *bytes = 0;
-  cairn_record_iter_init(r, &it);
-  while (cairn_record_field_next(&it, &f)) {
-    cairn_mpr_t m;
-    const char *s;
-    uint32_t len;
-    cairn_mpr_init(&m, f.value, f.value_len);
-    *n += !is_nil(&f);
-    if (cairn_mpr_str(&m, &s, &len) == 0)
-      *bytes += len + 1;
+int cairn__report_grow(void **v, size_t *cap, size_t need, size_t size) {
+  if (need <= *cap)
+    return 0;
+  size_t nc = *cap ? *cap : 16;
+  while (nc < need)
+    nc *= 2;
+  void *nv = realloc(*v, nc * size);
+  if (nv == NULL)
+    return CAIRN_ENOMEM;
+  *v = nv;
+  *cap = nc;
+  return 0;
+}
+
+/* One field into the index being gathered: its name (an offset into the
+ * record's fields), its string (an offset into l->text) or its number. */
+static int gather_field(load_t *l, const cairn_record_t *r, const cairn_record_field_t *f,
+                        size_t n) {
+  gathered_t *y;
+  cairn_mpr_t m;
+  const char *s;
+  uint32_t len;
+  if (cairn__report_grow((void **)&l->fv, &l->fv_cap, n + 1, sizeof *l->fv) != 0)
+    return CAIRN_ENOMEM;
+  y = &l->fv[n];
+  memset(y, 0, sizeof *y);
+  y->name_at = (size_t)((const uint8_t *)f->name - r->fields);
+  y->f.name_len = f->name_len;
+  y->f.hlc = f->stamp.hlc;
+  cairn_mpr_init(&m, f->value, f->value_len);
+  if (cairn_mpr_str(&m, &s, &len) != 0) {
+    y->f.is_number = (uint32_t)mp_number(f->value, f->value_len, &y->f.v.num);
+    if (!y->f.is_number)
+      y->f.v.text = NULL; /* another kind: read from the record */
+    return 0;
   }
+  if (cairn__report_grow((void **)&l->text, &l->text_cap, l->text_len + len + 1, 1) != 0)
+    return CAIRN_ENOMEM;
+  memcpy(l->text + l->text_len, s, len);
+  l->text[l->text_len + len] = 0;
+  y->has_text = 1;
+  y->text_at = l->text_len;
+  l->text_len += len + 1;
+  return 0;
 }
 
 /*
- * Decode the fields of x (its copied record) once into v (room for each
- * non-nil field) and text (room for its strings): each field's name (a view
- * into the copy), its string as NUL-terminated text or its number. Also sets
- * updated_ms.
+ * Copy r into x, reading its fields once: each non-nil field's name (a view
+ * into the copy), its string as NUL-terminated text or its number, and
+ * updated_ms. One piece of the arena a record: its index, its texts, its id,
+ * its fields.
  */
-static void index_fields(cairn_report_rec_t *x, cairn_report_field_t *v, char *text) {
+static int copy_record(load_t *l, const cairn_record_t *r, cairn_report_rec_t *x) {
   cairn_record_iter_t it;
   cairn_record_field_t f;
   uint64_t best = 0;
   size_t n = 0;
-  cairn_record_iter_init(&x->rec, &it);
+  int rc;
+  l->text_len = 0;
+  cairn_record_iter_init(r, &it);
   while (cairn_record_field_next(&it, &f)) {
-    cairn_mpr_t m;
-    const char *s;
-    uint32_t len;
     best = f.stamp.hlc > best ? f.stamp.hlc : best;
-    if (is_nil(&f))
-      continue;
-    cairn_report_field_t *y = &v[n++];
-    memset(y, 0, sizeof *y);
-    y->name = f.name;
-    y->name_len = f.name_len;
-    y->hlc = f.stamp.hlc;
-    cairn_mpr_init(&m, f.value, f.value_len);
-    if (cairn_mpr_str(&m, &s, &len) == 0) {
-      memcpy(text, s, len);
-      text[len] = 0;
-      y->text = text;
-      text += len + 1;
-    } else {
-      y->is_number = mp_number(f.value, f.value_len, &y->num);
-    }
+    if (!is_nil(&f) && (rc = gather_field(l, r, &f, n++)) != 0)
+      return rc;
   }
+  size_t at_text = n * sizeof(cairn_report_field_t), at_id = at_text + l->text_len;
+  uint8_t *mem = cairn__arena_alloc(&l->set->arena_, at_id + r->id_len + 1 + r->fields_len,
+                                    sizeof(max_align_t), ARENA_BLOCK);
+  if (mem == NULL)
+    return CAIRN_ENOMEM;
+  cairn_report_field_t *v = (cairn_report_field_t *)mem;
+  char *text = (char *)mem + at_text, *id = (char *)mem + at_id;
+  uint8_t *fields = (uint8_t *)id + r->id_len + 1;
+  memcpy(fields, r->fields, r->fields_len);
+  memcpy(id, r->id, r->id_len);
+  id[r->id_len] = 0;
+  if (l->text_len > 0)
+    memcpy(text, l->text, l->text_len);
+  for (size_t i = 0; i < n; i++) {
+    v[i] = l->fv[i].f;
+    v[i].name = (const char *)fields + l->fv[i].name_at;
+    if (l->fv[i].has_text)
+      v[i].v.text = text + l->fv[i].text_at;
+  }
+  x->id = id;
+  x->rec = *r;
+  x->rec.type = l->set->type;
+  x->rec.id = id;
+  x->rec.fields = fields;
   x->fields_ = v;
   x->nfields_ = (uint32_t)n;
   x->updated_ms = best >> 16;
+  return 0;
 }
 
 static int load_one(const cairn_record_t *r, void *ud) {
   load_t *l = ud;
   cairn_report_set_t *set = l->set;
-  if (set->n == l->cap) {
-    size_t cap = l->cap ? 2 * l->cap : 64;
-    cairn_report_rec_t *v = realloc(set->v, cap * sizeof *v);
-    if (v == NULL)
-      return l->rc = CAIRN_ENOMEM, 1;
-    set->v = v;
-    l->cap = cap;
-  }
-  cairn_report_rec_t *x = &set->v[set->n];
-  size_t nf, bytes;
-  index_size(r, &nf, &bytes);
-  /* one piece of the arena a record: its index, its texts, its id, its fields */
-  size_t at_text = nf * sizeof(cairn_report_field_t), at_id = at_text + bytes;
-  uint8_t *mem = arena_alloc(set, at_id + r->id_len + 1 + r->fields_len);
-  if (mem == NULL)
+  if (cairn__report_grow((void **)&set->v, &l->cap, set->n + 1, sizeof *set->v) != 0)
     return l->rc = CAIRN_ENOMEM, 1;
-  char *id = (char *)mem + at_id;
-  uint8_t *fields = (uint8_t *)id + r->id_len + 1;
-  memcpy(fields, r->fields, r->fields_len);
-  memcpy(id, r->id, r->id_len);
-  id[r->id_len] = 0;
-  x->id = id;
-  x->rec = *r;
-  x->rec.type = set->type;
-  x->rec.id = id;
-  x->rec.fields = fields;
-  index_fields(x, (cairn_report_field_t *)mem, (char *)mem + at_text);
+  if ((l->rc = copy_record(l, r, &set->v[set->n])) != 0)
+    return 1;
   set->n++;
   return 0;
 }
 
 static int load_set(cairn_report_data_t *d, const char *type, cairn_report_set_t **out) {
-  load_t l = {calloc(1, sizeof *l.set), 0, 0};
+  load_t l = {calloc(1, sizeof *l.set), 0, NULL, 0, NULL, 0, 0, 0};
   int rc;
   *out = NULL;
   if (l.set == NULL || (l.set->type = strdup(type)) == NULL) {
@@ -198,6 +201,8 @@ static int load_set(cairn_report_data_t *d, const char *type, cairn_report_set_t
     rc = cairn_records_as_of(d->s, type, (d->as_of_ms << 16) | 0xffff, 0, load_one, &l);
   if (rc == 0)
     rc = l.rc;
+  free(l.fv);
+  free(l.text);
   if (rc != 0) {
     set_free(l.set);
     return rc;
@@ -366,6 +371,69 @@ static int field_value(cairn_report_data_t *d, const cairn_report_rec_t *r, cons
   return cairn_record_field(&r->rec, field, f) && !(f->value_len == 1 && f->value[0] == 0xc0);
 }
 
+/* ---- several fields of many records ---- */
+
+void cairn__fields_init(cairn_report_data_t *d, const char *type, const char *const *names,
+                        size_t n, cairn__fields_t *out) {
+  const cairn_schema_type_t *t = cairn_schema_type(d->schema, type);
+  memset(out, 0, sizeof *out);
+  out->n = n < CAIRN__FIELDS_MAX ? n : CAIRN__FIELDS_MAX;
+  for (size_t k = 0; k < out->n; k++) {
+    out->names[k] = names[k];
+    out->lens[k] = strlen(names[k]);
+    out->sf[k] = cairn_schema_field(t, names[k]);
+    size_t b = out->lens[k] < CAIRN__FIELDS_LENS ? out->lens[k] : CAIRN__FIELDS_LENS;
+    out->by_len[b][out->nby_len[b]++] = (unsigned char)k;
+  }
+}
+
+/* Whether the n bytes at a and b are the same (names of a few bytes: a loop,
+ * not a call). */
+static int same_bytes(const char *a, const char *b, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (a[i] != b[i])
+      return 0;
+  return 1;
+}
+
+void cairn__fields_find(const cairn__fields_t *fs, const cairn_report_rec_t *r,
+                        const cairn_report_field_t **out) {
+  for (size_t k = 0; k < fs->n; k++)
+    out[k] = NULL;
+  for (uint32_t i = 0; i < r->nfields_; i++) {
+    const cairn_report_field_t *f = &r->fields_[i];
+    size_t b = f->name_len < CAIRN__FIELDS_LENS ? f->name_len : CAIRN__FIELDS_LENS;
+    for (size_t j = 0; j < fs->nby_len[b]; j++) {
+      size_t k = fs->by_len[b][j];
+      if (f->name_len == fs->lens[k] && out[k] == NULL &&
+          same_bytes(f->name, fs->names[k], f->name_len)) {
+        out[k] = f;
+        break;
+      }
+    }
+  }
+}
+
+const cairn_report_field_t *cairn__fields_renamed(const cairn__fields_t *fs, size_t k,
+                                                  const cairn_report_rec_t *r) {
+  const cairn_schema_field_t *sf = fs->sf[k];
+  const cairn_report_field_t *f = NULL, *g;
+  for (size_t i = 0; sf != NULL && i < sf->naliases; i++)
+    if ((g = indexed(r, sf->aliases[i], strlen(sf->aliases[i]))) != NULL &&
+        (f == NULL || g->hlc > f->hlc))
+      f = g;
+  return f;
+}
+
+const char *cairn__fields_text(cairn_report_data_t *d, const cairn__fields_t *fs, size_t k,
+                               const cairn_report_rec_t *r, const cairn_report_field_t *f) {
+  if (f == NULL)
+    f = cairn__fields_renamed(fs, k, r);
+  if (f == NULL)
+    return NULL;
+  return !f->is_number && f->v.text != NULL ? f->v.text : cairn_report_text(d, r, fs->names[k]);
+}
+
 static char *keep(cairn_report_data_t *d, char *s) {
   if (s == NULL)
     return NULL;
@@ -420,10 +488,10 @@ const char *cairn_report_text(cairn_report_data_t *d, const cairn_report_rec_t *
   char num[64], *out;
   if (x == NULL)
     return NULL;
-  if (x->text != NULL)
-    return x->text; /* decoded when the record was loaded */
+  if (!x->is_number && x->v.text != NULL)
+    return x->v.text; /* decoded when the record was loaded */
   if (x->is_number) {
-    snprintf(num, sizeof num, "%.15g", x->num);
+    snprintf(num, sizeof num, "%.15g", x->v.num);
     return keep(d, strdup(num));
   }
   if (!field_value(d, r, field, &f))
@@ -441,7 +509,7 @@ int cairn_report_number(const cairn_report_rec_t *r, const char *field, double *
   const cairn_report_field_t *x = indexed(r, field, strlen(field));
   if (x == NULL || !x->is_number)
     return 0;
-  *out = x->num;
+  *out = x->v.num;
   return 1;
 }
 
@@ -479,11 +547,29 @@ static long days_from_civil(long y, unsigned m, unsigned d) {
   return era * 146097 + (long)doe - 719468;
 }
 
+/* Whether s[0..n) are digits, and their value. */
+static int date_digits(const char *s, int n, unsigned *v) {
+  *v = 0;
+  for (int i = 0; i < n; i++) {
+    if (s[i] < '0' || s[i] > '9')
+      return 0;
+    *v = *v * 10 + (unsigned)(s[i] - '0');
+  }
+  return 1;
+}
+
 static int date_days(const char *s, long *out) {
   unsigned y, m, d;
   char tail;
-  if (s == NULL || strlen(s) < 10 || sscanf(s, "%4u-%2u-%2u%c", &y, &m, &d, &tail) < 3 ||
-      m < 1 || m > 12 || d < 1 || d > 31)
+  if (s == NULL || strlen(s) < 10)
+    return 0;
+  /* "YYYY-MM-DD..." read without sscanf (thousands of dates a report), as the
+   * sscanf below reads it */
+  if (!(date_digits(s, 4, &y) && s[4] == '-' && date_digits(s + 5, 2, &m) && s[7] == '-' &&
+        date_digits(s + 8, 2, &d)) &&
+      sscanf(s, "%4u-%2u-%2u%c", &y, &m, &d, &tail) < 3)
+    return 0;
+  if (m < 1 || m > 12 || d < 1 || d > 31)
     return 0;
   *out = days_from_civil((long)y, m, d);
   return 1;

@@ -3,10 +3,12 @@
  * every report becomes").
  */
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
+#include "out.h"
+#include "report_internal.h"
 
 static char *dup(const char *s) {
   return strdup(s != NULL ? s : "");
@@ -42,16 +44,29 @@ cairn_report_doc_t *cairn_report_doc_new(const char *name, const char *title,
   return doc;
 }
 
+/* ---- a table's rows ---- */
+
+/* A table's rows' cells and texts live in blocks the table owns, freed with
+ * it (a meeting's tables hold tens of thousands of cells). A text replaced
+ * stays in its block until then. */
+#define TABLE_BLOCK ((size_t)4 << 10)
+
+/* n bytes from t's blocks, aligned for any type; NULL when out of memory. */
+static void *table_alloc(cairn_report_table_t *t, size_t n) {
+  return cairn__arena_alloc(&t->blocks_, n, sizeof(max_align_t), TABLE_BLOCK);
+}
+
+/* A copy of s in t's blocks (texts packed, unaligned). */
+static char *table_text(cairn_report_table_t *t, const char *s) {
+  size_t n = strlen(s) + 1;
+  char *p = cairn__arena_alloc(&t->blocks_, n, 1, TABLE_BLOCK);
+  return p != NULL ? memcpy(p, s, n) : NULL;
+}
+
 static void table_free(cairn_report_table_t *t) {
   if (t == NULL)
     return;
-  for (size_t r = 0; r < t->nrows; r++) {
-    for (size_t c = 0; t->rows[r].cells != NULL && c < t->ncols; c++)
-      free(t->rows[r].cells[c].text);
-    free(t->rows[r].cells);
-    free(t->rows[r].type);
-    free(t->rows[r].id);
-  }
+  cairn__arena_free(t->blocks_);
   for (size_t c = 0; c < t->ncols; c++) {
     free(t->col_ids[c]);
     free(t->col_labels[c]);
@@ -190,6 +205,7 @@ cairn_report_table_t *cairn_report_table_add(cairn_report_section_t *sec, const 
 
 cairn_report_row_t *cairn_report_row_add(cairn_report_table_t *t, const char *type,
                                          const char *id) {
+  static char none[] = ""; /* every cell's text until it is set */
   if (t->nrows == t->cap) {
     size_t cap = t->cap ? 2 * t->cap : 16;
     cairn_report_row_t *v = realloc(t->rows, cap * sizeof *v);
@@ -200,32 +216,23 @@ cairn_report_row_t *cairn_report_row_add(cairn_report_table_t *t, const char *ty
   }
   cairn_report_row_t *row = &t->rows[t->nrows];
   memset(row, 0, sizeof *row);
-  row->cells = calloc(t->ncols + 1, sizeof *row->cells);
-  if (row->cells == NULL || (type != NULL && (row->type = strdup(type)) == NULL) ||
-      (id != NULL && (row->id = strdup(id)) == NULL)) {
-    free(row->cells);
-    free(row->type);
+  row->table_ = t;
+  row->cells = table_alloc(t, (t->ncols + 1) * sizeof *row->cells);
+  if (row->cells == NULL || (type != NULL && (row->type = table_text(t, type)) == NULL) ||
+      (id != NULL && (row->id = table_text(t, id)) == NULL))
     return NULL;
-  }
+  memset(row->cells, 0, (t->ncols + 1) * sizeof *row->cells);
   for (size_t c = 0; c < t->ncols; c++)
-    if ((row->cells[c].text = dup("")) == NULL) {
-      for (size_t k = 0; k < c; k++)
-        free(row->cells[k].text);
-      free(row->cells);
-      free(row->type);
-      free(row->id);
-      return NULL;
-    }
+    row->cells[c].text = none;
   t->nrows++;
   return row;
 }
 
 int cairn_report_cell_text(cairn_report_row_t *row, size_t col, const char *text,
                            cairn_report_tone_t tone) {
-  char *s = dup(text);
+  char *s = table_text(row->table_, text != NULL ? text : "");
   if (s == NULL)
     return CAIRN_ENOMEM;
-  free(row->cells[col].text);
   row->cells[col].text = s;
   row->cells[col].is_number = 0;
   row->cells[col].tone = tone;
@@ -235,12 +242,13 @@ int cairn_report_cell_text(cairn_report_row_t *row, size_t col, const char *text
 int cairn_report_cell_number(cairn_report_row_t *row, size_t col, double v, int decimals,
                              const char *unit, cairn_report_tone_t tone) {
   char buf[96];
-  if (isnan(v))
-    buf[0] = 0;
-  else if (unit != NULL && unit[0] != 0)
-    snprintf(buf, sizeof buf, "%.*f%s%s", decimals, v, unit[0] == '%' ? "" : " ", unit);
-  else
-    snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  buf[0] = 0;
+  if (!isnan(v)) { /* "%.*f%s%s" of v, " " (but before "%"), unit */
+    size_t len = (size_t)cairn__fixed(buf, sizeof buf, v, decimals);
+    if (unit != NULL && unit[0] != 0)
+      cairn__cat(buf, sizeof buf, cairn__cat(buf, sizeof buf, len, unit[0] == '%' ? "" : " "),
+                 unit);
+  }
   int rc = cairn_report_cell_text(row, col, buf, tone);
   if (rc == 0) {
     row->cells[col].is_number = 1;

@@ -55,12 +55,20 @@ int cairn_report_period_cmp(const cairn_report_period_t *a, const cairn_report_p
   return b->months - a->months; /* the longer first */
 }
 
-int cairn_report_period_started(const cairn_report_period_t *p, const char *date) {
+/* The month of date ("YYYY-MM..."): 12 * year + month - 1; 0 when it is not
+ * a date. */
+static int date_month(const char *date, long *out) {
   long y, m;
   if (date == NULL || strlen(date) < 7 || date[4] != '-' || !digits(date, 4, &y) ||
       !digits(date + 5, 2, &m))
     return 0;
-  return p->month <= 12 * y + m - 1; /* its first day is the 1st of that month */
+  *out = 12 * y + m - 1;
+  return 1;
+}
+
+int cairn_report_period_started(const cairn_report_period_t *p, const char *date) {
+  long month;
+  return date_month(date, &month) && p->month <= month; /* its first day: the 1st */
 }
 
 /* ---- trends ---- */
@@ -178,9 +186,40 @@ typedef struct vref {
 } vref_t;
 
 static int str_cmp(const char *a, const char *b) {
+  if (a == b)
+    return 0; /* the same text (interned below), or both none */
   if (a == NULL || b == NULL)
     return (a != NULL) - (b != NULL); /* none first */
   return strcmp(a, b);
+}
+
+/*
+ * Equal texts made one pointer: the values' sites and groups are compared
+ * again and again (sorting, cutting into series), and two pointers compared
+ * are two strings not read from records far apart in memory. The first
+ * INTERN_MAX distinct texts are kept (sites and groups are few); others stay
+ * as they are.
+ */
+#define INTERN_MAX 64
+
+typedef struct interned {
+  const char *v[INTERN_MAX];
+  size_t n, last;
+} interned_t;
+
+static const char *intern(interned_t *t, const char *s) {
+  if (s == NULL || (t->n > 0 && t->v[t->last] == s))
+    return s;
+  if (t->n > 0 && strcmp(t->v[t->last], s) == 0)
+    return t->v[t->last];
+  for (size_t i = 0; i < t->n; i++)
+    if (strcmp(t->v[i], s) == 0)
+      return t->v[t->last = i];
+  if (t->n < INTERN_MAX) {
+    t->v[t->n] = s;
+    t->last = t->n++;
+  }
+  return s;
 }
 
 static int vref_cmp(const void *pa, const void *pb) {
@@ -201,42 +240,140 @@ static double number_or_nan(const cairn_report_rec_t *r, const char *field) {
   return cairn_report_number(r, field, &v) ? v : NAN;
 }
 
-/* The values naming an owner of set by field, in vref order. */
-static int values_of(cairn_report_data_t *d, const cairn_report_set_t *values,
-                     const cairn_report_set_t *set, const char *field, vref_t **out,
-                     size_t *n) {
-  vref_t *v = malloc((values->n + 1) * sizeof *v);
-  const char *date = cairn_report_data_date(d);
-  *out = v;
-  *n = 0;
-  if (v == NULL)
-    return CAIRN_ENOMEM;
-  for (size_t i = 0; i < values->n; i++) {
-    const cairn_report_rec_t *r = &values->v[i];
-    const char *id = cairn_report_text(d, r, field);
-    const cairn_report_rec_t *owner = id != NULL ? cairn_report_find(set, id) : NULL;
-    vref_t *x = &v[*n];
-    if (owner == NULL)
-      continue; /* a value of the other kind of owner, or of none here */
-    x->period = cairn_report_text(d, r, "period");
-    if (!cairn_report_period_parse(x->period, &x->at))
-      continue;
-    x->owner = (size_t)(owner - set->v);
-    x->rec = r;
-    x->site = cairn_report_text(d, r, "site");
-    x->group = cairn_report_text(d, r, "group");
-    if (x->site != NULL && x->site[0] == 0)
-      x->site = NULL;
-    if (x->group != NULL && x->group[0] == 0)
-      x->group = NULL;
-    x->actual = cairn_report_period_started(&x->at, date) ? number_or_nan(r, "actual") : NAN;
-    x->target = number_or_nan(r, "target");
-    x->forecast = number_or_nan(r, "forecast");
-    if (!isnan(x->actual) || !isnan(x->target) || !isnan(x->forecast))
-      (*n)++;
+/* A decoded field as a number (cairn_report_number's); NAN when it is not one. */
+static double field_number(const cairn_report_field_t *f) {
+  return f != NULL && f->is_number ? f->v.num : NAN;
+}
+
+/* The value fields the report reads, in cairn__fields order. */
+enum { F_INDICATOR, F_MEASURE, F_PERIOD, F_SITE, F_GROUP, F_ACTUAL, F_TARGET, F_FORECAST, F_N };
+static const char *const value_fields[F_N] = {"indicator", "measure", "period", "site",
+                                              "group",     "actual",  "target", "forecast"};
+
+/* The values of one kind of owner (indicators or measures) as they are read,
+ * then in vref order. */
+typedef struct refs {
+  const cairn_report_set_t *set;
+  const char *field; /* "indicator" or "measure" */
+  size_t fk;         /* its index in value_fields */
+  vref_t *v;
+  size_t n;
+  const char *last_id; /* the id last found, and its owner: values come in runs */
+  const cairn_report_rec_t *last;
+} refs_t;
+
+/* The owner in k's set named by value r (f: r's fields), or NULL. */
+static const cairn_report_rec_t *owner_of(cairn_report_data_t *d, const cairn__fields_t *fs,
+                                          refs_t *k, const cairn_report_rec_t *r,
+                                          const cairn_report_field_t **f) {
+  const char *id = cairn__fields_text(d, fs, k->fk, r, f[k->fk]);
+  if (id == NULL)
+    return NULL;
+  if (k->last_id == NULL || strcmp(id, k->last_id) != 0) {
+    k->last = cairn_report_find(k->set, id);
+    k->last_id = id;
   }
-  cairn_sort(v, *n, sizeof *v, vref_cmp);
+  return k->last;
+}
+
+/* The parts of value r the series read; 0 when it has no period or no number. */
+static int value_read(cairn_report_data_t *d, const cairn__fields_t *fs,
+                      const cairn_report_rec_t *r, const cairn_report_field_t **f,
+                      const long *today, interned_t *texts, vref_t *x) {
+  x->period = cairn__fields_text(d, fs, F_PERIOD, r, f[F_PERIOD]);
+  if (!cairn_report_period_parse(x->period, &x->at))
+    return 0;
+  x->rec = r;
+  x->site = cairn__fields_text(d, fs, F_SITE, r, f[F_SITE]);
+  x->group = cairn__fields_text(d, fs, F_GROUP, r, f[F_GROUP]);
+  if (x->site != NULL && x->site[0] == 0)
+    x->site = NULL;
+  if (x->group != NULL && x->group[0] == 0)
+    x->group = NULL;
+  x->site = intern(texts, x->site);
+  x->group = intern(texts, x->group);
+  /* numbers by their stored names, as cairn_report_number reads them */
+  /* begun: its first month is not after the date's (cairn_report_period_started) */
+  x->actual = today != NULL && x->at.month <= *today ? field_number(f[F_ACTUAL]) : NAN;
+  x->target = field_number(f[F_TARGET]);
+  x->forecast = field_number(f[F_FORECAST]);
+  return !isnan(x->actual) || !isnan(x->target) || !isnan(x->forecast);
+}
+
+/* Whether v[0..n) is in vref order already (values are loaded in id order,
+ * which often is). */
+static int in_order(const vref_t *v, size_t n) {
+  for (size_t i = 1; i < n; i++)
+    if (vref_cmp(&v[i - 1], &v[i]) > 0)
+      return 0;
+  return 1;
+}
+
+/* Sort k's values into vref order: moved to their owner's run in place (the
+ * owner is the first key; American flag sort's one pass), then each owner's
+ * run sorted unless it is in order. */
+static int refs_sort(refs_t *k) {
+  size_t owners = k->set->n;
+  size_t *end = calloc(2 * owners + 1, sizeof *end), *next = end + owners;
+  if (end == NULL)
+    return CAIRN_ENOMEM;
+  for (size_t i = 0; i < k->n; i++)
+    end[k->v[i].owner]++;
+  for (size_t o = 0, at = 0; o < owners; o++) { /* next[o]: where o's run goes on */
+    next[o] = at;
+    at += end[o];
+    end[o] = at;
+  }
+  for (size_t o = 0; o < owners; o++)
+    while (next[o] < end[o]) {
+      size_t w = k->v[next[o]].owner;
+      if (w == o) {
+        next[o]++;
+      } else { /* to w's run; what was there is looked at next */
+        vref_t t = k->v[next[w]];
+        k->v[next[w]++] = k->v[next[o]];
+        k->v[next[o]] = t;
+      }
+    }
+  for (size_t o = 0, from = 0; o < owners; from = end[o++])
+    if (!in_order(k->v + from, end[o] - from))
+      cairn_sort(k->v + from, end[o] - from, sizeof *k->v, vref_cmp);
+  free(end);
   return 0;
+}
+
+/* Every value naming an owner in one of ks[0..nk) (its field holds the
+ * owner's id), read once for all of them, each kind's in vref order. */
+static int values_of(cairn_report_data_t *d, const cairn_report_set_t *values, refs_t *ks,
+                     size_t nk) {
+  const cairn_report_field_t *f[F_N];
+  long month; /* the data's date's, read once */
+  const long *today = date_month(cairn_report_data_date(d), &month) ? &month : NULL;
+  interned_t texts = {{NULL}, 0, 0};
+  cairn__fields_t fs;
+  int rc = 0;
+  cairn__fields_init(d, "value", value_fields, F_N, &fs);
+  for (size_t j = 0; j < nk; j++)
+    if ((ks[j].v = malloc((values->n + 1) * sizeof *ks[j].v)) == NULL)
+      return CAIRN_ENOMEM;
+  for (size_t i = 0; i < values->n; i++) {
+    const cairn_report_rec_t *r = &values->v[i], *owner[2] = {NULL, NULL};
+    vref_t x;
+    int any = 0;
+    cairn__fields_find(&fs, r, f);
+    for (size_t j = 0; j < nk && j < 2; j++)
+      any |= (owner[j] = owner_of(d, &fs, &ks[j], r, f)) != NULL;
+    if (!any || !value_read(d, &fs, r, f, today, &texts, &x))
+      continue; /* a value of no owner here, without a period or a number */
+    for (size_t j = 0; j < nk && j < 2; j++)
+      if (owner[j] != NULL) {
+        x.owner = (size_t)(owner[j] - ks[j].set->v);
+        ks[j].v[ks[j].n++] = x;
+      }
+  }
+  for (size_t j = 0; rc == 0 && j < nk; j++)
+    rc = refs_sort(&ks[j]);
+  return rc;
 }
 
 static int same_series(const vref_t *a, const vref_t *b) {
@@ -352,43 +489,61 @@ static void owners_free(cairn_report_measure_t *v, size_t n) {
   free(v);
 }
 
-/* Every record of type with its series, counted into m's totals. */
-static int owners_load(cairn_report_data_t *d, cairn_report_measures_t *m, const char *type,
-                       const char *parent_type, cairn_report_measure_t **out, size_t *nout) {
-  const cairn_report_set_t *set, *values, *sites, *parents;
-  cairn_report_measure_t *v = NULL;
-  vref_t *refs = NULL;
-  size_t nrefs = 0;
+/* Every record of type (its set into *set), filled from its fields. */
+static int owners_new(cairn_report_data_t *d, const char *type, const char *parent_type,
+                      const cairn_report_set_t **set, cairn_report_measure_t **out) {
+  const cairn_report_set_t *parents;
   int rc;
-  if ((rc = cairn_report_set(d, type, &set)) != 0 ||
-      (rc = cairn_report_set(d, "value", &values)) != 0 ||
-      (rc = cairn_report_set(d, "site", &sites)) != 0 ||
+  *out = NULL;
+  if ((rc = cairn_report_set(d, type, set)) != 0 ||
       (rc = cairn_report_set(d, parent_type, &parents)) != 0)
     return rc;
-  if ((v = calloc(set->n + 1, sizeof *v)) == NULL)
+  if ((*out = calloc((*set)->n + 1, sizeof **out)) == NULL)
     return CAIRN_ENOMEM;
-  for (size_t i = 0; i < set->n; i++)
-    owner_fill(d, parents, type, &set->v[i], &v[i]);
-  if ((rc = values_of(d, values, set, type, &refs, &nrefs)) != 0 ||
-      (rc = build_series(d, sites, v, refs, nrefs)) != 0)
-    goto fail;
-  for (size_t i = 0; i < set->n; i++)
-    for (size_t k = 0; k < v[i].nseries; k++) {
-      series_figures(&v[i], &v[i].series[k]);
-      v[i].count[v[i].series[k].trend]++;
-      m->count[v[i].series[k].trend]++;
+  for (size_t i = 0; i < (*set)->n; i++)
+    owner_fill(d, parents, type, &(*set)->v[i], &(*out)[i]);
+  return 0;
+}
+
+/* The owners' series from their values k, counted into m's totals; the
+ * owners then by title. */
+static int owners_finish(cairn_report_data_t *d, cairn_report_measures_t *m,
+                         const cairn_report_set_t *sites, const refs_t *k,
+                         cairn_report_measure_t *v) {
+  int rc = build_series(d, sites, v, k->v, k->n);
+  if (rc != 0)
+    return rc;
+  for (size_t i = 0; i < k->set->n; i++)
+    for (size_t j = 0; j < v[i].nseries; j++) {
+      series_figures(&v[i], &v[i].series[j]);
+      v[i].count[v[i].series[j].trend]++;
+      m->count[v[i].series[j].trend]++;
       m->nseries++;
     }
-  for (size_t i = 0; i < set->n; i++)
+  for (size_t i = 0; i < k->set->n; i++)
     cairn_sort(v[i].series, v[i].nseries, sizeof *v[i].series, series_cmp);
-  cairn_sort(v, set->n, sizeof *v, title_cmp);
-  free(refs);
-  *out = v;
-  *nout = set->n;
+  cairn_sort(v, k->set->n, sizeof *v, title_cmp);
   return 0;
-fail:
-  free(refs);
-  owners_free(v, set->n);
+}
+
+/* The indicators and measures with their series: the values read once for
+ * both. */
+static int measures_load(cairn_report_data_t *d, cairn_report_measures_t *m) {
+  const cairn_report_set_t *values, *sites;
+  refs_t k[2] = {{NULL, "indicator", F_INDICATOR, NULL, 0, NULL, NULL},
+                 {NULL, "measure", F_MEASURE, NULL, 0, NULL, NULL}};
+  int rc;
+  if ((rc = owners_new(d, "indicator", "result", &k[0].set, &m->indicators)) == 0)
+    m->nindicators = k[0].set->n;
+  if (rc == 0 && (rc = owners_new(d, "measure", "program", &k[1].set, &m->measures)) == 0)
+    m->nmeasures = k[1].set->n;
+  if (rc == 0 && (rc = cairn_report_set(d, "value", &values)) == 0 &&
+      (rc = cairn_report_set(d, "site", &sites)) == 0 &&
+      (rc = values_of(d, values, k, 2)) == 0 &&
+      (rc = owners_finish(d, m, sites, &k[0], m->indicators)) == 0)
+    rc = owners_finish(d, m, sites, &k[1], m->measures);
+  free(k[0].v);
+  free(k[1].v);
   return rc;
 }
 
@@ -398,8 +553,7 @@ int cairn_report_measures(cairn_report_data_t *d, cairn_report_measures_t **out)
   *out = NULL;
   if (m == NULL)
     return CAIRN_ENOMEM;
-  if ((rc = owners_load(d, m, "indicator", "result", &m->indicators, &m->nindicators)) != 0 ||
-      (rc = owners_load(d, m, "measure", "program", &m->measures, &m->nmeasures)) != 0) {
+  if ((rc = measures_load(d, m)) != 0) {
     cairn_report_measures_free(m);
     return rc;
   }
@@ -544,28 +698,36 @@ static void intro_of(const cairn_report_measure_t *m, char *out, size_t cap) {
 #undef ADD
 }
 
-static int point_period_cmp(const void *a, const void *b) {
-  const cairn_report_point_t *const *x = a, *const *y = b;
-  return cairn_report_period_cmp(&(*x)->at, &(*y)->at);
-}
-
-/* One point of each period of m's series, in period order: the chart's x. */
+/* One point of each period of m's series, in period order: the chart's x (of
+ * points with one period, the first series'). Each series' points are in
+ * period order: each series is merged into the periods of those before it. */
 static const cairn_report_point_t **periods_of(const cairn_report_measure_t *m, size_t *n) {
-  size_t total = 0, k = 0;
+  size_t total = 0;
   for (size_t i = 0; i < m->nseries; i++)
     total += m->series[i].npoints;
   const cairn_report_point_t **p = malloc((total + 1) * sizeof *p);
+  const cairn_report_point_t **merged = malloc((total + 1) * sizeof *merged);
   *n = 0;
-  if (p == NULL)
+  if (p == NULL || merged == NULL) {
+    free(p);
+    free(merged);
     return NULL;
-  for (size_t i = 0; i < m->nseries; i++)
-    for (size_t j = 0; j < m->series[i].npoints; j++)
-      p[k++] = &m->series[i].points[j];
-  /* every series' points, a series per site: thousands for years of months */
-  cairn_sort(p, total, sizeof *p, point_period_cmp);
-  for (size_t i = 0; i < total; i++)
-    if (*n == 0 || cairn_report_period_cmp(&p[*n - 1]->at, &p[i]->at) != 0)
-      p[(*n)++] = p[i];
+  }
+  for (size_t i = 0; i < m->nseries; i++) {
+    const cairn_report_point_t *q = m->series[i].points;
+    size_t a = 0, b = 0, k = 0, nq = m->series[i].npoints;
+    while (a < *n || b < nq) {
+      int c = a == *n ? 1 : b == nq ? -1 : cairn_report_period_cmp(&p[a]->at, &q[b].at);
+      merged[k++] = c <= 0 ? p[a] : &q[b];
+      a += c <= 0;
+      b += c >= 0;
+    }
+    const cairn_report_point_t **t = p;
+    p = merged;
+    merged = t;
+    *n = k;
+  }
+  free(merged);
   return p;
 }
 

@@ -12,8 +12,8 @@
  * wide tables scroll inside their box. Printing drops the screen margins and
  * never splits a table row, a card or a chart across pages.
  *
- * Every text from the document goes through cairn__html_esc; the markup around
- * it is static strings.
+ * Every text from the document goes through cairn__out_esc; the markup around
+ * it is static strings. The page is written through a buffer (out.h).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -21,27 +21,10 @@
 #include "report_internal.h"
 #include "svg.h"
 
-void cairn__html_esc(FILE *f, const char *s) {
-  while (*s) {
-    size_t run = strcspn(s, "&<>\"'"); /* written whole, not a byte at a time */
-    fwrite(s, 1, run, f);
-    s += run;
-    switch (*s) {
-    case '&': fputs("&amp;", f); break;
-    case '<': fputs("&lt;", f); break;
-    case '>': fputs("&gt;", f); break;
-    case '"': fputs("&quot;", f); break;
-    case '\'': fputs("&#39;", f); break;
-    default: continue; /* the end */
-    }
-    s++;
-  }
-}
-
-static void text(FILE *f, const char *open, const char *s, const char *close) {
-  fputs(open, f);
-  cairn__html_esc(f, s);
-  fputs(close, f);
+static void text(cairn__out_t *f, const char *open, const char *s, const char *close) {
+  cairn__out_str(f, open);
+  cairn__out_esc(f, s);
+  cairn__out_str(f, close);
 }
 
 static const char *tone_class(cairn_report_tone_t t) {
@@ -139,39 +122,42 @@ static const char css[] =
     "svg.chart{max-width:16cm}}";
 
 /* The top of the page up to the report's heading. */
-static void head(FILE *f, const cairn_report_doc_t *doc) {
-  fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-        "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\n",
-        f);
+static void head(cairn__out_t *f, const cairn_report_doc_t *doc) {
+  cairn__out_str(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+        "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\n");
   text(f, "<title>", doc->title, "");
   text(f, " \xe2\x80\x94 ", doc->subtitle, "</title>\n");
-  fprintf(f, "<style>%s</style>\n</head><body><main>\n", css);
+  cairn__out_str(f, "<style>");
+  cairn__out_mem(f, css, sizeof css - 1);
+  cairn__out_str(f, "</style>\n</head><body><main>\n");
   text(f, "<header class=\"top\"><h1>", doc->title, "</h1>");
   text(f, "<p class=\"sub\">", doc->subtitle, "</p></header>\n");
 }
 
 /* Links to each section, when there is more than one. */
-static void toc(FILE *f, const cairn_report_doc_t *doc) {
+static void toc(cairn__out_t *f, const cairn_report_doc_t *doc) {
   if (doc->nsections < 2)
     return;
-  fputs("<nav class=\"toc\" aria-label=\"Contents\"><p>Contents</p><ol>", f);
+  cairn__out_str(f, "<nav class=\"toc\" aria-label=\"Contents\"><p>Contents</p><ol>");
   for (size_t i = 0; i < doc->nsections; i++) {
     text(f, "<li><a href=\"#", doc->sections[i]->id, "\">");
     text(f, "", doc->sections[i]->title, "</a></li>");
   }
-  fputs("</ol></nav>\n", f);
+  cairn__out_str(f, "</ol></nav>\n");
 }
 
-static void facts(FILE *f, const cairn_report_section_t *s) {
+static void facts(cairn__out_t *f, const cairn_report_section_t *s) {
   if (s->nfacts == 0)
     return;
-  fputs("<div class=\"facts\">", f);
+  cairn__out_str(f, "<div class=\"facts\">");
   for (size_t k = 0; k < s->nfacts; k++) {
-    fprintf(f, "<div class=\"fact %s\">", tone_class(s->facts[k].tone));
+    cairn__out_str(f, "<div class=\"fact ");
+    cairn__out_str(f, tone_class(s->facts[k].tone));
+    cairn__out_str(f, "\">");
     text(f, "<div class=\"v\">", s->facts[k].text, "</div>");
     text(f, "<div class=\"l\">", s->facts[k].label, "</div></div>");
   }
-  fputs("</div>\n", f);
+  cairn__out_str(f, "</div>\n");
 }
 
 /* Short text without a space (a date, a state, a number) or a short one
@@ -185,16 +171,20 @@ static int keep_whole(const char *s) {
 /* A cell: numbers right-aligned and coloured by tone (the column says what
  * they count); a toned word as a badge, and a plain word as a plain badge in
  * a column of badges (a state column reads as one). */
-static void cell(FILE *f, const cairn_report_cell_t *c, int numeric, int badges) {
+static void cell(cairn__out_t *f, const cairn_report_cell_t *c, int numeric, int badges) {
   const char *tone = c->tone != CAIRN_TONE_PLAIN ? tone_class(c->tone) : "";
   if (numeric || c->is_number) { /* "-0.81 per quarter" may wrap on a tablet */
-    fprintf(f, "<td class=\"n%s %s\">", strlen(c->text) <= 12 ? " nw" : "", tone);
+    cairn__out_str(f, strlen(c->text) <= 12 ? "<td class=\"n nw " : "<td class=\"n ");
+    cairn__out_str(f, tone);
+    cairn__out_str(f, "\">");
     text(f, "", c->text, "</td>");
   } else if ((tone[0] || badges) && c->text[0]) {
-    fprintf(f, "<td class=\"nw\"><span class=\"badge %s\">", tone[0] ? tone : "plain");
+    cairn__out_str(f, "<td class=\"nw\"><span class=\"badge ");
+    cairn__out_str(f, tone[0] ? tone : "plain");
+    cairn__out_str(f, "\">");
     text(f, "", c->text, "</span></td>");
   } else {
-    fprintf(f, "<td%s>", keep_whole(c->text) ? " class=\"nw\"" : "");
+    cairn__out_str(f, keep_whole(c->text) ? "<td class=\"nw\">" : "<td>");
     text(f, "", c->text, "</td>");
   }
 }
@@ -209,36 +199,36 @@ static int badge_column(const cairn_report_table_t *t, size_t c) {
   return 0;
 }
 
-static void table(FILE *f, const cairn_report_table_t *t) {
+static void table(cairn__out_t *f, const cairn_report_table_t *t) {
   if (t->title[0])
     text(f, "<h3>", t->title, "</h3>\n");
   if (t->nrows == 0) {
     text(f, "<p class=\"empty\">", t->empty[0] ? t->empty : "None.", "</p>\n");
     return;
   }
-  fputs("<div class=\"scroll\"><table><thead><tr>", f);
+  cairn__out_str(f, "<div class=\"scroll\"><table><thead><tr>");
   for (size_t c = 0; c < t->ncols; c++)
     text(f, t->col_numeric[c] ? "<th class=\"n\" scope=\"col\">" : "<th scope=\"col\">",
          t->col_labels[c], "</th>");
-  fputs("</tr></thead>\n<tbody>\n", f);
+  cairn__out_str(f, "</tr></thead>\n<tbody>\n");
   unsigned char *badges = calloc(t->ncols + 1, 1); /* NULL: plain words stay plain */
   for (size_t c = 0; badges != NULL && c < t->ncols; c++)
     badges[c] = (unsigned char)badge_column(t, c);
   for (size_t r = 0; r < t->nrows; r++) {
-    fputs("<tr>", f);
+    cairn__out_str(f, "<tr>");
     for (size_t c = 0; c < t->ncols; c++)
       cell(f, &t->rows[r].cells[c], t->col_numeric[c], badges != NULL && badges[c]);
-    fputs("</tr>\n", f);
+    cairn__out_str(f, "</tr>\n");
   }
   free(badges);
-  fputs("</tbody></table></div>\n", f);
+  cairn__out_str(f, "</tbody></table></div>\n");
 }
 
 /* A section: intro, facts, charts (what the meeting looks at first), then the
  * tables with the detail; *nchart numbers the charts of the page. A section named like the
  * report (a report of one section) keeps its heading for screen readers and
  * the outline, not on screen under the same words. */
-static void section(FILE *f, const cairn_report_doc_t *doc, const cairn_report_section_t *s,
+static void section(cairn__out_t *f, const cairn_report_doc_t *doc, const cairn_report_section_t *s,
                     size_t *nchart) {
   text(f, "<section id=\"", s->id, "\">");
   text(f, strcmp(s->title, doc->title) == 0 ? "<h2 class=\"hidden\">" : "<h2>", s->title,
@@ -247,17 +237,17 @@ static void section(FILE *f, const cairn_report_doc_t *doc, const cairn_report_s
     text(f, "<p class=\"intro\">", s->intro, "</p>\n");
   facts(f, s);
   if (s->ncharts)
-    fputs("<div class=\"charts\">\n", f);
+    cairn__out_str(f, "<div class=\"charts\">\n");
   for (size_t k = 0; k < s->ncharts; k++)
     cairn__svg_chart(f, s->charts[k], (*nchart)++);
   if (s->ncharts)
-    fputs("</div>\n", f);
+    cairn__out_str(f, "</div>\n");
   for (size_t k = 0; k < s->ntables; k++)
     table(f, s->tables[k]);
-  fputs("</section>\n", f);
+  cairn__out_str(f, "</section>\n");
 }
 
-int cairn__report_html(const cairn_report_doc_t *doc, FILE *f) {
+static void page(cairn__out_t *f, const cairn_report_doc_t *doc) {
   size_t nchart = 0;
   head(f, doc);
   toc(f, doc);
@@ -266,6 +256,16 @@ int cairn__report_html(const cairn_report_doc_t *doc, FILE *f) {
   text(f, "<footer>Made by cairn from the partnership's shared records: <code>cairn report ",
        doc->name, "");
   text(f, " --as-of ", doc->as_of, " --format html</code>.</footer>\n");
-  fputs("</main></body></html>\n", f);
-  return ferror(f) ? CAIRN_EIO : 0;
+  cairn__out_str(f, "</main></body></html>\n");
+}
+
+int cairn__report_html(const cairn_report_doc_t *doc, FILE *f) {
+  cairn__out_t *o = malloc(sizeof *o);
+  if (o == NULL)
+    return CAIRN_ENOMEM;
+  cairn__out_init(o, f);
+  page(o, doc);
+  int rc = cairn__out_flush(o);
+  free(o);
+  return rc;
 }

@@ -43,10 +43,12 @@
 typedef struct cairn_report_field {
   const char *name;
   uint32_t name_len;
-  const char *text; /* a string value, NUL-terminated; NULL for other kinds */
-  int is_number;
-  double num;
-  uint64_t hlc; /* its stamp's */
+  uint32_t is_number; /* 1: v.num holds the value; 0: v.text */
+  union {
+    const char *text; /* a string value, NUL-terminated; NULL for other kinds */
+    double num;
+  } v;                /* 32 bytes a field: a report holds hundreds of thousands */
+  uint64_t hlc;       /* its stamp's */
 } cairn_report_field_t;
 
 typedef struct cairn_report_rec {
@@ -142,6 +144,7 @@ typedef struct cairn_report_cell {
 typedef struct cairn_report_row {
   char *type, *id;
   cairn_report_cell_t *cells; /* ncols */
+  struct cairn_report_table *table_; /* internal: the table it is in */
 } cairn_report_row_t;
 
 typedef struct cairn_report_table {
@@ -152,6 +155,7 @@ typedef struct cairn_report_table {
   cairn_report_row_t *rows;
   size_t nrows, cap;
   char *empty; /* what to say when there are no rows */
+  void *blocks_; /* internal: where its rows' cells and texts live */
 } cairn_report_table_t;
 
 /* A line chart: x labels (periods in time order), one series per line (y per x,

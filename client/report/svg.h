@@ -12,11 +12,9 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "out.h"
 #include "report.h"
 
-/* Text for HTML, as element content or inside a double- or single-quoted
- * attribute: &, <, >, " and ' escaped (render_html.c). */
-void cairn__html_esc(FILE *f, const char *s);
 
 /* A value axis: ticks lo, lo + step, ... hi (n of them), each printed with
  * decimals places. */
@@ -71,6 +69,6 @@ void cairn__series_path(FILE *f, const cairn__plot_t *p, const double *y);
  * <path class="series" data-series="NAME">. index makes the element ids
  * unique on the page.
  */
-void cairn__svg_chart(FILE *f, const cairn_report_chart_t *c, size_t index);
+void cairn__svg_chart(cairn__out_t *o, const cairn_report_chart_t *c, size_t index);
 
 #endif

@@ -9,7 +9,8 @@
  * revokes Rob; Rob's next entry, stamped after the revocation, is held as
  * evidence and comes marked refused. Ops on `_member` and `_network` records
  * come only when asked for. The since and until windows are checked against
- * the whole feed filtered by hand.
+ * the whole feed filtered by hand. Unordered, the same changes come in arrival
+ * order.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -80,6 +81,10 @@ static int collect(const cairn_changes_item_t *c, void *ud) {
   if (f->stop_after != 0 && f->n == f->stop_after)
     return f->fail_with != 0 ? f->fail_with : 1;
   return 0;
+}
+
+static int seen_cmp(const void *a, const void *b) {
+  return strcmp(((const seen_t *)a)->line, ((const seen_t *)b)->line);
 }
 
 static uint64_t last_hlc(cairn_store_t *s) {
@@ -241,6 +246,54 @@ static void test_feed_stop(void **state) {
   world_free(&w);
 }
 
+/* Unordered: the same changes in arrival order (Mia's before Rob's older one),
+ * the same window and the same stops. */
+static void test_feed_unordered(void **state) {
+  static const char *const want[] = {
+      "Mia put note m1 text", "Rob put note r1 text", "Ana put note n1 done",
+      "Ana del note m1",      "Ana erased",           "Ana purge note x",
+      "Rob put note r2 text refused",
+  };
+  world_t w;
+  feed_t f = {.n = 0}, all = {.n = 0}, reserved = {.n = 0};
+  cairn_changes_opts_t o = {0, 0, CAIRN_CHANGES_UNORDERED};
+  (void)state;
+  world_make(&w);
+  CAIRN_PASS(cairn_changes(w.ana, &o, collect, &f));
+  expect(&f, want, sizeof want / sizeof want[0]);
+  /* as many with the reserved records as the ordered walk gives */
+  o.flags |= CAIRN_CHANGES_RESERVED;
+  CAIRN_PASS(cairn_changes(w.ana, &o, collect, &reserved));
+  assert_int_equal(reserved.n, 7 + 5);
+  /* each since and until window: the changes of the ordered walk's, in
+   * another order */
+  CAIRN_PASS(cairn_changes(w.ana, NULL, collect, &all));
+  for (size_t k = 0; k < all.n; k++)
+    for (int until = 0; until < 2; until++) {
+      feed_t ordered = {.n = 0};
+      cairn_changes_opts_t window = {until ? 0 : all.v[k].time_ms, until ? all.v[k].time_ms : 0,
+                                     0};
+      CAIRN_PASS(cairn_changes(w.ana, &window, collect, &ordered));
+      f.n = 0;
+      window.flags = CAIRN_CHANGES_UNORDERED;
+      CAIRN_PASS(cairn_changes(w.ana, &window, collect, &f));
+      assert_int_equal(f.n, ordered.n);
+      qsort(f.v, f.n, sizeof f.v[0], seen_cmp);
+      qsort(ordered.v, ordered.n, sizeof ordered.v[0], seen_cmp);
+      for (size_t i = 0; i < f.n; i++)
+        assert_string_equal(f.v[i].line, ordered.v[i].line);
+    }
+  /* stops */
+  f = (feed_t){.n = 0, .stop_after = 2};
+  o = (cairn_changes_opts_t){0, 0, CAIRN_CHANGES_UNORDERED};
+  CAIRN_PASS(cairn_changes(w.ana, &o, collect, &f));
+  assert_int_equal(f.n, 2);
+  f = (feed_t){.n = 0, .stop_after = 3, .fail_with = CAIRN_ENOMEM};
+  CAIRN_FAIL(cairn_changes(w.ana, &o, collect, &f), CAIRN_ENOMEM);
+  assert_int_equal(f.n, 3);
+  world_free(&w);
+}
+
 /* An author whose `_member` record has no name comes without one. */
 static void test_feed_names(void **state) {
   static const char *const names[] = {NULL};
@@ -312,6 +365,7 @@ int main(void) {
       cmocka_unit_test(test_feed_order),  cmocka_unit_test(test_feed_reserved),
       cmocka_unit_test(test_feed_window), cmocka_unit_test(test_feed_stop),
       cmocka_unit_test(test_feed_names),  cmocka_unit_test(test_parse_since),
+      cmocka_unit_test(test_feed_unordered),
   };
   return cmocka_run_group_tests(tests, cairn_test_setup, NULL);
 }

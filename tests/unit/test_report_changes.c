@@ -10,7 +10,9 @@
  *
  * Since 03-05 as of 03-12 the report has Rob's three changes and Ana's three;
  * by default (30 days back) Ana's adds of 03-01 too; as of 03-10, Rob's only.
- * Ops on cairn's own records (the grant, the schema) are never in it.
+ * Ops on cairn's own records (the grant, the schema) are never in it. With
+ * hundreds of changes more (entries of 150, 100 and 230 puts), all are counted
+ * and the latest 200 listed, cut inside an entry.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -173,6 +175,11 @@ static void test_default_since(void **state) {
   expect_row(m, 6, "Ana deleted partner a2 Beta []");
   assert_int_equal(m->people[0].changes, 5);
   assert_int_equal(m->records, 5);
+  /* a1 touched by both, a2 twice by Ana: each counted once a person */
+  assert_string_equal(m->people[0].author, "Ana");
+  assert_int_equal(m->people[0].records, 3); /* a1, a2, x */
+  assert_string_equal(m->people[1].author, "Rob");
+  assert_int_equal(m->people[1].records, 3); /* a1, r1, v1 */
   cairn_report_changes_free(m);
   cairn_report_data_free(d);
   world_free(&w);
@@ -219,6 +226,56 @@ static void test_added(void **state) {
   expect_row(m, 1, "Ana added partner n3 New Org [name, stage]");
   expect_row(m, 2, "Ana deleted partner r1 Rob's Org again []");
   expect_row(m, 3, "Ana added partner r1 Rob's Org again [name]");
+  cairn_report_changes_free(m);
+  cairn_report_data_free(d);
+  world_free(&w);
+}
+
+/* More changes than are kept: all counted, the latest CAIRN_REPORT_CHANGES_KEPT
+ * listed, from inside an entry when the cut falls there. */
+static void test_latest(void **state) {
+  world_t w;
+  cairn_report_data_t *d;
+  cairn_change_t *c;
+  cairn_error_t err = {0, ""};
+  char id[16], name[32];
+  (void)state;
+  world_make(&w);
+  for (int e = 0; e < 2; e++) { /* 150 partners on 03-13, 100 on 03-14 */
+    CAIRN_PASS(cairn_test_clock_at(MAR1_NOON + (12 + e) * DAY_MS));
+    CAIRN_PASS(cairn_change_begin(w.ana, &c));
+    for (int i = 0; i < (e ? 100 : 150); i++) {
+      snprintf(id, sizeof id, "%c%03d", e ? 'q' : 'p', i);
+      snprintf(name, sizeof name, "Org %s", id);
+      if (cairn_change_put_text(c, "partner", id, "name", name, 0, &err) != 0)
+        fail_msg("%s: %s", id, err.msg);
+    }
+    CAIRN_PASS(cairn_change_commit(c, NULL, &err));
+  }
+  cairn_report_changes_t *m = model(&w, 0, MAR1_NOON + 12 * DAY_MS, &d);
+  assert_int_equal(m->total, 250);
+  assert_int_equal(m->records, 250);
+  assert_int_equal(m->n, CAIRN_REPORT_CHANGES_KEPT);
+  expect_row(m, 0, "Ana added partner p050 Org p050 [name]");
+  expect_row(m, 99, "Ana added partner p149 Org p149 [name]");
+  expect_row(m, 199, "Ana added partner q099 Org q099 [name]");
+  assert_int_equal(m->npeople, 1);
+  assert_int_equal(m->people[0].changes, 250);
+  cairn_report_changes_free(m);
+  cairn_report_data_free(d);
+  /* the cut inside the latest entry: the last 200 of its own */
+  CAIRN_PASS(cairn_test_clock_at(MAR1_NOON + 15 * DAY_MS));
+  CAIRN_PASS(cairn_change_begin(w.ana, &c));
+  for (int i = 0; i < 230; i++) {
+    snprintf(id, sizeof id, "r%03d", i);
+    CAIRN_PASS(cairn_change_put_text(c, "partner", id, "name", id, 0, &err));
+  }
+  CAIRN_PASS(cairn_change_commit(c, NULL, &err));
+  m = model(&w, 0, MAR1_NOON + 12 * DAY_MS, &d);
+  assert_int_equal(m->total, 480);
+  assert_int_equal(m->n, CAIRN_REPORT_CHANGES_KEPT);
+  expect_row(m, 0, "Ana added partner r030 r030 [name]");
+  expect_row(m, 199, "Ana added partner r229 r229 [name]");
   cairn_report_changes_free(m);
   cairn_report_data_free(d);
   world_free(&w);
@@ -276,6 +333,7 @@ int main(void) {
       cmocka_unit_test(test_default_since),
       cmocka_unit_test(test_as_of),
       cmocka_unit_test(test_added),
+      cmocka_unit_test(test_latest),
       cmocka_unit_test(test_document),
   };
   return cmocka_run_group_tests(tests, cairn_test_setup, NULL);

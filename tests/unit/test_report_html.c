@@ -10,7 +10,8 @@
  * drawn as two runs, target and baseline drawn, each chart titled and
  * described, a table of contents, nothing that points outside the page, and
  * every tag closed in order. The chart numbers: the axis scale, which x labels
- * fit, the path of a series with gaps, on known numbers.
+ * fit, the path of a series with gaps, on known numbers. Numbers written
+ * without printf are printf's, byte for byte.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -291,11 +292,66 @@ static void test_series_path(void **state) {
   assert_true(cairn__plot_x(&p, 0) == 150);
 }
 
+/* What snprintf writes for "%.*f" and what cairn__fixed writes: the same. */
+static void fixed_is(double v, int decimals, size_t cap) {
+  char want[400], got[400];
+  int n = snprintf(want, cap, "%.*f", decimals, v);
+  memset(got, 'x', sizeof got);
+  int m = cairn__fixed(got, cap, v, decimals);
+  if (m != n || (cap > 0 && strcmp(got, want) != 0))
+    fail_msg("%.17g with %d decimals (%zu bytes): '%s' (%d), printf '%s' (%d)", v, decimals,
+             cap, cap ? got : "", m, cap ? want : "", n);
+}
+
+/* Numbers without printf, as printf writes them: ties to even on the exact
+ * binary value, "-" before negative zero and what rounds to zero, values near
+ * a half, huge values, no number, and cut to the buffer. */
+static void test_fixed(void **state) {
+  static const double some[] = {0,      -0.0,   0.5,     1.5,    2.5,     0.125,  0.375,
+                                -0.004, 0.05,   0.15,    0.25,   1.005,   2.675,  1e15,
+                                4e15,   3.9e15, 1e300,   -1e300, 123.456, -7.25,  99.995,
+                                NAN,    INFINITY, -INFINITY, 5e-324, 1e-7};
+  uint64_t x = 88172645463325252ull;
+  (void)state;
+  for (int d = 0; d <= 10; d++) {
+    for (size_t i = 0; i < sizeof some / sizeof some[0]; i++)
+      fixed_is(some[i], d, 400);
+    for (long k = -10000; k <= 10000; k++) {
+      fixed_is(k / 1000.0, d, 400);
+      fixed_is(k / 8.0, d, 400);
+      fixed_is(k * 0.005, d, 400);
+    }
+    for (int i = 0; i < 20000; i++) { /* xorshift: any bits, any size */
+      double v;
+      x ^= x << 13;
+      x ^= x >> 7;
+      x ^= x << 17;
+      memcpy(&v, &x, sizeof v);
+      if (isfinite(v)) {
+        fixed_is(v, d, 400);
+        fixed_is(ldexp((double)(x >> 11), -(int)(x & 63)), d, 400);
+      }
+    }
+  }
+  fixed_is(-12.345, 2, 4); /* cut: "-12" */
+  fixed_is(1234.5, 1, 1);
+  fixed_is(1.5, 1, 0);
+  /* joining as snprintf's "%s%s" does, cut likewise */
+  char buf[8];
+  assert_int_equal(cairn__cat(buf, sizeof buf, cairn__cat(buf, sizeof buf, 0, "12.5"), " kg"),
+                   7);
+  assert_string_equal(buf, "12.5 kg");
+  assert_int_equal(cairn__cat(buf, sizeof buf, 7, " more"), 12);
+  assert_string_equal(buf, "12.5 kg");
+  assert_int_equal(cairn__cat(buf, 4, 0, "123456"), 6);
+  assert_string_equal(buf, "123");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_page),       cmocka_unit_test(test_one_section),
       cmocka_unit_test(test_axis),       cmocka_unit_test(test_label_step),
-      cmocka_unit_test(test_series_path),
+      cmocka_unit_test(test_series_path), cmocka_unit_test(test_fixed),
   };
   return cmocka_run_group_tests(tests, cairn_test_setup, NULL);
 }
