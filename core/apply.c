@@ -176,6 +176,15 @@ static bool ops_match_root(const cairn_entry_t *e, const cairn_op_t *ops) {
   return sodium_memcmp(root, e->ops_root, CAIRN_HASH_BYTES) == 0;
 }
 
+/* The first hop takes only entries in the canonical encoding (entry.h), which
+ * every later receiver can rebuild from their compact form. */
+static int not_canonical(const cairn_entry_t *e, cairn_error_t *err) {
+  char hex[2 * CAIRN_KEY_BYTES + 1];
+  return cairn__error(err, CAIRN_EMALFORMED,
+                      "author %s seq %llu: the entry is not in the canonical encoding",
+                      cairn_hex(e->author, CAIRN_KEY_BYTES, hex), (unsigned long long)e->seq);
+}
+
 /* Which signatures prep_fill verifies ahead. */
 enum { SIG_NONE, SIG_NEWEST, SIG_ALL };
 
@@ -201,6 +210,9 @@ static int prep_fill(cairn_prepared_t *b, const cairn_buf_t *entries, size_t n,
   for (size_t i = 0; i < n; i++) {
     prep_t *p = &b->p[i];
     int rc = cairn_entry_decode(entries[i].data, entries[i].len, max_entry, &p->e, &b->err);
+    if (rc == 0 && first_hop != NULL &&
+        memcmp(p->e.author, first_hop, CAIRN_KEY_BYTES) == 0 && !cairn__entry_canonical(&p->e))
+      rc = not_canonical(&p->e, &b->err);
     if (rc != 0) {
       b->rc = rc;
       break;
