@@ -299,6 +299,7 @@ void conn_pump(conn_t *c) {
     rc = cairn_store_arrivals(c->net->store, c->cursor, chunk_add, &k);
     if (rc < 0 || k.last == c->cursor)
       break;
+    k.batch.last = k.last >= c->net->last_arrival; /* caught_up follows */
     if (k.batch.n > 0 && (rc = cairn_session_send_entries(&c->sess, k.last, &k.batch, &out)) == 0)
       c->relay->stats.entries_out += k.batch.n;
     c->cursor = k.last;
