@@ -383,7 +383,12 @@ static void on_peer(conn_t *c, msgpack_sbuffer *out) {
     n->conns->prev = c;
   n->conns = c;
   c->io->timer(c, c->relay->opts.idle_ms);
-  relay_log(LOG_INFO, "%s: joined network %.16s as %s", c->name, n->hex, role);
+  uint8_t reads = c->sess.peer_features;
+  relay_log(LOG_INFO, "%s: joined network %.16s as %s (reads %s)", c->name, n->hex, role,
+            reads == CAIRN_WIRE_ALL       ? "compact entries, compressed"
+            : reads == CAIRN_WIRE_COMPACT ? "compact entries"
+            : reads == CAIRN_WIRE_ZSTD    ? "whole entries, compressed"
+                                          : "whole entries");
 }
 
 static void on_since(conn_t *c, const cairn_msg_t *m) {
