@@ -397,10 +397,11 @@ static int rebuild(cairn_session_t *s, cairn_msg_t *m, cairn_error_t *err) {
   if (cairn_mpr_left(&r) != 0)
     return cairn__error(err, CAIRN_EMALFORMED, "malformed message (bytes after the compact "
                         "entries)");
+  const uint8_t *items = m->u.compact.items; /* a list of no entries: not NULL */
   m->type = CAIRN_MSG_ENTRIES;
   m->u.entries.cursor = cursor;
   m->u.entries.count = count;
-  m->u.entries.list = (const uint8_t *)s->rebuilt.data;
+  m->u.entries.list = count > 0 ? (const uint8_t *)s->rebuilt.data : items;
   m->u.entries.list_len = s->rebuilt.size;
   m->u.entries.hashes = hashed && count > 0 ? (const uint8_t(*)[CAIRN_HASH_BYTES])s->hashes
                                             : NULL;
