@@ -35,6 +35,8 @@ typedef struct row {
   double entries_per_s; /* (b) only; NAN otherwise */
   double p50_s, p99_s;  /* latencies (fan-out); NAN otherwise */
   uint64_t bytes;
+  uint64_t bytes_plain; /* sync: the same run's messages in whole, uncompressed
+                           forms (what a peer of an older build sends); 0: none */
   long peak_rss_kb;
   long relay_rss_kb; /* the relay process's VmRSS; 0 for none */
   int failed;        /* note says why */

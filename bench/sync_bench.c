@@ -12,7 +12,10 @@
  *               verifies every first-hop signature on its thread pool and group
  *               commits (entries/s vs two cores of ed25519 verify; target 0.80)
  *   pull        the device's first cairn_sync_once: everything, into a durable
- *               store (entries/s vs the LMDB put floor; target 0.20)
+ *               store (entries/s vs the LMDB put floor; target 0.20); and its
+ *               bytes on the wire per entry (target: at most 110), beside the
+ *               same run's in whole, uncompressed forms (push and reconnect
+ *               report both too)
  *   reconnect   the author adds and pushes 1% more; the device syncs again: its
  *               time and wire bytes as ratios of the full pull's
  *   idle        idle_conns connections (handshake and hello, one viewer key)
@@ -347,6 +350,12 @@ static int first_sync(const bench_t *b, const char *name, cairn_sync_stats_t *st
   return rc;
 }
 
+/* A sync's bytes on the wire, and in whole, uncompressed forms. */
+static void wire_bytes(row_t *r, const cairn_sync_stats_t *st) {
+  r->bytes = st->bytes_sent + st->bytes_received;
+  r->bytes_plain = st->bytes_plain_sent + st->bytes_plain_received;
+}
+
 static int work_push(bench_t *b, row_t *rows, size_t *nrows) {
   row_t *r = row_init(&rows[(*nrows)++], "sync_push_first_hop", "floor_ed25519_verify_2cores");
   cairn_sync_stats_t st;
@@ -359,29 +368,43 @@ static int work_push(bench_t *b, row_t *rows, size_t *nrows) {
                     (unsigned long long)st.pushed, (unsigned long long)st.acked_seq,
                     (unsigned long long)b->sync_entries);
   row_set(r, st.pushed, t);
-  r->bytes = st.bytes_sent + st.bytes_received;
+  wire_bytes(r, &st);
   snprintf(r->note, sizeof r->note,
            "the author's cairn_sync_once to cairnd (a child process): every signature "
-           "verified on the relay's thread pool, group commits, acked; %.1f MB sent",
-           (double)st.bytes_sent / 1e6);
+           "verified on the relay's thread pool, group commits, acked; %.1f MB sent "
+           "(%.1f MB uncompressed, whole entries)",
+           (double)st.bytes_sent / 1e6, (double)st.bytes_plain_sent / 1e6);
   return 0;
 }
 
 static int work_pull(bench_t *b, row_t *rows, size_t *nrows) {
   row_t *r = row_init(&rows[(*nrows)++], "sync_pull_fresh", "floor_lmdb_put_1txn");
+  row_t *w = row_init(&rows[(*nrows)++], "sync_pull_fresh_wire_bytes_per_entry", NULL);
   cairn_sync_stats_t st;
   double t;
   r->target = r->target_min = 0.20;
+  w->target = 110;
+  w->target_max = true;
   if (first_sync(b, "sync_device", &st, &t, r) != 0)
-    return -1;
-  if (st.applied != b->sync_entries)
+    return row_fail(w, "%s", r->note);
+  if (st.applied != b->sync_entries) {
+    row_fail(w, "no full pull");
     return row_fail(r, "applied %llu entries, not %llu", (unsigned long long)st.applied,
                     (unsigned long long)b->sync_entries);
+  }
   row_set(r, st.applied, t);
-  r->bytes = st.bytes_sent + st.bytes_received;
+  wire_bytes(r, &st);
   snprintf(r->note, sizeof r->note,
            "a new device's first cairn_sync_once (genesis from the relay) into a durable "
            "store: handshake, since by heads, one transaction per `entries` message");
+  row_set(w, st.applied, t);
+  wire_bytes(w, &st);
+  w->ratio = (double)w->bytes / (double)st.applied;
+  snprintf(w->note, sizeof w->note,
+           "ratio = bytes on the wire per entry of that pull, both ways, handshake "
+           "included (compact entries, zstd); %.1f in whole, uncompressed forms "
+           "(what an older relay sends)",
+           (double)r->bytes_plain / (double)st.applied);
   return 0;
 }
 
@@ -417,14 +440,14 @@ static int work_reconnect(bench_t *b, row_t *rows, size_t *nrows) {
                     (unsigned long long)delta);
   uint64_t bytes = st.bytes_sent + st.bytes_received;
   row_set(r, st.applied, t);
-  r->bytes = bytes;
+  wire_bytes(r, &st);
   r->ratio = full->seconds > 0 ? t / full->seconds : NAN;
   snprintf(r->note, sizeof r->note,
            "the author pushed %llu new entries (%.3f s), then the device's cairn_sync_once "
            "(kept cursor); ratio = its time / the full pull's (%.3f s)",
            (unsigned long long)delta, ta, full->seconds);
   row_set(rb, st.applied, t);
-  rb->bytes = bytes;
+  wire_bytes(rb, &st);
   rb->ratio = full->bytes > 0 ? (double)bytes / (double)full->bytes : NAN;
   snprintf(rb->note, sizeof rb->note,
            "wire bytes of that sync (%llu sent, %llu received) / the full pull's (%llu)",

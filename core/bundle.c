@@ -887,7 +887,7 @@ int cairn_bundle_apply(cairn_store_t *s, const char *path, size_t batch,
     goto cleanup;
   }
   pl.r = r;
-  pl.opts = (cairn_prepare_opts_t){s->opts.max_entry, s->opts.verify_all != 0, NULL};
+  pl.opts = (cairn_prepare_opts_t){s->opts.max_entry, s->opts.verify_all != 0, NULL, NULL};
   if (pthread_mutex_init(&pl.mu, NULL) == 0) {
     if (pthread_cond_init(&pl.cv, NULL) == 0) {
       threaded = pthread_create(&reader, NULL, reader_main, &pl) == 0;

@@ -77,10 +77,10 @@ int cairn_compact_encode(cairn_compact_t *c, const uint8_t *entry, size_t len,
     c->have = false;
     return pack_bin(&pk, entry, len) ? CAIRN_ENOMEM : 0;
   }
-  hash_of(e.header, e.header_len, e.sig, hash);
+  /* a store chains each author's entries (prev = the hash of the one before),
+   * so the next of the author's seqs continues the run without hashing here */
   bool continues = c->have && memcmp(c->author, e.author, CAIRN_KEY_BYTES) == 0 &&
-                   e.seq == c->seq + 1 && e.hlc > c->hlc && e.prev != NULL &&
-                   memcmp(e.prev, c->hash, CAIRN_HASH_BYTES) == 0;
+                   e.seq == c->seq + 1 && e.hlc > c->hlc && e.prev != NULL;
   rc = msgpack_pack_array(&pk, continues ? ITEM_CONTINUES : ITEM_STARTS);
   rc |= pack_bin(&pk, e.sig, CAIRN_SIG_BYTES);
   rc |= msgpack_pack_uint64(&pk, continues ? e.hlc - c->hlc : e.hlc);
@@ -90,6 +90,7 @@ int cairn_compact_encode(cairn_compact_t *c, const uint8_t *entry, size_t len,
     rc |= msgpack_pack_uint64(&pk, e.seq);
     rc |= e.prev ? pack_bin(&pk, e.prev, CAIRN_HASH_BYTES) : msgpack_pack_nil(&pk);
   }
+  memset(hash, 0, sizeof hash); /* the encoder needs no hash: see above */
   state_set(c, e.author, e.seq, e.hlc, hash);
   return rc ? CAIRN_ENOMEM : 0;
 }

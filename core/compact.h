@@ -19,10 +19,13 @@
  *
  * A cairn_compact_t is the state that links an item to the one before it: one
  * per message (the wire) or per stream (a bundle), the same on both sides.
- * Encoding reads no store: it hashes each entry (the next one's prev) and checks
- * its encoding; decoding parses and hashes every op and hashes the rebuilt
- * header and signature. The rebuilt entry is not otherwise checked (its ops are
- * well formed, nothing more): the receiver checks it as any entry.
+ * Encoding reads no store and hashes nothing: it takes entries as a store holds
+ * them, each author's chained to the one before (prev is its hash), and checks
+ * each one's encoding. Decoding parses and hashes every op and hashes the
+ * rebuilt header and signature (the next prev). The rebuilt entry is not
+ * otherwise checked (its ops are well formed, nothing more): the receiver
+ * checks it as any entry, so an entry that broke the encoder's assumptions
+ * would be refused there (a bad signature), never taken for another.
  *
  * Thread safety: reentrant; a state belongs to one thread at a time.
  */
@@ -65,7 +68,8 @@ CAIRN_EXTERN void cairn_compact_init(cairn_compact_t *c, const uint8_t network[C
 /*
  * Append the item of one entry (len bytes, as stored) to out and move the state
  * on. The entry must be one a store holds (well formed, its ops matching its
- * ops_root): what is not canonical or not of c's network is written whole.
+ * ops_root, its prev the hash of its author's entry before it): what is not
+ * canonical or not of c's network is written whole.
  * @return 0 or CAIRN_ENOMEM (out may then hold part of the item).
  */
 CAIRN_EXTERN int cairn_compact_encode(cairn_compact_t *c, const uint8_t *entry, size_t len,

@@ -24,6 +24,11 @@
  */
 #define WIRE_LEVEL 1
 #define WIRE_WINDOW_LOG 17
+/* A message shorter than this starts no frame: one live entry compresses to
+ * more bytes than it has (zstd's frame and block headers) and costs more time
+ * than it saves. Within an open frame any message is compressed (its history
+ * helps). */
+#define WIRE_ZSTD_MIN 1024
 #define ZCACHE_MAX 2
 #define FRAME_BYTES (CAIRN_FRAME_HEADER + CAIRN_FRAME_OVERHEAD)
 #define MSG_NONE ((cairn_msg_type_t)0) /* a part of a zstd stream that held no message */
@@ -633,7 +638,7 @@ int cairn_session_send_entries(cairn_session_t *s, uint64_t cursor, const cairn_
     s->plain.size = 0;
     return rc;
   }
-  if (s->peer_features & CAIRN_WIRE_ZSTD)
+  if ((s->peer_features & CAIRN_WIRE_ZSTD) && (s->zc != NULL || s->plain.size >= WIRE_ZSTD_MIN))
     return send_compressed(s, b->last ? ZSTD_e_end : ZSTD_e_flush, plain_len, out);
   rc = seal(s, (const uint8_t *)s->plain.data, s->plain.size, plain_len, out);
   s->plain.size = 0;

@@ -29,6 +29,7 @@ struct batch {
   batch_t *next;
   uint8_t *data;    /* the entries, back to back */
   cairn_buf_t *entries;
+  uint8_t (*hashes)[CAIRN_HASH_BYTES]; /* NULL, or the session's for rebuilt entries */
   size_t n;
   cairn_prepared_t *prep; /* views into data */
   size_t max_entry;
@@ -46,6 +47,7 @@ static void batch_free(batch_t *b) {
   cairn_prepared_free(b->prep);
   free(b->data);
   free(b->entries);
+  free(b->hashes);
   free(b);
 }
 
@@ -54,7 +56,8 @@ static void batch_free(batch_t *b) {
  * bundle brought them to it), so that nothing unverified is ever forwarded. */
 static void verify_work(uv_work_t *w) {
   batch_t *b = w->data;
-  cairn_prepare_opts_t o = {b->max_entry, true, conn_peer(b->conn)};
+  cairn_prepare_opts_t o = {b->max_entry, true, conn_peer(b->conn),
+                            (const uint8_t(*)[CAIRN_HASH_BYTES])b->hashes};
   uint64_t t0 = now_us();
   b->rc = cairn_prepare(b->prep, b->entries, b->n, &o);
   b->us = now_us() - t0;
@@ -104,9 +107,10 @@ void commit_verify(conn_t *c, network_t *n, const cairn_msg_t *m) {
   cairn_msg_iter_t it;
   const uint8_t *e;
   size_t len, off = 0;
+  size_t hashes = m->u.entries.hashes ? m->u.entries.count * (size_t)CAIRN_HASH_BYTES : 0;
   if (b == NULL || (b->data = malloc(m->u.entries.list_len)) == NULL ||
       (b->entries = malloc(m->u.entries.count * sizeof *b->entries)) == NULL ||
-      cairn_prepared_new(&b->prep) != 0) {
+      (hashes > 0 && (b->hashes = malloc(hashes)) == NULL) || cairn_prepared_new(&b->prep) != 0) {
     if (b)
       batch_free(b);
     conn_fail(c, CAIRN_ENOMEM, "out of memory");
@@ -119,6 +123,8 @@ void commit_verify(conn_t *c, network_t *n, const cairn_msg_t *m) {
     b->entries[b->n++].len = len;
     off += len;
   }
+  if (hashes > 0)
+    memcpy(b->hashes, m->u.entries.hashes, hashes);
   b->conn = c;
   b->net = n;
   b->max_entry = n->relay->opts.max_entry;

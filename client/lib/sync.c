@@ -902,7 +902,7 @@ static void on_entries(link_t *l, const cairn_msg_t *m) {
     return;
   cairn_msg_iter_t it;
   cairn_apply_stats_t st;
-  cairn_prepare_opts_t po = {0, false, NULL};
+  cairn_prepare_opts_t po = {0, false, NULL, m->u.entries.hashes};
   uint8_t cursor[CAIRN_EPOCH_BYTES + 8];
   cairn_apply_opts_t ao = {CAIRN__SETTING_CURSOR, cursor, sizeof cursor};
   const uint8_t *e;

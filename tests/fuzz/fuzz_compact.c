@@ -14,8 +14,9 @@
  *     whose hash is the one the decoder gave (the next item's prev);
  *   - encoding the rebuilt entries again (cairn_compact_encode, one run state as
  *     the sender keeps) and decoding that gives the same entries byte for byte
- *     (those a store could hold: entries sent whole that do not decode, or whose
- *     ops do not match their root, are left out, as no store gives them to it).
+ *     (those a store could hold: entries sent whole that do not decode, whose
+ *     ops do not match their root, or that do not chain to the entry before
+ *     them of their author, end the list, as no store gives them to it).
  * A broken invariant aborts.
  */
 #include <stdint.h>
@@ -42,19 +43,44 @@ typedef struct rebuilt {
   size_t len[MAX_ITEMS], off[MAX_ITEMS], used, n;
 } rebuilt_t;
 
-/* Check a rebuilt entry; 1 when a store could hold it (what the encoder takes). */
-static int check_entry(const cairn_compact_entry_t *ce, const uint8_t *e) {
+/* What a store would hold: the last entry of each of the preset's keys seen. */
+typedef struct chain {
+  uint8_t author[CAIRN_KEY_BYTES], hash[CAIRN_HASH_BYTES];
+  uint64_t seq;
+  int have;
+} chain_t;
+
+/* Whether a whole entry e (decoded) could come after the list's entries in a
+ * store: well formed, its ops matching its root, chained to its author's entry
+ * before it when that is the list's last. */
+static int storable(const cairn_entry_t *d, chain_t *last) {
+  if (cairn_entry_check_ops(d) != 0)
+    return 0;
+  return !(last->have && memcmp(last->author, d->author, CAIRN_KEY_BYTES) == 0 &&
+           d->seq == last->seq + 1 &&
+           (d->prev == NULL || memcmp(d->prev, last->hash, CAIRN_HASH_BYTES) != 0));
+}
+
+/* Check a rebuilt entry; 1 when a store could hold it after the list's entries
+ * (what the encoder takes), last then moved on to it. */
+static int check_entry(const cairn_compact_entry_t *ce, const uint8_t *e, chain_t *last) {
   cairn_entry_t d;
   uint8_t h[CAIRN_HASH_BYTES];
-  if (ce->whole != NULL) /* checked by the receiver as any entry (fuzz_entry) */
-    return cairn_entry_decode(e, ce->len, MAX_ENTRY, &d, NULL) == 0 &&
-           cairn_entry_check_ops(&d) == 0;
-  CHECK(cairn_entry_decode(e, ce->len, MAX_ENTRY, &d, NULL) == 0);
-  CHECK(memcmp(d.network, network, CAIRN_KEY_BYTES) == 0);
-  CHECK(cairn__entry_canonical(&d));
-  CHECK(cairn_entry_check_ops(&d) == 0);
-  cairn_entry_hash(&d, h);
-  CHECK(memcmp(h, ce->hash, CAIRN_HASH_BYTES) == 0);
+  int rc = cairn_entry_decode(e, ce->len, MAX_ENTRY, &d, NULL);
+  if (ce->whole == NULL) { /* a whole one is checked by the receiver (fuzz_entry) */
+    CHECK(rc == 0);
+    CHECK(memcmp(d.network, network, CAIRN_KEY_BYTES) == 0);
+    CHECK(cairn__entry_canonical(&d));
+    CHECK(cairn_entry_check_ops(&d) == 0);
+    cairn_entry_hash(&d, h);
+    CHECK(memcmp(h, ce->hash, CAIRN_HASH_BYTES) == 0);
+  }
+  if (rc != 0 || !storable(&d, last))
+    return 0;
+  cairn_entry_hash(&d, last->hash);
+  memcpy(last->author, d.author, CAIRN_KEY_BYTES);
+  last->seq = d.seq;
+  last->have = 1;
   return 1;
 }
 
@@ -63,6 +89,8 @@ static void decode_all(const uint8_t *data, size_t size, size_t max_entry, rebui
   cairn_compact_t c;
   cairn_compact_entry_t ce;
   cairn_mpr_t r;
+  chain_t last = {{0}, {0}, 0, 0};
+  int listing = 1; /* entries still go to out: the list is what a store could hold */
   cairn_compact_init(&c, network);
   cairn_mpr_init(&r, data, size);
   for (size_t i = 0; i < MAX_ITEMS && cairn_mpr_left(&r) > 0; i++) {
@@ -84,7 +112,8 @@ static void decode_all(const uint8_t *data, size_t size, size_t max_entry, rebui
     uint8_t *e = malloc(ce.len);
     CHECK(e != NULL);
     cairn_compact_entry_write(&ce, e);
-    if (check_entry(&ce, e) && out != NULL) {
+    listing = check_entry(&ce, e, &last) && listing;
+    if (listing && out != NULL) {
       uint8_t *b = realloc(out->bytes, out->used + ce.len);
       CHECK(b != NULL);
       out->bytes = b;

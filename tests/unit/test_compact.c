@@ -254,7 +254,7 @@ static void test_whole_entries(void **state) {
   /* the first hop refuses the wide one; a later hop takes it */
   cairn_prepared_t *p;
   cairn_buf_t bufs[3] = {{l.e[0], l.len[0]}, {l.e[1], l.len[1]}, {l.e[2], l.len[2]}};
-  cairn_prepare_opts_t hop = {0, true, a.pk};
+  cairn_prepare_opts_t hop = {0, true, a.pk, NULL};
   CAIRN_PASS(cairn_prepared_new(&p));
   CAIRN_PASS(cairn_prepare(p, bufs, 3, &hop));
   assert_int_equal(cairn_prepared_count(p), 2);

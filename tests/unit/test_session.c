@@ -6,7 +6,8 @@
  * `error` message it can read, and the session refuses everything after.
  * Entries in every form the two sides can agree on (compact, compressed, both,
  * neither: a peer of an older build) arrive byte for byte; a compressed frame
- * ends with each burst and its contexts are given back; a zstd bomb, a window
+ * ends with each burst and its contexts are given back, and a lone small message
+ * starts none; a zstd bomb, a window
  * larger than agreed and forms that were not offered are refused.
  */
 #include <sodium.h>
@@ -393,6 +394,10 @@ static void test_negotiated_forms(void **state) {
       expect_run(&w, &w.r, &r, 5, RUN, rf & CAIRN_WIRE_COMPACT);
       expect(&w, &w.r, CAIRN_EV_CAUGHT_UP, &ev);
       assert_null(w.r.zd);
+      /* one live entry starts no frame (zstd would make it longer) */
+      send_run(&w.r, &w.to_client, RUN + 1, &r, 3, 4, false);
+      assert_null(w.r.zc);
+      expect_run(&w, &w.c, &r, 3, 4, cf & CAIRN_WIRE_COMPACT);
       /* what each side counted matches the other's, and saved what it should */
       const cairn_wire_stats_t *rs = cairn_session_wire(&w.r), *cs = cairn_session_wire(&w.c);
       assert_int_equal(rs->sent, cs->received);
