@@ -78,6 +78,8 @@ struct cairn_bundle_reader {
   cairn_compact_t compact; /* compact: the run the next item continues */
   uint8_t *item;        /* compact: the item being read */
   size_t item_cap;
+  bool hashed;          /* compact: the entry last returned was rebuilt, its hash ... */
+  uint8_t hash[CAIRN_HASH_BYTES]; /* ... this (apply hands it to prepare) */
   int state;            /* 0 reading, 1 at the verified end, < 0 failed */
   cairn_error_t fail;   /* the error a failed reader repeats */
 };
@@ -348,6 +350,8 @@ static int rebuild_entry(cairn_bundle_reader_t *r, size_t n, size_t *len, cairn_
   }
   cairn_compact_entry_write(&ce, r->entry);
   *len = ce.len;
+  r->hashed = ce.whole == NULL;
+  memcpy(r->hash, ce.hash, CAIRN_HASH_BYTES);
   return 0;
 }
 
@@ -401,6 +405,7 @@ int cairn_bundle_next(cairn_bundle_reader_t *r, const uint8_t **entry, size_t *l
   if (compact && !r->have_network && (rc = read_network(r, err)) != 0)
     return rc;
   r->entry_off = r->offset;
+  r->hashed = false;
   if ((rc = read_exact(r, b, sizeof b, "entry length", 0, sizeof b, err)) != 0)
     return rc;
   n = cairn_get_be32(b);
@@ -642,6 +647,8 @@ typedef struct batch {
   cairn_buf_t *bufs;
   size_t *off;         /* each entry's offset into data */
   uint64_t *pos;       /* each entry's byte offset in the bundle stream */
+  uint8_t (*hash)[CAIRN_HASH_BYTES]; /* each entry's hash, when all were rebuilt */
+  bool hashed;         /* every entry of the batch was rebuilt: hash holds theirs */
   size_t n, max;
   uint8_t *data;       /* the entries' bytes, back to back */
   size_t used, cap;
@@ -658,7 +665,8 @@ static int batch_alloc(batch_t *b, size_t max) {
   b->bufs = calloc(max, sizeof *b->bufs);
   b->off = calloc(max, sizeof *b->off);
   b->pos = calloc(max, sizeof *b->pos);
-  if (b->bufs == NULL || b->off == NULL || b->pos == NULL)
+  b->hash = calloc(max, sizeof *b->hash);
+  if (b->bufs == NULL || b->off == NULL || b->pos == NULL || b->hash == NULL)
     return CAIRN_ENOMEM;
   return cairn_prepared_new(&b->prep);
 }
@@ -667,6 +675,7 @@ static void batch_free(batch_t *b) {
   free(b->bufs);
   free(b->off);
   free(b->pos);
+  free(b->hash);
   free(b->data);
   cairn_prepared_free(b->prep);
 }
@@ -691,6 +700,13 @@ static int batch_add(batch_t *b, const uint8_t *p, size_t len, uint64_t pos) {
   return 0;
 }
 
+/* Prepare b's entries from the kth on, with the hashes their rebuilding gave. */
+static int batch_prepare(batch_t *b, size_t k, const cairn_prepare_opts_t *opts) {
+  cairn_prepare_opts_t o = *opts;
+  o.hashes = b->hashed ? (const uint8_t(*)[CAIRN_HASH_BYTES])b->hash + k : NULL;
+  return cairn_prepare(b->prep, b->bufs + k, b->n - k, &o);
+}
+
 /*
  * Read the next batch: up to b->max entries or BATCH_BYTES_MAX bytes, or to the
  * stream's end or error (b->end); then prepare it. Touches only b and r.
@@ -700,6 +716,7 @@ static void batch_fill(cairn_bundle_reader_t *r, batch_t *b, const cairn_prepare
   b->used = 0;
   b->read = 0;
   b->end = 0;
+  b->hashed = true;
   cairn__error_clear(&b->end_err);
   for (;;) {
     const uint8_t *p;
@@ -719,12 +736,14 @@ static void batch_fill(cairn_bundle_reader_t *r, batch_t *b, const cairn_prepare
                             (unsigned long long)r->entry_off);
       break;
     }
+    b->hashed = b->hashed && r->hashed;
+    memcpy(b->hash[b->n - 1], r->hash, CAIRN_HASH_BYTES);
     if (b->n == b->max || b->used >= BATCH_BYTES_MAX)
       break;
   }
   for (size_t i = 0; i < b->n; i++)
     b->bufs[i].data = b->data + b->off[i];
-  b->prep_rc = cairn_prepare(b->prep, b->bufs, b->n, opts);
+  b->prep_rc = batch_prepare(b, 0, opts);
 }
 
 /*
@@ -774,7 +793,7 @@ static int batch_apply_from(cairn_store_t *s, batch_t *b, size_t k,
   const cairn_prepared_t *one = b->prep;
   memset(as, 0, sizeof *as);
   if (k > 0)
-    b->prep_rc = cairn_prepare(b->prep, b->bufs + k, b->n - k, opts);
+    b->prep_rc = batch_prepare(b, k, opts);
   if (b->prep_rc != 0)
     return cairn__error(aerr, b->prep_rc, "out of memory");
   return cairn_store_apply_prepared(s, &one, 1, NULL, as, aerr);
