@@ -26,13 +26,15 @@ static void hash_of(const uint8_t *header, size_t header_len, const uint8_t *sig
   crypto_generichash_final(&st, out, CAIRN_HASH_BYTES);
 }
 
+/* The run goes on from this entry; hash is NULL when encoding (not needed). */
 static void state_set(cairn_compact_t *c, const uint8_t *author, uint64_t seq, uint64_t hlc,
-                      const uint8_t hash[CAIRN_HASH_BYTES]) {
+                      const uint8_t *hash) {
   c->have = true;
   memmove(c->author, author, CAIRN_KEY_BYTES); /* author may be c->author */
   c->seq = seq;
   c->hlc = hlc;
-  memcpy(c->hash, hash, CAIRN_HASH_BYTES);
+  if (hash != NULL)
+    memcpy(c->hash, hash, CAIRN_HASH_BYTES);
 }
 
 /* ---- encoding ---- */
@@ -70,7 +72,6 @@ int cairn_compact_encode(cairn_compact_t *c, const uint8_t *entry, size_t len,
                          msgpack_sbuffer *out) {
   msgpack_packer pk;
   cairn_entry_t e;
-  uint8_t hash[CAIRN_HASH_BYTES];
   int rc;
   msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
   if (!compactable(c, entry, len, &e)) {
@@ -90,8 +91,7 @@ int cairn_compact_encode(cairn_compact_t *c, const uint8_t *entry, size_t len,
     rc |= msgpack_pack_uint64(&pk, e.seq);
     rc |= e.prev ? pack_bin(&pk, e.prev, CAIRN_HASH_BYTES) : msgpack_pack_nil(&pk);
   }
-  memset(hash, 0, sizeof hash); /* the encoder needs no hash: see above */
-  state_set(c, e.author, e.seq, e.hlc, hash);
+  state_set(c, e.author, e.seq, e.hlc, NULL);
   return rc ? CAIRN_ENOMEM : 0;
 }
 

@@ -47,7 +47,7 @@ typedef struct cairn_compact {
   bool have; /* a previous entry in the run: the fields below */
   uint8_t author[CAIRN_KEY_BYTES];
   uint64_t seq, hlc;
-  uint8_t hash[CAIRN_HASH_BYTES];
+  uint8_t hash[CAIRN_HASH_BYTES]; /* decoding only: its hash (the next prev) */
 } cairn_compact_t;
 
 /* One item read: the entry it rebuilds (cairn_compact_entry_write). */
