@@ -29,6 +29,9 @@
  * than it saves. Within an open frame any message is compressed (its history
  * helps). */
 #define WIRE_ZSTD_MIN 1024
+/* Buffers larger than this are freed between bursts (no frame open), so that a
+ * connection that received or sent a large burst holds nothing of it after. */
+#define WIRE_KEEP_BYTES (64 * 1024)
 #define ZCACHE_MAX 2
 #define FRAME_BYTES (CAIRN_FRAME_HEADER + CAIRN_FRAME_OVERHEAD)
 #define MSG_NONE ((cairn_msg_type_t)0) /* a part of a zstd stream that held no message */
@@ -145,6 +148,33 @@ static int reserve(uint8_t **buf, size_t *cap, size_t n) {
   return 0;
 }
 
+/* Between bursts: free what a burst made large (views of the last event into it
+ * are over, as they are at every call). */
+static void trim_in(cairn_session_t *s) {
+  if (s->zd != NULL)
+    return;
+  if (s->zin_cap > WIRE_KEEP_BYTES) {
+    free(s->zin);
+    s->zin = NULL;
+    s->zin_cap = 0;
+  }
+  if (s->rebuilt.alloc > WIRE_KEEP_BYTES) {
+    msgpack_sbuffer_destroy(&s->rebuilt);
+    msgpack_sbuffer_init(&s->rebuilt);
+    free(s->hashes);
+    s->hashes = NULL;
+    s->hashes_cap = 0;
+  }
+}
+
+static void trim_out(cairn_session_t *s) {
+  if (s->zc == NULL && s->zout_cap > WIRE_KEEP_BYTES) {
+    free(s->zout);
+    s->zout = NULL;
+    s->zout_cap = 0;
+  }
+}
+
 /* ---- sending ---- */
 
 /* Seal one message; plain_len is what it would take in the whole forms. */
@@ -195,6 +225,7 @@ static int send_compressed(cairn_session_t *s, ZSTD_EndDirective mode, size_t pl
   if (mode == ZSTD_e_end) {
     cctx_give(s->zc);
     s->zc = NULL;
+    trim_out(s);
   }
   return rc;
 }
@@ -306,8 +337,13 @@ static int decompress(cairn_session_t *s, const uint8_t *data, size_t n, size_t 
         return cairn__error(err, CAIRN_ENOMEM, "out of memory");
     }
     ZSTD_outBuffer o = {s->zin, s->zin_cap, pos};
+    size_t in_before = in.pos, out_before = pos;
     ret = ZSTD_decompressStream(s->zd, &o, &in);
     pos = o.pos;
+    if (!ZSTD_isError(ret) && ret != 0 && in.pos == in_before && pos == out_before &&
+        pos < s->zin_cap)
+      return cairn__error(err, CAIRN_EMALFORMED, "a compressed message does not decompress "
+                          "(no progress)");
     if (ZSTD_isError(ret))
       return cairn__error(err, CAIRN_EMALFORMED, "a compressed message does not decompress "
                           "(zstd: %s)", ZSTD_getErrorName(ret));
@@ -332,15 +368,17 @@ static int decompress(cairn_session_t *s, const uint8_t *data, size_t n, size_t 
   return 0;
 }
 
-/* hashes for n entries. */
-static int hashes_reserve(cairn_session_t *s, size_t n) {
-  if (s->hashes_cap >= n)
+/* Room for the hash of entry i: grown with the entries rebuilt, never ahead of
+ * them (a count in a message costs nothing until its items arrive). */
+static int hashes_reserve(cairn_session_t *s, size_t i) {
+  if (s->hashes_cap > i)
     return 0;
-  uint8_t(*h)[CAIRN_HASH_BYTES] = realloc(s->hashes, n * CAIRN_HASH_BYTES);
+  size_t cap = s->hashes_cap ? 2 * s->hashes_cap : 256;
+  uint8_t(*h)[CAIRN_HASH_BYTES] = realloc(s->hashes, cap * CAIRN_HASH_BYTES);
   if (h == NULL)
     return CAIRN_ENOMEM;
   s->hashes = h;
-  s->hashes_cap = n;
+  s->hashes_cap = cap;
   return 0;
 }
 
@@ -384,8 +422,6 @@ static int rebuild(cairn_session_t *s, cairn_msg_t *m, cairn_error_t *err) {
   cairn_compact_init(&c, s->network);
   cairn_mpr_init(&r, m->u.compact.items, m->u.compact.items_len);
   s->rebuilt.size = 0;
-  if (hashes_reserve(s, count) != 0)
-    return cairn__error(err, CAIRN_ENOMEM, "out of memory");
   for (uint32_t i = 0; i < count; i++) {
     if ((rc = cairn_compact_decode(&c, &r, s->max_entry, &ce, err)) != 0)
       return rc == CAIRN_ETOOBIG ? cairn__error(err, rc, "an entry is larger than this side "
@@ -397,7 +433,10 @@ static int rebuild(cairn_session_t *s, cairn_msg_t *m, cairn_error_t *err) {
       return cairn__error(err, CAIRN_ETOOBIG, "compact entries that expand beyond the "
                           "largest message this side accepts (%zu bytes)", s->ch.max_frame);
     hashed = hashed && ce.whole == NULL;
-    memcpy(s->hashes[i], ce.hash, CAIRN_HASH_BYTES);
+    if (hashed && hashes_reserve(s, i) != 0)
+      return cairn__error(err, CAIRN_ENOMEM, "out of memory");
+    if (hashed)
+      memcpy(s->hashes[i], ce.hash, CAIRN_HASH_BYTES);
   }
   if (cairn_mpr_left(&r) != 0)
     return cairn__error(err, CAIRN_EMALFORMED, "malformed message (bytes after the compact "
@@ -454,6 +493,7 @@ int cairn__session_message(cairn_session_t *s, const uint8_t *msg, size_t len,
   size_t plain_len = len;
   int rc;
   memset(ev, 0, sizeof *ev);
+  trim_in(s);
   if ((rc = cairn_msg_decode(msg, len, s->max_entry, &ev->msg)) != 0)
     return violation(s, rc, out, err,
                      rc == CAIRN_ETOOBIG ? "an entry is larger than this side accepts"
