@@ -39,6 +39,9 @@ typedef struct row {
                            forms (what a peer of an older build sends); 0: none */
   long peak_rss_kb;
   long relay_rss_kb; /* the relay process's VmRSS; 0 for none */
+  long relay_anon_kb; /* sync: the relay's RssAnon after the workload (its own
+                         memory: VmRSS also counts LMDB's mapped pages); 0: none */
+  long anon_kb;       /* sync: the workload process's RssAnon at its end; 0: none */
   int failed;        /* note says why */
 } row_t;
 
