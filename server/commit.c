@@ -28,6 +28,7 @@ struct batch {
   network_t *net;
   batch_t *next;
   uint8_t *data;    /* the entries, back to back */
+  size_t bytes;     /* their size, counted in the connection's unstored bytes */
   cairn_buf_t *entries;
   uint8_t (*hashes)[CAIRN_HASH_BYTES]; /* NULL, or the session's for rebuilt entries */
   size_t n;
@@ -49,6 +50,14 @@ static void batch_free(batch_t *b) {
   free(b->entries);
   free(b->hashes);
   free(b);
+}
+
+/* A batch of c's leaves the queue: stored or dropped. */
+static void batch_drop(batch_t *b) {
+  conn_t *c = b->conn;
+  conn_dequeued(c, b->bytes);
+  conn_unref(c);
+  batch_free(b);
 }
 
 /* On the thread pool: prepare the batch with every signature checked: the
@@ -74,12 +83,10 @@ static void verified_to_pending(network_t *n) {
       n->verifying_tail = &n->verifying;
     b->next = NULL;
     if (b->status != 0 || !conn_storable(c)) {
-      conn_unref(c);
-      batch_free(b);
+      batch_drop(b);
     } else if (b->rc != 0) {
       conn_fail(c, b->rc, "the relay is out of memory");
-      conn_unref(c);
-      batch_free(b);
+      batch_drop(b);
     } else {
       *n->pending_tail = b;
       n->pending_tail = &b->next;
@@ -129,7 +136,9 @@ void commit_verify(conn_t *c, network_t *n, const cairn_msg_t *m) {
   b->net = n;
   b->max_entry = n->relay->opts.max_entry;
   b->work.data = b;
+  b->bytes = m->u.entries.list_len;
   conn_ref(c);
+  conn_queued(c, b->bytes);
   n->relay->verify_in_flight++;
   if (n->relay->loop == NULL) { /* driven by a test: prepared here and now */
     *n->verifying_tail = b;
@@ -140,8 +149,7 @@ void commit_verify(conn_t *c, network_t *n, const cairn_msg_t *m) {
   }
   if (uv_queue_work(n->relay->loop, &b->work, verify_work, verify_done) != 0) {
     n->relay->verify_in_flight--;
-    conn_unref(c);
-    batch_free(b);
+    batch_drop(b);
     conn_fail(c, CAIRN_EIO, "cannot queue verification");
     return;
   }
@@ -153,8 +161,7 @@ static void batches_free(batch_t *list) {
   while (list) {
     batch_t *b = list;
     list = b->next;
-    conn_unref(b->conn);
-    batch_free(b);
+    batch_drop(b);
   }
 }
 

@@ -12,6 +12,9 @@
 #     and everyone still converges.
 #   - Back to this build: Ben's live sync gets Ana's next change at once (each
 #     burst is flushed; its frame ends with it).
+#   - A relay whose read queue is small (--read-queue 65536) stops reading a
+#     client that pushes more than that before it is stored, and reads it again
+#     once it is: a push of several megabytes goes through whole.
 #
 # Usage: bash tests/integration/relay_wire.sh BUILD_DIR
 set -euo pipefail
@@ -79,5 +82,20 @@ until c ben get note live --json 2>/dev/null | has "sent while ben listens"; do
 done
 ok "ben's live sync applied ana's change $(( ($(date +%s%N) - start) / 1000000 )) ms after her sync began"
 stop_live "$LIVE"
+stop_relay
+
+step "a push larger than the relay's read queue"
+start_relay "$PORT" --read-queue 65536
+{
+  echo "id,text"
+  for i in $(seq 1 40000); do echo "bulk$i,entry $i of a long import with some words in it"; done
+} >"$T/bulk.csv"
+c cleo import note "$T/bulk.csv" >/dev/null
+c cleo sync --timeout 60 >/dev/null || fail "cleo's push of the import failed"
+has "not read until more of its entries are stored" <"$T/relay.log" ||
+  fail "the relay never stopped reading cleo"
+c ben sync --timeout 60 >/dev/null || fail "ben's pull of the import failed"
+same "the import on ben" "$(c cleo get note bulk40000 --json)" "$(c ben get note bulk40000 --json)"
+ok "a push of $(wc -c <"$T/bulk.csv") bytes of CSV went through a read queue of 64 KiB"
 stop_relay
 echo "relay_wire: $n checks passed"
