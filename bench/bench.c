@@ -1397,6 +1397,15 @@ static void print_json(bench_t *b) {
       fputs(",\"target_is_max\":true", stdout);
     if (r->relay_rss_kb > 0)
       printf(",\"relay_rss_kb\":%ld", r->relay_rss_kb);
+    if (r->relay_anon_kb > 0)
+      printf(",\"relay_rss_anon_kb\":%ld", r->relay_anon_kb);
+    if (r->anon_kb > 0)
+      printf(",\"rss_anon_kb\":%ld", r->anon_kb);
+    if (r->bytes_plain > 0 && r->n > 0) /* sync: bytes on the wire, and uncompressed */
+      printf(",\"bytes_plain\":%llu,\"wire_bytes_per_entry\":%.1f,"
+             "\"plain_bytes_per_entry\":%.1f",
+             (unsigned long long)r->bytes_plain, (double)r->bytes / (double)r->n,
+             (double)r->bytes_plain / (double)r->n);
     if (!isnan(r->p50_s)) {
       fputs(",\"p50_s\":", stdout);
       json_num(r->p50_s);

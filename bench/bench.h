@@ -35,8 +35,13 @@ typedef struct row {
   double entries_per_s; /* (b) only; NAN otherwise */
   double p50_s, p99_s;  /* latencies (fan-out); NAN otherwise */
   uint64_t bytes;
+  uint64_t bytes_plain; /* sync: the same run's messages in whole, uncompressed
+                           forms (what a peer of an older build sends); 0: none */
   long peak_rss_kb;
   long relay_rss_kb; /* the relay process's VmRSS; 0 for none */
+  long relay_anon_kb; /* sync: the relay's RssAnon after the workload (its own
+                         memory: VmRSS also counts LMDB's mapped pages); 0: none */
+  long anon_kb;       /* sync: the workload process's RssAnon at its end; 0: none */
   int failed;        /* note says why */
 } row_t;
 

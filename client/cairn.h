@@ -658,6 +658,9 @@ typedef struct cairn_sync_stats {
   uint64_t pulled;    /* entries received */
   uint64_t applied;   /* of those, new here */
   uint64_t bytes_sent, bytes_received;
+  uint64_t bytes_plain_sent, bytes_plain_received; /* the same messages in the forms
+                              every relay reads: whole entries, uncompressed (what
+                              compact entries and compression saved: the difference) */
   uint64_t resigned;       /* this device's changes signed again on top of the
                               relay's copy of its log: a store restored from a
                               backup or copied and written, or a clock the relay

@@ -176,13 +176,23 @@ static bool ops_match_root(const cairn_entry_t *e, const cairn_op_t *ops) {
   return sodium_memcmp(root, e->ops_root, CAIRN_HASH_BYTES) == 0;
 }
 
+/* The first hop takes only entries in the canonical encoding (entry.h), which
+ * every later receiver can rebuild from their compact form. */
+static int not_canonical(const cairn_entry_t *e, cairn_error_t *err) {
+  char hex[2 * CAIRN_KEY_BYTES + 1];
+  return cairn__error(err, CAIRN_EMALFORMED,
+                      "author %s seq %llu: the entry is not in the canonical encoding",
+                      cairn_hex(e->author, CAIRN_KEY_BYTES, hex), (unsigned long long)e->seq);
+}
+
 /* Which signatures prep_fill verifies ahead. */
 enum { SIG_NONE, SIG_NEWEST, SIG_ALL };
 
 /* cairn_prepare; sigs is one of SIG_*, and every signature of first_hop's entries
- * (may be NULL) is verified too. */
+ * (may be NULL) is verified too; hashes (may be NULL) as cairn_prepare_opts_t's. */
 static int prep_fill(cairn_prepared_t *b, const cairn_buf_t *entries, size_t n,
-                     size_t max_entry, int sigs, const uint8_t *first_hop) {
+                     size_t max_entry, int sigs, const uint8_t *first_hop,
+                     const uint8_t (*hashes)[CAIRN_HASH_BYTES]) {
   b->n = n;
   b->limit = 0;
   b->rc = 0;
@@ -201,15 +211,22 @@ static int prep_fill(cairn_prepared_t *b, const cairn_buf_t *entries, size_t n,
   for (size_t i = 0; i < n; i++) {
     prep_t *p = &b->p[i];
     int rc = cairn_entry_decode(entries[i].data, entries[i].len, max_entry, &p->e, &b->err);
+    if (rc == 0 && first_hop != NULL &&
+        memcmp(p->e.author, first_hop, CAIRN_KEY_BYTES) == 0 && !cairn__entry_canonical(&p->e))
+      rc = not_canonical(&p->e, &b->err);
     if (rc != 0) {
       b->rc = rc;
       break;
     }
     if ((rc = parse_ops(b, p)) != 0)
       return rc;
-    if (p->ops_ok)
-      p->ops_ok = ops_match_root(&p->e, b->ops + p->op0);
-    cairn_entry_hash(&p->e, p->hash);
+    if (hashes != NULL) { /* computed where the entry was rebuilt */
+      memcpy(p->hash, hashes[i], CAIRN_HASH_BYTES);
+    } else {
+      if (p->ops_ok)
+        p->ops_ok = ops_match_root(&p->e, b->ops + p->op0);
+      cairn_entry_hash(&p->e, p->hash);
+    }
     p->sig_checked = false;
     b->limit = i + 1;
   }
@@ -232,11 +249,11 @@ static int prep_fill(cairn_prepared_t *b, const cairn_buf_t *entries, size_t n,
 
 int cairn_prepare(cairn_prepared_t *p, const cairn_buf_t *entries, size_t n,
                   const cairn_prepare_opts_t *opts) {
-  cairn_prepare_opts_t o = {0, false, NULL};
+  cairn_prepare_opts_t o = {0, false, NULL, NULL};
   if (opts != NULL)
     o = *opts;
   return prep_fill(p, entries, n, o.max_entry ? o.max_entry : CAIRN_ENTRY_MAX_DEFAULT,
-                   o.verify_all ? SIG_ALL : SIG_NEWEST, o.first_hop);
+                   o.verify_all ? SIG_ALL : SIG_NEWEST, o.first_hop, o.hashes);
 }
 
 int cairn_prepared_new(cairn_prepared_t **out) {
@@ -811,7 +828,7 @@ int cairn__apply_local(MDB_txn *txn, cairn_store_t *s, const uint8_t *entry, siz
   cairn_buf_t buf = {entry, len};
   memset(&b, 0, sizeof b);
   /* our own fresh signature: checked only with verify_all, as for any entry */
-  int rc = prep_fill(&b, &buf, 1, s->opts.max_entry, SIG_NONE, NULL);
+  int rc = prep_fill(&b, &buf, 1, s->opts.max_entry, SIG_NONE, NULL, NULL);
   if (rc != 0) {
     rc = cairn__error(err, rc, "out of memory");
   } else if (b.limit == 0) {
@@ -1013,7 +1030,7 @@ int cairn_store_apply(cairn_store_t *s, const cairn_buf_t *entries, size_t n,
   if (stats != NULL)
     memset(stats, 0, sizeof *stats);
   if (prep_fill(&b, entries, n, s->opts.max_entry, s->opts.verify_all ? SIG_ALL : SIG_NEWEST,
-                NULL) != 0)
+                NULL, NULL) != 0)
     rc = cairn__error(err, CAIRN_ENOMEM, "out of memory");
   else
     rc = cairn_store_apply_prepared(s, &one, 1, NULL, stats, err);
@@ -1146,7 +1163,7 @@ static int judge_logged(apply_ctx_t *c, cairn_prepared_t *b, bbuf_t *copy,
     return rc;
   memcpy(copy->p, ev.mv_data, ev.mv_size);
   cairn_buf_t one = {copy->p, ev.mv_size};
-  if ((rc = prep_fill(b, &one, 1, SIZE_MAX, SIG_NONE, NULL)) != 0)
+  if ((rc = prep_fill(b, &one, 1, SIZE_MAX, SIG_NONE, NULL, NULL)) != 0)
     return rc;
   if (b->limit != 1)
     return CAIRN_ECORRUPT;

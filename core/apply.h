@@ -35,6 +35,10 @@ typedef struct cairn_prepare_opts {
   bool verify_all;           /* verify every signature now */
   const uint8_t *first_hop;  /* may be NULL: every entry of this author gets its own
                                 signature verified (CAIRN_KEY_BYTES, borrowed) */
+  const uint8_t (*hashes)[CAIRN_HASH_BYTES]; /* may be NULL: entry i's hash, its ops
+                                known to hash to its ops_root, as the code that built
+                                these bytes computed them (entries rebuilt from their
+                                compact form, compact.h); never hashes a peer sent */
 } cairn_prepare_opts_t;
 
 /* A new, empty prepared batch. @return 0 or CAIRN_ENOMEM. */

@@ -40,10 +40,13 @@
 
 #include "bundle.h"
 #include "bytes.h"
+#include "compact.h"
 #include "store_internal.h"
 
 #define MAGIC_LEN 8
 #define HEADER_LEN (MAGIC_LEN + 1)
+#define BUNDLE_WHOLE 1 /* the version whose items are whole entries */
+#define ITEM_SLACK 5   /* a whole entry as an item: its bin header */
 #define LEN_BYTES 4
 #define COUNT_BYTES 8
 #define ZSTD_LEVEL 3
@@ -70,6 +73,13 @@ struct cairn_bundle_reader {
   uint64_t count;       /* entries returned */
   uint64_t offset;      /* decompressed bytes consumed */
   uint64_t entry_off;   /* where the entry being read (or last returned) starts */
+  int version;          /* BUNDLE_WHOLE, or CAIRN_BUNDLE_VERSION: compact items */
+  bool have_network;    /* compact: the network id (the stream's first bytes) is read */
+  cairn_compact_t compact; /* compact: the run the next item continues */
+  uint8_t *item;        /* compact: the item being read */
+  size_t item_cap;
+  bool hashed;          /* compact: the entry last returned was rebuilt, its hash ... */
+  uint8_t hash[CAIRN_HASH_BYTES]; /* ... this (apply hands it to prepare) */
   int state;            /* 0 reading, 1 at the verified end, < 0 failed */
   cairn_error_t fail;   /* the error a failed reader repeats */
 };
@@ -186,7 +196,7 @@ static int check_trailing(cairn_bundle_reader_t *r, cairn_error_t *err) {
   return 0;
 }
 
-/* The 9-byte header: magic and version. */
+/* The 9-byte header: magic and version (1 or 2). */
 static int check_header(const uint8_t *h, size_t n, cairn_error_t *err) {
   if (n == 0)
     return cairn__error(err, CAIRN_EMALFORMED, "not a cairn bundle: the file is empty");
@@ -194,9 +204,10 @@ static int check_header(const uint8_t *h, size_t n, cairn_error_t *err) {
     return cairn__error(err, CAIRN_EMALFORMED, "not a cairn bundle (bad magic)");
   if (n < HEADER_LEN)
     return cairn__error(err, CAIRN_EMALFORMED, "truncated bundle header");
-  if (h[MAGIC_LEN] != CAIRN_BUNDLE_VERSION)
+  if (h[MAGIC_LEN] != BUNDLE_WHOLE && h[MAGIC_LEN] != CAIRN_BUNDLE_VERSION)
     return cairn__error(err, CAIRN_EMALFORMED, "unsupported bundle version %u (this build "
-                        "reads version %u)", h[MAGIC_LEN], CAIRN_BUNDLE_VERSION);
+                        "reads versions %u and %u)", h[MAGIC_LEN], BUNDLE_WHOLE,
+                        CAIRN_BUNDLE_VERSION);
   return 0;
 }
 
@@ -251,6 +262,7 @@ static int reader_open(const char *path, size_t max_entry, cairn_bundle_reader_t
   }
   if ((rc = check_header(h, n, err)) != 0)
     goto fail;
+  r->version = h[MAGIC_LEN];
   r->in.src = r->inbuf;
   *out = r;
   return 0;
@@ -279,6 +291,7 @@ int cairn_bundle_reader_mem(const uint8_t *buf, size_t len, size_t max_entry,
     return rc;
   if ((rc = reader_alloc(max_entry, &r, err)) != 0)
     return rc;
+  r->version = buf[MAGIC_LEN];
   r->in.src = buf + HEADER_LEN;
   r->in.size = len - HEADER_LEN;
   r->in.pos = 0;
@@ -287,30 +300,70 @@ int cairn_bundle_reader_mem(const uint8_t *buf, size_t len, size_t max_entry,
 }
 
 /*
- * Read an entry of n bytes (n <= max_entry, checked by the caller). The buffer
- * grows with the bytes that actually arrive, never ahead of them by more than
- * double, so a length that lies costs no more memory than the data behind it.
+ * Read n bytes (n <= max_entry + ITEM_SLACK, checked by the caller) into *buf (of
+ * *cap bytes), what being "entry" or "compact entry". The buffer grows with the
+ * bytes that actually arrive, never ahead of them by more than double, so a
+ * length that lies costs no more memory than the data behind it.
  */
-static int read_entry(cairn_bundle_reader_t *r, size_t n, cairn_error_t *err) {
+static int read_item(cairn_bundle_reader_t *r, uint8_t **buf, size_t *cap, size_t n,
+                     const char *what, cairn_error_t *err) {
   size_t got = 0;
   int rc;
   while (got < n) {
     size_t chunk;
-    if (r->entry_cap == got) {
-      size_t cap = r->entry_cap < 4096 ? 4096 : r->entry_cap * 2;
+    if (*cap == got) {
+      size_t c = *cap < 4096 ? 4096 : *cap * 2;
       uint8_t *p;
-      if (cap > n)
-        cap = n;
-      if ((p = realloc(r->entry, cap)) == NULL)
+      if (c > n)
+        c = n;
+      if ((p = realloc(*buf, c)) == NULL)
         return READ_ERR(r, err, CAIRN_ENOMEM, "out of memory for an entry of %zu bytes", n);
-      r->entry = p;
-      r->entry_cap = cap;
+      *buf = p;
+      *cap = c;
     }
-    chunk = (r->entry_cap < n ? r->entry_cap : n) - got;
-    if ((rc = read_exact(r, r->entry + got, chunk, "entry", got, n, err)) != 0)
+    chunk = (*cap < n ? *cap : n) - got;
+    if ((rc = read_exact(r, *buf + got, chunk, what, got, n, err)) != 0)
       return rc;
     got += chunk;
   }
+  return 0;
+}
+
+/* Compact: the entry the item of n bytes (read into r->item) rebuilds, into
+ * r->entry; *len its size. */
+static int rebuild_entry(cairn_bundle_reader_t *r, size_t n, size_t *len, cairn_error_t *err) {
+  cairn_compact_entry_t ce;
+  cairn_error_t why = {0, ""};
+  cairn_mpr_t m;
+  int rc;
+  cairn_mpr_init(&m, r->item, n);
+  if ((rc = cairn_compact_decode(&r->compact, &m, r->max_entry, &ce, &why)) != 0)
+    return READ_ERR(r, err, rc, "%s", why.msg);
+  if (cairn_mpr_left(&m) != 0)
+    return READ_ERR(r, err, CAIRN_EMALFORMED, "malformed compact entry (bytes after it)");
+  if (r->entry_cap < ce.len) {
+    uint8_t *p = realloc(r->entry, ce.len);
+    if (p == NULL)
+      return READ_ERR(r, err, CAIRN_ENOMEM, "out of memory for an entry of %zu bytes", ce.len);
+    r->entry = p;
+    r->entry_cap = ce.len;
+  }
+  cairn_compact_entry_write(&ce, r->entry);
+  *len = ce.len;
+  r->hashed = ce.whole == NULL;
+  memcpy(r->hash, ce.hash, CAIRN_HASH_BYTES);
+  return 0;
+}
+
+/* Compact: the network id that starts the stream (what every item's entry is of). */
+static int read_network(cairn_bundle_reader_t *r, cairn_error_t *err) {
+  uint8_t net[CAIRN_KEY_BYTES];
+  int rc;
+  r->entry_off = r->offset;
+  if ((rc = read_exact(r, net, sizeof net, "network id", 0, sizeof net, err)) != 0)
+    return rc;
+  cairn_compact_init(&r->compact, net);
+  r->have_network = true;
   return 0;
 }
 
@@ -348,20 +401,29 @@ int cairn_bundle_next(cairn_bundle_reader_t *r, const uint8_t **entry, size_t *l
   }
   if (r->state == 1)
     return 0;
+  bool compact = r->version != BUNDLE_WHOLE;
+  if (compact && !r->have_network && (rc = read_network(r, err)) != 0)
+    return rc;
   r->entry_off = r->offset;
+  r->hashed = false;
   if ((rc = read_exact(r, b, sizeof b, "entry length", 0, sizeof b, err)) != 0)
     return rc;
   n = cairn_get_be32(b);
   if (n == 0)
     return read_end(r, err);
-  if (n > r->max_entry)
+  if (n > r->max_entry + (compact ? ITEM_SLACK : 0))
     return READ_ERR(r, err, CAIRN_ETOOBIG, "entry of %lu bytes is larger than the limit "
                     "of %zu", (unsigned long)n, r->max_entry);
-  if ((rc = read_entry(r, n, err)) != 0)
+  if (!compact) {
+    if ((rc = read_item(r, &r->entry, &r->entry_cap, n, "entry", err)) != 0)
+      return rc;
+    *len = n;
+  } else if ((rc = read_item(r, &r->item, &r->item_cap, n, "compact entry", err)) != 0 ||
+             (rc = rebuild_entry(r, n, len, err)) != 0) {
     return rc;
+  }
   r->count++;
   *entry = r->entry;
-  *len = n;
   return 1;
 }
 
@@ -377,6 +439,7 @@ void cairn_bundle_reader_close(cairn_bundle_reader_t *r) {
   ZSTD_freeDStream(r->zd);
   free(r->inbuf);
   free(r->entry);
+  free(r->item);
   free(r);
 }
 
@@ -393,6 +456,8 @@ typedef struct writer {
   cairn_error_t *err;
   cairn_since_fn since; /* the caller's filter and its ud */
   void *since_ud;
+  cairn_compact_t compact; /* the run the next item continues */
+  msgpack_sbuffer item;    /* the item being written */
 } writer_t;
 
 /* cairn_store_export hands one ud to both callbacks: ours is the writer, so the
@@ -442,9 +507,14 @@ static int write_entry(const cairn_entry_t *e, void *ud) {
                          e->len);
     return 1;
   }
-  cairn_put_be32(b, (uint32_t)e->len);
+  w->item.size = 0;
+  if (cairn_compact_encode(&w->compact, e->bytes, e->len, &w->item) != 0) {
+    w->rc = cairn__error(w->err, CAIRN_ENOMEM, "out of memory");
+    return 1;
+  }
+  cairn_put_be32(b, (uint32_t)w->item.size);
   if ((w->rc = zwrite(w, b, sizeof b, ZSTD_e_continue)) != 0 ||
-      (w->rc = zwrite(w, e->bytes, e->len, ZSTD_e_continue)) != 0)
+      (w->rc = zwrite(w, w->item.data, w->item.size, ZSTD_e_continue)) != 0)
     return 1;
   w->count++;
   return 0;
@@ -482,7 +552,7 @@ int cairn_bundle_create(cairn_store_t *s, const char *path, cairn_since_fn since
   static const uint8_t header[HEADER_LEN] = {'C', 'A', 'I', 'R', 'N', 'B', 'D', 'L',
                                              CAIRN_BUNDLE_VERSION};
   writer_t w = {.fd = -1, .err = err, .since = since, .since_ud = ud};
-  uint8_t end[LEN_BYTES + COUNT_BYTES];
+  uint8_t end[LEN_BYTES + COUNT_BYTES], net[CAIRN_KEY_BYTES] = {0};
   char *tmp = NULL;
   size_t ret, plen;
   int rc;
@@ -515,7 +585,13 @@ int cairn_bundle_create(cairn_store_t *s, const char *path, cairn_since_fn since
                       tmp, strerror(errno));
     goto cleanup;
   }
-  if ((rc = write_all(&w, header, sizeof header)) != 0)
+  /* a store with no network has no entries: its bundle names none (zeros) */
+  if (cairn_store_network(s, net) != 0)
+    memset(net, 0, sizeof net);
+  cairn_compact_init(&w.compact, net);
+  msgpack_sbuffer_init(&w.item);
+  if ((rc = write_all(&w, header, sizeof header)) != 0 ||
+      (rc = zwrite(&w, net, sizeof net, ZSTD_e_continue)) != 0)
     goto cleanup;
   rc = cairn_store_export(s, since != NULL ? writer_since : NULL, write_entry, &w);
   if (rc != 0) {
@@ -560,6 +636,7 @@ cleanup:
   free(tmp);
   ZSTD_freeCCtx(w.cctx);
   free(w.obuf);
+  msgpack_sbuffer_destroy(&w.item);
   return rc;
 }
 
@@ -570,6 +647,8 @@ typedef struct batch {
   cairn_buf_t *bufs;
   size_t *off;         /* each entry's offset into data */
   uint64_t *pos;       /* each entry's byte offset in the bundle stream */
+  uint8_t (*hash)[CAIRN_HASH_BYTES]; /* each entry's hash, when all were rebuilt */
+  bool hashed;         /* every entry of the batch was rebuilt: hash holds theirs */
   size_t n, max;
   uint8_t *data;       /* the entries' bytes, back to back */
   size_t used, cap;
@@ -586,7 +665,8 @@ static int batch_alloc(batch_t *b, size_t max) {
   b->bufs = calloc(max, sizeof *b->bufs);
   b->off = calloc(max, sizeof *b->off);
   b->pos = calloc(max, sizeof *b->pos);
-  if (b->bufs == NULL || b->off == NULL || b->pos == NULL)
+  b->hash = calloc(max, sizeof *b->hash);
+  if (b->bufs == NULL || b->off == NULL || b->pos == NULL || b->hash == NULL)
     return CAIRN_ENOMEM;
   return cairn_prepared_new(&b->prep);
 }
@@ -595,6 +675,7 @@ static void batch_free(batch_t *b) {
   free(b->bufs);
   free(b->off);
   free(b->pos);
+  free(b->hash);
   free(b->data);
   cairn_prepared_free(b->prep);
 }
@@ -619,6 +700,13 @@ static int batch_add(batch_t *b, const uint8_t *p, size_t len, uint64_t pos) {
   return 0;
 }
 
+/* Prepare b's entries from the kth on, with the hashes their rebuilding gave. */
+static int batch_prepare(batch_t *b, size_t k, const cairn_prepare_opts_t *opts) {
+  cairn_prepare_opts_t o = *opts;
+  o.hashes = b->hashed ? (const uint8_t(*)[CAIRN_HASH_BYTES])b->hash + k : NULL;
+  return cairn_prepare(b->prep, b->bufs + k, b->n - k, &o);
+}
+
 /*
  * Read the next batch: up to b->max entries or BATCH_BYTES_MAX bytes, or to the
  * stream's end or error (b->end); then prepare it. Touches only b and r.
@@ -628,6 +716,7 @@ static void batch_fill(cairn_bundle_reader_t *r, batch_t *b, const cairn_prepare
   b->used = 0;
   b->read = 0;
   b->end = 0;
+  b->hashed = true;
   cairn__error_clear(&b->end_err);
   for (;;) {
     const uint8_t *p;
@@ -647,12 +736,14 @@ static void batch_fill(cairn_bundle_reader_t *r, batch_t *b, const cairn_prepare
                             (unsigned long long)r->entry_off);
       break;
     }
+    b->hashed = b->hashed && r->hashed;
+    memcpy(b->hash[b->n - 1], r->hash, CAIRN_HASH_BYTES);
     if (b->n == b->max || b->used >= BATCH_BYTES_MAX)
       break;
   }
   for (size_t i = 0; i < b->n; i++)
     b->bufs[i].data = b->data + b->off[i];
-  b->prep_rc = cairn_prepare(b->prep, b->bufs, b->n, opts);
+  b->prep_rc = batch_prepare(b, 0, opts);
 }
 
 /*
@@ -702,7 +793,7 @@ static int batch_apply_from(cairn_store_t *s, batch_t *b, size_t k,
   const cairn_prepared_t *one = b->prep;
   memset(as, 0, sizeof *as);
   if (k > 0)
-    b->prep_rc = cairn_prepare(b->prep, b->bufs + k, b->n - k, opts);
+    b->prep_rc = batch_prepare(b, k, opts);
   if (b->prep_rc != 0)
     return cairn__error(aerr, b->prep_rc, "out of memory");
   return cairn_store_apply_prepared(s, &one, 1, NULL, as, aerr);
@@ -815,7 +906,7 @@ int cairn_bundle_apply(cairn_store_t *s, const char *path, size_t batch,
     goto cleanup;
   }
   pl.r = r;
-  pl.opts = (cairn_prepare_opts_t){s->opts.max_entry, s->opts.verify_all != 0, NULL};
+  pl.opts = (cairn_prepare_opts_t){s->opts.max_entry, s->opts.verify_all != 0, NULL, NULL};
   if (pthread_mutex_init(&pl.mu, NULL) == 0) {
     if (pthread_cond_init(&pl.cv, NULL) == 0) {
       threaded = pthread_create(&reader, NULL, reader_main, &pl) == 0;

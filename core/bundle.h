@@ -4,14 +4,19 @@
  *
  * Format (docs/protocol.md, "Bundles"):
  *
- *   magic "CAIRNBDL" (8 bytes), version (1 byte, = 1),
+ *   magic "CAIRNBDL" (8 bytes), version (1 byte, = 2),
  *   then one zstd frame holding:
- *     { length (uint32 big-endian, 1..max entry) , entry bytes } ...
+ *     network id (32 bytes)
+ *     { length (uint32 big-endian, 1..max entry + 5) , compact item } ...
  *     0 (uint32), entry count (uint64 big-endian)
  *
- * The end marker with the count makes a bundle truncated at an entry boundary
- * detectable. Entries are written in the source store's arrival order, so each
- * author's entries come in seq order and grants come before the grantee's entries.
+ * Each item is an entry in its compact form (compact.h), the run going on from
+ * item to item across the whole bundle; the reader rebuilds every entry byte for
+ * byte. Version 1 (still read) has whole entries in place of items and no
+ * network id. The end marker with the count makes a bundle truncated at an entry
+ * boundary detectable. Entries are written in the source store's arrival order,
+ * so each author's entries come in seq order and grants come before the grantee's
+ * entries.
  *
  * Applying reads the bundle in batches and applies each batch in one transaction
  * (cairn_store_apply_prepared, apply.h): entries are checked as any received entries are (hash
@@ -32,12 +37,12 @@
 #include "store.h"
 
 #define CAIRN_BUNDLE_MAGIC "CAIRNBDL"
-#define CAIRN_BUNDLE_VERSION 1
+#define CAIRN_BUNDLE_VERSION 2 /* written; version 1 is read too */
 
 typedef struct cairn_bundle_reader cairn_bundle_reader_t;
 
 /*
- * Open a bundle file for reading; checks the magic and version. Entries up to
+ * Open a bundle file for reading; checks the magic and version (1 or 2). Entries up to
  * CAIRN_ENTRY_MAX_DEFAULT bytes are accepted.
  * @param[out] out  on success the reader, to be closed with cairn_bundle_reader_close().
  * @param[out] err  may be NULL; on error, the code and a message naming path.

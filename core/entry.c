@@ -1,15 +1,17 @@
 /*
  * entry.c — encode, sign, decode and verify entries (format in entry.h and
- * docs/protocol.md). Decoding uses the bounded reader of mpread.c; packing uses
- * msgpack-c.
+ * docs/protocol.md). Decoding uses the bounded reader of mpread.c. Headers and
+ * the entry around them are written in one canonical encoding (the shortest
+ * integers, bin 8 for hashes, keys and the signature), so that a receiver of an
+ * entry's compact form (compact.c) rebuilds the exact signed bytes.
  */
 #include "entry.h"
 
-#include <msgpack.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "mpread.h"
 
 _Static_assert(CAIRN_KEY_BYTES == crypto_sign_PUBLICKEYBYTES, "key size");
@@ -284,7 +286,7 @@ uint32_t cairn_op_seen(const cairn_op_t *op, cairn_stamp_t out[CAIRN_SEEN_MAX]) 
 
 /* ---- decode ---- */
 
-static int decode_header(cairn_entry_t *e) {
+int cairn__entry_decode_header(cairn_entry_t *e) {
   cairn_mpr_t r;
   uint32_t n;
   uint64_t version, op_count;
@@ -346,7 +348,7 @@ int cairn_entry_decode(const void *buf, size_t len, size_t max_len, cairn_entry_
   if (cairn_mpr_array(&r, &n) != 0 || n != 3 || cairn_mpr_bin(&r, &e->header, &hlen) != 0)
     return cairn__error(err, CAIRN_EMALFORMED, "malformed entry");
   e->header_len = hlen;
-  rc = decode_header(e);
+  rc = cairn__entry_decode_header(e);
   if (rc != 0)
     return cairn__error(err, rc, "%s entry header",
                         rc == CAIRN_EVERSION ? "unsupported version of" : "malformed");
@@ -364,33 +366,40 @@ int cairn_entry_decode(const void *buf, size_t len, size_t max_len, cairn_entry_
 
 /* ---- hashes and signatures ---- */
 
-/* ops_root of an ops array: hash of the concatenated op hashes. */
-static int ops_root(const uint8_t *ops, size_t ops_len, uint32_t *count,
+int cairn__ops_root(const uint8_t *ops, size_t avail, size_t *used, uint32_t *count,
                     uint8_t out[CAIRN_HASH_BYTES]) {
   crypto_generichash_state st;
   cairn_mpr_t r;
   uint32_t n;
-  size_t used;
+  size_t one;
   cairn_op_t op;
   uint8_t h[CAIRN_HASH_BYTES];
-  cairn_mpr_init(&r, ops, ops_len);
+  cairn_mpr_init(&r, ops, avail);
   if (cairn_mpr_array(&r, &n) != 0)
     return CAIRN_EMALFORMED;
   crypto_generichash_init(&st, NULL, 0, CAIRN_HASH_BYTES);
   for (uint32_t i = 0; i < n; i++) {
-    if (cairn__op_parse(r.p, cairn_mpr_left(&r), &used, &op) != 0)
+    if (cairn__op_parse(r.p, cairn_mpr_left(&r), &one, &op) != 0)
       return CAIRN_EMALFORMED;
     if (op.kind == CAIRN_OP_REDACTED)
       memcpy(h, op.redacted_hash, CAIRN_HASH_BYTES);
     else
       cairn__op_hash(op.raw, op.raw_len, h);
     crypto_generichash_update(&st, h, sizeof h);
-    r.p += used;
+    r.p += one;
   }
-  if (cairn_mpr_left(&r) != 0)
-    return CAIRN_EMALFORMED;
   crypto_generichash_final(&st, out, CAIRN_HASH_BYTES);
+  *used = (size_t)(r.p - ops);
   *count = n;
+  return 0;
+}
+
+/* ops_root of exactly ops_len bytes of ops. */
+static int ops_root(const uint8_t *ops, size_t ops_len, uint32_t *count,
+                    uint8_t out[CAIRN_HASH_BYTES]) {
+  size_t used;
+  if (cairn__ops_root(ops, ops_len, &used, count, out) != 0 || used != ops_len)
+    return CAIRN_EMALFORMED;
   return 0;
 }
 
@@ -419,28 +428,98 @@ void cairn_entry_hash(const cairn_entry_t *e, uint8_t out[CAIRN_HASH_BYTES]) {
 
 /* ---- build ---- */
 
-static void pack_bin(msgpack_packer *pk, const uint8_t *b, size_t n) {
-  msgpack_pack_bin(pk, n);
-  msgpack_pack_bin_body(pk, b, n);
+/* The shortest MessagePack encoding of v (as msgpack-c packs a uint). */
+static size_t put_uint(uint8_t *p, uint64_t v) {
+  if (v < 128) {
+    p[0] = (uint8_t)v;
+    return 1;
+  }
+  if (v <= UINT8_MAX) {
+    p[0] = 0xcc;
+    p[1] = (uint8_t)v;
+    return 2;
+  }
+  if (v <= UINT16_MAX) {
+    p[0] = 0xcd;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)v;
+    return 3;
+  }
+  if (v <= UINT32_MAX) {
+    p[0] = 0xce;
+    cairn_put_be32(p + 1, (uint32_t)v);
+    return 5;
+  }
+  p[0] = 0xcf;
+  cairn_put_be64(p + 1, v);
+  return 9;
 }
 
-/* Assemble [header_bytes, sig, ops] into a malloc'd buffer. */
+/* A bin 8 of 32 bytes. */
+static size_t put_bin32(uint8_t *p, const uint8_t *b) {
+  p[0] = 0xc4;
+  p[1] = 32;
+  memcpy(p + 2, b, 32);
+  return 34;
+}
+
+size_t cairn__entry_header(uint8_t out[CAIRN_HEADER_MAX], const uint8_t *network,
+                           const uint8_t *author, uint64_t seq, const uint8_t *prev,
+                           uint64_t hlc, const uint8_t *ops_root, uint32_t op_count) {
+  size_t n = 0;
+  out[n++] = 0x90 | HEADER_FIELDS;
+  out[n++] = CAIRN_ENTRY_VERSION;
+  n += put_bin32(out + n, network);
+  n += put_bin32(out + n, author);
+  n += put_uint(out + n, seq);
+  if (prev == NULL)
+    out[n++] = 0xc0;
+  else
+    n += put_bin32(out + n, prev);
+  n += put_uint(out + n, hlc);
+  n += put_bin32(out + n, ops_root);
+  n += put_uint(out + n, op_count);
+  return n;
+}
+
+size_t cairn__entry_size(size_t header_len, size_t ops_len) {
+  return 3 + header_len + 2 + CAIRN_SIG_BYTES + ops_len;
+}
+
+void cairn__entry_write(uint8_t *dst, const uint8_t *header, size_t header_len,
+                        const uint8_t *sig, const uint8_t *ops, size_t ops_len) {
+  dst[0] = 0x93; /* [header_bytes, signature, ops] */
+  dst[1] = 0xc4;
+  dst[2] = (uint8_t)header_len;
+  memcpy(dst + 3, header, header_len);
+  dst += 3 + header_len;
+  dst[0] = 0xc4;
+  dst[1] = CAIRN_SIG_BYTES;
+  memcpy(dst + 2, sig, CAIRN_SIG_BYTES);
+  memcpy(dst + 2 + CAIRN_SIG_BYTES, ops, ops_len);
+}
+
+int cairn__entry_canonical(const cairn_entry_t *e) {
+  uint8_t h[CAIRN_HEADER_MAX];
+  size_t n = cairn__entry_header(h, e->network, e->author, e->seq, e->prev, e->hlc,
+                                 e->ops_root, e->op_count);
+  const uint8_t *b = e->bytes, *sig = e->header + e->header_len;
+  return n == e->header_len && memcmp(h, e->header, n) == 0 && e->header == b + 3 &&
+         b[0] == 0x93 && b[1] == 0xc4 && b[2] == n && sig + 2 == e->sig && sig[0] == 0xc4 &&
+         sig[1] == CAIRN_SIG_BYTES && e->ops == e->sig + CAIRN_SIG_BYTES;
+}
+
+/* Assemble [header_bytes, sig, ops] into a malloc'd buffer, in the one encoding
+ * that cairn__entry_canonical accepts. */
 static int assemble(const uint8_t *header, size_t header_len, const uint8_t *sig,
                     const uint8_t *ops, size_t ops_len, uint8_t **out, size_t *out_len) {
-  msgpack_sbuffer sb;
-  msgpack_packer pk;
-  msgpack_sbuffer_init(&sb);
-  msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-  if (msgpack_pack_array(&pk, 3) != 0 || msgpack_pack_bin(&pk, header_len) != 0 ||
-      msgpack_pack_bin_body(&pk, header, header_len) != 0 ||
-      msgpack_pack_bin(&pk, CAIRN_SIG_BYTES) != 0 ||
-      msgpack_pack_bin_body(&pk, sig, CAIRN_SIG_BYTES) != 0 ||
-      msgpack_sbuffer_write(&sb, (const char *)ops, ops_len) != 0) {
-    msgpack_sbuffer_destroy(&sb);
+  size_t n = cairn__entry_size(header_len, ops_len);
+  uint8_t *p = malloc(n);
+  if (p == NULL)
     return CAIRN_ENOMEM;
-  }
-  *out = (uint8_t *)sb.data;
-  *out_len = sb.size;
+  cairn__entry_write(p, header, header_len, sig, ops, ops_len);
+  *out = p;
+  *out_len = n;
   return 0;
 }
 
@@ -448,37 +527,16 @@ int cairn_entry_build(const uint8_t sk[CAIRN_SECRET_BYTES],
                       const uint8_t network[CAIRN_KEY_BYTES], uint64_t seq, const uint8_t *prev,
                       uint64_t hlc, const uint8_t *ops, size_t ops_len, uint8_t **out,
                       size_t *out_len) {
-  uint8_t root[CAIRN_HASH_BYTES], sig[CAIRN_SIG_BYTES];
+  uint8_t root[CAIRN_HASH_BYTES], sig[CAIRN_SIG_BYTES], header[CAIRN_HEADER_MAX];
   uint32_t n;
-  msgpack_sbuffer hb;
-  msgpack_packer pk;
-  int rc;
   if (seq == 0 || (seq == 1) != (prev == NULL))
     return CAIRN_EINVAL;
   if (ops_root(ops, ops_len, &n, root) != 0 || n == 0)
     return CAIRN_EMALFORMED;
-  msgpack_sbuffer_init(&hb);
-  msgpack_packer_init(&pk, &hb, msgpack_sbuffer_write);
-  msgpack_pack_array(&pk, HEADER_FIELDS);
-  msgpack_pack_uint8(&pk, CAIRN_ENTRY_VERSION);
-  pack_bin(&pk, network, CAIRN_KEY_BYTES);
-  pack_bin(&pk, sk + 32, CAIRN_KEY_BYTES); /* libsodium keeps the public key there */
-  msgpack_pack_uint64(&pk, seq);
-  if (prev == NULL)
-    msgpack_pack_nil(&pk);
-  else
-    pack_bin(&pk, prev, CAIRN_HASH_BYTES);
-  msgpack_pack_uint64(&pk, hlc);
-  pack_bin(&pk, root, CAIRN_HASH_BYTES);
-  msgpack_pack_uint32(&pk, n);
-  if (hb.data == NULL) {
-    msgpack_sbuffer_destroy(&hb);
-    return CAIRN_ENOMEM;
-  }
-  crypto_sign_detached(sig, NULL, (const uint8_t *)hb.data, hb.size, sk);
-  rc = assemble((const uint8_t *)hb.data, hb.size, sig, ops, ops_len, out, out_len);
-  msgpack_sbuffer_destroy(&hb);
-  return rc;
+  /* libsodium keeps the public key in the secret key's second half */
+  size_t hlen = cairn__entry_header(header, network, sk + 32, seq, prev, hlc, root, n);
+  crypto_sign_detached(sig, NULL, header, hlen, sk);
+  return assemble(header, hlen, sig, ops, ops_len, out, out_len);
 }
 
 int cairn__entry_with_ops(const cairn_entry_t *e, const uint8_t *ops, size_t ops_len,

@@ -164,6 +164,37 @@ CAIRN_EXTERN int cairn_entry_build(const uint8_t sk[CAIRN_SECRET_BYTES],
 int cairn__entry_with_ops(const cairn_entry_t *e, const uint8_t *ops, size_t ops_len,
                           uint8_t **out, size_t *out_len);
 
+/* The canonical encoding (docs/protocol.md, "Entry"): every uint in its shortest
+ * form, every hash and key a bin 8, the entry [header, signature, ops] with bin 8
+ * headers for both. cairn_entry_build writes only this; a receiver rebuilds it
+ * from an entry's compact form (compact.h). */
+#define CAIRN_HEADER_MAX 161 /* 1 + 1 + 34 + 34 + 9 + 34 + 9 + 34 + 5 */
+
+/* Write the canonical header of these fields into out; returns its length. prev
+ * is NULL at seq 1. */
+size_t cairn__entry_header(uint8_t out[CAIRN_HEADER_MAX], const uint8_t *network,
+                           const uint8_t *author, uint64_t seq, const uint8_t *prev,
+                           uint64_t hlc, const uint8_t *ops_root, uint32_t op_count);
+
+/* The size of a canonical entry of a header_len-byte header and ops_len bytes of
+ * ops, and writing one into dst (that many bytes). */
+size_t cairn__entry_size(size_t header_len, size_t ops_len);
+void cairn__entry_write(uint8_t *dst, const uint8_t *header, size_t header_len,
+                        const uint8_t *sig, const uint8_t *ops, size_t ops_len);
+
+/* Whether a decoded entry's bytes are exactly the canonical encoding of its
+ * fields (1) or not (0). */
+int cairn__entry_canonical(const cairn_entry_t *e);
+
+/* Decode e->header (header_len bytes) into e's header fields. 0, CAIRN_EVERSION
+ * or CAIRN_EMALFORMED. */
+int cairn__entry_decode_header(cairn_entry_t *e);
+
+/* Parse the ops array at ops (avail bytes at most): its number of ops, its
+ * ops_root and how many bytes it takes. 0 or CAIRN_EMALFORMED. */
+int cairn__ops_root(const uint8_t *ops, size_t avail, size_t *used, uint32_t *count,
+                    uint8_t out[CAIRN_HASH_BYTES]);
+
 /* BLAKE2b-256 of one op's bytes. */
 void cairn__op_hash(const uint8_t *op, size_t len, uint8_t out[CAIRN_HASH_BYTES]);
 

@@ -22,10 +22,29 @@ static const char client_ctx[] = "cairn client auth v1";
  * waits for the rest of msg2 (the relay's auth frame). */
 enum { HS_MSG1 = 1, HS_MSG2, HS_MSG2_KEYED, HS_MSG3, HS_DONE, HS_FAILED };
 
-static void prologue(uint8_t out[CAIRN_PROLOGUE_BYTES]) {
+static int wire_features = -1;
+
+uint8_t cairn__wire_features(void) {
+  if (wire_features >= 0)
+    return (uint8_t)wire_features;
+#ifdef CAIRN_TEST_HOOKS
+  /* test builds only: a process that speaks as an older build */
+  const char *env = getenv("CAIRN_TEST_WIRE_FEATURES");
+  if (env != NULL && env[0] != '\0')
+    return (uint8_t)(strtoul(env, NULL, 0) & CAIRN_WIRE_ALL);
+#endif
+  return CAIRN_WIRE_ALL;
+}
+
+void cairn__wire_features_set(int f) {
+  wire_features = f < 0 ? -1 : f & CAIRN_WIRE_ALL;
+}
+
+static void prologue(uint8_t out[CAIRN_PROLOGUE_BYTES], uint8_t features) {
   memcpy(out, "CAIRN", 5);
   out[5] = CAIRN_PROTO_VERSION;
-  out[6] = out[7] = 0;
+  out[6] = features;
+  out[7] = 0;
 }
 
 /* ---- frames ---- */
@@ -160,6 +179,7 @@ static int hs_init(cairn_hs_t *hs, cairn_hs_role_t role, const uint8_t *id_sk,
   if (max_frame < AUTH_MAX || max_frame > CAIRN_FRAME_MAX_LIMIT)
     return CAIRN_EINVAL;
   hs->role = role;
+  hs->features = cairn__wire_features();
   memcpy(hs->id_sk, id_sk, CAIRN_SECRET_BYTES);
   crypto_kx_keypair(hs->eph_pk, hs->eph_sk);
   hs->ch.max_frame = max_frame;
@@ -180,7 +200,7 @@ int cairn_hs_client(cairn_hs_t *hs, const uint8_t id_sk[CAIRN_SECRET_BYTES],
   if (invite_len)
     memcpy(hs->invite, invite, invite_len);
   hs->invite_len = invite_len;
-  prologue(hs->msg1);
+  prologue(hs->msg1, hs->features);
   memcpy(hs->msg1 + CAIRN_PROLOGUE_BYTES, hs->eph_pk, KX_PK);
   if (msgpack_sbuffer_write(out, (const char *)hs->msg1, MSG1_BYTES) != 0)
     return CAIRN_ENOMEM;
@@ -261,6 +281,7 @@ static int check_prologue(cairn_hs_t *hs, const uint8_t *p, cairn_error_t *err) 
                         "handshake: the peer speaks protocol version %u, this build %u",
                         (unsigned)p[5], (unsigned)CAIRN_PROTO_VERSION);
   }
+  hs->peer_features = p[6] & CAIRN_WIRE_ALL; /* what it reads that this build knows */
   return 0;
 }
 
@@ -271,7 +292,7 @@ static int relay_msg1(cairn_hs_t *hs, msgpack_sbuffer *out, cairn_error_t *err) 
   int rc;
   if ((rc = check_prologue(hs, hs->in, err)) != 0) {
     /* tell the peer which version this is, so that it can say so */
-    prologue(head);
+    prologue(head, hs->features);
     (void)msgpack_sbuffer_write(out, (const char *)head, CAIRN_PROLOGUE_BYTES);
     return rc;
   }
@@ -279,7 +300,7 @@ static int relay_msg1(cairn_hs_t *hs, msgpack_sbuffer *out, cairn_error_t *err) 
   if (crypto_kx_server_session_keys(hs->rx_key, hs->tx_key, hs->eph_pk, hs->eph_sk,
                                     hs->msg1 + CAIRN_PROLOGUE_BYTES) != 0)
     return hs_fail(hs, err, CAIRN_EAUTH, "the client's ephemeral key is unusable");
-  prologue(head);
+  prologue(head, hs->features);
   memcpy(head + CAIRN_PROLOGUE_BYTES, hs->eph_pk, KX_PK);
   transcript(hs, head);
   auth_message(relay_ctx, hs->th, NULL, 0, m, &mlen);

@@ -39,6 +39,25 @@
 #define CAIRN_INVITE_MAX 256               /* largest invite token, bytes */
 #define CAIRN_HS_AUTH_MAX 512              /* largest auth message in the handshake */
 
+/*
+ * What a side reads besides the messages every version reads, sent in byte 6 of
+ * its prologue (an older build sends 0 there and ignores it). Each side sends a
+ * form only when the peer's byte says it reads it. Both prologues are in the
+ * transcript hash that both identities sign, so no one in between can take a
+ * feature away.
+ */
+#define CAIRN_WIRE_COMPACT 0x01 /* compact entries (message 9, core/compact.h) */
+#define CAIRN_WIRE_ZSTD 0x02    /* zstd-compressed messages (message 10) */
+#define CAIRN_WIRE_ALL (CAIRN_WIRE_COMPACT | CAIRN_WIRE_ZSTD)
+
+/* The features the handshakes this process starts offer: CAIRN_WIRE_ALL unless
+ * set otherwise. Tests (an older peer) set them with cairn__wire_features_set
+ * (f < 0: back to the default), or, in a build with CAIRN_TEST_HOOKS, with the
+ * environment variable CAIRN_TEST_WIRE_FEATURES (a number). Not thread-safe:
+ * set before any handshake starts. */
+uint8_t cairn__wire_features(void);
+void cairn__wire_features_set(int f);
+
 /* One direction each of an established channel. */
 typedef struct cairn_channel {
   crypto_secretstream_xchacha20poly1305_state tx, rx;
@@ -76,6 +95,8 @@ typedef struct cairn_hs {
   uint8_t eph_pk[crypto_kx_PUBLICKEYBYTES], eph_sk[crypto_kx_SECRETKEYBYTES];
   uint8_t rx_key[crypto_kx_SESSIONKEYBYTES], tx_key[crypto_kx_SESSIONKEYBYTES];
   uint8_t th[CAIRN_HASH_BYTES];
+  uint8_t features;      /* CAIRN_WIRE_*: what this side reads (its prologue) */
+  uint8_t peer_features; /* what the peer reads, from its prologue */
   uint8_t msg1[CAIRN_PROLOGUE_BYTES + crypto_kx_PUBLICKEYBYTES];
   /* one handshake message: prologue, key, stream header, auth frame */
   uint8_t in[CAIRN_PROLOGUE_BYTES + 32 + 24 + CAIRN_FRAME_HEADER + CAIRN_FRAME_OVERHEAD +

@@ -108,6 +108,25 @@ static int decode_entries(cairn_mpr_t *r, uint32_t n, size_t max_entry, cairn_ms
   return 0;
 }
 
+/* [9, cursor, items]: the items are the rest, read when the entries are rebuilt. */
+static int decode_compact(cairn_mpr_t *r, uint32_t n, cairn_msg_t *m) {
+  if (n != 3 || cairn_mpr_uint(r, &m->u.compact.cursor) != 0 ||
+      cairn_mpr_array(r, &m->u.compact.count) != 0)
+    return CAIRN_EMALFORMED;
+  m->u.compact.items = r->p;
+  m->u.compact.items_len = cairn_mpr_left(r);
+  r->p = r->end;
+  return 0;
+}
+
+static int decode_zstd(cairn_mpr_t *r, uint32_t n, cairn_msg_t *m) {
+  uint32_t len;
+  if (n != 2 || cairn_mpr_bin(r, &m->u.zstd.data, &len) != 0 || len == 0)
+    return CAIRN_EMALFORMED;
+  m->u.zstd.len = len;
+  return 0;
+}
+
 static int decode_error(cairn_mpr_t *r, uint32_t n, cairn_msg_t *m) {
   int64_t code;
   if (n != 3 || cairn_mpr_int(r, &code) != 0 || code >= 0 || code < INT32_MIN ||
@@ -138,6 +157,10 @@ static int decode_body(cairn_mpr_t *r, uint32_t n, size_t max_entry, cairn_msg_t
   case CAIRN_MSG_PING:
   case CAIRN_MSG_PONG:
     return n == 2 && cairn_mpr_uint(r, &m->u.ping.nonce) == 0 ? 0 : CAIRN_EMALFORMED;
+  case CAIRN_MSG_COMPACT:
+    return decode_compact(r, n, m);
+  case CAIRN_MSG_ZSTD:
+    return decode_zstd(r, n, m);
   }
   return CAIRN_EMALFORMED;
 }
@@ -150,7 +173,7 @@ int cairn_msg_decode(const uint8_t *buf, size_t len, size_t max_entry, cairn_msg
   memset(m, 0, sizeof *m);
   cairn_mpr_init(&r, buf, len);
   if (cairn_mpr_array(&r, &n) != 0 || n == 0 || cairn_mpr_uint(&r, &type) != 0 ||
-      type < CAIRN_MSG_HELLO || type > CAIRN_MSG_PONG)
+      type < CAIRN_MSG_HELLO || type > CAIRN_MSG_ZSTD)
     return CAIRN_EMALFORMED;
   m->type = (cairn_msg_type_t)type;
   if ((rc = decode_body(&r, n, max_entry, m)) != 0)
@@ -291,6 +314,54 @@ int cairn_msg_entries_add(msgpack_sbuffer *out, const uint8_t *entry, size_t len
     return CAIRN_EINVAL;
   msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
   return done(msgpack_pack_bin_with_body(&pk, entry, len));
+}
+
+/* The bytes of a MessagePack uint, and of an array or bin header, in their
+ * shortest forms (as msgpack-c packs them). */
+static size_t uint_size(uint64_t v) {
+  return v < 128 ? 1 : v <= UINT8_MAX ? 2 : v <= UINT16_MAX ? 3 : v <= UINT32_MAX ? 5 : 9;
+}
+
+size_t cairn_msg_bin_size(size_t len) {
+  return (len <= UINT8_MAX ? 2 : len <= UINT16_MAX ? 3 : 5) + len;
+}
+
+size_t cairn_msg_entries_size(uint64_t cursor, uint32_t count, size_t list_len) {
+  size_t array = count < 16 ? 1 : count <= UINT16_MAX ? 3 : 5;
+  return 2 + uint_size(cursor) + array + list_len;
+}
+
+int cairn_msg_compact_begin(msgpack_sbuffer *out, uint64_t cursor, uint32_t count) {
+  msgpack_packer pk;
+  int rc = head(&pk, out, 3, CAIRN_MSG_COMPACT);
+  rc |= msgpack_pack_uint64(&pk, cursor);
+  rc |= msgpack_pack_array(&pk, count);
+  return done(rc);
+}
+
+size_t cairn_msg_bin_head(uint8_t *p, size_t len) {
+  if (len <= UINT8_MAX) {
+    p[0] = 0xc4;
+    p[1] = (uint8_t)len;
+    return 2;
+  }
+  if (len <= UINT16_MAX) {
+    p[0] = 0xc5;
+    p[1] = (uint8_t)(len >> 8);
+    p[2] = (uint8_t)len;
+    return 3;
+  }
+  p[0] = 0xc6;
+  cairn_put_be32(p + 1, (uint32_t)len);
+  return 5;
+}
+
+size_t cairn_msg_zstd_head(uint8_t *at, size_t len) {
+  size_t n = cairn_msg_bin_size(len) - len; /* the bin's header */
+  uint8_t *p = at - 2 - n;
+  p[0] = 0x92; /* [10, bin] */
+  p[1] = CAIRN_MSG_ZSTD;
+  return 2 + cairn_msg_bin_head(p + 2, len);
 }
 
 int cairn_msg_ack(msgpack_sbuffer *out, uint64_t own_seq, uint64_t cursor) {

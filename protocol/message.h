@@ -29,6 +29,8 @@ typedef enum {
   CAIRN_MSG_ERROR = 6,
   CAIRN_MSG_PING = 7,
   CAIRN_MSG_PONG = 8,
+  CAIRN_MSG_COMPACT = 9, /* entries in their compact form (core/compact.h) */
+  CAIRN_MSG_ZSTD = 10,   /* the next part of the sender's zstd stream: one message */
 } cairn_msg_type_t;
 
 /* A relay cursor: the relay's epoch and an arrival number in it. */
@@ -69,7 +71,20 @@ typedef struct cairn_msg {
       uint32_t count;          /* entries, see cairn_msg_entry_next */
       const uint8_t *list;
       size_t list_len;
+      const uint8_t (*hashes)[CAIRN_HASH_BYTES]; /* NULL, or count entry hashes: the
+                                    session rebuilt the entries from their compact
+                                    form, each one's ops hashing to its ops_root */
     } entries;
+    struct { /* either way, when the peer reads it: what entries carries */
+      uint64_t cursor;
+      uint32_t count;          /* items, read with cairn_compact_decode */
+      const uint8_t *items;    /* count items, then nothing (not checked here) */
+      size_t items_len;
+    } compact;
+    struct { /* either way, when the peer reads it */
+      const uint8_t *data;     /* the next bytes of the sender's zstd stream */
+      size_t len;
+    } zstd;
     struct {
       uint64_t own_seq;        /* relay -> client: the client's entries stored up to */
       uint64_t cursor;         /* client -> relay: arrivals applied up to */
@@ -89,7 +104,9 @@ typedef struct cairn_msg {
 } cairn_msg_t;
 
 /* Decode one whole message; trailing bytes are an error (CAIRN_EMALFORMED). An
- * entry of an `entries` message larger than max_entry is CAIRN_ETOOBIG. */
+ * entry of an `entries` message larger than max_entry is CAIRN_ETOOBIG. The
+ * items of a compact message are checked as they are read (the session rebuilds
+ * its entries), not here. */
 CAIRN_EXTERN int cairn_msg_decode(const uint8_t *buf, size_t len, size_t max_entry,
                                   cairn_msg_t *m) CAIRN_WUR;
 
@@ -133,6 +150,20 @@ CAIRN_EXTERN int cairn_msg_entries_begin(msgpack_sbuffer *out, uint64_t cursor,
                                          uint32_t count) CAIRN_WUR;
 CAIRN_EXTERN int cairn_msg_entries_add(msgpack_sbuffer *out, const uint8_t *entry,
                                        size_t len) CAIRN_WUR;
+/* The size of an `entries` message of count entries whose bins take list_len
+ * bytes (the list of cairn_msg_entries_add's), and that of one bin of len bytes. */
+CAIRN_EXTERN size_t cairn_msg_entries_size(uint64_t cursor, uint32_t count, size_t list_len);
+CAIRN_EXTERN size_t cairn_msg_bin_size(size_t len);
+/* Write the header of a bin of len bytes (at most 5 bytes) at p; returns its size. */
+CAIRN_EXTERN size_t cairn_msg_bin_head(uint8_t *p, size_t len);
+/* A compact message's head; its count items follow (cairn_compact_encode). */
+CAIRN_EXTERN int cairn_msg_compact_begin(msgpack_sbuffer *out, uint64_t cursor,
+                                         uint32_t count) CAIRN_WUR;
+/* The head of a `zstd` message of len compressed bytes, written to end just
+ * before them: into the CAIRN_MSG_ZSTD_HEAD bytes before `at`; returns how many
+ * bytes it took (the message starts that many bytes before `at`). */
+#define CAIRN_MSG_ZSTD_HEAD 7
+CAIRN_EXTERN size_t cairn_msg_zstd_head(uint8_t *at, size_t len);
 CAIRN_EXTERN int cairn_msg_ack(msgpack_sbuffer *out, uint64_t own_seq, uint64_t cursor) CAIRN_WUR;
 CAIRN_EXTERN int cairn_msg_caught_up(msgpack_sbuffer *out, uint64_t cursor) CAIRN_WUR;
 CAIRN_EXTERN int cairn_msg_error(msgpack_sbuffer *out, int code, const char *text) CAIRN_WUR;

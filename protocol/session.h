@@ -20,12 +20,22 @@
  *           CAUGHT_UP-> the relay has nothing more for now
  *   both:   ERROR    -> the peer's error; the session is closed
  *
+ * Entries travel in the forms the peer reads (channel.h, CAIRN_WIRE_*): compact
+ * (core/compact.h) and inside the sender's zstd stream for this direction, one
+ * flushed part per message; the receiving session rebuilds them, so an ENTRIES
+ * event always carries whole entries, byte for byte as signed. The zstd context
+ * each way is made at the first compressed message and given back (a small
+ * cache per process) when the stream's frame ends: a sender ends it with its
+ * caught_up, so that a connection holds no zstd memory between bursts.
+ *
  * Pings are answered inside the session. A message out of order, or any
  * malformed input, makes the session fail: it appends an `error` message for the
  * peer when the channel is up, reports the error, and refuses everything after.
  */
 #ifndef CAIRN_SESSION_H
 #define CAIRN_SESSION_H
+
+#include <stdbool.h>
 
 #include "channel.h"
 #include "message.h"
@@ -47,6 +57,13 @@ typedef struct cairn_event {
   cairn_msg_t msg; /* views valid until the next call on the session */
 } cairn_event_t;
 
+/* Bytes of the frames after the handshake, and what the same messages would
+ * take as frames of whole entries, uncompressed (the forms every version reads). */
+typedef struct cairn_wire_stats {
+  uint64_t sent, received;
+  uint64_t plain_sent, plain_received;
+} cairn_wire_stats_t;
+
 typedef struct cairn_session {
   cairn_hs_role_t role;
   int state;
@@ -56,9 +73,18 @@ typedef struct cairn_session {
   msgpack_sbuffer plain; /* one message being built */
   int peer_event;        /* relay: PEER not yet reported */
   int got_since;         /* relay: the client sent since */
-  /* relay: who the client proved to be */
+  /* relay: who the client proved to be (the network: either side) */
   uint8_t peer[CAIRN_KEY_BYTES], network[CAIRN_KEY_BYTES], invite[CAIRN_INVITE_MAX];
   size_t invite_len;
+  uint8_t features, peer_features; /* CAIRN_WIRE_*: what each side reads */
+  struct ZSTD_CCtx_s *zc;          /* the frame being sent, or NULL */
+  struct ZSTD_DCtx_s *zd;          /* the frame being received, or NULL */
+  uint8_t *zout, *zin;             /* a compressed message out; one decompressed */
+  size_t zout_cap, zin_cap;
+  msgpack_sbuffer rebuilt;         /* entries rebuilt from a compact message, as bins */
+  uint8_t (*hashes)[CAIRN_HASH_BYTES]; /* and their hashes */
+  size_t hashes_cap;
+  cairn_wire_stats_t wire;
 } cairn_session_t;
 
 /* Client: start; msg1 is appended to out. */
@@ -117,6 +143,8 @@ typedef struct cairn_entry_batch {
   msgpack_sbuffer data; /* the entries, back to back */
   size_t *len;          /* each entry's length */
   size_t n, cap;
+  bool last;            /* nothing follows for now: the message also ends this
+                           side's compressed frame (else caught_up does) */
 } cairn_entry_batch_t;
 
 /* Append one entry (copied). @return 0 or CAIRN_ENOMEM. */
@@ -134,6 +162,8 @@ CAIRN_EXTERN int cairn_session_send_entries(cairn_session_t *s, uint64_t cursor,
                                             msgpack_sbuffer *out) CAIRN_WUR;
 CAIRN_EXTERN int cairn_session_ack(cairn_session_t *s, uint64_t own_seq, uint64_t cursor,
                                    msgpack_sbuffer *out) CAIRN_WUR;
+/* Nothing more to send for now (a client: its entries are all sent): also ends
+ * the zstd frame this side was sending, if any, and gives its context back. */
 CAIRN_EXTERN int cairn_session_caught_up(cairn_session_t *s, uint64_t cursor,
                                          msgpack_sbuffer *out) CAIRN_WUR;
 CAIRN_EXTERN int cairn_session_ping(cairn_session_t *s, uint64_t nonce,
@@ -142,6 +172,9 @@ CAIRN_EXTERN int cairn_session_ping(cairn_session_t *s, uint64_t nonce,
 /* Either side: end with an error for the peer (code < 0). */
 CAIRN_EXTERN int cairn_session_fail(cairn_session_t *s, int code, const char *text,
                                     msgpack_sbuffer *out);
+
+/* What the session sent and received, in the forms used and in whole forms. */
+CAIRN_EXTERN const cairn_wire_stats_t *cairn_session_wire(const cairn_session_t *s);
 
 /* 1 once the session is closed (after an error either way). */
 CAIRN_EXTERN int cairn_session_closed(const cairn_session_t *s);

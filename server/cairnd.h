@@ -36,6 +36,8 @@ typedef struct relay_opts {
   size_t max_entry;          /* largest entry, bytes */
   unsigned max_batch;        /* entries per `entries` message sent */
   size_t write_queue;        /* bytes queued to one connection before it is paused */
+  size_t read_queue;         /* bytes of a client's entries read and not yet stored
+                                before the relay stops reading it */
   uint64_t handshake_ms;     /* from accept to hello */
   uint64_t idle_ms;          /* without a byte from the peer */
 } relay_opts_t;
@@ -97,6 +99,7 @@ struct relay {
 typedef struct conn_io {
   int (*write)(conn_t *c, char *data, size_t len);
   void (*read_stop)(conn_t *c);
+  void (*read_start)(conn_t *c); /* again, after read_stop for backpressure */
   void (*close)(conn_t *c);
   void (*timer)(conn_t *c, uint64_t ms); /* (re)arm the connection's timeout */
 } conn_io_t;
@@ -136,6 +139,11 @@ bool conn_storable(const conn_t *c);
 void conn_set_unstored(conn_t *c);
 /* One more of the connection's `entries` messages is stored (counted in acks). */
 void conn_stored(conn_t *c);
+/* bytes of the connection's entries were queued for verifying and storing, or
+ * left that queue (stored or dropped). Past a bound the relay stops reading the
+ * connection until half of it is gone: a push of any size holds bounded memory. */
+void conn_queued(conn_t *c, size_t bytes);
+void conn_dequeued(conn_t *c, size_t bytes);
 conn_t *conn_next(const conn_t *c);
 void conn_ref(conn_t *c);
 void conn_unref(conn_t *c);

@@ -28,7 +28,9 @@ struct batch {
   network_t *net;
   batch_t *next;
   uint8_t *data;    /* the entries, back to back */
+  size_t bytes;     /* their size, counted in the connection's unstored bytes */
   cairn_buf_t *entries;
+  uint8_t (*hashes)[CAIRN_HASH_BYTES]; /* NULL, or the session's for rebuilt entries */
   size_t n;
   cairn_prepared_t *prep; /* views into data */
   size_t max_entry;
@@ -46,7 +48,16 @@ static void batch_free(batch_t *b) {
   cairn_prepared_free(b->prep);
   free(b->data);
   free(b->entries);
+  free(b->hashes);
   free(b);
+}
+
+/* A batch of c's leaves the queue: stored or dropped. */
+static void batch_drop(batch_t *b) {
+  conn_t *c = b->conn;
+  conn_dequeued(c, b->bytes);
+  conn_unref(c);
+  batch_free(b);
 }
 
 /* On the thread pool: prepare the batch with every signature checked: the
@@ -54,7 +65,8 @@ static void batch_free(batch_t *b) {
  * bundle brought them to it), so that nothing unverified is ever forwarded. */
 static void verify_work(uv_work_t *w) {
   batch_t *b = w->data;
-  cairn_prepare_opts_t o = {b->max_entry, true, conn_peer(b->conn)};
+  cairn_prepare_opts_t o = {b->max_entry, true, conn_peer(b->conn),
+                            (const uint8_t(*)[CAIRN_HASH_BYTES])b->hashes};
   uint64_t t0 = now_us();
   b->rc = cairn_prepare(b->prep, b->entries, b->n, &o);
   b->us = now_us() - t0;
@@ -71,12 +83,10 @@ static void verified_to_pending(network_t *n) {
       n->verifying_tail = &n->verifying;
     b->next = NULL;
     if (b->status != 0 || !conn_storable(c)) {
-      conn_unref(c);
-      batch_free(b);
+      batch_drop(b);
     } else if (b->rc != 0) {
       conn_fail(c, b->rc, "the relay is out of memory");
-      conn_unref(c);
-      batch_free(b);
+      batch_drop(b);
     } else {
       *n->pending_tail = b;
       n->pending_tail = &b->next;
@@ -104,9 +114,10 @@ void commit_verify(conn_t *c, network_t *n, const cairn_msg_t *m) {
   cairn_msg_iter_t it;
   const uint8_t *e;
   size_t len, off = 0;
+  size_t hashes = m->u.entries.hashes ? m->u.entries.count * (size_t)CAIRN_HASH_BYTES : 0;
   if (b == NULL || (b->data = malloc(m->u.entries.list_len)) == NULL ||
       (b->entries = malloc(m->u.entries.count * sizeof *b->entries)) == NULL ||
-      cairn_prepared_new(&b->prep) != 0) {
+      (hashes > 0 && (b->hashes = malloc(hashes)) == NULL) || cairn_prepared_new(&b->prep) != 0) {
     if (b)
       batch_free(b);
     conn_fail(c, CAIRN_ENOMEM, "out of memory");
@@ -119,11 +130,15 @@ void commit_verify(conn_t *c, network_t *n, const cairn_msg_t *m) {
     b->entries[b->n++].len = len;
     off += len;
   }
+  if (hashes > 0)
+    memcpy(b->hashes, m->u.entries.hashes, hashes);
   b->conn = c;
   b->net = n;
   b->max_entry = n->relay->opts.max_entry;
   b->work.data = b;
+  b->bytes = m->u.entries.list_len;
   conn_ref(c);
+  conn_queued(c, b->bytes);
   n->relay->verify_in_flight++;
   if (n->relay->loop == NULL) { /* driven by a test: prepared here and now */
     *n->verifying_tail = b;
@@ -134,8 +149,7 @@ void commit_verify(conn_t *c, network_t *n, const cairn_msg_t *m) {
   }
   if (uv_queue_work(n->relay->loop, &b->work, verify_work, verify_done) != 0) {
     n->relay->verify_in_flight--;
-    conn_unref(c);
-    batch_free(b);
+    batch_drop(b);
     conn_fail(c, CAIRN_EIO, "cannot queue verification");
     return;
   }
@@ -147,8 +161,7 @@ static void batches_free(batch_t *list) {
   while (list) {
     batch_t *b = list;
     list = b->next;
-    conn_unref(b->conn);
-    batch_free(b);
+    batch_drop(b);
   }
 }
 

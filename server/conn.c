@@ -37,6 +37,8 @@ struct conn {
   bool linked;      /* in net->conns */
   bool by_heads;    /* since gave heads, not a cursor of this epoch */
   size_t queued;    /* bytes handed to uv_write and not yet written */
+  size_t queued_in; /* bytes of its entries queued for verifying and storing */
+  bool read_paused; /* reading stopped until enough of them are stored */
   uint64_t cursor;  /* the arrival number of the last entry sent (or skipped) */
   uint64_t caught_up_at;
   head_filter_t *heads;
@@ -53,6 +55,8 @@ typedef struct write_req {
 static char read_buf[READ_BUF];
 
 static void on_timeout(uv_timer_t *t);
+static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf);
+static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
 
 /* ---- the libuv io ---- */
 
@@ -84,6 +88,11 @@ static void tcp_read_stop(conn_t *c) {
   uv_read_stop((uv_stream_t *)&c->tcp);
 }
 
+static void tcp_read_start(conn_t *c) {
+  if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0)
+    conn_broken(c);
+}
+
 static void on_handle_closed(uv_handle_t *h) {
   conn_unref(h->data);
 }
@@ -97,7 +106,8 @@ static void tcp_timer(conn_t *c, uint64_t ms) {
   uv_timer_start(&c->timer, on_timeout, ms, 0);
 }
 
-static const conn_io_t tcp_io = {tcp_write, tcp_read_stop, tcp_close, tcp_timer};
+static const conn_io_t tcp_io = {tcp_write, tcp_read_stop, tcp_read_start, tcp_close,
+                                 tcp_timer};
 
 void *conn_io_data(const conn_t *c) {
   return c->io_data;
@@ -118,6 +128,23 @@ bool conn_storable(const conn_t *c) {
 
 void conn_stored(conn_t *c) {
   c->stored++;
+}
+
+void conn_queued(conn_t *c, size_t bytes) {
+  c->queued_in += bytes;
+  if (!c->read_paused && c->queued_in > c->relay->opts.read_queue && !conn_closing(c)) {
+    c->read_paused = true;
+    c->io->read_stop(c);
+    relay_log(LOG_DEBUG, "%s: not read until more of its entries are stored", c->name);
+  }
+}
+
+void conn_dequeued(conn_t *c, size_t bytes) {
+  c->queued_in -= bytes;
+  if (c->read_paused && c->queued_in <= c->relay->opts.read_queue / 2 && !conn_closing(c)) {
+    c->read_paused = false;
+    c->io->read_start(c);
+  }
 }
 
 void conn_set_unstored(conn_t *c) {
@@ -299,6 +326,7 @@ void conn_pump(conn_t *c) {
     rc = cairn_store_arrivals(c->net->store, c->cursor, chunk_add, &k);
     if (rc < 0 || k.last == c->cursor)
       break;
+    k.batch.last = k.last >= c->net->last_arrival; /* caught_up follows */
     if (k.batch.n > 0 && (rc = cairn_session_send_entries(&c->sess, k.last, &k.batch, &out)) == 0)
       c->relay->stats.entries_out += k.batch.n;
     c->cursor = k.last;
@@ -382,7 +410,12 @@ static void on_peer(conn_t *c, msgpack_sbuffer *out) {
     n->conns->prev = c;
   n->conns = c;
   c->io->timer(c, c->relay->opts.idle_ms);
-  relay_log(LOG_INFO, "%s: joined network %.16s as %s", c->name, n->hex, role);
+  uint8_t reads = c->sess.peer_features;
+  relay_log(LOG_INFO, "%s: joined network %.16s as %s (reads %s)", c->name, n->hex, role,
+            reads == CAIRN_WIRE_ALL       ? "compact entries, compressed"
+            : reads == CAIRN_WIRE_COMPACT ? "compact entries"
+            : reads == CAIRN_WIRE_ZSTD    ? "whole entries, compressed"
+                                          : "whole entries");
 }
 
 static void on_since(conn_t *c, const cairn_msg_t *m) {

@@ -27,6 +27,8 @@ static const char usage_text[] =
     "  --max-entry BYTES         largest entry [1048576]\n"
     "  --max-batch N             entries per message sent [4096]\n"
     "  --write-queue BYTES       bytes queued to one connection before it is paused [4194304]\n"
+    "  --read-queue BYTES        a client's entries read and not yet stored before the relay\n"
+    "                            stops reading it [16777216]\n"
     "  --handshake-timeout SECS  from connect to hello [10]\n"
     "  --idle-timeout SECS       without a byte from the peer [300]\n"
     "  --log-level LEVEL         debug, info, warn or error [info]\n";
@@ -67,6 +69,7 @@ static const num_opt_t num_opts[] = {
     {"--max-entry", 1024, CAIRN_FRAME_MAX_LIMIT, 1},
     {"--max-batch", 1, 65536, 1},
     {"--write-queue", 65536, (uint64_t)1 << 34, 1},
+    {"--read-queue", 65536, (uint64_t)1 << 34, 1},
     {"--handshake-timeout", 1, 3600, 1000},
     {"--idle-timeout", 1, 86400 * 7, 1000},
 };
@@ -78,14 +81,15 @@ static void set_num(relay_opts_t *o, size_t which, uint64_t v) {
   case 2: o->max_entry = (size_t)v; break;
   case 3: o->max_batch = (unsigned)v; break;
   case 4: o->write_queue = (size_t)v; break;
-  case 5: o->handshake_ms = v; break;
-  case 6: o->idle_ms = v; break;
+  case 5: o->read_queue = (size_t)v; break;
+  case 6: o->handshake_ms = v; break;
+  case 7: o->idle_ms = v; break;
   }
 }
 
 static int cmd_serve(int argc, char **argv) {
   relay_opts_t o = {NULL, 10000, CAIRN_FRAME_MAX_DEFAULT, CAIRN_ENTRY_MAX_DEFAULT, 4096,
-                    4u << 20, 10000, 300000};
+                    4u << 20, 16u << 20, 10000, 300000};
   cairn_error_t err;
   log_level_t level;
   for (int i = 3; i < argc; i += 2) {

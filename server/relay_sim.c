@@ -18,6 +18,10 @@ static void sim_read_stop(conn_t *c) {
   (void)c; /* relay_sim_input drops what arrives once the connection is closing */
 }
 
+static void sim_read_start(conn_t *c) {
+  (void)c; /* the simulation delivers whenever it likes: a pause holds nothing back */
+}
+
 static void sim_close(conn_t *c) {
   relay_sim_io_t *io = conn_io_data(c);
   io->close(io);
@@ -28,7 +32,8 @@ static void sim_timer(conn_t *c, uint64_t ms) {
   (void)ms;
 }
 
-static const conn_io_t sim_io = {sim_write, sim_read_stop, sim_close, sim_timer};
+static const conn_io_t sim_io = {sim_write, sim_read_stop, sim_read_start, sim_close,
+                                 sim_timer};
 
 int relay_sim_open(const char *dir, const relay_opts_t *opts, relay_t **out,
                    cairn_error_t *err) {

@@ -113,6 +113,8 @@ struct link {
   cairn_taken_t *taken; /* own entries taken back at hello (a forked log), signed
                            again once the relay's copy of them has been pulled */
   uint64_t batches_sent, batches_stored; /* `entries` messages sent, and stored */
+  uint64_t sent_before, received_before;   /* stats.bytes_* when this connection began */
+  uint64_t plain_sent_before, plain_received_before; /* stats.bytes_plain_* then */
   uint64_t last_sent, last_recv, nonce; /* loop times, for the keepalive */
   int rc;
   cairn_error_t err;
@@ -306,6 +308,18 @@ static void tcp_close(link_t *l) {
   uv_close((uv_handle_t *)&l->timer, on_closed);
 }
 
+/* The connection's bytes in whole forms (cairn_session_wire): its handshake and
+ * frames as sent, with each frame counted at its size in whole, uncompressed
+ * forms (unsigned arithmetic: the sum is what counts). */
+static void count_plain(link_t *l) {
+  const cairn_wire_stats_t *w = cairn_session_wire(&l->sess);
+  l->stats.bytes_plain_sent = l->plain_sent_before + (l->stats.bytes_sent - l->sent_before) +
+                              w->plain_sent - w->sent;
+  l->stats.bytes_plain_received = l->plain_received_before +
+                                  (l->stats.bytes_received - l->received_before) +
+                                  w->plain_received - w->received;
+}
+
 static void flush(link_t *l) {
   if (l->out.size == 0 || l->closing) {
     l->out.size = 0;
@@ -320,6 +334,7 @@ static void flush(link_t *l) {
     return;
   }
   l->stats.bytes_sent += len;
+  count_plain(l);
 }
 
 /* ---- pushing this device's entries ---- */
@@ -411,6 +426,7 @@ static int push_others(link_t *l, push_t *p) {
  * then caught_up, the first time. */
 static void push_own(link_t *l) {
   push_t p;
+  uint64_t batches = l->batches_sent;
   memset(&p, 0, sizeof p);
   p.l = l;
   p.bytes_max = CAIRN_FRAME_MAX_DEFAULT / 2;
@@ -431,10 +447,13 @@ static void push_own(link_t *l) {
     if (l->stats.pushed + p.batch.n > queued)
       l->await_ack = true;
   }
+  p.batch.last = true; /* caught_up follows */
   if (rc == 0 && p.batch.n > 0)
     rc = push_send(&p);
   cairn_entry_batch_free(&p.batch);
-  if (rc == 0 && !l->sent_caught_up) {
+  /* caught_up after every burst: it also ends this side's compressed frame, so
+   * that neither end holds a zstd context while nothing flows */
+  if (rc == 0 && (!l->sent_caught_up || l->batches_sent > batches)) {
     rc = cairn_session_caught_up(&l->sess, 0, &l->out);
     l->sent_caught_up = true;
   }
@@ -883,7 +902,7 @@ static void on_entries(link_t *l, const cairn_msg_t *m) {
     return;
   cairn_msg_iter_t it;
   cairn_apply_stats_t st;
-  cairn_prepare_opts_t po = {0, false, NULL};
+  cairn_prepare_opts_t po = {0, false, NULL, m->u.entries.hashes};
   uint8_t cursor[CAIRN_EPOCH_BYTES + 8];
   cairn_apply_opts_t ao = {CAIRN__SETTING_CURSOR, cursor, sizeof cursor};
   const uint8_t *e;
@@ -1003,6 +1022,7 @@ static void link_input(link_t *l, const uint8_t *data, size_t len) {
   int rc;
   l->stats.bytes_received += (uint64_t)len;
   rc = cairn_session_input(&l->sess, data, len, &l->out, event_cb, l, &err);
+  count_plain(l);
   flush(l);
   if (rc < 0)
     link_fail(l, rc, &err);
@@ -1139,6 +1159,10 @@ static int link_open(link_t *l) {
   l->relay_heads = false;
   l->forwarded = 0;
   l->batches_sent = l->batches_stored = 0;
+  l->sent_before = l->stats.bytes_sent;
+  l->received_before = l->stats.bytes_received;
+  l->plain_sent_before = l->stats.bytes_plain_sent;
+  l->plain_received_before = l->stats.bytes_plain_received;
   l->pull_rc = 0;
   l->target = l->pushed = l->sent_own = l->verified = 0;
   l->pulling_own = false;

@@ -4,9 +4,11 @@
  * Every input is read two ways, with no store involved:
  *   1. as a whole bundle file (magic, version, zstd frame), through
  *      cairn_bundle_reader_mem, to the end or the first error;
- *   2. as the decompressed stream of a bundle: it is wrapped in a valid header and
- *      a valid zstd frame first, so that the fuzzer reaches the framing rules
- *      (lengths, end marker, count, trailing data) without having to forge zstd.
+ *   2. as the decompressed stream of a bundle of each version: it is wrapped in a
+ *      valid header and a valid zstd frame first, so that the fuzzer reaches the
+ *      framing rules (lengths, end marker, count, trailing data) and, for version
+ *      2, the network id and the compact items (core/compact.c) without having to
+ *      forge zstd.
  * Invariants checked: next returns 1 (with an entry of 1..max bytes), 0 or a
  * negative code with a message; after 0 or an error it keeps returning the same;
  * the count is the number of entries returned. A broken invariant aborts.
@@ -77,9 +79,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   read_all(data, size);
 
   memcpy(wrapped, CAIRN_BUNDLE_MAGIC, 8);
-  wrapped[8] = CAIRN_BUNDLE_VERSION;
   size_t z = ZSTD_compressCCtx(cctx, wrapped + 9, wrapped_cap - 9, data, size, 1);
   CHECK(!ZSTD_isError(z));
-  read_all(wrapped, 9 + z);
+  for (uint8_t version = 1; version <= CAIRN_BUNDLE_VERSION; version++) {
+    wrapped[8] = version;
+    read_all(wrapped, 9 + z);
+  }
   return 0;
 }

@@ -10,7 +10,9 @@
  * to cairn__session_message. Invariants: 0 with an event whose type matches the
  * message, or a negative code after which the session is closed and refuses
  * everything; an error from the peer closes the session; whatever the session
- * sends back decrypts on the other side. A broken invariant aborts.
+ * sends back decrypts on the other side. Both sessions offer every wire feature,
+ * so compact (9) and zstd (10) messages are unwrapped as a peer's would be: one
+ * that only ends the peer's zstd frame gives no event. A broken invariant aborts.
  */
 #include <stdint.h>
 #include <stdlib.h>

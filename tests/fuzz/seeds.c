@@ -4,7 +4,12 @@
  *   corpus/bundle/  real bundles written by cairn_bundle_create (entries of a
  *                   store, empty), one truncated, one with a flipped byte, and
  *                   decompressed streams (valid, empty, truncated, bad count,
- *                   oversized length, trailing data)
+ *                   oversized length, trailing data; raw2_*: version 2's, the
+ *                   network id and compact items). The v1_* bundles were written
+ *                   by an older build (version 1) and are kept, not rewritten.
+ *   corpus/compact/ compact items (fuzz_compact): a run of one author, runs
+ *                   across authors, a run whose first prev is named, an entry
+ *                   sent whole, an item that continues nothing
  *   corpus/entry/   signed entries: genesis, grant, a put of every value type,
  *                   a put with base stamps, del, purge, several ops, a redacted
  *                   op, the longest names, a del with seen and puts with dseen
@@ -26,8 +31,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <zstd.h>
+
 #include "bundle.h"
 #include "bytes.h"
+#include "compact.h"
 #include "fuzzkit.h"
 #include "cairn.h"
 
@@ -590,6 +598,92 @@ static void bundle_seeds(void) {
   write_file("bundle", "raw_too_big", tmp, 11);
 }
 
+/* Version 2's decompressed stream of a bundle file (the frame after the header). */
+static size_t stream2_of(const char *path, uint8_t *out, size_t cap) {
+  size_t blen, n;
+  uint8_t *b = read_file(path, &blen);
+  n = ZSTD_decompress(out, cap, b + 9, blen - 9);
+  if (ZSTD_isError(n) || b[8] != CAIRN_BUNDLE_VERSION)
+    die("decompress a bundle", CAIRN_EMALFORMED);
+  free(b);
+  return n;
+}
+
+static void bundle2_seeds(void) {
+  uint8_t stream[8192];
+  char path[4096];
+  path_of(path, sizeof path, "bundle", "members_6.bdl");
+  size_t n = stream2_of(path, stream, sizeof stream);
+  write_file("bundle", "raw2_valid", stream, n);
+  write_file("bundle", "raw2_truncated", stream, n / 2);
+  write_file("bundle", "raw2_network_only", stream, CAIRN_KEY_BYTES);
+  /* the first item dropped: the second continues nothing */
+  size_t first = CAIRN_KEY_BYTES + 4 + cairn_get_be32(stream + CAIRN_KEY_BYTES);
+  memmove(stream + CAIRN_KEY_BYTES, stream + first, n - first);
+  write_file("bundle", "raw2_lost_start", stream, n - (first - CAIRN_KEY_BYTES));
+}
+
+/* ---- compact items ---- */
+
+/* The items of entries [from, to) in one run state, the first `drop` left out. */
+static void items_of(const char *name, uint8_t *const *e, const size_t *len, int from, int to,
+                     int drop, const uint8_t *network) {
+  cairn_compact_t c;
+  msgpack_sbuffer sb;
+  cairn_mpr_t r;
+  msgpack_sbuffer_init(&sb);
+  cairn_compact_init(&c, network);
+  for (int i = from; i < to; i++)
+    if (cairn_compact_encode(&c, e[i], len[i], &sb) != 0)
+      die("compact", CAIRN_ENOMEM);
+  cairn_mpr_init(&r, sb.data, sb.size);
+  for (int i = 0; i < drop; i++)
+    if (cairn_mpr_skip(&r, CAIRN_MP_MAX_DEPTH) != 0)
+      die("skip an item", CAIRN_EMALFORMED);
+  write_file("compact", name, r.p, cairn_mpr_left(&r));
+  msgpack_sbuffer_destroy(&sb);
+}
+
+static void compact_seeds(void) {
+  enum { N = FUZZ_PRESET_ENTRIES + 6 };
+  cairn_test_key_t keys[FUZZ_NKEYS], other;
+  uint8_t *e[N + 1];
+  size_t len[N + 1];
+  for (int i = 0; i < FUZZ_NKEYS; i++)
+    fuzz_key_init(&keys[i], i);
+  if (fuzz_preset(keys, e, len) != 0)
+    die("preset", CAIRN_ENOMEM);
+  /* puts by the admin, the admin, the editor, the editor, the owner, the admin */
+  static const int by[] = {1, 1, 2, 2, 0, 1};
+  for (int i = 0; i < 6; i++) {
+    pk_t k;
+    pk_init(&k);
+    put1(&k, "note", i % 2 ? "a" : "b", "text", "a line of a note");
+    sign(&keys[by[i]], FUZZ_HLC_BASE + 16 + (uint64_t)i, &k, &e[FUZZ_PRESET_ENTRIES + i],
+         &len[FUZZ_PRESET_ENTRIES + i]);
+  }
+  items_of("owner_run", e, len, 0, FUZZ_PRESET_ENTRIES, 0, keys[0].network);
+  items_of("across_authors", e, len, 0, N, 0, keys[0].network);
+  items_of("prev_named", e, len, 2, N, 0, keys[0].network);
+  items_of("continues_nothing", e, len, 0, 3, 1, keys[0].network);
+  /* another network's genesis travels whole, between two runs */
+  uint8_t nonce[32] = {7};
+  msgpack_sbuffer sb;
+  fuzz_key_init(&other, 3);
+  msgpack_sbuffer_init(&sb);
+  if (fuzz_genesis_ops(&other, nonce, "other", &sb) != 0 ||
+      cairn_test_key_sign_at(&other, FUZZ_HLC_BASE + 9, (const uint8_t *)sb.data, sb.size,
+                             &e[N], &len[N]) != 0)
+    die("other network", CAIRN_ENOMEM);
+  msgpack_sbuffer_destroy(&sb);
+  uint8_t *mixed[3] = {e[0], e[N], e[1]};
+  size_t mixed_len[3] = {len[0], len[N], len[1]};
+  items_of("whole_between", mixed, mixed_len, 0, 3, 0, keys[0].network);
+  for (int i = 0; i <= N; i++)
+    free(e[i]);
+  write_file("compact", "empty", "", 0);
+}
+
 /* ---- heads files ---- */
 
 static void heads_seeds(void) {
@@ -638,6 +732,8 @@ int main(int argc, char **argv) {
   entry_seeds();
   apply_seeds();
   bundle_seeds();
+  bundle2_seeds();
+  compact_seeds();
   heads_seeds();
   return 0;
 }

@@ -87,7 +87,8 @@ same "conflicts ana/cleo" "$CA" "$(c cleo conflicts --json)"
 same "heads ana/cleo" "$(c ana heads --json)" "$(c cleo heads --json)"
 
 step "a resumed sync costs the new entries, not the history"
-for i in $(seq 1 40); do c ana put note "n$i" text="history entry $i with some words in it"; done
+# enough history that, compressed, it still outweighs a connection's fixed cost
+for i in $(seq 1 120); do c ana put note "n$i" text="history entry $i with some words in it"; done
 sync_ok ana >/dev/null
 FULL=$(sync_ok ben)
 c ana put note fresh text="one new entry"

@@ -36,12 +36,22 @@ static uint64_t clock_with(uint64_t now, int64_t off) {
   return t > 0 ? (uint64_t)t : 1;
 }
 
+/* Code runs as one process of the network: its clock, its build's features. */
 void sim_as_device(sim_t *m, const device_t *d) {
   sim_clock_set(clock_with(m->now_ms, d->clock_off));
+  cairn__wire_features_set(d->wire);
 }
 
 void sim_as_relay(sim_t *m) {
   sim_clock_set(clock_with(m->now_ms, m->relay_clock_off));
+  cairn__wire_features_set(m->relay_wire);
+}
+
+int sim_wire_of(uint64_t seed, unsigned who) {
+  static const int older[] = {0, CAIRN_WIRE_COMPACT, CAIRN_WIRE_ZSTD};
+  cairn_test_rng_t r = {seed ^ (0x77697265ull * (who + 1))};
+  size_t k = cairn_test_rng_below(&r, 8);
+  return k < 5 ? CAIRN_WIRE_ALL : older[k - 5];
 }
 
 /* ---- randomness ---- */

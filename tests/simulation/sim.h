@@ -74,6 +74,7 @@ typedef struct device {
   int last_rc;
   cairn_sync_stats_t last_stats;
   bool revoked;           /* the owner revoked its key: it syncs no more */
+  int wire;               /* the wire features its build offers (CAIRN_WIRE_*) */
 } device_t;
 
 /* One connection: the device's end (its link) and the relay's (conn). */
@@ -110,6 +111,7 @@ struct sim {
   relay_t *relay;
   uint8_t relay_pk[CAIRN_KEY_BYTES], net[CAIRN_KEY_BYTES];
   int64_t relay_clock_off;
+  int relay_wire;   /* the wire features the relay's build offers */
   device_t dev[SIM_DEVICES_MAX];
   unsigned ndev;
   pipe_t *pipes;
@@ -123,6 +125,10 @@ struct sim {
   char why[512];   /* what failed */
   bool heal;       /* faults are off */
 };
+
+/* The wire features a build offers (CAIRN_WIRE_*), picked by the seed apart from
+ * the scheduler's draws: most builds offer every one, some are older builds. */
+int sim_wire_of(uint64_t seed, unsigned who);
 
 /* clock.c: the simulated wall clock and randomness */
 void sim_clock_set(uint64_t ms);

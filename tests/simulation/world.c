@@ -93,6 +93,7 @@ static int device_create(sim_t *m, unsigned i) {
   char name[16], bak[24];
   d->sim = m;
   d->id = (int)i;
+  d->wire = sim_wire_of(m->o.seed, i);
   d->io = (cairn_sim_io_t){net_connect, net_write, net_close, d};
   snprintf(name, sizeof name, "d%u", i);
   snprintf(bak, sizeof bak, "d%u.bak", i);
@@ -168,6 +169,7 @@ int world_new(sim_t *m) {
   }
   if (path(m->relay_dir, m->root, "relay") != 0)
     return sim_fail(m, "path too long");
+  m->relay_wire = sim_wire_of(m->o.seed, SIM_DEVICES_MAX);
   sim_as_relay(m);
   if (relay_init_dir(m->relay_dir, m->relay_pk, &err) != 0)
     return sim_fail(m, "cannot make the relay: %s", err.msg);

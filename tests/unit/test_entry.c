@@ -1690,7 +1690,7 @@ static void test_too_big(void **state) {
 /* Apply e as the relay applies what its author pushes: first hop. */
 static int apply_first_hop(cairn_store_t *s, const cairn_test_key_t *author,
                            const cairn_test_bytes_t *e, cairn_error_t *err) {
-  cairn_prepare_opts_t o = {0, false, author->pk};
+  cairn_prepare_opts_t o = {0, false, author->pk, NULL};
   cairn_buf_t b = {e->p, e->len};
   cairn_prepared_t *p;
   const cairn_prepared_t *one;
@@ -1886,7 +1886,7 @@ static void test_prepare_first_hop(void **state) {
   one = p;
   memset(other, 0x5a, sizeof other);
   for (int pass = 0; pass < 2; pass++) {
-    cairn_prepare_opts_t o = {0, false, NULL};
+    cairn_prepare_opts_t o = {0, false, NULL, NULL};
     member_run(&w, NULL, &m, 0x0f, run, bufs);
     o.first_hop = pass ? m.pk : other;
     CAIRN_PASS(cairn_prepare(p, bufs, 5, &o));
