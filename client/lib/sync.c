@@ -343,8 +343,8 @@ typedef struct push {
   link_t *l;
   cairn_entry_batch_t batch;
   size_t bytes_max;
-  bool own;         /* the batch holds this device's entries (else forwarded ones) */
-  uint64_t last_seq;
+  uint64_t own_seq;   /* the last of this device's entries in the batch; 0: none */
+  uint64_t forwarded; /* others' entries added */
   int rc;
 } push_t;
 
@@ -353,23 +353,41 @@ static int push_send(push_t *p) {
   if (rc == 0) {
     p->l->stats.pushed += p->batch.n;
     p->l->batches_sent++;
-    if (p->own)
-      p->l->pushed = p->l->sent_own = p->last_seq;
+    if (p->own_seq != 0)
+      p->l->pushed = p->l->sent_own = p->own_seq;
   }
+  p->own_seq = 0;
   cairn_entry_batch_clear(&p->batch);
   return rc;
 }
 
-static int push_one(const cairn_stored_t *e, uint64_t position, void *ud) {
-  push_t *p = ud;
-  (void)position;
-  if (cairn_entry_batch_add(&p->batch, e->bytes, e->len) != 0)
-    return p->rc = CAIRN_ENOMEM;
-  p->last_seq = e->seq;
+/* Add e to the batch (own: one of this device's entries), and send the batch
+ * when full. 0 goes on; 1 stops the walk with p->rc set. */
+static int batch_add(push_t *p, const cairn_stored_t *e, bool own) {
+  if (cairn_entry_batch_add(&p->batch, e->bytes, e->len) != 0) {
+    p->rc = CAIRN_ENOMEM;
+    return 1;
+  }
+  if (own)
+    p->own_seq = e->seq;
+  else
+    p->forwarded++;
   if ((p->batch.n == PUSH_BATCH || p->batch.data.size >= p->bytes_max) &&
       (p->rc = push_send(p)) != 0)
     return 1;
   return 0;
+}
+
+/* A walk of this device's log. */
+static int push_one(const cairn_stored_t *e, uint64_t position, void *ud) {
+  (void)position;
+  return batch_add(ud, e, true);
+}
+
+/* A walk of another key's log (a joining device's invite key). */
+static int push_key_one(const cairn_stored_t *e, uint64_t position, void *ud) {
+  (void)position;
+  return batch_add(ud, e, false);
 }
 
 /* Others' entries the relay lacks, in arrival order (a grant before the entries
@@ -379,16 +397,24 @@ static int push_one(const cairn_stored_t *e, uint64_t position, void *ud) {
  * forwarded too: the relay keeps it as evidence, as this replica does, so that
  * every replica ends with the same entries (docs/design.md, "Membership and
  * roles"). */
+/* This device's own entries the relay lacks go in the same walk, in their
+ * place: a network's first entries come before the members' entries they admit
+ * (an owner whose first sync carries a member's bundle), and a member's own
+ * entries after the grant a bundle brought. */
 static int forward_one(const cairn_stored_t *e, uint64_t position, void *ud) {
   push_t *p = ud;
-  if (memcmp(e->author, p->l->me, CAIRN_KEY_BYTES) == 0 ||
-      e->seq <= cairn_vv_seq(&p->l->vv, e->author, NULL))
+  (void)position;
+  if (memcmp(e->author, p->l->me, CAIRN_KEY_BYTES) == 0)
+    return e->seq > p->l->pushed ? batch_add(p, e, true) : 0;
+  if (e->seq <= cairn_vv_seq(&p->l->vv, e->author, NULL))
     return 0;
   /* sent: counted as the relay's from now on (a refusal ends the connection, and
    * the next one starts from the relay's own word again) */
-  if (cairn_vv_raise(&p->l->vv, e->author, e->seq) != 0)
-    return p->rc = CAIRN_ENOMEM;
-  return push_one(e, position, ud);
+  if (cairn_vv_raise(&p->l->vv, e->author, e->seq) != 0) {
+    p->rc = CAIRN_ENOMEM;
+    return 1;
+  }
+  return batch_add(p, e, false);
 }
 
 /* Whether this replica holds entries of others that the relay lacks. */
@@ -403,9 +429,11 @@ static int lacks_others(link_t *l, bool *any) {
   return rc;
 }
 
-/* Forward others' entries the relay lacks, before this device's own (which may
- * rest on them: a grant, a record they created). Needs the relay's version
- * vector from hello; a joining device has nothing to forward. */
+/* When the relay lacks others' entries: send them and this device's own in
+ * arrival order, which is an order every entry's dependencies come first in (a
+ * grant before the entries it admits, a record before the edits of it). Needs
+ * the relay's version vector from hello; a joining device has nothing to
+ * forward. */
 static int push_others(link_t *l, push_t *p) {
   bool any = false;
   int rc;
@@ -413,17 +441,18 @@ static int push_others(link_t *l, push_t *p) {
     return 0;
   if ((rc = lacks_others(l, &any)) != 0 || !any)
     return rc;
-  uint64_t before = l->stats.pushed + p->batch.n;
   if ((rc = cairn_store_arrivals(l->s, 0, forward_one, p)) == 0)
     rc = p->rc;
   if (rc == 0 && p->batch.n > 0)
     rc = push_send(p);
-  l->forwarded += l->stats.pushed + p->batch.n - before;
+  l->forwarded += p->forwarded;
+  p->forwarded = 0;
   return rc;
 }
 
-/* Send what the relay lacks: others' entries, then own entries above l->pushed;
- * then caught_up, the first time. */
+/* Send what the relay lacks: others' entries with own ones in arrival order
+ * when the relay lacks others', then own entries above l->pushed; then
+ * caught_up, after each burst. */
 static void push_own(link_t *l) {
   push_t p;
   uint64_t batches = l->batches_sent;
@@ -431,18 +460,16 @@ static void push_own(link_t *l) {
   p.l = l;
   p.bytes_max = CAIRN_FRAME_MAX_DEFAULT / 2;
   int rc = push_others(l, &p);
-  p.own = true;
   if (rc == 0)
     rc = cairn_store_author_log(l->s, l->me, l->pushed, push_one, &p);
   if (rc == 0)
     rc = p.rc;
   /* joining: the invite key's grant of this device (held entries are skipped) */
   if (rc == 0 && l->has_invite) {
-    uint64_t own = l->pushed, queued = l->stats.pushed + p.batch.n;
-    rc = cairn_store_author_log(l->s, l->invite_pk, 0, push_one, &p);
+    uint64_t queued = l->stats.pushed + p.batch.n;
+    rc = cairn_store_author_log(l->s, l->invite_pk, 0, push_key_one, &p);
     if (rc == 0)
       rc = p.rc;
-    l->pushed = own;
     /* the relay acks a batch only after committing it: wait for that */
     if (l->stats.pushed + p.batch.n > queued)
       l->await_ack = true;

@@ -16,6 +16,8 @@
 #    forwards it, her sync goes through, and once she has the revocation her
 #    replica refuses the entry too: the same records everywhere, and the
 #    record's history shows the entry as refused.
+# 5. A new network's owner gets a member's work by bundle before its first
+#    sync: that sync still goes through (its own first entries go first).
 #
 # Usage: bash tests/integration/bundle_forward.sh BUILD_DIR
 set -euo pipefail
@@ -111,6 +113,28 @@ done
 same "notes" "$(c ana list note --json)" "$(c eve list note --json)"
 same "history of r9" "$(c ana history note r9 --json)" "$(c eve history note r9 --json)"
 ok "an entry written after a revocation that a device forwarded before it knew is refused everywhere"
+
+# 5. a new network whose owner has not synced yet: a member's work reaches the
+#    owner by bundle first, and the owner's first sync must still go through
+#    (the network's first entry before the member's, whose grant it holds)
+c owl init --name Owl >/dev/null
+c moe init --name Moe >/dev/null
+NET2=$(c owl network create "A second network" --schema none)
+"$CAIRND" host "$T/relay" "$NET2" 2>/dev/null
+c owl grant "$(c moe id)" --role editor --name Moe
+c owl bundle create "$T/owl.bdl" >/dev/null
+c moe bundle apply "$T/owl.bdl" >/dev/null
+c moe put note m1 text="Moe's, offline"
+c moe bundle create "$T/moe.bdl" >/dev/null
+c owl bundle apply "$T/moe.bdl" >/dev/null
+c owl remote "127.0.0.1:$PORT" --key "$RK"
+c owl sync --timeout 30 >"$T/owl.out" 2>"$T/owl.err" ||
+  fail "the owner's first sync, holding a member's bundle, failed: $(cat "$T/owl.err")"
+c moe remote "127.0.0.1:$PORT" --key "$RK"
+sync_ok moe
+c moe sync --timeout 30 >/dev/null 2>&1 || true
+same "second network's notes" "$(c owl list note --json)" "$(c moe list note --json)"
+ok "an owner's first sync goes through when a member's bundle reached it first"
 
 stop_relay
 echo "$n passed, 0 failed"
