@@ -477,7 +477,7 @@ static int check_last_put(wb_t *wb) {
 /* Start the server on the store, run the API phases, stop it, and check that the
  * last PUT (one connection: nothing wrote after it) is in the store. */
 static int api_round(wb_t *wb) {
-  cairn_web_opts_t opts = {"127.0.0.1:0", wb->dir, 0};
+  cairn_web_opts_t opts = {"127.0.0.1:0", wb->dir, 0, NULL};
   cairn_error_t err = {0, ""};
   cairn_web_t *w;
   target_t t;

@@ -3,6 +3,9 @@
  * docs/http.md) until SIGINT or SIGTERM. The signals are blocked before the
  * server's thread starts, so that thread inherits the mask and this one takes
  * them with sigwait; the store is used by the server's thread only meanwhile.
+ * The app's "Sync now" runs `cairn --store DIR sync` (this program, found by
+ * /proc/self/exe) as a child process, so that the server never waits for a
+ * relay.
  */
 #include <signal.h>
 #include <stdlib.h>
@@ -14,7 +17,7 @@ static const char *const ui_opts[] = {"listen=", NULL};
 
 int cmd_ui(cli_t *cli, int argc, char **argv) {
   cli_args_t a;
-  cairn_web_opts_t opts = {NULL, NULL, 0};
+  cairn_web_opts_t opts = {NULL, NULL, 0, NULL};
   cairn_web_t *w = NULL;
   cairn_error_t err = {0, ""};
   sigset_t set, old;
@@ -23,6 +26,10 @@ int cmd_ui(cli_t *cli, int argc, char **argv) {
     return rc;
   opts.listen = cli_opt(&a, "listen");
   opts.store_dir = cli->store_dir;
+  /* the app's Sync now: this same program, on this store, in a child process */
+  const char *const sync_argv[] = {"/proc/self/exe", "--store", cli->store_dir, "sync",
+                                   "--timeout", "30", NULL};
+  opts.sync_argv = sync_argv;
   if ((rc = cli_open(cli)) != 0)
     goto done;
   sigemptyset(&set);

@@ -540,6 +540,8 @@ static void route_status(const web_call_t *call, web_reply_t *r) {
     rc = CAIRN_ENOMEM;
   if (rc == 0 && (rc = status_device(call->store, o)) == 0)
     rc = status_state(call->store, &st, o);
+  if (rc == 0 && json_object_set_new(o, "sync", web_bgsync_json(call->bgsync)) != 0)
+    rc = CAIRN_ENOMEM;
   if (rc != 0) {
     json_decref(o);
     web_fail(r, rc, NULL, "cannot read the status");
@@ -548,12 +550,44 @@ static void route_status(const web_call_t *call, web_reply_t *r) {
   web_reply_json(r, 200, o);
 }
 
+/* POST /api/sync?background=true: start the sync in a child process and answer
+ * at once (202); /api/status says when it has ended and how. */
+static void sync_background(const web_call_t *call, web_reply_t *r) {
+  cairn_sync_status_t st;
+  cairn_error_t err = {0, ""};
+  int rc = cairn_sync_status(call->store, &st);
+  if (rc != 0) {
+    web_fail(r, rc, NULL, "cannot read the sync status");
+    return;
+  }
+  if (!st.has_remote) {
+    web_error(r, 409, "no relay is set for this store: set one with `cairn remote HOST:PORT "
+                      "--key RELAYKEY`");
+    return;
+  }
+  if ((rc = web_bgsync_start(call->bgsync, &err)) != 0) {
+    web_error(r, rc == CAIRN_EBUSY || rc == CAIRN_EINVAL ? 409 : 500, "%s", err.msg);
+    return;
+  }
+  web_reply_json(r, 202, web_bgsync_json(call->bgsync));
+}
+
 static void route_sync(const web_call_t *call, web_reply_t *r) {
+  static const char *const allowed[] = {"background", NULL};
+  const char *bg = web_param(call, "background");
   cairn_sync_stats_t st;
   cairn_error_t err = {0, ""};
   int rc;
-  if (web_unknown_param(call, NULL, r))
+  if (web_unknown_param(call, allowed, r))
     return;
+  if (bg != NULL && strcmp(bg, "true") != 0 && strcmp(bg, "false") != 0) {
+    web_error(r, 400, "background takes true or false, not '%s'", bg);
+    return;
+  }
+  if (bg != NULL && strcmp(bg, "true") == 0) {
+    sync_background(call, r);
+    return;
+  }
   rc = cairn_sync_once(call->store, NULL, call->sync_timeout_ms, &st, &err);
   if (rc == CAIRN_ENOENT || rc == CAIRN_ENONETWORK) {
     web_error(r, 409, "%s", err.msg[0] ? err.msg : cairn_strerror(rc));

@@ -25,6 +25,7 @@ struct cairn_web {
   struct MHD_Daemon *daemon;
   cairn_store_t *store;
   unsigned sync_timeout_ms;
+  web_bgsync_t bgsync;
   char token[CAIRN_WEB_TOKEN_CHARS + 1];
   char address[64];  /* "127.0.0.1:PORT": the Host header must be this */
   char origin[80];   /* "http://127.0.0.1:PORT" */
@@ -299,7 +300,8 @@ static enum MHD_Result serve_api(cairn_web_t *w, struct MHD_Connection *conn, co
                                  const char *method, web_req_t *req) {
   params_t p;
   web_reply_t r;
-  web_call_t call = {w->store, method, url + 5, NULL, 0, "", 0, NULL, w->sync_timeout_ms};
+  web_call_t call = {w->store, method, url + 5,           NULL, 0, "",
+                     0,        NULL,   w->sync_timeout_ms, &w->bgsync};
   call.content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
   p.n = 0;
   p.too_many = 0;
@@ -497,6 +499,7 @@ int cairn_web_start(cairn_store_t *s, const cairn_web_opts_t *opts, cairn_web_t 
     return set_error(err, CAIRN_ENOMEM, "out of memory");
   w->store = s;
   w->sync_timeout_ms = opts->sync_timeout_ms ? opts->sync_timeout_ms : 30000;
+  web_bgsync_init(&w->bgsync, opts->sync_argv);
   randombytes_buf(raw, sizeof raw);
   sodium_bin2hex(w->token, sizeof w->token, raw, sizeof raw);
   sodium_memzero(raw, sizeof raw);
@@ -523,6 +526,7 @@ void cairn_web_stop(cairn_web_t *w) {
     return;
   if (w->daemon != NULL)
     MHD_stop_daemon(w->daemon);
+  web_bgsync_stop(&w->bgsync);
   remove_token(w);
   free(w->token_path);
   sodium_memzero(w->token, sizeof w->token);

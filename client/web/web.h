@@ -35,6 +35,10 @@ typedef struct cairn_web_opts {
                                 one. NULL: "127.0.0.1:0" */
   const char *store_dir;     /* the store's directory: the token file goes there */
   unsigned sync_timeout_ms;  /* POST /api/sync gives up after this; 0: 30 s */
+  const char *const *sync_argv; /* NULL, or the command (argv[0] a path, NULL-ended)
+                                   that syncs this store once, run as a child
+                                   process for POST /api/sync?background=true;
+                                   borrowed: it must outlive the server */
 } cairn_web_opts_t;
 
 /*

@@ -11,6 +11,7 @@
 #define CAIRN_WEB_INTERNAL_H
 
 #include <jansson.h>
+#include <sys/types.h>
 
 #include "cairn.h"
 
@@ -19,6 +20,30 @@ typedef struct web_param {
   const char *name;
   const char *value; /* "" for `?name` without '=' */
 } web_param_t;
+
+/* A sync run in a child process (bgsync.c). */
+typedef struct web_bgsync {
+  const char *const *argv; /* the command; NULL: none (borrowed from the opts) */
+  pid_t pid;               /* the running child; 0: none */
+  int fd;                  /* the read end of its output; -1: none */
+  char out[1024];          /* the latest of its output */
+  size_t out_len;
+  uint64_t started_ms, finished_ms;
+  int done, ok;            /* one has finished, and whether it exited 0 */
+  char message[512];       /* the last one's last line ("pushed 3, pulled 0, ...") */
+} web_bgsync_t;
+
+void web_bgsync_init(web_bgsync_t *b, const char *const *argv);
+/* Start a sync: 0, CAIRN_EBUSY (one is running), CAIRN_EINVAL (no command), or
+ * CAIRN_EIO (cannot spawn); err says which. */
+int web_bgsync_start(web_bgsync_t *b, cairn_error_t *err);
+/* Read the child's output and reap it if it has ended, without blocking. */
+void web_bgsync_poll(web_bgsync_t *b);
+/* {"running", "started_ms", "finished_ms", "ok", "message"} (the last three
+ * null until one has finished); NULL when out of memory. */
+json_t *web_bgsync_json(web_bgsync_t *b);
+/* Stop a running child (SIGTERM, then wait for it) and close the pipe. */
+void web_bgsync_stop(web_bgsync_t *b);
 
 /* One API request, after the access checks. Every pointer is borrowed. */
 typedef struct web_call {
@@ -31,6 +56,7 @@ typedef struct web_call {
   size_t body_len;
   const char *content_type; /* the request's Content-Type header; NULL when none */
   unsigned sync_timeout_ms;
+  web_bgsync_t *bgsync; /* the server's background sync */
 } web_call_t;
 
 #define WEB_FILENAME_MAX (CAIRN_TYPE_MAX + 8)

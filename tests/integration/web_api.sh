@@ -15,7 +15,9 @@
 # 4. Concurrent writers: `cairn put` in another process while the API writes;
 #    every record of both lands.
 # 5. Sync: POST /api/sync pulls a concurrent edit from another member; the
-#    conflict shows in /api/conflicts and the record's "_conflicts".
+#    conflict shows in /api/conflicts and the record's "_conflicts". With
+#    background=true it answers 202 at once, a child process syncs, and
+#    /api/status's "sync" gives the result.
 # 6. SIGTERM stops the server with exit 0 and removes the token file.
 #
 # Usage: bash tests/integration/web_api.sh BUILD_DIR
@@ -216,6 +218,25 @@ jq -e '._conflicts.name | length == 2' <<<"$OUT" >/dev/null || fail "p9 has no _
 api GET /api/sync
 expect 405 "GET on sync"
 ok "POST /api/sync pulls a concurrent edit; /api/conflicts and the record show it"
+
+# in the background: 202 at once, a child process syncs, the status tells
+c ben put partner p10 name="Ben's, in the background"
+sync_ok ben
+api POST "/api/sync?background=true"
+expect 202 "background sync"
+jq -e '.running == true' <<<"$OUT" >/dev/null || fail "background sync not running: $OUT"
+for _ in $(seq 1 100); do
+  api GET /api/status
+  jq -e '.sync.running == false' <<<"$OUT" >/dev/null && break
+  sleep 0.1
+done
+jq -e '.sync.ok == true and (.sync.message | test("^pushed [0-9]+, pulled [0-9]+, applied [1-9]"))' \
+  <<<"$OUT" >/dev/null || fail "background sync's result: $OUT"
+api GET /api/records/partner/p10
+expect 200 "the record the background sync brought"
+api POST "/api/sync?background=maybe"
+expect 400 "background=maybe"
+ok "POST /api/sync?background=true: 202 at once, the result in /api/status, the record here"
 
 step "stop"
 stop_ui

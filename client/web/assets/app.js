@@ -327,10 +327,11 @@ function renderSync() {
     line = h('span', {class: 'dot ' + (st.unacknowledged ? 'wait' : 'on'),
                       title: 'Relay ' + st.relay}, last + ' · ' + waiting);
   }
-  const btn = h('button', {type: 'button', class: 'syncnow', disabled: !st.relay,
+  const running = st.sync && st.sync.running;
+  const btn = h('button', {type: 'button', class: 'syncnow', disabled: !st.relay || running,
                            title: st.relay ? 'Send and receive changes now' :
-                                  'Set a relay first: cairn sync HOST:PORT'},
-                'Sync now');
+                                  'Set a relay first: cairn remote HOST:PORT --key RELAYKEY'},
+                running ? 'Syncing…' : 'Sync now');
   btn.addEventListener('click', () => syncNow(btn));
   box.append(line, btn);
   const banner = document.getElementById('banner');
@@ -342,18 +343,22 @@ function renderSync() {
   }
 }
 
+/* Start a sync in the background; the status says when it has ended. */
 async function syncNow(btn) {
   btn.disabled = true;
-  btn.textContent = 'Syncing…';
   try {
-    const r = await api('POST', 'sync');
-    toast('Synced: ' + r.pushed + ' sent, ' + r.applied + ' received.', 'good');
+    await api('POST', 'sync?background=true');
   } catch (e) {
     toast(e.message, 'bad');
   }
   await poll(true);
-  btn.textContent = 'Sync now';
-  btn.disabled = false;
+}
+
+/* "pushed 3, pulled 12, applied 12, ..." (what `cairn sync` prints) in words. */
+function syncResult(s) {
+  const m = /pushed (\d+), pulled (\d+), applied (\d+)/.exec(s.message || '');
+  if (!s.ok) return s.message || 'The sync failed.';
+  return m ? 'Synced: ' + m[1] + ' sent, ' + m[3] + ' received.' : 'Synced.';
 }
 
 /* After this page's own write: take the new counts as seen, so that the write
@@ -379,6 +384,9 @@ async function poll(force) {
   const mark = st.last_arrival + '/' + st.own_entries;
   const changed = app.seen !== null && app.seen !== mark;
   const conflictsChanged = app.status && app.status.conflicts !== st.conflicts;
+  const was = app.status && app.status.sync;
+  if (was && was.running && st.sync && !st.sync.running)
+    toast(syncResult(st.sync), st.sync.ok ? 'good' : 'bad');
   app.status = st;
   app.seen = mark;
   renderSync();
@@ -1168,7 +1176,11 @@ async function start() {
   await poll(true);
   renderNav();
   await route();
-  setInterval(() => poll(false), POLL_MS);
+  const tick = async () => {
+    await poll(false);
+    setTimeout(tick, app.status && app.status.sync && app.status.sync.running ? 500 : POLL_MS);
+  };
+  setTimeout(tick, POLL_MS);
 }
 
 if (history.replaceState && location.search.includes('token='))

@@ -320,6 +320,10 @@ def sync_now(c, app, args):
              timeout=40)
     c.check(not app.js("!!document.querySelector('.toast.bad')"), "Sync now did not fail",
             app.text("#toasts"))
+    done = app.wait("(() => { const t = Array.from(document.querySelectorAll('.toast.good'))"
+                    ".find(t => t.textContent.startsWith('Synced:')); return t && t.textContent; "
+                    "})()", "the notice of the sync's end", timeout=40)
+    c.check(" sent, " in done, "the app says what the background sync did", done)
     app.wait("document.getElementById('sync').textContent.includes('Synced just now') && "
              "document.getElementById('sync').textContent.includes('all sent')",
              "the status after Sync now", timeout=40)
