@@ -676,16 +676,19 @@ async function historyPanel(type, id) {
     return box;
   }
   const names = await refNames(type, visibleFields(type).map(f => f.name));
-  box.append(h('ol', {class: 'history'}, items.slice().reverse().map(x => {
+  const label = typeLabel(type).toLowerCase();
+  box.append(h('ol', {class: 'history'}, items.slice().reverse().map((x, i, all) => {
     let what;
-    if (x.op === 'del') what = h('p', {}, 'Deleted the record.');
-    else if (x.op === 'purge') what = h('p', {}, 'Purged the record.');
-    else if (!x.fields || Object.keys(x.fields).length === 0) what = h('p', {}, 'Kept the record.');
+    if (x.op === 'del') what = h('p', {}, 'Deleted this ' + label + '.');
+    else if (x.op === 'purge') what = h('p', {}, 'Purged this ' + label + '.');
+    else if (!x.fields || Object.keys(x.fields).length === 0) what = h('p', {}, 'Kept this ' + label + '.');
     else what = h('ul', {class: 'changed'}, Object.entries(x.fields).map(([k, v]) =>
       h('li', {}, h('span', {class: 'k'}, fieldLabel(type, k)), ' ',
         v === null ? h('span', {class: 'none'}, 'cleared') : showValue(type, k, v, names))));
+    const added = i === all.length - 1 && x.op === 'put' ? 'added this ' + label : null;
     return h('li', {},
-      h('div', {class: 'by'}, h('strong', {}, who(x.author, x.name)), ' · ', when(x.time)),
+      h('div', {class: 'by'}, h('strong', {}, who(x.author, x.name)), added ? ' ' + added : '',
+        ' · ', when(x.time)),
       what, x.refused ? h('p', {class: 'msg warn'}, 'Not applied: ' + x.refused) : null);
   })));
   return box;
