@@ -65,8 +65,8 @@ async function api(method, path, body, type) {
   return data;
 }
 
-const PLURALS = {person: 'people', Person: 'People', 'Story behind the curve':
-                 'Stories behind the curve', 'Soft goal': 'Soft goals'};
+/* Labels whose plural the rules below would get wrong. */
+const PLURALS = {Person: 'People', 'Story behind the curve': 'Stories behind the curve'};
 
 function plural(label) {
   if (PLURALS[label]) return PLURALS[label];
@@ -265,7 +265,6 @@ async function refNames(type, fieldNames) {
 function valueText(f, v) {
   if (v === null || v === undefined) return '';
   if (f.kind === 'json') return JSON.stringify(v, null, 2);
-  if (f.kind === 'datetime' && typeof v === 'string') return v.replace(/(:\d\d)(\.\d+)?(Z|[+-]\d\d:?\d\d)?$/, '$1');
   return typeof v === 'string' ? v : String(v);
 }
 
