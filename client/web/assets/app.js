@@ -1039,6 +1039,12 @@ async function importRun(type, text, ctype, dry, out) {
 
 async function viewMembers() {
   const main = page('Members and invites', 'Who may read and write this network\'s records.');
+  if (app.invite) { /* just made: shown once */
+    main.append(h('div', {class: 'msg good invite-code'}, h('p', {}, 'Give this invite to ' +
+      app.invite.name + ' (by a message they can copy). On their device they run:'),
+      h('pre', {}, 'cairn join ', h('code', {class: 'code'}, app.invite.code))));
+    app.invite = null;
+  }
   const doc = await loadPeople();
   if (!doc) {
     failure(main, new Error('The members could not be read.'));
@@ -1115,10 +1121,8 @@ async function inviteForm(orgs) {
     try {
       const r = await api('POST', 'invites', body);
       await wrote();
-      const code = h('code', {class: 'code'}, r.code);
-      out.append(h('div', {class: 'msg good'}, h('p', {}, 'Give this invite to ' + body.name +
-        ' (by a message they can copy). On their device they run:'),
-        h('pre', {}, 'cairn join ', code)));
+      app.invite = {name: body.name, code: r.code};
+      await viewMembers(); /* the list with the new invite, its code on top */
     } catch (e) {
       out.append(h('div', {class: 'msg bad', role: 'alert'}, e.message));
     }

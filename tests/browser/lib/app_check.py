@@ -252,16 +252,18 @@ def laptop(c, app, args):
     app.set("#inv-name", "Eve Okafor")
     app.pick("#inv-org", "Riverside Food Bank")
     app.click_text("form.invite button", "Make the invite")
-    code = app.wait("(() => { const e = document.querySelector('form.invite code.code'); "
+    code = app.wait("(() => { const e = document.querySelector('.invite-code code.code'); "
                     "return e && e.textContent; })()", "the invite's code")
     listed = json.loads(cli(args, args.ana, "members", "--json"))["invites"]
     eve = [i for i in listed if i.get("name") == "Eve Okafor"]
     c.check(len(code) > 40 and eve and eve[0]["status"] == "pending" and
             eve[0]["organization"] == pid, "an invite made in the app is pending for Eve, "
             "at Riverside Food Bank", json.dumps(listed))
-    app.go("#/members", "document.querySelector('main table.list') && "
-           "document.querySelectorAll('main section.card').length === 2 && "
-           "document.querySelector('main').textContent.includes('Eve Okafor')")
+    row = app.wait("(() => { const r = Array.from(document.querySelectorAll('main section.card')"
+                   "[1].querySelectorAll('tbody tr')).find(r => r.textContent.includes('Eve Okafor'));"
+                   " return r && r.textContent; })()", "the invite in the list")
+    c.check("pending" in row and "Riverside Food Bank" in row and "Cancel" in row,
+            "the list shows the new invite at once, pending, with a Cancel button", row)
     app.shot("members", 1280)
     c.check(app.overflow() <= 0, "nothing wider than the window at 1280 px")
     import_files(c, app, args)
