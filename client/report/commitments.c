@@ -257,7 +257,8 @@ int cairn_report_commitments_doc(const cairn_report_commitments_t *m, cairn_repo
   cairn_report_section_t *sec = cairn_report_section_add(
       doc, "commitments", "Commitments",
       "What each partner committed to, and where it stands: overdue means open and past its "
-      "due date; at risk, marked so by the partner and not yet due.");
+      "due date; at risk, marked so by the partner and not yet due; kept on time, the share "
+      "of commitments (dropped ones aside) that are not overdue.");
   int rc = sec == NULL ? CAIRN_ENOMEM : 0;
   snprintf(text, sizeof text, "%u", a->total);
   rc = rc ? rc : cairn_report_fact_add(sec, "total", "Commitments", text, 1, a->total, 0);
