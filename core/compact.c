@@ -5,7 +5,6 @@
  */
 #include "compact.h"
 
-#include <sodium.h>
 #include <string.h>
 
 #define ITEM_CONTINUES 3 /* [sig, hlc delta, ops] */
@@ -14,16 +13,6 @@
 void cairn_compact_init(cairn_compact_t *c, const uint8_t network[CAIRN_KEY_BYTES]) {
   memset(c, 0, sizeof *c);
   memcpy(c->network, network, CAIRN_KEY_BYTES);
-}
-
-/* BLAKE2b-256(header || signature): the entry's hash, the next one's prev. */
-static void hash_of(const uint8_t *header, size_t header_len, const uint8_t *sig,
-                    uint8_t out[CAIRN_HASH_BYTES]) {
-  crypto_generichash_state st;
-  crypto_generichash_init(&st, NULL, 0, CAIRN_HASH_BYTES);
-  crypto_generichash_update(&st, header, header_len);
-  crypto_generichash_update(&st, sig, CAIRN_SIG_BYTES);
-  crypto_generichash_final(&st, out, CAIRN_HASH_BYTES);
 }
 
 /* The run goes on from this entry; hash is NULL when encoding (not needed). */
@@ -170,7 +159,7 @@ int cairn_compact_decode(cairn_compact_t *c, cairn_mpr_t *r, size_t max_entry,
   if (out->len > max_entry)
     return cairn__error(err, CAIRN_ETOOBIG, "entry of %zu bytes exceeds the limit of %zu",
                         out->len, max_entry);
-  hash_of(out->header, out->header_len, out->sig, out->hash);
+  cairn__entry_hash_of(out->header, out->header_len, out->sig, out->hash);
   state_set(c, author, seq, hlc, out->hash);
   *r = q;
   return 0;

@@ -418,12 +418,17 @@ int cairn_entry_verify_sig(const cairn_entry_t *e) {
   return 0;
 }
 
-void cairn_entry_hash(const cairn_entry_t *e, uint8_t out[CAIRN_HASH_BYTES]) {
+void cairn__entry_hash_of(const uint8_t *header, size_t header_len, const uint8_t *sig,
+                          uint8_t out[CAIRN_HASH_BYTES]) {
   crypto_generichash_state st;
   crypto_generichash_init(&st, NULL, 0, CAIRN_HASH_BYTES);
-  crypto_generichash_update(&st, e->header, e->header_len);
-  crypto_generichash_update(&st, e->sig, CAIRN_SIG_BYTES);
+  crypto_generichash_update(&st, header, header_len);
+  crypto_generichash_update(&st, sig, CAIRN_SIG_BYTES);
   crypto_generichash_final(&st, out, CAIRN_HASH_BYTES);
+}
+
+void cairn_entry_hash(const cairn_entry_t *e, uint8_t out[CAIRN_HASH_BYTES]) {
+  cairn__entry_hash_of(e->header, e->header_len, e->sig, out);
 }
 
 /* ---- build ---- */

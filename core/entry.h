@@ -182,6 +182,11 @@ size_t cairn__entry_size(size_t header_len, size_t ops_len);
 void cairn__entry_write(uint8_t *dst, const uint8_t *header, size_t header_len,
                         const uint8_t *sig, const uint8_t *ops, size_t ops_len);
 
+/* An entry's hash from its header bytes and signature: BLAKE2b-256(header ||
+ * signature), what cairn_entry_hash gives and the next entry's prev. */
+void cairn__entry_hash_of(const uint8_t *header, size_t header_len, const uint8_t *sig,
+                          uint8_t out[CAIRN_HASH_BYTES]);
+
 /* Whether a decoded entry's bytes are exactly the canonical encoding of its
  * fields (1) or not (0). */
 int cairn__entry_canonical(const cairn_entry_t *e);

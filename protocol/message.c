@@ -300,12 +300,18 @@ int cairn_msg_since(msgpack_sbuffer *out, const cairn_cursor_t *cursor,
   return pack_heads(&pk, authors, seqs, n);
 }
 
-int cairn_msg_entries_begin(msgpack_sbuffer *out, uint64_t cursor, uint32_t count) {
+/* [type, cursor, list of count]: the head of an `entries` or compact message. */
+static int list_begin(msgpack_sbuffer *out, cairn_msg_type_t type, uint64_t cursor,
+                      uint32_t count) {
   msgpack_packer pk;
-  int rc = head(&pk, out, 3, CAIRN_MSG_ENTRIES);
+  int rc = head(&pk, out, 3, type);
   rc |= msgpack_pack_uint64(&pk, cursor);
   rc |= msgpack_pack_array(&pk, count);
   return done(rc);
+}
+
+int cairn_msg_entries_begin(msgpack_sbuffer *out, uint64_t cursor, uint32_t count) {
+  return list_begin(out, CAIRN_MSG_ENTRIES, cursor, count);
 }
 
 int cairn_msg_entries_add(msgpack_sbuffer *out, const uint8_t *entry, size_t len) {
@@ -332,11 +338,7 @@ size_t cairn_msg_entries_size(uint64_t cursor, uint32_t count, size_t list_len) 
 }
 
 int cairn_msg_compact_begin(msgpack_sbuffer *out, uint64_t cursor, uint32_t count) {
-  msgpack_packer pk;
-  int rc = head(&pk, out, 3, CAIRN_MSG_COMPACT);
-  rc |= msgpack_pack_uint64(&pk, cursor);
-  rc |= msgpack_pack_array(&pk, count);
-  return done(rc);
+  return list_begin(out, CAIRN_MSG_COMPACT, cursor, count);
 }
 
 size_t cairn_msg_bin_head(uint8_t *p, size_t len) {

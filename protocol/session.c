@@ -341,10 +341,6 @@ static int decompress(cairn_session_t *s, const uint8_t *data, size_t n, size_t 
     size_t in_before = in.pos, out_before = pos;
     ret = ZSTD_decompressStream(s->zd, &o, &in);
     pos = o.pos;
-    if (!ZSTD_isError(ret) && ret != 0 && in.pos == in_before && pos == out_before &&
-        pos < s->zin_cap)
-      return cairn__error(err, CAIRN_EMALFORMED, "a compressed message does not decompress "
-                          "(no progress)");
     if (ZSTD_isError(ret))
       return cairn__error(err, CAIRN_EMALFORMED, "a compressed message does not decompress "
                           "(zstd: %s)", ZSTD_getErrorName(ret));
@@ -355,8 +351,13 @@ static int decompress(cairn_session_t *s, const uint8_t *data, size_t n, size_t 
                             "stream's frame");
       break;
     }
+    /* every byte of the part is out (also when the last call, after the output
+     * had filled the buffer exactly, found nothing more to write) */
     if (in.pos == in.size && pos < s->zin_cap)
-      break; /* every byte of the part is out */
+      break;
+    if (in.pos == in_before && pos == out_before && pos < s->zin_cap)
+      return cairn__error(err, CAIRN_EMALFORMED, "a compressed message does not decompress "
+                          "(no progress)");
   }
   if (pos > s->ch.max_frame)
     return cairn__error(err, CAIRN_ETOOBIG, "a compressed message expands beyond the largest "

@@ -378,16 +378,11 @@ static int batch_add(push_t *p, const cairn_stored_t *e, bool own) {
   return 0;
 }
 
-/* A walk of this device's log. */
+/* A walk of one author's log: this device's, or a joining device's invite key's. */
 static int push_one(const cairn_stored_t *e, uint64_t position, void *ud) {
+  push_t *p = ud;
   (void)position;
-  return batch_add(ud, e, true);
-}
-
-/* A walk of another key's log (a joining device's invite key). */
-static int push_key_one(const cairn_stored_t *e, uint64_t position, void *ud) {
-  (void)position;
-  return batch_add(ud, e, false);
+  return batch_add(p, e, memcmp(e->author, p->l->me, CAIRN_KEY_BYTES) == 0);
 }
 
 /* Others' entries the relay lacks, in arrival order (a grant before the entries
@@ -467,7 +462,7 @@ static void push_own(link_t *l) {
   /* joining: the invite key's grant of this device (held entries are skipped) */
   if (rc == 0 && l->has_invite) {
     uint64_t queued = l->stats.pushed + p.batch.n;
-    rc = cairn_store_author_log(l->s, l->invite_pk, 0, push_key_one, &p);
+    rc = cairn_store_author_log(l->s, l->invite_pk, 0, push_one, &p);
     if (rc == 0)
       rc = p.rc;
     /* the relay acks a batch only after committing it: wait for that */

@@ -497,6 +497,31 @@ static void test_refused_forms(void **state) {
   free(zeros);
 }
 
+/* A compressed message whose inside fills the receiver's buffer exactly (4096
+ * bytes, its first size): taken, as any other. */
+static void test_compressed_exact_fit(void **state) {
+  msgpack_sbuffer sb, inner;
+  wire_t w;
+  cairn_event_t ev;
+  cairn_error_t err;
+  uint8_t body[4089];
+  (void)state;
+  memset(body, 7, sizeof body);
+  msgpack_sbuffer_init(&sb);
+  msgpack_sbuffer_init(&inner);
+  CAIRN_PASS(cairn_msg_entries_begin(&inner, 0, 1));
+  CAIRN_PASS(cairn_msg_entries_add(&inner, body, sizeof body));
+  assert_int_equal(inner.size, 4096);
+  zstd_message(inner.data, inner.size, 17, ZSTD_e_flush, &sb);
+  connect_accept(&w, NULL);
+  CAIRN_PASS(cairn__session_message(&w.r, (uint8_t *)sb.data, sb.size, &ev, &w.to_client, &err));
+  assert_int_equal(ev.type, CAIRN_EV_ENTRIES);
+  assert_int_equal(ev.msg.u.entries.count, 1);
+  wire_close(&w);
+  msgpack_sbuffer_destroy(&sb);
+  msgpack_sbuffer_destroy(&inner);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_whole_sync),
@@ -505,6 +530,7 @@ int main(void) {
       cmocka_unit_test(test_wrong_calls),
       cmocka_unit_test(test_negotiated_forms),
       cmocka_unit_test(test_refused_forms),
+      cmocka_unit_test(test_compressed_exact_fit),
   };
   if (cairn_core_init() != 0)
     return 1;
