@@ -21,7 +21,7 @@ void *cairn__arena_alloc(void **arena, size_t n, size_t align, size_t size) {
   size_t at = b != NULL ? (b->used + align - 1) / align * align : 0;
   if (b == NULL || at > b->cap || b->cap - at < n) {
     size_t cap = n > size ? n : size;
-    block_t *nb = malloc(sizeof *nb + cap);
+    block_t *nb = cap <= SIZE_MAX - sizeof *nb ? malloc(sizeof *nb + cap) : NULL;
     if (nb == NULL)
       return NULL;
     nb->next = b;

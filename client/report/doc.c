@@ -206,14 +206,8 @@ cairn_report_table_t *cairn_report_table_add(cairn_report_section_t *sec, const 
 cairn_report_row_t *cairn_report_row_add(cairn_report_table_t *t, const char *type,
                                          const char *id) {
   static char none[] = ""; /* every cell's text until it is set */
-  if (t->nrows == t->cap) {
-    size_t cap = t->cap ? 2 * t->cap : 16;
-    cairn_report_row_t *v = realloc(t->rows, cap * sizeof *v);
-    if (v == NULL)
-      return NULL;
-    t->rows = v;
-    t->cap = cap;
-  }
+  if (cairn__report_grow((void **)&t->rows, &t->cap, t->nrows + 1, sizeof *t->rows) != 0)
+    return NULL;
   cairn_report_row_t *row = &t->rows[t->nrows];
   memset(row, 0, sizeof *row);
   row->table_ = t;
