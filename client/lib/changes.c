@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "cairn.h"
+#include "lib_internal.h"
 #include "mpread.h"
 
 #define ARENA_BLOCK ((size_t)1 << 20)
@@ -83,11 +84,7 @@ static const char *names_find(const names_t *t, cairn_store_t *s, const uint8_t 
   name_row_t probe;
   memcpy(probe.key, key, CAIRN_KEY_BYTES);
   const name_row_t *r = bsearch(&probe, t->v, t->n, sizeof *t->v, name_row_cmp);
-  if (r != NULL)
-    return r->name;
-  if (memcmp(key, cairn_store_key(s), CAIRN_KEY_BYTES) == 0 && cairn_store_name(s)[0] != '\0')
-    return cairn_store_name(s);
-  return NULL;
+  return r != NULL ? r->name : cairn__self_name(s, key);
 }
 
 /* ---- an arena of copied entries ---- */

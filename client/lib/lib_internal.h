@@ -27,4 +27,8 @@ int cairn__json_set_value(json_t *obj, const char *name, size_t name_len, const 
 const char *cairn__member_name(cairn_store_t *s, const uint8_t key[CAIRN_KEY_BYTES],
                                char out[CAIRN__NAME_MAX]);
 
+/* This device's own name when key is this device's and it has one; NULL
+ * otherwise. Owned by s (members.c). */
+const char *cairn__self_name(cairn_store_t *s, const uint8_t key[CAIRN_KEY_BYTES]);
+
 #endif

@@ -32,18 +32,24 @@ static int copy_name(const cairn_member_t *m, void *ud) {
   return 1;
 }
 
+const char *cairn__self_name(cairn_store_t *s, const uint8_t key[CAIRN_KEY_BYTES]) {
+  const char *self = cairn_store_name(s);
+  /* this device knows its own name even before a grant names it */
+  if (memcmp(key, cairn_store_key(s), CAIRN_KEY_BYTES) == 0 && self[0] != '\0')
+    return self;
+  return NULL;
+}
+
 const char *cairn__member_name(cairn_store_t *s, const uint8_t key[CAIRN_KEY_BYTES],
                                char out[CAIRN__NAME_MAX]) {
   name_copy_t n = {out, 0};
-  const char *self = cairn_store_name(s);
+  const char *self;
   if (cairn_member_get(s, key, copy_name, &n) == 0 && n.found)
     return out;
-  /* this device knows its own name even before a grant names it */
-  if (memcmp(key, cairn_store_key(s), CAIRN_KEY_BYTES) == 0 && self[0] != '\0') {
-    snprintf(out, CAIRN__NAME_MAX, "%s", self);
-    return out;
-  }
-  return NULL;
+  if ((self = cairn__self_name(s, key)) == NULL)
+    return NULL;
+  snprintf(out, CAIRN__NAME_MAX, "%s", self);
+  return out;
 }
 
 /* ---- the members document ---- */

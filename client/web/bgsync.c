@@ -73,12 +73,13 @@ int web_bgsync_start(web_bgsync_t *b, cairn_error_t *err) {
                                         "in /api/status");
     return err->code = CAIRN_EBUSY;
   }
-  b->out_len = 0;
-  b->started_ms = cairn_now_ms();
   if ((e = spawn(b)) != 0) {
     snprintf(err->msg, sizeof err->msg, "cannot start the sync: %s", strerror(e));
     return err->code = CAIRN_EIO;
   }
+  /* only now: a sync that could not start leaves the last one's result whole */
+  b->out_len = 0;
+  b->started_ms = cairn_now_ms();
   b->done = 0;
   return 0;
 }
