@@ -158,9 +158,14 @@ json_t *web_bgsync_json(web_bgsync_t *b) {
 
 void web_bgsync_stop(web_bgsync_t *b) {
   if (b->pid != 0) {
+    /* SIGTERM, 5 s to end (a sync stops at once), then SIGKILL */
+    pid_t got = 0;
     kill(b->pid, SIGTERM);
-    while (waitpid(b->pid, NULL, 0) < 0 && errno == EINTR)
-      ;
+    for (int i = 0; i < 500 && (got = waitpid(b->pid, NULL, WNOHANG)) == 0; i++)
+      usleep(10000);
+    if (got == 0 && kill(b->pid, SIGKILL) == 0)
+      while (waitpid(b->pid, NULL, 0) < 0 && errno == EINTR)
+        ;
     b->pid = 0;
   }
   if (b->fd >= 0)

@@ -42,7 +42,7 @@ void web_bgsync_poll(web_bgsync_t *b);
 /* {"running", "started_ms", "finished_ms", "ok", "message"} (the last three
  * null until one has finished); NULL when out of memory. */
 json_t *web_bgsync_json(web_bgsync_t *b);
-/* Stop a running child (SIGTERM, then wait for it) and close the pipe. */
+/* Stop a running child (SIGTERM; SIGKILL after 5 s) and close the pipe. */
 void web_bgsync_stop(web_bgsync_t *b);
 
 /* One API request, after the access checks. Every pointer is borrowed. */
